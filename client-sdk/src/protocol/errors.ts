@@ -1,0 +1,86 @@
+/**
+ * Stable error codes shared by the Huizhen server and SDK. A code never changes
+ * meaning once released; new situations get new codes.
+ */
+export const ErrorCode = {
+  /** The message or its fields are malformed (wrong type, missing, too long). */
+  INVALID_REQUEST: 'INVALID_REQUEST',
+  /** The message is not JSON, or not a JSON object. */
+  MALFORMED_MESSAGE: 'MALFORMED_MESSAGE',
+  /** The method name is not part of the protocol. */
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  /** The client speaks a protocol version this server does not. */
+  UNSUPPORTED_PROTOCOL: 'UNSUPPORTED_PROTOCOL',
+  /** The message is larger than the server accepts. */
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** Too many requests from one connection in a short time. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** No token, or a token that cannot be verified. */
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  /** The token's `exp` is in the past. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  /** The token names a room other than the one being joined. */
+  TOKEN_ROOM_MISMATCH: 'TOKEN_ROOM_MISMATCH',
+  /** The token's issuer is not configured as trusted. */
+  ISSUER_UNKNOWN: 'ISSUER_UNKNOWN',
+  /** The participant's role does not allow this action. */
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  /** The room does not exist (or is closed). */
+  ROOM_NOT_FOUND: 'ROOM_NOT_FOUND',
+  /** The room has as many participants as it may hold. */
+  ROOM_FULL: 'ROOM_FULL',
+  /** The action needs a joined session (call `join` first). */
+  NOT_JOINED: 'NOT_JOINED',
+  /** `join` was sent twice on one connection. */
+  ALREADY_JOINED: 'ALREADY_JOINED',
+  /** The transport, producer or consumer id is not one of this participant's. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The action is not valid in the current state. */
+  INVALID_STATE: 'INVALID_STATE',
+  /** The media server failed or is overloaded. */
+  MEDIA_ERROR: 'MEDIA_ERROR',
+  /** The connection was replaced by a newer one for the same identity. */
+  DUPLICATE_IDENTITY: 'DUPLICATE_IDENTITY',
+  /** The server is shutting down. */
+  SERVER_SHUTTING_DOWN: 'SERVER_SHUTTING_DOWN',
+  /** A request took too long to be answered. */
+  TIMEOUT: 'TIMEOUT',
+  /** The connection to the server could not be made or was lost. */
+  CONNECTION_FAILED: 'CONNECTION_FAILED',
+  /** An unexpected server-side failure; details are in the server log. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** The error object carried by a failed response. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** WebSocket close codes the server uses (4000–4999 is the application range). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  MESSAGE_TOO_BIG: 1009,
+  /** The client sent non-text or unparsable frames repeatedly. */
+  BAD_MESSAGES: 4000,
+  /** Join did not complete in time. */
+  JOIN_TIMEOUT: 4001,
+  /** Too many requests; the connection is closed to protect others. */
+  RATE_LIMITED: 4002,
+  /** The same identity joined from elsewhere. */
+  DUPLICATE_IDENTITY: 4003,
+  /** The room was closed (ended, or its media worker died). */
+  ROOM_CLOSED: 4004,
+  /** The server is shutting down. */
+  SERVER_SHUTTING_DOWN: 4005,
+  /** The token expired during the session. */
+  TOKEN_EXPIRED: 4006,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

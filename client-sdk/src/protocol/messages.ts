@@ -1,0 +1,182 @@
+/**
+ * The Huizhen signaling protocol, version 1: the single source of truth for
+ * message names, payload types and their runtime validators. The server
+ * validates every inbound request with `requestValidators`; the SDK uses the
+ * same types to build them.
+ *
+ * Framing (JSON text frames over WebSocket at `/ws`):
+ *   client → server  request       { id, method, data }
+ *   server → client  response      { id, ok: true, data } | { id, ok: false, error: { code, message } }
+ *   server → client  notification  { notification, data }
+ */
+import type { WireError } from './errors.js';
+import { array, boolean, json, number, object, oneOf, optional, string, type Infer } from './validate.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest inbound frame the server accepts (bytes). Chat and records come over HTTP or later methods. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export const ROLES = ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const TRACK_SOURCES = ['camera', 'microphone', 'screen', 'screenAudio'] as const;
+export type TrackSource = (typeof TRACK_SOURCES)[number];
+
+export type MediaKind = 'audio' | 'video';
+
+const id = string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+const rtpBlob = json({ maxDepth: 8, maxItems: 64, maxString: 512 });
+
+export const requestValidators = {
+  /** First message on a connection. */
+  join: object({
+    protocolVersion: number({ integer: true, min: 1, max: 1000 }),
+    token: string({ min: 1, max: 8192 }),
+    /** Sent by a reconnecting client to resume its previous session (issue: reconnection). */
+    resumeSessionId: optional(string({ min: 1, max: 64 })),
+  }),
+  /** The client's device capabilities; the server starts consuming once it has them. */
+  setRtpCapabilities: object({ rtpCapabilities: rtpBlob }),
+  createTransport: object({ direction: oneOf(['send', 'recv'] as const) }),
+  connectTransport: object({
+    transportId: id,
+    dtlsParameters: object({
+      role: optional(oneOf(['auto', 'client', 'server'] as const)),
+      fingerprints: array(
+        object({ algorithm: string({ min: 1, max: 32 }), value: string({ min: 1, max: 256 }) }),
+        { min: 1, max: 8 },
+      ),
+    }),
+  }),
+  restartIce: object({ transportId: id }),
+  produce: object({
+    transportId: id,
+    kind: oneOf(['audio', 'video'] as const),
+    source: oneOf(TRACK_SOURCES),
+    rtpParameters: rtpBlob,
+    paused: optional(boolean()),
+  }),
+  closeProducer: object({ producerId: id }),
+  /** Mute (pause) or unmute (resume) one of the participant's own tracks. */
+  setProducerPaused: object({ producerId: id, paused: boolean() }),
+  /** The client has set up the consumer locally and is ready for media. */
+  resumeConsumer: object({ consumerId: id }),
+  /** The size the subscriber renders a video track at; the server picks the simulcast layer. */
+  setConsumerVideoSize: object({
+    consumerId: id,
+    width: number({ integer: true, min: 0, max: 16384 }),
+    height: number({ integer: true, min: 0, max: 16384 }),
+  }),
+  /** Stop or start receiving a track (e.g. a tile scrolled out of view). */
+  setConsumerPaused: object({ consumerId: id, paused: boolean() }),
+  requestKeyFrame: object({ consumerId: id }),
+  getStats: object({}),
+  leave: object({}),
+} as const;
+
+export type Method = keyof typeof requestValidators;
+export const METHODS = Object.keys(requestValidators) as Method[];
+export type RequestData<M extends Method> = Infer<(typeof requestValidators)[M]>;
+
+// ---------------------------------------------------------------------------
+// Shapes sent by the server.
+
+export interface TrackInfo {
+  /** The producer id on the server; stable for the life of the track. */
+  trackId: string;
+  kind: MediaKind;
+  source: TrackSource;
+  muted: boolean;
+}
+
+export interface ParticipantInfo {
+  identity: string;
+  name: string;
+  role: Role;
+  joinedAt: number;
+  tracks: TrackInfo[];
+}
+
+export interface TransportOptions {
+  id: string;
+  iceParameters: Record<string, unknown>;
+  iceCandidates: Record<string, unknown>[];
+  dtlsParameters: Record<string, unknown>;
+  sctpParameters?: Record<string, unknown>;
+}
+
+export interface ResponseData {
+  join: {
+    protocolVersion: number;
+    sessionId: string;
+    room: { id: string };
+    participant: ParticipantInfo;
+    participants: ParticipantInfo[];
+    routerRtpCapabilities: Record<string, unknown>;
+    /** Seconds until the token used to join expires. */
+    tokenExpiresIn: number;
+  };
+  setRtpCapabilities: Record<string, never>;
+  createTransport: TransportOptions;
+  connectTransport: Record<string, never>;
+  restartIce: { iceParameters: Record<string, unknown> };
+  produce: { trackId: string };
+  closeProducer: Record<string, never>;
+  setProducerPaused: Record<string, never>;
+  resumeConsumer: Record<string, never>;
+  setConsumerVideoSize: { spatialLayer: number | null };
+  setConsumerPaused: Record<string, never>;
+  requestKeyFrame: Record<string, never>;
+  getStats: { transports: Record<string, unknown>[] };
+  leave: Record<string, never>;
+}
+
+export interface NotificationData {
+  participantJoined: { participant: ParticipantInfo };
+  participantLeft: { identity: string; reason: 'left' | 'disconnected' | 'removed' };
+  /** A track became available to this participant; set it up and call `resumeConsumer`. */
+  consumerCreated: {
+    consumerId: string;
+    trackId: string;
+    participantIdentity: string;
+    kind: MediaKind;
+    source: TrackSource;
+    rtpParameters: Record<string, unknown>;
+    /** The publisher has the track muted. */
+    producerPaused: boolean;
+  };
+  consumerClosed: { consumerId: string; trackId: string; participantIdentity: string };
+  trackMuted: { participantIdentity: string; trackId: string };
+  trackUnmuted: { participantIdentity: string; trackId: string };
+  consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  activeSpeakerChanged: { identity: string | null };
+  /** The server is closing this session; the socket closes right after. */
+  sessionClosed: { code: string; reason: string };
+}
+
+export type Notification = keyof NotificationData;
+
+export interface RequestMessage<M extends Method = Method> {
+  id: number;
+  method: M;
+  data: RequestData<M>;
+}
+
+export type ResponseMessage<M extends Method = Method> =
+  | { id: number; ok: true; data: ResponseData[M] }
+  | { id: number; ok: false; error: WireError };
+
+export interface NotificationMessage<N extends Notification = Notification> {
+  notification: N;
+  data: NotificationData[N];
+}
+
+export type ServerMessage = ResponseMessage | NotificationMessage;
+
+/** Validates the frame envelope (not the payload) of a client request. */
+export const requestEnvelope = object({
+  id: number({ integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
+  method: string({ min: 1, max: 64 }),
+  data: optional(json({ maxDepth: 12, maxItems: 256, maxString: 8192 })),
+});

@@ -1,0 +1,76 @@
+/**
+ * The join form: who the user is and which consult room they enter.
+ * Defaults come from the page URL (?room=&role=&name=) so a doctor can send a
+ * patient a prefilled link.
+ */
+import { byId } from './dom.js';
+import { ROLES } from './roles.js';
+
+const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** @typedef {{ name: string, role: string, room: string, identity: string }} JoinRequest */
+
+/** Fills the form from the URL query; unknown roles are ignored. */
+export function prefillFromUrl(search = location.search) {
+  const query = new URLSearchParams(search);
+  const name = query.get('name');
+  const role = query.get('role');
+  const room = query.get('room');
+  if (name) byId('join-name').value = name.slice(0, 64);
+  if (role && ROLES.includes(role)) byId('join-role').value = role;
+  byId('join-room').value = room && ROOM_PATTERN.test(room) ? room : 'consult-1';
+}
+
+/**
+ * An identity must be unique per person in a room and safe as an id. Names may
+ * be in any script, so we keep only ASCII letters/digits and add a random
+ * suffix; the display name travels separately.
+ * @param {string} name
+ * @param {string} role
+ */
+export function makeIdentity(name, role) {
+  const slug = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 24);
+  const suffix = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(6, '0').slice(-6);
+  return `${slug || role}-${suffix}`;
+}
+
+/**
+ * Reads and checks the form. Returns the request, or an error sentence.
+ * @returns {{ ok: true, value: JoinRequest } | { ok: false, error: string }}
+ */
+export function readJoinForm() {
+  const name = byId('join-name').value.trim();
+  const role = byId('join-role').value;
+  const room = byId('join-room').value.trim();
+  if (!name) return { ok: false, error: 'Please enter your name.' };
+  if (!ROLES.includes(role)) return { ok: false, error: 'Please choose a role.' };
+  if (!ROOM_PATTERN.test(room)) {
+    return { ok: false, error: 'The room name may use only letters, digits, "-" and "_" (up to 64).' };
+  }
+  return { ok: true, value: { name, role, room, identity: makeIdentity(name, role) } };
+}
+
+/**
+ * A sentence under the form: why joining failed, or why the last call ended.
+ * @param {string | null} message  @param {'error' | 'info'} [kind]
+ */
+export function showJoinMessage(message, kind = 'error') {
+  const node = byId('join-error');
+  node.textContent = message ?? '';
+  node.dataset.kind = kind;
+  node.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  node.hidden = !message;
+}
+
+/** @param {boolean} busy */
+export function setJoinBusy(busy) {
+  const button = byId('join-button');
+  button.disabled = busy;
+  button.textContent = busy ? 'Joining…' : 'Join';
+  for (const id of ['join-name', 'join-role', 'join-room']) byId(id).disabled = busy;
+}

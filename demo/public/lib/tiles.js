@@ -1,0 +1,267 @@
+/**
+ * The video grid. One tile per participant (camera or avatar) plus one tile per
+ * screen share. Remote audio plays through hidden <audio> elements so that a
+ * tile can come and go without cutting the sound.
+ *
+ * Tile state lives in data attributes, which the CSS styles and automated tests
+ * read:  data-video / data-audio = "none" | "live" | "muted",  data-speaking.
+ */
+import { el } from './dom.js';
+import { roleLabel } from './roles.js';
+
+/**
+ * @typedef {{ identity: string, name?: string, role?: string }} Who
+ * @typedef {{ kind: 'audio'|'video', source?: string, attach(el?: HTMLMediaElement): HTMLMediaElement, detach(el?: HTMLMediaElement): unknown }} AnyTrack
+ */
+
+/** Two initials (or one character for names without spaces, e.g. Chinese names). */
+export function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = Array.from(words[0])[0] ?? '';
+  const second = words.length > 1 ? Array.from(words[words.length - 1])[0] ?? '' : '';
+  return (first + second).toUpperCase();
+}
+
+/** Screen shares get their own tile; every other video source belongs to the person's tile. */
+function tileSource(source) {
+  return source === 'screen' ? 'screen' : 'camera';
+}
+
+class Tile {
+  /**
+   * @param {Who} who
+   * @param {{ local: boolean, source: 'camera' | 'screen' }} opts
+   */
+  constructor(who, { local, source }) {
+    this.identity = who.identity;
+    this.source = source;
+    this.local = local;
+    /** @type {AnyTrack | null} */
+    this.videoTrack = null;
+
+    const name = who.name || who.identity;
+    const label = source === 'screen' ? `${name} — screen` : local ? `${name} (you)` : name;
+
+    this.video = el('video', { autoplay: true, playsInline: true, muted: true, 'data-testid': 'tile-video' });
+    if (local && source === 'camera') this.video.classList.add('mirrored');
+    this.avatar = el('div', { class: 'avatar', 'aria-hidden': 'true', text: initials(name) });
+    this.micOff = el('span', {
+      class: 'mic-off',
+      'data-testid': 'mic-muted',
+      title: 'Microphone off',
+      'aria-label': 'Microphone off',
+      role: 'img',
+    });
+    this.root = el(
+      'article',
+      {
+        class: 'tile',
+        'data-testid': source === 'screen' ? 'screen-tile' : 'tile',
+        'data-identity': who.identity,
+        'data-source': source,
+        'data-local': String(local),
+        'data-video': 'none',
+        'data-audio': 'none',
+        'data-speaking': 'false',
+        'aria-label': label,
+      },
+      [
+        this.video,
+        this.avatar,
+        el('div', { class: 'label' }, [
+          el('span', { class: 'name', 'data-testid': 'tile-name', text: label }),
+          source === 'camera' && who.role
+            ? el('span', { class: 'role', 'data-testid': 'tile-role', 'data-role': who.role, text: roleLabel(who.role) })
+            : '',
+          source === 'camera' ? this.micOff : '',
+        ]),
+      ],
+    );
+  }
+
+  /** @param {AnyTrack} track  @param {boolean} muted */
+  showVideo(track, muted) {
+    if (this.videoTrack && this.videoTrack !== track) this.videoTrack.detach(this.video);
+    this.videoTrack = track;
+    track.attach(this.video);
+    // Autoplay may be refused until the user interacts; the next click retries.
+    this.video.play().catch(() => {});
+    this.root.dataset.video = muted ? 'muted' : 'live';
+  }
+
+  /** @param {AnyTrack} track */
+  hideVideo(track) {
+    if (this.videoTrack !== track) return false;
+    track.detach(this.video);
+    this.video.srcObject = null;
+    this.videoTrack = null;
+    this.root.dataset.video = 'none';
+    return true;
+  }
+
+  destroy() {
+    if (this.videoTrack) this.videoTrack.detach(this.video);
+    this.video.srcObject = null;
+    this.root.remove();
+  }
+}
+
+export class TileGrid {
+  /** @type {Map<string, Tile>} key: `${identity}|${source}` */
+  #tiles = new Map();
+  /** @type {Map<AnyTrack, HTMLAudioElement>} */
+  #audio = new Map();
+  #container;
+  #audioSink;
+
+  /** @param {HTMLElement} container  @param {HTMLElement} audioSink */
+  constructor(container, audioSink) {
+    this.#container = container;
+    this.#audioSink = audioSink;
+  }
+
+  /** Ensures the person's tile exists (idempotent). @param {Who} who */
+  addParticipant(who, local = false) {
+    return this.#ensure(who, 'camera', local);
+  }
+
+  /** Removes every tile and audio element of the person. */
+  removeParticipant(identity) {
+    for (const [key, tile] of this.#tiles) {
+      if (tile.identity !== identity) continue;
+      tile.destroy();
+      this.#tiles.delete(key);
+    }
+    for (const [track, audio] of this.#audio) {
+      if (audio.dataset.identity !== identity) continue;
+      track.detach(audio);
+      audio.remove();
+      this.#audio.delete(track);
+    }
+    this.#relayout();
+  }
+
+  /**
+   * Shows a track of a person: video in their tile (or a screen tile), audio
+   * in a hidden element.
+   * @param {Who} who  @param {AnyTrack} track  @param {{ muted?: boolean, local?: boolean }} [opts]
+   */
+  attach(who, track, { muted = false, local = false } = {}) {
+    if (track.kind === 'video') {
+      this.#ensure(who, tileSource(track.source), local).showVideo(track, muted);
+      return;
+    }
+    if (local) {
+      // Never play our own microphone back; the tile only shows whether it is on.
+      this.setAudioState(who.identity, muted ? 'muted' : 'live');
+      return;
+    }
+    let audio = this.#audio.get(track);
+    if (!audio) {
+      audio = el('audio', {
+        autoplay: true,
+        'data-testid': 'remote-audio',
+        'data-identity': who.identity,
+        'data-source': track.source ?? 'microphone',
+      });
+      this.#audioSink.append(audio);
+      this.#audio.set(track, audio);
+    }
+    track.attach(audio);
+    audio.play().catch(() => {});
+    if (track.source !== 'screenAudio') {
+      this.#ensure(who, 'camera', local);
+      this.setAudioState(who.identity, muted ? 'muted' : 'live');
+    }
+  }
+
+  /** @param {string} identity  @param {AnyTrack} track */
+  detach(identity, track) {
+    if (track.kind === 'video') {
+      const source = tileSource(track.source);
+      const tile = this.#tiles.get(`${identity}|${source}`);
+      if (tile && tile.hideVideo(track) && source === 'screen') {
+        tile.destroy();
+        this.#tiles.delete(`${identity}|${source}`);
+        this.#relayout();
+      }
+      return;
+    }
+    const audio = this.#audio.get(track);
+    if (audio) {
+      track.detach(audio);
+      audio.srcObject = null;
+      audio.remove();
+      this.#audio.delete(track);
+    }
+    if (track.source !== 'screenAudio') this.setAudioState(identity, 'none');
+  }
+
+  /** Reflects mute/unmute of a track already shown. @param {string} identity  @param {AnyTrack} track */
+  setTrackMuted(identity, track, muted) {
+    if (track.kind === 'audio') {
+      if (track.source !== 'screenAudio') this.setAudioState(identity, muted ? 'muted' : 'live');
+      return;
+    }
+    const tile = this.#tiles.get(`${identity}|${tileSource(track.source)}`);
+    if (tile && tile.videoTrack === track) tile.root.dataset.video = muted ? 'muted' : 'live';
+  }
+
+  /** @param {string} identity  @param {'none'|'live'|'muted'} state */
+  setAudioState(identity, state) {
+    const tile = this.#tiles.get(`${identity}|camera`);
+    if (tile) tile.root.dataset.audio = state;
+  }
+
+  /** @param {string} identity  @param {'none'|'live'|'muted'} state */
+  setVideoState(identity, state) {
+    const tile = this.#tiles.get(`${identity}|camera`);
+    if (tile) tile.root.dataset.video = state;
+  }
+
+  /** Highlights the person currently speaking (null: nobody). @param {string | null} identity */
+  setActiveSpeaker(identity) {
+    for (const tile of this.#tiles.values()) {
+      tile.root.dataset.speaking = String(tile.source === 'camera' && tile.identity === identity);
+    }
+  }
+
+  /** Retries playback after a user gesture (autoplay policies). */
+  resumePlayback() {
+    for (const tile of this.#tiles.values()) if (tile.video.paused && tile.videoTrack) tile.video.play().catch(() => {});
+    for (const audio of this.#audio.values()) if (audio.paused) audio.play().catch(() => {});
+  }
+
+  clear() {
+    for (const tile of this.#tiles.values()) tile.destroy();
+    this.#tiles.clear();
+    for (const [track, audio] of this.#audio) {
+      track.detach(audio);
+      audio.remove();
+    }
+    this.#audio.clear();
+    this.#relayout();
+  }
+
+  /** @param {Who} who  @param {'camera'|'screen'} source */
+  #ensure(who, source, local) {
+    const key = `${who.identity}|${source}`;
+    let tile = this.#tiles.get(key);
+    if (!tile) {
+      tile = new Tile(who, { local, source });
+      this.#tiles.set(key, tile);
+      // Screen shares lead the grid: they are what everyone is looking at.
+      if (source === 'screen') this.#container.prepend(tile.root);
+      else this.#container.append(tile.root);
+      this.#relayout();
+    }
+    return tile;
+  }
+
+  /** The CSS picks a layout from the tile count and whether a screen is shared. */
+  #relayout() {
+    this.#container.dataset.count = String(this.#tiles.size);
+    this.#container.dataset.screen = String([...this.#tiles.values()].some((t) => t.source === 'screen'));
+  }
+}

@@ -33,6 +33,8 @@ export const requestValidators = {
   join: object({
     protocolVersion: number({ integer: true, min: 1, max: 1000 }),
     token: string({ min: 1, max: 8192 }),
+    /** The room the client means to join; must equal the token's `room` claim. */
+    room: optional(id),
     /** Sent by a reconnecting client to resume its previous session (issue: reconnection). */
     resumeSessionId: optional(string({ min: 1, max: 64 })),
   }),
@@ -163,9 +165,10 @@ export interface RequestMessage<M extends Method = Method> {
   data: RequestData<M>;
 }
 
+/** `id` is null only for errors about a frame that had no readable id (e.g. not JSON). */
 export type ResponseMessage<M extends Method = Method> =
   | { id: number; ok: true; data: ResponseData[M] }
-  | { id: number; ok: false; error: WireError };
+  | { id: number | null; ok: false; error: WireError };
 
 export interface NotificationMessage<N extends Notification = Notification> {
   notification: N;

@@ -1,0 +1,135 @@
+/**
+ * Wires the parts of one Huizhen node together and owns their lifecycle.
+ * Tests start it in-process; main.ts starts it for real.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
+import { PROJECT_ROOT, type HuizhenConfig } from './config.js';
+import { createApp } from './http/app.js';
+import { WorkerPool } from './media/WorkerPool.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { RoomManager } from './rooms/RoomManager.js';
+import { SignalingServer } from './signaling/SignalingServer.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  env?: Record<string, string | undefined>;
+}
+
+export class HuizhenServer {
+  readonly config: HuizhenConfig;
+  readonly logger: Logger;
+  readonly pool: WorkerPool;
+  readonly rooms: RoomManager;
+  readonly metrics: Metrics;
+  readonly issuers: ReadonlyMap<string, TrustedIssuer>;
+  readonly #http: HttpServer;
+  readonly #signaling: SignalingServer;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    config: HuizhenConfig;
+    logger: Logger;
+    pool: WorkerPool;
+    rooms: RoomManager;
+    metrics: Metrics;
+    issuers: ReadonlyMap<string, TrustedIssuer>;
+    http: HttpServer;
+    signaling: SignalingServer;
+  }) {
+    this.config = parts.config;
+    this.logger = parts.logger;
+    this.pool = parts.pool;
+    this.rooms = parts.rooms;
+    this.metrics = parts.metrics;
+    this.issuers = parts.issuers;
+    this.#http = parts.http;
+    this.#signaling = parts.signaling;
+  }
+
+  static async start(config: HuizhenConfig, options: StartOptions = {}): Promise<HuizhenServer> {
+    const logger = options.logger ?? createLogger({ level: config.log.level });
+    const issuers = loadIssuers(config.auth.issuers, options.env);
+    const pool = await WorkerPool.create({
+      workers: config.media.workers,
+      logLevel: config.media.logLevel,
+      listenIp: config.media.rtcListenIp,
+      announcedAddress: config.media.rtcAnnouncedAddress,
+      port: config.media.rtcPort,
+      logger,
+    });
+    const rooms = new RoomManager({
+      pool,
+      logger,
+      maxParticipants: config.rooms.maxParticipants,
+      emptyRoomCloseMs: config.rooms.emptyRoomCloseMs,
+      media: { maxIncomingBitrate: config.media.maxIncomingBitrate, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
+    });
+    const metrics = createMetrics(rooms, pool);
+    pool.on('workerDied', () => metrics.workerDeaths.inc());
+    const app = createApp({ config, issuers, rooms, pool, metrics, logger, version: packageVersion() });
+    const http = createServer(app);
+    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.server.port, config.server.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      pool.close();
+      throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`);
+    }
+    const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, http, signaling });
+    if (config.devTokens.enabled && !isLoopback(config.server.host)) {
+      logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', { host: config.server.host });
+    }
+    logger.info('listening', { host: config.server.host, port: server.port, workers: pool.workers.length, devTokens: config.devTokens.enabled });
+    return server;
+  }
+
+  get port(): number {
+    return (this.#http.address() as AddressInfo).port;
+  }
+
+  /** The http(s) origin clients use. */
+  get url(): string {
+    const host = this.config.server.host === '0.0.0.0' || this.config.server.host === '::' ? 'localhost' : this.config.server.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Tells everyone, closes rooms, then stops the workers and the HTTP server. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.logger.info('shutting down');
+      this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
+      await this.#signaling.close();
+      this.pool.close();
+      await new Promise<void>((resolve) => {
+        this.#http.close(() => resolve());
+        this.#http.closeAllConnections();
+      });
+      this.logger.info('stopped');
+    })();
+    return this.#closing;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'server/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What each role may do, enforced on the server for every request. A token may
+ * narrow its role's permissions with a `grants` claim, never widen them.
+ */
+import type { Role } from '@huizhen/client-sdk/protocol';
+
+export const PERMISSIONS = [
+  'publishAudio',
+  'publishVideo',
+  'publishScreen',
+  'subscribe',
+  'subscribeVideo',
+  'admit',
+  'muteOthers',
+  'remove',
+  'lock',
+  'end',
+  'viewRecords',
+  'shareRecords',
+  'annotate',
+  'chat',
+  'writeOpinion',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ALL: readonly Permission[] = PERMISSIONS;
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  // The treating doctor hosts the consult.
+  doctor: ALL,
+  // A visiting specialist takes full part clinically but does not run the room.
+  specialist: ['publishAudio', 'publishVideo', 'publishScreen', 'subscribe', 'subscribeVideo', 'viewRecords', 'shareRecords', 'annotate', 'chat', 'writeOpinion'],
+  nurse: ['publishAudio', 'publishVideo', 'publishScreen', 'subscribe', 'subscribeVideo', 'admit', 'viewRecords', 'shareRecords', 'annotate', 'chat'],
+  patient: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
+  family: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
+  // Interpreters work by voice only and never see records.
+  interpreter: ['publishAudio', 'subscribe', 'chat'],
+  // Trainees watch and listen.
+  observer: ['subscribe', 'subscribeVideo'],
+};
+
+export function permissionsFor(role: Role, grants?: readonly string[]): ReadonlySet<Permission> {
+  const base = ROLE_PERMISSIONS[role];
+  if (!grants) return new Set(base);
+  const narrowed = new Set(grants);
+  return new Set(base.filter((p) => narrowed.has(p)));
+}
+
+export function isPermission(value: string): value is Permission {
+  return (PERMISSIONS as readonly string[]).includes(value);
+}

@@ -1,0 +1,125 @@
+/**
+ * Access-token verification. The issuer is looked up from the (unverified)
+ * `iss`, then the token is verified with that issuer's key and its single
+ * pinned algorithm, audience and expiry. Only then are the claims trusted.
+ */
+import jwt from 'jsonwebtoken';
+import { ErrorCode, ROLES, type Role } from '@huizhen/client-sdk/protocol';
+import { HuizhenError } from '../errors.js';
+import type { TrustedIssuer } from './issuers.js';
+import { isPermission } from './permissions.js';
+
+export interface TokenClaims {
+  /** Stable identity of the person (`sub`). */
+  identity: string;
+  name: string;
+  room: string;
+  role: Role;
+  /** Optional narrowing of the role's permissions. */
+  grants?: string[];
+  issuer: string;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+export interface VerifyOptions {
+  clockToleranceSec: number;
+  maxTokenLifetimeSec: number;
+  /** Seconds since the epoch; tests may fix it. */
+  now?: number;
+}
+
+const IDENTITY = /^[A-Za-z0-9_.@:-]{1,128}$/;
+const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): TokenClaims {
+  const invalid = (why: string) => new HuizhenError(ErrorCode.TOKEN_INVALID, `The access token is invalid: ${why}.`);
+  if (typeof token !== 'string' || token.length === 0) throw invalid('it is empty');
+  const decoded = jwt.decode(token, { complete: true });
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) throw invalid('it is not a JWT');
+  const iss = decoded.payload.iss;
+  if (typeof iss !== 'string') throw invalid('it has no issuer (iss)');
+  const issuer = issuers.get(iss);
+  if (!issuer) throw new HuizhenError(ErrorCode.ISSUER_UNKNOWN, `Tokens from issuer '${truncate(iss)}' are not trusted by this server.`);
+  if (decoded.header.alg !== issuer.config.algorithm) {
+    throw invalid(`it is signed with ${truncate(String(decoded.header.alg))}, but issuer '${iss}' signs with ${issuer.config.algorithm}`);
+  }
+  const key = issuer.keyFor(typeof decoded.header.kid === 'string' ? decoded.header.kid : undefined);
+  if (!key) throw invalid(`no key of issuer '${iss}' matches its kid`);
+
+  let payload: jwt.JwtPayload;
+  try {
+    const verified = jwt.verify(token, key, {
+      algorithms: [issuer.config.algorithm],
+      audience: issuer.config.audience,
+      issuer: iss,
+      clockTolerance: options.clockToleranceSec,
+      ...(options.now !== undefined ? { clockTimestamp: options.now } : {}),
+    });
+    if (typeof verified === 'string') throw invalid('its payload is not an object');
+    payload = verified;
+  } catch (err) {
+    if (err instanceof HuizhenError) throw err;
+    if (err instanceof jwt.TokenExpiredError) throw new HuizhenError(ErrorCode.TOKEN_EXPIRED, 'The access token has expired; ask the app for a new one.');
+    if (err instanceof jwt.NotBeforeError) throw invalid('it is not valid yet (nbf)');
+    const message = (err as Error).message;
+    if (/audience/.test(message)) throw invalid(`it is not meant for this server (aud)`);
+    throw invalid(message.replace(/^jwt /, ''));
+  }
+
+  if (typeof payload.exp !== 'number') throw invalid('it has no expiry (exp)');
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const issuedAt = typeof payload.iat === 'number' ? payload.iat : now;
+  if (payload.exp - issuedAt > options.maxTokenLifetimeSec) {
+    throw invalid(`its lifetime exceeds the ${options.maxTokenLifetimeSec} s this server accepts`);
+  }
+  const { sub, name, room, role, grants } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || !IDENTITY.test(sub)) throw invalid('its subject (sub) is missing or malformed');
+  if (typeof room !== 'string' || !ROOM.test(room)) throw invalid('its room claim is missing or malformed');
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw invalid('its role claim is missing or unknown');
+  if (!(issuer.config.roles as readonly string[]).includes(role)) {
+    throw new HuizhenError(ErrorCode.PERMISSION_DENIED, `Issuer '${iss}' may not grant the role '${role}'.`);
+  }
+  if (name !== undefined && (typeof name !== 'string' || name.length > 128)) throw invalid('its name claim is malformed');
+  if (grants !== undefined && (!Array.isArray(grants) || grants.length > 32 || !grants.every((g) => typeof g === 'string' && isPermission(g)))) {
+    throw invalid('its grants claim is malformed');
+  }
+  return {
+    identity: sub,
+    name: typeof name === 'string' && name.trim() ? name.trim() : sub,
+    room,
+    role: role as Role,
+    ...(grants !== undefined ? { grants: grants as string[] } : {}),
+    issuer: iss,
+    expiresAt: payload.exp,
+  };
+}
+
+export interface MintOptions {
+  identity: string;
+  name?: string;
+  room: string;
+  role: Role;
+  grants?: string[];
+  ttlSec: number;
+}
+
+/** Signs a token with an HMAC issuer's secret (dev tokens and the operator CLI). */
+export function mintAccessToken(issuer: TrustedIssuer, options: MintOptions): string {
+  if (!issuer.secret) throw new Error(`issuer '${issuer.config.iss}' has no secret this server can sign with`);
+  if (!IDENTITY.test(options.identity)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'identity must be 1-128 characters of A-Z a-z 0-9 _ . @ : -');
+  if (!ROOM.test(options.room)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'room must be 1-64 characters of A-Z a-z 0-9 _ -');
+  const payload: Record<string, unknown> = { name: options.name ?? options.identity, room: options.room, role: options.role };
+  if (options.grants) payload.grants = options.grants;
+  return jwt.sign(payload, issuer.secret, {
+    algorithm: issuer.config.algorithm as jwt.Algorithm,
+    subject: options.identity,
+    issuer: issuer.config.iss,
+    audience: issuer.config.audience,
+    expiresIn: options.ttlSec,
+  });
+}
+
+function truncate(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * Operator CLI.
+ *   huizhen token --identity <id> --room <room> --role <role> [--name <name>] [--ttl <sec>] [--issuer <iss>] [--grants a,b]
+ *   huizhen config check
+ * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
+ */
+import { ROLES, type Role } from '@huizhen/client-sdk/protocol';
+import { loadIssuers } from '../auth/issuers.js';
+import { isPermission } from '../auth/permissions.js';
+import { mintAccessToken } from '../auth/tokens.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { HuizhenError } from '../errors.js';
+
+const USAGE = `usage:
+  huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>]
+  huizhen config check`;
+
+function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'token') return token(parseFlags(rest));
+    if (command === 'config' && rest[0] === 'check') {
+      const config = loadConfig();
+      loadIssuers(config.auth.issuers);
+      process.stdout.write(`config ok: ${config.auth.issuers.length} issuer(s), dev tokens ${config.devTokens.enabled ? 'on' : 'off'}\n`);
+      return 0;
+    }
+    process.stderr.write(`${USAGE}\n`);
+    return command === undefined || command === '--help' || command === 'help' ? 0 : 2;
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof HuizhenError || err instanceof UsageError) {
+      process.stderr.write(`huizhen: ${err.message}\n`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+    throw err;
+  }
+}
+
+class UsageError extends Error {}
+
+function parseFlags(args: string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const key = args[i];
+    const value = args[i + 1];
+    if (!key?.startsWith('--') || value === undefined) throw new UsageError(`expected --flag value pairs\n${USAGE}`);
+    flags.set(key.slice(2), value);
+  }
+  return flags;
+}
+
+function token(flags: Map<string, string>): number {
+  const identity = flags.get('identity');
+  const room = flags.get('room');
+  const role = flags.get('role');
+  if (!identity || !room || !role) throw new UsageError(`--identity, --room and --role are required\n${USAGE}`);
+  if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`unknown role '${role}' (one of ${ROLES.join(', ')})`);
+  const ttl = Number(flags.get('ttl') ?? 3600);
+  if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
+  const grants = flags.get('grants')?.split(',').filter(Boolean);
+  if (grants && !grants.every(isPermission)) throw new UsageError(`--grants has an unknown permission`);
+
+  const config = loadConfig();
+  if (ttl > config.auth.maxTokenLifetimeSec) throw new UsageError(`--ttl exceeds auth.maxTokenLifetimeSec (${config.auth.maxTokenLifetimeSec})`);
+  const issuers = loadIssuers(config.auth.issuers);
+  const iss = flags.get('issuer') ?? config.devTokens.issuer ?? config.auth.issuers.find((i) => i.algorithm.startsWith('HS'))?.iss;
+  const issuer = iss ? issuers.get(iss) : undefined;
+  if (!issuer) throw new UsageError(`no issuer '${iss ?? ''}' in the config`);
+  if (!issuer.secret) throw new UsageError(`issuer '${issuer.config.iss}' uses ${issuer.config.algorithm}; this CLI signs only with HMAC issuers whose secret it holds`);
+  const name = flags.get('name');
+  process.stdout.write(
+    mintAccessToken(issuer, { identity, room, role: role as Role, ttlSec: ttl, ...(name ? { name } : {}), ...(grants ? { grants } : {}) }) + '\n',
+  );
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

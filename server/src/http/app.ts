@@ -1,0 +1,125 @@
+/**
+ * The HTTP side: health, metrics, dev tokens, the SDK bundle and the demo.
+ * JSON errors use the same codes as signaling.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ErrorCode, ROLES, ValidationError, object, oneOf, string } from '@huizhen/client-sdk/protocol';
+import type { TrustedIssuer } from '../auth/issuers.js';
+import { mintAccessToken } from '../auth/tokens.js';
+import { PROJECT_ROOT, type HuizhenConfig } from '../config.js';
+import { HuizhenError } from '../errors.js';
+import type { WorkerPool } from '../media/WorkerPool.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+
+export interface AppDeps {
+  config: HuizhenConfig;
+  issuers: ReadonlyMap<string, TrustedIssuer>;
+  rooms: RoomManager;
+  pool: WorkerPool;
+  metrics: Metrics;
+  logger: Logger;
+  version: string;
+}
+
+const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
+const DEMO_DIR = join(PROJECT_ROOT, 'demo/public');
+
+const devTokenRequest = object({
+  identity: string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ }),
+  name: string({ min: 1, max: 128 }),
+  role: oneOf(ROLES),
+  room: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+});
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.server.trustProxy);
+  app.use(securityHeaders);
+
+  app.get('/healthz', (_req, res) => {
+    const workers = deps.pool.workers.length;
+    const counts = deps.rooms.counts();
+    res.status(workers > 0 ? 200 : 503).json({
+      status: workers > 0 ? 'ok' : 'degraded',
+      version: deps.version,
+      uptimeSec: Math.round(process.uptime()),
+      workers,
+      rooms: counts.rooms,
+      participants: counts.participants,
+    });
+  });
+
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.set('Content-Type', deps.metrics.registry.contentType);
+      res.send(await deps.metrics.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  if (config.devTokens.enabled) {
+    const issuer = deps.issuers.get(config.devTokens.issuer!);
+    if (!issuer) throw new Error(`dev token issuer '${config.devTokens.issuer}' is not loaded`);
+    app.post('/api/dev/token', express.json({ limit: '4kb' }), (req, res) => {
+      const body = devTokenRequest.parse(req.body, 'body');
+      const token = mintAccessToken(issuer, { ...body, ttlSec: config.devTokens.ttlSec ?? 3600 });
+      logger.info('dev token issued', { room: body.room, participant: body.identity, role: body.role });
+      res.set('Cache-Control', 'no-store').json({ token });
+    });
+  }
+
+  app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
+    const file = join(SDK_DIR, req.path.slice('/sdk/'.length));
+    if (!existsSync(file)) {
+      next(new HuizhenError(ErrorCode.NOT_FOUND, 'The SDK bundle has not been built; run npm run build.'));
+      return;
+    }
+    res.sendFile(file, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
+  });
+
+  app.use(express.static(DEMO_DIR, { index: 'index.html', extensions: ['html'] }));
+
+  app.use((req, _res, next) => next(new HuizhenError(ErrorCode.NOT_FOUND, `Nothing at ${req.method} ${req.path.slice(0, 200)}.`)));
+
+  // express needs the 4-argument signature to treat this as the error handler.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { status, error } = toHttpError(err);
+    if (status >= 500) logger.error('http request failed', { error: err as Error });
+    res.status(status).json({ error });
+  });
+  return app;
+}
+
+function toHttpError(err: unknown): { status: number; error: { code: string; message: string } } {
+  if (err instanceof HuizhenError) {
+    const status = err.code === ErrorCode.NOT_FOUND ? 404 : err.code === ErrorCode.PERMISSION_DENIED ? 403 : err.code.startsWith('TOKEN') ? 401 : 400;
+    return { status, error: err.toWire() };
+  }
+  if (err instanceof ValidationError) return { status: 400, error: { code: ErrorCode.INVALID_REQUEST, message: err.message } };
+  const e = err as { type?: string; status?: number; message?: string };
+  // body-parser errors: bad JSON, too large, wrong charset.
+  if (e?.type === 'entity.too.large') return { status: 413, error: { code: ErrorCode.MESSAGE_TOO_LARGE, message: 'The request body is too large.' } };
+  if (e?.type === 'entity.parse.failed') return { status: 400, error: { code: ErrorCode.MALFORMED_MESSAGE, message: 'The request body is not valid JSON.' } };
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, error: { code: ErrorCode.INVALID_REQUEST, message: e.message ?? 'Bad request.' } };
+  }
+  return { status: 500, error: { code: ErrorCode.INTERNAL, message: 'The server failed to handle this request; it has been logged.' } };
+}
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'SAMEORIGIN',
+    'Content-Security-Policy':
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors 'self'",
+  });
+  next();
+}

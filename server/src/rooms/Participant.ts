@@ -1,0 +1,108 @@
+/**
+ * One person in a room: who they are, what they may do, and the media
+ * objects they own. Notifications go through a sink that the signaling
+ * connection sets, so the session can outlive one WebSocket later on.
+ */
+import type { types } from 'mediasoup';
+import type { NotificationData, Notification, ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/client-sdk/protocol';
+import type { Permission } from '../auth/permissions.js';
+
+export type NotificationSink = <N extends Notification>(name: N, data: NotificationData[N]) => void;
+
+export interface PublishedTrack {
+  producer: types.Producer;
+  source: TrackSource;
+}
+
+export interface ParticipantOptions {
+  identity: string;
+  name: string;
+  role: Role;
+  permissions: ReadonlySet<Permission>;
+  issuer: string;
+  sessionId: string;
+  tokenExpiresAt: number;
+}
+
+export class Participant {
+  readonly identity: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly permissions: ReadonlySet<Permission>;
+  readonly issuer: string;
+  readonly sessionId: string;
+  readonly joinedAt = Date.now();
+  tokenExpiresAt: number;
+
+  readonly transports = new Map<string, types.WebRtcTransport>();
+  /** Keyed by producer id (the track id on the wire). */
+  readonly tracks = new Map<string, PublishedTrack>();
+  /** Keyed by consumer id. */
+  readonly consumers = new Map<string, types.Consumer>();
+  /** The device capabilities; consuming starts once they are known. */
+  rtpCapabilities: types.RtpCapabilities | undefined;
+
+  #sink: NotificationSink | undefined;
+  #closed = false;
+
+  constructor(options: ParticipantOptions) {
+    this.identity = options.identity;
+    this.name = options.name;
+    this.role = options.role;
+    this.permissions = options.permissions;
+    this.issuer = options.issuer;
+    this.sessionId = options.sessionId;
+    this.tokenExpiresAt = options.tokenExpiresAt;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  can(permission: Permission): boolean {
+    return this.permissions.has(permission);
+  }
+
+  setSink(sink: NotificationSink | undefined): void {
+    this.#sink = sink;
+  }
+
+  notify<N extends Notification>(name: N, data: NotificationData[N]): void {
+    if (!this.#closed) this.#sink?.(name, data);
+  }
+
+  transport(direction: 'send' | 'recv'): types.WebRtcTransport | undefined {
+    for (const t of this.transports.values()) if (t.appData.direction === direction && !t.closed) return t;
+    return undefined;
+  }
+
+  trackBySource(source: TrackSource): PublishedTrack | undefined {
+    for (const t of this.tracks.values()) if (t.source === source) return t;
+    return undefined;
+  }
+
+  info(): ParticipantInfo {
+    return {
+      identity: this.identity,
+      name: this.name,
+      role: this.role,
+      joinedAt: this.joinedAt,
+      tracks: [...this.tracks.values()].map((t) => trackInfo(t)),
+    };
+  }
+
+  /** Closes every transport, which closes its producers and consumers with it. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sink = undefined;
+    for (const t of this.transports.values()) t.close();
+    this.transports.clear();
+    this.tracks.clear();
+    this.consumers.clear();
+  }
+}
+
+export function trackInfo(t: PublishedTrack): TrackInfo {
+  return { trackId: t.producer.id, kind: t.producer.kind, source: t.source, muted: t.producer.paused };
+}

@@ -1,0 +1,396 @@
+/**
+ * A room: one mediasoup router, its participants, and the rules for who
+ * receives what. Every media action a participant asks for goes through here,
+ * after the signaling layer has validated the message and the room checks
+ * the participant's permission.
+ */
+import type { types } from 'mediasoup';
+import { ErrorCode, type MediaKind, type Notification, type NotificationData, type ResponseData, type TrackSource } from '@huizhen/client-sdk/protocol';
+import { HuizhenError, invalidState, notFound, permissionDenied } from '../errors.js';
+import type { MediaWorker, WorkerPool } from '../media/WorkerPool.js';
+import type { Logger } from '../observability/logger.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { Participant, type PublishedTrack } from './Participant.js';
+import { chooseSpatialLayer } from './layers.js';
+
+export interface RoomMediaOptions {
+  maxIncomingBitrate: number;
+  initialOutgoingBitrate: number;
+}
+
+export interface RoomOptions {
+  id: string;
+  pool: WorkerPool;
+  logger: Logger;
+  maxParticipants: number;
+  media: RoomMediaOptions;
+}
+
+export interface RoomEvents {
+  /** The room closed; its participants have been told. */
+  closed: [reason: string];
+  participantJoined: [participant: Participant];
+  participantLeft: [participant: Participant, reason: 'left' | 'disconnected' | 'removed' | 'replaced'];
+}
+
+type LeaveReason = RoomEvents['participantLeft'][1];
+
+const SOURCE_KIND: Record<TrackSource, MediaKind> = { camera: 'video', microphone: 'audio', screen: 'video', screenAudio: 'audio' };
+
+export class Room extends TypedEmitter<RoomEvents> {
+  readonly id: string;
+  readonly createdAt = Date.now();
+  readonly router: types.Router;
+  readonly worker: MediaWorker;
+  readonly participants = new Map<string, Participant>();
+  readonly #logger: Logger;
+  readonly #maxParticipants: number;
+  readonly #media: RoomMediaOptions;
+  readonly #speakerObserver: types.ActiveSpeakerObserver;
+  #closed = false;
+
+  private constructor(options: RoomOptions, router: types.Router, worker: MediaWorker, speakerObserver: types.ActiveSpeakerObserver) {
+    super();
+    this.id = options.id;
+    this.router = router;
+    this.worker = worker;
+    this.#logger = options.logger.child({ room: options.id });
+    this.#maxParticipants = options.maxParticipants;
+    this.#media = options.media;
+    this.#speakerObserver = speakerObserver;
+    speakerObserver.on('dominantspeaker', ({ producer }) => {
+      const identity = typeof producer.appData.identity === 'string' ? producer.appData.identity : null;
+      this.#broadcast(null, 'activeSpeakerChanged', { identity });
+    });
+    router.observer.once('close', () => this.close('The media server for this room stopped.', ErrorCode.MEDIA_ERROR));
+  }
+
+  static async create(options: RoomOptions): Promise<Room> {
+    const { router, worker } = await options.pool.createRouter({ room: options.id });
+    try {
+      const speakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
+      return new Room(options, router, worker, speakerObserver);
+    } catch (err) {
+      router.close();
+      throw err;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Adds a participant; an older session of the same identity is replaced. */
+  join(participant: Participant): void {
+    if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed.');
+    const previous = this.participants.get(participant.identity);
+    if (!previous && this.participants.size >= this.#maxParticipants) {
+      throw new HuizhenError(ErrorCode.ROOM_FULL, `This room already holds its maximum of ${this.#maxParticipants} participants.`);
+    }
+    if (previous) this.leave(previous, 'replaced');
+    this.participants.set(participant.identity, participant);
+    this.#broadcast(participant, 'participantJoined', { participant: participant.info() });
+    this.#logger.info('participant joined', { participant: participant.identity, role: participant.role, participants: this.participants.size });
+    this.emit('participantJoined', participant);
+  }
+
+  leave(participant: Participant, reason: LeaveReason): void {
+    if (this.participants.get(participant.identity) !== participant) return;
+    this.participants.delete(participant.identity);
+    participant.close();
+    // A replaced session is the same person: others see no leave, only new tracks.
+    if (reason !== 'replaced') {
+      this.#broadcast(null, 'participantLeft', { identity: participant.identity, reason });
+    }
+    this.#logger.info('participant left', { participant: participant.identity, reason, participants: this.participants.size });
+    this.emit('participantLeft', participant, reason);
+  }
+
+  others(participant: Participant): Participant[] {
+    return [...this.participants.values()].filter((p) => p !== participant);
+  }
+
+  // --- transports ---------------------------------------------------------
+
+  async createTransport(p: Participant, direction: 'send' | 'recv'): Promise<ResponseData['createTransport']> {
+    this.#assertMember(p);
+    if (direction === 'send' && !(p.can('publishAudio') || p.can('publishVideo') || p.can('publishScreen'))) {
+      throw permissionDenied('publish media');
+    }
+    if (direction === 'recv' && !p.can('subscribe')) throw permissionDenied('receive media');
+    // One transport per direction: a new one (e.g. after ICE failed for good) replaces the old.
+    p.transport(direction)?.close();
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.worker.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.#media.initialOutgoingBitrate,
+      appData: { direction, identity: p.identity },
+    });
+    if (p.closed) {
+      transport.close();
+      throw invalidState('The session closed while the transport was being created.');
+    }
+    p.transports.set(transport.id, transport);
+    transport.observer.once('close', () => p.transports.delete(transport.id));
+    transport.on('dtlsstatechange', (state) => {
+      if (state === 'failed' || state === 'closed') this.#logger.warn('transport DTLS state', { participant: p.identity, transport: transport.id, state });
+    });
+    if (direction === 'send') {
+      await transport.setMaxIncomingBitrate(this.#media.maxIncomingBitrate).catch(() => undefined);
+    }
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters as unknown as Record<string, unknown>,
+      iceCandidates: transport.iceCandidates as unknown as Record<string, unknown>[],
+      dtlsParameters: transport.dtlsParameters as unknown as Record<string, unknown>,
+    };
+  }
+
+  async connectTransport(p: Participant, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const transport = this.#transport(p, transportId);
+    if (transport.dtlsState !== 'new') throw invalidState('This transport is already connected.');
+    await mediaCall(() => transport.connect({ dtlsParameters }));
+  }
+
+  async restartIce(p: Participant, transportId: string): Promise<ResponseData['restartIce']> {
+    const transport = this.#transport(p, transportId);
+    const iceParameters = await mediaCall(() => transport.restartIce());
+    return { iceParameters: iceParameters as unknown as Record<string, unknown> };
+  }
+
+  // --- publishing ---------------------------------------------------------
+
+  async produce(
+    p: Participant,
+    request: { transportId: string; kind: MediaKind; source: TrackSource; rtpParameters: types.RtpParameters; paused?: boolean },
+  ): Promise<string> {
+    const { kind, source } = request;
+    if (SOURCE_KIND[source] !== kind) throw new HuizhenError(ErrorCode.INVALID_REQUEST, `A ${source} track must be ${SOURCE_KIND[source]}, not ${kind}.`);
+    const needed = source === 'camera' ? 'publishVideo' : source === 'microphone' ? 'publishAudio' : 'publishScreen';
+    if (!p.can(needed)) throw permissionDenied(`publish ${source}`);
+    const transport = this.#transport(p, request.transportId);
+    if (transport.appData.direction !== 'send') throw invalidState('Tracks are published on the send transport.');
+    if (p.trackBySource(source)) throw invalidState(`A ${source} track is already published; close it first.`);
+
+    const producer = await mediaCall(() =>
+      transport.produce({
+        kind,
+        rtpParameters: request.rtpParameters,
+        paused: request.paused ?? false,
+        appData: { identity: p.identity, source },
+      }),
+    );
+    if (p.closed || this.#closed) {
+      producer.close();
+      throw invalidState('The session closed while the track was being published.');
+    }
+    const track: PublishedTrack = { producer, source };
+    p.tracks.set(producer.id, track);
+    producer.observer.once('close', () => {
+      p.tracks.delete(producer.id);
+    });
+    if (kind === 'audio') await this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+    this.#logger.info('track published', { participant: p.identity, track: producer.id, source, kind });
+    for (const other of this.others(p)) await this.#consume(other, p, track);
+    return producer.id;
+  }
+
+  closeProducer(p: Participant, producerId: string): void {
+    const track = this.#track(p, producerId);
+    track.producer.close();
+    p.tracks.delete(producerId);
+    this.#logger.info('track unpublished', { participant: p.identity, track: producerId });
+  }
+
+  async setProducerPaused(p: Participant, producerId: string, paused: boolean): Promise<void> {
+    const track = this.#track(p, producerId);
+    if (track.producer.paused === paused) return;
+    await mediaCall(() => (paused ? track.producer.pause() : track.producer.resume()));
+    this.#broadcast(p, paused ? 'trackMuted' : 'trackUnmuted', { participantIdentity: p.identity, trackId: producerId });
+  }
+
+  // --- subscribing --------------------------------------------------------
+
+  /** Stores the device capabilities and subscribes to everything already published. */
+  async setRtpCapabilities(p: Participant, rtpCapabilities: types.RtpCapabilities): Promise<void> {
+    this.#assertMember(p);
+    if (!p.can('subscribe')) throw permissionDenied('receive media');
+    const first = p.rtpCapabilities === undefined;
+    p.rtpCapabilities = rtpCapabilities;
+    if (!first) return;
+    for (const other of this.others(p)) {
+      for (const track of other.tracks.values()) await this.#consume(p, other, track);
+    }
+  }
+
+  async resumeConsumer(p: Participant, consumerId: string): Promise<void> {
+    const consumer = this.#consumer(p, consumerId);
+    // The client paused it on purpose (tile hidden): keep it paused.
+    if (consumer.appData.clientPaused === true) return;
+    await mediaCall(() => consumer.resume());
+  }
+
+  async setConsumerPaused(p: Participant, consumerId: string, paused: boolean): Promise<void> {
+    const consumer = this.#consumer(p, consumerId);
+    consumer.appData.clientPaused = paused;
+    await mediaCall(() => (paused ? consumer.pause() : consumer.resume()));
+  }
+
+  /** Picks the simulcast layer that fits the size the subscriber renders at. */
+  async setConsumerVideoSize(p: Participant, consumerId: string, width: number, height: number): Promise<number | null> {
+    const consumer = this.#consumer(p, consumerId);
+    if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return null;
+    const producerEncodings = (consumer.appData.producerScales as number[] | undefined) ?? [];
+    const spatialLayer = chooseSpatialLayer(width, height, producerEncodings);
+    await mediaCall(() => consumer.setPreferredLayers({ spatialLayer, temporalLayer: 2 }));
+    return spatialLayer;
+  }
+
+  async requestKeyFrame(p: Participant, consumerId: string): Promise<void> {
+    const consumer = this.#consumer(p, consumerId);
+    await mediaCall(() => consumer.requestKeyFrame());
+  }
+
+  async getStats(p: Participant): Promise<ResponseData['getStats']> {
+    const transports = await Promise.all(
+      [...p.transports.values()].map(async (t) => {
+        const [stats] = await t.getStats();
+        return { transportId: t.id, direction: t.appData.direction, ...(stats as unknown as Record<string, unknown>) };
+      }),
+    );
+    return { transports };
+  }
+
+  async #consume(subscriber: Participant, publisher: Participant, track: PublishedTrack): Promise<void> {
+    const { producer } = track;
+    const transport = subscriber.transport('recv');
+    const caps = subscriber.rtpCapabilities;
+    if (!transport || !caps || subscriber.closed || producer.closed) return;
+    if (!subscriber.can('subscribe') || (producer.kind === 'video' && !subscriber.can('subscribeVideo'))) return;
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
+      this.#logger.warn('subscriber cannot decode track', { participant: subscriber.identity, track: producer.id });
+      return;
+    }
+    let consumer: types.Consumer;
+    try {
+      // Created paused: the client resumes it once its local consumer exists,
+      // so the first packets (and the key frame) are not lost.
+      consumer = await transport.consume({
+        producerId: producer.id,
+        rtpCapabilities: caps,
+        paused: true,
+        appData: {
+          identity: subscriber.identity,
+          // The SDK sends scaleResolutionDownBy with each simulcast encoding.
+          producerScales: producer.rtpParameters.encodings?.map((e) => (e as { scaleResolutionDownBy?: number }).scaleResolutionDownBy ?? 1) ?? [],
+        },
+      });
+    } catch (err) {
+      this.#logger.warn('consume failed', { participant: subscriber.identity, track: producer.id, error: err as Error });
+      return;
+    }
+    if (subscriber.closed) {
+      consumer.close();
+      return;
+    }
+    subscriber.consumers.set(consumer.id, consumer);
+    const closed = () => {
+      if (!subscriber.consumers.delete(consumer.id)) return;
+      subscriber.notify('consumerClosed', { consumerId: consumer.id, trackId: producer.id, participantIdentity: publisher.identity });
+    };
+    consumer.on('transportclose', () => subscriber.consumers.delete(consumer.id));
+    consumer.on('producerclose', closed);
+    consumer.on('layerschange', (layers) => {
+      subscriber.notify('consumerLayersChanged', {
+        consumerId: consumer.id,
+        spatialLayer: layers?.spatialLayer ?? null,
+        temporalLayer: layers?.temporalLayer ?? null,
+      });
+    });
+    subscriber.notify('consumerCreated', {
+      consumerId: consumer.id,
+      trackId: producer.id,
+      participantIdentity: publisher.identity,
+      kind: consumer.kind,
+      source: track.source,
+      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      producerPaused: consumer.producerPaused,
+    });
+  }
+
+  // --- lookup helpers -------------------------------------------------------
+
+  #assertMember(p: Participant): void {
+    if (this.#closed || this.participants.get(p.identity) !== p) throw invalidState('You are not in this room.');
+  }
+
+  #transport(p: Participant, id: string): types.WebRtcTransport {
+    this.#assertMember(p);
+    const t = p.transports.get(id);
+    if (!t) throw notFound('transport', id);
+    return t;
+  }
+
+  #track(p: Participant, id: string): PublishedTrack {
+    this.#assertMember(p);
+    const t = p.tracks.get(id);
+    if (!t) throw notFound('track', id);
+    return t;
+  }
+
+  #consumer(p: Participant, id: string): types.Consumer {
+    this.#assertMember(p);
+    const c = p.consumers.get(id);
+    if (!c) throw notFound('consumer', id);
+    return c;
+  }
+
+  #broadcast<N extends Notification>(except: Participant | null, name: N, data: NotificationData[N]): void {
+    for (const p of this.participants.values()) if (p !== except) p.notify(name, data);
+  }
+
+  /** Snapshot of the media objects, for metrics. */
+  counts(): { participants: number; producers: number; consumers: number } {
+    let producers = 0;
+    let consumers = 0;
+    for (const p of this.participants.values()) {
+      producers += p.tracks.size;
+      consumers += p.consumers.size;
+    }
+    return { participants: this.participants.size, producers, consumers };
+  }
+
+  /** @param code what the participants are told (e.g. SERVER_SHUTTING_DOWN, MEDIA_ERROR). */
+  close(reason: string, code: ErrorCode = ErrorCode.ROOM_NOT_FOUND): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.participants.values()) {
+      p.notify('sessionClosed', { code, reason });
+      p.close();
+    }
+    this.participants.clear();
+    this.router.close();
+    this.#logger.info('room closed', { reason });
+    this.emit('closed', reason);
+  }
+}
+
+/** mediasoup rejects bad parameters with TypeError; those are the client's fault. */
+async function mediaCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof HuizhenError) throw err;
+    if (err instanceof TypeError || (err as Error).name === 'UnsupportedError') {
+      throw new HuizhenError(ErrorCode.INVALID_REQUEST, `The media parameters were rejected: ${(err as Error).message}`);
+    }
+    if ((err as Error).name === 'InvalidStateError') throw invalidState((err as Error).message);
+    throw new HuizhenError(ErrorCode.MEDIA_ERROR, `The media server could not do that: ${(err as Error).message}`);
+  }
+}

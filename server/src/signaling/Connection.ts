@@ -1,0 +1,259 @@
+/**
+ * One signaling WebSocket. It parses and validates every frame before it
+ * touches any state, answers each request exactly once (typed error on
+ * failure), serializes a connection's requests, and protects the rest of the
+ * server from a misbehaving client: frame size, rate and error budgets.
+ */
+import type { WebSocket, RawData } from 'ws';
+import {
+  CloseCode,
+  ErrorCode,
+  METHODS,
+  ValidationError,
+  requestEnvelope,
+  requestValidators,
+  type Method,
+  type NotificationData,
+  type Notification,
+  type ServerMessage,
+  type WireError,
+} from '@huizhen/client-sdk/protocol';
+import { HuizhenError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { handlers, type HandlerScope, type Session } from './handlers.js';
+import { RateLimiter } from './RateLimiter.js';
+import type { SignalingContext } from './SignalingContext.js';
+
+/** Malformed frames tolerated before the connection is closed. */
+const MAX_BAD_FRAMES = 20;
+/** Requests refused for rate before the connection is closed. */
+const MAX_RATE_LIMITED = 200;
+/** A client that does not read its notifications is cut off past this. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+export class Connection {
+  readonly #ws: WebSocket;
+  readonly #ctx: SignalingContext;
+  #logger: Logger;
+  readonly #limiter: RateLimiter;
+  #session: Session | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #badFrames = 0;
+  #rateLimited = 0;
+  #joinTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** Set by the heartbeat; a socket that misses two pings is dead. */
+  alive = true;
+
+  constructor(ws: WebSocket, ctx: SignalingContext, remote: string) {
+    this.#ws = ws;
+    this.#ctx = ctx;
+    this.#logger = ctx.logger.child({ remote });
+    this.#limiter = new RateLimiter(ctx.config.signaling.rateLimitPerSec, ctx.config.signaling.rateLimitBurst);
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#session) this.close(CloseCode.JOIN_TIMEOUT, 'join timeout');
+    }, ctx.config.rooms.joinTimeoutMs);
+    ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => this.#onClose());
+    ws.on('error', (err) => this.#logger.warn('websocket error', { error: err }));
+  }
+
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
+  ping(): void {
+    if (!this.alive) {
+      this.#logger.info('peer stopped answering pings');
+      this.#ws.terminate();
+      return;
+    }
+    this.alive = false;
+    try {
+      this.#ws.ping();
+    } catch {
+      // The socket is already closing.
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#ws.close(code, reason.slice(0, 120));
+    // A peer that never completes the close handshake is dropped.
+    setTimeout(() => this.#ws.terminate(), 2000).unref();
+  }
+
+  #onFrame(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#limiter.take()) {
+      this.#rateLimited++;
+      if (this.#rateLimited > MAX_RATE_LIMITED) {
+        this.#logger.warn('closing connection: request flood');
+        this.close(CloseCode.RATE_LIMITED, 'too many requests');
+        return;
+      }
+      this.#sendError(peekId(data, isBinary), new HuizhenError(ErrorCode.RATE_LIMITED, 'Too many requests; slow down.'));
+      return;
+    }
+    if (isBinary) {
+      this.#badFrame(null, new HuizhenError(ErrorCode.MALFORMED_MESSAGE, 'Binary frames are not part of the protocol; send JSON text.'));
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawToString(data));
+    } catch {
+      this.#badFrame(null, new HuizhenError(ErrorCode.MALFORMED_MESSAGE, 'The message is not valid JSON.'));
+      return;
+    }
+    let envelope;
+    try {
+      envelope = requestEnvelope.parse(parsed, '');
+    } catch (err) {
+      const id = typeof (parsed as { id?: unknown })?.id === 'number' ? ((parsed as { id: number }).id) : null;
+      this.#badFrame(id, new HuizhenError(ErrorCode.INVALID_REQUEST, `The message envelope is invalid: ${(err as Error).message}.`));
+      return;
+    }
+    const { id, method } = envelope;
+    if (!(METHODS as string[]).includes(method)) {
+      this.#ctx.metrics.signalingRequests.inc({ method: 'unknown', outcome: ErrorCode.UNKNOWN_METHOD });
+      this.#sendError(id, new HuizhenError(ErrorCode.UNKNOWN_METHOD, `Unknown method '${method.slice(0, 64)}'.`));
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = requestValidators[method as Method].parse(envelope.data ?? {}, 'data');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      this.#ctx.metrics.signalingRequests.inc({ method, outcome: ErrorCode.INVALID_REQUEST });
+      this.#sendError(id, new HuizhenError(ErrorCode.INVALID_REQUEST, err.message));
+      return;
+    }
+    // Requests of one connection run one after another: media setup steps
+    // depend on each other, and it bounds the work one client can queue.
+    this.#queue = this.#queue.then(() => this.#handle(id, method as Method, payload));
+  }
+
+  async #handle(id: number, method: Method, data: unknown): Promise<void> {
+    if (this.#closed) return;
+    const started = performance.now();
+    const scope: HandlerScope = {
+      ctx: this.#ctx,
+      session: this.#session,
+      attach: (session) => this.#attach(session),
+      detach: () => this.#detach(),
+    };
+    try {
+      const handler = handlers[method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
+      const result = await withTimeout(handler(scope, data), this.#ctx.config.signaling.requestTimeoutMs, method);
+      this.#send({ id, ok: true, data: result } as ServerMessage);
+      this.#ctx.metrics.signalingRequests.inc({ method, outcome: 'ok' });
+      if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+    } catch (err) {
+      const error = toHuizhenError(err);
+      if (error.code === ErrorCode.INTERNAL) this.#logger.error('request failed', { method, error: err as Error });
+      else this.#logger.info('request refused', { method, code: error.code });
+      this.#ctx.metrics.signalingRequests.inc({ method, outcome: error.code });
+      if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+      this.#sendError(id, error);
+    }
+  }
+
+  #attach(session: Session): void {
+    this.#session = session;
+    if (this.#joinTimer) clearTimeout(this.#joinTimer);
+    this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
+    session.participant.setSink(<N extends Notification>(name: N, data: NotificationData[N]) => {
+      this.#send({ notification: name, data } as ServerMessage);
+      if (name === 'sessionClosed') {
+        this.#session = undefined;
+        const code = (data as NotificationData['sessionClosed']).code;
+        this.close(code === ErrorCode.SERVER_SHUTTING_DOWN ? CloseCode.SERVER_SHUTTING_DOWN : CloseCode.ROOM_CLOSED, 'session closed');
+      }
+    });
+    session.room.once('participantLeft', (p, reason) => {
+      // Another connection took over this identity.
+      if (p === session.participant && reason === 'replaced' && this.#session === session) {
+        this.#session = undefined;
+        this.#send({ notification: 'sessionClosed', data: { code: ErrorCode.DUPLICATE_IDENTITY, reason: 'You joined this room from another device or tab.' } });
+        this.close(CloseCode.DUPLICATE_IDENTITY, 'duplicate identity');
+      }
+    });
+  }
+
+  #detach(): void {
+    this.#session?.participant.setSink(undefined);
+    this.#session = undefined;
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#joinTimer) clearTimeout(this.#joinTimer);
+    const session = this.#session;
+    this.#session = undefined;
+    if (session) session.room.leave(session.participant, 'disconnected');
+  }
+
+  #badFrame(id: number | null, error: HuizhenError): void {
+    this.#badFrames++;
+    this.#ctx.metrics.signalingRequests.inc({ method: 'unknown', outcome: error.code });
+    this.#sendError(id, error);
+    if (this.#badFrames > MAX_BAD_FRAMES) {
+      this.#logger.warn('closing connection: too many malformed messages');
+      this.close(CloseCode.BAD_MESSAGES, 'too many malformed messages');
+    }
+  }
+
+  #sendError(id: number | null, error: HuizhenError): void {
+    this.#send({ id, ok: false, error: error.toWire() });
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    if (this.#ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.#logger.warn('closing connection: client is not reading');
+      this.#ws.terminate();
+      return;
+    }
+    this.#ws.send(JSON.stringify(message));
+  }
+}
+
+function toHuizhenError(err: unknown): HuizhenError {
+  if (err instanceof HuizhenError) return err;
+  return new HuizhenError(ErrorCode.INTERNAL, 'The server failed to handle this request; it has been logged.');
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, method: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HuizhenError(ErrorCode.TIMEOUT, `The server took too long to handle '${method}'.`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** Best effort: the id of a rate-limited request, without parsing big frames. */
+function peekId(data: RawData, isBinary: boolean): number | null {
+  if (isBinary) return null;
+  const head = rawToString(data).slice(0, 64);
+  const match = /"id"\s*:\s*(\d{1,15})/.exec(head);
+  return match ? Number(match[1]) : null;
+}
+
+export type { WireError };

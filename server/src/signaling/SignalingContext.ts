@@ -1,0 +1,14 @@
+/** What signaling handlers need from the server, passed explicitly (no globals). */
+import type { HuizhenConfig } from '../config.js';
+import type { TrustedIssuer } from '../auth/issuers.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+
+export interface SignalingContext {
+  config: HuizhenConfig;
+  issuers: ReadonlyMap<string, TrustedIssuer>;
+  rooms: RoomManager;
+  metrics: Metrics;
+  logger: Logger;
+}

@@ -1,0 +1,56 @@
+/**
+ * The WebSocket endpoint at /ws, sharing the HTTP server's port. Oversized
+ * frames are refused by ws itself (close 1009) before they are buffered.
+ */
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode } from '@huizhen/client-sdk/protocol';
+import { Connection } from './Connection.js';
+import type { SignalingContext } from './SignalingContext.js';
+
+const HEARTBEAT_MS = 10_000;
+
+export class SignalingServer {
+  readonly #wss: WebSocketServer;
+  readonly #ctx: SignalingContext;
+  readonly #connections = new Set<Connection>();
+  readonly #heartbeat: NodeJS.Timeout;
+
+  constructor(httpServer: HttpServer, ctx: SignalingContext) {
+    this.#ctx = ctx;
+    this.#wss = new WebSocketServer({
+      server: httpServer,
+      path: '/ws',
+      maxPayload: ctx.config.signaling.maxMessageBytes,
+      perMessageDeflate: false,
+    });
+    this.#wss.on('connection', (ws, req) => this.#onConnection(ws, req));
+    this.#wss.on('error', (err) => ctx.logger.error('websocket server error', { error: err }));
+    this.#heartbeat = setInterval(() => {
+      for (const c of this.#connections) c.ping();
+    }, HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const connection = new Connection(ws, this.#ctx, remote);
+    this.#connections.add(connection);
+    this.#ctx.metrics.connections.inc();
+    ws.once('close', () => {
+      this.#connections.delete(connection);
+      this.#ctx.metrics.connections.dec();
+    });
+  }
+
+  /** Closes every connection with a reason the SDK can show. */
+  close(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    for (const c of this.#connections) c.close(CloseCode.SERVER_SHUTTING_DOWN, 'server shutting down');
+    return new Promise((resolve) => this.#wss.close(() => resolve()));
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Two clinicians in one consult, through the demo UI in real Chromium against
+ * a real Huizhen server: video and audio flow both ways, camera-off and mute
+ * stop the media on the far side, and leaving removes the tile.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { demoEvents, describePage, joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
+import { audioDuring, framesDuring, sampleVideo } from './helpers/probes.js';
+import { startServer, type HuizhenServer } from './helpers/server.js';
+import { sleep, waitFor } from './helpers/wait.js';
+
+/** RMS below this is silence (about -46 dBFS); Chromium's fake microphone beeps far above it. */
+const SILENCE_RMS = 0.005;
+/** Fewer frames than this in the 2 s window means the picture is not really moving (fake camera: ~30 fps). */
+const MIN_LIVE_FRAMES = 10;
+
+describe('a doctor and a specialist in one consult', () => {
+  let server: HuizhenServer | undefined;
+  let chromium: Chromium | undefined;
+  let doctor: DemoPage;
+  let specialist: DemoPage;
+  const room = `e2e-call-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    server = await startServer();
+    chromium = await launchChromium();
+    doctor = await openDemo(chromium, server.url, 'doctor');
+    specialist = await openDemo(chromium, server.url, 'specialist');
+    await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
+    await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+  });
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    // Everything needed to tell a demo bug from a server or SDK bug.
+    const pages = await Promise.all([doctor, specialist].filter(Boolean).map((p) => describePage(p)));
+    console.error(`--- pages ---\n${pages.join('\n')}\n--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await server?.stop();
+  });
+
+  it('shows each side the other as a named tile with a role label', async () => {
+    for (const [viewer, other, name, role] of [
+      [doctor, specialist, 'Prof Li Na', 'specialist'],
+      [specialist, doctor, 'Dr Zhang Wei', 'doctor'],
+    ] as const) {
+      const tile = await waitFor(
+        `${viewer.label} to show ${other.label}'s tile`,
+        () =>
+          viewer.page.evaluate((identity) => {
+            const el = document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`);
+            return el
+              ? {
+                  name: el.querySelector('[data-testid="tile-name"]')?.textContent,
+                  role: el.querySelector<HTMLElement>('[data-testid="tile-role"]')?.dataset.role,
+                }
+              : undefined;
+          }, other.identity),
+        { describe: () => describePage(viewer) },
+      );
+      expect(tile).toEqual({ name, role });
+    }
+  });
+
+  it('decodes the other side\'s camera video on both pages', async () => {
+    for (const [viewer, other] of [
+      [specialist, doctor],
+      [doctor, specialist],
+    ] as const) {
+      // Wait until frames flow at all (ICE + DTLS + first key frame), then measure a steady window.
+      await waitFor(
+        `${viewer.label} to decode ${other.label}'s video`,
+        async () => {
+          const s = await sampleVideo(viewer, other.identity);
+          return s && s.videoWidth > 0 && s.tileFrames > 5 ? s : undefined;
+        },
+        { timeoutMs: 30_000, describe: () => sampleVideo(viewer, other.identity) },
+      );
+      const { tile, probe, after } = await framesDuring(viewer, other.identity, 2_000);
+      expect(after.videoWidth, `${viewer.label} sees ${other.label}'s video size`).toBeGreaterThan(0);
+      expect(after.tileVideo).toBe('live');
+      expect(tile, `${viewer.label}: frames shown in ${other.label}'s tile in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+      expect(probe, `${viewer.label}: frames of ${other.label}'s track in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+    }
+  });
+
+  it('hears the other side\'s microphone on both pages', async () => {
+    for (const [viewer, other] of [
+      [specialist, doctor],
+      [doctor, specialist],
+    ] as const) {
+      const heard = await waitFor(
+        `${viewer.label} to hear ${other.label}`,
+        async () => {
+          const sample = await audioDuring(viewer, other.identity, 1_500);
+          return sample.peakRms > SILENCE_RMS ? sample : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 0, describe: () => audioDuring(viewer, other.identity, 1_000) },
+      );
+      expect(heard.samples, 'the audio graph ran').toBeGreaterThan(10_000);
+      expect(heard.peakRms).toBeGreaterThan(SILENCE_RMS);
+    }
+  });
+
+  it('stops the doctor\'s video on the specialist\'s page when the doctor turns the camera off', async () => {
+    const live = await framesDuring(specialist, doctor.identity, 1_000);
+    expect(live.probe, 'frames flow before the camera is turned off').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
+
+    await doctor.page.click('[data-testid="cam-button"]');
+    await waitFor('the doctor page to show its camera off', () =>
+      doctor.page.evaluate(() => window.huizhen?.state.camera === false || undefined),
+    );
+
+    await waitFor(
+      'the specialist to see the doctor\'s camera muted',
+      async () => {
+        const events = await demoEvents(specialist);
+        const muted = events.some((e) => e.type === 'trackMuted' && e.identity === doctor.identity && e.kind === 'video');
+        const s = await sampleVideo(specialist, doctor.identity);
+        return muted && s?.tileVideo === 'muted' ? true : undefined;
+      },
+      { describe: () => describePage(specialist) },
+    );
+    // Frames already in flight may still land; then the count must stand still.
+    await sleep(1_000);
+    const stopped = await framesDuring(specialist, doctor.identity, 2_000);
+    expect(stopped.probe, 'frames of the doctor\'s track decoded in 2 s with the camera off').toBeLessThanOrEqual(1);
+    expect(stopped.tile, 'frames shown in the doctor\'s tile in 2 s with the camera off').toBeLessThanOrEqual(1);
+    const avatarShown = await specialist.page.evaluate(
+      (identity) =>
+        getComputedStyle(
+          document.querySelector(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"] .avatar`)!,
+        ).display !== 'none',
+      doctor.identity,
+    );
+    expect(avatarShown, 'the tile shows the avatar instead of a frozen picture').toBe(true);
+  });
+
+  it('silences the doctor on the specialist\'s page when the doctor mutes the microphone', async () => {
+    const before = await audioDuring(specialist, doctor.identity, 1_500);
+    expect(before.peakRms, 'audible before muting').toBeGreaterThan(SILENCE_RMS);
+
+    await doctor.page.click('[data-testid="mic-button"]');
+    await waitFor('the doctor page to show its mic muted', () =>
+      doctor.page.evaluate(() => window.huizhen?.state.mic === false || undefined),
+    );
+    await waitFor(
+      'the specialist to see the doctor\'s mic muted',
+      () =>
+        specialist.page.evaluate(
+          (identity) =>
+            document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)?.dataset
+              .audio === 'muted' || undefined,
+          doctor.identity,
+        ),
+      { describe: () => describePage(specialist) },
+    );
+    // The receiver's jitter buffer may play out a little concealment; then it must be quiet.
+    await waitFor(
+      'the doctor\'s audio to fall silent',
+      async () => {
+        const s = await audioDuring(specialist, doctor.identity, 1_000);
+        return s.peakRms < SILENCE_RMS ? s : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 0, describe: () => audioDuring(specialist, doctor.identity, 1_000) },
+    );
+    const silent = await audioDuring(specialist, doctor.identity, 2_000);
+    expect(silent.samples, 'the audio graph still runs').toBeGreaterThan(10_000);
+    expect(silent.peakRms, 'loudest block over 2 s while muted').toBeLessThan(SILENCE_RMS);
+
+    const mutedIcon = await specialist.page.evaluate(
+      (identity) =>
+        getComputedStyle(
+          document.querySelector(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"] [data-testid="mic-muted"]`)!,
+        ).display !== 'none',
+      doctor.identity,
+    );
+    expect(mutedIcon, 'the muted-mic indicator is visible').toBe(true);
+  });
+
+  it('removes the doctor from the specialist\'s page when the doctor leaves', async () => {
+    await doctor.page.click('[data-testid="leave-button"]');
+    await waitFor('the doctor page to return to the join form', () =>
+      doctor.page.evaluate(() => (window.huizhen?.state.phase === 'ended' && !document.querySelector<HTMLElement>('[data-testid="join-form"]')?.closest('section')?.hidden) || undefined),
+    );
+
+    await waitFor(
+      'the specialist to see the doctor leave',
+      async () => {
+        const events = await demoEvents(specialist);
+        const left = events.some((e) => e.type === 'participantLeft' && e.identity === doctor.identity);
+        const unsubscribed = events.filter((e) => e.type === 'trackUnsubscribed' && e.identity === doctor.identity);
+        return left && unsubscribed.some((e) => e.kind === 'video') && unsubscribed.some((e) => e.kind === 'audio')
+          ? true
+          : undefined;
+      },
+      { describe: () => describePage(specialist) },
+    );
+    const leftovers = await specialist.page.evaluate(
+      (identity) => document.querySelectorAll(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"], audio[data-identity="${CSS.escape(identity)}"]`).length,
+      doctor.identity,
+    );
+    expect(leftovers, 'tiles and audio elements left for the doctor').toBe(0);
+    const own = await specialist.page.$(`[data-testid="tile"][data-identity="${specialist.identity}"]`);
+    expect(own, 'the specialist\'s own tile stays').not.toBeNull();
+  });
+});

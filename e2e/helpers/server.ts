@@ -1,0 +1,135 @@
+/**
+ * Starts a real Huizhen server process (the built server/dist/main.js) on a
+ * free port, for browser tests. Each test file gets its own process, so rooms
+ * and state never leak between files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = path.join(REPO_ROOT, 'server/dist/main.js');
+
+export interface HuizhenServer {
+  /** e.g. http://localhost:43123 — "localhost" keeps the page a secure context for getUserMedia. */
+  readonly url: string;
+  readonly port: number;
+  /** Every stdout/stderr line so far (JSON log lines and anything else). */
+  readonly logs: readonly string[];
+  /** The last `n` log lines, for failure messages. */
+  tail(n?: number): string;
+  stop(): Promise<void>;
+}
+
+export interface StartServerOptions {
+  /** Extra environment, e.g. { HUIZHEN_DEV_TOKENS: 'false' }. */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Asks the OS for a free TCP port by binding to port 0 and releasing it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startServer(options: StartServerOptions = {}): Promise<HuizhenServer> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
+  const port = await freePort();
+  const logs: string[] = [];
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      // Random RTC ports so parallel runs and a developer's own server never collide.
+      HUIZHEN_RTC_PORT: '0',
+      // One media worker is plenty for a few browser pages on a 2-core machine.
+      HUIZHEN_WORKERS: '1',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  const tail = (n = 40) => logs.slice(-n).join('\n');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const listening = new Promise<number>((resolve, reject) => {
+    const onLine = (line: string) => {
+      logs.push(line);
+      const entry = parseJson(line);
+      if (entry && entry.msg === 'listening' && typeof entry.port === 'number') resolve(entry.port);
+    };
+    lines(child, 'stdout', onLine);
+    lines(child, 'stderr', onLine);
+    child.once('error', reject);
+    void exited.then((code) => reject(new Error(`server exited with code ${code} before listening:\n${tail()}`)));
+  });
+
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const actual = await Promise.race([
+      listening,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`server did not log "listening" within ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
+      }),
+    ]);
+    if (actual !== port) throw new Error(`server listens on ${actual}, expected PORT=${port}`);
+  } catch (err) {
+    await stopChild(child, exited);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    logs,
+    tail,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+/** SIGTERM for a graceful shutdown; SIGKILL if it hangs, so a broken server cannot hang the suite. */
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+function lines(child: ChildProcess, stream: 'stdout' | 'stderr', onLine: (line: string) => void): void {
+  let buffer = '';
+  child[stream]?.setEncoding('utf8');
+  child[stream]?.on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      onLine(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+    }
+  });
+  child[stream]?.on('end', () => buffer && onLine(buffer));
+}
+
+function parseJson(line: string): Record<string, unknown> | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

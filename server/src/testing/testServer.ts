@@ -1,0 +1,57 @@
+/**
+ * Starts a real Huizhen node (real mediasoup worker) on free ports for tests,
+ * with an in-memory log and a helper to mint tokens.
+ */
+import type { Role } from '@huizhen/client-sdk/protocol';
+import { mintAccessToken } from '../auth/tokens.js';
+import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
+import { HuizhenServer } from '../HuizhenServer.js';
+import { createLogger } from '../observability/logger.js';
+
+export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+export interface TestServer {
+  server: HuizhenServer;
+  url: string;
+  wsUrl: string;
+  logs: string[];
+  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[] }): string;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: unknown = {}): Promise<TestServer> {
+  const base = {
+    server: { host: '127.0.0.1', port: 0 },
+    media: { workers: 1, rtcPort: 0, logLevel: 'warn' },
+    auth: {
+      issuers: [
+        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: TEST_SECRET, roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'] },
+      ],
+    },
+    devTokens: { enabled: true, issuer: 'huizhen-test', ttlSec: 600 },
+    log: { level: 'debug' },
+  };
+  const config: HuizhenConfig = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) });
+  const server = await HuizhenServer.start(config, { logger, env: {} });
+  const issuer = server.issuers.get('huizhen-test');
+  return {
+    server,
+    url: server.url,
+    wsUrl: server.url.replace(/^http/, 'ws') + '/ws',
+    logs,
+    token: (identity, role, room, extra = {}) => {
+      if (!issuer) throw new Error('test issuer not configured');
+      return mintAccessToken(issuer, {
+        identity,
+        role,
+        room,
+        ttlSec: extra.ttlSec ?? 600,
+        ...(extra.name ? { name: extra.name } : {}),
+        ...(extra.grants ? { grants: extra.grants } : {}),
+      });
+    },
+    close: () => server.close(),
+  };
+}

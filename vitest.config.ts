@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests beside the code (real mediasoup worker, real
+// redis where needed); browser end-to-end tests have their own config.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@huizhen/client-sdk/protocol': fileURLToPath(new URL('./client-sdk/src/protocol/index.ts', import.meta.url)),
+    },
+  },
+  test: {
+    include: ['server/src/**/*.test.ts', 'client-sdk/src/**/*.test.ts', 'loadtest/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});

@@ -84,7 +84,7 @@ function main() {
     void join(result.value);
   });
   // Browsers may block autoplay until the first interaction; any click resumes media.
-  document.addEventListener('click', () => tiles.resumePlayback(), { capture: true });
+  document.addEventListener('click', () => call?.resumeMedia(), { capture: true });
   // Closing the tab leaves at once instead of waiting for the server to time us out.
   window.addEventListener('pagehide', () => call?.leave());
   showConnectionState('idle');

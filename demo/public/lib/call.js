@@ -13,8 +13,16 @@ const EVENT_LOG_LIMIT = 500;
 /** @param {{ identity: string, name?: string, role?: string }} p */
 const who = (p) => ({ identity: p.identity, name: p.name, role: p.role });
 
-/** A subscribed track may arrive already muted (the publisher joined muted). */
-const isMuted = (track) => Boolean(track.isMuted ?? track.muted ?? false);
+/** Why the SDK disconnected, in words (DisconnectReason values); used when no error explains it. */
+const DISCONNECT_TEXT = Object.freeze({
+  clientInitiated: 'You left the consult.',
+  duplicateIdentity: 'You joined this consult from another window or device, so this one was closed.',
+  roomClosed: 'The consult has ended.',
+  tokenExpired: 'Your join link has expired. Ask for a new one to rejoin.',
+  serverShutdown: 'The consult server is restarting. Please join again in a moment.',
+  serverClosed: 'The consult server closed the connection.',
+  connectionLost: 'The connection to the consult server was lost.',
+});
 
 /** The fresh per-call state object; plain data so tests can read it as JSON. */
 export function createCallState() {
@@ -86,10 +94,11 @@ export class Call {
     const enable = !this.#state.mic;
     await this.#run(enable ? 'Could not turn the microphone on' : 'Could not mute the microphone', async () => {
       const lp = this.#room.localParticipant;
-      if (!this.#tracks.mic) this.#tracks.mic = await lp.publishMicrophone();
-      else await lp.setMicrophoneEnabled(enable);
+      // The first enable publishes the microphone (e.g. after a refused permission); later calls mute/unmute.
+      const track = await lp.setMicrophoneEnabled(enable);
+      if (track) this.#tracks.mic = track;
       this.#state.mic = enable;
-      this.#tiles.attach(who(lp), this.#tracks.mic, { local: true, muted: !enable });
+      if (this.#tracks.mic) this.#tiles.attach(who(lp), this.#tracks.mic, { local: true, muted: !enable });
     });
     this.#controls.setMic(this.#state.mic);
   }
@@ -98,11 +107,10 @@ export class Call {
     const enable = !this.#state.camera;
     await this.#run(enable ? 'Could not turn the camera on' : 'Could not turn the camera off', async () => {
       const lp = this.#room.localParticipant;
-      if (!this.#tracks.camera) this.#tracks.camera = await lp.publishCamera();
-      else await lp.setCameraEnabled(enable);
+      const track = await lp.setCameraEnabled(enable);
+      if (track) this.#tracks.camera = track;
       this.#state.camera = enable;
-      // Re-attach on enable: the SDK may have reopened the camera with a new MediaStreamTrack.
-      this.#tiles.attach(who(lp), this.#tracks.camera, { local: true, muted: !enable });
+      if (this.#tracks.camera) this.#tiles.attach(who(lp), this.#tracks.camera, { local: true, muted: !enable });
     });
     this.#controls.setCam(this.#state.camera);
   }
@@ -118,8 +126,6 @@ export class Call {
       this.#tracks.screen = track;
       this.#state.screen = true;
       this.#tiles.attach(who(lp), track, { local: true });
-      // The browser's own "Stop sharing" button ends the track without asking us.
-      track.mediaStreamTrack?.addEventListener('ended', () => void this.#stopScreen(), { once: true });
     });
     this.#controls.setScreen(this.#state.screen);
   }
@@ -137,11 +143,23 @@ export class Call {
   async #stopScreen() {
     const track = this.#tracks.screen;
     if (!track) return;
+    this.#screenGone(track);
+    await this.#run('Could not stop sharing', () => track.unpublish());
+  }
+
+  /** The screen share ended: by our button, or by the browser's own "Stop sharing". */
+  #screenGone(track) {
+    if (this.#tracks.screen !== track) return;
     this.#tracks.screen = null;
     this.#state.screen = false;
     this.#tiles.detach(this.#state.identity, track);
-    await this.#run('Could not stop sharing', () => this.#room.localParticipant.unpublishTrack(track));
     this.#controls.setScreen(false);
+  }
+
+  /** Retries media the browser refused to autoplay; must run inside a user gesture. */
+  resumeMedia() {
+    this.#room.startMedia?.().catch(() => {});
+    this.#tiles.resumePlayback();
   }
 
   async #publishInitialMedia() {
@@ -189,7 +207,8 @@ export class Call {
     });
     room.on(RoomEvent.TrackSubscribed, (track, p) => {
       this.#log('trackSubscribed', { identity: p.identity, kind: track.kind, source: track.source });
-      tiles.attach(who(p), track, { muted: isMuted(track) });
+      // A track may arrive already muted (the publisher joined with it off).
+      tiles.attach(who(p), track, { muted: track.muted });
     });
     room.on(RoomEvent.TrackUnsubscribed, (track, p) => {
       this.#log('trackUnsubscribed', { identity: p.identity, kind: track.kind, source: track.source });
@@ -213,9 +232,17 @@ export class Call {
       this.#log('connectionStateChanged', { detail: connectionState });
       this.#setConnectionState(connectionState);
     });
-    room.on(RoomEvent.Disconnected, (reason) => {
-      this.#log('disconnected', reason ? { detail: describeError(reason) } : {});
-      this.#end(reason ? describeError(reason, 'You were disconnected') : 'You were disconnected from the consult.');
+    room.on(RoomEvent.LocalTrackUnpublished, (track) => {
+      this.#log('localTrackUnpublished', { kind: track.kind, source: track.source });
+      if (track.source === 'screen') this.#screenGone(track);
+    });
+    room.on(RoomEvent.MediaPlaybackBlocked, () => {
+      this.#reportError('The browser paused the sound. Click anywhere on the page to hear the others.');
+    });
+    room.on(RoomEvent.Disconnected, (reason, error) => {
+      this.#log('disconnected', { detail: reason });
+      const text = DISCONNECT_TEXT[reason] ?? 'You were disconnected from the consult.';
+      this.#end(error ? describeError(error, 'Disconnected') : text, reason === 'clientInitiated');
     });
   }
 

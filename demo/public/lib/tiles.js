@@ -84,9 +84,8 @@ class Tile {
   showVideo(track, muted) {
     if (this.videoTrack && this.videoTrack !== track) this.videoTrack.detach(this.video);
     this.videoTrack = track;
+    // attach() also starts playback; if autoplay is refused the SDK reports it and a click retries.
     track.attach(this.video);
-    // Autoplay may be refused until the user interacts; the next click retries.
-    this.video.play().catch(() => {});
     this.root.dataset.video = muted ? 'muted' : 'live';
   }
 
@@ -169,7 +168,6 @@ export class TileGrid {
       this.#audio.set(track, audio);
     }
     track.attach(audio);
-    audio.play().catch(() => {});
     if (track.source !== 'screenAudio') {
       this.#ensure(who, 'camera', local);
       this.setAudioState(who.identity, muted ? 'muted' : 'live');

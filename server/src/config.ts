@@ -98,6 +98,8 @@ const configSchema = object(
       rateLimitBurst: number({ integer: true, min: 1, max: 100_000 }),
       requestTimeoutMs: ms(120_000),
     }),
+    /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
+    loadTest: object({ enabled: boolean() }),
     log: object({ level: oneOf(LOG_LEVELS) }),
     redis: object({ url: nullable(string({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
   },
@@ -125,6 +127,7 @@ const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'stri
   { env: 'HUIZHEN_RTC_LISTEN_IP', path: ['media', 'rtcListenIp'], kind: 'string' },
   { env: 'HUIZHEN_ANNOUNCED_ADDRESS', path: ['media', 'rtcAnnouncedAddress'], kind: 'nullableString' },
   { env: 'HUIZHEN_DEV_TOKENS', path: ['devTokens', 'enabled'], kind: 'bool' },
+  { env: 'HUIZHEN_LOAD_TEST', path: ['loadTest', 'enabled'], kind: 'bool' },
   { env: 'REDIS_URL', path: ['redis', 'url'], kind: 'nullableString' },
 ];
 

@@ -75,6 +75,22 @@ export const requestValidators = {
   requestKeyFrame: object({ consumerId: id }),
   getStats: object({}),
   leave: object({}),
+  /**
+   * Load testing only: a plain RTP transport (no ICE/DTLS), offered to tokens
+   * with the `loadtest` claim when the server's `loadTest.enabled` is on.
+   * `srtp: true` negotiates SDES-keyed SRTP (AES_CM_128_HMAC_SHA1_80).
+   */
+  createPlainTransport: object({
+    direction: oneOf(['send', 'recv'] as const),
+    srtp: optional(boolean()),
+  }),
+  /** Tells the server where the load generator receives (recv) or sends from (send). */
+  connectPlainTransport: object({
+    transportId: id,
+    ip: string({ min: 2, max: 64, pattern: /^[0-9a-fA-F.:]+$/ }),
+    port: number({ integer: true, min: 1, max: 65535 }),
+    srtpParameters: optional(object({ cryptoSuite: string({ min: 1, max: 64 }), keyBase64: string({ min: 1, max: 128 }) })),
+  }),
 } as const;
 
 export type Method = keyof typeof requestValidators;
@@ -132,6 +148,14 @@ export interface ResponseData {
   requestKeyFrame: Record<string, never>;
   getStats: { transports: Record<string, unknown>[] };
   leave: Record<string, never>;
+  createPlainTransport: {
+    id: string;
+    /** Where the server listens for this transport's RTP (and RTCP: rtcp-mux). */
+    ip: string;
+    port: number;
+    srtpParameters?: { cryptoSuite: string; keyBase64: string };
+  };
+  connectPlainTransport: Record<string, never>;
 }
 
 export interface NotificationData {

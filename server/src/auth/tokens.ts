@@ -20,6 +20,8 @@ export interface TokenClaims {
   issuer: string;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** A load-generator credential (honoured only when loadTest.enabled). */
+  loadTest: boolean;
 }
 
 export interface VerifyOptions {
@@ -73,7 +75,7 @@ export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, Tr
   if (payload.exp - issuedAt > options.maxTokenLifetimeSec) {
     throw invalid(`its lifetime exceeds the ${options.maxTokenLifetimeSec} s this server accepts`);
   }
-  const { sub, name, room, role, grants } = payload as Record<string, unknown>;
+  const { sub, name, room, role, grants, loadtest } = payload as Record<string, unknown>;
   if (typeof sub !== 'string' || !IDENTITY.test(sub)) throw invalid('its subject (sub) is missing or malformed');
   if (typeof room !== 'string' || !ROOM.test(room)) throw invalid('its room claim is missing or malformed');
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw invalid('its role claim is missing or unknown');
@@ -92,6 +94,7 @@ export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, Tr
     ...(grants !== undefined ? { grants: grants as string[] } : {}),
     issuer: iss,
     expiresAt: payload.exp,
+    loadTest: loadtest === true,
   };
 }
 
@@ -102,6 +105,7 @@ export interface MintOptions {
   role: Role;
   grants?: string[];
   ttlSec: number;
+  loadTest?: boolean;
 }
 
 /** Signs a token with an HMAC issuer's secret (dev tokens and the operator CLI). */
@@ -111,6 +115,7 @@ export function mintAccessToken(issuer: TrustedIssuer, options: MintOptions): st
   if (!ROOM.test(options.room)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'room must be 1-64 characters of A-Z a-z 0-9 _ -');
   const payload: Record<string, unknown> = { name: options.name ?? options.identity, room: options.room, role: options.role };
   if (options.grants) payload.grants = options.grants;
+  if (options.loadTest) payload.loadtest = true;
   return jwt.sign(payload, issuer.secret, {
     algorithm: issuer.config.algorithm as jwt.Algorithm,
     subject: options.identity,

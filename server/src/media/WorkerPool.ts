@@ -26,6 +26,9 @@ export interface MediaWorker {
   index: number;
   worker: types.Worker;
   webRtcServer: types.WebRtcServer;
+  /** Where this worker's sockets listen, and the address clients are told. */
+  listenIp: string;
+  announcedAddress: string | null;
   routers: number;
   /** CPU seconds (user + system) at the last sample. */
   cpuSeconds: number;
@@ -72,7 +75,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       worker.close();
       throw new Error(`media worker ${index} cannot listen on ${options.listenIp}:${options.port > 0 ? options.port + index : 'any'}: ${(err as Error).message}`);
     }
-    const entry: MediaWorker = { index, worker, webRtcServer, routers: 0, cpuSeconds: 0 };
+    const entry: MediaWorker = { index, worker, webRtcServer, listenIp: options.listenIp, announcedAddress: options.announcedAddress, routers: 0, cpuSeconds: 0 };
     worker.on('died', (error) => {
       this.#logger.error('media worker died', { worker: index, pid: worker.pid, error });
       const at = this.#workers.indexOf(entry);

@@ -22,6 +22,10 @@ export interface ParticipantOptions {
   issuer: string;
   sessionId: string;
   tokenExpiresAt: number;
+  /** May use plain-RTP transports (load generator). */
+  loadTest?: boolean;
+  /** The signaling peer's IP address. */
+  remoteIp?: string;
 }
 
 export class Participant {
@@ -32,9 +36,12 @@ export class Participant {
   readonly issuer: string;
   readonly sessionId: string;
   readonly joinedAt = Date.now();
+  readonly loadTest: boolean;
+  readonly remoteIp: string | undefined;
   tokenExpiresAt: number;
 
-  readonly transports = new Map<string, types.WebRtcTransport>();
+  /** WebRTC transports, or plain RTP ones for the load generator. */
+  readonly transports = new Map<string, types.WebRtcTransport | types.PlainTransport>();
   /** Keyed by producer id (the track id on the wire). */
   readonly tracks = new Map<string, PublishedTrack>();
   /** Keyed by consumer id. */
@@ -53,6 +60,8 @@ export class Participant {
     this.issuer = options.issuer;
     this.sessionId = options.sessionId;
     this.tokenExpiresAt = options.tokenExpiresAt;
+    this.loadTest = options.loadTest ?? false;
+    this.remoteIp = options.remoteIp;
   }
 
   get closed(): boolean {
@@ -71,7 +80,7 @@ export class Participant {
     if (!this.#closed) this.#sink?.(name, data);
   }
 
-  transport(direction: 'send' | 'recv'): types.WebRtcTransport | undefined {
+  transport(direction: 'send' | 'recv'): types.WebRtcTransport | types.PlainTransport | undefined {
     for (const t of this.transports.values()) if (t.appData.direction === direction && !t.closed) return t;
     return undefined;
   }

@@ -152,14 +152,64 @@ export class Room extends TypedEmitter<RoomEvents> {
     };
   }
 
-  async connectTransport(p: Participant, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+  /** Load generator only: plain RTP (optionally SDES-keyed SRTP), rtcp-mux, comedia for senders. */
+  async createPlainTransport(p: Participant, direction: 'send' | 'recv', srtp: boolean): Promise<ResponseData['createPlainTransport']> {
+    this.#assertMember(p);
+    if (!p.loadTest) throw permissionDenied('use load-test transports');
+    p.transport(direction)?.close();
+    const transport = await this.router.createPlainTransport({
+      listenInfo: { protocol: 'udp', ip: this.worker.listenIp, ...(this.worker.announcedAddress ? { announcedAddress: this.worker.announcedAddress } : {}) },
+      rtcpMux: true,
+      // A sending generator is learned from its first packet.
+      comedia: direction === 'send',
+      enableSrtp: srtp,
+      srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+      appData: { direction, identity: p.identity, plain: true },
+    });
+    if (p.closed) {
+      transport.close();
+      throw invalidState('The session closed while the transport was being created.');
+    }
+    p.transports.set(transport.id, transport);
+    transport.observer.once('close', () => p.transports.delete(transport.id));
+    return {
+      id: transport.id,
+      ip: transport.tuple.localAddress,
+      port: transport.tuple.localPort,
+      ...(transport.srtpParameters ? { srtpParameters: transport.srtpParameters } : {}),
+    };
+  }
+
+  async connectPlainTransport(
+    p: Participant,
+    transportId: string,
+    ip: string,
+    port: number,
+    srtpParameters?: { cryptoSuite: string; keyBase64: string },
+  ): Promise<void> {
     const transport = this.#transport(p, transportId);
+    if (transport.appData.plain !== true) throw invalidState('This is not a plain transport.');
+    // The server must never become a traffic reflector: it sends load RTP only
+    // back to the generator's own address (or loopback).
+    if (transport.appData.direction === 'recv' && !isLoopbackIp(ip) && ip !== p.remoteIp) {
+      throw permissionDenied(`send load-test media to ${ip}`);
+    }
+    await mediaCall(() =>
+      (transport as types.PlainTransport).connect({
+        ...(transport.appData.direction === 'recv' ? { ip, port } : {}),
+        ...(srtpParameters ? { srtpParameters: srtpParameters as types.SrtpParameters } : {}),
+      }),
+    );
+  }
+
+  async connectTransport(p: Participant, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const transport = this.#webRtcTransport(p, transportId);
     if (transport.dtlsState !== 'new') throw invalidState('This transport is already connected.');
     await mediaCall(() => transport.connect({ dtlsParameters }));
   }
 
   async restartIce(p: Participant, transportId: string): Promise<ResponseData['restartIce']> {
-    const transport = this.#transport(p, transportId);
+    const transport = this.#webRtcTransport(p, transportId);
     const iceParameters = await mediaCall(() => transport.restartIce());
     return { iceParameters: iceParameters as unknown as Record<string, unknown> };
   }
@@ -330,11 +380,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.#closed || this.participants.get(p.identity) !== p) throw invalidState('You are not in this room.');
   }
 
-  #transport(p: Participant, id: string): types.WebRtcTransport {
+  #transport(p: Participant, id: string): types.WebRtcTransport | types.PlainTransport {
     this.#assertMember(p);
     const t = p.transports.get(id);
     if (!t) throw notFound('transport', id);
     return t;
+  }
+
+  #webRtcTransport(p: Participant, id: string): types.WebRtcTransport {
+    const t = this.#transport(p, id);
+    if (t.appData.plain === true) throw invalidState('This is a plain RTP transport.');
+    return t as types.WebRtcTransport;
   }
 
   #track(p: Participant, id: string): PublishedTrack {
@@ -379,6 +435,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);
   }
+}
+
+function isLoopbackIp(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
 }
 
 /** mediasoup rejects bad parameters with TypeError; those are the client's fault. */

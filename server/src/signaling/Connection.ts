@@ -36,6 +36,7 @@ export class Connection {
   readonly #ctx: SignalingContext;
   #logger: Logger;
   readonly #limiter: RateLimiter;
+  readonly #remoteIp: string | undefined;
   #session: Session | undefined;
   #queue: Promise<void> = Promise.resolve();
   #badFrames = 0;
@@ -45,8 +46,9 @@ export class Connection {
   /** Set by the heartbeat; a socket that misses two pings is dead. */
   alive = true;
 
-  constructor(ws: WebSocket, ctx: SignalingContext, remote: string) {
+  constructor(ws: WebSocket, ctx: SignalingContext, remote: string, remoteIp: string | undefined) {
     this.#ws = ws;
+    this.#remoteIp = remoteIp?.replace(/^::ffff:/, '');
     this.#ctx = ctx;
     this.#logger = ctx.logger.child({ remote });
     this.#limiter = new RateLimiter(ctx.config.signaling.rateLimitPerSec, ctx.config.signaling.rateLimitBurst);
@@ -142,6 +144,7 @@ export class Connection {
     const started = performance.now();
     const scope: HandlerScope = {
       ctx: this.#ctx,
+      remoteIp: this.#remoteIp,
       session: this.#session,
       attach: (session) => this.#attach(session),
       detach: () => this.#detach(),

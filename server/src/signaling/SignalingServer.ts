@@ -38,7 +38,7 @@ export class SignalingServer {
 
   #onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const connection = new Connection(ws, this.#ctx, remote);
+    const connection = new Connection(ws, this.#ctx, remote, req.socket.remoteAddress);
     this.#connections.add(connection);
     this.#ctx.metrics.connections.inc();
     ws.once('close', () => {

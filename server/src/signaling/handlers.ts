@@ -21,6 +21,8 @@ export interface Session {
 
 export interface HandlerScope {
   ctx: SignalingContext;
+  /** The IP address of the signaling peer. */
+  remoteIp: string | undefined;
   session: Session | undefined;
   /** Called by `join` to attach the new session to the connection. */
   attach(session: Session): void;
@@ -68,6 +70,8 @@ export const handlers: Handlers = {
       issuer: claims.issuer,
       sessionId: randomUUID(),
       tokenExpiresAt: claims.expiresAt,
+      loadTest: claims.loadTest && ctx.config.loadTest.enabled,
+      ...(scope.remoteIp ? { remoteIp: scope.remoteIp } : {}),
     });
     // Attach first so the participant's own notifications have a sink.
     scope.attach({ room, participant });
@@ -160,6 +164,17 @@ export const handlers: Handlers = {
   async getStats(scope) {
     const { room, participant } = joined(scope);
     return room.getStats(participant);
+  },
+
+  async createPlainTransport(scope, data) {
+    const { room, participant } = joined(scope);
+    return room.createPlainTransport(participant, data.direction, data.srtp ?? false);
+  },
+
+  async connectPlainTransport(scope, data) {
+    const { room, participant } = joined(scope);
+    await room.connectPlainTransport(participant, data.transportId, data.ip, data.port, data.srtpParameters);
+    return EMPTY;
   },
 
   async leave(scope) {

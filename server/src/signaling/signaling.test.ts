@@ -93,6 +93,36 @@ describe('join and leave', () => {
   });
 });
 
+describe('load-test transports', () => {
+  it('are refused to ordinary tokens', async () => {
+    const c = await connect();
+    await c.join(t.token('dr-plain', 'doctor', 'plain'));
+    expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+  });
+
+  it('are offered to load-test tokens and never aimed at a foreign address', async () => {
+    const c = await connect();
+    await c.join(t.token('gen-1', 'doctor', 'plain', { loadTest: true }));
+    const recv = await c.request('createPlainTransport', { direction: 'recv', srtp: true });
+    expect(recv).toMatchObject({ ip: '127.0.0.1', port: expect.any(Number), srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' } });
+    const refused = await c.call('connectPlainTransport', { transportId: recv.id, ip: '203.0.113.9', port: 5000, srtpParameters: recv.srtpParameters });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    await c.request('connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: 5000, srtpParameters: recv.srtpParameters });
+  });
+
+  it('are off when the server disables load testing', async () => {
+    const off = await startTestServer({ loadTest: { enabled: false } });
+    try {
+      const c = await SignalingTestClient.connect(off.wsUrl);
+      await c.join(off.token('gen-2', 'doctor', 'plain', { loadTest: true }));
+      expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+      c.close();
+    } finally {
+      await off.close();
+    }
+  });
+});
+
 describe('bad input', () => {
   /** A room with two joined participants that must not notice anything. */
   async function bystanders(room: string) {

@@ -15,7 +15,7 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   logs: string[];
-  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[] }): string;
+  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[]; loadTest?: boolean }): string;
   close(): Promise<void>;
 }
 
@@ -50,6 +50,7 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
         ttlSec: extra.ttlSec ?? 600,
         ...(extra.name ? { name: extra.name } : {}),
         ...(extra.grants ? { grants: extra.grants } : {}),
+        ...(extra.loadTest ? { loadTest: true } : {}),
       });
     },
     close: () => server.close(),

@@ -1,0 +1,236 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { ConnectionError, ErrorCode, HuizhenError } from './errors.js';
+import { SignalClient, type AnyNotification, type SignalCloseInfo, type WebSocketLike } from './SignalClient.js';
+
+interface ReceivedRequest {
+  id: number;
+  method: string;
+  data: unknown;
+}
+
+/** A real WebSocket server; each test scripts how it answers. */
+class TestServer {
+  readonly wss: WebSocketServer;
+  readonly requests: ReceivedRequest[] = [];
+  socket: WebSocket | undefined;
+  onRequest: (request: ReceivedRequest, socket: WebSocket) => void = (req, socket) =>
+    socket.send(JSON.stringify({ id: req.id, ok: true, data: { echo: req.method } }));
+  readonly #connected: Promise<WebSocket>;
+
+  constructor() {
+    this.wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    this.#connected = new Promise((resolve) => {
+      this.wss.on('connection', (socket) => {
+        this.socket = socket;
+        socket.on('message', (raw) => {
+          const request = JSON.parse(String(raw)) as ReceivedRequest;
+          this.requests.push(request);
+          this.onRequest(request, socket);
+        });
+        resolve(socket);
+      });
+    });
+  }
+
+  async listening(): Promise<string> {
+    await new Promise<void>((resolve) => (this.wss.address() ? resolve() : this.wss.once('listening', () => resolve())));
+    const address = this.wss.address();
+    if (typeof address !== 'object' || !address) throw new Error('no address');
+    return `ws://127.0.0.1:${address.port}/ws`;
+  }
+
+  connection(): Promise<WebSocket> {
+    return this.#connected;
+  }
+
+  send(message: unknown): void {
+    this.socket?.send(JSON.stringify(message));
+  }
+
+  close(): Promise<void> {
+    for (const client of this.wss.clients) client.terminate();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+const factory = (url: string): WebSocketLike => new WebSocket(url) as unknown as WebSocketLike;
+
+describe('SignalClient over a real WebSocket', () => {
+  let server: TestServer;
+  let url: string;
+  let client: SignalClient;
+
+  beforeEach(async () => {
+    server = new TestServer();
+    url = await server.listening();
+    client = new SignalClient(url, { webSocketFactory: factory, requestTimeoutMs: 2000 });
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.close();
+  });
+
+  it('connects and sends requests framed as {id, method, data}', async () => {
+    await client.connect();
+    expect(client.state).toBe('open');
+    const data = await client.request('getStats', {});
+    expect(data).toEqual({ echo: 'getStats' });
+    expect(server.requests).toEqual([{ id: 1, method: 'getStats', data: {} }]);
+  });
+
+  it('matches responses to requests by id, whatever order they come back in', async () => {
+    const held: ReceivedRequest[] = [];
+    server.onRequest = (req, socket) => {
+      held.push(req);
+      if (held.length < 3) return;
+      // Answer in reverse order, each with data naming the request it belongs to.
+      for (const r of [...held].reverse()) {
+        socket.send(JSON.stringify({ id: r.id, ok: true, data: { consumerId: (r.data as { consumerId: string }).consumerId } }));
+      }
+    };
+    await client.connect();
+    const results = await Promise.all(
+      ['c1', 'c2', 'c3'].map((consumerId) => client.request('resumeConsumer', { consumerId })),
+    );
+    expect(results).toEqual([{ consumerId: 'c1' }, { consumerId: 'c2' }, { consumerId: 'c3' }]);
+    expect(new Set(server.requests.map((r) => r.id)).size).toBe(3);
+    expect(client.pendingRequestCount).toBe(0);
+  });
+
+  it('rejects with a HuizhenError carrying the server error code', async () => {
+    server.onRequest = (req, socket) =>
+      socket.send(JSON.stringify({ id: req.id, ok: false, error: { code: 'TOKEN_EXPIRED', message: 'The token expired' } }));
+    await client.connect();
+    const error = await client.request('join', { protocolVersion: 1, token: 't' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HuizhenError);
+    expect(error).toMatchObject({ code: ErrorCode.TOKEN_EXPIRED, message: 'The token expired' });
+  });
+
+  it('times out a request the server never answers with TIMEOUT, and ignores the late answer', async () => {
+    let late: ReceivedRequest | undefined;
+    server.onRequest = (req) => {
+      late = req;
+    };
+    await client.connect();
+    const started = Date.now();
+    const error = await client.request('getStats', {}, { timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HuizhenError);
+    expect((error as HuizhenError).code).toBe(ErrorCode.TIMEOUT);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(client.pendingRequestCount).toBe(0);
+
+    // A late answer must not resolve anything or break the client.
+    server.send({ id: late?.id, ok: true, data: {} });
+    server.onRequest = (req, socket) => socket.send(JSON.stringify({ id: req.id, ok: true, data: { fine: true } }));
+    await expect(client.request('getStats', {})).resolves.toEqual({ fine: true });
+  });
+
+  it('uses the client-wide request timeout by default', async () => {
+    server.onRequest = () => {};
+    const quick = new SignalClient(url, { webSocketFactory: factory, requestTimeoutMs: 100 });
+    await quick.connect();
+    await expect(quick.request('leave', {})).rejects.toMatchObject({ code: ErrorCode.TIMEOUT });
+    quick.close();
+  });
+
+  it('dispatches notifications with their data', async () => {
+    await client.connect();
+    const received: AnyNotification[] = [];
+    const two = new Promise<void>((resolve) => {
+      client.on('notification', (message) => {
+        received.push(message);
+        if (received.length === 2) resolve();
+      });
+    });
+    server.send({ notification: 'activeSpeakerChanged', data: { identity: 'dr-zhang' } });
+    server.send({ notification: 'trackMuted', data: { participantIdentity: 'dr-zhang', trackId: 'p1' } });
+    await two;
+    expect(received).toEqual([
+      { notification: 'activeSpeakerChanged', data: { identity: 'dr-zhang' } },
+      { notification: 'trackMuted', data: { participantIdentity: 'dr-zhang', trackId: 'p1' } },
+    ]);
+  });
+
+  it('ignores malformed frames and keeps working', async () => {
+    await client.connect();
+    const notifications: AnyNotification[] = [];
+    client.on('notification', (m) => notifications.push(m));
+    server.socket?.send('not json');
+    server.socket?.send('[1,2]');
+    server.send({ hello: 'there' });
+    server.send({ id: null, ok: false, error: { code: 'MALFORMED_MESSAGE', message: 'bad frame' } });
+    await expect(client.request('getStats', {})).resolves.toEqual({ echo: 'getStats' });
+    expect(notifications).toEqual([]);
+  });
+
+  it('rejects pending requests with CONNECTION_FAILED when the server closes the socket', async () => {
+    server.onRequest = () => {};
+    await client.connect();
+    const closed = new Promise<SignalCloseInfo>((resolve) => client.once('close', resolve));
+    const pending = [client.request('getStats', {}), client.request('leave', {})].map((p) => p.catch((e: unknown) => e));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    server.socket?.close(4003, 'replaced');
+    const errors = await Promise.all(pending);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error).toMatchObject({ code: ErrorCode.CONNECTION_FAILED, reason: 'connectionLost' });
+    }
+    expect(await closed).toEqual({ code: 4003, reason: 'replaced', initiatedLocally: false });
+    expect(client.state).toBe('closed');
+    await expect(client.request('getStats', {})).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
+  });
+
+  it('rejects pending requests and emits close once when closed locally', async () => {
+    server.onRequest = () => {};
+    await client.connect();
+    const closes: SignalCloseInfo[] = [];
+    client.on('close', (info) => closes.push(info));
+    const pending = client.request('getStats', {}).catch((e: unknown) => e);
+    client.close(1000, 'bye');
+    client.close();
+    expect(await pending).toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
+    expect(closes).toEqual([{ code: 1000, reason: 'bye', initiatedLocally: true }]);
+    const serverSide = await server.connection();
+    await new Promise((resolve) => (serverSide.readyState === WebSocket.CLOSED ? resolve(undefined) : serverSide.once('close', resolve)));
+  });
+
+  it('refuses requests before connecting', async () => {
+    await expect(client.request('getStats', {})).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
+  });
+
+  it('connects only once', async () => {
+    await client.connect();
+    await expect(client.connect()).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
+  });
+});
+
+describe('SignalClient connect failures', () => {
+  it('rejects with serverUnreachable when nothing listens', async () => {
+    const server = new TestServer();
+    const url = await server.listening();
+    await server.close();
+    const client = new SignalClient(url, { webSocketFactory: factory });
+    const error = await client.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ code: ErrorCode.CONNECTION_FAILED, reason: 'serverUnreachable' });
+    expect(client.state).toBe('closed');
+  });
+
+  it('rejects with timeout when the socket does not open in time', async () => {
+    // A socket that never opens: the handshake hangs.
+    const stuck: WebSocketLike = { readyState: 0, onopen: null, onmessage: null, onclose: null, onerror: null, send() {}, close() {} };
+    const client = new SignalClient('ws://127.0.0.1:1/ws', { webSocketFactory: () => stuck, connectTimeoutMs: 80 });
+    await expect(client.connect()).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED, reason: 'timeout' });
+  });
+
+  it('rejects when the factory throws', async () => {
+    const client = new SignalClient('ws://x/ws', {
+      webSocketFactory: () => {
+        throw new SyntaxError('bad url');
+      },
+    });
+    await expect(client.connect()).rejects.toMatchObject({ reason: 'serverUnreachable' });
+  });
+});

@@ -1,0 +1,306 @@
+/**
+ * Request/response and notifications over one signaling WebSocket, typed with
+ * the shared protocol. Knows nothing about rooms or media.
+ */
+import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError } from './errors.js';
+import { createLogger, type Logger } from './logger.js';
+import type { Method, NotificationData, Notification, RequestData, ResponseData } from './protocol/messages.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+/**
+ * The part of the WebSocket API the SDK uses. The browser's `WebSocket` and the
+ * `ws` package's client both satisfy it. Handler parameters are loosely typed
+ * because the two implementations declare different event classes.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Opens a WebSocket to `url`; lets tests and non-browser runtimes supply their own. */
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+/** A notification from the server, discriminated by its name. */
+export type AnyNotification = {
+  [N in Notification]: { notification: N; data: NotificationData[N] };
+}[Notification];
+
+export interface SignalCloseInfo {
+  /** WebSocket close code (1006 when the connection dropped without one). */
+  code: number;
+  reason: string;
+  /** True when `close()` was called on this side. */
+  initiatedLocally: boolean;
+}
+
+export type SignalClientEvents = {
+  /** A server notification arrived. */
+  notification: (message: AnyNotification) => void;
+  /** The open connection ended; every pending request has been rejected. Emitted once. */
+  close: (info: SignalCloseInfo) => void;
+};
+
+export type SignalState = 'idle' | 'connecting' | 'open' | 'closed';
+
+export interface SignalClientOptions {
+  /** Defaults to the global `WebSocket`. */
+  webSocketFactory?: WebSocketFactory;
+  /** How long a request may wait for its response; 10 000 ms by default. */
+  requestTimeoutMs?: number;
+  /** How long opening the socket may take; 10 000 ms by default. */
+  connectTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface RequestOptions {
+  /** Overrides the client's request timeout for this request. */
+  timeoutMs?: number;
+}
+
+interface PendingRequest {
+  method: Method;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const WS_OPEN = 1;
+const CLOSE_ABNORMAL = 1006;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+function defaultWebSocketFactory(url: string): WebSocketLike {
+  const Ctor = (globalThis as { WebSocket?: new (url: string) => WebSocketLike }).WebSocket;
+  if (!Ctor) throw new Error('No global WebSocket in this environment; pass webSocketFactory');
+  return new Ctor(url);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class SignalClient extends TypedEmitter<SignalClientEvents> {
+  readonly url: string;
+  readonly #factory: WebSocketFactory;
+  readonly #requestTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
+  readonly #log: Logger;
+  readonly #pending = new Map<number, PendingRequest>();
+  #socket: WebSocketLike | undefined;
+  #state: SignalState = 'idle';
+  #nextId = 1;
+
+  constructor(url: string, options: SignalClientOptions = {}) {
+    super();
+    this.url = url;
+    this.#factory = options.webSocketFactory ?? defaultWebSocketFactory;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#log = options.logger ?? createLogger();
+  }
+
+  get state(): SignalState {
+    return this.#state;
+  }
+
+  /** Number of requests still waiting for a response. */
+  get pendingRequestCount(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Opens the socket. Rejects with a ConnectionError (`serverUnreachable` or
+   * `timeout`) if it does not open. A client connects once.
+   */
+  connect(): Promise<void> {
+    if (this.#state !== 'idle') {
+      return Promise.reject(new HuizhenError(ErrorCode.INVALID_STATE, `Cannot connect a signal client that is ${this.#state}`));
+    }
+    this.#state = 'connecting';
+    return new Promise<void>((resolve, reject) => {
+      let socket: WebSocketLike;
+      try {
+        socket = this.#factory(this.url);
+      } catch (cause) {
+        this.#state = 'closed';
+        reject(new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Could not open a WebSocket to ${this.url}`, undefined, { cause }));
+        return;
+      }
+      this.#socket = socket;
+
+      const fail = (error: ConnectionError): void => {
+        clearTimeout(timer);
+        this.#detach(socket);
+        this.#state = 'closed';
+        try {
+          socket.close();
+        } catch {
+          // Closing a socket that never opened may throw in some implementations; nothing to do.
+        }
+        reject(error);
+      };
+      const timer = setTimeout(() => {
+        fail(new ConnectionError(ConnectionErrorReason.Timeout, `Timed out after ${this.#connectTimeoutMs} ms opening ${this.url}`));
+      }, this.#connectTimeoutMs);
+
+      socket.onopen = () => {
+        clearTimeout(timer);
+        if (this.#state !== 'connecting') return;
+        this.#state = 'open';
+        this.#log.debug('signal connected', { url: this.url });
+        this.#attach(socket);
+        resolve();
+      };
+      // Browsers report only a bare 'error' before 'close'; the close carries the code.
+      socket.onerror = () => {};
+      socket.onclose = (event: { code?: number; reason?: string }) => {
+        const code = typeof event?.code === 'number' ? event.code : CLOSE_ABNORMAL;
+        const reason = typeof event?.reason === 'string' && event.reason ? `: ${event.reason}` : '';
+        fail(new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Could not connect to ${this.url} (close code ${code}${reason})`));
+      };
+    });
+  }
+
+  /**
+   * Sends `method` with `data` and resolves with the response data. Rejects with
+   * a HuizhenError carrying the server's code, TIMEOUT when no answer comes in
+   * time, or CONNECTION_FAILED when the socket is not open or closes first.
+   */
+  request<M extends Method>(method: M, data: RequestData<M>, options: RequestOptions = {}): Promise<ResponseData[M]> {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || !socket || socket.readyState !== WS_OPEN) {
+      return Promise.reject(
+        new ConnectionError(ConnectionErrorReason.ConnectionLost, `Cannot send '${method}': the connection to the server is not open`),
+      );
+    }
+    const id = this.#nextId++;
+    const timeoutMs = options.timeoutMs ?? this.#requestTimeoutMs;
+    return new Promise<ResponseData[M]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new HuizhenError(ErrorCode.TIMEOUT, `The server did not answer '${method}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { method, resolve: resolve as (data: unknown) => void, reject, timer });
+      try {
+        socket.send(JSON.stringify({ id, method, data }));
+      } catch (cause) {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(new ConnectionError(ConnectionErrorReason.ConnectionLost, `Could not send '${method}'`, undefined, { cause }));
+      }
+    });
+  }
+
+  /** Closes the socket, rejecting pending requests; emits `close` if it was open. */
+  close(code = 1000, reason = 'client closed'): void {
+    const socket = this.#socket;
+    if (this.#state === 'closed' || this.#state === 'idle') {
+      this.#state = 'closed';
+      return;
+    }
+    if (this.#state === 'connecting') {
+      // connect() is still waiting; let its close handler reject it.
+      socket?.close(code, reason);
+      return;
+    }
+    if (socket) {
+      this.#detach(socket);
+      try {
+        socket.close(code, reason);
+      } catch (error) {
+        this.#log.debug('socket close threw', { error: String(error) });
+      }
+    }
+    this.#onSocketClosed({ code, reason, initiatedLocally: true });
+  }
+
+  #attach(socket: WebSocketLike): void {
+    socket.onmessage = (event: { data?: unknown }) => this.#onMessage(event?.data);
+    socket.onerror = () => this.#log.debug('signal socket error');
+    socket.onclose = (event: { code?: number; reason?: string }) => {
+      this.#detach(socket);
+      this.#onSocketClosed({
+        code: typeof event?.code === 'number' ? event.code : CLOSE_ABNORMAL,
+        reason: typeof event?.reason === 'string' ? event.reason : '',
+        initiatedLocally: false,
+      });
+    };
+  }
+
+  #detach(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onerror = null;
+    socket.onclose = null;
+  }
+
+  /**
+   * The single place where a lost connection is decided on. Reconnection will
+   * hook in here: consult a ReconnectPolicy, open a new socket and rejoin with
+   * `resumeSessionId`, keeping pending requests that are safe to replay.
+   */
+  #onSocketClosed(info: SignalCloseInfo): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#socket = undefined;
+    this.#log.debug('signal closed', { code: info.code, reason: info.reason, local: info.initiatedLocally });
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const request of pending) {
+      clearTimeout(request.timer);
+      request.reject(
+        new ConnectionError(
+          ConnectionErrorReason.ConnectionLost,
+          `The connection to the server closed before '${request.method}' was answered (code ${info.code})`,
+        ),
+      );
+    }
+    this.emit('close', info);
+  }
+
+  #onMessage(raw: unknown): void {
+    if (typeof raw !== 'string') {
+      this.#log.warn('ignoring non-text signaling frame');
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      this.#log.warn('ignoring signaling frame that is not JSON');
+      return;
+    }
+    if (!isRecord(message)) {
+      this.#log.warn('ignoring signaling frame that is not an object');
+      return;
+    }
+    if (typeof message.id === 'number' && typeof message.ok === 'boolean') {
+      this.#onResponse(message.id, message);
+    } else if (message.id === null && message.ok === false) {
+      // The server could not read a frame's id, so no request can be failed; it is a client bug.
+      const error = fromWireError(message.error);
+      this.#log.warn('server rejected an unreadable frame', { code: error.code, error: error.message });
+    } else if (typeof message.notification === 'string' && isRecord(message.data)) {
+      this.emit('notification', { notification: message.notification, data: message.data } as AnyNotification);
+    } else {
+      this.#log.warn('ignoring signaling frame of unknown shape');
+    }
+  }
+
+  #onResponse(id: number, message: Record<string, unknown>): void {
+    const request = this.#pending.get(id);
+    if (!request) {
+      // Late answer to a request that already timed out.
+      this.#log.debug('response for unknown request', { id });
+      return;
+    }
+    this.#pending.delete(id);
+    clearTimeout(request.timer);
+    if (message.ok === true) request.resolve(isRecord(message.data) ? message.data : {});
+    else request.reject(fromWireError(message.error));
+  }
+}

@@ -184,6 +184,8 @@ export class Call {
         this.#state[slot] = true;
         this.#tiles.attach(who(lp), track, { local: true });
       } catch (err) {
+        // After a disconnect the pending publish fails too; the end reason already says why.
+        if (this.#state.phase !== 'in-call') return;
         const denied = err && err.code === 'PERMISSION_DENIED';
         this.#reportError(denied ? `Your role joins without a ${what}.` : describeError(err, `Could not start the ${what}`));
         if (denied) this.#allowed[slot] = false;
@@ -265,6 +267,7 @@ export class Call {
     try {
       await action();
     } catch (err) {
+      if (this.#state.phase !== 'in-call') return;
       this.#reportError(
         err && err.name === 'NotAllowedError' && context.includes('share') ? 'Screen sharing was cancelled.' : describeError(err, context),
       );

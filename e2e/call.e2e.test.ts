@@ -26,8 +26,13 @@ describe('a doctor and a specialist in one consult', () => {
     chromium = await launchChromium();
     doctor = await openDemo(chromium, server.url, 'doctor');
     specialist = await openDemo(chromium, server.url, 'specialist');
-    await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
-    await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    try {
+      await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
+      await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    } catch (err) {
+      if (err instanceof Error) err.message += `\n--- server log ---\n${server.tail(40)}`;
+      throw err;
+    }
   });
 
   afterEach(async (ctx) => {
@@ -100,7 +105,7 @@ describe('a doctor and a specialist in one consult', () => {
         },
         { timeoutMs: 20_000, intervalMs: 0, describe: () => audioDuring(viewer, other.identity, 1_000) },
       );
-      expect(heard.samples, 'the audio graph ran').toBeGreaterThan(10_000);
+      expect(heard.reads, 'the meter kept reading').toBeGreaterThan(10);
       expect(heard.peakRms).toBeGreaterThan(SILENCE_RMS);
     }
   });
@@ -168,7 +173,7 @@ describe('a doctor and a specialist in one consult', () => {
       { timeoutMs: 10_000, intervalMs: 0, describe: () => audioDuring(specialist, doctor.identity, 1_000) },
     );
     const silent = await audioDuring(specialist, doctor.identity, 2_000);
-    expect(silent.samples, 'the audio graph still runs').toBeGreaterThan(10_000);
+    expect(silent.reads, 'the meter kept reading').toBeGreaterThan(20);
     expect(silent.peakRms, 'loudest block over 2 s while muted').toBeLessThan(SILENCE_RMS);
 
     const mutedIcon = await specialist.page.evaluate(

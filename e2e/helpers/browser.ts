@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { waitFor } from './wait.js';
+import { GiveUp, waitFor } from './wait.js';
 
 export const CHROMIUM_FLAGS = [
   '--headless=new',
@@ -91,15 +91,20 @@ export async function joinViaUi(demo: DemoPage, who: JoinAs): Promise<string> {
 
   const state = await waitFor(
     `${demo.label} to join room ${who.room}`,
-    () =>
-      page.evaluate(() => {
+    async () => {
+      const seen = await page.evaluate(() => {
         const joinError = document.querySelector<HTMLElement>('[data-testid="join-error"]');
-        if (joinError && !joinError.hidden) throw new Error(`join failed: ${joinError.textContent}`);
         const s = window.huizhen?.state;
-        return s && s.phase === 'in-call' && s.connectionState === 'connected' && s.mic && s.camera
-          ? { identity: s.identity }
-          : undefined;
-      }),
+        return {
+          failed: joinError && !joinError.hidden ? joinError.textContent : null,
+          joined: Boolean(s && s.phase === 'in-call' && s.connectionState === 'connected' && s.mic && s.camera),
+          identity: s?.identity ?? '',
+        };
+      });
+      // The form shows a sentence when joining failed or the call ended: no point waiting on.
+      if (seen.failed) throw new GiveUp(`${demo.label} could not join: ${seen.failed}\n${await describePage(demo)}`);
+      return seen.joined ? { identity: seen.identity } : undefined;
+    },
     { timeoutMs: 30_000, describe: () => describePage(demo) },
   );
   demo.identity = state.identity;

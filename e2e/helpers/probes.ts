@@ -84,43 +84,18 @@ export async function framesDuring(demo: DemoPage, identity: string, ms: number)
 }
 
 // ---------------------------------------------------------------------------
-// Audio: an AudioWorklet measures the RMS of every 128-sample block of the
-// remote track, so short beeps between reads are never missed (a timer-driven
-// AnalyserNode could skip them).
-
-const RMS_WORKLET = `
-class HuizhenRmsMeter extends AudioWorkletProcessor {
-  constructor() {
-    super();
-    this.reset();
-    this.port.onmessage = () => {
-      this.port.postMessage({ peakRms: this.peak, meanRms: Math.sqrt(this.sumSquares / Math.max(1, this.samples)), samples: this.samples });
-      this.reset();
-    };
-  }
-  reset() { this.peak = 0; this.sumSquares = 0; this.samples = 0; }
-  process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
-    if (channel) {
-      let sum = 0;
-      for (let i = 0; i < channel.length; i++) sum += channel[i] * channel[i];
-      const rms = Math.sqrt(sum / channel.length);
-      if (rms > this.peak) this.peak = rms;
-      this.sumSquares += sum;
-      this.samples += channel.length;
-    }
-    return true;
-  }
-}
-registerProcessor('huizhen-rms-meter', HuizhenRmsMeter);
-`;
+// Audio: an AnalyserNode with the longest window (32768 samples, ~0.7 s) read
+// every 50 ms, split into 128-sample blocks, so the fake microphone's short
+// beeps are never missed between reads. (An AudioWorklet would need a blob:
+// module, which the server's Content-Security-Policy rightly refuses.)
 
 export interface AudioSample {
   /** Loudest 128-sample block (RMS, full scale = 1). */
   peakRms: number;
+  /** RMS over the reads in the window (overlapping analyser windows). */
   meanRms: number;
-  /** Samples measured; ~48 000 per second when the audio graph runs. */
-  samples: number;
+  /** Analyser reads made in the window; ~20 per second when the page runs normally. */
+  reads: number;
 }
 
 /**
@@ -128,43 +103,46 @@ export interface AudioSample {
  * (installing it on first use). Null while there is no such element or track.
  */
 async function readAudioMeter(demo: DemoPage, identity: string): Promise<AudioSample | null> {
-  return demo.page.evaluate(
-    async (identity, workletSource) => {
-      type Meter = { trackId: string; source: MediaStreamAudioSourceNode; node: AudioWorkletNode };
-      const w = window as unknown as { __hzAudio?: { ctx: AudioContext; ready: Promise<void>; meters: Record<string, Meter> } };
-      const audio = document.querySelector<HTMLAudioElement>(
-        `audio[data-testid="remote-audio"][data-identity="${CSS.escape(identity)}"][data-source="microphone"]`,
-      );
-      const track = audio?.srcObject instanceof MediaStream ? audio.srcObject.getAudioTracks()[0] : undefined;
-      if (!track) return null;
-      if (!w.__hzAudio) {
-        const ctx = new AudioContext();
-        const url = URL.createObjectURL(new Blob([workletSource], { type: 'text/javascript' }));
-        w.__hzAudio = { ctx, ready: ctx.audioWorklet.addModule(url), meters: {} };
+  return demo.page.evaluate(async (identity) => {
+    type Meter = { trackId: string; source: MediaStreamAudioSourceNode; timer: number; peak: number; sumSquares: number; values: number; reads: number };
+    const w = window as unknown as { __hzAudio?: { ctx: AudioContext; meters: Record<string, Meter> } };
+    const audio = document.querySelector<HTMLAudioElement>(
+      `audio[data-testid="remote-audio"][data-identity="${CSS.escape(identity)}"][data-source="microphone"]`,
+    );
+    const track = audio?.srcObject instanceof MediaStream ? audio.srcObject.getAudioTracks()[0] : undefined;
+    if (!track) return null;
+    w.__hzAudio ??= { ctx: new AudioContext(), meters: {} };
+    const { ctx, meters } = w.__hzAudio;
+    if (ctx.state !== 'running') await ctx.resume();
+    let meter = meters[identity];
+    if (!meter || meter.trackId !== track.id) {
+      if (meter) {
+        clearInterval(meter.timer);
+        meter.source.disconnect();
       }
-      const { ctx, ready, meters } = w.__hzAudio;
-      await ready;
-      if (ctx.state !== 'running') await ctx.resume();
-      let meter = meters[identity];
-      if (!meter || meter.trackId !== track.id) {
-        meter?.source.disconnect();
-        const source = ctx.createMediaStreamSource(new MediaStream([track]));
-        const node = new AudioWorkletNode(ctx, 'huizhen-rms-meter');
-        // A silent path to the destination keeps the graph pulling samples through the meter.
-        const mute = ctx.createGain();
-        mute.gain.value = 0;
-        source.connect(node).connect(mute).connect(ctx.destination);
-        meter = meters[identity] = { trackId: track.id, source, node };
-      }
-      const { node } = meter;
-      return new Promise<{ peakRms: number; meanRms: number; samples: number }>((resolve) => {
-        node.port.onmessage = (event) => resolve(event.data);
-        node.port.postMessage('read');
-      });
-    },
-    identity,
-    RMS_WORKLET,
-  );
+      const source = ctx.createMediaStreamSource(new MediaStream([track]));
+      const analyser = ctx.createAnalyser();
+      analyser.fftSize = 32768;
+      source.connect(analyser);
+      const buffer = new Float32Array(analyser.fftSize);
+      const m: Meter = { trackId: track.id, source, timer: 0, peak: 0, sumSquares: 0, values: 0, reads: 0 };
+      m.timer = window.setInterval(() => {
+        analyser.getFloatTimeDomainData(buffer);
+        for (let start = 0; start < buffer.length; start += 128) {
+          let sum = 0;
+          for (let i = start; i < start + 128; i++) sum += buffer[i]! * buffer[i]!;
+          m.peak = Math.max(m.peak, Math.sqrt(sum / 128));
+          m.sumSquares += sum;
+        }
+        m.values += buffer.length;
+        m.reads += 1;
+      }, 50);
+      meter = meters[identity] = m;
+    }
+    const sample = { peakRms: meter.peak, meanRms: Math.sqrt(meter.sumSquares / Math.max(1, meter.values)), reads: meter.reads };
+    Object.assign(meter, { peak: 0, sumSquares: 0, values: 0, reads: 0 });
+    return sample;
+  }, identity);
 }
 
 /** Measures `identity`'s remote microphone audio over `ms`. */

@@ -2,6 +2,11 @@
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Thrown from a waitFor check to stop waiting at once: the awaited thing can no longer happen. */
+export class GiveUp extends Error {
+  override name = 'GiveUp';
+}
+
 /**
  * Polls `check` until it returns a value other than undefined/false, or throws
  * after `timeoutMs` with `what` and the last observed value, so a failing test
@@ -19,6 +24,7 @@ export async function waitFor<T>(
       const value = await check();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() >= deadline) {

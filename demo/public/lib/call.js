@@ -249,6 +249,8 @@ export class Call {
   }
 
   #setConnectionState(connectionState) {
+    // After the call ended the status line belongs to the join form again.
+    if (this.#state.phase === 'ended') return;
     this.#state.connectionState = connectionState;
     showConnectionState(connectionState, connectionState === 'connected' ? `Room ${this.#state.room}.` : undefined);
   }

@@ -16,7 +16,11 @@ import { roleLabel } from './roles.js';
 
 /** Two initials (or one character for names without spaces, e.g. Chinese names). */
 export function initials(name) {
-  const words = name.trim().split(/\s+/).filter(Boolean);
+  const words = name
+    .replace(/[^\p{L}\p{N}\s]+/gu, ' ')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   if (words.length === 0) return '?';
   const first = Array.from(words[0])[0] ?? '';
   const second = words.length > 1 ? Array.from(words[words.length - 1])[0] ?? '' : '';

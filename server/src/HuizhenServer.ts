@@ -7,12 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { AuditLog, type AuditSink } from './audit/AuditLog.js';
 import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
 import { PROJECT_ROOT, type HuizhenConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 
@@ -28,6 +30,7 @@ export class HuizhenServer {
   readonly rooms: RoomManager;
   readonly metrics: Metrics;
   readonly issuers: ReadonlyMap<string, TrustedIssuer>;
+  readonly audit: AuditSink;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   #closing: Promise<void> | undefined;
@@ -39,9 +42,11 @@ export class HuizhenServer {
     rooms: RoomManager;
     metrics: Metrics;
     issuers: ReadonlyMap<string, TrustedIssuer>;
+    audit: AuditSink;
     http: HttpServer;
     signaling: SignalingServer;
   }) {
+    this.audit = parts.audit;
     this.config = parts.config;
     this.logger = parts.logger;
     this.pool = parts.pool;
@@ -55,6 +60,8 @@ export class HuizhenServer {
   static async start(config: HuizhenConfig, options: StartOptions = {}): Promise<HuizhenServer> {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     const issuers = loadIssuers(config.auth.issuers, options.env);
+    const audit = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
+    const store = new FileConsultStore(join(config.storage.dir, 'consults'));
     const pool = await WorkerPool.create({
       workers: config.media.workers,
       logLevel: config.media.logLevel,
@@ -68,13 +75,17 @@ export class HuizhenServer {
       logger,
       maxParticipants: config.rooms.maxParticipants,
       emptyRoomCloseMs: config.rooms.emptyRoomCloseMs,
+      reconnectGraceMs: config.rooms.reconnectGraceMs,
+      clockToleranceSec: config.auth.clockToleranceSec,
+      store,
+      audit,
       media: { maxIncomingBitrate: config.media.maxIncomingBitrate, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
     });
     const metrics = createMetrics(rooms, pool);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
-    const app = createApp({ config, issuers, rooms, pool, metrics, logger, version: packageVersion() });
+    const app = createApp({ config, issuers, rooms, pool, metrics, logger, audit, store, version: packageVersion() });
     const http = createServer(app);
-    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger });
+    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -87,7 +98,7 @@ export class HuizhenServer {
       pool.close();
       throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`);
     }
-    const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, http, signaling });
+    const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, audit, http, signaling });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', { host: config.server.host });
     }

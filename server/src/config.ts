@@ -91,6 +91,14 @@ const configSchema = object(
       maxParticipants: number({ integer: true, min: 2, max: 1000 }),
       joinTimeoutMs: ms(300_000),
       emptyRoomCloseMs: ms(3_600_000),
+      /** A dropped participant keeps identity, admission and media this long. */
+      reconnectGraceMs: ms(600_000),
+    }),
+    /** Consult records (lifecycle, participants, opinions) and shared records. */
+    storage: object({ dir: string({ min: 1, max: 1024 }) }),
+    audit: object({
+      dir: string({ min: 1, max: 1024 }),
+      maxFileBytes: number({ integer: true, min: 1024, max: 1024 ** 3 }),
     }),
     signaling: object({
       maxMessageBytes: number({ integer: true, min: 1024, max: 1024 * 1024 }),
@@ -129,6 +137,8 @@ const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'stri
   { env: 'HUIZHEN_DEV_TOKENS', path: ['devTokens', 'enabled'], kind: 'bool' },
   { env: 'HUIZHEN_LOAD_TEST', path: ['loadTest', 'enabled'], kind: 'bool' },
   { env: 'REDIS_URL', path: ['redis', 'url'], kind: 'nullableString' },
+  { env: 'HUIZHEN_DATA_DIR', path: ['storage', 'dir'], kind: 'string' },
+  { env: 'HUIZHEN_AUDIT_DIR', path: ['audit', 'dir'], kind: 'string' },
 ];
 
 export interface LoadConfigOptions {
@@ -190,6 +200,8 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
     if (!issuer) throw new ConfigError(`invalid config: devTokens.issuer '${devIssuer}' is not one of auth.issuers`);
     if (!issuer.algorithm.startsWith('HS')) throw new ConfigError(`invalid config: devTokens.issuer '${devIssuer}' must use an HS* algorithm (the server signs dev tokens with its secret)`);
   }
+  if (!isAbsolute(config.storage.dir)) config.storage.dir = resolve(baseDir, config.storage.dir);
+  if (!isAbsolute(config.audit.dir)) config.audit.dir = resolve(baseDir, config.audit.dir);
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }

@@ -41,6 +41,18 @@ export const ErrorCode = {
   MEDIA_ERROR: 'MEDIA_ERROR',
   /** The connection was replaced by a newer one for the same identity. */
   DUPLICATE_IDENTITY: 'DUPLICATE_IDENTITY',
+  /** Waiting in the lobby: the action needs a clinician to admit you first. */
+  NOT_ADMITTED: 'NOT_ADMITTED',
+  /** A clinician declined to admit you. */
+  ADMISSION_DENIED: 'ADMISSION_DENIED',
+  /** A host removed you from the room; you cannot rejoin it. */
+  REMOVED: 'REMOVED',
+  /** The consult has ended. */
+  ROOM_ENDED: 'ROOM_ENDED',
+  /** The room is locked against new entries. */
+  ROOM_LOCKED: 'ROOM_LOCKED',
+  /** A reconnect came too late: the previous session is gone (join afresh). */
+  SESSION_EXPIRED: 'SESSION_EXPIRED',
   /** The server is shutting down. */
   SERVER_SHUTTING_DOWN: 'SERVER_SHUTTING_DOWN',
   /** A request took too long to be answered. */
@@ -81,6 +93,12 @@ export const CloseCode = {
   SERVER_SHUTTING_DOWN: 4005,
   /** The token expired during the session. */
   TOKEN_EXPIRED: 4006,
+  /** Not admitted from the waiting room. */
+  ADMISSION_DENIED: 4007,
+  /** Removed by a host. */
+  REMOVED: 4008,
+  /** The consult ended. */
+  ROOM_ENDED: 4009,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -20,12 +20,34 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const ROLES = ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Roles that run the clinical side of a room (see the server's permission table). */
+export const CLINICIAN_ROLES: readonly Role[] = ['doctor', 'specialist', 'nurse'];
+
+/**
+ * consult: a 1:1 (or small) consult; patients and family wait in the lobby.
+ * clinic: a multi-party clinic across hospitals.
+ * rounds: a few presenters to many viewers.
+ */
+export const ROOM_KINDS = ['consult', 'clinic', 'rounds'] as const;
+export type RoomKind = (typeof ROOM_KINDS)[number];
+
+export const ROOM_STATES = ['created', 'waiting', 'active', 'ended'] as const;
+export type RoomState = (typeof ROOM_STATES)[number];
+
 export const TRACK_SOURCES = ['camera', 'microphone', 'screen', 'screenAudio'] as const;
 export type TrackSource = (typeof TRACK_SOURCES)[number];
 
 export type MediaKind = 'audio' | 'video';
 
 const id = string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+/** Identities as in the token `sub`. */
+const identity = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ });
+const reason = string({ min: 1, max: 500 });
+
+/** Longest chat message, in characters. */
+export const MAX_CHAT_LENGTH = 2000;
+/** Longest written opinion, in characters. */
+export const MAX_OPINION_LENGTH = 20000;
 const rtpBlob = json({ maxDepth: 8, maxItems: 64, maxString: 512 });
 
 export const requestValidators = {
@@ -80,6 +102,32 @@ export const requestValidators = {
    * with the `loadtest` claim when the server's `loadTest.enabled` is on.
    * `srtp: true` negotiates SDES-keyed SRTP (AES_CM_128_HMAC_SHA1_80).
    */
+  /** Swap in a fresh token before the current one expires. Same identity and room. */
+  refreshToken: object({ token: string({ min: 1, max: 8192 }) }),
+
+  // --- waiting room and host controls (server checks the permission for each)
+  admit: object({ identity }),
+  deny: object({ identity, reason: optional(reason) }),
+  /** Pause another participant's track; they may unmute only if `allowUnmute`. */
+  muteParticipant: object({ identity, source: oneOf(TRACK_SOURCES), allowUnmute: optional(boolean()) }),
+  /** Close their session; the identity cannot rejoin this room for its lifetime. */
+  removeParticipant: object({ identity, reason: optional(reason) }),
+  /** Locked: no new entries except clinicians of the room's issuers. */
+  setLocked: object({ locked: boolean() }),
+  /** End the consult for everyone. */
+  endRoom: object({ reason: optional(reason) }),
+  getSummary: object({}),
+
+  // --- chat and opinion
+  sendChat: object({
+    text: string({ min: 1, max: MAX_CHAT_LENGTH }),
+    /** 'clinicians': visible to clinicians only. */
+    to: optional(oneOf(['everyone', 'clinicians'] as const)),
+  }),
+  /** Write or revise your opinion on the consult (会诊意见); every edit is a new version. */
+  setOpinion: object({ text: string({ min: 1, max: MAX_OPINION_LENGTH }) }),
+  getOpinions: object({}),
+
   createPlainTransport: object({
     direction: oneOf(['send', 'recv'] as const),
     srtp: optional(boolean()),
@@ -116,6 +164,67 @@ export interface ParticipantInfo {
   tracks: TrackInfo[];
 }
 
+export interface RoomInfo {
+  id: string;
+  kind: RoomKind;
+  state: RoomState;
+  locked: boolean;
+  /** Identity of the host doctor, once known. */
+  host: string | null;
+  capacity: number;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface WaitingEntry {
+  identity: string;
+  name: string;
+  role: Role;
+  /** When they started waiting (ms since the epoch). */
+  since: number;
+}
+
+export interface PersonRef {
+  identity: string;
+  name: string;
+  role: Role;
+}
+
+export interface ChatMessage {
+  id: string;
+  /** Server order within the room, from 1. */
+  seq: number;
+  from: PersonRef;
+  text: string;
+  to: 'everyone' | 'clinicians';
+  sentAt: number;
+}
+
+export interface Opinion {
+  /** 1 for the first version of this author's opinion. */
+  version: number;
+  author: PersonRef & { issuer: string };
+  text: string;
+  writtenAt: number;
+}
+
+export interface ConsultSummary {
+  room: RoomInfo;
+  durationSec: number | null;
+  participants: (PersonRef & { issuer: string; firstJoinedAt: number; lastLeftAt: number | null })[];
+}
+
+/** What a participant gets once inside the room (at join, or when admitted). */
+export interface RoomView {
+  room: RoomInfo;
+  participants: ParticipantInfo[];
+  routerRtpCapabilities: Record<string, unknown>;
+  chatHistory: ChatMessage[];
+  /** Only for participants who may admit. */
+  waitingRoom?: WaitingEntry[];
+}
+
 export interface TransportOptions {
   id: string;
   iceParameters: Record<string, unknown>;
@@ -128,13 +237,19 @@ export interface ResponseData {
   join: {
     protocolVersion: number;
     sessionId: string;
-    room: { id: string };
+    /** True when a reconnect resumed the previous session (tracks and subscriptions kept). */
+    resumed: boolean;
     participant: ParticipantInfo;
-    participants: ParticipantInfo[];
-    routerRtpCapabilities: Record<string, unknown>;
+    /** The server's permission names for this participant. */
+    permissions: string[];
     /** Seconds until the token used to join expires. */
     tokenExpiresIn: number;
-  };
+    /** waiting: in the lobby until a clinician admits (then `admitted` arrives). */
+    admission: 'admitted' | 'waiting';
+  } & (
+    | ({ admission: 'admitted' } & RoomView)
+    | { admission: 'waiting'; room: Pick<RoomInfo, 'id' | 'kind'> }
+  );
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;
@@ -156,11 +271,36 @@ export interface ResponseData {
     srtpParameters?: { cryptoSuite: string; keyBase64: string };
   };
   connectPlainTransport: Record<string, never>;
+  refreshToken: { tokenExpiresIn: number };
+  admit: Record<string, never>;
+  deny: Record<string, never>;
+  muteParticipant: Record<string, never>;
+  removeParticipant: Record<string, never>;
+  setLocked: { room: RoomInfo };
+  endRoom: { summary: ConsultSummary };
+  getSummary: { summary: ConsultSummary };
+  sendChat: { message: ChatMessage };
+  setOpinion: { opinion: Opinion };
+  getOpinions: { opinions: Opinion[] };
 }
 
 export interface NotificationData {
   participantJoined: { participant: ParticipantInfo };
   participantLeft: { identity: string; reason: 'left' | 'disconnected' | 'removed' };
+  /** Their connection dropped; they keep their place for the grace period. */
+  participantReconnecting: { identity: string };
+  participantReconnected: { identity: string };
+  /** To participants who may admit: the lobby changed. */
+  waitingRoomChanged: { waiting: WaitingEntry[] };
+  /** To a waiting participant: you are in; set up media now (no reconnect needed). */
+  admitted: RoomView;
+  /** Room state, lock or host changed. */
+  roomUpdated: { room: RoomInfo };
+  /** A host paused one of your tracks. */
+  mutedByHost: { trackId: string; source: TrackSource; by: PersonRef; allowUnmute: boolean };
+  chat: { message: ChatMessage };
+  /** To clinicians: an opinion was written or revised. */
+  opinionUpdated: { opinion: Opinion };
   /** A track became available to this participant; set it up and call `resumeConsumer`. */
   consumerCreated: {
     consumerId: string;
@@ -177,7 +317,10 @@ export interface NotificationData {
   trackUnmuted: { participantIdentity: string; trackId: string };
   consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
   activeSpeakerChanged: { identity: string | null };
-  /** The server is closing this session; the socket closes right after. */
+  /**
+   * The server is closing this session; the socket closes right after.
+   * code: ADMISSION_DENIED, REMOVED, ROOM_ENDED, TOKEN_EXPIRED, DUPLICATE_IDENTITY, ...
+   */
   sessionClosed: { code: string; reason: string };
 }
 

@@ -4,7 +4,7 @@
  * pinned algorithm, audience and expiry. Only then are the claims trusted.
  */
 import jwt from 'jsonwebtoken';
-import { ErrorCode, ROLES, type Role } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/client-sdk/protocol';
 import { HuizhenError } from '../errors.js';
 import type { TrustedIssuer } from './issuers.js';
 import { isPermission } from './permissions.js';
@@ -22,6 +22,9 @@ export interface TokenClaims {
   expiresAt: number;
   /** A load-generator credential (honoured only when loadTest.enabled). */
   loadTest: boolean;
+  /** Room kind and capacity asked for by the token that opens the room (clinicians only). */
+  roomKind?: RoomKind;
+  capacity?: number;
 }
 
 export interface VerifyOptions {
@@ -34,8 +37,10 @@ export interface VerifyOptions {
 const IDENTITY = /^[A-Za-z0-9_.@:-]{1,128}$/;
 const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): TokenClaims {
-  const invalid = (why: string) => new HuizhenError(ErrorCode.TOKEN_INVALID, `The access token is invalid: ${why}.`);
+const invalid = (why: string) => new HuizhenError(ErrorCode.TOKEN_INVALID, `The access token is invalid: ${why}.`);
+
+/** Signature, pinned algorithm, issuer, audience, expiry and lifetime; returns the verified payload. */
+function verifyJwt(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): { payload: jwt.JwtPayload; issuer: TrustedIssuer } {
   if (typeof token !== 'string' || token.length === 0) throw invalid('it is empty');
   const decoded = jwt.decode(token, { complete: true });
   if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) throw invalid('it is not a JWT');
@@ -75,7 +80,35 @@ export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, Tr
   if (payload.exp - issuedAt > options.maxTokenLifetimeSec) {
     throw invalid(`its lifetime exceeds the ${options.maxTokenLifetimeSec} s this server accepts`);
   }
-  const { sub, name, room, role, grants, loadtest } = payload as Record<string, unknown>;
+  return { payload, issuer };
+}
+
+export interface ServiceClaims {
+  /** The calling system, e.g. the hospital's appointment service. */
+  service: string;
+  issuer: string;
+}
+
+/**
+ * Tokens for systems rather than people (an appointment system booking rooms):
+ * same verification, and a `scope` claim that includes `rooms:write`.
+ */
+export function verifyServiceToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): ServiceClaims {
+  const { payload, issuer } = verifyJwt(token, issuers, options);
+  const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+  if (!scope.includes('rooms:write')) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, "This token's scope does not include rooms:write.");
+  if (typeof payload.sub !== 'string' || !IDENTITY.test(payload.sub)) throw invalid('its subject (sub) is missing or malformed');
+  return { service: payload.sub, issuer: issuer.config.iss };
+}
+
+export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): TokenClaims {
+  const { payload, issuer } = verifyJwt(token, issuers, options);
+  const iss = issuer.config.iss;
+  const { sub, name, room, role, grants, loadtest, kind, capacity } = payload as Record<string, unknown>;
+  if (kind !== undefined && !(ROOM_KINDS as readonly unknown[]).includes(kind)) throw invalid('its kind claim is not a known room kind');
+  if (capacity !== undefined && (typeof capacity !== 'number' || !Number.isInteger(capacity) || capacity < 2 || capacity > 1000)) {
+    throw invalid('its capacity claim must be a whole number from 2 to 1000');
+  }
   if (typeof sub !== 'string' || !IDENTITY.test(sub)) throw invalid('its subject (sub) is missing or malformed');
   if (typeof room !== 'string' || !ROOM.test(room)) throw invalid('its room claim is missing or malformed');
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) throw invalid('its role claim is missing or unknown');
@@ -93,8 +126,10 @@ export function verifyAccessToken(token: string, issuers: ReadonlyMap<string, Tr
     role: role as Role,
     ...(grants !== undefined ? { grants: grants as string[] } : {}),
     issuer: iss,
-    expiresAt: payload.exp,
+    expiresAt: payload.exp as number,
     loadTest: loadtest === true,
+    ...(kind !== undefined ? { roomKind: kind as RoomKind } : {}),
+    ...(capacity !== undefined ? { capacity: capacity as number } : {}),
   };
 }
 
@@ -106,6 +141,8 @@ export interface MintOptions {
   grants?: string[];
   ttlSec: number;
   loadTest?: boolean;
+  roomKind?: RoomKind;
+  capacity?: number;
 }
 
 /** Signs a token with an HMAC issuer's secret (dev tokens and the operator CLI). */
@@ -116,6 +153,8 @@ export function mintAccessToken(issuer: TrustedIssuer, options: MintOptions): st
   const payload: Record<string, unknown> = { name: options.name ?? options.identity, room: options.room, role: options.role };
   if (options.grants) payload.grants = options.grants;
   if (options.loadTest) payload.loadtest = true;
+  if (options.roomKind) payload.kind = options.roomKind;
+  if (options.capacity) payload.capacity = options.capacity;
   return jwt.sign(payload, issuer.secret, {
     algorithm: issuer.config.algorithm as jwt.Algorithm,
     subject: options.identity,

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ErrorCode, ROLES, ValidationError, object, oneOf, string } from '@huizhen/client-sdk/protocol';
+import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';
 import { PROJECT_ROOT, type HuizhenConfig } from '../config.js';
@@ -13,7 +14,9 @@ import { HuizhenError } from '../errors.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { ConsultStore } from '../rooms/ConsultStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import { createRoomsApi } from './roomsApi.js';
 
 export interface AppDeps {
   config: HuizhenConfig;
@@ -22,6 +25,8 @@ export interface AppDeps {
   pool: WorkerPool;
   metrics: Metrics;
   logger: Logger;
+  audit: AuditSink;
+  store: ConsultStore;
   version: string;
 }
 
@@ -75,6 +80,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
+  app.use(createRoomsApi(deps));
+
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));
     if (!existsSync(file)) {
@@ -99,7 +106,16 @@ export function createApp(deps: AppDeps): express.Express {
 
 function toHttpError(err: unknown): { status: number; error: { code: string; message: string } } {
   if (err instanceof HuizhenError) {
-    const status = err.code === ErrorCode.NOT_FOUND ? 404 : err.code === ErrorCode.PERMISSION_DENIED ? 403 : err.code.startsWith('TOKEN') ? 401 : 400;
+    const status =
+      err.code === ErrorCode.NOT_FOUND || err.code === ErrorCode.ROOM_NOT_FOUND
+        ? 404
+        : err.code === ErrorCode.PERMISSION_DENIED || err.code === ErrorCode.TOKEN_ROOM_MISMATCH
+          ? 403
+          : err.code.startsWith('TOKEN') || err.code === ErrorCode.ISSUER_UNKNOWN
+            ? 401
+            : err.code === ErrorCode.ROOM_ENDED || err.code === ErrorCode.INVALID_STATE
+              ? 409
+              : 400;
     return { status, error: err.toWire() };
   }
   if (err instanceof ValidationError) return { status: 400, error: { code: ErrorCode.INVALID_REQUEST, message: err.message } };

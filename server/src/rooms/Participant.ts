@@ -12,7 +12,12 @@ export type NotificationSink = <N extends Notification>(name: N, data: Notificat
 export interface PublishedTrack {
   producer: types.Producer;
   source: TrackSource;
+  /** Set when a host muted the track; whether its owner may unmute it. */
+  hostMuted?: { allowUnmute: boolean };
 }
+
+/** Notifications kept for a participant whose connection dropped. */
+const MAX_BUFFERED_NOTIFICATIONS = 2000;
 
 export interface ParticipantOptions {
   identity: string;
@@ -32,7 +37,7 @@ export class Participant {
   readonly identity: string;
   readonly name: string;
   readonly role: Role;
-  readonly permissions: ReadonlySet<Permission>;
+  permissions: ReadonlySet<Permission>;
   readonly issuer: string;
   readonly sessionId: string;
   readonly joinedAt = Date.now();
@@ -49,7 +54,17 @@ export class Participant {
   /** The device capabilities; consuming starts once they are known. */
   rtpCapabilities: types.RtpCapabilities | undefined;
 
+  /** In the lobby until admitted. */
+  admission: 'waiting' | 'admitted' = 'admitted';
+  waitingSince = 0;
+  /** False between a dropped connection and its resumption. */
+  connected = true;
+  graceTimer: NodeJS.Timeout | undefined;
+  tokenTimer: NodeJS.Timeout | undefined;
+
   #sink: NotificationSink | undefined;
+  #buffer: { name: Notification; data: unknown }[] = [];
+  #bufferOverflowed = false;
   #closed = false;
 
   constructor(options: ParticipantOptions) {
@@ -77,7 +92,38 @@ export class Participant {
   }
 
   notify<N extends Notification>(name: N, data: NotificationData[N]): void {
-    if (!this.#closed) this.#sink?.(name, data);
+    if (this.#closed) return;
+    if (this.connected) {
+      this.#sink?.(name, data);
+      return;
+    }
+    // Kept for the reconnect, so the client misses nothing that happened meanwhile.
+    if (this.#buffer.length >= MAX_BUFFERED_NOTIFICATIONS) this.#bufferOverflowed = true;
+    else this.#buffer.push({ name, data });
+  }
+
+  /** The connection dropped: buffer notifications until it resumes. */
+  disconnect(): void {
+    this.connected = false;
+    this.#sink = undefined;
+  }
+
+  /** False when too much happened while away to replay it faithfully. */
+  get canResume(): boolean {
+    return !this.#closed && !this.#bufferOverflowed;
+  }
+
+  /** Attaches a new connection and replays what it missed, in order. */
+  resume(sink: NotificationSink): void {
+    this.#sink = sink;
+    this.connected = true;
+    const missed = this.#buffer;
+    this.#buffer = [];
+    for (const n of missed) sink(n.name, n.data as NotificationData[typeof n.name]);
+  }
+
+  ref(): { identity: string; name: string; role: Role } {
+    return { identity: this.identity, name: this.name, role: this.role };
   }
 
   transport(direction: 'send' | 'recv'): types.WebRtcTransport | types.PlainTransport | undefined {
@@ -105,6 +151,9 @@ export class Participant {
     if (this.#closed) return;
     this.#closed = true;
     this.#sink = undefined;
+    this.#buffer = [];
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.tokenTimer) clearTimeout(this.tokenTimer);
     for (const t of this.transports.values()) t.close();
     this.transports.clear();
     this.tracks.clear();

@@ -5,12 +5,31 @@
  * the participant's permission.
  */
 import type { types } from 'mediasoup';
-import { ErrorCode, type MediaKind, type Notification, type NotificationData, type ResponseData, type TrackSource } from '@huizhen/client-sdk/protocol';
+import {
+  ErrorCode,
+  type ChatMessage,
+  type ConsultSummary,
+  type MediaKind,
+  type Notification,
+  type NotificationData,
+  type Opinion,
+  type ResponseData,
+  type RoomInfo,
+  type RoomView,
+  type TrackSource,
+  type WaitingEntry,
+} from '@huizhen/client-sdk/protocol';
+import type { AuditActor, AuditSink } from '../audit/AuditLog.js';
+import type { Permission } from '../auth/permissions.js';
 import { HuizhenError, invalidState, notFound, permissionDenied } from '../errors.js';
 import type { MediaWorker, WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
-import { Participant, type PublishedTrack } from './Participant.js';
+import { Chat } from './Chat.js';
+import { Consult, type ConsultSettings } from './Consult.js';
+import type { ConsultStore } from './ConsultStore.js';
+import { Participant, type NotificationSink, type PublishedTrack } from './Participant.js';
+import { isClinician, waitsInLobby } from './policy.js';
 import { chooseSpatialLayer } from './layers.js';
 
 export interface RoomMediaOptions {
@@ -22,18 +41,25 @@ export interface RoomOptions {
   id: string;
   pool: WorkerPool;
   logger: Logger;
+  /** The node-wide ceiling; a room's own capacity may be lower. */
   maxParticipants: number;
   media: RoomMediaOptions;
+  settings: ConsultSettings;
+  store: ConsultStore;
+  audit: AuditSink;
+  /** How long a dropped participant keeps their place. */
+  reconnectGraceMs: number;
+  clockToleranceSec: number;
 }
+
+export type LeaveReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'denied' | 'expired';
 
 export interface RoomEvents {
   /** The room closed; its participants have been told. */
   closed: [reason: string];
   participantJoined: [participant: Participant];
-  participantLeft: [participant: Participant, reason: 'left' | 'disconnected' | 'removed' | 'replaced'];
+  participantLeft: [participant: Participant, reason: LeaveReason];
 }
-
-type LeaveReason = RoomEvents['participantLeft'][1];
 
 const SOURCE_KIND: Record<TrackSource, MediaKind> = { camera: 'video', microphone: 'audio', screen: 'video', screenAudio: 'audio' };
 
@@ -42,11 +68,19 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly createdAt = Date.now();
   readonly router: types.Router;
   readonly worker: MediaWorker;
+  /** Admitted participants, by identity. */
   readonly participants = new Map<string, Participant>();
+  /** The waiting room, by identity, in arrival order. */
+  readonly lobby = new Map<string, Participant>();
+  readonly consult: Consult;
+  readonly chat = new Chat();
   readonly #logger: Logger;
-  readonly #maxParticipants: number;
+  readonly #options: RoomOptions;
   readonly #media: RoomMediaOptions;
   readonly #speakerObserver: types.ActiveSpeakerObserver;
+  readonly #audit: AuditSink;
+  /** Identities admitted once: they do not wait again after a reconnect or rejoin. */
+  readonly #admittedBefore = new Set<string>();
   #closed = false;
 
   private constructor(options: RoomOptions, router: types.Router, worker: MediaWorker, speakerObserver: types.ActiveSpeakerObserver) {
@@ -54,10 +88,12 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.id = options.id;
     this.router = router;
     this.worker = worker;
+    this.#options = options;
     this.#logger = options.logger.child({ room: options.id });
-    this.#maxParticipants = options.maxParticipants;
     this.#media = options.media;
+    this.#audit = options.audit;
     this.#speakerObserver = speakerObserver;
+    this.consult = new Consult(options.id, options.settings, options.store);
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const identity = typeof producer.appData.identity === 'string' ? producer.appData.identity : null;
       this.#broadcast(null, 'activeSpeakerChanged', { identity });
@@ -84,34 +120,263 @@ export class Room extends TypedEmitter<RoomEvents> {
     return this.#logger;
   }
 
-  /** Adds a participant; an older session of the same identity is replaced. */
-  join(participant: Participant): void {
-    if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed.');
-    const previous = this.participants.get(participant.identity);
-    if (!previous && this.participants.size >= this.#maxParticipants) {
-      throw new HuizhenError(ErrorCode.ROOM_FULL, `This room already holds its maximum of ${this.#maxParticipants} participants.`);
-    }
-    if (previous) this.leave(previous, 'replaced');
-    this.participants.set(participant.identity, participant);
-    this.#broadcast(participant, 'participantJoined', { participant: participant.info() });
-    this.#logger.info('participant joined', { participant: participant.identity, role: participant.role, participants: this.participants.size });
-    this.emit('participantJoined', participant);
+  get capacity(): number {
+    return Math.min(this.consult.info.capacity, this.#options.maxParticipants);
   }
 
-  leave(participant: Participant, reason: LeaveReason): void {
-    if (this.participants.get(participant.identity) !== participant) return;
-    this.participants.delete(participant.identity);
-    participant.close();
+  // --- entering, the waiting room and leaving -------------------------------
+
+  /**
+   * Brings a new session in: straight into the room, or into the waiting room
+   * for roles that wait in this kind of room. An older session of the same
+   * identity is replaced.
+   */
+  enter(p: Participant): 'admitted' | 'waiting' {
+    if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
+    if (this.consult.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
+    if (this.consult.isBanned(p.identity)) throw new HuizhenError(ErrorCode.REMOVED, 'You were removed from this room and cannot rejoin it.');
+    const previous = this.participants.get(p.identity) ?? this.lobby.get(p.identity);
+    const returning = this.#admittedBefore.has(p.identity) || previous !== undefined;
+    if (this.consult.locked && !returning && !(isClinician(p.role) && this.consult.issuers.has(p.issuer))) {
+      throw new HuizhenError(ErrorCode.ROOM_LOCKED, 'This room is locked; ask the doctor to unlock it.');
+    }
+    if (!previous && this.participants.size + this.lobby.size >= this.capacity) {
+      throw new HuizhenError(ErrorCode.ROOM_FULL, `This room already holds its maximum of ${this.capacity} participants.`);
+    }
+    if (previous) {
+      previous.notify('sessionClosed', { code: ErrorCode.DUPLICATE_IDENTITY, reason: 'You joined this room from another device or tab.' });
+      this.leave(previous, 'replaced');
+    }
+    this.#armTokenTimer(p);
+    if (waitsInLobby(this.consult.kind, p.role) && !this.#admittedBefore.has(p.identity)) {
+      p.admission = 'waiting';
+      p.waitingSince = Date.now();
+      this.lobby.set(p.identity, p);
+      this.#audit.append({ event: 'waiting', room: this.id, actor: actorOf(p) });
+      this.#logger.info('participant waiting', { participant: p.identity, role: p.role, waiting: this.lobby.size });
+      this.#waitingRoomChanged();
+      this.#updateState();
+      return 'waiting';
+    }
+    this.#admit(p);
+    return 'admitted';
+  }
+
+  #admit(p: Participant): void {
+    p.admission = 'admitted';
+    this.participants.set(p.identity, p);
+    this.#admittedBefore.add(p.identity);
+    this.consult.admitted(p);
+    this.#broadcast(p, 'participantJoined', { participant: p.info() });
+    this.#audit.append({ event: 'join', room: this.id, actor: actorOf(p) });
+    this.#logger.info('participant joined', { participant: p.identity, role: p.role, participants: this.participants.size });
+    this.emit('participantJoined', p);
+    this.#updateState();
+  }
+
+  /** What an admitted participant sees of the room. */
+  view(p: Participant): RoomView {
+    return {
+      room: this.consult.info,
+      participants: this.others(p).map((o) => o.info()),
+      routerRtpCapabilities: this.router.rtpCapabilities as unknown as Record<string, unknown>,
+      chatHistory: this.chat.historyFor(p.role),
+      ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
+    };
+  }
+
+  waitingList(): WaitingEntry[] {
+    return [...this.lobby.values()].map((w) => ({ identity: w.identity, name: w.name, role: w.role, since: w.waitingSince }));
+  }
+
+  admit(actor: Participant, identity: string): void {
+    this.#require(actor, 'admit', 'admit people from the waiting room');
+    const target = this.lobby.get(identity);
+    if (!target) throw notFound('waiting participant', identity);
+    this.lobby.delete(identity);
+    this.#admit(target);
+    this.#audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });
+    target.notify('admitted', this.view(target));
+    this.#waitingRoomChanged();
+  }
+
+  deny(actor: Participant, identity: string, reason?: string): void {
+    this.#require(actor, 'admit', 'turn people away from the waiting room');
+    const target = this.lobby.get(identity);
+    if (!target) throw notFound('waiting participant', identity);
+    target.notify('sessionClosed', { code: ErrorCode.ADMISSION_DENIED, reason: reason ?? 'The clinician could not admit you to this consult.' });
+    this.#audit.append({ event: 'deny', room: this.id, actor: actorOf(actor), target: identity });
+    this.leave(target, 'denied');
+  }
+
+  /** Whoever is admitted or waiting with this identity and session id. */
+  findSession(identity: string, sessionId: string): Participant | undefined {
+    const p = this.participants.get(identity) ?? this.lobby.get(identity);
+    return p && p.sessionId === sessionId ? p : undefined;
+  }
+
+  leave(p: Participant, reason: LeaveReason): void {
+    if (this.lobby.get(p.identity) === p) {
+      this.lobby.delete(p.identity);
+      p.close();
+      this.#logger.info('participant left the waiting room', { participant: p.identity, reason });
+      this.#waitingRoomChanged();
+      this.emit('participantLeft', p, reason);
+      return;
+    }
+    if (this.participants.get(p.identity) !== p) return;
+    this.participants.delete(p.identity);
+    p.close();
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {
-      this.#broadcast(null, 'participantLeft', { identity: participant.identity, reason });
+      this.#broadcast(null, 'participantLeft', { identity: p.identity, reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected' });
+      this.consult.left(p.identity);
+      this.#audit.append({ event: 'leave', room: this.id, actor: actorOf(p), details: { reason } });
     }
-    this.#logger.info('participant left', { participant: participant.identity, reason, participants: this.participants.size });
-    this.emit('participantLeft', participant, reason);
+    this.#logger.info('participant left', { participant: p.identity, reason, participants: this.participants.size });
+    this.emit('participantLeft', p, reason);
+  }
+
+  // --- reconnection -----------------------------------------------------------
+
+  /** The connection dropped: keep the place (and media) for the grace period. */
+  disconnect(p: Participant): void {
+    if (p.closed || !p.connected) return;
+    p.disconnect();
+    if (p.admission === 'admitted') this.#broadcast(p, 'participantReconnecting', { identity: p.identity });
+    this.#logger.info('participant connection lost', { participant: p.identity, graceMs: this.#options.reconnectGraceMs });
+    p.graceTimer = setTimeout(() => {
+      p.graceTimer = undefined;
+      if (!p.connected) this.leave(p, 'disconnected');
+    }, this.#options.reconnectGraceMs);
+    p.graceTimer.unref();
+  }
+
+  /** A new connection took the session over; replay what it missed. */
+  resume(p: Participant, sink: NotificationSink): void {
+    if (p.graceTimer) clearTimeout(p.graceTimer);
+    p.graceTimer = undefined;
+    const wasAway = !p.connected;
+    p.resume(sink);
+    if (wasAway && p.admission === 'admitted') this.#broadcast(p, 'participantReconnected', { identity: p.identity });
+    this.#logger.info('participant resumed', { participant: p.identity });
+  }
+
+  /** A fresh token for the same person and room extends the session. */
+  refreshToken(p: Participant, expiresAt: number): void {
+    p.tokenExpiresAt = expiresAt;
+    this.#armTokenTimer(p);
+  }
+
+  #armTokenTimer(p: Participant): void {
+    if (p.tokenTimer) clearTimeout(p.tokenTimer);
+    const ms = (p.tokenExpiresAt + this.#options.clockToleranceSec) * 1000 - Date.now();
+    // setTimeout cannot wait longer than ~24.8 days; tokens never live that long.
+    p.tokenTimer = setTimeout(() => {
+      p.notify('sessionClosed', { code: ErrorCode.TOKEN_EXPIRED, reason: 'Your access token expired and was not renewed.' });
+      this.leave(p, 'expired');
+    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    p.tokenTimer.unref();
+  }
+
+  // --- host controls ----------------------------------------------------------
+
+  async muteParticipant(actor: Participant, identity: string, source: TrackSource, allowUnmute: boolean): Promise<void> {
+    this.#require(actor, 'muteOthers', 'mute other participants');
+    const target = this.participants.get(identity);
+    if (!target) throw notFound('participant', identity);
+    const track = target.trackBySource(source);
+    if (!track) throw new HuizhenError(ErrorCode.NOT_FOUND, `${target.name} has no ${source} track.`);
+    track.hostMuted = { allowUnmute };
+    if (!track.producer.paused) {
+      await mediaCall(() => track.producer.pause());
+      this.#broadcast(target, 'trackMuted', { participantIdentity: target.identity, trackId: track.producer.id });
+    }
+    target.notify('mutedByHost', { trackId: track.producer.id, source, by: actor.ref(), allowUnmute });
+    this.#audit.append({ event: 'mute_by_host', room: this.id, actor: actorOf(actor), target: identity, details: { source, allowUnmute } });
+  }
+
+  removeParticipant(actor: Participant, identity: string, reason?: string): void {
+    this.#require(actor, 'remove', 'remove participants');
+    if (identity === actor.identity) throw invalidState('Use leave to leave the room yourself.');
+    const target = this.participants.get(identity) ?? this.lobby.get(identity);
+    if (!target) throw notFound('participant', identity);
+    this.consult.ban(identity);
+    target.notify('sessionClosed', { code: ErrorCode.REMOVED, reason: reason ?? 'A host removed you from this consult.' });
+    this.#audit.append({ event: 'remove', room: this.id, actor: actorOf(actor), target: identity });
+    this.leave(target, 'removed');
+  }
+
+  setLocked(actor: Participant, locked: boolean): RoomInfo {
+    this.#require(actor, 'lock', locked ? 'lock the room' : 'unlock the room');
+    if (this.consult.locked !== locked) {
+      this.consult.setLocked(locked);
+      this.#audit.append({ event: locked ? 'lock' : 'unlock', room: this.id, actor: actorOf(actor) });
+      this.#broadcast(null, 'roomUpdated', { room: this.consult.info });
+    }
+    return this.consult.info;
+  }
+
+  end(actor: Participant, reason?: string): ConsultSummary {
+    this.#require(actor, 'end', 'end the consult');
+    const summary = this.consult.end();
+    this.#audit.append({
+      event: 'end',
+      room: this.id,
+      actor: actorOf(actor),
+      details: { durationSec: summary.durationSec, participants: summary.participants.length },
+    });
+    this.close(reason ?? `${actor.name} ended the consult.`, ErrorCode.ROOM_ENDED);
+    return summary;
+  }
+
+  /** Summaries and opinions are for the clinical team only. */
+  summary(p: Participant): ConsultSummary {
+    if (!isClinician(p.role)) throw permissionDenied('see the consult summary');
+    return this.consult.summary();
+  }
+
+  // --- chat and opinions ------------------------------------------------------
+
+  sendChat(p: Participant, text: string, to: 'everyone' | 'clinicians'): ChatMessage {
+    this.#require(p, 'chat', 'chat');
+    if (to === 'clinicians' && !isClinician(p.role)) throw permissionDenied('send clinicians-only messages');
+    const message = this.chat.post(p.ref(), text, to);
+    for (const other of this.others(p)) if (Chat.visibleTo(message, other.role)) other.notify('chat', { message });
+    return message;
+  }
+
+  setOpinion(p: Participant, text: string): Opinion {
+    this.#require(p, 'writeOpinion', 'write a consult opinion');
+    const opinion = this.consult.writeOpinion(p, text);
+    this.#audit.append({ event: 'opinion_written', room: this.id, actor: actorOf(p), details: { version: opinion.version, length: text.length } });
+    for (const other of this.others(p)) if (isClinician(other.role)) other.notify('opinionUpdated', { opinion });
+    return opinion;
+  }
+
+  opinions(p: Participant): Opinion[] {
+    if (!isClinician(p.role)) throw permissionDenied('read consult opinions');
+    return this.consult.opinions();
   }
 
   others(participant: Participant): Participant[] {
     return [...this.participants.values()].filter((p) => p !== participant);
+  }
+
+  #require(p: Participant, permission: Permission, action: string): void {
+    this.#assertMember(p);
+    if (!p.can(permission)) throw permissionDenied(action);
+  }
+
+  #waitingRoomChanged(): void {
+    const waiting = this.waitingList();
+    for (const p of this.participants.values()) if (p.can('admit')) p.notify('waitingRoomChanged', { waiting });
+  }
+
+  #updateState(): void {
+    if (this.consult.updateState([...this.participants.values()], this.lobby.size)) {
+      this.#broadcast(null, 'roomUpdated', { room: this.consult.info });
+    }
   }
 
   // --- transports ---------------------------------------------------------
@@ -260,6 +525,10 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async setProducerPaused(p: Participant, producerId: string, paused: boolean): Promise<void> {
     const track = this.#track(p, producerId);
+    if (!paused && track.hostMuted) {
+      if (!track.hostMuted.allowUnmute) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'A host muted this track; only they can let you unmute.');
+      track.hostMuted = undefined;
+    }
     if (track.producer.paused === paused) return;
     await mediaCall(() => (paused ? track.producer.pause() : track.producer.resume()));
     this.#broadcast(p, paused ? 'trackMuted' : 'trackUnmuted', { participantIdentity: p.identity, trackId: producerId });
@@ -377,6 +646,9 @@ export class Room extends TypedEmitter<RoomEvents> {
   // --- lookup helpers -------------------------------------------------------
 
   #assertMember(p: Participant): void {
+    if (!this.#closed && this.lobby.get(p.identity) === p) {
+      throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'You are in the waiting room; a clinician will admit you.');
+    }
     if (this.#closed || this.participants.get(p.identity) !== p) throw invalidState('You are not in this room.');
   }
 
@@ -426,11 +698,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   close(reason: string, code: ErrorCode = ErrorCode.ROOM_NOT_FOUND): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const p of this.participants.values()) {
+    for (const p of [...this.participants.values(), ...this.lobby.values()]) {
       p.notify('sessionClosed', { code, reason });
       p.close();
     }
     this.participants.clear();
+    this.lobby.clear();
     this.router.close();
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);
@@ -439,6 +712,10 @@ export class Room extends TypedEmitter<RoomEvents> {
 
 function isLoopbackIp(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
+}
+
+function actorOf(p: Participant): AuditActor {
+  return { identity: p.identity, role: p.role, issuer: p.issuer };
 }
 
 /** mediasoup rejects bad parameters with TypeError; those are the client's fault. */

@@ -3,8 +3,13 @@
  * joining at the same moment land in the same room; a room left empty is
  * closed after a grace period so a quick rejoin finds it still there.
  */
+import { ErrorCode, type RoomInfo } from '@huizhen/client-sdk/protocol';
+import type { AuditSink } from '../audit/AuditLog.js';
+import { HuizhenError } from '../errors.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
+import type { ConsultSettings } from './Consult.js';
+import type { ConsultStore } from './ConsultStore.js';
 import { Room, type RoomMediaOptions } from './Room.js';
 
 export interface RoomManagerOptions {
@@ -12,13 +17,26 @@ export interface RoomManagerOptions {
   logger: Logger;
   maxParticipants: number;
   emptyRoomCloseMs: number;
+  reconnectGraceMs: number;
+  clockToleranceSec: number;
   media: RoomMediaOptions;
+  store: ConsultStore;
+  audit: AuditSink;
+}
+
+/** A room booked ahead (e.g. by an appointment system) before anyone joins. */
+export interface ScheduledRoom extends ConsultSettings {
+  id: string;
+  bookedBy: string;
+  /** Forgotten after this time (ms since the epoch) if nobody came. */
+  expiresAt: number;
 }
 
 export class RoomManager {
   readonly #rooms = new Map<string, Room>();
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
+  readonly #scheduled = new Map<string, ScheduledRoom>();
   readonly #options: RoomManagerOptions;
   #closed = false;
 
@@ -30,8 +48,28 @@ export class RoomManager {
     return this.#rooms;
   }
 
-  async getOrCreate(id: string): Promise<Room> {
-    if (this.#closed) throw new Error('room manager is closed');
+  /** Books a room's kind, capacity and host ahead of the first join. */
+  schedule(room: ScheduledRoom): RoomInfo {
+    const stored = this.#options.store.load(room.id);
+    if (stored?.room.state === 'ended') throw new HuizhenError(ErrorCode.ROOM_ENDED, `Consult '${room.id}' has already ended.`);
+    const live = this.#rooms.get(room.id);
+    if (live || stored) {
+      const info = live?.consult.info ?? stored!.room;
+      if (info.kind !== room.kind) throw new HuizhenError(ErrorCode.INVALID_STATE, `Room '${room.id}' already exists as a ${info.kind}.`);
+      return info;
+    }
+    for (const [id, s] of this.#scheduled) if (s.expiresAt < Date.now()) this.#scheduled.delete(id);
+    this.#scheduled.set(room.id, room);
+    this.#options.audit.append({ event: 'room_created', room: room.id, actor: { identity: room.bookedBy }, details: { kind: room.kind, capacity: room.capacity } });
+    return { id: room.id, kind: room.kind, state: 'created', locked: false, host: room.host, capacity: room.capacity, createdAt: Date.now(), startedAt: null, endedAt: null };
+  }
+
+  /**
+   * The live room with this id, created if needed. `fallback` settings (from
+   * the first clinician's token) apply only when the room was not booked.
+   */
+  async getOrCreate(id: string, fallback: ConsultSettings): Promise<Room> {
+    if (this.#closed) throw new HuizhenError(ErrorCode.SERVER_SHUTTING_DOWN, 'The server is shutting down.');
     const existing = this.#rooms.get(id);
     if (existing && !existing.closed) {
       this.#cancelEmptyTimer(id);
@@ -39,29 +77,37 @@ export class RoomManager {
     }
     const pending = this.#creating.get(id);
     if (pending) return pending;
-    const creation = this.#create(id).finally(() => this.#creating.delete(id));
+    if (this.#options.store.load(id)?.room.state === 'ended') throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
+    const settings = this.#scheduled.get(id) ?? fallback;
+    const creation = this.#create(id, settings).finally(() => this.#creating.delete(id));
     this.#creating.set(id, creation);
     return creation;
   }
 
-  async #create(id: string): Promise<Room> {
+  async #create(id: string, settings: ConsultSettings): Promise<Room> {
     const room = await Room.create({
       id,
       pool: this.#options.pool,
       logger: this.#options.logger,
       maxParticipants: this.#options.maxParticipants,
       media: this.#options.media,
+      settings,
+      store: this.#options.store,
+      audit: this.#options.audit,
+      reconnectGraceMs: this.#options.reconnectGraceMs,
+      clockToleranceSec: this.#options.clockToleranceSec,
     });
+    this.#scheduled.delete(id);
     this.#rooms.set(id, room);
     room.on('participantLeft', () => {
-      if (room.participants.size === 0) this.#scheduleEmptyClose(room);
+      if (room.participants.size === 0 && room.lobby.size === 0) this.#scheduleEmptyClose(room);
     });
     room.on('participantJoined', () => this.#cancelEmptyTimer(id));
     room.once('closed', () => {
       this.#cancelEmptyTimer(id);
       if (this.#rooms.get(id) === room) this.#rooms.delete(id);
     });
-    this.#options.logger.info('room created', { room: id, worker: room.worker.index });
+    this.#options.logger.info('room opened', { room: id, kind: room.consult.kind, worker: room.worker.index });
     // A room nobody manages to join must not linger either.
     this.#scheduleEmptyClose(room);
     return room;
@@ -71,7 +117,7 @@ export class RoomManager {
     this.#cancelEmptyTimer(room.id);
     const timer = setTimeout(() => {
       this.#emptyTimers.delete(room.id);
-      if (room.participants.size === 0) room.close('empty');
+      if (room.participants.size === 0 && room.lobby.size === 0) room.close('empty');
     }, this.#options.emptyRoomCloseMs);
     timer.unref();
     this.#emptyTimers.set(room.id, timer);

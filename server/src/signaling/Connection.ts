@@ -24,6 +24,16 @@ import { handlers, type HandlerScope, type Session } from './handlers.js';
 import { RateLimiter } from './RateLimiter.js';
 import type { SignalingContext } from './SignalingContext.js';
 
+/** How the socket closes when the server ends a session, by the reason's error code. */
+const SESSION_CLOSE_CODES: Record<string, number> = {
+  [ErrorCode.DUPLICATE_IDENTITY]: CloseCode.DUPLICATE_IDENTITY,
+  [ErrorCode.SERVER_SHUTTING_DOWN]: CloseCode.SERVER_SHUTTING_DOWN,
+  [ErrorCode.TOKEN_EXPIRED]: CloseCode.TOKEN_EXPIRED,
+  [ErrorCode.ADMISSION_DENIED]: CloseCode.ADMISSION_DENIED,
+  [ErrorCode.REMOVED]: CloseCode.REMOVED,
+  [ErrorCode.ROOM_ENDED]: CloseCode.ROOM_ENDED,
+};
+
 /** Malformed frames tolerated before the connection is closed. */
 const MAX_BAD_FRAMES = 20;
 /** Requests refused for rate before the connection is closed. */
@@ -42,6 +52,7 @@ export class Connection {
   #badFrames = 0;
   #rateLimited = 0;
   #joinTimer: NodeJS.Timeout | undefined;
+  #afterResponse: (() => void) | undefined;
   #closed = false;
   /** Set by the heartbeat; a socket that misses two pings is dead. */
   alive = true;
@@ -146,13 +157,16 @@ export class Connection {
       ctx: this.#ctx,
       remoteIp: this.#remoteIp,
       session: this.#session,
-      attach: (session) => this.#attach(session),
+      attach: (session, options) => this.#attach(session, options),
       detach: () => this.#detach(),
     };
     try {
       const handler = handlers[method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
       const result = await withTimeout(handler(scope, data), this.#ctx.config.signaling.requestTimeoutMs, method);
       this.#send({ id, ok: true, data: result } as ServerMessage);
+      const after = this.#afterResponse;
+      this.#afterResponse = undefined;
+      after?.();
       this.#ctx.metrics.signalingRequests.inc({ method, outcome: 'ok' });
       if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
     } catch (err) {
@@ -165,26 +179,25 @@ export class Connection {
     }
   }
 
-  #attach(session: Session): void {
+  #attach(session: Session, options: { resume?: boolean } = {}): void {
     this.#session = session;
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
-    session.participant.setSink(<N extends Notification>(name: N, data: NotificationData[N]) => {
+    const sink = <N extends Notification>(name: N, data: NotificationData[N]) => {
       this.#send({ notification: name, data } as ServerMessage);
       if (name === 'sessionClosed') {
+        // The room has already let go of this session; the socket just closes.
         this.#session = undefined;
         const code = (data as NotificationData['sessionClosed']).code;
-        this.close(code === ErrorCode.SERVER_SHUTTING_DOWN ? CloseCode.SERVER_SHUTTING_DOWN : CloseCode.ROOM_CLOSED, 'session closed');
+        this.close(SESSION_CLOSE_CODES[code] ?? CloseCode.ROOM_CLOSED, code);
       }
-    });
-    session.room.once('participantLeft', (p, reason) => {
-      // Another connection took over this identity.
-      if (p === session.participant && reason === 'replaced' && this.#session === session) {
-        this.#session = undefined;
-        this.#send({ notification: 'sessionClosed', data: { code: ErrorCode.DUPLICATE_IDENTITY, reason: 'You joined this room from another device or tab.' } });
-        this.close(CloseCode.DUPLICATE_IDENTITY, 'duplicate identity');
-      }
-    });
+    };
+    if (options.resume) {
+      // Notifications missed while away are replayed after the join response.
+      this.#afterResponse = () => session.room.resume(session.participant, sink);
+    } else {
+      session.participant.setSink(sink);
+    }
   }
 
   #detach(): void {
@@ -198,7 +211,8 @@ export class Connection {
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     const session = this.#session;
     this.#session = undefined;
-    if (session) session.room.leave(session.participant, 'disconnected');
+    // Not a leave: the participant keeps their place for the reconnect grace period.
+    if (session) session.room.disconnect(session.participant);
   }
 
   #badFrame(id: number | null, error: HuizhenError): void {

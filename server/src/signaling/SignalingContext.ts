@@ -1,4 +1,5 @@
 /** What signaling handlers need from the server, passed explicitly (no globals). */
+import type { AuditSink } from '../audit/AuditLog.js';
 import type { HuizhenConfig } from '../config.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,4 +12,5 @@ export interface SignalingContext {
   rooms: RoomManager;
   metrics: Metrics;
   logger: Logger;
+  audit: AuditSink;
 }

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { ErrorCode, PROTOCOL_VERSION, type Method, type RequestData, type ResponseData } from '@huizhen/client-sdk/protocol';
 import { permissionsFor } from '../auth/permissions.js';
-import { verifyAccessToken } from '../auth/tokens.js';
+import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
 import { HuizhenError, invalidState } from '../errors.js';
 import { Participant } from '../rooms/Participant.js';
+import { DEFAULT_CAPACITY, isClinician, permissionsInRoom } from '../rooms/policy.js';
 import type { Room } from '../rooms/Room.js';
 import type { SignalingContext } from './SignalingContext.js';
 
@@ -24,8 +25,8 @@ export interface HandlerScope {
   /** The IP address of the signaling peer. */
   remoteIp: string | undefined;
   session: Session | undefined;
-  /** Called by `join` to attach the new session to the connection. */
-  attach(session: Session): void;
+  /** Called by `join` to attach the session to the connection; `resume` replays missed notifications after the response. */
+  attach(session: Session, options?: { resume?: boolean }): void;
   /** Called by `leave`. */
   detach(): void;
 }
@@ -35,9 +36,55 @@ type Handlers = { [M in Method]: Handler<M> };
 
 const EMPTY = {} as Record<string, never>;
 
-function joined(scope: HandlerScope): Session {
+/** A session that has joined (admitted or waiting). */
+function present(scope: HandlerScope): Session {
   if (!scope.session) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join a room first.');
   return scope.session;
+}
+
+/** A session inside the room: waiting participants get NOT_ADMITTED. */
+function joined(scope: HandlerScope): Session {
+  const session = present(scope);
+  if (session.participant.admission === 'waiting') {
+    throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'You are in the waiting room; a clinician will admit you.');
+  }
+  return session;
+}
+
+function verify(scope: HandlerScope, token: string): TokenClaims {
+  const { ctx } = scope;
+  try {
+    return verifyAccessToken(token, ctx.issuers, {
+      clockToleranceSec: ctx.config.auth.clockToleranceSec,
+      maxTokenLifetimeSec: ctx.config.auth.maxTokenLifetimeSec,
+    });
+  } catch (err) {
+    if (err instanceof HuizhenError) reject(scope, err.code);
+    throw err;
+  }
+}
+
+/** Counts and audits a refused token (never the token itself). */
+function reject(scope: HandlerScope, code: string): void {
+  scope.ctx.metrics.tokenRejections.inc({ code });
+  scope.ctx.audit.append({ event: 'token_rejected', details: { code, remote: scope.remoteIp ?? null } });
+}
+
+function secondsUntil(epochSec: number): number {
+  return Math.max(0, epochSec - Math.floor(Date.now() / 1000));
+}
+
+function joinResponse(room: Room, p: Participant, expiresAt: number, resumed: boolean): ResponseData['join'] {
+  const common = {
+    protocolVersion: PROTOCOL_VERSION,
+    sessionId: p.sessionId,
+    resumed,
+    participant: p.info(),
+    permissions: [...p.permissions],
+    tokenExpiresIn: secondsUntil(expiresAt),
+  };
+  if (p.admission === 'waiting') return { ...common, admission: 'waiting', room: { id: room.id, kind: room.consult.kind } };
+  return { ...common, admission: 'admitted', ...room.view(p) };
 }
 
 export const handlers: Handlers = {
@@ -47,26 +94,36 @@ export const handlers: Handlers = {
       throw new HuizhenError(ErrorCode.UNSUPPORTED_PROTOCOL, `This server speaks protocol version ${PROTOCOL_VERSION}; the client sent ${data.protocolVersion}.`);
     }
     const { ctx } = scope;
-    let claims;
-    try {
-      claims = verifyAccessToken(data.token, ctx.issuers, {
-        clockToleranceSec: ctx.config.auth.clockToleranceSec,
-        maxTokenLifetimeSec: ctx.config.auth.maxTokenLifetimeSec,
-      });
-    } catch (err) {
-      if (err instanceof HuizhenError) ctx.metrics.tokenRejections.inc({ code: err.code });
-      throw err;
-    }
+    const claims = verify(scope, data.token);
     if (data.room !== undefined && data.room !== claims.room) {
-      ctx.metrics.tokenRejections.inc({ code: ErrorCode.TOKEN_ROOM_MISMATCH });
+      reject(scope, ErrorCode.TOKEN_ROOM_MISMATCH);
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}', not '${data.room}'.`);
     }
-    const room = await ctx.rooms.getOrCreate(claims.room);
+    // Kind and capacity come from a booking, else from the token of a clinician opening the room.
+    const clinician = isClinician(claims.role);
+    const kind = (clinician && claims.roomKind) || 'consult';
+    const room = await ctx.rooms.getOrCreate(claims.room, {
+      kind,
+      capacity: Math.min((clinician && claims.capacity) || DEFAULT_CAPACITY[kind], ctx.config.rooms.maxParticipants),
+      host: null,
+    });
+
+    if (data.resumeSessionId !== undefined) {
+      const previous = room.findSession(claims.identity, data.resumeSessionId);
+      if (!previous || !previous.canResume) {
+        throw new HuizhenError(ErrorCode.SESSION_EXPIRED, 'The previous session is gone; join again as a new session.');
+      }
+      room.refreshToken(previous, claims.expiresAt);
+      // Replay what was missed only after the client has this response.
+      scope.attach({ room, participant: previous }, { resume: true });
+      return joinResponse(room, previous, claims.expiresAt, true);
+    }
+
     const participant = new Participant({
       identity: claims.identity,
       name: claims.name,
       role: claims.role,
-      permissions: permissionsFor(claims.role, claims.grants),
+      permissions: permissionsInRoom(room.consult.kind, claims.role, permissionsFor(claims.role, claims.grants)),
       issuer: claims.issuer,
       sessionId: randomUUID(),
       tokenExpiresAt: claims.expiresAt,
@@ -76,20 +133,79 @@ export const handlers: Handlers = {
     // Attach first so the participant's own notifications have a sink.
     scope.attach({ room, participant });
     try {
-      room.join(participant);
+      room.enter(participant);
     } catch (err) {
       scope.detach();
+      if (err instanceof HuizhenError && (err.code === ErrorCode.REMOVED || err.code === ErrorCode.ROOM_LOCKED)) {
+        ctx.audit.append({ event: 'token_rejected', room: room.id, actor: { identity: claims.identity, role: claims.role, issuer: claims.issuer }, details: { code: err.code } });
+      }
       throw err;
     }
-    return {
-      protocolVersion: PROTOCOL_VERSION,
-      sessionId: participant.sessionId,
-      room: { id: room.id },
-      participant: participant.info(),
-      participants: room.others(participant).map((p) => p.info()),
-      routerRtpCapabilities: room.router.rtpCapabilities as unknown as Record<string, unknown>,
-      tokenExpiresIn: Math.max(0, claims.expiresAt - Math.floor(Date.now() / 1000)),
-    };
+    return joinResponse(room, participant, claims.expiresAt, false);
+  },
+
+  async refreshToken(scope, data) {
+    const { room, participant } = present(scope);
+    const claims = verify(scope, data.token);
+    if (claims.identity !== participant.identity || claims.room !== room.id) {
+      throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, 'The new token must be for the same person and room.');
+    }
+    room.refreshToken(participant, claims.expiresAt);
+    return { tokenExpiresIn: secondsUntil(claims.expiresAt) };
+  },
+
+  async admit(scope, data) {
+    const { room, participant } = joined(scope);
+    room.admit(participant, data.identity);
+    return EMPTY;
+  },
+
+  async deny(scope, data) {
+    const { room, participant } = joined(scope);
+    room.deny(participant, data.identity, data.reason);
+    return EMPTY;
+  },
+
+  async muteParticipant(scope, data) {
+    const { room, participant } = joined(scope);
+    await room.muteParticipant(participant, data.identity, data.source, data.allowUnmute ?? false);
+    return EMPTY;
+  },
+
+  async removeParticipant(scope, data) {
+    const { room, participant } = joined(scope);
+    room.removeParticipant(participant, data.identity, data.reason);
+    return EMPTY;
+  },
+
+  async setLocked(scope, data) {
+    const { room, participant } = joined(scope);
+    return { room: room.setLocked(participant, data.locked) };
+  },
+
+  async endRoom(scope, data) {
+    const { room, participant } = joined(scope);
+    return { summary: room.end(participant, data.reason) };
+  },
+
+  async getSummary(scope) {
+    const { room, participant } = joined(scope);
+    return { summary: room.summary(participant) };
+  },
+
+  async sendChat(scope, data) {
+    const { room, participant } = joined(scope);
+    return { message: room.sendChat(participant, data.text, data.to ?? 'everyone') };
+  },
+
+  async setOpinion(scope, data) {
+    const { room, participant } = joined(scope);
+    return { opinion: room.setOpinion(participant, data.text) };
+  },
+
+  async getOpinions(scope) {
+    const { room, participant } = joined(scope);
+    return { opinions: room.opinions(participant) };
   },
 
   async setRtpCapabilities(scope, data) {

@@ -42,11 +42,11 @@ describe('join and leave', () => {
     expect(await doctor.notification('participantLeft')).toEqual({ identity: 'sp-zhao', reason: 'left' });
     expect(t.server.rooms.rooms.get('bookkeeping')?.participants.size).toBe(1);
 
-    // A dropped socket counts as leaving, with its own reason.
+    // A dropped socket leaves after the reconnect grace period.
     specialist.close();
     doctor.close();
     await doctor.waitClosed();
-    await expect.poll(() => t.server.rooms.rooms.get('bookkeeping')?.participants.size ?? 0).toBe(0);
+    await expect.poll(() => t.server.rooms.rooms.get('bookkeeping')?.participants.size ?? 0, { timeout: 4000 }).toBe(0);
     // The empty room is closed after its grace period, and its router with it.
     await expect.poll(() => t.server.rooms.rooms.has('bookkeeping'), { timeout: 3000 }).toBe(false);
   });
@@ -66,9 +66,9 @@ describe('join and leave', () => {
 
   it('replaces an older session of the same identity', async () => {
     const first = await connect();
-    await first.join(t.token('pt-1', 'patient', 'dup'));
+    await first.join(t.token('sp-1', 'specialist', 'dup'));
     const second = await connect();
-    await second.join(t.token('pt-1', 'patient', 'dup'));
+    await second.join(t.token('sp-1', 'specialist', 'dup'));
     expect((await first.notification('sessionClosed')).code).toBe('DUPLICATE_IDENTITY');
     expect((await first.waitClosed()).code).toBe(4003);
     expect(t.server.rooms.rooms.get('dup')?.participants.size).toBe(1);
@@ -129,7 +129,7 @@ describe('bad input', () => {
     const a = await connect();
     const b = await connect();
     await a.join(t.token('bystander-a', 'doctor', room));
-    await b.join(t.token('bystander-b', 'patient', room));
+    await b.join(t.token('bystander-b', 'specialist', room));
     await a.request('createTransport', { direction: 'send' });
     return { a, b };
   }
@@ -192,7 +192,8 @@ describe('bad input', () => {
     await c.waitFor(() => c.responses.find((r) => r.error?.code === 'RATE_LIMITED'), 5000, 'a RATE_LIMITED answer');
     expect((await c.waitClosed()).code).toBe(4002);
     // The flooder's session is gone; the others are untouched.
-    await expect.poll(() => t.server.rooms.rooms.get('flood')?.participants.has('flooder')).toBe(false);
+    // After the reconnect grace period (1 s in tests) the flooder is gone.
+    await expect.poll(() => t.server.rooms.rooms.get('flood')?.participants.has('flooder'), { timeout: 4000 }).toBe(false);
     await stillFine(side, 'flood');
   });
 

@@ -2,7 +2,10 @@
  * Starts a real Huizhen node (real mediasoup worker) on free ports for tests,
  * with an in-memory log and a helper to mint tokens.
  */
-import type { Role } from '@huizhen/client-sdk/protocol';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Role, RoomKind } from '@huizhen/client-sdk/protocol';
 import { mintAccessToken } from '../auth/tokens.js';
 import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
 import { HuizhenServer } from '../HuizhenServer.js';
@@ -15,11 +18,14 @@ export interface TestServer {
   url: string;
   wsUrl: string;
   logs: string[];
-  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[]; loadTest?: boolean }): string;
+  /** The folder holding this server's data and audit log. */
+  scratch: string;
+  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[]; loadTest?: boolean; kind?: RoomKind; capacity?: number }): string;
   close(): Promise<void>;
 }
 
 export async function startTestServer(overrides: unknown = {}): Promise<TestServer> {
+  const scratch = mkdtempSync(join(tmpdir(), 'huizhen-test-'));
   const base = {
     server: { host: '127.0.0.1', port: 0 },
     media: { workers: 1, rtcPort: 0, logLevel: 'warn' },
@@ -29,6 +35,9 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
       ],
     },
     devTokens: { enabled: true, issuer: 'huizhen-test', ttlSec: 600 },
+    rooms: { reconnectGraceMs: 1000 },
+    storage: { dir: join(scratch, 'data') },
+    audit: { dir: join(scratch, 'audit'), maxFileBytes: 10 * 1024 * 1024 },
     log: { level: 'debug' },
   };
   const config: HuizhenConfig = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
@@ -41,6 +50,7 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
     url: server.url,
     wsUrl: server.url.replace(/^http/, 'ws') + '/ws',
     logs,
+    scratch,
     token: (identity, role, room, extra = {}) => {
       if (!issuer) throw new Error('test issuer not configured');
       return mintAccessToken(issuer, {
@@ -51,6 +61,8 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
         ...(extra.name ? { name: extra.name } : {}),
         ...(extra.grants ? { grants: extra.grants } : {}),
         ...(extra.loadTest ? { loadTest: true } : {}),
+        ...(extra.kind ? { roomKind: extra.kind } : {}),
+        ...(extra.capacity ? { capacity: extra.capacity } : {}),
       });
     },
     close: () => server.close(),

@@ -1,0 +1,105 @@
+/**
+ * Server-side room API for the systems around Huizhen. An appointment system
+ * books a consult ahead (kind, capacity, host) with a service token; clinicians
+ * of the room (or the service) read its summary and opinions afterwards.
+ *
+ *   POST /api/rooms                  Bearer service token (scope rooms:write)
+ *   GET  /api/rooms/:id/summary      Bearer service token, or a clinician's access token for that room
+ *   GET  /api/rooms/:id/opinions     likewise
+ */
+import express, { type Request, type Router } from 'express';
+import { ErrorCode, ROOM_KINDS, number, object, oneOf, optional, string } from '@huizhen/client-sdk/protocol';
+import type { AuditSink } from '../audit/AuditLog.js';
+import type { TrustedIssuer } from '../auth/issuers.js';
+import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';
+import type { HuizhenConfig } from '../config.js';
+import { HuizhenError } from '../errors.js';
+import type { ConsultStore } from '../rooms/ConsultStore.js';
+import { DEFAULT_CAPACITY, isClinician } from '../rooms/policy.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+
+export interface RoomsApiDeps {
+  config: HuizhenConfig;
+  issuers: ReadonlyMap<string, TrustedIssuer>;
+  rooms: RoomManager;
+  store: ConsultStore;
+  audit: AuditSink;
+}
+
+const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** A booking is forgotten if nobody joins within this time. */
+const BOOKING_TTL_MS = 7 * 24 * 3600 * 1000;
+
+const bookRequest = object({
+  room: string({ min: 1, max: 64, pattern: ROOM_ID }),
+  kind: oneOf(ROOM_KINDS),
+  capacity: optional(number({ integer: true, min: 2, max: 1000 })),
+  host: optional(string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ })),
+});
+
+export function createRoomsApi(deps: RoomsApiDeps): Router {
+  const router = express.Router();
+  const verifyOptions = { clockToleranceSec: deps.config.auth.clockToleranceSec, maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec };
+
+  router.post('/api/rooms', express.json({ limit: '4kb' }), (req, res) => {
+    const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions);
+    const body = bookRequest.parse(req.body, 'body');
+    const room = deps.rooms.schedule({
+      id: body.room,
+      kind: body.kind,
+      capacity: Math.min(body.capacity ?? DEFAULT_CAPACITY[body.kind], deps.config.rooms.maxParticipants),
+      host: body.host ?? null,
+      bookedBy: `${service.issuer}/${service.service}`,
+      expiresAt: Date.now() + BOOKING_TTL_MS,
+    });
+    res.status(201).json({ room });
+  });
+
+  const readable = (req: Request): string => {
+    const id = String(req.params.id);
+    if (!ROOM_ID.test(id)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The room id is malformed.');
+    const token = bearer(req);
+    try {
+      verifyServiceToken(token, deps.issuers, verifyOptions);
+      return id;
+    } catch (err) {
+      if (!(err instanceof HuizhenError)) throw err;
+    }
+    const claims = verifyAccessToken(token, deps.issuers, verifyOptions);
+    if (claims.room !== id) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
+    if (!isClinician(claims.role)) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Only the clinical team may read this.');
+    return id;
+  };
+
+  router.get('/api/rooms/:id/summary', (req, res) => {
+    const id = readable(req);
+    const live = deps.rooms.rooms.get(id);
+    const summary = live ? live.consult.summary() : undefined;
+    const stored = summary ?? storedSummary(deps.store, id);
+    res.set('Cache-Control', 'no-store').json({ summary: stored });
+  });
+
+  router.get('/api/rooms/:id/opinions', (req, res) => {
+    const id = readable(req);
+    const record = deps.store.load(id);
+    if (!record) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `No consult '${id}' is known.`);
+    res.set('Cache-Control', 'no-store').json({ opinions: record.opinions });
+  });
+
+  return router;
+}
+
+function storedSummary(store: ConsultStore, id: string) {
+  const record = store.load(id);
+  if (!record) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `No consult '${id}' is known.`);
+  const { room } = record;
+  const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
+  return { room, durationSec, participants: record.ledger };
+}
+
+function bearer(req: Request): string {
+  const header = req.get('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new HuizhenError(ErrorCode.TOKEN_INVALID, 'Send an Authorization: Bearer <token> header.');
+  return match[1]!;
+}

@@ -1,0 +1,159 @@
+/**
+ * The clinical record of a room, apart from its media: kind, lifecycle
+ * (created → waiting → active → ended) with timestamps, who took part, the
+ * host, the lock, removed identities and the written opinions. Persisted on
+ * every change so it outlives the call and the process.
+ */
+import { ErrorCode, type ConsultSummary, type Opinion, type RoomInfo, type RoomKind, type RoomState } from '@huizhen/client-sdk/protocol';
+import { HuizhenError } from '../errors.js';
+import type { ConsultRecord, ConsultStore } from './ConsultStore.js';
+import type { Participant } from './Participant.js';
+import { isClinician } from './policy.js';
+
+export interface ConsultSettings {
+  kind: RoomKind;
+  capacity: number;
+  host: string | null;
+}
+
+export class Consult {
+  readonly #store: ConsultStore;
+  readonly #record: ConsultRecord;
+  /** Issuers of the clinicians in this room: their clinicians may still enter a locked room. */
+  readonly issuers = new Set<string>();
+
+  constructor(id: string, settings: ConsultSettings, store: ConsultStore) {
+    this.#store = store;
+    const existing = store.load(id);
+    this.#record = existing ?? {
+      room: {
+        id,
+        kind: settings.kind,
+        state: 'created',
+        locked: false,
+        host: settings.host,
+        capacity: settings.capacity,
+        createdAt: Date.now(),
+        startedAt: null,
+        endedAt: null,
+      },
+      ledger: [],
+      opinions: [],
+      banned: [],
+    };
+    // A room recreated after an idle close starts unlocked, as a new sitting.
+    this.#record.room.locked = false;
+    for (const entry of this.#record.ledger) if (isClinician(entry.role)) this.issuers.add(entry.issuer);
+    if (!existing) this.#save();
+  }
+
+  get info(): RoomInfo {
+    return { ...this.#record.room };
+  }
+
+  get kind(): RoomKind {
+    return this.#record.room.kind;
+  }
+
+  get ended(): boolean {
+    return this.#record.room.state === 'ended';
+  }
+
+  get locked(): boolean {
+    return this.#record.room.locked;
+  }
+
+  isBanned(identity: string): boolean {
+    return this.#record.banned.includes(identity);
+  }
+
+  /** Records an admitted participant; the first doctor becomes host if none was named. */
+  admitted(p: Participant): void {
+    const room = this.#record.room;
+    if (room.host === null && p.role === 'doctor') room.host = p.identity;
+    if (isClinician(p.role)) this.issuers.add(p.issuer);
+    const entry = this.#record.ledger.find((e) => e.identity === p.identity);
+    if (entry) entry.lastLeftAt = null;
+    else this.#record.ledger.push({ identity: p.identity, name: p.name, role: p.role, issuer: p.issuer, firstJoinedAt: Date.now(), lastLeftAt: null });
+    this.#save();
+  }
+
+  left(identity: string): void {
+    const entry = this.#record.ledger.find((e) => e.identity === identity);
+    if (entry) {
+      entry.lastLeftAt = Date.now();
+      this.#save();
+    }
+  }
+
+  /**
+   * Moves the lifecycle forward from who is present: someone waiting → waiting;
+   * a clinician with at least one other person admitted → active (for good).
+   * Returns true when the state changed.
+   */
+  updateState(admitted: readonly Participant[], waiting: number): boolean {
+    const room = this.#record.room;
+    if (room.state === 'ended' || room.state === 'active') return false;
+    const clinicianIn = admitted.some((p) => isClinician(p.role));
+    let next: RoomState = room.state;
+    if (clinicianIn && admitted.length >= 2) next = 'active';
+    else if (waiting > 0) next = 'waiting';
+    if (next === room.state) return false;
+    room.state = next;
+    if (next === 'active') room.startedAt = Date.now();
+    this.#save();
+    return true;
+  }
+
+  setLocked(locked: boolean): void {
+    this.#record.room.locked = locked;
+    this.#save();
+  }
+
+  ban(identity: string): void {
+    if (!this.#record.banned.includes(identity)) this.#record.banned.push(identity);
+    this.#save();
+  }
+
+  end(): ConsultSummary {
+    const room = this.#record.room;
+    if (room.state !== 'ended') {
+      room.state = 'ended';
+      room.endedAt = Date.now();
+      const now = room.endedAt;
+      for (const e of this.#record.ledger) e.lastLeftAt ??= now;
+      this.#save();
+    }
+    return this.summary();
+  }
+
+  summary(): ConsultSummary {
+    const room = this.#record.room;
+    const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
+    return { room: { ...room }, durationSec, participants: this.#record.ledger.map((e) => ({ ...e })) };
+  }
+
+  /** Each author's opinion is versioned: an edit adds a version, nothing is overwritten. */
+  writeOpinion(author: Participant, text: string): Opinion {
+    if (this.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'The consult has ended; opinions can no longer be changed.');
+    const previous = this.#record.opinions.filter((o) => o.author.identity === author.identity);
+    const opinion: Opinion = {
+      version: previous.length + 1,
+      author: { identity: author.identity, name: author.name, role: author.role, issuer: author.issuer },
+      text,
+      writtenAt: Date.now(),
+    };
+    this.#record.opinions.push(opinion);
+    this.#save();
+    return opinion;
+  }
+
+  /** Every version, oldest first. */
+  opinions(): Opinion[] {
+    return this.#record.opinions.map((o) => ({ ...o, author: { ...o.author } }));
+  }
+
+  #save(): void {
+    this.#store.save(this.#record);
+  }
+}

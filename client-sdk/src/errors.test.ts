@@ -69,6 +69,9 @@ describe('disconnect reasons', () => {
     expect(disconnectReasonForCode(ErrorCode.TOKEN_EXPIRED)).toBe(DisconnectReason.TokenExpired);
     expect(disconnectReasonForCode(ErrorCode.SERVER_SHUTTING_DOWN)).toBe(DisconnectReason.ServerShutdown);
     expect(disconnectReasonForCode(ErrorCode.ROOM_NOT_FOUND)).toBe(DisconnectReason.RoomClosed);
+    expect(disconnectReasonForCode(ErrorCode.ROOM_ENDED)).toBe(DisconnectReason.RoomEnded);
+    expect(disconnectReasonForCode(ErrorCode.REMOVED)).toBe(DisconnectReason.Removed);
+    expect(disconnectReasonForCode(ErrorCode.ADMISSION_DENIED)).toBe(DisconnectReason.AdmissionDenied);
     expect(disconnectReasonForCode(ErrorCode.PERMISSION_DENIED)).toBe(DisconnectReason.ServerClosed);
   });
 
@@ -83,6 +86,12 @@ describe('disconnect reasons', () => {
     });
     expect(disconnectFromCloseCode(CloseCode.TOKEN_EXPIRED, '').reason).toBe(DisconnectReason.TokenExpired);
     expect(disconnectFromCloseCode(CloseCode.SERVER_SHUTTING_DOWN, '').reason).toBe(DisconnectReason.ServerShutdown);
+    expect(disconnectFromCloseCode(CloseCode.ROOM_ENDED, '')).toMatchObject({ reason: 'roomEnded', error: { code: 'ROOM_ENDED' } });
+    expect(disconnectFromCloseCode(CloseCode.REMOVED, '')).toMatchObject({ reason: 'removed', error: { code: 'REMOVED' } });
+    expect(disconnectFromCloseCode(CloseCode.ADMISSION_DENIED, '')).toMatchObject({
+      reason: 'admissionDenied',
+      error: { code: 'ADMISSION_DENIED' },
+    });
     const lost = disconnectFromCloseCode(1006, '');
     expect(lost.reason).toBe(DisconnectReason.ConnectionLost);
     expect(lost.error).toBeInstanceOf(ConnectionError);

@@ -61,8 +61,14 @@ export const DisconnectReason = {
   ClientInitiated: 'clientInitiated',
   /** The same identity joined the room from another window or device. */
   DuplicateIdentity: 'duplicateIdentity',
-  /** The consult room was closed on the server. */
+  /** The consult room was closed on the server (e.g. its media server failed). */
   RoomClosed: 'roomClosed',
+  /** The consult was ended by a host. */
+  RoomEnded: 'roomEnded',
+  /** A host removed this participant from the room. */
+  Removed: 'removed',
+  /** A clinician declined to admit this participant from the waiting room. */
+  AdmissionDenied: 'admissionDenied',
   /** The token used to join expired during the session. */
   TokenExpired: 'tokenExpired',
   /** The server is shutting down. */
@@ -71,6 +77,8 @@ export const DisconnectReason = {
   ServerClosed: 'serverClosed',
   /** The connection to the server was lost. */
   ConnectionLost: 'connectionLost',
+  /** Media could not be set up in this browser after being admitted from the lobby (see the error). */
+  MediaSetupFailed: 'mediaSetupFailed',
 } as const;
 
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
@@ -107,6 +115,12 @@ export function disconnectReasonForCode(code: ErrorCode): DisconnectReason {
       return DisconnectReason.ServerShutdown;
     case ErrorCode.ROOM_NOT_FOUND:
       return DisconnectReason.RoomClosed;
+    case ErrorCode.ROOM_ENDED:
+      return DisconnectReason.RoomEnded;
+    case ErrorCode.REMOVED:
+      return DisconnectReason.Removed;
+    case ErrorCode.ADMISSION_DENIED:
+      return DisconnectReason.AdmissionDenied;
     case ErrorCode.CONNECTION_FAILED:
       return DisconnectReason.ConnectionLost;
     default:
@@ -141,6 +155,21 @@ export function disconnectFromCloseCode(closeCode: number, closeReason: string):
       return {
         reason: DisconnectReason.TokenExpired,
         error: new HuizhenError(ErrorCode.TOKEN_EXPIRED, `The join token expired${detail}`),
+      };
+    case CloseCode.ROOM_ENDED:
+      return {
+        reason: DisconnectReason.RoomEnded,
+        error: new HuizhenError(ErrorCode.ROOM_ENDED, `The consult has ended${detail}`),
+      };
+    case CloseCode.REMOVED:
+      return {
+        reason: DisconnectReason.Removed,
+        error: new HuizhenError(ErrorCode.REMOVED, `A host removed you from the consult${detail}`),
+      };
+    case CloseCode.ADMISSION_DENIED:
+      return {
+        reason: DisconnectReason.AdmissionDenied,
+        error: new HuizhenError(ErrorCode.ADMISSION_DENIED, `You were not admitted to the consult${detail}`),
       };
     case CloseCode.RATE_LIMITED:
       return {

@@ -1,0 +1,399 @@
+/**
+ * This client's own participant: publishing camera, microphone and screen,
+ * muting, and unpublishing.
+ */
+import type { ProducerCodecOptions, RtpEncodingParameters } from 'mediasoup-client/types';
+import { ConnectionError, ErrorCode, HuizhenError, isHuizhenError } from './errors.js';
+import type { LocalParticipantEventCallbacks } from './events.js';
+import { errorFields, type Logger } from './logger.js';
+import type { MediaSession } from './MediaSession.js';
+import type { ParticipantInfo, Role, TrackSource } from './protocol/messages.js';
+import type { SignalClient } from './SignalClient.js';
+import { LocalTrack, type LocalTrackHost } from './tracks.js';
+import { TypedEmitter } from './TypedEmitter.js';
+
+export interface VideoResolution {
+  width: number;
+  height: number;
+  frameRate?: number;
+}
+
+/** 1280x720 at 30 fps: sharp enough for a clinical look at the patient. */
+export const DEFAULT_CAMERA_RESOLUTION: Readonly<Required<VideoResolution>> = { width: 1280, height: 720, frameRate: 30 };
+
+/**
+ * Three simulcast layers (quarter, half and full resolution) so each viewer
+ * gets what their tile size and network allow.
+ */
+export const CAMERA_SIMULCAST_ENCODINGS: readonly Readonly<RtpEncodingParameters>[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+];
+
+/** Start video near 1 Mbps instead of ramping up from the browser's low default. */
+const VIDEO_CODEC_OPTIONS: ProducerCodecOptions = { videoGoogleStartBitrate: 1000 };
+/** DTX saves bandwidth in silence; FEC hides packet loss on weak mobile links. */
+const AUDIO_CODEC_OPTIONS: ProducerCodecOptions = { opusDtx: true, opusFec: true };
+
+interface CommonPublishOptions {
+  /** Publish this existing track instead of opening a device. The SDK will not stop it. */
+  track?: MediaStreamTrack;
+  /** Publish muted (nothing is sent until `unmute()`). */
+  muted?: boolean;
+}
+
+export interface CameraOptions extends CommonPublishOptions {
+  /** A `deviceId` from `navigator.mediaDevices.enumerateDevices()`. */
+  deviceId?: string;
+  /** 'environment' picks a phone's rear camera (e.g. to show a wound). */
+  facingMode?: 'user' | 'environment';
+  /** Capture size and rate; 1280x720 at 30 fps by default. */
+  resolution?: VideoResolution;
+  /** Send three simulcast layers; true by default. */
+  simulcast?: boolean;
+}
+
+export interface MicrophoneOptions extends CommonPublishOptions {
+  deviceId?: string;
+  /** All three default to true. */
+  echoCancellation?: boolean;
+  noiseSuppression?: boolean;
+  autoGainControl?: boolean;
+}
+
+export interface ScreenShareOptions extends CommonPublishOptions {
+  /** Frame rate to capture at; 15 by default (documents change slowly). */
+  frameRate?: number;
+  /** Hint for the encoder; 'detail' by default so text in records stays legible. */
+  contentHint?: 'detail' | 'text' | 'motion';
+  /** Maximum bitrate; 1.5 Mbps by default. */
+  maxBitrate?: number;
+}
+
+export interface PublishTrackOptions {
+  source: TrackSource;
+  encodings?: RtpEncodingParameters[];
+  codecOptions?: ProducerCodecOptions;
+  muted?: boolean;
+}
+
+/** What LocalParticipant needs from its Room. */
+export interface LocalParticipantHost {
+  /** The live session; throws NOT_JOINED when the room is not connected. */
+  session(): { media: MediaSession; signal: SignalClient };
+  logger(): Logger;
+  onTrackPublished(track: LocalTrack): void;
+  onTrackUnpublished(track: LocalTrack): void;
+}
+
+interface AcquiredTrack {
+  track: MediaStreamTrack;
+  /** Whether the SDK opened the device (and so must stop it). */
+  owned: boolean;
+}
+
+function mediaDevices(): MediaDevices {
+  const devices = (globalThis as { navigator?: { mediaDevices?: MediaDevices } }).navigator?.mediaDevices;
+  if (!devices) {
+    throw new HuizhenError(
+      ErrorCode.INVALID_STATE,
+      'Camera, microphone and screen access need a secure page (https:// or http://localhost)',
+    );
+  }
+  return devices;
+}
+
+const AUDIO_SOURCES: ReadonlySet<TrackSource> = new Set<TrackSource>(['microphone', 'screenAudio']);
+
+function firstTrack(stream: MediaStream, kind: 'audio' | 'video'): MediaStreamTrack {
+  const [track] = kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks();
+  // Release anything else the browser handed over (e.g. screen audio we did not ask to publish).
+  for (const other of stream.getTracks()) if (other !== track) other.stop();
+  if (!track) throw new HuizhenError(ErrorCode.MEDIA_ERROR, `The browser returned no ${kind} track`);
+  return track;
+}
+
+export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallbacks> implements LocalTrackHost {
+  readonly #host: LocalParticipantHost;
+  readonly #tracks = new Map<string, LocalTrack>();
+  readonly #publishing = new Map<TrackSource, Promise<LocalTrack>>();
+  #identity = '';
+  #name = '';
+  #role: Role = 'observer';
+  #joinedAt = 0;
+  #isSpeaking = false;
+
+  /** @internal Created by Room. */
+  constructor(host: LocalParticipantHost) {
+    super();
+    this.#host = host;
+  }
+
+  /** Stable id of this participant within the room (from the token). Empty until connected. */
+  get identity(): string {
+    return this.#identity;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** When this participant joined (ms since the epoch, server clock). */
+  get joinedAt(): number {
+    return this.#joinedAt;
+  }
+
+  /** Published tracks by track id. */
+  get tracks(): ReadonlyMap<string, LocalTrack> {
+    return this.#tracks;
+  }
+
+  /** Whether this participant is the room's active speaker. */
+  get isSpeaking(): boolean {
+    return this.#isSpeaking;
+  }
+
+  /** The published track of `source`, if any. */
+  getTrack(source: TrackSource): LocalTrack | undefined {
+    for (const track of this.#tracks.values()) if (track.source === source) return track;
+    return undefined;
+  }
+
+  /**
+   * Opens the camera (1280x720 at 30 fps unless told otherwise) and publishes it
+   * with three simulcast layers. Camera permission errors are the browser's
+   * DOMException (`NotAllowedError`, `NotFoundError`, ...), passed through as is.
+   */
+  publishCamera(options: CameraOptions = {}): Promise<LocalTrack> {
+    const simulcast = options.simulcast ?? true;
+    return this.#publish(
+      'camera',
+      async () => {
+        if (options.track) return { track: options.track, owned: false };
+        const res = { ...DEFAULT_CAMERA_RESOLUTION, ...options.resolution };
+        const stream = await mediaDevices().getUserMedia({
+          audio: false,
+          video: {
+            width: { ideal: res.width },
+            height: { ideal: res.height },
+            frameRate: { ideal: res.frameRate },
+            ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+            ...(options.facingMode ? { facingMode: { ideal: options.facingMode } } : {}),
+          },
+        });
+        return { track: firstTrack(stream, 'video'), owned: true };
+      },
+      {
+        encodings: simulcast ? CAMERA_SIMULCAST_ENCODINGS.map((e) => ({ ...e })) : undefined,
+        codecOptions: VIDEO_CODEC_OPTIONS,
+        muted: options.muted,
+      },
+    );
+  }
+
+  /** Opens the microphone (echo cancellation, noise suppression, gain control on) and publishes it as Opus with DTX and FEC. */
+  publishMicrophone(options: MicrophoneOptions = {}): Promise<LocalTrack> {
+    return this.#publish(
+      'microphone',
+      async () => {
+        if (options.track) return { track: options.track, owned: false };
+        const stream = await mediaDevices().getUserMedia({
+          video: false,
+          audio: {
+            echoCancellation: options.echoCancellation ?? true,
+            noiseSuppression: options.noiseSuppression ?? true,
+            autoGainControl: options.autoGainControl ?? true,
+            ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+          },
+        });
+        return { track: firstTrack(stream, 'audio'), owned: true };
+      },
+      { codecOptions: AUDIO_CODEC_OPTIONS, muted: options.muted },
+    );
+  }
+
+  /**
+   * Asks the user for a screen, window or tab and publishes it. When the user
+   * ends the share from the browser's own UI, the track is unpublished and
+   * `localTrackUnpublished` fires.
+   */
+  publishScreen(options: ScreenShareOptions = {}): Promise<LocalTrack> {
+    return this.#publish(
+      'screen',
+      async () => {
+        if (options.track) return { track: options.track, owned: false };
+        const stream = await mediaDevices().getDisplayMedia({
+          video: { frameRate: { ideal: options.frameRate ?? 15 } },
+          audio: false,
+        });
+        const track = firstTrack(stream, 'video');
+        track.contentHint = options.contentHint ?? 'detail';
+        return { track, owned: true };
+      },
+      {
+        encodings: [{ maxBitrate: options.maxBitrate ?? 1_500_000 }],
+        codecOptions: VIDEO_CODEC_OPTIONS,
+        muted: options.muted,
+      },
+    );
+  }
+
+  /** Publishes any track under a source of your choice (e.g. 'screenAudio'). The SDK will not stop it. */
+  publishTrack(track: MediaStreamTrack, options: PublishTrackOptions): Promise<LocalTrack> {
+    const expected = AUDIO_SOURCES.has(options.source) ? 'audio' : 'video';
+    if (track.kind !== expected) {
+      return Promise.reject(
+        new HuizhenError(ErrorCode.INVALID_REQUEST, `A '${options.source}' track must be ${expected}, not ${track.kind}`),
+      );
+    }
+    return this.#publish(options.source, async () => ({ track, owned: false }), options);
+  }
+
+  /**
+   * Turns the microphone on or off. The first enable publishes it; later calls
+   * mute or unmute (the server and the other participants are told). Resolves
+   * with the microphone track, if there is one.
+   */
+  setMicrophoneEnabled(enabled: boolean, options?: MicrophoneOptions): Promise<LocalTrack | undefined> {
+    return this.#setEnabled('microphone', enabled, () => this.publishMicrophone(options));
+  }
+
+  /** Turns the camera on or off; see `setMicrophoneEnabled`. */
+  setCameraEnabled(enabled: boolean, options?: CameraOptions): Promise<LocalTrack | undefined> {
+    return this.#setEnabled('camera', enabled, () => this.publishCamera(options));
+  }
+
+  /** Starts a screen share, or stops (unpublishes) the current one. */
+  async setScreenShareEnabled(enabled: boolean, options?: ScreenShareOptions): Promise<LocalTrack | undefined> {
+    await this.#publishing.get('screen')?.catch(() => undefined);
+    const current = this.getTrack('screen');
+    if (enabled) return current ?? this.publishScreen(options);
+    if (current) await current.unpublish();
+    return undefined;
+  }
+
+  /** Stops publishing `track`. */
+  async unpublishTrack(track: LocalTrack): Promise<void> {
+    await this.unpublish(track);
+  }
+
+  /** @internal LocalTrackHost: tells the server about a mute change. */
+  async setPaused(track: LocalTrack, paused: boolean): Promise<void> {
+    const { signal } = this.#host.session();
+    await signal.request('setProducerPaused', { producerId: track.trackId, paused });
+  }
+
+  /** @internal LocalTrackHost: local cleanup happens at once; the server is told after. */
+  async unpublish(track: LocalTrack): Promise<void> {
+    if (this.#tracks.get(track.trackId) !== track) return;
+    this.#removeTrack(track);
+    let signal: SignalClient;
+    try {
+      signal = this.#host.session().signal;
+    } catch {
+      return; // Not connected: nothing left on a server to close.
+    }
+    try {
+      await signal.request('closeProducer', { producerId: track.trackId });
+    } catch (error) {
+      // Already gone on the server, or the connection is gone (and the producer with it).
+      if (isHuizhenError(error, ErrorCode.NOT_FOUND) || error instanceof ConnectionError) return;
+      throw error;
+    }
+  }
+
+  /** @internal */
+  _setInfo(info: ParticipantInfo): void {
+    this.#identity = info.identity;
+    this.#name = info.name;
+    this.#role = info.role;
+    this.#joinedAt = info.joinedAt;
+  }
+
+  /** @internal */
+  _setSpeaking(speaking: boolean): void {
+    if (this.#isSpeaking === speaking) return;
+    this.#isSpeaking = speaking;
+    this.emit('isSpeakingChanged', speaking);
+  }
+
+  /** @internal Ends every track locally (the room disconnected). */
+  _unpublishAll(): void {
+    for (const track of [...this.#tracks.values()]) this.#removeTrack(track);
+  }
+
+  async #setEnabled(source: TrackSource, enabled: boolean, publish: () => Promise<LocalTrack>): Promise<LocalTrack | undefined> {
+    // A publish of this source may be under way (a double click); act on its result.
+    await this.#publishing.get(source)?.catch(() => undefined);
+    const track = this.getTrack(source);
+    if (enabled) {
+      if (!track) return publish();
+      await track.unmute();
+      return track;
+    }
+    if (track) await track.mute();
+    return track;
+  }
+
+  #publish(
+    source: TrackSource,
+    acquire: () => Promise<AcquiredTrack>,
+    options: { encodings?: RtpEncodingParameters[]; codecOptions?: ProducerCodecOptions; muted?: boolean },
+  ): Promise<LocalTrack> {
+    let media: MediaSession;
+    try {
+      ({ media } = this.#host.session());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.getTrack(source) || this.#publishing.has(source)) {
+      return Promise.reject(
+        new HuizhenError(ErrorCode.INVALID_STATE, `A ${source} track is already published; unpublish it first`),
+      );
+    }
+    const log = this.#host.logger();
+    const run = async (): Promise<LocalTrack> => {
+      const { track, owned } = await acquire();
+      try {
+        const producer = await media.produce({ track, source, ...options, paused: options.muted === true });
+        if (media.closed) {
+          producer.close();
+          throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room disconnected while publishing');
+        }
+        const local = new LocalTrack({ producer, mediaStreamTrack: track, source, host: this, ownsMediaTrack: owned });
+        // The device went away, or the user pressed the browser's "Stop sharing".
+        producer.on('trackended', () => {
+          log.info('local track ended', { trackId: local.trackId, source });
+          this.unpublish(local).catch((error: unknown) => log.warn('unpublish after track end failed', errorFields(error)));
+        });
+        this.#tracks.set(local.trackId, local);
+        log.debug('published', { trackId: local.trackId, source });
+        this.emit('localTrackPublished', local);
+        this.#host.onTrackPublished(local);
+        return local;
+      } catch (error) {
+        if (owned) track.stop();
+        throw error;
+      }
+    };
+    const pending = run();
+    this.#publishing.set(source, pending);
+    const clear = (): void => {
+      if (this.#publishing.get(source) === pending) this.#publishing.delete(source);
+    };
+    pending.then(clear, clear);
+    return pending;
+  }
+
+  #removeTrack(track: LocalTrack): void {
+    this.#tracks.delete(track.trackId);
+    track._end();
+    this.emit('localTrackUnpublished', track);
+    this.#host.onTrackUnpublished(track);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * A scripted stand-in for the Huizhen signaling server, on a real `ws`
+ * WebSocketServer, for SDK tests in Node. Paired with mediasoup-client's
+ * FakeHandler, the SDK's real Device/Transport code runs without a browser.
+ */
+import { FakeHandler, testFakeParameters } from 'mediasoup-client';
+import type { DeviceOptions, HandlerInterface, HandlerSendOptions } from 'mediasoup-client/types';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { NotificationData, ParticipantInfo, RoomView } from '../src/protocol/messages.js';
+import type { WebSocketLike } from '../src/SignalClient.js';
+
+export interface ReceivedRequest {
+  id: number;
+  method: string;
+  data: Record<string, unknown>;
+}
+
+/** Thrown from a handler to answer `{ ok: false, error }`. */
+export class WireFailure {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+type Handler = (data: Record<string, unknown>, server: FakeHuizhenServer) => unknown;
+
+export const mediasoupDevice: DeviceOptions = { handlerFactory: FakeHandler.createFactory(testFakeParameters) };
+
+/**
+ * A fake device that also records what the SDK asked the handler to send
+ * (encodings, codec options) and exposes the handlers, whose connection state
+ * tests can drive.
+ */
+export function recordingDevice(): { device: DeviceOptions; sends: HandlerSendOptions[]; handlers: HandlerInterface[] } {
+  const base = FakeHandler.createFactory(testFakeParameters);
+  const sends: HandlerSendOptions[] = [];
+  const handlers: HandlerInterface[] = [];
+  const factory = (options: Parameters<typeof base.factory>[0]): HandlerInterface => {
+    const handler = base.factory(options);
+    const send = handler.send.bind(handler);
+    handler.send = (sendOptions) => {
+      sends.push(sendOptions);
+      return send(sendOptions);
+    };
+    handlers.push(handler);
+    return handler;
+  };
+  return { device: { handlerFactory: { ...base, factory } }, sends, handlers };
+}
+
+export const webSocketFactory = (url: string): WebSocketLike => new WebSocket(url) as unknown as WebSocketLike;
+
+export function participant(identity: string, overrides: Partial<ParticipantInfo> = {}): ParticipantInfo {
+  return { identity, name: identity.toUpperCase(), role: 'doctor', joinedAt: 1_700_000_000_000, tracks: [], ...overrides };
+}
+
+/** A consumerCreated notification with RTP parameters the fake device accepts. */
+export function consumerCreated(
+  fields: Pick<NotificationData['consumerCreated'], 'consumerId' | 'trackId' | 'participantIdentity'> &
+    Partial<NotificationData['consumerCreated']>,
+): NotificationData['consumerCreated'] {
+  const kind = fields.kind ?? 'audio';
+  const generated = testFakeParameters.generateConsumerRemoteParameters({
+    codecMimeType: kind === 'audio' ? 'audio/opus' : 'video/VP8',
+  });
+  return {
+    kind,
+    source: kind === 'audio' ? 'microphone' : 'camera',
+    producerPaused: false,
+    rtpParameters: JSON.parse(JSON.stringify(generated.rtpParameters)) as Record<string, unknown>,
+    ...fields,
+  };
+}
+
+export class FakeHuizhenServer {
+  readonly requests: ReceivedRequest[] = [];
+  readonly handlers: Record<string, Handler>;
+  self: ParticipantInfo = participant('me', { role: 'specialist', name: 'Me' });
+  others: ParticipantInfo[] = [];
+  /** Offered on setRtpCapabilities, as the real server does for tracks that already exist. */
+  initialConsumers: NotificationData['consumerCreated'][] = [];
+  /** Other notifications sent while the client is still connecting (on setRtpCapabilities). */
+  setupNotifications: [keyof NotificationData, unknown][] = [];
+  /** Join into the waiting room instead of the room. */
+  waiting = false;
+  socket: WebSocket | undefined;
+  readonly #wss: WebSocketServer;
+  readonly #waiters: { method: string; resolve: (r: ReceivedRequest) => void }[] = [];
+  #nextProducer = 1;
+
+  private constructor(wss: WebSocketServer) {
+    this.#wss = wss;
+    this.handlers = {
+      join: () => ({
+        protocolVersion: 1,
+        sessionId: 'sess-1',
+        resumed: false,
+        participant: this.self,
+        permissions: [],
+        tokenExpiresIn: 600,
+        ...(this.waiting ? { admission: 'waiting', room: { id: 'consult-42', kind: 'consult' } } : this.roomView()),
+      }),
+      createTransport: () => JSON.parse(JSON.stringify(testFakeParameters.generateTransportRemoteParameters())),
+      // Notifications go out before the answer: the SDK must hold them until its media is ready.
+      setRtpCapabilities: () => {
+        for (const [name, data] of this.setupNotifications) this.socket?.send(JSON.stringify({ notification: name, data }));
+        for (const consumer of this.initialConsumers) this.notify('consumerCreated', consumer);
+        return {};
+      },
+      produce: () => ({ trackId: `prod-${this.#nextProducer++}` }),
+      restartIce: () => ({ iceParameters: { usernameFragment: 'u2', password: 'p2', iceLite: true } }),
+      setConsumerVideoSize: () => ({ spatialLayer: 0 }),
+    };
+    wss.on('connection', (socket) => {
+      this.socket = socket;
+      socket.on('message', (raw) => void this.#onMessage(socket, String(raw)));
+    });
+  }
+
+  static async start(): Promise<FakeHuizhenServer> {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    return new FakeHuizhenServer(wss);
+  }
+
+  /** The http origin a client passes to connect(). */
+  get url(): string {
+    const address = this.#wss.address();
+    if (typeof address !== 'object' || !address) throw new Error('not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** What an admitted participant is sent (in the join answer, or with `admitted`). */
+  roomView(): RoomView & { admission: 'admitted' } {
+    return {
+      admission: 'admitted',
+      room: {
+        id: 'consult-42',
+        kind: 'consult',
+        state: 'active',
+        locked: false,
+        host: null,
+        capacity: 8,
+        createdAt: 1_700_000_000_000,
+        startedAt: null,
+        endedAt: null,
+      },
+      participants: [this.self, ...this.others],
+      routerRtpCapabilities: JSON.parse(JSON.stringify(testFakeParameters.generateRouterRtpCapabilities())),
+      chatHistory: [],
+    };
+  }
+
+  methods(): string[] {
+    return this.requests.map((r) => r.method);
+  }
+
+  notify<N extends keyof NotificationData>(notification: N, data: NotificationData[N]): void {
+    this.socket?.send(JSON.stringify({ notification, data }));
+  }
+
+  /** Resolves with the next (or an already received, unclaimed) request of `method`. */
+  waitForRequest(method: string, { after = 0 }: { after?: number } = {}): Promise<ReceivedRequest> {
+    const seen = this.requests.slice(after).find((r) => r.method === method);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.#waiters.push({ method, resolve }));
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#wss.clients) client.terminate();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+
+  async #onMessage(socket: WebSocket, raw: string): Promise<void> {
+    const request = JSON.parse(raw) as ReceivedRequest;
+    this.requests.push(request);
+    for (const waiter of this.#waiters.filter((w) => w.method === request.method)) {
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve(request);
+    }
+    const handler = this.handlers[request.method] ?? (() => ({}));
+    try {
+      const data = await handler(request.data, this);
+      if (data === undefined) return; // The handler chose not to answer.
+      socket.send(JSON.stringify({ id: request.id, ok: true, data }));
+    } catch (error) {
+      const failure = error instanceof WireFailure ? error : new WireFailure('INTERNAL', String(error));
+      socket.send(JSON.stringify({ id: request.id, ok: false, error: { code: failure.code, message: failure.message } }));
+    }
+  }
+}

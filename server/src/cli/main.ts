@@ -3,9 +3,12 @@
  * Operator CLI.
  *   huizhen token --identity <id> --room <room> --role <role> [--name <name>] [--ttl <sec>] [--issuer <iss>] [--grants a,b]
  *   huizhen config check
+ *   huizhen audit verify <file-or-folder>
  * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
  */
 import { ROLES, type Role } from '@huizhen/client-sdk/protocol';
+import { existsSync } from 'node:fs';
+import { verifyAudit } from '../audit/verifyAudit.js';
 import { loadIssuers } from '../auth/issuers.js';
 import { isPermission } from '../auth/permissions.js';
 import { mintAccessToken } from '../auth/tokens.js';
@@ -14,12 +17,25 @@ import { HuizhenError } from '../errors.js';
 
 const USAGE = `usage:
   huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>]
-  huizhen config check`;
+  huizhen config check
+  huizhen audit verify <audit file or folder>`;
 
 function main(argv: string[]): number {
   const [command, ...rest] = argv;
   try {
     if (command === 'token') return token(parseFlags(rest));
+    if (command === 'audit' && rest[0] === 'verify') {
+      const target = rest[1];
+      if (!target) throw new UsageError(`audit verify needs a file or folder\n${USAGE}`);
+      if (!existsSync(target)) throw new UsageError(`no audit file or folder at '${target}'`);
+      const result = verifyAudit(target);
+      if (result.ok) {
+        process.stdout.write(`audit ok: ${result.entries} entries in ${result.files} file(s), last hash ${result.lastHash}\n`);
+        return 0;
+      }
+      process.stdout.write(`audit BROKEN at ${result.file} line ${result.line}: ${result.problem} (${result.entries} entries verified before it)\n`);
+      return 3;
+    }
     if (command === 'config' && rest[0] === 'check') {
       const config = loadConfig();
       loadIssuers(config.auth.issuers);

@@ -53,6 +53,8 @@ export class Connection {
   #rateLimited = 0;
   #joinTimer: NodeJS.Timeout | undefined;
   #afterResponse: (() => void) | undefined;
+  #inFlight = false;
+  #closeAfterResponse: { code: number; reason: string } | undefined;
   #closed = false;
   /** Set by the heartbeat; a socket that misses two pings is dead. */
   alive = true;
@@ -152,6 +154,18 @@ export class Connection {
 
   async #handle(id: number, method: Method, data: unknown): Promise<void> {
     if (this.#closed) return;
+    this.#inFlight = true;
+    try {
+      await this.#run(id, method, data);
+    } finally {
+      this.#inFlight = false;
+      const pending = this.#closeAfterResponse;
+      this.#closeAfterResponse = undefined;
+      if (pending) this.close(pending.code, pending.reason);
+    }
+  }
+
+  async #run(id: number, method: Method, data: unknown): Promise<void> {
     const started = performance.now();
     const scope: HandlerScope = {
       ctx: this.#ctx,
@@ -189,7 +203,10 @@ export class Connection {
         // The room has already let go of this session; the socket just closes.
         this.#session = undefined;
         const code = (data as NotificationData['sessionClosed']).code;
-        this.close(SESSION_CLOSE_CODES[code] ?? CloseCode.ROOM_CLOSED, code);
+        const closeCode = SESSION_CLOSE_CODES[code] ?? CloseCode.ROOM_CLOSED;
+        // Ended by this connection's own request (e.g. endRoom): answer it first.
+        if (this.#inFlight) this.#closeAfterResponse = { code: closeCode, reason: code };
+        else this.close(closeCode, code);
       }
     };
     if (options.resume) {

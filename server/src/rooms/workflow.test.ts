@@ -1,0 +1,393 @@
+/**
+ * The consult workflow end to end over real signaling and a real worker:
+ * waiting room, host controls, lifecycle, chat, opinions, reconnection,
+ * tokens from two hospitals, and the audit trail it leaves.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAudit } from '../audit/verifyAudit.js';
+import { SignalingTestClient } from '../testing/SignalingTestClient.js';
+import { startTestServer, type TestServer } from '../testing/testServer.js';
+
+const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const tertiary = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const pem = (k: { export(o: { type: 'spki'; format: 'pem' }): string | Buffer }) => k.export({ type: 'spki', format: 'pem' }).toString();
+
+let t: TestServer;
+const clients: SignalingTestClient[] = [];
+const connect = async () => {
+  const c = await SignalingTestClient.connect(t.wsUrl);
+  clients.push(c);
+  return c;
+};
+const ALL_ROLES = ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'];
+
+beforeAll(async () => {
+  t = await startTestServer({
+    auth: {
+      issuers: [
+        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', roles: ALL_ROLES },
+        // A partner hospital's identity system may only vouch for specialists.
+        { iss: 'https://sso.partner.example', audience: 'huizhen', algorithm: 'RS256', publicKey: pem(partner.publicKey), roles: ['specialist'] },
+        { iss: 'https://id.tertiary.example', audience: 'huizhen', algorithm: 'ES256', publicKey: pem(tertiary.publicKey), roles: ['specialist'] },
+      ],
+    },
+  });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await t.close();
+});
+
+const partnerToken = (sub: string, role: string, room: string) =>
+  jwt.sign({ name: `Prof ${sub}`, room, role }, partner.privateKey, { algorithm: 'RS256', issuer: 'https://sso.partner.example', audience: 'huizhen', subject: sub, expiresIn: 600 });
+
+async function doctorIn(room: string, extra: Parameters<TestServer['token']>[3] = {}) {
+  const doctor = await connect();
+  const joined = await doctor.join(t.token(`dr-${room}`, 'doctor', room, extra));
+  return { doctor, joined };
+}
+
+describe('waiting room', () => {
+  it('keeps a patient out of the room until a clinician admits them', async () => {
+    const { doctor, joined } = await doctorIn('lobby-1');
+    expect(joined).toMatchObject({ admission: 'admitted', room: { kind: 'consult', state: 'created', host: 'dr-lobby-1' }, waitingRoom: [] });
+
+    const patient = await connect();
+    const waiting = await patient.join(t.token('pt-1', 'patient', 'lobby-1', { name: '张三' }));
+    expect(waiting).toMatchObject({ admission: 'waiting', room: { id: 'lobby-1', kind: 'consult' } });
+    expect(waiting).not.toHaveProperty('participants');
+    expect(waiting).not.toHaveProperty('routerRtpCapabilities');
+    // No media and no view of the room while waiting.
+    expect(await patient.call('createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'NOT_ADMITTED' } });
+    expect(await patient.call('sendChat', { text: 'hello?' })).toMatchObject({ ok: false, error: { code: 'NOT_ADMITTED' } });
+
+    const lobby = await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 1);
+    expect(lobby.waiting[0]).toMatchObject({ identity: 'pt-1', name: '张三', role: 'patient', since: expect.any(Number) });
+    expect((await doctor.notification('roomUpdated')).room.state).toBe('waiting');
+    expect(doctor.notifications.some((n) => n.notification === 'participantJoined')).toBe(false);
+
+    await doctor.request('admit', { identity: 'pt-1' });
+    const admitted = await patient.notification('admitted');
+    expect(admitted.participants.map((p) => p.identity)).toEqual(['dr-lobby-1']);
+    expect(admitted.routerRtpCapabilities).toHaveProperty('codecs');
+    expect(admitted.room.state).toBe('active');
+    expect((await doctor.notification('participantJoined')).participant.identity).toBe('pt-1');
+    // Now inside, without reconnecting.
+    expect((await patient.call('createTransport', { direction: 'recv' })).ok).toBe(true);
+  });
+
+  it('denies with a reason that closes the patient’s session', async () => {
+    const { doctor } = await doctorIn('lobby-2');
+    const patient = await connect();
+    await patient.join(t.token('pt-2', 'patient', 'lobby-2'));
+    await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 1);
+    await doctor.request('deny', { identity: 'pt-2', reason: 'Please book a new appointment.' });
+    expect(await patient.notification('sessionClosed')).toEqual({ code: 'ADMISSION_DENIED', reason: 'Please book a new appointment.' });
+    expect((await patient.waitClosed()).code).toBe(4007);
+    await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 0);
+  });
+
+  it('lets only roles with the admit permission admit', async () => {
+    await doctorIn('lobby-3');
+    const specialist = await connect();
+    await specialist.join(t.token('sp-3', 'specialist', 'lobby-3'));
+    const patient = await connect();
+    await patient.join(t.token('pt-3', 'patient', 'lobby-3'));
+    expect(await specialist.call('admit', { identity: 'pt-3' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    const nurse = await connect();
+    await nurse.join(t.token('rn-3', 'nurse', 'lobby-3'));
+    await nurse.request('admit', { identity: 'pt-3' });
+    await patient.notification('admitted');
+  });
+
+  it('keeps admission across a reconnect: an admitted patient does not wait again', async () => {
+    const { doctor } = await doctorIn('lobby-4');
+    const patient = await connect();
+    await patient.join(t.token('pt-4', 'patient', 'lobby-4'));
+    await doctor.request('admit', { identity: 'pt-4' });
+    await patient.notification('admitted');
+    patient.close();
+    await patient.waitClosed();
+    const again = await connect();
+    expect((await again.join(t.token('pt-4', 'patient', 'lobby-4'))).admission).toBe('admitted');
+  });
+
+  it('a locked room admits only clinicians of its hospitals', async () => {
+    const { doctor } = await doctorIn('locked');
+    expect((await doctor.request('setLocked', { locked: true })).room.locked).toBe(true);
+    const patient = await connect();
+    expect(await patient.call('join', { protocolVersion: 1, token: t.token('pt-5', 'patient', 'locked') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+    const outsider = await connect();
+    expect(await outsider.call('join', { protocolVersion: 1, token: partnerToken('prof-x', 'specialist', 'locked') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+    const colleague = await connect();
+    expect((await colleague.join(t.token('sp-same-hospital', 'specialist', 'locked'))).admission).toBe('admitted');
+    await doctor.request('setLocked', { locked: false });
+    expect((await (await connect()).join(partnerToken('prof-x', 'specialist', 'locked'))).admission).toBe('admitted');
+  });
+});
+
+describe('cross-hospital clinic', () => {
+  it('admits a specialist whose token comes from their own hospital, and refuses a doctor token from it', async () => {
+    const { doctor, joined } = await doctorIn('clinic-1', { kind: 'clinic' });
+    expect(joined.admission === 'admitted' && joined.room.kind).toBe('clinic');
+    const specialist = await connect();
+    const res = await specialist.join(partnerToken('prof-chen', 'specialist', 'clinic-1'));
+    expect(res).toMatchObject({ admission: 'admitted', participant: { identity: 'prof-chen', role: 'specialist' } });
+    expect((await doctor.notification('participantJoined')).participant.identity).toBe('prof-chen');
+    const ecSpecialist = await connect();
+    const ecToken = jwt.sign({ room: 'clinic-1', role: 'specialist' }, tertiary.privateKey, { algorithm: 'ES256', issuer: 'https://id.tertiary.example', audience: 'huizhen', subject: 'prof-ec', expiresIn: 600 });
+    expect((await ecSpecialist.join(ecToken)).admission).toBe('admitted');
+
+    const impostor = await connect();
+    expect(await impostor.call('join', { protocolVersion: 1, token: partnerToken('prof-chen', 'doctor', 'clinic-1') })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+  });
+
+  it('rounds: viewers subscribe only', async () => {
+    await doctorIn('rounds-1', { kind: 'rounds' });
+    const viewer = await connect();
+    const res = await viewer.join(t.token('trainee-1', 'patient', 'rounds-1'));
+    expect(res.admission).toBe('admitted');
+    expect(res.permissions).not.toContain('publishVideo');
+    expect(await viewer.call('createTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect((await viewer.call('createTransport', { direction: 'recv' })).ok).toBe(true);
+  });
+});
+
+describe('host controls and lifecycle', () => {
+  it('removes a participant, who cannot come back even with a fresh token', async () => {
+    const { doctor } = await doctorIn('remove-1');
+    const specialist = await connect();
+    await specialist.join(t.token('sp-r', 'specialist', 'remove-1'));
+    expect(await specialist.call('removeParticipant', { identity: 'dr-remove-1' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    await doctor.request('removeParticipant', { identity: 'sp-r', reason: 'Wrong consult.' });
+    expect(await specialist.notification('sessionClosed')).toEqual({ code: 'REMOVED', reason: 'Wrong consult.' });
+    expect((await specialist.waitClosed()).code).toBe(4008);
+    expect(await doctor.notification('participantLeft')).toEqual({ identity: 'sp-r', reason: 'removed' });
+    const back = await connect();
+    expect(await back.call('join', { protocolVersion: 1, token: t.token('sp-r', 'specialist', 'remove-1') })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
+  });
+
+  it('ends the consult for everyone; an ended room refuses joins and keeps its summary', async () => {
+    const { doctor } = await doctorIn('end-1');
+    const specialist = await connect();
+    await specialist.join(t.token('sp-e', 'specialist', 'end-1'));
+    expect(await specialist.call('endRoom', {})).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    const { summary } = await doctor.request('endRoom', {});
+    expect(summary.room).toMatchObject({ state: 'ended', startedAt: expect.any(Number), endedAt: expect.any(Number) });
+    expect(summary.participants.map((p) => p.identity).sort()).toEqual(['dr-end-1', 'sp-e']);
+    expect((await specialist.notification('sessionClosed')).code).toBe('ROOM_ENDED');
+    expect((await specialist.waitClosed()).code).toBe(4009);
+    const late = await connect();
+    expect(await late.call('join', { protocolVersion: 1, token: t.token('dr-end-1', 'doctor', 'end-1') })).toMatchObject({ ok: false, error: { code: 'ROOM_ENDED' } });
+
+    const res = await fetch(`${t.url}/api/rooms/end-1/summary`, { headers: { authorization: `Bearer ${t.token('dr-end-1', 'doctor', 'end-1')}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { summary: { room: { state: string } } }).summary.room.state).toBe('ended');
+    const patientRead = await fetch(`${t.url}/api/rooms/end-1/summary`, { headers: { authorization: `Bearer ${t.token('pt-x', 'patient', 'end-1')}` } });
+    expect(patientRead.status).toBe(403);
+  });
+
+  it('books a room ahead over HTTP with a service token', async () => {
+    const service = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', { algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'appointments', expiresIn: 60 });
+    const booked = await fetch(`${t.url}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked' }),
+    });
+    expect(booked.status).toBe(201);
+    expect(await booked.json()).toMatchObject({ room: { id: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked', state: 'created' } });
+    const noAuth = await fetch(`${t.url}/api/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'x', kind: 'clinic' }) });
+    expect(noAuth.status).toBe(401);
+    const personal = await fetch(`${t.url}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.token('dr-z', 'doctor', 'x')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'x', kind: 'clinic' }),
+    });
+    expect(personal.status).toBe(403);
+    const c = await connect();
+    // The booking wins over what a token asks for.
+    const joined = await c.join(t.token('dr-other', 'doctor', 'booked-1', { kind: 'consult' }));
+    expect(joined.admission === 'admitted' && joined.room).toMatchObject({ kind: 'clinic', capacity: 4, host: 'dr-booked' });
+  });
+});
+
+describe('chat and opinions', () => {
+  it('orders chat on the server, sends history on join, and keeps clinician notes from patients', async () => {
+    const { doctor } = await doctorIn('chat-1');
+    const patient = await connect();
+    await patient.join(t.token('pt-c', 'patient', 'chat-1'));
+    await doctor.request('admit', { identity: 'pt-c' });
+    await patient.notification('admitted');
+    const first = await doctor.request('sendChat', { text: 'Good morning' });
+    const note = await doctor.request('sendChat', { text: 'BP trending up; consider ACE inhibitor', to: 'clinicians' });
+    const reply = await patient.request('sendChat', { text: '<b>早上好</b>' });
+    expect([first.message.seq, note.message.seq, reply.message.seq]).toEqual([1, 2, 3]);
+    expect((await doctor.notification('chat')).message).toMatchObject({ text: '<b>早上好</b>', from: { identity: 'pt-c', role: 'patient' } });
+    expect(await patient.call('sendChat', { text: 'x', to: 'clinicians' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await patient.call('sendChat', { text: 'x'.repeat(2001) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    // The patient never saw the clinicians-only note.
+    const seenByPatient = patient.notifications.filter((n) => n.notification === 'chat').map((n) => (n.data as { message: { text: string } }).message.text);
+    expect(seenByPatient).toEqual(['Good morning']);
+
+    const specialist = await connect();
+    const joined = await specialist.join(t.token('sp-c', 'specialist', 'chat-1'));
+    expect(joined.admission === 'admitted' && joined.chatHistory.map((m) => m.seq)).toEqual([1, 2, 3]);
+    const latePatient = await connect();
+    await latePatient.join(t.token('pt-c', 'patient', 'chat-1'));
+    const history = latePatient.responses.find((r) => r.ok)?.data as { chatHistory: { seq: number }[] };
+    expect(history.chatHistory.map((m) => m.seq)).toEqual([1, 3]);
+  });
+
+  it('rate-limits chat per person', async () => {
+    const { doctor } = await doctorIn('chat-2');
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => doctor.call('sendChat', { text: `m${i}` })));
+    expect(results.some((r) => !r.ok && r.error.code === 'RATE_LIMITED')).toBe(true);
+  });
+
+  it('versions opinions, shows them to clinicians only, and keeps them after the call', async () => {
+    const { doctor } = await doctorIn('opinion-1', { kind: 'clinic' });
+    const specialist = await connect();
+    await specialist.join(partnerToken('prof-op', 'specialist', 'opinion-1'));
+    const v1 = await specialist.request('setOpinion', { text: 'Suspect early-stage CKD; repeat eGFR in 3 months.' });
+    const v2 = await specialist.request('setOpinion', { text: 'CKD stage 2; repeat eGFR in 3 months; nephrology referral.' });
+    expect([v1.opinion.version, v2.opinion.version]).toEqual([1, 2]);
+    expect((await doctor.notification('opinionUpdated', (d) => d.opinion.version === 2)).opinion.author).toMatchObject({ identity: 'prof-op', issuer: 'https://sso.partner.example' });
+    const patient = await connect();
+    await patient.join(t.token('pt-op', 'patient', 'opinion-1'));
+    await doctor.request('admit', { identity: 'pt-op' });
+    await patient.notification('admitted');
+    expect(await patient.call('getOpinions', {})).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await patient.call('setOpinion', { text: 'I feel fine' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    await doctor.request('endRoom', {});
+    const res = await fetch(`${t.url}/api/rooms/opinion-1/opinions`, { headers: { authorization: `Bearer ${t.token('dr-opinion-1', 'doctor', 'opinion-1')}` } });
+    const { opinions } = (await res.json()) as { opinions: { version: number; text: string }[] };
+    expect(opinions.map((o) => o.version)).toEqual([1, 2]);
+  });
+});
+
+describe('reconnection and tokens', () => {
+  it('resumes a dropped session within the grace period: others see reconnecting, not leave', async () => {
+    const { doctor } = await doctorIn('resume-1');
+    const specialist = await connect();
+    const first = await specialist.join(t.token('sp-rs', 'specialist', 'resume-1'));
+    specialist.ws.terminate();
+    expect(await doctor.notification('participantReconnecting')).toEqual({ identity: 'sp-rs' });
+    // Something happens while they are away.
+    await doctor.request('sendChat', { text: 'are you there?' });
+    const again = await connect();
+    const resumed = await again.join(t.token('sp-rs', 'specialist', 'resume-1'), { resumeSessionId: first.sessionId });
+    expect(resumed).toMatchObject({ resumed: true, sessionId: first.sessionId, admission: 'admitted' });
+    expect((await again.notification('chat')).message.text).toBe('are you there?');
+    expect(await doctor.notification('participantReconnected')).toEqual({ identity: 'sp-rs' });
+    expect(doctor.notifications.some((n) => n.notification === 'participantLeft')).toBe(false);
+  });
+
+  it('refuses a resume after the grace period', async () => {
+    const { doctor } = await doctorIn('resume-2');
+    const specialist = await connect();
+    const first = await specialist.join(t.token('sp-late', 'specialist', 'resume-2'));
+    specialist.ws.terminate();
+    expect(await doctor.notification('participantLeft', undefined, 4000)).toEqual({ identity: 'sp-late', reason: 'disconnected' });
+    const again = await connect();
+    expect(await again.call('join', { protocolVersion: 1, token: t.token('sp-late', 'specialist', 'resume-2'), resumeSessionId: first.sessionId })).toMatchObject({
+      ok: false,
+      error: { code: 'SESSION_EXPIRED' },
+    });
+  });
+
+  it('ends a session whose token expires without refresh, and extends one that refreshes', async () => {
+    const { doctor } = await doctorIn('expiry-1');
+    const shortLived = await connect();
+    // Expires in 2 s (clock tolerance 5 s in the default config, so ~7 s in all): refreshed in time.
+    await shortLived.join(t.token('sp-refresh', 'specialist', 'expiry-1', { ttlSec: 60 }));
+    const refreshed = await shortLived.request('refreshToken', { token: t.token('sp-refresh', 'specialist', 'expiry-1', { ttlSec: 600 }) });
+    expect(refreshed.tokenExpiresIn).toBeGreaterThan(500);
+    expect(await shortLived.call('refreshToken', { token: t.token('someone-else', 'specialist', 'expiry-1') })).toMatchObject({ ok: false, error: { code: 'TOKEN_ROOM_MISMATCH' } });
+
+    const expiring = await startTestServer({ auth: { clockToleranceSec: 0 } });
+    try {
+      const c = await SignalingTestClient.connect(expiring.wsUrl);
+      const token = jwt.sign({ room: 'exp', role: 'specialist' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
+        algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'sp-exp', expiresIn: 1,
+      });
+      await c.join(token);
+      expect(await c.notification('sessionClosed', undefined, 4000)).toMatchObject({ code: 'TOKEN_EXPIRED' });
+      expect((await c.waitClosed()).code).toBe(4006);
+    } finally {
+      await expiring.close();
+    }
+    expect(doctor.closed).toBeUndefined();
+  });
+});
+
+describe('audit trail', () => {
+  it('records the workflow in a hash-chained log without tokens or chat text', async () => {
+    const { doctor } = await doctorIn('audit-1');
+    const patient = await connect();
+    const patientToken = t.token('pt-a', 'patient', 'audit-1');
+    await patient.join(patientToken);
+    await doctor.request('admit', { identity: 'pt-a' });
+    await doctor.request('sendChat', { text: 'secret clinical chat' });
+    await doctor.request('removeParticipant', { identity: 'pt-a' });
+    const bad = await connect();
+    await bad.call('join', { protocolVersion: 1, token: 'not-a-token' });
+    const dir = join(t.scratch, 'audit');
+    const result = verifyAudit(dir);
+    expect(result.ok).toBe(true);
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { event: string; room?: string; target?: string });
+    const mine = events.filter((e) => e.room === 'audit-1').map((e) => e.event);
+    expect(mine).toEqual(expect.arrayContaining(['join', 'waiting', 'admit', 'remove', 'leave']));
+    expect(events.some((e) => e.event === 'token_rejected')).toBe(true);
+    expect(text).not.toContain(patientToken);
+    expect(text).not.toContain('secret clinical chat');
+  });
+});
+
+describe('permission matrix', () => {
+  // Every role × every host/clinical action, checked on the server.
+  const expected: Record<string, Record<string, boolean>> = {
+    doctor: { admit: true, mute: true, remove: true, lock: true, end: true, chat: true, opinion: true, publish: true },
+    specialist: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: true, publish: true },
+    nurse: { admit: true, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
+    patient: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
+    family: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
+    interpreter: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
+    observer: { admit: false, mute: false, remove: false, lock: false, end: false, chat: false, opinion: false, publish: false },
+  };
+
+  it.each(Object.keys(expected))('%s', async (role) => {
+    const room = `matrix-${role}`;
+    // A clinic room without waiting for this test: admit whoever waits first.
+    const { doctor } = await doctorIn(room);
+    const target = await connect();
+    await target.join(t.token(`target-${role}`, 'specialist', room));
+    const actor = await connect();
+    const res = await actor.join(t.token(`actor-${role}`, role as never, room));
+    if (res.admission === 'waiting') {
+      await doctor.request('admit', { identity: `actor-${role}` });
+      await actor.notification('admitted');
+    }
+    const can = async (method: string, data: Record<string, unknown>) => {
+      const r = await actor.call(method as never, data);
+      return r.ok || (r.error.code !== 'PERMISSION_DENIED');
+    };
+    const other = await connect();
+    await other.join(t.token(`waiter-${role}`, 'patient', room));
+    const outcome = {
+      admit: await can('admit', { identity: `waiter-${role}` }),
+      mute: await can('muteParticipant', { identity: `target-${role}`, source: 'microphone' }),
+      lock: await can('setLocked', { locked: false }),
+      chat: await can('sendChat', { text: 'hi' }),
+      opinion: await can('setOpinion', { text: 'note' }),
+      publish: await can('createTransport', { direction: 'send' }),
+      remove: await can('removeParticipant', { identity: `target-${role}` }),
+      end: await can('endRoom', {}),
+    };
+    expect(outcome).toEqual(expected[role]);
+  });
+});

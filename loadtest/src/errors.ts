@@ -1,0 +1,47 @@
+/**
+ * Typed errors of the load tester. Each carries a stable code and the exit
+ * status the CLI uses, so scripts can tell a typo from a server that is down.
+ */
+export const ExitCode = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  UNREACHABLE: 3,
+  AUTH: 4,
+  /** The run finished but the load did not meet the pass criteria (only with --fail-on-knee). */
+  CRITERIA: 5,
+} as const;
+
+export type LoadTestErrorCode = 'USAGE' | 'UNREACHABLE' | 'AUTH' | 'SERVER_REFUSED' | 'UNSAFE_TARGET' | 'SETUP_FAILED' | 'INTERNAL';
+
+export class LoadTestError extends Error {
+  readonly code: LoadTestErrorCode;
+  readonly exitCode: number;
+  constructor(code: LoadTestErrorCode, message: string, exitCode: number = ExitCode.FAILED) {
+    super(message);
+    this.name = 'LoadTestError';
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+export class UsageError extends LoadTestError {
+  constructor(message: string) {
+    super('USAGE', message, ExitCode.USAGE);
+    this.name = 'UsageError';
+  }
+}
+
+export class UnreachableError extends LoadTestError {
+  constructor(message: string) {
+    super('UNREACHABLE', message, ExitCode.UNREACHABLE);
+    this.name = 'UnreachableError';
+  }
+}
+
+export class AuthError extends LoadTestError {
+  constructor(message: string) {
+    super('AUTH', message, ExitCode.AUTH);
+    this.name = 'AuthError';
+  }
+}

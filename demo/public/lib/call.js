@@ -5,6 +5,7 @@
  */
 import { RoomEvent } from '/sdk/huizhen-client.js';
 import { describeError } from './errors.js';
+import { byId } from './dom.js';
 import { showConnectionState, showError } from './status.js';
 
 /** Newest events the test hook keeps; enough for a long consult, bounded for memory. */
@@ -30,6 +31,8 @@ export function createCallState() {
     /** 'joining' | 'in-call' | 'ended' */
     phase: 'joining',
     connectionState: 'connecting',
+    /** 'waiting' while in a consult's waiting room, until a clinician admits us. */
+    admission: 'admitted',
     room: '',
     identity: '',
     name: '',
@@ -77,17 +80,39 @@ export class Call {
     return this.#room;
   }
 
-  /** Renders who is already here, starts listening, then publishes camera and mic. */
+  /** Renders who is already here, starts listening, then publishes camera and mic (once admitted). */
   async start() {
     const room = this.#room;
     this.#listen();
     this.#setConnectionState('connected');
     this.#tiles.addParticipant(who(room.localParticipant), true);
-    for (const participant of room.remoteParticipants.values()) this.#tiles.addParticipant(who(participant));
+    this.#controls.setMic(false, false);
+    this.#controls.setCam(false, false);
+    this.#controls.setScreen(false, false);
+    if (room.admission === 'waiting') {
+      // Nothing can be seen, heard or published in the waiting room; `admitted` resumes start-up.
+      this.#state.admission = 'waiting';
+      this.#showNotice('You are in the waiting room. A clinician will let you in shortly.');
+      return;
+    }
+    await this.#enterRoom();
+  }
+
+  async #enterRoom() {
+    this.#state.admission = 'admitted';
+    this.#showNotice(null);
+    for (const participant of this.#room.remoteParticipants.values()) this.#tiles.addParticipant(who(participant));
     this.#controls.setMic(false);
     this.#controls.setCam(false);
     this.#controls.setScreen(false);
     await this.#publishInitialMedia();
+  }
+
+  /** @param {string | null} text */
+  #showNotice(text) {
+    const notice = byId('call-notice');
+    notice.textContent = text ?? '';
+    notice.hidden = !text;
   }
 
   async toggleMic() {
@@ -198,6 +223,10 @@ export class Call {
   #listen() {
     const room = this.#room;
     const tiles = this.#tiles;
+    room.on(RoomEvent.Admitted, () => {
+      this.#log('admitted', {});
+      if (this.#state.admission === 'waiting') void this.#enterRoom();
+    });
     room.on(RoomEvent.ParticipantJoined, (p) => {
       this.#log('participantJoined', { identity: p.identity });
       tiles.addParticipant(who(p));
@@ -258,6 +287,7 @@ export class Call {
   /** Ends the call once, whoever noticed first (Leave button or the SDK). */
   #end(reason, byUser = false) {
     if (this.#state.phase === 'ended') return;
+    this.#showNotice(null);
     this.#state.phase = 'ended';
     this.#state.endReason = reason;
     this.#state.connectionState = 'disconnected';

@@ -8,6 +8,7 @@ const PLAIN = Object.freeze({
   TOKEN_INVALID: 'Your join link is not valid. Ask for a new one.',
   TOKEN_ROOM_MISMATCH: 'Your join link is for a different consult room.',
   ISSUER_UNKNOWN: 'Your hospital is not connected to this consult service.',
+  NOT_ADMITTED: 'Please wait until a clinician lets you into the consult.',
   PERMISSION_DENIED: 'Your role is not allowed to do that in this consult.',
   ROOM_NOT_FOUND: 'This consult room does not exist or has ended.',
   ROOM_FULL: 'This consult room is full.',

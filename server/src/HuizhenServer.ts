@@ -2,6 +2,7 @@
  * Wires the parts of one Huizhen node together and owns their lifecycle.
  * Tests start it in-process; main.ts starts it for real.
  */
+import { hkdfSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,9 @@ import { createApp } from './http/app.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { EncryptedFileStore } from './records/RecordStore.js';
+import { loadRecordsKey } from './records/recordsKey.js';
+import { UrlSigner } from './records/signedUrls.js';
 import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
@@ -62,6 +66,10 @@ export class HuizhenServer {
     const issuers = loadIssuers(config.auth.issuers, options.env);
     const audit = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
     const store = new FileConsultStore(join(config.storage.dir, 'consults'));
+    const recordsKey = loadRecordsKey(config.records, options.env);
+    const recordStore = new EncryptedFileStore(join(config.storage.dir, 'records'), recordsKey);
+    // A separate key for URL signatures, derived so one secret serves both.
+    const signer = new UrlSigner(Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'record download urls', 32)));
     const pool = await WorkerPool.create({
       workers: config.media.workers,
       logLevel: config.media.logLevel,
@@ -79,11 +87,18 @@ export class HuizhenServer {
       clockToleranceSec: config.auth.clockToleranceSec,
       store,
       audit,
+      records: {
+        store: recordStore,
+        signer,
+        maxBytes: config.records.maxBytes,
+        urlTtlSec: config.records.urlTtlSec,
+        retention: config.records.retention,
+      },
       media: { maxIncomingBitrate: config.media.maxIncomingBitrate, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
     });
     const metrics = createMetrics(rooms, pool);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
-    const app = createApp({ config, issuers, rooms, pool, metrics, logger, audit, store, version: packageVersion() });
+    const app = createApp({ config, issuers, rooms, pool, metrics, logger, audit, store, signer, version: packageVersion() });
     const http = createServer(app);
     const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit });
     try {

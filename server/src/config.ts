@@ -96,6 +96,20 @@ const configSchema = object(
     }),
     /** Consult records (lifecycle, participants, opinions) and shared records. */
     storage: object({ dir: string({ min: 1, max: 1024 }) }),
+    records: object({
+      /** Largest upload, in bytes. */
+      maxBytes: number({ integer: true, min: 1024, max: 512 * 1024 * 1024 }),
+      /** Lifetime of a download URL. */
+      urlTtlSec: number({ integer: true, min: 10, max: 3600 }),
+      /** AES-256 key (32 bytes, base64) from a file or an environment variable. */
+      // null clears a value inherited from the default config.
+      keyFile: optional(nullable(string({ min: 1, max: 1024 }))),
+      keyEnv: optional(nullable(string({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ }))),
+      /** Dev convenience: create a random key in keyFile on first start. */
+      generateKeyIfMissing: optional(boolean()),
+      /** What happens to a consult's records when it ends. */
+      retention: oneOf(['keep', 'delete'] as const),
+    }),
     audit: object({
       dir: string({ min: 1, max: 1024 }),
       maxFileBytes: number({ integer: true, min: 1024, max: 1024 ** 3 }),
@@ -202,6 +216,11 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
   }
   if (!isAbsolute(config.storage.dir)) config.storage.dir = resolve(baseDir, config.storage.dir);
   if (!isAbsolute(config.audit.dir)) config.audit.dir = resolve(baseDir, config.audit.dir);
+  if ((config.records.keyFile == null) === (config.records.keyEnv == null)) {
+    throw new ConfigError('invalid config: records needs exactly one of keyFile, keyEnv');
+  }
+  if (config.records.generateKeyIfMissing && !config.records.keyFile) throw new ConfigError('invalid config: records.generateKeyIfMissing needs records.keyFile');
+  if (config.records.keyFile && !isAbsolute(config.records.keyFile)) config.records.keyFile = resolve(baseDir, config.records.keyFile);
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }

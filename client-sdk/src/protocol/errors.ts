@@ -53,6 +53,14 @@ export const ErrorCode = {
   ROOM_LOCKED: 'ROOM_LOCKED',
   /** A reconnect came too late: the previous session is gone (join afresh). */
   SESSION_EXPIRED: 'SESSION_EXPIRED',
+  /** An upload's content is not an accepted record type (checked by its bytes). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** An upload is damaged or truncated. */
+  CORRUPT_FILE: 'CORRUPT_FILE',
+  /** An upload carries active content (e.g. JavaScript in a PDF). */
+  UNSAFE_CONTENT: 'UNSAFE_CONTENT',
+  /** A download URL is expired, tampered with, or someone else's. */
+  URL_INVALID: 'URL_INVALID',
   /** The server is shutting down. */
   SERVER_SHUTTING_DOWN: 'SERVER_SHUTTING_DOWN',
   /** A request took too long to be answered. */

@@ -44,6 +44,33 @@ const id = string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 const identity = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ });
 const reason = string({ min: 1, max: 500 });
 
+const unit = number({ min: 0, max: 1 });
+const viewPatch = object({
+  page: optional(number({ integer: true, min: 1, max: 100_000 })),
+  zoom: optional(number({ min: 0.1, max: 20 })),
+  panX: optional(number({ min: -10, max: 10 })),
+  panY: optional(number({ min: -10, max: 10 })),
+  rotation: optional(oneOf([0, 90, 180, 270] as const)),
+  /** DICOM window/level. */
+  windowCenter: optional(number({ min: -100_000, max: 100_000 })),
+  windowWidth: optional(number({ min: 1, max: 200_000 })),
+});
+const point = object({ x: unit, y: unit });
+const color = string({ min: 4, max: 9, pattern: /^#[0-9a-fA-F]{3,8}$/ });
+const markInput = object({
+  kind: oneOf(['stroke', 'arrow', 'text'] as const),
+  page: number({ integer: true, min: 1, max: 100_000 }),
+  /** stroke: the path; arrow: [from, to]; text: [anchor]. */
+  points: array(point, { min: 1, max: 2000 }),
+  text: optional(string({ min: 1, max: 1000 })),
+  color: optional(color),
+});
+
+export const RECORD_VISIBILITIES = ['everyone', 'clinicians'] as const;
+export type RecordVisibility = (typeof RECORD_VISIBILITIES)[number];
+export const RECORD_TYPES = ['application/pdf', 'image/png', 'image/jpeg', 'application/dicom'] as const;
+export type RecordType = (typeof RECORD_TYPES)[number];
+
 /** Longest chat message, in characters. */
 export const MAX_CHAT_LENGTH = 2000;
 /** Longest written opinion, in characters. */
@@ -127,6 +154,26 @@ export const requestValidators = {
   /** Write or revise your opinion on the consult (会诊意见); every edit is a new version. */
   setOpinion: object({ text: string({ min: 1, max: MAX_OPINION_LENGTH }) }),
   getOpinions: object({}),
+
+  // --- shared medical records (uploads go over HTTP; see records in the server README)
+  listRecords: object({}),
+  /** A short-lived download URL for this participant and record. */
+  getRecordUrl: object({ recordId: id }),
+  deleteRecord: object({ recordId: id }),
+  /** Open a record for everyone allowed to see it; the sharer presents. */
+  shareRecord: object({ recordId: id }),
+  stopShare: object({ recordId: id }),
+  /** Presenter only: move the shared view. Omitted fields keep their value. */
+  setViewState: object({ recordId: id, view: viewPatch }),
+  requestPresenter: object({ recordId: id }),
+  /** Presenter (or a host) hands presenting to someone who may see the record. */
+  grantPresenter: object({ recordId: id, identity }),
+  /** Ephemeral pointer position in record coordinates (0..1); throttled, not stored. */
+  pointer: object({ recordId: id, page: number({ integer: true, min: 1, max: 100_000 }), x: unit, y: unit }),
+  /** A stored mark on the record. */
+  annotate: object({ recordId: id, mark: markInput }),
+  /** Remove your own most recent mark on this record. */
+  undoAnnotation: object({ recordId: id }),
 
   createPlainTransport: object({
     direction: oneOf(['send', 'recv'] as const),
@@ -215,6 +262,49 @@ export interface ConsultSummary {
   participants: (PersonRef & { issuer: string; firstJoinedAt: number; lastLeftAt: number | null })[];
 }
 
+export interface RecordInfo {
+  id: string;
+  /** Sanitized file name, for display only. */
+  name: string;
+  /** Detected from the content, never from what the uploader declared. */
+  type: RecordType;
+  size: number;
+  visibility: RecordVisibility;
+  uploadedBy: PersonRef;
+  uploadedAt: number;
+}
+
+export interface ViewState {
+  page: number;
+  zoom: number;
+  panX: number;
+  panY: number;
+  rotation: 0 | 90 | 180 | 270;
+  windowCenter: number | null;
+  windowWidth: number | null;
+  /** Increases with every change. */
+  version: number;
+}
+
+export interface Mark {
+  id: string;
+  seq: number;
+  author: PersonRef;
+  kind: 'stroke' | 'arrow' | 'text';
+  page: number;
+  points: { x: number; y: number }[];
+  text?: string;
+  color?: string;
+  createdAt: number;
+}
+
+export interface SharedRecord {
+  record: RecordInfo;
+  presenter: string;
+  view: ViewState;
+  marks: Mark[];
+}
+
 /** What a participant gets once inside the room (at join, or when admitted). */
 export interface RoomView {
   room: RoomInfo;
@@ -223,6 +313,8 @@ export interface RoomView {
   chatHistory: ChatMessage[];
   /** Only for participants who may admit. */
   waitingRoom?: WaitingEntry[];
+  /** The record being shared now, if this participant may see it. */
+  share?: SharedRecord;
 }
 
 export interface TransportOptions {
@@ -282,6 +374,17 @@ export interface ResponseData {
   sendChat: { message: ChatMessage };
   setOpinion: { opinion: Opinion };
   getOpinions: { opinions: Opinion[] };
+  listRecords: { records: RecordInfo[] };
+  getRecordUrl: { url: string; expiresAt: number };
+  deleteRecord: Record<string, never>;
+  shareRecord: { share: SharedRecord };
+  stopShare: Record<string, never>;
+  setViewState: { view: ViewState };
+  requestPresenter: Record<string, never>;
+  grantPresenter: Record<string, never>;
+  pointer: Record<string, never>;
+  annotate: { mark: Mark };
+  undoAnnotation: { markId: string | null };
 }
 
 export interface NotificationData {
@@ -301,6 +404,18 @@ export interface NotificationData {
   chat: { message: ChatMessage };
   /** To clinicians: an opinion was written or revised. */
   opinionUpdated: { opinion: Opinion };
+  /** To those who may see it: a record was uploaded or deleted. */
+  recordAdded: { record: RecordInfo };
+  recordDeleted: { recordId: string };
+  recordShared: { share: SharedRecord };
+  recordShareStopped: { recordId: string };
+  viewStateChanged: { recordId: string; view: ViewState; by: string };
+  presenterChanged: { recordId: string; presenter: string };
+  /** To the presenter: someone asks to present. */
+  presenterRequested: { recordId: string; from: PersonRef };
+  pointer: { recordId: string; identity: string; page: number; x: number; y: number };
+  annotationAdded: { recordId: string; mark: Mark };
+  annotationRemoved: { recordId: string; markId: string };
   /** A track became available to this participant; set it up and call `resumeConsumer`. */
   consumerCreated: {
     consumerId: string;

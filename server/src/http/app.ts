@@ -16,6 +16,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ConsultStore } from '../rooms/ConsultStore.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import type { UrlSigner } from '../records/signedUrls.js';
+import { createRecordsApi } from './recordsApi.js';
 import { createRoomsApi } from './roomsApi.js';
 
 export interface AppDeps {
@@ -27,6 +29,7 @@ export interface AppDeps {
   logger: Logger;
   audit: AuditSink;
   store: ConsultStore;
+  signer: UrlSigner;
   version: string;
 }
 
@@ -81,6 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
   }
 
   app.use(createRoomsApi(deps));
+  app.use(createRecordsApi(deps));
 
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));

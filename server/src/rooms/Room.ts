@@ -25,6 +25,9 @@ import { HuizhenError, invalidState, notFound, permissionDenied } from '../error
 import type { MediaWorker, WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
+import { RoomRecords } from '../records/RoomRecords.js';
+import type { RecordStore } from '../records/RecordStore.js';
+import type { UrlSigner } from '../records/signedUrls.js';
 import { Chat } from './Chat.js';
 import { Consult, type ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
@@ -50,6 +53,15 @@ export interface RoomOptions {
   /** How long a dropped participant keeps their place. */
   reconnectGraceMs: number;
   clockToleranceSec: number;
+  records: RoomRecordsSettings;
+}
+
+export interface RoomRecordsSettings {
+  store: RecordStore;
+  signer: UrlSigner;
+  maxBytes: number;
+  urlTtlSec: number;
+  retention: 'keep' | 'delete';
 }
 
 export type LeaveReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'denied' | 'expired';
@@ -74,6 +86,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly lobby = new Map<string, Participant>();
   readonly consult: Consult;
   readonly chat = new Chat();
+  readonly records: RoomRecords;
   readonly #logger: Logger;
   readonly #options: RoomOptions;
   readonly #media: RoomMediaOptions;
@@ -94,6 +107,15 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#audit = options.audit;
     this.#speakerObserver = speakerObserver;
     this.consult = new Consult(options.id, options.settings, options.store);
+    this.records = new RoomRecords({
+      roomId: options.id,
+      store: options.records.store,
+      signer: options.records.signer,
+      audit: options.audit,
+      maxBytes: options.records.maxBytes,
+      urlTtlSec: options.records.urlTtlSec,
+      participants: () => this.participants.values(),
+    });
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       const identity = typeof producer.appData.identity === 'string' ? producer.appData.identity : null;
       this.#broadcast(null, 'activeSpeakerChanged', { identity });
@@ -176,12 +198,14 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   /** What an admitted participant sees of the room. */
   view(p: Participant): RoomView {
+    const share = this.records.currentShareFor(p);
     return {
       room: this.consult.info,
       participants: this.others(p).map((o) => o.info()),
       routerRtpCapabilities: this.router.rtpCapabilities as unknown as Record<string, unknown>,
       chatHistory: this.chat.historyFor(p.role),
       ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
+      ...(share ? { share } : {}),
     };
   }
 
@@ -227,6 +251,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.participants.get(p.identity) !== p) return;
     this.participants.delete(p.identity);
     p.close();
+    if (reason !== 'replaced') this.records.presenterLeft(p.identity);
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {
       this.#broadcast(null, 'participantLeft', { identity: p.identity, reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected' });
@@ -320,6 +345,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   end(actor: Participant, reason?: string): ConsultSummary {
     this.#require(actor, 'end', 'end the consult');
     const summary = this.consult.end();
+    if (this.#options.records.retention === 'delete') this.records.deleteAll();
     this.#audit.append({
       event: 'end',
       room: this.id,

@@ -10,7 +10,7 @@ import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
-import { Room, type RoomMediaOptions } from './Room.js';
+import { Room, type RoomMediaOptions, type RoomRecordsSettings } from './Room.js';
 
 export interface RoomManagerOptions {
   pool: WorkerPool;
@@ -22,6 +22,7 @@ export interface RoomManagerOptions {
   media: RoomMediaOptions;
   store: ConsultStore;
   audit: AuditSink;
+  records: RoomRecordsSettings;
 }
 
 /** A room booked ahead (e.g. by an appointment system) before anyone joins. */
@@ -96,6 +97,7 @@ export class RoomManager {
       audit: this.#options.audit,
       reconnectGraceMs: this.#options.reconnectGraceMs,
       clockToleranceSec: this.#options.clockToleranceSec,
+      records: this.#options.records,
     });
     this.#scheduled.delete(id);
     this.#rooms.set(id, room);

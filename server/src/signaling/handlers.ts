@@ -293,6 +293,76 @@ export const handlers: Handlers = {
     return EMPTY;
   },
 
+  async listRecords(scope) {
+    const { room, participant } = joined(scope);
+    return { records: room.records.list(participant) };
+  },
+
+  async getRecordUrl(scope, data) {
+    const { room, participant } = joined(scope);
+    return room.records.urlFor(participant, data.recordId);
+  },
+
+  async deleteRecord(scope, data) {
+    const { room, participant } = joined(scope);
+    room.records.delete(participant, data.recordId);
+    return EMPTY;
+  },
+
+  async shareRecord(scope, data) {
+    const { room, participant } = joined(scope);
+    return { share: room.records.share(participant, data.recordId) };
+  },
+
+  async stopShare(scope, data) {
+    const { room, participant } = joined(scope);
+    room.records.stopShare(participant, data.recordId);
+    return EMPTY;
+  },
+
+  async setViewState(scope, data) {
+    const { room, participant } = joined(scope);
+    return { view: room.records.setViewState(participant, data.recordId, data.view) };
+  },
+
+  async requestPresenter(scope, data) {
+    const { room, participant } = joined(scope);
+    const share = room.records.currentShareFor(participant);
+    room.records.requestPresenter(participant, data.recordId, share ? room.participants.get(share.presenter) : undefined);
+    return EMPTY;
+  },
+
+  async grantPresenter(scope, data) {
+    const { room, participant } = joined(scope);
+    room.records.grantPresenter(participant, data.recordId, room.participants.get(data.identity));
+    return EMPTY;
+  },
+
+  async pointer(scope, data) {
+    const { room, participant } = joined(scope);
+    room.records.pointer(participant, data.recordId, data.page, data.x, data.y);
+    return EMPTY;
+  },
+
+  async annotate(scope, data) {
+    const { room, participant } = joined(scope);
+    const { mark } = data;
+    return {
+      mark: room.records.annotate(participant, data.recordId, {
+        kind: mark.kind,
+        page: mark.page,
+        points: mark.points,
+        ...(mark.text !== undefined ? { text: mark.text } : {}),
+        ...(mark.color !== undefined ? { color: mark.color } : {}),
+      }),
+    };
+  },
+
+  async undoAnnotation(scope, data) {
+    const { room, participant } = joined(scope);
+    return { markId: room.records.undo(participant, data.recordId) };
+  },
+
   async leave(scope) {
     const session = scope.session;
     if (!session) throw invalidState('There is no session to leave.');

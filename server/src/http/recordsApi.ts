@@ -1,0 +1,98 @@
+/**
+ * Record upload and download over HTTP.
+ *
+ *   POST /api/rooms/:room/records?visibility=everyone|clinicians&name=<file name>
+ *        Authorization: Bearer <the uploader's room token>; body: the file bytes.
+ *        Only participants who are in the room now and may share records.
+ *   GET  /api/rooms/:room/records/:id/content?p=&exp=&sig=
+ *        A signed URL from `getRecordUrl`, plus Authorization: Bearer <the same
+ *        participant's token>. Expired, altered or someone else's URLs are refused.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ErrorCode, RECORD_VISIBILITIES, type RecordVisibility } from '@huizhen/client-sdk/protocol';
+import type { AuditSink } from '../audit/AuditLog.js';
+import type { TrustedIssuer } from '../auth/issuers.js';
+import { permissionsFor } from '../auth/permissions.js';
+import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
+import type { HuizhenConfig } from '../config.js';
+import { HuizhenError } from '../errors.js';
+import { canSee } from '../records/RoomRecords.js';
+import type { UrlSigner } from '../records/signedUrls.js';
+import type { RoomManager } from '../rooms/RoomManager.js';
+
+export interface RecordsApiDeps {
+  config: HuizhenConfig;
+  issuers: ReadonlyMap<string, TrustedIssuer>;
+  rooms: RoomManager;
+  signer: UrlSigner;
+  audit: AuditSink;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function createRecordsApi(deps: RecordsApiDeps): Router {
+  const router = express.Router();
+  const verifyOptions = { clockToleranceSec: deps.config.auth.clockToleranceSec, maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec };
+
+  const authenticate = (req: Request): TokenClaims => {
+    const room = String(req.params.room);
+    if (!ID.test(room)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The room id is malformed.');
+    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    if (!match) throw new HuizhenError(ErrorCode.TOKEN_INVALID, 'Send an Authorization: Bearer <token> header.');
+    const claims = verifyAccessToken(match[1]!, deps.issuers, verifyOptions);
+    if (claims.room !== room) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
+    return claims;
+  };
+
+  // Authenticate before reading the body, so strangers cannot make the server buffer uploads.
+  const uploadAuth = (req: Request, res: Response, next: NextFunction) => {
+    const claims = authenticate(req);
+    const room = deps.rooms.rooms.get(claims.room);
+    const participant = room?.participants.get(claims.identity);
+    if (!room || !participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join the room before sharing records into it.');
+    res.locals.room = room;
+    res.locals.participant = participant;
+    next();
+  };
+
+  router.post(
+    '/api/rooms/:room/records',
+    uploadAuth,
+    express.raw({ type: () => true, limit: deps.config.records.maxBytes }),
+    (req, res) => {
+      const visibility = (req.query.visibility ?? 'everyone') as RecordVisibility;
+      if (!RECORD_VISIBILITIES.includes(visibility)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'visibility must be everyone or clinicians.');
+      const name = typeof req.query.name === 'string' ? req.query.name : undefined;
+      const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const record = res.locals.room.records.add(res.locals.participant, { data, fileName: name, visibility });
+      res.status(201).json({ record });
+    },
+  );
+
+  router.get('/api/rooms/:room/records/:id/content', (req, res) => {
+    const claims = authenticate(req);
+    const recordId = String(req.params.id);
+    if (!ID.test(recordId)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The record id is malformed.');
+    deps.signer.verify(claims.room, recordId, req.query as Record<string, unknown>, claims.identity);
+    const room = deps.rooms.rooms.get(claims.room);
+    if (!room) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'The room is not open now; records are served while it is.');
+    const info = room.records.info(recordId);
+    const permissions = permissionsFor(claims.role, claims.grants);
+    const viewer = { role: claims.role, can: (p: Parameters<typeof permissions.has>[0]) => permissions.has(p) };
+    // A record the requester may not see is answered as if it did not exist.
+    if (!info || !canSee(viewer, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
+    const body = room.records.content(recordId);
+    deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: { identity: claims.identity, role: claims.role, issuer: claims.issuer }, target: recordId });
+    res.set({
+      'Content-Type': info.type,
+      'Content-Length': String(body.length),
+      'Content-Disposition': `inline; filename="record"; filename*=UTF-8''${encodeURIComponent(info.name)}`,
+      'Cache-Control': 'no-store, private',
+      // Served bytes can never run script in the page's origin.
+      'Content-Security-Policy': "sandbox; default-src 'none'",
+    });
+    res.end(body);
+  });
+
+  return router;
+}

@@ -1,0 +1,294 @@
+/**
+ * The medical records of one room and how they are looked at together: who
+ * may see each one, the record being shared, the view state the server owns
+ * (one presenter at a time), and the annotation log per record.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ErrorCode,
+  type Mark,
+  type NotificationData,
+  type Notification,
+  type RecordInfo,
+  type RecordVisibility,
+  type SharedRecord,
+  type ViewState,
+} from '@huizhen/client-sdk/protocol';
+import type { AuditActor, AuditSink } from '../audit/AuditLog.js';
+import { HuizhenError, notFound, permissionDenied } from '../errors.js';
+import type { Participant } from '../rooms/Participant.js';
+import { isClinician } from '../rooms/policy.js';
+import { RateLimiter } from '../signaling/RateLimiter.js';
+import { detectRecordType } from './contentCheck.js';
+import { checkFileName, sanitizeFileName } from './filenames.js';
+import type { RecordStore } from './RecordStore.js';
+import type { UrlSigner } from './signedUrls.js';
+
+export interface RoomRecordsOptions {
+  roomId: string;
+  store: RecordStore;
+  signer: UrlSigner;
+  audit: AuditSink;
+  maxBytes: number;
+  urlTtlSec: number;
+  /** The room's admitted participants, for notifications. */
+  participants: () => Iterable<Participant>;
+}
+
+type ViewPatch = Partial<Omit<ViewState, 'version'>>;
+
+interface RecordMeta {
+  info: RecordInfo;
+  marks: Mark[];
+}
+
+const META_SUFFIX = '-meta';
+const MAX_MARKS_PER_RECORD = 5000;
+
+export function canSee(p: { role: Participant['role']; can: Participant['can'] }, record: RecordInfo): boolean {
+  return p.can('viewRecords') && (record.visibility === 'everyone' || isClinician(p.role));
+}
+
+export class RoomRecords {
+  readonly #o: RoomRecordsOptions;
+  readonly #records = new Map<string, RecordMeta>();
+  readonly #pointerLimiters = new Map<string, RateLimiter>();
+  #share: { recordId: string; presenter: string; view: ViewState } | undefined;
+  #markSeq = 0;
+
+  constructor(options: RoomRecordsOptions) {
+    this.#o = options;
+    // Records outlive an idle room: reload their (encrypted) metadata.
+    for (const id of options.store.list(options.roomId)) {
+      if (!id.endsWith(META_SUFFIX)) continue;
+      try {
+        const meta = JSON.parse(options.store.get(options.roomId, id).toString('utf8')) as RecordMeta;
+        this.#records.set(meta.info.id, meta);
+        for (const m of meta.marks) this.#markSeq = Math.max(this.#markSeq, m.seq);
+      } catch {
+        // A damaged metadata file hides that record; the rest stay available.
+      }
+    }
+  }
+
+  // --- upload, list, download, delete ---------------------------------------
+
+  add(p: Participant, upload: { data: Buffer; fileName?: string; visibility: RecordVisibility }): RecordInfo {
+    if (!p.can('shareRecords')) throw permissionDenied('share records');
+    checkFileName(upload.fileName);
+    if (upload.data.length === 0) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The file is empty.');
+    if (upload.data.length > this.#o.maxBytes) {
+      throw new HuizhenError(ErrorCode.MESSAGE_TOO_LARGE, `Records may be at most ${Math.floor(this.#o.maxBytes / 1024 / 1024)} MB.`);
+    }
+    const type = detectRecordType(upload.data);
+    const id = randomUUID();
+    const info: RecordInfo = {
+      id,
+      name: sanitizeFileName(upload.fileName, `record-${id.slice(0, 8)}`),
+      type,
+      size: upload.data.length,
+      visibility: upload.visibility,
+      uploadedBy: p.ref(),
+      uploadedAt: Date.now(),
+    };
+    const meta: RecordMeta = { info, marks: [] };
+    this.#o.store.put(this.#o.roomId, id, upload.data);
+    try {
+      this.#saveMeta(meta);
+    } catch (err) {
+      this.#o.store.delete(this.#o.roomId, id);
+      throw err;
+    }
+    this.#records.set(id, meta);
+    this.#audit('record_uploaded', p, id, { type, size: info.size, visibility: info.visibility });
+    this.#notifyViewers(info, p, 'recordAdded', { record: info });
+    return info;
+  }
+
+  list(p: Participant): RecordInfo[] {
+    return [...this.#records.values()].map((m) => m.info).filter((r) => canSee(p, r));
+  }
+
+  /** Only for someone who may see the record; the URL lives a few minutes. */
+  urlFor(p: Participant, recordId: string): { url: string; expiresAt: number } {
+    const record = this.#visible(p, recordId);
+    const expiresAt = Math.floor(Date.now() / 1000) + this.#o.urlTtlSec;
+    const url = this.#o.signer.sign({ room: this.#o.roomId, recordId: record.id, identity: p.identity, expiresAt });
+    this.#audit('record_url_issued', p, recordId, { expiresAt });
+    return { url, expiresAt };
+  }
+
+  info(recordId: string): RecordInfo | undefined {
+    return this.#records.get(recordId)?.info;
+  }
+
+  content(recordId: string): Buffer {
+    return this.#o.store.get(this.#o.roomId, recordId);
+  }
+
+  delete(p: Participant, recordId: string): void {
+    const meta = this.#records.get(recordId);
+    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    // The uploader, or a host, may delete.
+    if (meta.info.uploadedBy.identity !== p.identity && !p.can('end')) throw permissionDenied('delete a record someone else shared');
+    if (this.#share?.recordId === recordId) this.stopShare(p, recordId);
+    this.#records.delete(recordId);
+    this.#o.store.delete(this.#o.roomId, recordId);
+    this.#o.store.delete(this.#o.roomId, recordId + META_SUFFIX);
+    this.#audit('record_deleted', p, recordId);
+    this.#notifyViewers(meta.info, p, 'recordDeleted', { recordId });
+  }
+
+  /** A presenter who leaves ends their share; nobody is left steering it. */
+  presenterLeft(identity: string): void {
+    if (this.#share?.presenter === identity) this.#endShare(this.#share.recordId);
+  }
+
+  deleteAll(): void {
+    this.#records.clear();
+    this.#share = undefined;
+    this.#o.store.deleteRoom(this.#o.roomId);
+  }
+
+  // --- synchronized viewing ---------------------------------------------------
+
+  /** What a participant sees of the current share (late joiners, reconnects). */
+  currentShareFor(p: Participant): SharedRecord | undefined {
+    if (!this.#share) return undefined;
+    const meta = this.#records.get(this.#share.recordId);
+    if (!meta || !canSee(p, meta.info)) return undefined;
+    return this.#sharedRecord(meta);
+  }
+
+  share(p: Participant, recordId: string): SharedRecord {
+    if (!p.can('shareRecords')) throw permissionDenied('share records');
+    const meta = this.#records.get(recordId);
+    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    const previous = this.#share;
+    if (previous && previous.recordId !== recordId) this.#endShare(previous.recordId);
+    this.#share = {
+      recordId,
+      presenter: p.identity,
+      view: { page: 1, zoom: 1, panX: 0, panY: 0, rotation: 0, windowCenter: null, windowWidth: null, version: 1 },
+    };
+    const shared = this.#sharedRecord(meta);
+    this.#audit('record_shared', p, recordId);
+    this.#notifyViewers(meta.info, p, 'recordShared', { share: shared });
+    return shared;
+  }
+
+  stopShare(p: Participant, recordId: string): void {
+    const share = this.#activeShare(recordId);
+    if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('stop a share you are not presenting');
+    this.#audit('record_share_stopped', p, recordId);
+    this.#endShare(recordId, p);
+  }
+
+  setViewState(p: Participant, recordId: string, patch: ViewPatch): ViewState {
+    const share = this.#activeShare(recordId);
+    if (share.presenter !== p.identity) throw permissionDenied('move the shared view (ask the presenter to hand over)');
+    const next: ViewState = { ...share.view, version: share.view.version + 1 };
+    for (const [k, v] of Object.entries(patch) as [keyof ViewPatch, number | undefined][]) {
+      if (v !== undefined) (next as unknown as Record<string, number>)[k] = v;
+    }
+    share.view = next;
+    this.#notifyViewers(this.#records.get(recordId)!.info, p, 'viewStateChanged', { recordId, view: next, by: p.identity });
+    return next;
+  }
+
+  requestPresenter(p: Participant, recordId: string, presenter: Participant | undefined): void {
+    const share = this.#activeShare(recordId);
+    this.#visible(p, recordId);
+    if (share.presenter === p.identity) return;
+    presenter?.notify('presenterRequested', { recordId, from: p.ref() });
+  }
+
+  grantPresenter(p: Participant, recordId: string, to: Participant | undefined): void {
+    const share = this.#activeShare(recordId);
+    if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('hand over presenting');
+    const meta = this.#records.get(recordId)!;
+    if (!to || !canSee(to, meta.info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'That person is not here or may not see this record.');
+    share.presenter = to.identity;
+    this.#notifyViewers(meta.info, null, 'presenterChanged', { recordId, presenter: to.identity });
+  }
+
+  // --- annotations --------------------------------------------------------------
+
+  /** Ephemeral; at most 30 updates a second per person, the rest are dropped. */
+  pointer(p: Participant, recordId: string, page: number, x: number, y: number): void {
+    this.#activeShare(recordId);
+    const meta = this.#records.get(recordId)!;
+    if (!canSee(p, meta.info) || !p.can('annotate')) throw permissionDenied('point on this record');
+    let limiter = this.#pointerLimiters.get(p.identity);
+    if (!limiter) this.#pointerLimiters.set(p.identity, (limiter = new RateLimiter(30, 30)));
+    if (!limiter.take()) return;
+    this.#notifyViewers(meta.info, p, 'pointer', { recordId, identity: p.identity, page, x, y });
+  }
+
+  annotate(p: Participant, recordId: string, input: Omit<Mark, 'id' | 'seq' | 'author' | 'createdAt'>): Mark {
+    if (!p.can('annotate')) throw permissionDenied('annotate records');
+    const meta = this.#records.get(recordId);
+    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    if (meta.marks.length >= MAX_MARKS_PER_RECORD) throw new HuizhenError(ErrorCode.INVALID_STATE, 'This record has as many marks as it can hold.');
+    if (input.kind === 'text' && !input.text) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A text note needs text.');
+    if (input.kind === 'arrow' && input.points.length !== 2) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'An arrow has exactly two points.');
+    const mark: Mark = { ...input, id: randomUUID(), seq: ++this.#markSeq, author: p.ref(), createdAt: Date.now() };
+    meta.marks.push(mark);
+    this.#saveMeta(meta);
+    this.#audit('record_annotated', p, recordId, { kind: mark.kind, page: mark.page });
+    this.#notifyViewers(meta.info, p, 'annotationAdded', { recordId, mark });
+    return mark;
+  }
+
+  /** Undoes the caller's own latest mark on the record. */
+  undo(p: Participant, recordId: string): string | null {
+    const meta = this.#records.get(recordId);
+    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    for (let i = meta.marks.length - 1; i >= 0; i--) {
+      if (meta.marks[i]!.author.identity !== p.identity) continue;
+      const [removed] = meta.marks.splice(i, 1);
+      this.#saveMeta(meta);
+      this.#notifyViewers(meta.info, p, 'annotationRemoved', { recordId, markId: removed!.id });
+      return removed!.id;
+    }
+    return null;
+  }
+
+  // --- helpers ----------------------------------------------------------------------
+
+  #visible(p: Participant, recordId: string): RecordInfo {
+    const meta = this.#records.get(recordId);
+    // Not "forbidden": a hidden record does not exist for those who may not see it.
+    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    return meta.info;
+  }
+
+  #activeShare(recordId: string) {
+    if (!this.#share || this.#share.recordId !== recordId) throw new HuizhenError(ErrorCode.INVALID_STATE, 'That record is not being shared.');
+    return this.#share;
+  }
+
+  #endShare(recordId: string, except: Participant | null = null): void {
+    const meta = this.#records.get(recordId);
+    this.#share = undefined;
+    if (meta) this.#notifyViewers(meta.info, except, 'recordShareStopped', { recordId });
+  }
+
+  #sharedRecord(meta: RecordMeta): SharedRecord {
+    const share = this.#share!;
+    return { record: meta.info, presenter: share.presenter, view: { ...share.view }, marks: meta.marks.map((m) => ({ ...m })) };
+  }
+
+  #notifyViewers<N extends Notification>(record: RecordInfo, except: Participant | null, name: N, data: NotificationData[N]): void {
+    for (const other of this.#o.participants()) if (other !== except && canSee(other, record)) other.notify(name, data);
+  }
+
+  #saveMeta(meta: RecordMeta): void {
+    this.#o.store.put(this.#o.roomId, meta.info.id + META_SUFFIX, Buffer.from(JSON.stringify(meta)));
+  }
+
+  #audit(event: Parameters<AuditSink['append']>[0]['event'], p: Participant, recordId: string, details?: Record<string, string | number | boolean | null>): void {
+    const actor: AuditActor = { identity: p.identity, role: p.role, issuer: p.issuer };
+    this.#o.audit.append({ event, room: this.#o.roomId, actor, target: recordId, ...(details ? { details } : {}) });
+  }
+}

@@ -101,7 +101,14 @@ export class FakeHuizhenServer {
         tokenExpiresIn: 600,
         ...(this.waiting ? { admission: 'waiting', room: { id: 'consult-42', kind: 'consult' } } : this.roomView()),
       }),
-      createTransport: () => JSON.parse(JSON.stringify(testFakeParameters.generateTransportRemoteParameters())),
+      createTransport: () => {
+        const remote = JSON.parse(JSON.stringify(testFakeParameters.generateTransportRemoteParameters()));
+        // One candidate a real browser accepts too (the generated ones are for the fake handler only).
+        remote.iceCandidates = [
+          { foundation: 'udpcandidate', priority: 1078862079, address: '127.0.0.1', ip: '127.0.0.1', port: 9, protocol: 'udp', type: 'host' },
+        ];
+        return remote;
+      },
       // Notifications go out before the answer: the SDK must hold them until its media is ready.
       setRtpCapabilities: () => {
         for (const [name, data] of this.setupNotifications) this.socket?.send(JSON.stringify({ notification: name, data }));

@@ -154,6 +154,9 @@ export interface RunOptions {
   onProgress?: (p: { phase: string; step: number; steps: number; detail: string; result?: StepResult }) => void;
 }
 
+/** The event-loop monitor reports whole timer intervals; lag is what exceeds the interval. */
+const LOOP_RESOLUTION_MS = 10;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `jobs` with at most `limit` in flight. */
@@ -195,7 +198,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const steps: StepResult[] = [];
   let joinFailures = 0;
   let stopReason = 'all steps ran';
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   let baselineServer: ServerSample | undefined;
   try {
@@ -244,7 +247,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
       await sleep(opts.windowSec * 1000);
       const end = await mark(participants, collector, pacer, opts.probe);
-      const result = judge(opts, shape, stepIndex, target, participants, collector, start, end, loop.percentile(99) / 1e6, baselineServer);
+      const result = judge(opts, shape, stepIndex, target, participants, collector, start, end, Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), baselineServer);
       steps.push(result);
       opts.onProgress?.({ phase: 'done', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms`, result });
       if (!result.pass && opts.stopAtKnee) {
@@ -388,7 +391,7 @@ function judge(
     if (rss > 0) server.rssBytes = rss;
     if (b.server.eventLoopLagP99Ms !== undefined) server.eventLoopLagP99Ms = b.server.eventLoopLagP99Ms;
     const base = baseline ? (baseline.nodeRssBytes ?? 0) + (baseline.workerRssBytes ?? 0) : 0;
-    if (rss > 0 && base > 0 && plans.length > 0) server.memoryPerParticipantBytes = (rss - base) / plans.length;
+    if (rss > base && base > 0 && plans.length > 0) server.memoryPerParticipantBytes = (rss - base) / plans.length;
   }
   const workers = Math.max(1, server.workerCpu.length);
   const recvPps = recvPackets / sec;

@@ -251,7 +251,8 @@ export class SyntheticParticipant {
       await session.connectPlainTransport(t.id, '127.0.0.1', socket.address().port, ours);
 
       const audio = new OutStream(AUDIO_SPEC, AUDIO_PT);
-      const layers = VIDEO_LAYERS.map((spec) => new OutStream(spec, VIDEO_PT));
+      const keyPhase = Math.random();
+      const layers = VIDEO_LAYERS.map((spec) => new OutStream(spec, VIDEO_PT, keyPhase));
       this.streams.push(audio, ...layers);
       const cname = `lt-${this.plan.identity}`;
       const audioTrack = await session.produce(t.id, 'audio', 'microphone', {

@@ -71,7 +71,8 @@ export class MetricsProbe implements ServerProbe {
     const rss = m.get('huizhen_process_resident_memory_bytes');
     if (rss !== undefined) sample.nodeRssBytes = rss;
     const lag = m.get('huizhen_nodejs_eventloop_lag_p99_seconds');
-    if (lag !== undefined) sample.eventLoopLagP99Ms = lag * 1000;
+    // prom-client samples with a 10 ms timer and reports whole intervals; the lag is the excess.
+    if (lag !== undefined) sample.eventLoopLagP99Ms = Math.max(0, lag * 1000 - 10);
     if (this.#pid !== undefined) {
       const workers = childPids(this.#pid);
       if (workers.length) sample.workerRssBytes = workers.reduce((s, pid) => s + (rssBytes(pid) ?? 0), 0);

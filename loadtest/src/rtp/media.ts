@@ -85,8 +85,13 @@ export class OutStream {
   /** Frames skipped because the generator fell behind its own schedule. */
   framesLate = 0;
 
-  constructor(spec: StreamSpec, payloadType: number) {
+  /**
+   * @param keyPhase in [0, 1): where in the periodic key-frame cycle this stream starts. Publishers
+   * differ (real encoders are not synchronized); the layers of one publisher share it.
+   */
+  constructor(spec: StreamSpec, payloadType: number, keyPhase = 0) {
     this.spec = spec;
+    this.#frame = Math.floor(keyPhase * (KEYFRAME_INTERVAL_MS / 1000) * spec.fps);
     this.payloadType = payloadType;
     this.clockRate = spec.kind === 'audio' ? 48_000 : 90_000;
     streamsByIndex.set(this.index, this);

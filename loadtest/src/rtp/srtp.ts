@@ -4,7 +4,7 @@
  * the tag. The server's plain transports key this suite with SDES-style
  * parameters (30 bytes: 16 master key + 14 master salt).
  */
-import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, hash, randomBytes, timingSafeEqual, type Cipher } from 'node:crypto';
 import { rtpHeaderLength } from './rtp.js';
 
 export const SRTP_SUITE = 'AES_CM_128_HMAC_SHA1_80';
@@ -28,10 +28,19 @@ interface SessionKeys {
   key: Buffer;
   salt: Buffer;
   auth: Buffer;
+  /**
+   * AES-128 in ECB over counter blocks we build ourselves is AES-CM: one
+   * long-lived cipher object per key instead of one per packet, which is what
+   * makes per-packet SRTP affordable in Node.
+   */
+  ecb: Cipher;
+  /** HMAC-SHA1 as two one-shot hashes over precomputed pads (RFC 2104). */
+  ipad: Buffer;
+  opad: Buffer;
 }
 
 /** RFC 3711 §4.3.1 key derivation with key_derivation_rate 0: AES-CM keystream over (label ‖ 0⁴⁸) ⊕ salt. */
-function derive(masterKey: Buffer, masterSalt: Buffer, label: number, length: number): Buffer {
+export function derive(masterKey: Buffer, masterSalt: Buffer, label: number, length: number): Buffer {
   const iv = Buffer.alloc(16);
   masterSalt.copy(iv, 0);
   iv[7]! ^= label;
@@ -41,11 +50,51 @@ function derive(masterKey: Buffer, masterSalt: Buffer, label: number, length: nu
 
 function sessionKeys(masterKey: Buffer, masterSalt: Buffer, rtcp: boolean): SessionKeys {
   const base = rtcp ? 3 : 0;
-  return {
-    key: derive(masterKey, masterSalt, base, 16),
-    auth: derive(masterKey, masterSalt, base + 1, 20),
-    salt: derive(masterKey, masterSalt, base + 2, 14),
-  };
+  const key = derive(masterKey, masterSalt, base, 16);
+  const auth = derive(masterKey, masterSalt, base + 1, 20);
+  const ecb = createCipheriv('aes-128-ecb', key, null);
+  ecb.setAutoPadding(false);
+  const ipad = Buffer.alloc(64, 0x36);
+  const opad = Buffer.alloc(64, 0x5c);
+  for (let i = 0; i < auth.length; i++) {
+    ipad[i]! ^= auth[i]!;
+    opad[i]! ^= auth[i]!;
+  }
+  return { key, auth, salt: derive(masterKey, masterSalt, base + 2, 14), ecb, ipad, opad };
+}
+
+/** HMAC-SHA1 of the concatenated parts, truncated to the 80-bit tag. */
+function hmac80(keys: SessionKeys, parts: Buffer[]): Buffer {
+  const inner = hash('sha1', Buffer.concat([keys.ipad, ...parts]), 'buffer');
+  return hash('sha1', Buffer.concat([keys.opad, inner]), 'buffer').subarray(0, TAG_BYTES);
+}
+
+/** XORs `data` in place with the AES-CM keystream for `iv`, starting at keystream byte `from`. */
+function xorKeystream(keys: SessionKeys, iv: Buffer, data: Buffer, from = 0): void {
+  const firstBlock = Math.floor(from / 16);
+  const blocks = Math.ceil((from + data.length) / 16) - firstBlock;
+  if (blocks <= 0) return;
+  const counters = Buffer.allocUnsafe(blocks * 16);
+  counters.fill(iv);
+  const base = (iv[14]! << 8) | iv[15]!;
+  for (let b = 0, at = 14; b < blocks; b++, at += 16) {
+    const c = (base + firstBlock + b) & 0xffff;
+    counters[at] = c >>> 8;
+    counters[at + 1] = c & 0xff;
+  }
+  const ks = keys.ecb.update(counters);
+  const skip = from - firstBlock * 16;
+  const n = data.length;
+  let i = 0;
+  // Word-wise XOR through typed-array views when both buffers are 4-byte aligned (the common case).
+  if ((data.byteOffset & 3) === 0 && ((ks.byteOffset + skip) & 3) === 0) {
+    const words = n >>> 2;
+    const d = new Int32Array(data.buffer, data.byteOffset, words);
+    const k = new Int32Array(ks.buffer, ks.byteOffset + skip, words);
+    for (let w = 0; w < words; w++) d[w]! ^= k[w]!;
+    i = words << 2;
+  }
+  for (; i < n; i++) data[i]! ^= ks[i + skip]!;
 }
 
 /** IV = (salt · 2¹⁶) ⊕ (SSRC · 2⁶⁴) ⊕ (index · 2¹⁶). */
@@ -79,15 +128,14 @@ export class SrtpContext {
     this.#rtcp = sessionKeys(master.subarray(0, 16), master.subarray(16), true);
   }
 
+  /** Encrypts or decrypts (the same operation) `data` in place. */
   #ctr(keys: SessionKeys, ssrc: number, indexHigh: number, indexLow: number, data: Buffer): Buffer {
-    const cipher = createCipheriv('aes-128-ctr', keys.key, packetIv(keys.salt, ssrc, indexHigh, indexLow));
-    return cipher.update(data);
+    xorKeystream(keys, packetIv(keys.salt, ssrc, indexHigh, indexLow), data);
+    return data;
   }
 
   #tag(keys: SessionKeys, ...parts: Buffer[]): Buffer {
-    const h = createHmac('sha1', keys.auth);
-    for (const p of parts) h.update(p);
-    return h.digest().subarray(0, TAG_BYTES);
+    return hmac80(keys, parts);
   }
 
   /** Encrypts and authenticates an RTP packet (the sender keeps its own rollover counter per SSRC). */
@@ -108,8 +156,8 @@ export class SrtpContext {
     const roc = seq > s.highestSeq && seq - s.highestSeq > 0x8000 ? (s.roc - 1) >>> 0 : s.roc;
     const hdr = rtpHeaderLength(packet);
     const out = Buffer.allocUnsafe(packet.length + TAG_BYTES);
-    packet.copy(out, 0, 0, hdr);
-    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, packet.subarray(hdr)).copy(out, hdr);
+    packet.copy(out, 0, 0, packet.length);
+    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr, packet.length));
     const rocBuf = Buffer.allocUnsafe(4);
     rocBuf.writeUInt32BE(roc, 0);
     this.#tag(this.#rtp, out.subarray(0, packet.length), rocBuf).copy(out, packet.length);
@@ -142,8 +190,8 @@ export class SrtpContext {
     }
     const hdr = rtpHeaderLength(body);
     const out = Buffer.allocUnsafe(body.length);
-    body.copy(out, 0, 0, hdr);
-    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, body.subarray(hdr)).copy(out, hdr);
+    body.copy(out, 0, 0, body.length);
+    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr));
     return out;
   }
 
@@ -153,8 +201,8 @@ export class SrtpContext {
     this.#srtcpIndex = (this.#srtcpIndex + 1) & 0x7fffffff;
     const ssrc = packet.readUInt32BE(4);
     const out = Buffer.allocUnsafe(packet.length + SRTCP_INDEX_BYTES + TAG_BYTES);
-    packet.copy(out, 0, 0, 8);
-    this.#ctr(this.#rtcp, ssrc, 0, index, packet.subarray(8)).copy(out, 8);
+    packet.copy(out, 0, 0, packet.length);
+    this.#ctr(this.#rtcp, ssrc, 0, index, out.subarray(8, packet.length));
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
     this.#tag(this.#rtcp, out.subarray(0, packet.length + SRTCP_INDEX_BYTES)).copy(out, packet.length + SRTCP_INDEX_BYTES);
     return out;
@@ -168,10 +216,8 @@ export class SrtpContext {
     const eIndex = packet.readUInt32BE(tagAt - SRTCP_INDEX_BYTES);
     const bodyEnd = tagAt - SRTCP_INDEX_BYTES;
     const out = Buffer.allocUnsafe(bodyEnd);
-    packet.copy(out, 0, 0, 8);
-    if (eIndex & 0x80000000) {
-      this.#ctr(this.#rtcp, packet.readUInt32BE(4), 0, eIndex & 0x7fffffff, packet.subarray(8, bodyEnd)).copy(out, 8);
-    } else packet.copy(out, 8, 8, bodyEnd);
+    packet.copy(out, 0, 0, bodyEnd);
+    if (eIndex & 0x80000000) this.#ctr(this.#rtcp, packet.readUInt32BE(4), 0, eIndex & 0x7fffffff, out.subarray(8));
     return out;
   }
 }

@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
+import { main, runCommand } from './cli.js';
+import { UnreachableError, UsageError } from './errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'huizhen-loadtest-'));
+const secretFile = join(dir, 'secret');
+writeFileSync(secretFile, TEST_SECRET);
+const quiet = () => undefined;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('huizhen-loadtest run (smoke)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('loads one consult room over SRTP through the real front door and writes a sane report', async () => {
+    const out = join(dir, 'reports');
+    const { report, files } = await runCommand(
+      ['--url', server.url, '--scenario', 'consults', '--rooms', '1', '--warmup', '1', '--window', '2', '--token-secret-file', secretFile, '--issuer', 'huizhen-test', '--out', out],
+      quiet,
+    );
+    const run = report.runs[0]!;
+    expect(run.joinFailures).toBe(0);
+    expect(run.joins).toHaveLength(2);
+    const step = run.steps[0]!;
+    expect(step.participants).toBe(2);
+    expect(step.consumers).toBe(4);
+    expect(step.receivedPps).toBeGreaterThan(100);
+    expect(step.sentPps).toBeGreaterThan(step.receivedPps);
+    expect(step.loss).toBeLessThan(0.05);
+    expect(step.srtpFailures).toBe(0);
+    for (const q of [step.delayMs.p50, step.delayMs.p95, step.delayMs.p99]) {
+      expect(Number.isFinite(q)).toBe(true);
+      expect(q).toBeGreaterThanOrEqual(0);
+    }
+    expect(step.server.workerCpu.length).toBeGreaterThan(0);
+    expect(existsSync(files.json)).toBe(true);
+    const html = readFileSync(files.html, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/);
+    expect(JSON.parse(readFileSync(files.json, 'utf8')).runs[0].steps[0].participants).toBe(2);
+  });
+});
+
+describe('huizhen-loadtest errors', () => {
+  const base = ['--scenario', 'consults', '--rooms', '1', '--token-secret-file', secretFile, '--issuer', 'huizhen-test'];
+
+  it('refuses bad arguments with a usage error (exit 2)', async () => {
+    await expect(runCommand(['--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/--url is required/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--scenario', 'ward'], quiet)).rejects.toThrow(/unknown scenario 'ward'/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '0', '--token-secret-file', secretFile], quiet)).rejects.toBeInstanceOf(UsageError);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--bogus'], quiet)).rejects.toThrow(/Unknown option '--bogus'/);
+    await expect(runCommand(['--url', 'not a url', ...base], quiet)).rejects.toThrow(/is not a URL/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc'], quiet)).rejects.toThrow(/not implemented/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/no credentials/);
+    expect(await main(['run', '--url', 'http://127.0.0.1:1', ...base, '--steps', '4,2'])).toBe(2);
+    expect(await main(['frobnicate'])).toBe(2);
+  });
+
+  it('never aims load at another machine', async () => {
+    await expect(runCommand(['--url', 'http://192.0.2.10:3000', ...base], quiet)).rejects.toThrow(/only sends to servers on this machine/);
+    expect(await main(['run', '--url', 'https://example.org', ...base])).toBe(2);
+  });
+
+  it('reports an unreachable server clearly (exit 3)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    await expect(runCommand(['--url', `http://127.0.0.1:${port}`, ...base], quiet)).rejects.toSatisfy(
+      (err: unknown) => err instanceof UnreachableError && /cannot reach a Huizhen server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/.test((err as Error).message),
+    );
+    expect(await main(['run', '--url', `http://127.0.0.1:${port}`, ...base])).toBe(3);
+  });
+});

@@ -1,0 +1,499 @@
+#!/usr/bin/env node
+/**
+ * huizhen-loadtest: the load tester and benchmark.
+ *
+ *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
+ *   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
+ *
+ * Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 server unreachable,
+ * 4 credentials refused, 5 criteria not met (run --fail-on-knee).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BareMediasoupConnector } from './bare.js';
+import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
+import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
+import { runLimit, type LimitResult } from './limit.js';
+import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
+import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
+import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
+import { CommandTokenSource, DevTokenSource, HmacTokenSource, type TokenSource } from './tokens.js';
+
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const USAGE = `usage:
+  huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
+      Starts its own Huizhen server on loopback (embedded default config), ramps the
+      consults, clinic and rounds scenarios, runs the bare-mediasoup baseline and the
+      one-core limit, and writes DIR/<timestamp>/report.json + report.html.
+
+  huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
+      Loads a running Huizhen server on this machine (load traffic only goes to loopback).
+      --steps A,B,C            ramp through these room counts (default: N only)
+      --find-knee              stop at the first step that fails the criteria
+      --srtp / --no-srtp       encrypt media (default: on)
+      --warmup S --window S    seconds to settle and to measure per step (default 2, 5)
+      --listeners N            listeners per rounds room (default 15)
+      --mode rtp|webrtc        media mode (default rtp; webrtc is not available yet)
+      credentials (tokens carry the loadtest claim; the server must have loadTest.enabled):
+      --token-secret-file F    HMAC secret of an issuer the server trusts (or env HUIZHEN_LOADTEST_SECRET)
+        --issuer ISS --audience AUD   (default huizhen-local / huizhen)
+      --token-command CMD      prints a token; {identity} {room} {role} {kind} are substituted
+      --dev-token              use the server's POST /api/dev/token (dev setups)
+      --out DIR                report directory (default loadtest/reports)
+      --fail-on-knee           exit 5 when a step fails the criteria`;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function parse(argv: string[]): { command: string | undefined; flags: Flags } {
+  const [command, ...rest] = argv;
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        url: { type: 'string' },
+        scenario: { type: 'string' },
+        rooms: { type: 'string' },
+        steps: { type: 'string' },
+        'find-knee': { type: 'boolean' },
+        srtp: { type: 'boolean' },
+        'no-srtp': { type: 'boolean' },
+        warmup: { type: 'string' },
+        window: { type: 'string' },
+        listeners: { type: 'string' },
+        mode: { type: 'string' },
+        'token-secret-file': { type: 'string' },
+        issuer: { type: 'string' },
+        audience: { type: 'string' },
+        'token-command': { type: 'string' },
+        'dev-token': { type: 'boolean' },
+        out: { type: 'string' },
+        budget: { type: 'string' },
+        'fail-on-knee': { type: 'boolean' },
+        port: { type: 'string' },
+        seconds: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    return { command, flags: values as Flags };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+}
+
+function num(flags: Flags, name: string, fallback: number, min: number, max: number): number {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${String(raw)}')`);
+  return v;
+}
+
+function int(flags: Flags, name: string, fallback: number, min: number, max: number): number {
+  const v = num(flags, name, fallback, min, max);
+  if (!Number.isInteger(v)) throw new UsageError(`--${name} must be a whole number (got '${String(flags[name])}')`);
+  return v;
+}
+
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+// --- progress -------------------------------------------------------------------
+
+class Progress {
+  readonly #tty = process.stderr.isTTY === true;
+  #label = '';
+
+  stage(label: string): void {
+    this.#label = label;
+    if (!this.#tty) process.stderr.write(`${label}\n`);
+  }
+
+  update(p: { phase: string; step: number; steps: number; detail: string; result?: StepResult }): void {
+    const width = 24;
+    const done = p.step + (p.phase === 'done' ? 1 : p.phase === 'measuring' ? 0.6 : p.phase === 'warming up' ? 0.3 : 0.1);
+    const filled = Math.round((done / Math.max(1, p.steps)) * width);
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+    const r = p.result;
+    const tail = r
+      ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')})`}`
+      : '';
+    const line = `${bar} ${this.#label} step ${p.step + 1}/${p.steps} ${p.phase} ${p.detail}${tail}`;
+    if (this.#tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}${p.phase === 'done' ? '\n' : ''}`);
+    else if (p.phase === 'done') process.stderr.write(`${line}\n`);
+  }
+}
+
+// --- targets ----------------------------------------------------------------------
+
+/** Fails fast with a clear message when nothing answers at the URL. */
+export async function checkReachable(target: HuizhenTarget): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new UnreachableError(`cannot reach a Huizhen server at ${target.httpUrl} (${cause}); is it running, and is the URL right?`);
+  }
+  if (res.status === 404) throw new UnreachableError(`${target.httpUrl} answers, but it has no /healthz: is this a Huizhen server?`);
+}
+
+function tokenSource(flags: Flags, target: HuizhenTarget): TokenSource {
+  const chosen = ['token-secret-file', 'token-command', 'dev-token'].filter((k) => flags[k] !== undefined);
+  if (chosen.length > 1) throw new UsageError(`choose one of --${chosen.join(', --')}`);
+  const issuer = typeof flags.issuer === 'string' ? flags.issuer : 'huizhen-local';
+  const audience = typeof flags.audience === 'string' ? flags.audience : 'huizhen';
+  if (typeof flags['token-secret-file'] === 'string') {
+    const file = flags['token-secret-file'];
+    if (!existsSync(file)) throw new UsageError(`--token-secret-file '${file}' does not exist`);
+    return new HmacTokenSource({ secret: readFileSync(file, 'utf8').trim(), issuer, audience });
+  }
+  if (typeof flags['token-command'] === 'string') return new CommandTokenSource(flags['token-command']);
+  if (flags['dev-token']) return new DevTokenSource(target.httpUrl);
+  const env = process.env.HUIZHEN_LOADTEST_SECRET;
+  if (env) return new HmacTokenSource({ secret: env, issuer, audience });
+  throw new UsageError('no credentials: pass --token-secret-file, --token-command or --dev-token (or set HUIZHEN_LOADTEST_SECRET)');
+}
+
+function parseSteps(flags: Flags): number[] {
+  if (typeof flags.steps === 'string') {
+    const steps = flags.steps.split(',').map((s) => Number(s.trim()));
+    if (!steps.length || steps.some((s) => !Number.isInteger(s) || s < 1 || s > 1000)) throw new UsageError(`--steps must be whole room counts from 1 to 1000, e.g. 2,4,8 (got '${flags.steps}')`);
+    if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) throw new UsageError('--steps must increase');
+    return steps;
+  }
+  if (flags.rooms === undefined) throw new UsageError(`--rooms is required (or --steps)\n${USAGE}`);
+  return [int(flags, 'rooms', 1, 1, 1000)];
+}
+
+function scenarioOf(flags: Flags): ScenarioName {
+  const s = flags.scenario;
+  if (typeof s !== 'string') throw new UsageError(`--scenario is required: one of ${SCENARIOS.join(', ')}`);
+  if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`unknown scenario '${s}' (one of ${SCENARIOS.join(', ')})`);
+  return s as ScenarioName;
+}
+
+function modeOf(flags: Flags): void {
+  const mode = flags.mode ?? 'rtp';
+  if (mode === 'webrtc') throw new UsageError('--mode webrtc is not implemented in this version; use --mode rtp');
+  if (mode !== 'rtp') throw new UsageError(`unknown --mode '${String(mode)}' (rtp or webrtc)`);
+}
+
+const timestamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
+
+function baseReport(command: string, pinning: Pinning): Report {
+  return {
+    version: 1,
+    createdAt: new Date().toISOString(),
+    command,
+    mode: 'rtp',
+    machine: machineInfo(),
+    pinning,
+    criteria: { maxLoss: 0.01, minReceivedRatio: 0.9, maxStalledTracks: 0, maxDelayP95Ms: 20 },
+    runs: [],
+    comparison: { notes: [] },
+    notes: [],
+  };
+}
+
+export interface RunCommandResult {
+  report: Report;
+  files: { json: string; html: string };
+}
+
+export async function runCommand(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<RunCommandResult> {
+  const { flags } = parse(['run', ...argv]);
+  if (typeof flags.url !== 'string') throw new UsageError(`--url is required\n${USAGE}`);
+  modeOf(flags);
+  const scenario = scenarioOf(flags);
+  const steps = parseSteps(flags);
+  const target = parseTargetUrl(flags.url);
+  const host = new URL(target.httpUrl).hostname;
+  if (!isLoopbackHost(host)) {
+    throw new LoadTestError('UNSAFE_TARGET', `--url ${flags.url}: this load generator only sends to servers on this machine (loopback); run it on the server's host`, ExitCode.USAGE);
+  }
+  const tokens = tokenSource(flags, target);
+  const warmupSec = num(flags, 'warmup', 2, 0, 60);
+  const windowSec = num(flags, 'window', 5, 1, 600);
+  const listeners = int(flags, 'listeners', 15, 1, 999);
+  const srtp = !flags['no-srtp'];
+  await checkReachable(target);
+  const progress = new Progress();
+  progress.stage(`${scenario} → ${target.httpUrl}`);
+  const result = await runScenario({
+    connector: new HuizhenConnector(target, tokens),
+    probe: new MetricsProbe(target.httpUrl),
+    scenario,
+    steps,
+    srtp,
+    warmupSec,
+    windowSec,
+    stopAtKnee: flags['find-knee'] === true,
+    deadlineMs: performance.now() + steps.length * (warmupSec + windowSec + 60) * 1000,
+    roundsListeners: listeners,
+    runId: `lt${Date.now().toString(36)}`,
+    onProgress: (p) => progress.update(p),
+  });
+  const report = baseReport(`huizhen-loadtest run ${argv.join(' ')}`, { enabled: false, note: 'not pinned (run against an existing server)' });
+  report.runs.push(result);
+  report.comparison = compare(result, undefined, undefined);
+  if (result.joinFailures) report.notes.push(`${result.joinFailures} participant(s) failed to join: ${result.errors.slice(0, 3).join(' | ')}`);
+  const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
+  const files = writeReport(join(out, timestamp()), report);
+  log(summaryTable(report));
+  log(`report: ${files.html}`);
+  return { report, files };
+}
+
+// --- bench -------------------------------------------------------------------------
+
+interface SpawnedServer {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
+  const main = join(PROJECT_ROOT, 'server/dist/main.js');
+  if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', HUIZHEN_RTC_PORT: '0', HUIZHEN_WORKERS: '1', HUIZHEN_LOAD_TEST: 'true' };
+  delete env.HUIZHEN_CONFIG;
+  const [cmd, args] = pinning.enabled ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, main]] : [process.execPath, [main]];
+  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 4000) stderr += d.toString();
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let buf = '';
+    let started = false;
+    const timer = setTimeout(() => reject(new LoadTestError('SETUP_FAILED', `the Huizhen server did not start within 30 s: ${stderr.trim()}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      // Keep draining the log so the server never blocks on a full pipe.
+      if (started) return;
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        if (!line.includes('"msg":"listening"')) continue;
+        try {
+          const port = (JSON.parse(line) as { port?: number }).port;
+          if (typeof port === 'number') {
+            clearTimeout(timer);
+            started = true;
+            buf = '';
+            resolvePort(port);
+            return;
+          }
+        } catch {
+          // a partial line; wait for the rest
+        }
+      }
+      if (buf.length > 1e6) buf = buf.slice(-10_000);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new LoadTestError('SETUP_FAILED', `the Huizhen server exited with code ${code}: ${stderr.trim().slice(0, 800)}`));
+    });
+  });
+  return {
+    child,
+    port,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The limit microbenchmark runs in its own process, pinned where the server ran. */
+async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): Promise<LimitResult> {
+  const sink = createSocket('udp4');
+  let received = 0;
+  sink.on('message', () => received++);
+  await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+  const port = sink.address().port;
+  const self = fileURLToPath(import.meta.url);
+  const args = [self, '__limit', '--port', String(port), '--seconds', String(seconds), ...(srtp ? ['--srtp'] : ['--no-srtp'])];
+  const [cmd, argv] = pinning.enabled ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...args]] : [process.execPath, args];
+  try {
+    const out = await new Promise<string>((done, reject) => {
+      const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 20) * 1000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) done(text);
+        else reject(new LoadTestError('INTERNAL', `the limit benchmark exited with code ${code}`));
+      });
+    });
+    return JSON.parse(out) as LimitResult;
+  } finally {
+    sink.close();
+  }
+}
+
+/** Room counts per step for the quick bench on a small machine. */
+const BENCH_STEPS: Record<ScenarioName, number[]> = {
+  consults: [2, 5, 10, 15, 20, 25, 30, 40, 50, 60, 80],
+  clinic: [1, 2, 3, 4, 6, 8],
+  rounds: [1, 2, 4, 6, 8, 12],
+};
+
+export async function benchCommand(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<RunCommandResult> {
+  const { flags } = parse(['bench', ...argv]);
+  const srtp = !flags['no-srtp'];
+  const budgetSec = num(flags, 'budget', 230, 30, 3600);
+  const warmupSec = num(flags, 'warmup', 2, 0, 60);
+  const windowSec = num(flags, 'window', 4, 1, 600);
+  const t0 = performance.now();
+  const deadline = t0 + budgetSec * 1000;
+  // Time shares of the budget: Huizhen consults, clinic, rounds, then the bare baseline.
+  const share = (f: number) => performance.now() + (deadline - performance.now()) * f;
+  const pinning = planPinning();
+  if (pinning.enabled && !pinProcess(process.pid, pinning.generatorCpu!)) {
+    pinning.enabled = false;
+    pinning.note = 'not pinned: taskset could not set this process affinity';
+  }
+  const report = baseReport(`huizhen-loadtest bench ${argv.join(' ')}`.trim(), pinning);
+  // Other work on the machine skews every figure; say how busy it was.
+  report.notes.push(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const progress = new Progress();
+  const runId = `b${Date.now().toString(36)}`;
+  log(`Huizhen bench: ${pinning.note}; media ${srtp ? 'SRTP' : 'plain RTP'}; budget ${budgetSec} s`);
+
+  progress.stage('starting Huizhen server');
+  const server = await spawnServer(pinning);
+  let huizhenConsults: RunResult | undefined;
+  try {
+    const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
+    const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
+    if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
+    const tokens = new HmacTokenSource({ secret: readFileSync(secretFile, 'utf8').trim(), issuer: 'huizhen-local', audience: 'huizhen' });
+    const connector = new HuizhenConnector(target, tokens);
+    const probe = new MetricsProbe(target.httpUrl, server.child.pid);
+    const plan: [ScenarioName, number][] = [
+      ['consults', 0.45],
+      ['clinic', 0.2],
+      ['rounds', 0.25],
+    ];
+    for (const [scenario, part] of plan) {
+      progress.stage(`huizhen ${scenario}`);
+      const result = await runScenario({
+        connector,
+        probe,
+        scenario,
+        steps: BENCH_STEPS[scenario],
+        srtp,
+        warmupSec,
+        windowSec,
+        stopAtKnee: true,
+        deadlineMs: share(part),
+        runId: `${runId}${scenario[0]}`,
+        onProgress: (p) => progress.update(p),
+      });
+      report.runs.push(result);
+      if (scenario === 'consults') huizhenConsults = result;
+      // Let the server close the rooms before the next scenario.
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+  } finally {
+    await server.stop();
+  }
+
+  progress.stage('bare mediasoup consults');
+  const bare = await BareMediasoupConnector.create();
+  let bareRun: RunResult | undefined;
+  try {
+    if (pinning.enabled && !pinProcess(bare.worker.pid, pinning.serverCpu!)) report.notes.push('the bare mediasoup worker could not be pinned');
+    // The same steps as Huizhen's consults reached, one further, so the two knees compare.
+    const reached = huizhenConsults?.steps.length ?? 1;
+    const steps = BENCH_STEPS.consults.slice(0, Math.min(BENCH_STEPS.consults.length, reached + 1));
+    bareRun = await runScenario({
+      connector: bare,
+      probe: new WorkerProbe(bare.worker),
+      scenario: 'consults',
+      steps,
+      srtp,
+      warmupSec,
+      windowSec,
+      stopAtKnee: true,
+      deadlineMs: deadline,
+      runId: `${runId}x`,
+      onProgress: (p) => progress.update(p),
+    });
+    report.runs.push(bareRun);
+  } finally {
+    await bare.close();
+  }
+
+  progress.stage('one-core limit: SRTP protect + UDP send');
+  const limitSrtp = await limitInChild(pinning, true, 3);
+  const limitPlain = await limitInChild(pinning, false, 2);
+  report.limit = { srtp: limitSrtp, plain: limitPlain };
+  report.comparison = compare(huizhenConsults, bareRun, limitSrtp);
+  report.notes.push(`bench took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
+  const files = writeReport(join(out, timestamp()), report);
+  log('');
+  log(summaryTable(report));
+  log(`report: ${files.html}`);
+  return { report, files };
+}
+
+// --- entry ---------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  try {
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? ExitCode.USAGE : ExitCode.OK;
+    }
+    if (command === 'run') {
+      const { report } = await runCommand(argv.slice(1));
+      const failOnKnee = argv.includes('--fail-on-knee');
+      return failOnKnee && report.runs.some((r) => r.steps.some((s) => !s.pass)) ? ExitCode.CRITERIA : ExitCode.OK;
+    }
+    if (command === 'bench') {
+      await benchCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === '__limit') {
+      const { flags } = parse(argv);
+      const result = await runLimit({ port: int(flags, 'port', 0, 1, 65535), seconds: num(flags, 'seconds', 3, 0.5, 60), srtp: !flags['no-srtp'] });
+      process.stdout.write(JSON.stringify(result));
+      return ExitCode.OK;
+    }
+    throw new UsageError(`unknown command '${command}'\n${USAGE}`);
+  } catch (err) {
+    if (err instanceof LoadTestError) {
+      process.stderr.write(`huizhen-loadtest: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`huizhen-loadtest: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return ExitCode.FAILED;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    () => process.exit(ExitCode.FAILED),
+  );
+}

@@ -502,8 +502,9 @@ describe('Room', () => {
   it('says leave and disconnects cleanly on disconnect()', async () => {
     room = await connect(server.url, 't', options());
     const disconnected = nextEvent(room, 'disconnected');
-    await room.disconnect();
+    await Promise.all([room.disconnect(), room.disconnect()]);
     expect(await disconnected).toEqual([DisconnectReason.ClientInitiated, undefined]);
+    expect(server.methods().filter((m) => m === 'leave')).toHaveLength(1);
     expect(server.methods().at(-1)).toBe('leave');
     expect(room.state).toBe('disconnected');
     await expect(room.connect(server.url, 't')).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });

@@ -63,6 +63,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #connecting: Promise<void> | undefined;
   #cancelled = false;
   #leaving = false;
+  #leave: Promise<void> | undefined;
   /** Set when the session is over; queued notifications are then skipped. */
   #ended = false;
   #sessionClosed: NotificationData['sessionClosed'] | undefined;
@@ -106,7 +107,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /**
    * 'waiting' while in the lobby of a consult: connected, but nobody is seen or
-   * heard and nothing can be published until the `admitted` event.
+   * heard and nothing can be published until the `admitted` event. Meaningful
+   * once connected.
    */
   get admission(): Admission {
     return this.#admission;
@@ -162,14 +164,22 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * and emits `disconnected` with reason `clientInitiated`. While connecting,
    * cancels the attempt instead (connect() rejects with reason `cancelled`).
    */
-  async disconnect(): Promise<void> {
-    if (this.#ended || !this.#started) return;
+  disconnect(): Promise<void> {
+    if (this.#ended || !this.#started) return Promise.resolve();
     if (this.#state === 'connecting') {
       this.#cancelled = true;
       this.#signal?.close(1000, 'cancelled');
-      await this.#connecting?.catch(() => undefined);
-      return;
+      return this.#connecting?.then(
+        () => undefined,
+        () => undefined,
+      ) ?? Promise.resolve();
     }
+    // A second call while leaving waits for the first instead of leaving twice.
+    this.#leave ??= this.#leaveRoom();
+    return this.#leave;
+  }
+
+  async #leaveRoom(): Promise<void> {
     this.#leaving = true;
     const signal = this.#signal;
     if (signal?.state === 'open') {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
 import { main, runCommand } from './cli.js';
-import { UnreachableError, UsageError } from './errors.js';
+import { AuthError, UnreachableError, UsageError } from './errors.js';
+import { CommandTokenSource } from './tokens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'huizhen-loadtest-'));
 const secretFile = join(dir, 'secret');
@@ -49,6 +50,25 @@ describe('huizhen-loadtest run (smoke)', () => {
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/);
     expect(JSON.parse(readFileSync(files.json, 'utf8')).runs[0].steps[0].participants).toBe(2);
+  });
+
+  it('gets load-test credentials from the dev token endpoint', async () => {
+    const { report } = await runCommand(
+      ['--url', server.url, '--scenario', 'rounds', '--rooms', '1', '--listeners', '2', '--warmup', '1', '--window', '1', '--dev-token', '--no-srtp', '--out', join(dir, 'dev')],
+      quiet,
+    );
+    const step = report.runs[0]!.steps[0]!;
+    expect(report.runs[0]!.joinFailures).toBe(0);
+    expect(step.consumers).toBe(4);
+    expect(step.receivedPps).toBeGreaterThan(0);
+  });
+});
+
+describe('token sources', () => {
+  it('takes the last line of a token command and explains a failing one', async () => {
+    const src = new CommandTokenSource("echo minting {identity} for {room} as {role}; echo aaa.bbb.ccc");
+    expect(await src.token({ identity: 'x', room: 'r', role: 'doctor', kind: 'consult' })).toBe('aaa.bbb.ccc');
+    await expect(new CommandTokenSource('echo no >&2; exit 3').token({ identity: 'x', room: 'r', role: 'doctor', kind: 'consult' })).rejects.toBeInstanceOf(AuthError);
   });
 });
 

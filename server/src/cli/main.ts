@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
  * Operator CLI.
- *   huizhen token --identity <id> --room <room> --role <role> [--name <name>] [--ttl <sec>] [--issuer <iss>] [--grants a,b]
+ *   huizhen token --identity <id> --room <room> --role <role> [--name <name>] [--ttl <sec>] [--issuer <iss>] [--grants a,b] [--kind k] [--loadtest true]
  *   huizhen config check
  *   huizhen audit verify <file-or-folder>
  * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
  */
-import { ROLES, type Role } from '@huizhen/client-sdk/protocol';
+import { ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/client-sdk/protocol';
 import { existsSync } from 'node:fs';
 import { verifyAudit } from '../audit/verifyAudit.js';
 import { loadIssuers } from '../auth/issuers.js';
@@ -16,7 +16,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { HuizhenError } from '../errors.js';
 
 const USAGE = `usage:
-  huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>]
+  huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>] [--kind <${ROOM_KINDS.join('|')}>] [--loadtest true]
   huizhen config check
   huizhen audit verify <audit file or folder>`;
 
@@ -76,6 +76,11 @@ function token(flags: Map<string, string>): number {
   if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
   const grants = flags.get('grants')?.split(',').filter(Boolean);
   if (grants && !grants.every(isPermission)) throw new UsageError(`--grants has an unknown permission`);
+  const kind = flags.get('kind');
+  if (kind !== undefined && !(ROOM_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown --kind '${kind}' (one of ${ROOM_KINDS.join(', ')})`);
+  // A load-generator credential, for huizhen-loadtest --token-command.
+  const loadTest = flags.get('loadtest');
+  if (loadTest !== undefined && loadTest !== 'true') throw new UsageError('--loadtest takes the value true');
 
   const config = loadConfig();
   if (ttl > config.auth.maxTokenLifetimeSec) throw new UsageError(`--ttl exceeds auth.maxTokenLifetimeSec (${config.auth.maxTokenLifetimeSec})`);
@@ -86,7 +91,16 @@ function token(flags: Map<string, string>): number {
   if (!issuer.secret) throw new UsageError(`issuer '${issuer.config.iss}' uses ${issuer.config.algorithm}; this CLI signs only with HMAC issuers whose secret it holds`);
   const name = flags.get('name');
   process.stdout.write(
-    mintAccessToken(issuer, { identity, room, role: role as Role, ttlSec: ttl, ...(name ? { name } : {}), ...(grants ? { grants } : {}) }) + '\n',
+    mintAccessToken(issuer, {
+      identity,
+      room,
+      role: role as Role,
+      ttlSec: ttl,
+      ...(name ? { name } : {}),
+      ...(grants ? { grants } : {}),
+      ...(kind ? { roomKind: kind as RoomKind } : {}),
+      ...(loadTest ? { loadTest: true } : {}),
+    }) + '\n',
   );
   return 0;
 }

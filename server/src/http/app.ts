@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ErrorCode, ROLES, ValidationError, object, oneOf, string } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, ROLES, ROOM_KINDS, ValidationError, boolean, object, oneOf, optional, string } from '@huizhen/client-sdk/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';
@@ -41,6 +41,10 @@ const devTokenRequest = object({
   name: string({ min: 1, max: 128 }),
   role: oneOf(ROLES),
   room: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+  /** The room kind a clinician's token opens. */
+  kind: optional(oneOf(ROOM_KINDS)),
+  /** A load-generator credential (huizhen-loadtest --dev-token); only while loadTest.enabled. */
+  loadtest: optional(boolean()),
 });
 
 export function createApp(deps: AppDeps): express.Express {
@@ -76,8 +80,14 @@ export function createApp(deps: AppDeps): express.Express {
     const issuer = deps.issuers.get(config.devTokens.issuer!);
     if (!issuer) throw new Error(`dev token issuer '${config.devTokens.issuer}' is not loaded`);
     app.post('/api/dev/token', express.json({ limit: '4kb' }), (req, res) => {
-      const body = devTokenRequest.parse(req.body, 'body');
-      const token = mintAccessToken(issuer, { ...body, ttlSec: config.devTokens.ttlSec ?? 3600 });
+      const { kind, loadtest, ...body } = devTokenRequest.parse(req.body, 'body');
+      if (loadtest && !config.loadTest.enabled) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Load testing is off on this server (loadTest.enabled).');
+      const token = mintAccessToken(issuer, {
+        ...body,
+        ttlSec: config.devTokens.ttlSec ?? 3600,
+        ...(kind ? { roomKind: kind } : {}),
+        ...(loadtest ? { loadTest: true } : {}),
+      });
       logger.info('dev token issued', { room: body.room, participant: body.identity, role: body.role });
       res.set('Cache-Control', 'no-store').json({ token });
     });

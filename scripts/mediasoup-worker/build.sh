@@ -24,8 +24,12 @@ src="$work/package/worker"
 rm -f "$src"/subprojects/*.wrap
 cp -r "$here"/subprojects/. "$src/subprojects/"
 
-# Adapt the libsrtp 3 calls to Debian's libsrtp 2 (reviewed patch in this folder).
-patch -d "$work/package" -p1 --forward --quiet < "$here/libsrtp2.patch"
+# Reviewed patches in this folder, in name order:
+#   dtls-bio-write-callback.patch  send DTLS data after OpenSSL has written it (Debian's OpenSSL 3.0)
+#   libsrtp2.patch                 adapt the libsrtp 3 calls to Debian's libsrtp 2
+for p in "$here"/*.patch; do
+  patch -d "$work/package" -p1 --forward --quiet < "$p"
+done
 
 # Debian bookworm ships meson 1.0.1; the worker uses nothing newer.
 sed -i "s/meson_version: '>= 1.1.0'/meson_version: '>= 1.0.0'/" "$src/meson.build"

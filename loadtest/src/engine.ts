@@ -111,6 +111,8 @@ export interface StepResult {
   generator: { cpu: number; eventLoopLagP99Ms: number };
   pass: boolean;
   failures: string[];
+  /** Set when the first window failed (with its reasons) and this is the second measurement. */
+  retried?: string;
 }
 
 export interface JoinSample {
@@ -145,6 +147,8 @@ export interface RunOptions {
   windowSec: number;
   /** Stop after the first failing step (the knee is then known). */
   stopAtKnee: boolean;
+  /** Re-measure a failing step once before calling it failed (default true). */
+  confirmFailures?: boolean;
   /** Hard wall-clock bound for the whole run. */
   deadlineMs: number;
   roundsListeners?: number;
@@ -240,14 +244,23 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
       opts.onProgress?.({ phase: 'warming up', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
       await sleep(opts.warmupSec * 1000);
-      const start = await mark(participants, collector, pacer, opts.probe);
-      // The delay histogram and the loop-lag monitor cover exactly the window.
-      collector.delayMs.reset();
-      loop.reset();
-      opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
-      await sleep(opts.windowSec * 1000);
-      const end = await mark(participants, collector, pacer, opts.probe);
-      const result = judge(opts, shape, stepIndex, target, participants, collector, start, end, Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), baselineServer);
+      const measure = async (): Promise<StepResult> => {
+        const start = await mark(participants, collector, pacer, opts.probe);
+        // The delay histogram and the loop-lag monitor cover exactly the window.
+        collector.delayMs.reset();
+        loop.reset();
+        opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
+        await sleep(opts.windowSec * 1000);
+        const end = await mark(participants, collector, pacer, opts.probe);
+        return judge(opts, shape, stepIndex, target, participants, collector, start, end, Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), baselineServer);
+      };
+      let result = await measure();
+      // One bad window can be a neighbour's burst on a shared machine: a step fails only if a second window fails too.
+      if (!result.pass && opts.confirmFailures !== false && performance.now() + opts.windowSec * 1000 + 5000 < opts.deadlineMs) {
+        const first = result.failures.join('; ');
+        result = await measure();
+        result.retried = first;
+      }
       steps.push(result);
       opts.onProgress?.({ phase: 'done', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms`, result });
       if (!result.pass && opts.stopAtKnee) {

@@ -12,20 +12,12 @@ import { makeDicom, makePdf, makePng } from './testFiles.js';
 import { UrlSigner } from './signedUrls.js';
 
 let t: TestServer;
-const clients: SignalingTestClient[] = [];
-const connect = async () => {
-  const c = await SignalingTestClient.connect(t.wsUrl);
-  clients.push(c);
-  return c;
-};
+const connect = () => t.connect();
 
 beforeAll(async () => {
   t = await startTestServer({ records: { maxBytes: 256 * 1024 } });
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await t.close();
-});
+afterAll(() => t.close());
 
 async function upload(room: string, token: string, data: Buffer, query: Record<string, string> = {}) {
   const q = new URLSearchParams(query).toString();

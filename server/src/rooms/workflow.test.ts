@@ -16,12 +16,7 @@ const tertiary = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (k: { export(o: { type: 'spki'; format: 'pem' }): string | Buffer }) => k.export({ type: 'spki', format: 'pem' }).toString();
 
 let t: TestServer;
-const clients: SignalingTestClient[] = [];
-const connect = async () => {
-  const c = await SignalingTestClient.connect(t.wsUrl);
-  clients.push(c);
-  return c;
-};
+const connect = () => t.connect();
 const ALL_ROLES = ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'];
 
 beforeAll(async () => {
@@ -36,10 +31,7 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await t.close();
-});
+afterAll(() => t.close());
 
 const partnerToken = (sub: string, role: string, room: string) =>
   jwt.sign({ name: `Prof ${sub}`, room, role }, partner.privateKey, { algorithm: 'RS256', issuer: 'https://sso.partner.example', audience: 'huizhen', subject: sub, expiresIn: 600 });

@@ -8,20 +8,12 @@ import { SignalingTestClient } from '../testing/SignalingTestClient.js';
 import { startTestServer, type TestServer } from '../testing/testServer.js';
 
 let t: TestServer;
-const clients: SignalingTestClient[] = [];
-const connect = async () => {
-  const c = await SignalingTestClient.connect(t.wsUrl);
-  clients.push(c);
-  return c;
-};
+const connect = () => t.connect();
 
 beforeAll(async () => {
   t = await startTestServer({ signaling: { rateLimitPerSec: 20, rateLimitBurst: 40, maxMessageBytes: 16384 }, rooms: { emptyRoomCloseMs: 200 } });
 });
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await t.close();
-});
+afterAll(() => t.close());
 
 describe('join and leave', () => {
   it('tracks participants and tells the others', async () => {

@@ -9,6 +9,7 @@ import type { Role, RoomKind } from '@huizhen/client-sdk/protocol';
 import { mintAccessToken } from '../auth/tokens.js';
 import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
 import { HuizhenServer } from '../HuizhenServer.js';
+import { SignalingTestClient } from './SignalingTestClient.js';
 import { createLogger } from '../observability/logger.js';
 
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -20,6 +21,8 @@ export interface TestServer {
   logs: string[];
   /** The folder holding this server's data and audit log. */
   scratch: string;
+  /** A signaling client on this server; closed with the server. */
+  connect(): Promise<SignalingTestClient>;
   token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[]; loadTest?: boolean; kind?: RoomKind; capacity?: number }): string;
   close(): Promise<void>;
 }
@@ -45,10 +48,17 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) });
   const server = await HuizhenServer.start(config, { logger, env: {} });
   const issuer = server.issuers.get('huizhen-test');
+  const clients: SignalingTestClient[] = [];
+  const wsUrl = server.url.replace(/^http/, 'ws') + '/ws';
   return {
     server,
     url: server.url,
-    wsUrl: server.url.replace(/^http/, 'ws') + '/ws',
+    wsUrl,
+    connect: async () => {
+      const c = await SignalingTestClient.connect(wsUrl);
+      clients.push(c);
+      return c;
+    },
     logs,
     scratch,
     token: (identity, role, room, extra = {}) => {
@@ -65,6 +75,9 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
         ...(extra.capacity ? { capacity: extra.capacity } : {}),
       });
     },
-    close: () => server.close(),
+    close: async () => {
+      for (const c of clients) c.close();
+      await server.close();
+    },
   };
 }

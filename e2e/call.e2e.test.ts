@@ -186,6 +186,73 @@ describe('a doctor and a specialist in one consult', () => {
     expect(mutedIcon, 'the muted-mic indicator is visible').toBe(true);
   });
 
+  it('brings the doctor\'s video and sound back when the doctor turns camera and mic on again', async () => {
+    await doctor.page.click('[data-testid="cam-button"]');
+    await doctor.page.click('[data-testid="mic-button"]');
+    await waitFor(
+      'the specialist to see the doctor\'s camera and mic live again',
+      async () => {
+        const events = await demoEvents(specialist);
+        const unmuted = (kind: string) => events.some((e) => e.type === 'trackUnmuted' && e.identity === doctor.identity && e.kind === kind);
+        const tile = await specialist.page.evaluate(
+          (identity) => ({ ...document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)?.dataset }),
+          doctor.identity,
+        );
+        return unmuted('video') && unmuted('audio') && tile.video === 'live' && tile.audio === 'live' ? true : undefined;
+      },
+      { describe: () => describePage(specialist) },
+    );
+    // The server asks the doctor's browser for a key frame; give decoding a moment to restart.
+    await waitFor('the doctor\'s frames to flow again', async () => {
+      const { probe } = await framesDuring(specialist, doctor.identity, 1_000);
+      return probe >= MIN_LIVE_FRAMES / 2 || undefined;
+    }, { timeoutMs: 15_000, intervalMs: 0 });
+    const { probe } = await framesDuring(specialist, doctor.identity, 2_000);
+    expect(probe, 'frames of the doctor\'s track in 2 s after turning the camera on').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+    const heard = await waitFor(
+      'the doctor to be heard again',
+      async () => {
+        const sample = await audioDuring(specialist, doctor.identity, 1_500);
+        return sample.peakRms > SILENCE_RMS ? sample : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 0 },
+    );
+    expect(heard.peakRms).toBeGreaterThan(SILENCE_RMS);
+  });
+
+  it('shows the doctor\'s shared screen on the specialist\'s page until the doctor stops sharing', async () => {
+    await doctor.page.click('[data-testid="screen-button"]');
+    await waitFor('the doctor page to report sharing', () => doctor.page.evaluate(() => window.huizhen?.state.screen || undefined), {
+      describe: () => describePage(doctor),
+    });
+    await waitFor(
+      'the specialist to decode the doctor\'s screen',
+      async () => {
+        const s = await sampleVideo(specialist, doctor.identity, 'screen');
+        return s && s.videoWidth > 0 && s.tileFrames > 3 ? s : undefined;
+      },
+      { timeoutMs: 30_000, describe: () => describePage(specialist) },
+    );
+    const { probe } = await framesDuring(specialist, doctor.identity, 2_000, 'screen');
+    // Screen shares are captured at a lower frame rate than cameras (15 fps at most).
+    expect(probe, 'frames of the doctor\'s screen in 2 s').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
+
+    await doctor.page.click('[data-testid="screen-button"]');
+    await waitFor(
+      'the screen tile to go away on the specialist\'s page',
+      () =>
+        specialist.page.evaluate(
+          (identity) => !document.querySelector(`[data-testid="screen-tile"][data-identity="${CSS.escape(identity)}"]`) || undefined,
+          doctor.identity,
+        ),
+      { describe: () => describePage(specialist) },
+    );
+    const events = await demoEvents(specialist);
+    expect(events.some((e) => e.type === 'trackUnsubscribed' && e.identity === doctor.identity && e.source === 'screen')).toBe(true);
+    // The camera tile is untouched by the screen share ending.
+    expect(await sampleVideo(specialist, doctor.identity)).not.toBeNull();
+  });
+
   it('removes the doctor from the specialist\'s page when the doctor leaves', async () => {
     await doctor.page.click('[data-testid="leave-button"]');
     await waitFor('the doctor page to return to the join form', () =>

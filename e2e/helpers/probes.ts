@@ -24,10 +24,11 @@ export interface VideoSample {
 
 /**
  * Reads (and on first call installs) the frame counters for `identity`'s camera
- * tile. Returns null while there is no tile or no video track in it.
+ * tile (or screen-share tile). Returns null while there is no tile or no video
+ * track in it.
  */
-export async function sampleVideo(demo: DemoPage, identity: string): Promise<VideoSample | null> {
-  return demo.page.evaluate((identity) => {
+export async function sampleVideo(demo: DemoPage, identity: string, source: 'camera' | 'screen' = 'camera'): Promise<VideoSample | null> {
+  return demo.page.evaluate((identity, source) => {
     type Counted = HTMLVideoElement & { __hzFrames?: number };
     const w = window as unknown as { __hzVideoProbes?: Record<string, { el: Counted; trackId: string }> };
     const probes = (w.__hzVideoProbes ??= {});
@@ -41,27 +42,29 @@ export async function sampleVideo(demo: DemoPage, identity: string): Promise<Vid
       video.requestVideoFrameCallback(onFrame);
     };
 
-    const tile = document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`);
+    const testId = source === 'screen' ? 'screen-tile' : 'tile';
+    const tile = document.querySelector<HTMLElement>(`[data-testid="${testId}"][data-identity="${CSS.escape(identity)}"]`);
     const video = tile?.querySelector<Counted>('video');
     if (!tile || !video) return null;
     const track = video.srcObject instanceof MediaStream ? video.srcObject.getVideoTracks()[0] : undefined;
     if (!track) return null;
     countFrames(video);
 
-    let probe = probes[identity];
+    const key = `${identity}|${source}`;
+    let probe = probes[key];
     if (!probe || probe.trackId !== track.id) {
       probe?.el.remove();
       const el = document.createElement('video') as Counted;
       el.muted = true;
       el.autoplay = true;
       el.playsInline = true;
-      el.dataset.hzProbe = identity;
+      el.dataset.hzProbe = key;
       Object.assign(el.style, { position: 'fixed', left: '0', top: '0', width: '64px', height: '48px', zIndex: '9999', pointerEvents: 'none' });
       el.srcObject = new MediaStream([track]);
       document.body.append(el);
       void el.play().catch(() => {});
       countFrames(el);
-      probe = probes[identity] = { el, trackId: track.id };
+      probe = probes[key] = { el, trackId: track.id };
     }
     return {
       tileFrames: video.__hzFrames ?? 0,
@@ -71,15 +74,15 @@ export async function sampleVideo(demo: DemoPage, identity: string): Promise<Vid
       tileVideo: tile.dataset.video,
       trackMuted: track.muted,
     };
-  }, identity);
+  }, identity, source);
 }
 
 /** Frames decoded during `ms` (tile and probe), plus the sample at the end. */
-export async function framesDuring(demo: DemoPage, identity: string, ms: number) {
-  const before = await sampleVideo(demo, identity);
+export async function framesDuring(demo: DemoPage, identity: string, ms: number, source: 'camera' | 'screen' = 'camera') {
+  const before = await sampleVideo(demo, identity, source);
   await sleep(ms);
-  const after = await sampleVideo(demo, identity);
-  if (!before || !after) throw new Error(`${demo.label}: no video tile with a track for ${identity}`);
+  const after = await sampleVideo(demo, identity, source);
+  if (!before || !after) throw new Error(`${demo.label}: no ${source} tile with a track for ${identity}`);
   return { tile: after.tileFrames - before.tileFrames, probe: after.probeFrames - before.probeFrames, after };
 }
 

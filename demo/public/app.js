@@ -9,7 +9,7 @@ import { Call, createCallState } from './lib/call.js';
 import { createControls } from './lib/controls.js';
 import { byId, swap } from './lib/dom.js';
 import { describeError } from './lib/errors.js';
-import { prefillFromUrl, readJoinForm, setJoinBusy, showJoinMessage } from './lib/join-form.js';
+import { prefillFromUrl, readJoinForm, setJoinBusy, showJoinMessage, takeTokenFromUrl, useLinkToken } from './lib/join-form.js';
 import { showConnectionState, showError } from './lib/status.js';
 import { TileGrid } from './lib/tiles.js';
 import { fetchDevToken } from './lib/token.js';
@@ -27,17 +27,19 @@ const controls = createControls({
   onLeave: () => call?.leave(),
 });
 
-/** @param {import('./lib/join-form.js').JoinRequest} request */
+/** A token from the link (#token=...), kept so Join works again after leaving. */
+const linkToken = takeTokenFromUrl();
+
+/** @param {{ token: string } | import('./lib/join-form.js').JoinRequest} request */
 async function join(request) {
   const state = createCallState();
-  state.room = request.room;
   setJoinBusy(true);
   showJoinMessage(null);
   showError(null);
-  showConnectionState('joining', `Room ${request.room}.`);
+  showConnectionState('joining', 'room' in request ? `Room ${request.room}.` : undefined);
   let room;
   try {
-    const token = await fetchDevToken(request);
+    const token = 'token' in request ? request.token : await fetchDevToken(request);
     showConnectionState('connecting');
     room = await connect(location.origin, token);
   } catch (err) {
@@ -48,12 +50,12 @@ async function join(request) {
     return;
   }
 
-  call = new Call(room, { tiles, controls, state, roomName: request.room, onEnded: endCall });
+  call = new Call(room, { tiles, controls, state, roomName: room.name, onEnded: endCall });
   window.huizhen = { room, state };
   const roomName = byId('room-name');
-  roomName.textContent = `Room ${request.room}`;
+  roomName.textContent = `Room ${room.name}`;
   roomName.hidden = false;
-  document.body.dataset.role = state.role || request.role;
+  document.body.dataset.role = state.role;
   swap(views.call, views.join);
   setJoinBusy(false);
   await call.start();
@@ -73,9 +75,14 @@ function endCall(reason, { byUser }) {
 
 function main() {
   prefillFromUrl();
+  if (linkToken) useLinkToken();
   byId('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     if (call) return;
+    if (linkToken) {
+      void join({ token: linkToken });
+      return;
+    }
     const result = readJoinForm();
     if (!result.ok) {
       showJoinMessage(result.error);

@@ -1,7 +1,8 @@
 /**
  * The join form: who the user is and which consult room they enter.
  * Defaults come from the page URL (?room=&role=&name=) so a doctor can send a
- * patient a prefilled link.
+ * patient a prefilled link. A link may instead carry a join token issued
+ * elsewhere (#token=...), e.g. by a hospital's own identity system.
  */
 import { byId } from './dom.js';
 import { ROLES } from './roles.js';
@@ -19,6 +20,25 @@ export function prefillFromUrl(search = location.search) {
   if (name) byId('join-name').value = name.slice(0, 64);
   if (role && ROLES.includes(role)) byId('join-role').value = role;
   byId('join-room').value = room && ROOM_PATTERN.test(room) ? room : 'consult-1';
+}
+
+/**
+ * Reads a join token from the link's fragment, which browsers never send to a
+ * server, then removes it from the address bar so it does not linger in the
+ * history or on screen.
+ * @returns {string | null}
+ */
+export function takeTokenFromUrl() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token) return null;
+  history.replaceState(null, '', location.pathname + location.search);
+  return token;
+}
+
+/** The token says who and where: hide the fields that would pretend otherwise. */
+export function useLinkToken() {
+  byId('join-fields').hidden = true;
+  byId('join-link-note').hidden = false;
 }
 
 /**

@@ -29,7 +29,7 @@ export async function fetchDevToken(who) {
   if (response.status === 404) {
     throw new TokenUnavailableError(
       'This server does not hand out demo tokens (dev tokens are disabled). ' +
-        'Open the consult link your hospital sent you instead.',
+        'Open the consult link your hospital sent you (it carries its own token) instead.',
     );
   }
   const body = await response.json().catch(() => null);

@@ -57,9 +57,10 @@ export interface DemoPage {
 
 /**
  * Opens the demo in its own browser context (separate storage, like another
- * person's browser) with a laptop-sized viewport.
+ * person's browser) with a laptop-sized viewport. `path` may carry a query or
+ * a #token= fragment.
  */
-export async function openDemo(chromium: Chromium, baseUrl: string, label: string): Promise<DemoPage> {
+export async function openDemo(chromium: Chromium, baseUrl: string, label: string, path = '/'): Promise<DemoPage> {
   const context = await chromium.browser.createBrowserContext();
   const page = await context.newPage();
   await page.setViewport({ width: 1024, height: 700 });
@@ -67,7 +68,7 @@ export async function openDemo(chromium: Chromium, baseUrl: string, label: strin
   page.on('console', (msg) => demo.console.push(`[${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => demo.console.push(`[pageerror] ${err instanceof Error ? err.message : String(err)}`));
   page.on('requestfailed', (req) => demo.console.push(`[requestfailed] ${req.url()} ${req.failure()?.errorText ?? ''}`));
-  await page.goto(`${baseUrl}/`, { waitUntil: 'load' });
+  await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
   return demo;
 }
 
@@ -143,6 +144,7 @@ export interface DemoEvent {
 export interface DemoState {
   phase: 'joining' | 'in-call' | 'ended';
   connectionState: string;
+  admission: 'admitted' | 'waiting';
   room: string;
   identity: string;
   name: string;

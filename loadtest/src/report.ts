@@ -11,7 +11,7 @@ import type { LimitResult } from './limit.js';
 import type { Pinning } from './probes.js';
 
 export interface Comparison {
-  /** Egress packets per second per fully used worker core, at the knee (or the last step). */
+  /** Egress packets per second per fully used worker core, at the step where the worker was busiest. */
   huizhenPpsPerCore?: number;
   barePpsPerCore?: number;
   huizhenKneeParticipants?: number;
@@ -38,10 +38,9 @@ export interface Report {
   notes: string[];
 }
 
-/** The step whose efficiency we quote: the knee, else the last measured step. */
-function referenceStep(run: RunResult | undefined): StepResult | undefined {
-  if (!run) return undefined;
-  return run.knee ?? run.steps[run.steps.length - 1];
+/** Efficiency is read where the worker was busiest: low CPU shares are too coarse to divide by. */
+function busiestStep(run: RunResult | undefined): StepResult | undefined {
+  return run?.steps.reduce<StepResult | undefined>((best, s) => (!best || s.server.workerCpuTotal > best.server.workerCpuTotal ? s : best), undefined);
 }
 
 function ppsPerCore(step: StepResult | undefined): number | undefined {
@@ -51,8 +50,8 @@ function ppsPerCore(step: StepResult | undefined): number | undefined {
 
 export function compare(huizhen: RunResult | undefined, bare: RunResult | undefined, limit: LimitResult | undefined): Comparison {
   const notes: string[] = [];
-  const h = referenceStep(huizhen);
-  const b = referenceStep(bare);
+  const h = busiestStep(huizhen);
+  const b = busiestStep(bare);
   const c: Comparison = { notes };
   const hp = ppsPerCore(h);
   const bp = ppsPerCore(b);

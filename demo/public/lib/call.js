@@ -125,7 +125,7 @@ export class Call {
       this.#state.mic = enable;
       if (this.#tracks.mic) this.#tiles.attach(who(lp), this.#tracks.mic, { local: true, muted: !enable });
     });
-    this.#controls.setMic(this.#state.mic);
+    this.#controls.setMic(this.#state.mic, this.#allowed.mic);
   }
 
   async toggleCam() {
@@ -137,7 +137,7 @@ export class Call {
       this.#state.camera = enable;
       if (this.#tracks.camera) this.#tiles.attach(who(lp), this.#tracks.camera, { local: true, muted: !enable });
     });
-    this.#controls.setCam(this.#state.camera);
+    this.#controls.setCam(this.#state.camera, this.#allowed.camera);
   }
 
   async toggleScreen() {
@@ -266,6 +266,17 @@ export class Call {
     room.on(RoomEvent.LocalTrackUnpublished, (track) => {
       this.#log('localTrackUnpublished', { kind: track.kind, source: track.source });
       if (track.source === 'screen') this.#screenGone(track);
+    });
+    room.on(RoomEvent.MutedByHost, (track, by) => {
+      this.#log('mutedByHost', { kind: track.kind, source: track.source, identity: by?.identity });
+      const slot = track.source === 'microphone' ? 'mic' : track.source === 'camera' ? 'camera' : null;
+      if (!slot) return;
+      this.#state[slot] = false;
+      this.#tiles.attach(who(room.localParticipant), track, { local: true, muted: true });
+      if (slot === 'mic') this.#controls.setMic(false, this.#allowed.mic);
+      else this.#controls.setCam(false, this.#allowed.camera);
+      const what = slot === 'mic' ? 'microphone' : 'camera';
+      this.#reportError(`${by?.name || 'The host'} turned off your ${what}.`);
     });
     room.on(RoomEvent.MediaPlaybackBlocked, () => {
       this.#reportError('The browser paused the sound. Click anywhere on the page to hear the others.');

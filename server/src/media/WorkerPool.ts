@@ -7,6 +7,8 @@
 import { cpus } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
+import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { MEDIA_CODECS } from './codecs.js';
@@ -93,7 +95,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   /** Creates a router on the least-loaded live worker. */
   async createRouter(appData: Record<string, unknown>): Promise<{ router: types.Router; worker: MediaWorker }> {
     const worker = [...this.#workers].sort((a, b) => a.routers - b.routers)[0];
-    if (!worker || this.#closed) throw new Error('no media worker is available');
+    if (!worker || this.#closed) throw new HuizhenError(ErrorCode.MEDIA_ERROR, 'No media server is available right now; please try again shortly.');
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData });
     worker.routers++;
     router.observer.once('close', () => {

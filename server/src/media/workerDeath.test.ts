@@ -35,6 +35,12 @@ describe('worker death', () => {
       const c = await SignalingTestClient.connect(t.wsUrl);
       await c.join(t.token('dr-c', 'doctor', 'room-c'));
       expect(t.server.rooms.rooms.get('room-c')!.worker.index).toBe(roomB.worker.index);
+      // With every worker gone, joins are refused with MEDIA_ERROR, not INTERNAL.
+      process.kill(roomB.worker.worker.pid, 'SIGKILL');
+      await expect.poll(() => t.server.pool.workers.length).toBe(0);
+      const d = await t.connect();
+      expect(await d.call('join', { protocolVersion: 1, token: t.token('dr-d', 'doctor', 'room-d') })).toMatchObject({ ok: false, error: { code: 'MEDIA_ERROR' } });
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(503);
       a.close();
       b.close();
       c.close();

@@ -200,9 +200,25 @@ describe('SignalClient over a real WebSocket', () => {
     await expect(client.request('getStats', {})).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
   });
 
-  it('connects only once', async () => {
+  it('refuses to connect while open', async () => {
     await client.connect();
     await expect(client.connect()).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
+  });
+
+  it('connects again on a new socket after a drop, with request ids still counting up', async () => {
+    await client.connect();
+    await client.request('getStats', {});
+    const first = await server.connection();
+    const closed = new Promise<SignalCloseInfo>((resolve) => client.once('close', resolve));
+    first.terminate();
+    expect((await closed).initiatedLocally).toBe(false);
+    expect(client.state).toBe('closed');
+    const second = new Promise<WebSocket>((resolve) => server.wss.once('connection', resolve));
+    await client.connect({ timeoutMs: 1000 });
+    expect(client.state).toBe('open');
+    expect(await second).not.toBe(first);
+    await expect(client.request('leave', {})).resolves.toEqual({ echo: 'leave' });
+    expect(server.requests.map((r) => r.id)).toEqual([1, 2]);
   });
 });
 

@@ -62,6 +62,11 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+export interface SignalConnectOptions {
+  /** Overrides the client's connect timeout for this attempt (reconnects use a shorter one). */
+  timeoutMs?: number;
+}
+
 interface PendingRequest {
   method: Method;
   resolve: (data: unknown) => void;
@@ -114,12 +119,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 
   /**
    * Opens the socket. Rejects with a ConnectionError (`serverUnreachable` or
-   * `timeout`) if it does not open. A client connects once.
+   * `timeout`) if it does not open. A closed client may connect again with a
+   * new socket (that is how a room reconnects); request ids keep counting up.
    */
-  connect(): Promise<void> {
-    if (this.#state !== 'idle') {
+  connect(options: SignalConnectOptions = {}): Promise<void> {
+    if (this.#state !== 'idle' && this.#state !== 'closed') {
       return Promise.reject(new HuizhenError(ErrorCode.INVALID_STATE, `Cannot connect a signal client that is ${this.#state}`));
     }
+    const timeoutMs = options.timeoutMs ?? this.#connectTimeoutMs;
     this.#state = 'connecting';
     return new Promise<void>((resolve, reject) => {
       let socket: WebSocketLike;
@@ -144,8 +151,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         reject(error);
       };
       const timer = setTimeout(() => {
-        fail(new ConnectionError(ConnectionErrorReason.Timeout, `Timed out after ${this.#connectTimeoutMs} ms opening ${this.url}`));
-      }, this.#connectTimeoutMs);
+        fail(new ConnectionError(ConnectionErrorReason.Timeout, `Timed out after ${timeoutMs} ms opening ${this.url}`));
+      }, timeoutMs);
 
       socket.onopen = () => {
         clearTimeout(timer);
@@ -239,9 +246,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   }
 
   /**
-   * The single place where a lost connection is decided on. Reconnection will
-   * hook in here: consult a ReconnectPolicy, open a new socket and rejoin with
-   * `resumeSessionId`, keeping pending requests that are safe to replay.
+   * The single place where a socket's end is handled: pending requests fail
+   * (none is replayed: the server may have acted on it) and `close` tells the
+   * Room, which decides whether to reconnect.
    */
   #onSocketClosed(info: SignalCloseInfo): void {
     if (this.#state === 'closed') return;

@@ -2,14 +2,14 @@
  * This client's own participant: publishing camera, microphone and screen,
  * muting, and unpublishing.
  */
-import type { ProducerCodecOptions, RtpEncodingParameters } from 'mediasoup-client/types';
+import type { Producer, ProducerCodecOptions, RtpEncodingParameters } from 'mediasoup-client/types';
 import { ConnectionError, ErrorCode, HuizhenError, isHuizhenError } from './errors.js';
 import type { LocalParticipantEventCallbacks } from './events.js';
 import { errorFields, type Logger } from './logger.js';
 import type { MediaSession } from './MediaSession.js';
-import type { ParticipantInfo, Role, TrackSource } from './protocol/messages.js';
+import type { ParticipantInfo, Role, TrackInfo, TrackSource } from './protocol/messages.js';
 import type { SignalClient } from './SignalClient.js';
-import { LocalTrack, type LocalTrackHost } from './tracks.js';
+import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.js';
 import { TypedEmitter } from './TypedEmitter.js';
 
 export interface VideoResolution {
@@ -80,8 +80,10 @@ export interface PublishTrackOptions {
 
 /** What LocalParticipant needs from its Room. */
 export interface LocalParticipantHost {
-  /** The live session; throws NOT_JOINED when the room is not connected. */
+  /** The live session; throws NOT_JOINED when the room is not connected (CONNECTION_FAILED while reconnecting). */
   session(): { media: MediaSession; signal: SignalClient };
+  /** Whether the room is reconnecting (mutes then wait for the connection). */
+  isReconnecting(): boolean;
   logger(): Logger;
   onTrackPublished(track: LocalTrack): void;
   onTrackUnpublished(track: LocalTrack): void;
@@ -284,6 +286,8 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
 
   /** @internal LocalTrackHost: tells the server about a mute change. */
   async setPaused(track: LocalTrack, paused: boolean): Promise<void> {
+    // Muting must work at once, connection or not; the Room syncs it once reconnected.
+    if (paused && this.#host.isReconnecting()) return;
     const { signal } = this.#host.session();
     await signal.request('setProducerPaused', { producerId: track.trackId, paused });
   }
@@ -327,6 +331,63 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     for (const track of [...this.#tracks.values()]) this.#removeTrack(track);
   }
 
+  /**
+   * @internal After a resumed reconnect: makes the server's tracks match ours.
+   * Tracks unpublished or muted while away are closed or paused there; tracks
+   * the server lost are published again.
+   */
+  async _syncAfterResume(media: MediaSession, signal: SignalClient, onServer: readonly TrackInfo[]): Promise<void> {
+    const log = this.#host.logger();
+    const serverTracks = new Map(onServer.map((t) => [t.trackId, t]));
+    for (const info of onServer) {
+      if (this.#tracks.has(info.trackId)) continue;
+      await signal.request('closeProducer', { producerId: info.trackId }).catch((error: unknown) => log.debug('closing a stale track failed', errorFields(error)));
+    }
+    for (const track of [...this.#tracks.values()]) {
+      const info = serverTracks.get(track.trackId);
+      if (!info) {
+        await this.#republish(media, track);
+        continue;
+      }
+      if (info.muted === track.muted) continue;
+      try {
+        await signal.request('setProducerPaused', { producerId: track.trackId, paused: track.muted });
+      } catch (error) {
+        log.warn('could not sync mute state', { trackId: track.trackId, ...errorFields(error) });
+        // Refused to unmute (a host muted it meanwhile): muted it stays, here too.
+        if (!track.muted) track._forceMuted();
+      }
+    }
+  }
+
+  /** @internal After a fresh rejoin: publishes every track again on the new session. */
+  async _republishAll(media: MediaSession): Promise<void> {
+    for (const track of [...this.#tracks.values()]) await this.#republish(media, track);
+  }
+
+  async #republish(media: MediaSession, track: LocalTrack): Promise<void> {
+    const log = this.#host.logger();
+    const oldId = track.trackId;
+    try {
+      const { encodings, codecOptions } = track.publishSettings;
+      const producer = await media.produce({
+        track: track.mediaStreamTrack,
+        source: track.source,
+        encodings: encodings?.map((e) => ({ ...e })),
+        codecOptions,
+        paused: track.muted,
+      });
+      this.#watchEnded(producer, track);
+      track._replaceProducer(producer);
+      this.#tracks.delete(oldId);
+      this.#tracks.set(track.trackId, track);
+      log.info('published again', { source: track.source, trackId: track.trackId, previous: oldId });
+    } catch (error) {
+      log.warn('could not publish again; unpublishing', { source: track.source, ...errorFields(error) });
+      if (this.#tracks.get(oldId) === track) this.#removeTrack(track);
+    }
+  }
+
   async #setEnabled(source: TrackSource, enabled: boolean, publish: () => Promise<LocalTrack>): Promise<LocalTrack | undefined> {
     // A publish of this source may be under way (a double click); act on its result.
     await this.#publishing.get(source)?.catch(() => undefined);
@@ -365,12 +426,12 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
           producer.close();
           throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room disconnected while publishing');
         }
-        const local = new LocalTrack({ producer, mediaStreamTrack: track, source, host: this, ownsMediaTrack: owned });
-        // The device went away, or the user pressed the browser's "Stop sharing".
-        producer.on('trackended', () => {
-          log.info('local track ended', { trackId: local.trackId, source });
-          this.unpublish(local).catch((error: unknown) => log.warn('unpublish after track end failed', errorFields(error)));
-        });
+        const settings: PublishSettings = {
+          ...(options.encodings ? { encodings: options.encodings } : {}),
+          ...(options.codecOptions ? { codecOptions: options.codecOptions } : {}),
+        };
+        const local = new LocalTrack({ producer, mediaStreamTrack: track, source, host: this, ownsMediaTrack: owned, settings });
+        this.#watchEnded(producer, local);
         this.#tracks.set(local.trackId, local);
         log.debug('published', { trackId: local.trackId, source });
         this.emit('localTrackPublished', local);
@@ -388,6 +449,16 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     };
     pending.then(clear, clear);
     return pending;
+  }
+
+  /** The device went away, or the user pressed the browser's "Stop sharing". */
+  #watchEnded(producer: Producer, local: LocalTrack): void {
+    const log = this.#host.logger();
+    producer.on('trackended', () => {
+      if (local.producer !== producer) return;
+      log.info('local track ended', { trackId: local.trackId, source: local.source });
+      this.unpublish(local).catch((error: unknown) => log.warn('unpublish after track end failed', errorFields(error)));
+    });
   }
 
   #removeTrack(track: LocalTrack): void {

@@ -162,6 +162,19 @@ export class MediaSession {
     return producer;
   }
 
+  /**
+   * Restarts ICE on every transport, e.g. after the signaling connection came
+   * back: the network (and so the working candidate pair) may have changed.
+   * Failures are logged, not thrown; a transport that stays broken restarts
+   * again when its state goes 'failed'.
+   */
+  async restartIce(): Promise<void> {
+    const transports: Transport[] = [this.recvTransport];
+    const send = await this.#sendTransport?.catch(() => undefined);
+    if (send) transports.push(send);
+    await Promise.all(transports.map((t) => this.#restartIce(t)));
+  }
+
   /** Closes both transports (and with them every producer and consumer). */
   close(): void {
     if (this.#closed) return;

@@ -19,6 +19,7 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   readonly #tracks = new Map<string, RemoteTrack>();
   readonly #published = new Map<string, TrackInfo>();
   #isSpeaking = false;
+  #reconnecting = false;
 
   /** @internal Created by Room from the server's participant info. */
   constructor(info: ParticipantInfo) {
@@ -46,6 +47,11 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** Whether the participant is the room's active speaker. */
   get isSpeaking(): boolean {
     return this.#isSpeaking;
+  }
+
+  /** True while their connection is dropped and the server keeps their place. */
+  get isReconnecting(): boolean {
+    return this.#reconnecting;
   }
 
   /** The received track of `source` (e.g. 'camera'), if any. */
@@ -85,6 +91,25 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
       return track;
     }
     return undefined;
+  }
+
+  /** @internal Returns whether it changed. */
+  _setReconnecting(reconnecting: boolean): boolean {
+    if (this.#reconnecting === reconnecting) return false;
+    this.#reconnecting = reconnecting;
+    this.emit(reconnecting ? 'reconnecting' : 'reconnected');
+    return true;
+  }
+
+  /**
+   * @internal Takes the server's current list of their tracks (after this
+   * client reconnected). Returns the received tracks that are no longer
+   * published, for the Room to unsubscribe.
+   */
+  _syncPublished(tracks: readonly TrackInfo[]): RemoteTrack[] {
+    this.#published.clear();
+    for (const info of tracks) this.#published.set(info.trackId, { ...info });
+    return [...this.#tracks.values()].filter((t) => !this.#published.has(t.trackId));
   }
 
   /** @internal */

@@ -18,6 +18,7 @@ import { connect } from './connect.js';
 import { ConnectionError, DisconnectReason, ErrorCode, HuizhenError } from './errors.js';
 import { RoomEvent, type RoomEventCallbacks } from './events.js';
 import type { ConnectOptions } from './options.js';
+import { noReconnect } from './ReconnectPolicy.js';
 import { Room } from './Room.js';
 import type { RemoteTrack } from './tracks.js';
 
@@ -490,8 +491,8 @@ describe('Room', () => {
     expect(cam.isEnded).toBe(true);
   });
 
-  it('disconnects with connectionLost when the socket drops', async () => {
-    room = await connect(server.url, 't', options());
+  it('disconnects with connectionLost when the socket drops and reconnecting is off', async () => {
+    room = await connect(server.url, 't', { ...options(), reconnectPolicy: noReconnect });
     const disconnected = nextEvent(room, 'disconnected');
     server.socket?.terminate();
     const [reason, error] = await disconnected;

@@ -5,13 +5,33 @@
  * `room.on('trackSubscribed', ...)` are the same.
  */
 import type { DisconnectReason, HuizhenError } from './errors.js';
-import type { PersonRef, RoomInfo } from './protocol/messages.js';
+import type {
+  ChatMessage,
+  Mark,
+  Opinion,
+  PersonRef,
+  RecordInfo,
+  RoomInfo,
+  SharedRecord,
+  ViewState,
+  WaitingEntry,
+} from './protocol/messages.js';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
 
 /** The signaling connection state of a room. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** A remote participant's pointer on the shared record (record coordinates, 0..1). */
+export interface PointerPosition {
+  recordId: string;
+  /** Who is pointing. */
+  identity: string;
+  page: number;
+  x: number;
+  y: number;
+}
 
 /** State of one WebRTC transport (the browser's peer connection to the media server). */
 export type MediaConnectionState = 'new' | 'connecting' | 'connected' | 'failed' | 'disconnected' | 'closed';
@@ -99,8 +119,10 @@ export enum RoomEvent {
    */
   RoomUpdated = 'roomUpdated',
   /**
-   * A host muted one of this client's tracks. It is paused here too;
-   * `unmute()` is refused unless `allowUnmute`.
+   * A host muted one of this client's tracks. It is paused here too
+   * (`track.muted`, `track.mutedByHost`); `unmute()` /
+   * `setMicrophoneEnabled(true)` then fail with PERMISSION_DENIED unless
+   * `allowUnmute`.
    *
    * args: (track: LocalTrack, by: PersonRef, allowUnmute: boolean)
    */
@@ -127,11 +149,150 @@ export enum RoomEvent {
   MediaPlaybackBlocked = 'mediaPlaybackBlocked',
   /**
    * The room is disconnected for good. `error` explains why unless the
-   * application called `disconnect()`.
+   * application called `disconnect()`. Sessions the server closes (denied,
+   * removed, ended, token expired, duplicate identity) end here directly; a
+   * lost connection ends here only once reconnecting has given up.
    *
    * args: (reason: DisconnectReason, error?: HuizhenError)
    */
   Disconnected = 'disconnected',
+
+  // --- reconnection -----------------------------------------------------------
+
+  /**
+   * The signaling connection dropped unexpectedly; the SDK is reconnecting
+   * (`room.state` is 'reconnecting'). Participants, tracks and published media
+   * stay as they are meanwhile. `error` says what was lost.
+   *
+   * args: (error: HuizhenError)
+   */
+  Reconnecting = 'reconnecting',
+  /**
+   * Connected again. `resumed: true`: the same session went on (same
+   * `sessionId`, tracks and subscriptions kept; what was missed has been
+   * applied, ICE restarted). `resumed: false`: the server no longer had the
+   * session (the outage outlasted its grace period), so the SDK joined afresh:
+   * a new `sessionId`, remote tracks re-subscribed (`trackUnsubscribed` then
+   * `trackSubscribed`), local tracks published again under new track ids (or
+   * unpublished, if the fresh join had to wait in the lobby).
+   *
+   * args: (resumed: boolean)
+   */
+  Reconnected = 'reconnected',
+  /**
+   * A remote participant's connection dropped; they keep their place (and
+   * tracks) while the server waits for them to come back.
+   *
+   * args: (participant: RemoteParticipant)
+   */
+  ParticipantReconnecting = 'participantReconnecting',
+  /**
+   * A remote participant who was reconnecting is back.
+   *
+   * args: (participant: RemoteParticipant)
+   */
+  ParticipantReconnected = 'participantReconnected',
+
+  // --- waiting room, chat and opinions ---------------------------------------------
+
+  /**
+   * The waiting room changed (someone arrived, left, was admitted or denied).
+   * Only for participants who may admit; the full list is also `room.waitingRoom`.
+   *
+   * args: (waiting: WaitingEntry[])
+   */
+  WaitingRoomChanged = 'waitingRoomChanged',
+  /**
+   * A chat message was added to `room.chatHistory`: from someone else, or this
+   * client's own once the server accepted it. Fires once per message id;
+   * `room.chatHistory` is always in server order (`seq`).
+   *
+   * args: (message: ChatMessage)
+   */
+  Chat = 'chat',
+  /**
+   * A consult opinion was written or revised (clinicians only), including this
+   * client's own after `setOpinion`.
+   *
+   * args: (opinion: Opinion)
+   */
+  OpinionUpdated = 'opinionUpdated',
+
+  // --- shared records (room.records) ---------------------------------------------------
+
+  /**
+   * A record this participant may see was uploaded (by anyone, including this client).
+   *
+   * args: (record: RecordInfo)
+   */
+  RecordAdded = 'recordAdded',
+  /**
+   * A record was deleted.
+   *
+   * args: (recordId: string)
+   */
+  RecordDeleted = 'recordDeleted',
+  /**
+   * A record is now shared (opened for everyone allowed to see it);
+   * `room.records.current` holds it, its view state and its marks.
+   *
+   * args: (share: SharedRecord)
+   */
+  RecordShared = 'recordShared',
+  /**
+   * The shared record was closed; `room.records.current` is now undefined.
+   *
+   * args: (recordId: string)
+   */
+  RecordShareStopped = 'recordShareStopped',
+  /**
+   * The presenter moved the shared view (page, zoom, pan, rotation, window/level).
+   * `by` is the presenter's identity (this client's, for its own changes).
+   *
+   * args: (recordId: string, view: ViewState, by: string)
+   */
+  ViewStateChanged = 'viewStateChanged',
+  /**
+   * Presenting was handed to someone else.
+   *
+   * args: (recordId: string, presenter: string)
+   */
+  PresenterChanged = 'presenterChanged',
+  /**
+   * To the presenter: someone asks to present. Answer with
+   * `room.records.grantPresenter(from.identity)`.
+   *
+   * args: (recordId: string, from: PersonRef)
+   */
+  PresenterRequested = 'presenterRequested',
+  /**
+   * Someone else's pointer moved on the shared record. Ephemeral: not stored,
+   * not replayed, and not emitted for this client's own pointer.
+   *
+   * args: (pointer: PointerPosition)
+   */
+  Pointer = 'pointer',
+  /**
+   * A mark was added to a record (including this client's own).
+   *
+   * args: (recordId: string, mark: Mark)
+   */
+  AnnotationAdded = 'annotationAdded',
+  /**
+   * A mark was removed (its author undid it).
+   *
+   * args: (recordId: string, markId: string)
+   */
+  AnnotationRemoved = 'annotationRemoved',
+  /**
+   * What this client should show of the shared record changed:
+   * `room.records.localView`. While following the presenter it tracks the
+   * shared view; after `setLocalView()` it is this viewer's own until
+   * `followPresenter()`.
+   *
+   * args: (view: ViewState, following: boolean)
+   */
+  LocalViewChanged = 'localViewChanged',
 }
 
 export type RoomEventCallbacks = {
@@ -152,6 +313,24 @@ export type RoomEventCallbacks = {
   mediaConnectionStateChanged: (direction: 'send' | 'recv', state: MediaConnectionState) => void;
   mediaPlaybackBlocked: (track: Track, element: HTMLMediaElement) => void;
   disconnected: (reason: DisconnectReason, error?: HuizhenError) => void;
+  reconnecting: (error: HuizhenError) => void;
+  reconnected: (resumed: boolean) => void;
+  participantReconnecting: (participant: RemoteParticipant) => void;
+  participantReconnected: (participant: RemoteParticipant) => void;
+  waitingRoomChanged: (waiting: WaitingEntry[]) => void;
+  chat: (message: ChatMessage) => void;
+  opinionUpdated: (opinion: Opinion) => void;
+  recordAdded: (record: RecordInfo) => void;
+  recordDeleted: (recordId: string) => void;
+  recordShared: (share: SharedRecord) => void;
+  recordShareStopped: (recordId: string) => void;
+  viewStateChanged: (recordId: string, view: ViewState, by: string) => void;
+  presenterChanged: (recordId: string, presenter: string) => void;
+  presenterRequested: (recordId: string, from: PersonRef) => void;
+  pointer: (pointer: PointerPosition) => void;
+  annotationAdded: (recordId: string, mark: Mark) => void;
+  annotationRemoved: (recordId: string, markId: string) => void;
+  localViewChanged: (view: ViewState, following: boolean) => void;
 };
 
 /** Events of a RemoteParticipant, about that participant only. */
@@ -166,6 +345,10 @@ export enum ParticipantEvent {
   TrackUnmuted = 'trackUnmuted',
   /** args: (speaking: boolean) */
   IsSpeakingChanged = 'isSpeakingChanged',
+  /** Their connection dropped; they keep their place meanwhile. args: () */
+  Reconnecting = 'reconnecting',
+  /** They are back after reconnecting. args: () */
+  Reconnected = 'reconnected',
 }
 
 export type ParticipantEventCallbacks = {
@@ -174,6 +357,8 @@ export type ParticipantEventCallbacks = {
   trackMuted: (track: RemoteTrack) => void;
   trackUnmuted: (track: RemoteTrack) => void;
   isSpeakingChanged: (speaking: boolean) => void;
+  reconnecting: () => void;
+  reconnected: () => void;
 };
 
 /** Events of the LocalParticipant. */

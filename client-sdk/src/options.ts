@@ -1,7 +1,9 @@
 /** Options for `connect()` / `new Room()`. */
 import type { DeviceOptions } from 'mediasoup-client/types';
 import type { LogLevel, LogSink } from './logger.js';
+import type { ReconnectPolicy } from './ReconnectPolicy.js';
 import type { WebSocketFactory } from './SignalClient.js';
+import type { TokenProvider } from './TokenRefresher.js';
 
 export interface ConnectOptions {
   /**
@@ -29,4 +31,19 @@ export interface ConnectOptions {
   mediasoupDevice?: DeviceOptions;
   /** Quiet period before a changed video element size is sent to the server; 200 ms by default. */
   videoSizeDebounceMs?: number;
+  /**
+   * Returns a fresh join token for the same person and room. With it, the SDK
+   * renews the token at ~80 % of its lifetime (`refreshToken`) and uses it
+   * when reconnecting with a token about to expire. Without it, the session
+   * ends with `tokenExpired` when the join token runs out.
+   */
+  tokenProvider?: TokenProvider;
+  /**
+   * When and how often to retry after the connection drops. Default:
+   * `new DefaultReconnectPolicy()` (0.3 s, 1 s, 2 s, 4 s... with jitter, giving
+   * up after 20 s, the server's grace period). `noReconnect` turns it off.
+   */
+  reconnectPolicy?: ReconnectPolicy;
+  /** The `fetch` used for record uploads and downloads; the global one by default. */
+  fetch?: typeof fetch;
 }

@@ -7,13 +7,7 @@ import { ConnectionError, ConnectionErrorReason } from './errors.js';
  * resolved against the page (e.g. `connect('/', token)`).
  */
 export function toSignalUrl(serverUrl: string): string {
-  const base = (globalThis as { location?: { href?: string } }).location?.href;
-  let url: URL;
-  try {
-    url = new URL(serverUrl, base);
-  } catch (cause) {
-    throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Not a valid server URL: '${serverUrl}'`, undefined, { cause });
-  }
+  const url = parse(serverUrl);
   switch (url.protocol) {
     case 'http:':
       url.protocol = 'ws:';
@@ -32,4 +26,40 @@ export function toSignalUrl(serverUrl: string): string {
   url.search = '';
   url.hash = '';
   return url.toString();
+}
+
+/**
+ * The server's http(s) base URL (no trailing slash) for its HTTP API, from
+ * what was passed to `connect()`: an http(s) URL as is; for a ws(s) signaling
+ * URL, the scheme becomes http(s) and a trailing `/ws` is dropped.
+ */
+export function toHttpBase(serverUrl: string): string {
+  const url = parse(serverUrl);
+  switch (url.protocol) {
+    case 'ws:':
+      url.protocol = 'http:';
+      url.pathname = url.pathname.replace(/\/ws\/?$/, '');
+      break;
+    case 'wss:':
+      url.protocol = 'https:';
+      url.pathname = url.pathname.replace(/\/ws\/?$/, '');
+      break;
+    case 'http:':
+    case 'https:':
+      break;
+    default:
+      throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `The server URL must be http(s) or ws(s), not '${url.protocol}'`);
+  }
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+function parse(serverUrl: string): URL {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(serverUrl, base);
+  } catch (cause) {
+    throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Not a valid server URL: '${serverUrl}'`, undefined, { cause });
+  }
 }

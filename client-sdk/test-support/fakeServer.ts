@@ -6,7 +6,7 @@
 import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { DeviceOptions, HandlerInterface, HandlerSendOptions } from 'mediasoup-client/types';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { NotificationData, ParticipantInfo, RoomView } from '../src/protocol/messages.js';
+import type { NotificationData, ParticipantInfo, RoomView, TrackInfo } from '../src/protocol/messages.js';
 import type { WebSocketLike } from '../src/SignalClient.js';
 
 export interface ReceivedRequest {
@@ -84,23 +84,50 @@ export class FakeHuizhenServer {
   setupNotifications: [keyof NotificationData, unknown][] = [];
   /** Join into the waiting room instead of the room. */
   waiting = false;
+  permissions: string[] = [];
+  tokenExpiresIn = 600;
+  /** Answer a resume with SESSION_EXPIRED, as the server does after its grace period. */
+  sessionExpired = false;
+  /** Sent right after a resumed join's answer, as the server replays what a session missed. */
+  replay: [keyof NotificationData, unknown][] = [];
+  /** What the client publishes, as the server would list it in `participant.tracks`. */
+  readonly published = new Map<string, TrackInfo>();
+  /** Extra fields for the room view (waitingRoom, share, chatHistory...). */
+  view: Partial<RoomView> = {};
   socket: WebSocket | undefined;
+  /** Sockets accepted so far. */
+  connections = 0;
   readonly #wss: WebSocketServer;
   readonly #waiters: { method: string; resolve: (r: ReceivedRequest) => void }[] = [];
+  readonly #connectionWaiters: (() => void)[] = [];
+  #afterResponse: (() => void)[] = [];
   #nextProducer = 1;
+  #nextSession = 1;
 
   private constructor(wss: WebSocketServer) {
     this.#wss = wss;
     this.handlers = {
-      join: () => ({
-        protocolVersion: 1,
-        sessionId: 'sess-1',
-        resumed: false,
-        participant: this.self,
-        permissions: [],
-        tokenExpiresIn: 600,
-        ...(this.waiting ? { admission: 'waiting', room: { id: 'consult-42', kind: 'consult' } } : this.roomView()),
-      }),
+      join: (data) => {
+        const resume = typeof data.resumeSessionId === 'string' ? data.resumeSessionId : undefined;
+        if (resume && this.sessionExpired) throw new WireFailure('SESSION_EXPIRED', 'The previous session is gone; join again as a new session.');
+        if (!resume) this.published.clear();
+        if (resume) {
+          const replay = this.replay;
+          this.replay = [];
+          this.#afterResponse.push(() => {
+            for (const [name, payload] of replay) this.socket?.send(JSON.stringify({ notification: name, data: payload }));
+          });
+        }
+        return {
+          protocolVersion: 1,
+          sessionId: resume ?? `sess-${this.#nextSession++}`,
+          resumed: resume !== undefined,
+          participant: { ...this.self, tracks: [...this.published.values()] },
+          permissions: this.permissions,
+          tokenExpiresIn: this.tokenExpiresIn,
+          ...(this.waiting ? { admission: 'waiting', room: { id: 'consult-42', kind: 'consult' } } : this.roomView()),
+        };
+      },
       createTransport: () => {
         const remote = JSON.parse(JSON.stringify(testFakeParameters.generateTransportRemoteParameters()));
         // One candidate a real browser accepts too (the generated ones are for the fake handler only).
@@ -115,13 +142,29 @@ export class FakeHuizhenServer {
         for (const consumer of this.initialConsumers) this.notify('consumerCreated', consumer);
         return {};
       },
-      produce: () => ({ trackId: `prod-${this.#nextProducer++}` }),
+      produce: (data) => {
+        const trackId = `prod-${this.#nextProducer++}`;
+        const kind = data.kind === 'video' ? 'video' : 'audio';
+        this.published.set(trackId, { trackId, kind, source: data.source as TrackInfo['source'], muted: data.paused === true });
+        return { trackId };
+      },
+      closeProducer: (data) => {
+        this.published.delete(String(data.producerId));
+        return {};
+      },
+      setProducerPaused: (data) => {
+        const track = this.published.get(String(data.producerId));
+        if (track) track.muted = data.paused === true;
+        return {};
+      },
       restartIce: () => ({ iceParameters: { usernameFragment: 'u2', password: 'p2', iceLite: true } }),
       setConsumerVideoSize: () => ({ spatialLayer: 0 }),
     };
     wss.on('connection', (socket) => {
       this.socket = socket;
+      this.connections++;
       socket.on('message', (raw) => void this.#onMessage(socket, String(raw)));
+      for (const wake of this.#connectionWaiters.splice(0)) wake();
     });
   }
 
@@ -156,7 +199,18 @@ export class FakeHuizhenServer {
       participants: [this.self, ...this.others],
       routerRtpCapabilities: JSON.parse(JSON.stringify(testFakeParameters.generateRouterRtpCapabilities())),
       chatHistory: [],
+      ...this.view,
     };
+  }
+
+  /** Cuts the client off without a close frame, as a network drop does (the client sees 1006). */
+  drop(): void {
+    this.socket?.terminate();
+  }
+
+  /** Resolves once `count` sockets in all have been accepted. */
+  async waitForConnections(count: number): Promise<void> {
+    while (this.connections < count) await new Promise<void>((resolve) => this.#connectionWaiters.push(resolve));
   }
 
   methods(): string[] {
@@ -191,6 +245,7 @@ export class FakeHuizhenServer {
       const data = await handler(request.data, this);
       if (data === undefined) return; // The handler chose not to answer.
       socket.send(JSON.stringify({ id: request.id, ok: true, data }));
+      for (const after of this.#afterResponse.splice(0)) after();
     } catch (error) {
       const failure = error instanceof WireFailure ? error : new WireFailure('INTERNAL', String(error));
       socket.send(JSON.stringify({ id: request.id, ok: false, error: { code: failure.code, message: failure.message } }));

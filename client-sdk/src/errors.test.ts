@@ -12,7 +12,7 @@ import {
   isErrorCode,
   isHuizhenError,
 } from './errors.js';
-import { toSignalUrl } from './url.js';
+import { toHttpBase, toSignalUrl } from './url.js';
 
 describe('fromWireError', () => {
   it('keeps every protocol code and the server message', () => {
@@ -116,5 +116,21 @@ describe('toSignalUrl', () => {
   it('rejects what is not a server URL with a ConnectionError', () => {
     expect(() => toSignalUrl('not a url')).toThrow(ConnectionError);
     expect(() => toSignalUrl('ftp://h.example')).toThrow(/http\(s\) or ws\(s\)/);
+  });
+});
+
+describe('toHttpBase', () => {
+  it('keeps an http(s) base, without trailing slash, query or fragment', () => {
+    expect(toHttpBase('http://localhost:3000')).toBe('http://localhost:3000');
+    expect(toHttpBase('https://h.example/huizhen/?x=1#y')).toBe('https://h.example/huizhen');
+  });
+
+  it('derives it from a ws(s) signaling URL', () => {
+    expect(toHttpBase('ws://localhost:3000/ws')).toBe('http://localhost:3000');
+    expect(toHttpBase('wss://h.example/huizhen/ws')).toBe('https://h.example/huizhen');
+  });
+
+  it('rejects what is not a server URL', () => {
+    expect(() => toHttpBase('ftp://h.example')).toThrow(ConnectionError);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { DeviceOptions, HandlerInterface, HandlerSendOptions } from 'mediasoup-client/types';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { NotificationData, ParticipantInfo, RoomView, TrackInfo } from '../src/protocol/messages.js';
 import type { WebSocketLike } from '../src/SignalClient.js';
@@ -98,6 +99,7 @@ export class FakeHuizhenServer {
   /** Sockets accepted so far. */
   connections = 0;
   readonly #wss: WebSocketServer;
+  #httpServer: Server | undefined;
   readonly #waiters: { method: string; resolve: (r: ReceivedRequest) => void }[] = [];
   readonly #connectionWaiters: (() => void)[] = [];
   #afterResponse: (() => void)[] = [];
@@ -168,7 +170,19 @@ export class FakeHuizhenServer {
     });
   }
 
-  static async start(): Promise<FakeHuizhenServer> {
+  /**
+   * Listens on a free port. With `http`, plain HTTP requests on the same
+   * origin (record uploads and downloads) go to that handler.
+   */
+  static async start(options: { http?: (req: IncomingMessage, res: ServerResponse) => void } = {}): Promise<FakeHuizhenServer> {
+    if (options.http) {
+      const httpServer = createServer(options.http);
+      await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve()));
+      const wss = new WebSocketServer({ server: httpServer });
+      const server = new FakeHuizhenServer(wss);
+      server.#httpServer = httpServer;
+      return server;
+    }
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     return new FakeHuizhenServer(wss);
@@ -176,7 +190,7 @@ export class FakeHuizhenServer {
 
   /** The http origin a client passes to connect(). */
   get url(): string {
-    const address = this.#wss.address();
+    const address = this.#httpServer?.address() ?? this.#wss.address();
     if (typeof address !== 'object' || !address) throw new Error('not listening');
     return `http://127.0.0.1:${address.port}`;
   }
@@ -231,6 +245,11 @@ export class FakeHuizhenServer {
   async close(): Promise<void> {
     for (const client of this.#wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    const http = this.#httpServer;
+    if (http) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   }
 
   async #onMessage(socket: WebSocket, raw: string): Promise<void> {

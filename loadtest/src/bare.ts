@@ -7,7 +7,7 @@
  */
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import type { ConsumerInfo, JoinRequest, JoinTiming, PlainTransportInfo, SfuConnector, SfuSession } from './sfu.js';
+import type { ConsumerInfo, JoinRequest, JoinTiming, PlainTransportInfo, SfuConnector, SfuSession, WebRtcTransportInfo } from './sfu.js';
 import type { SrtpParameters } from './rtp/srtp.js';
 
 const CODECS: types.RouterRtpCodecCapability[] = [
@@ -17,10 +17,10 @@ const CODECS: types.RouterRtpCodecCapability[] = [
 
 interface BarePeer {
   identity: string;
-  transports: Map<string, types.PlainTransport>;
+  transports: Map<string, types.PlainTransport | types.WebRtcTransport>;
   producers: types.Producer[];
   consumers: Map<string, types.Consumer>;
-  recv?: types.PlainTransport;
+  recv?: types.PlainTransport | types.WebRtcTransport;
   caps?: types.RtpCapabilities;
   session: BareSession;
 }
@@ -60,9 +60,27 @@ class BareSession implements SfuSession {
     return { id: t.id, ip: t.tuple.localAddress, port: t.tuple.localPort, ...(t.srtpParameters ? { srtpParameters: t.srtpParameters } : {}) };
   }
 
+  async createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
+    const t = await this.#room.router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: this.#listenIp }], appData: { direction } });
+    this.#peer.transports.set(t.id, t);
+    if (direction === 'recv') this.#peer.recv = t;
+    return {
+      id: t.id,
+      iceParameters: t.iceParameters as unknown as Record<string, unknown>,
+      iceCandidates: t.iceCandidates as unknown as Record<string, unknown>[],
+      dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
+    };
+  }
+
+  async connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void> {
+    const t = this.#peer.transports.get(transportId);
+    if (!t || t.type !== 'webrtc') throw new Error(`no WebRTC transport ${transportId}`);
+    await t.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
+  }
+
   async connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void> {
     const t = this.#peer.transports.get(transportId);
-    if (!t) throw new Error(`no transport ${transportId}`);
+    if (!t || t.type !== 'plain') throw new Error(`no plain transport ${transportId}`);
     await t.connect({
       ...(t.appData.direction === 'recv' ? { ip, port } : {}),
       ...(srtpParameters ? { srtpParameters: srtpParameters as types.SrtpParameters } : {}),

@@ -1,24 +1,18 @@
 /**
- * One synthetic participant in `rtp` mode: joins through an SfuConnector,
- * publishes opus + 3-layer VP8 simulcast over a plain (S)RTP send transport,
- * receives its consumers on a plain recv transport, answers NACK and PLI/FIR
- * like a browser, sends NACKs for gaps it sees, and keeps per-track counters.
+ * One synthetic participant: joins through an SfuConnector, publishes opus +
+ * 3-layer VP8 simulcast on a send transport, receives its consumers on a recv
+ * transport, answers NACK and PLI/FIR like a browser, sends NACKs for gaps it
+ * sees, and keeps per-track counters. The transports are media paths
+ * (paths.ts): plain (S)RTP in `rtp` mode, ICE + DTLS-SRTP in `webrtc` mode.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { LoadTestError } from './errors.js';
 import { Histogram } from './histogram.js';
+import { openPlainPath, type MediaMode, type MediaPath } from './paths.js';
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS, readProbe, streamsByIndex } from './rtp/media.js';
-import { buildNack, buildSenderReport, isRtcp, parseRtcp, parseRtp } from './rtp/rtp.js';
-import { SrtpContext, randomSrtpParameters } from './rtp/srtp.js';
+import { buildNack, buildSenderReport, parseRtcp, parseRtp } from './rtp/rtp.js';
 import type { ConsumerInfo, JoinTiming, SfuConnector, SfuSession } from './sfu.js';
-
-/** Load traffic may only go to this machine: anything else is refused before a packet leaves. */
-export function assertLoopback(ip: string, what: string): void {
-  if (!(ip.startsWith('127.') || ip === '::1')) {
-    throw new LoadTestError('UNSAFE_TARGET', `${what} is ${ip}; the load generator only sends media to loopback addresses (run it on the server's machine)`);
-  }
-}
+import { openWebRtcPath, type WebRtcIdentity } from './webrtc.js';
 
 /** Shared by all participants of a run: the delay histogram and feedback counters. */
 export class Collector {
@@ -174,7 +168,10 @@ export interface ParticipantPlan {
 }
 
 export interface ParticipantOptions {
+  /** rtp: plain transports (SRTP when `srtp`); webrtc: ICE + DTLS-SRTP with this identity. */
+  mode?: MediaMode;
   srtp: boolean;
+  webrtc?: WebRtcIdentity;
   pacer: Pacer;
   collector: Collector;
 }
@@ -187,15 +184,15 @@ export class SyntheticParticipant {
   readonly timing: JoinTiming = { startedAt: 0 };
   readonly streams: OutStream[] = [];
   readonly inStreams = new Map<number, InStream>();
+  /** This participant's receive delays over the whole run (webrtc mode only, for its per-participant figures). */
+  readonly delayMs: Histogram | undefined;
   closedReason: string | undefined;
+  /** Why start() failed, when it did. */
+  failure: string | undefined;
   readonly #opts: ParticipantOptions;
   #session: SfuSession | undefined;
-  #sendSocket: Socket | undefined;
-  #recvSocket: Socket | undefined;
-  #sendOut: SrtpContext | undefined;
-  #sendIn: SrtpContext | undefined;
-  #recvOut: SrtpContext | undefined;
-  #recvIn: SrtpContext | undefined;
+  #send: MediaPath | undefined;
+  #recv: MediaPath | undefined;
   readonly #unpace: (() => void)[] = [];
   readonly #rtcpSsrc = randomInt(1, 0xffffffff);
   #stopped = false;
@@ -203,6 +200,24 @@ export class SyntheticParticipant {
   constructor(plan: ParticipantPlan, opts: ParticipantOptions) {
     this.plan = plan;
     this.#opts = opts;
+    this.delayMs = opts.mode === 'webrtc' ? new Histogram() : undefined;
+  }
+
+  async #open(session: SfuSession, direction: 'send' | 'recv'): Promise<MediaPath> {
+    const o = this.#opts;
+    let path: MediaPath;
+    if (o.mode !== 'webrtc') path = await openPlainPath(session, direction, o.srtp, o.collector);
+    else {
+      if (!o.webrtc) throw new LoadTestError('INTERNAL', 'webrtc mode needs a DTLS identity');
+      this.timing.transports ??= [];
+      path = await openWebRtcPath(session, direction, o.webrtc, o.collector, this.timing.transports);
+    }
+    // The run ended while this transport was being set up: nothing may keep sending or checking.
+    if (this.#stopped) {
+      path.close();
+      throw new LoadTestError('INTERNAL', 'the run stopped while this participant was joining');
+    }
+    return path;
   }
 
   async start(connector: SfuConnector): Promise<void> {
@@ -215,53 +230,33 @@ export class SyntheticParticipant {
       this.closedReason = reason;
       this.#opts.collector.sessionsLost++;
     };
-    const srtp = this.#opts.srtp;
     if (this.plan.subscribe) {
-      const t = await session.createPlainTransport('recv', srtp);
-      assertLoopback(t.ip, 'the server media address');
-      const socket = await bindSocket();
-      this.#recvSocket = socket;
-      socket.connect(t.port, t.ip);
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      const ours = srtp ? randomSrtpParameters() : undefined;
-      if (srtp) {
-        if (!t.srtpParameters) throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
-        this.#recvIn = new SrtpContext(t.srtpParameters);
-        this.#recvOut = new SrtpContext(ours!);
-      }
-      socket.on('message', (msg) => this.#onRecvSocket(msg));
-      await session.connectPlainTransport(t.id, '127.0.0.1', socket.address().port, ours);
+      const recv = await this.#open(session, 'recv');
+      this.#recv = recv;
+      recv.onPacket = (packet, rtcp, at) => {
+        if (!rtcp) this.#onMedia(packet, at);
+      };
       session.onConsumer = (c) => this.#addConsumer(c);
       await session.setRtpCapabilities(deviceCapabilities(session.routerRtpCapabilities));
     }
     if (this.plan.publish) {
-      const t = await session.createPlainTransport('send', srtp);
-      assertLoopback(t.ip, 'the server media address');
-      const socket = await bindSocket();
-      this.#sendSocket = socket;
-      socket.connect(t.port, t.ip);
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      const ours = srtp ? randomSrtpParameters() : undefined;
-      if (srtp) {
-        if (!t.srtpParameters) throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
-        this.#sendIn = new SrtpContext(t.srtpParameters);
-        this.#sendOut = new SrtpContext(ours!);
-      }
-      socket.on('message', (msg) => this.#onSendSocket(msg));
-      await session.connectPlainTransport(t.id, '127.0.0.1', socket.address().port, ours);
-
+      const send = await this.#open(session, 'send');
+      this.#send = send;
+      send.onPacket = (packet, rtcp) => {
+        if (rtcp) this.#onFeedback(packet);
+      };
       const audio = new OutStream(AUDIO_SPEC, AUDIO_PT);
       const keyPhase = Math.random();
       const layers = VIDEO_LAYERS.map((spec) => new OutStream(spec, VIDEO_PT, keyPhase));
       this.streams.push(audio, ...layers);
       const cname = `lt-${this.plan.identity}`;
-      const audioTrack = await session.produce(t.id, 'audio', 'microphone', {
+      const audioTrack = await session.produce(send.transportId, 'audio', 'microphone', {
         codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
         encodings: [{ ssrc: audio.ssrc }],
         headerExtensions: [],
         rtcp: { cname, reducedSize: true },
       });
-      const videoTrack = await session.produce(t.id, 'video', 'camera', {
+      const videoTrack = await session.produce(send.transportId, 'video', 'camera', {
         codecs: [
           {
             mimeType: 'video/VP8',
@@ -277,19 +272,15 @@ export class SyntheticParticipant {
       });
       this.#opts.collector.trackSources.set(audioTrack, audio);
       this.#opts.collector.trackSources.set(videoTrack, layers[layers.length - 1]!);
-      const send = (b: Buffer) => this.#sendRaw(socket, this.#sendOut, b);
-      for (const s of this.streams) this.#unpace.push(this.#opts.pacer.add(s, send));
+    }
+    // WebRTC transports finish ICE and DTLS while the tracks are published; media starts once they have.
+    await Promise.all([this.#recv?.connected, this.#send?.connected]);
+    this.timing.connectedAt = performance.now();
+    if (this.#send && !this.#stopped) {
+      const send = this.#send;
+      for (const s of this.streams) this.#unpace.push(this.#opts.pacer.add(s, (b) => send.send(b)));
     }
     this.timing.readyAt = performance.now();
-  }
-
-  #sendRaw(socket: Socket, srtp: SrtpContext | undefined, packet: Buffer): void {
-    if (this.#stopped) return;
-    const out = srtp ? (isRtcp(packet) ? srtp.protectRtcp(packet) : srtp.protectRtp(packet)) : packet;
-    socket.send(out, (err) => {
-      // A full socket buffer or a closed transport: the packet is lost, which the receivers count.
-      if (err && !this.#stopped) this.#opts.collector.noteError(`send failed: ${err.message}`);
-    });
   }
 
   #addConsumer(c: ConsumerInfo): void {
@@ -302,17 +293,8 @@ export class SyntheticParticipant {
     this.#session?.resumeConsumer(c.consumerId).catch((err: unknown) => this.#opts.collector.noteError(`resumeConsumer: ${(err as Error).message}`));
   }
 
-  #onSendSocket(raw: Buffer): void {
-    let msg = raw;
-    if (this.#sendIn) {
-      try {
-        msg = this.#sendIn.unprotectRtcp(raw);
-      } catch {
-        this.#opts.collector.srtpFailures++;
-        return;
-      }
-    }
-    if (!isRtcp(msg)) return;
+  /** RTCP the SFU sends a publisher: NACKs are answered from the history, PLI/FIR make a key frame. */
+  #onFeedback(msg: Buffer): void {
     const fb = parseRtcp(msg);
     const c = this.#opts.collector;
     for (const ssrc of fb.keyFrameRequests) {
@@ -322,28 +304,16 @@ export class SyntheticParticipant {
     for (const nack of fb.nacks) {
       const stream = this.streams.find((s) => s.ssrc === nack.ssrc);
       c.nacksFromServer += nack.seqs.length;
-      if (!stream || !this.#sendSocket) continue;
+      if (!stream || !this.#send) continue;
       stream.nacksReceived += nack.seqs.length;
       for (const seq of nack.seqs) {
         const p = stream.retransmission(seq);
-        if (p) this.#sendRaw(this.#sendSocket, this.#sendOut, p);
+        if (p) this.#send.send(p);
       }
     }
   }
 
-  #onRecvSocket(raw: Buffer): void {
-    const now = performance.now();
-    let msg = raw;
-    const rtcp = isRtcp(raw);
-    if (this.#recvIn) {
-      try {
-        msg = rtcp ? this.#recvIn.unprotectRtcp(raw) : this.#recvIn.unprotectRtp(raw);
-      } catch {
-        this.#opts.collector.srtpFailures++;
-        return;
-      }
-    }
-    if (rtcp) return;
+  #onMedia(msg: Buffer, now: number): void {
     const rtp = parseRtp(msg);
     if (!rtp) return;
     const s = this.inStreams.get(rtp.ssrc);
@@ -352,13 +322,15 @@ export class SyntheticParticipant {
     const gap = s.onPacket(rtp.seq, msg.length, now);
     const probe = readProbe(msg, rtp.payloadStart, rtp.payloadEnd);
     if (probe) {
-      this.#opts.collector.delayMs.record(now - probe.sentAtMs);
+      const delay = now - probe.sentAtMs;
+      this.#opts.collector.delayMs.record(delay);
+      this.delayMs?.record(delay);
       const src = streamsByIndex.get(probe.streamIndex);
       if (src) s.layer = src.spec.layer;
     }
-    if (gap && gap.length && this.#recvSocket) {
+    if (gap && gap.length && this.#recv) {
       this.#opts.collector.nacksSent += gap.length;
-      this.#sendRaw(this.#recvSocket, this.#recvOut, buildNack(this.#rtcpSsrc, s.ssrc, gap));
+      this.#recv.send(buildNack(this.#rtcpSsrc, s.ssrc, gap));
     }
   }
 
@@ -368,8 +340,8 @@ export class SyntheticParticipant {
     for (const u of this.#unpace) u();
     for (const s of this.streams) s.close();
     this.#session?.close();
-    this.#sendSocket?.close();
-    this.#recvSocket?.close();
+    this.#send?.close();
+    this.#recv?.close();
   }
 }
 
@@ -385,16 +357,4 @@ export function deviceCapabilities(router: Record<string, unknown>): Record<stri
       })),
     headerExtensions: [],
   };
-}
-
-function bindSocket(): Promise<Socket> {
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 1 << 20, sendBufferSize: 1 << 20 });
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      socket.on('error', () => undefined);
-      resolve(socket);
-    });
-  });
 }

@@ -12,15 +12,37 @@ import type { TokenSource } from './tokens.js';
 
 export type ConsumerInfo = NotificationData['consumerCreated'];
 export type PlainTransportInfo = ResponseData['createPlainTransport'];
+export type WebRtcTransportInfo = ResponseData['createTransport'];
+
+/** One WebRTC transport's setup, in ms (webrtc mode). */
+export interface TransportTiming {
+  direction: 'send' | 'recv';
+  /** createTransport request → answer. */
+  createMs: number;
+  /** connectTransport (our DTLS role and fingerprint) request → answer. */
+  connectMs?: number;
+  /** ICE: first connectivity check → a pair nominated. */
+  iceMs?: number;
+  /** DTLS: ClientHello → handshake done, server certificate checked, SRTP keyed. */
+  dtlsMs?: number;
+  /** performance.now() when SRTP could flow. */
+  connectedAt?: number;
+  /** Times ICE went disconnected or closed afterwards (consent checks unanswered). */
+  iceLost?: number;
+}
 
 export interface JoinTiming {
   /** performance.now() when the participant started. */
   startedAt: number;
   wsOpenAt?: number;
   joinedAt?: number;
-  /** Transports up and tracks published. */
+  /** Every media transport can carry media (plain: at once; WebRTC: ICE + DTLS done). */
+  connectedAt?: number;
+  /** Transports connected and tracks published. */
   readyAt?: number;
   firstRtpAt?: number;
+  /** WebRTC transports, in the order they were created. */
+  transports?: TransportTiming[];
 }
 
 export interface JoinRequest {
@@ -35,6 +57,9 @@ export interface SfuSession {
   readonly routerRtpCapabilities: Record<string, unknown>;
   createPlainTransport(direction: 'send' | 'recv', srtp: boolean): Promise<PlainTransportInfo>;
   connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void>;
+  /** A WebRTC transport (ICE-lite + DTLS on the server), as browsers get. */
+  createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo>;
+  connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void>;
   setRtpCapabilities(caps: Record<string, unknown>): Promise<void>;
   produce(transportId: string, kind: 'audio' | 'video', source: 'camera' | 'microphone', rtpParameters: Record<string, unknown>): Promise<string>;
   resumeConsumer(consumerId: string): Promise<void>;
@@ -166,6 +191,12 @@ class WsSession implements SfuSession {
   }
   async connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void> {
     await this.request('connectPlainTransport', { transportId, ip, port, ...(srtpParameters ? { srtpParameters } : {}) });
+  }
+  createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
+    return this.request('createTransport', { direction });
+  }
+  async connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void> {
+    await this.request('connectTransport', { transportId, dtlsParameters });
   }
   async setRtpCapabilities(caps: Record<string, unknown>): Promise<void> {
     await this.request('setRtpCapabilities', { rtpCapabilities: caps });

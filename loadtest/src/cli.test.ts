@@ -81,7 +81,8 @@ describe('huizhen-loadtest errors', () => {
     await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '0', '--token-secret-file', secretFile], quiet)).rejects.toBeInstanceOf(UsageError);
     await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--bogus'], quiet)).rejects.toThrow(/Unknown option '--bogus'/);
     await expect(runCommand(['--url', 'not a url', ...base], quiet)).rejects.toThrow(/is not a URL/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc'], quiet)).rejects.toThrow(/not implemented/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'quic'], quiet)).rejects.toThrow(/unknown --mode 'quic'/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc', '--no-srtp'], quiet)).rejects.toThrow(/--no-srtp applies to --mode rtp only/);
     await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/no credentials/);
     expect(await main(['run', '--url', 'http://127.0.0.1:1', ...base, '--steps', '4,2'])).toBe(2);
     expect(await main(['frobnicate'])).toBe(2);

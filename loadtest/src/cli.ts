@@ -19,6 +19,7 @@ import { BareMediasoupConnector } from './bare.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
 import { runLimit, type LimitResult } from './limit.js';
+import { MEDIA_MODES, type MediaMode } from './paths.js';
 import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
 import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
@@ -39,7 +40,9 @@ export const USAGE = `usage:
       --srtp / --no-srtp       encrypt media (default: on)
       --warmup S --window S    seconds to settle and to measure per step (default 2, 5)
       --listeners N            listeners per rounds room (default 15)
-      --mode rtp|webrtc        media mode (default rtp; webrtc is not available yet)
+      --mode rtp|webrtc        media mode (default rtp): rtp = plain (S)RTP transports offered to
+                               load-test tokens, for capacity; webrtc = real ICE + DTLS-SRTP
+                               transports as browsers get, for join time at modest scale
       credentials (tokens carry the loadtest claim; the server must have loadTest.enabled):
       --token-secret-file F    HMAC secret of an issuer the server trusts (or env HUIZHEN_LOADTEST_SECRET)
         --issuer ISS --audience AUD   (default huizhen-local / huizhen)
@@ -182,20 +185,21 @@ function scenarioOf(flags: Flags): ScenarioName {
   return s as ScenarioName;
 }
 
-function modeOf(flags: Flags): void {
+function modeOf(flags: Flags): MediaMode {
   const mode = flags.mode ?? 'rtp';
-  if (mode === 'webrtc') throw new UsageError('--mode webrtc is not implemented in this version; use --mode rtp');
-  if (mode !== 'rtp') throw new UsageError(`unknown --mode '${String(mode)}' (rtp or webrtc)`);
+  if (!(MEDIA_MODES as readonly unknown[]).includes(mode)) throw new UsageError(`unknown --mode '${String(mode)}' (rtp or webrtc)`);
+  if (mode === 'webrtc' && flags['no-srtp']) throw new UsageError('--no-srtp applies to --mode rtp only: WebRTC media is always SRTP keyed by DTLS');
+  return mode as MediaMode;
 }
 
 const timestamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
 
-function baseReport(command: string, pinning: Pinning): Report {
+function baseReport(command: string, pinning: Pinning, mode: MediaMode = 'rtp'): Report {
   return {
     version: 1,
     createdAt: new Date().toISOString(),
     command,
-    mode: 'rtp',
+    mode,
     machine: machineInfo(),
     pinning,
     criteria: { maxLoss: 0.01, minReceivedRatio: 0.9, maxStalledTracks: 0, maxDelayP95Ms: 20 },
@@ -213,7 +217,7 @@ export interface RunCommandResult {
 export async function runCommand(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<RunCommandResult> {
   const { flags } = parse(['run', ...argv]);
   if (typeof flags.url !== 'string') throw new UsageError(`--url is required\n${USAGE}`);
-  modeOf(flags);
+  const mode = modeOf(flags);
   const scenario = scenarioOf(flags);
   const steps = parseSteps(flags);
   const target = parseTargetUrl(flags.url);
@@ -228,12 +232,13 @@ export async function runCommand(argv: string[], log: (s: string) => void = (s) 
   const srtp = !flags['no-srtp'];
   await checkReachable(target);
   const progress = new Progress();
-  progress.stage(`${scenario} → ${target.httpUrl}`);
+  progress.stage(`${scenario} (${mode}) → ${target.httpUrl}`);
   const result = await runScenario({
     connector: new HuizhenConnector(target, tokens),
     probe: new MetricsProbe(target.httpUrl),
     scenario,
     steps,
+    mode,
     srtp,
     warmupSec,
     windowSec,
@@ -243,7 +248,7 @@ export async function runCommand(argv: string[], log: (s: string) => void = (s) 
     runId: `lt${Date.now().toString(36)}`,
     onProgress: (p) => progress.update(p),
   });
-  const report = baseReport(`huizhen-loadtest run ${argv.join(' ')}`, { enabled: false, note: 'not pinned (run against an existing server)' });
+  const report = baseReport(`huizhen-loadtest run ${argv.join(' ')}`, { enabled: false, note: 'not pinned (run against an existing server)' }, mode);
   report.runs.push(result);
   report.comparison = compare(result, undefined, undefined);
   if (result.joinFailures) report.notes.push(`${result.joinFailures} participant(s) failed to join: ${result.errors.slice(0, 3).join(' | ')}`);

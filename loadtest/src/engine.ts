@@ -5,11 +5,13 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadTestError } from './errors.js';
-import { percentile } from './histogram.js';
+import { Histogram, percentile } from './histogram.js';
 import { Collector, Pacer, SyntheticParticipant, type InStream, type ParticipantPlan } from './participant.js';
+import type { MediaMode } from './paths.js';
 import type { OutStream } from './rtp/media.js';
 import type { ServerProbe, ServerSample } from './probes.js';
 import type { SfuConnector } from './sfu.js';
+import { createWebRtcIdentity } from './webrtc.js';
 
 export const SCENARIOS = ['consults', 'clinic', 'rounds'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -118,14 +120,62 @@ export interface StepResult {
 export interface JoinSample {
   wsOpenMs: number;
   joinedMs: number;
+  /** Every transport can carry media (webrtc: ICE + DTLS done). */
+  connectedMs?: number;
   readyMs: number;
   firstRtpMs?: number;
+}
+
+export interface Quantiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  n: number;
+}
+
+/** One WebRTC participant from its start, in ms; media figures over the whole run. */
+export interface WebRtcParticipantResult {
+  identity: string;
+  role: string;
+  publish: boolean;
+  subscribe: boolean;
+  /** Why it did not join, when it did not. */
+  error?: string;
+  wsOpenMs?: number;
+  joinedMs?: number;
+  connectedMs?: number;
+  readyMs?: number;
+  firstRtpMs?: number;
+  transports: { direction: 'send' | 'recv'; createMs: number; iceMs?: number; dtlsMs?: number; iceLost?: number }[];
+  consumers: number;
+  packetsReceived: number;
+  loss: number;
+  delayMs: { p50: number; p95: number; p99: number };
+}
+
+/** The `webrtc` block of a run: setup through real ICE + DTLS, and what came through. */
+export interface WebRtcSummary {
+  participants: number;
+  /** Participants whose transports all finished ICE + DTLS. */
+  connected: number;
+  failed: number;
+  join: { wsOpen: Quantiles; joined: Quantiles; connected: Quantiles; ready: Quantiles; firstRtp: Quantiles };
+  /** Per transport. */
+  iceMs: Quantiles;
+  dtlsMs: Quantiles;
+  /** Times a connected transport's ICE went disconnected or closed. */
+  iceLost: number;
+  packetsReceived: number;
+  loss: number;
+  delayMs: { p50: number; p95: number; p99: number };
+  perParticipant: WebRtcParticipantResult[];
 }
 
 export interface RunResult {
   target: string;
   scenario: ScenarioName;
   description: string;
+  mode: MediaMode;
   srtp: boolean;
   steps: StepResult[];
   knee: StepResult | null;
@@ -134,6 +184,8 @@ export interface RunResult {
   errors: string[];
   /** Why the ramp stopped. */
   stopReason: string;
+  /** webrtc mode: join and setup figures through ICE + DTLS, per participant and overall. */
+  webrtc?: WebRtcSummary;
 }
 
 export interface RunOptions {
@@ -142,6 +194,9 @@ export interface RunOptions {
   scenario: ScenarioName;
   /** Cumulative room counts, one per step. */
   steps: number[];
+  /** rtp (default): plain transports; webrtc: ICE + DTLS-SRTP transports. */
+  mode?: MediaMode;
+  /** rtp mode: encrypt media (webrtc media is always SRTP). */
   srtp: boolean;
   warmupSec: number;
   windowSec: number;
@@ -205,6 +260,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   let baselineServer: ServerSample | undefined;
+  const mode = opts.mode ?? 'rtp';
+  // One DTLS certificate per run, made before the clock starts (browsers also make theirs ahead of the call).
+  const webrtc = mode === 'webrtc' ? await createWebRtcIdentity() : undefined;
   try {
     if (opts.probe) baselineServer = await opts.probe.sample();
     let rooms = 0;
@@ -220,15 +278,16 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       for (; rooms < target; rooms++) {
         const roomId = `${opts.runId}-${opts.scenario}-${rooms}`;
         const members = shape.plans(roomId, `${opts.runId}-${rooms}`).map(
-          (plan) => new SyntheticParticipant(plan, { srtp: opts.srtp, pacer, collector }),
+          (plan) => new SyntheticParticipant(plan, { mode, srtp: mode === 'webrtc' || opts.srtp, ...(webrtc ? { webrtc } : {}), pacer, collector }),
         );
         participants.push(...members);
         // The first clinician opens the room (its kind comes from their token); the others then join together.
         jobs.push(async () => {
           const [host, ...rest] = members;
           const results = [await Promise.allSettled([host!.start(opts.connector)]), await Promise.allSettled(rest.map((m) => m.start(opts.connector)))].flat();
-          for (const r of results) {
+          for (const [i, r] of results.entries()) {
             if (r.status === 'rejected') {
+              members[i]!.failure = (r.reason as Error).message;
               joinFailures++;
               collector.noteError(`join failed: ${(r.reason as Error).message}`);
               if (r.reason instanceof LoadTestError && (r.reason.code === 'AUTH' || r.reason.code === 'UNREACHABLE' || r.reason.code === 'UNSAFE_TARGET')) {
@@ -281,6 +340,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       return {
         wsOpenMs: (t.wsOpenAt ?? t.startedAt) - t.startedAt,
         joinedMs: (t.joinedAt ?? t.startedAt) - t.startedAt,
+        ...(t.connectedAt !== undefined ? { connectedMs: t.connectedAt - t.startedAt } : {}),
         readyMs: t.readyAt! - t.startedAt,
         ...(t.firstRtpAt !== undefined ? { firstRtpMs: t.firstRtpAt - t.startedAt } : {}),
       };
@@ -289,13 +349,89 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     target: opts.connector.name,
     scenario: opts.scenario,
     description: shape.description,
-    srtp: opts.srtp,
+    mode,
+    srtp: mode === 'webrtc' || opts.srtp,
     steps,
     knee,
     joins,
     joinFailures,
     errors: collector.errors,
     stopReason,
+    ...(mode === 'webrtc' ? { webrtc: webrtcSummary(participants) } : {}),
+  };
+}
+
+const quantiles = (v: number[]): Quantiles => ({ p50: percentile(v, 0.5), p95: percentile(v, 0.95), p99: percentile(v, 0.99), n: v.length });
+const histQuantiles = (h: Histogram) => ({ p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99) });
+
+/** Loss over the whole run: sequence numbers never received ÷ expected. */
+function streamLoss(streams: Iterable<InStream>): { packets: number; unique: number; expected: number } {
+  let packets = 0;
+  let unique = 0;
+  let expected = 0;
+  for (const s of streams) {
+    packets += s.packets;
+    unique += s.unique;
+    expected += s.expected;
+  }
+  return { packets, unique, expected };
+}
+
+export function webrtcSummary(participants: readonly SyntheticParticipant[]): WebRtcSummary {
+  const since = (p: SyntheticParticipant, at: number | undefined) => (at === undefined ? undefined : at - p.timing.startedAt);
+  const perParticipant = participants.map((p): WebRtcParticipantResult => {
+    const t = p.timing;
+    const l = streamLoss(p.inStreams.values());
+    const optional = {
+      wsOpenMs: since(p, t.wsOpenAt),
+      joinedMs: since(p, t.joinedAt),
+      connectedMs: since(p, t.connectedAt),
+      readyMs: since(p, t.readyAt),
+      firstRtpMs: since(p, t.firstRtpAt),
+    };
+    return {
+      identity: p.plan.identity,
+      role: p.plan.role,
+      publish: p.plan.publish,
+      subscribe: p.plan.subscribe,
+      ...(p.failure !== undefined ? { error: p.failure } : {}),
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+      transports: (t.transports ?? []).map((x) => ({
+        direction: x.direction,
+        createMs: x.createMs,
+        ...(x.iceMs !== undefined ? { iceMs: x.iceMs } : {}),
+        ...(x.dtlsMs !== undefined ? { dtlsMs: x.dtlsMs } : {}),
+        ...(x.iceLost ? { iceLost: x.iceLost } : {}),
+      })),
+      consumers: p.inStreams.size,
+      packetsReceived: l.packets,
+      loss: l.expected > 0 ? Math.max(0, 1 - l.unique / l.expected) : 0,
+      delayMs: p.delayMs ? histQuantiles(p.delayMs) : { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN },
+    };
+  });
+  const pick = (f: (r: WebRtcParticipantResult) => number | undefined) => perParticipant.map(f).filter((v): v is number => v !== undefined);
+  const transports = perParticipant.flatMap((r) => r.transports);
+  const all = new Histogram();
+  for (const p of participants) if (p.delayMs) all.merge(p.delayMs);
+  const l = streamLoss(participants.flatMap((p) => [...p.inStreams.values()]));
+  return {
+    participants: participants.length,
+    connected: perParticipant.filter((r) => r.connectedMs !== undefined).length,
+    failed: perParticipant.filter((r) => r.error !== undefined).length,
+    join: {
+      wsOpen: quantiles(pick((r) => r.wsOpenMs)),
+      joined: quantiles(pick((r) => r.joinedMs)),
+      connected: quantiles(pick((r) => r.connectedMs)),
+      ready: quantiles(pick((r) => r.readyMs)),
+      firstRtp: quantiles(pick((r) => r.firstRtpMs)),
+    },
+    iceMs: quantiles(transports.map((x) => x.iceMs).filter((v): v is number => v !== undefined)),
+    dtlsMs: quantiles(transports.map((x) => x.dtlsMs).filter((v): v is number => v !== undefined)),
+    iceLost: transports.reduce((s, x) => s + (x.iceLost ?? 0), 0),
+    packetsReceived: l.packets,
+    loss: l.expected > 0 ? Math.max(0, 1 - l.unique / l.expected) : 0,
+    delayMs: histQuantiles(all),
+    perParticipant,
   };
 }
 
@@ -459,6 +595,7 @@ export function joinSummary(joins: readonly JoinSample[]) {
   return {
     wsOpen: q(pick((j) => j.wsOpenMs)),
     joined: q(pick((j) => j.joinedMs)),
+    connected: q(pick((j) => j.connectedMs)),
     ready: q(pick((j) => j.readyMs)),
     firstRtp: q(pick((j) => j.firstRtpMs)),
   };

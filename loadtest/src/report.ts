@@ -6,8 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { CRITERIA, joinSummary, type RunResult, type StepResult } from './engine.js';
+import { CRITERIA, joinSummary, type Quantiles, type RunResult, type StepResult, type WebRtcSummary } from './engine.js';
 import type { LimitResult } from './limit.js';
+import type { MediaMode } from './paths.js';
 import type { Pinning } from './probes.js';
 
 export interface Comparison {
@@ -28,7 +29,8 @@ export interface Report {
   version: 1;
   createdAt: string;
   command: string;
-  mode: 'rtp';
+  /** The mode of `run`; bench is rtp with a short webrtc run beside it (each run records its own). */
+  mode: MediaMode;
   machine: { cpus: number; cpuModel: string; node: string; kernel: string };
   pinning: Pinning;
   criteria: typeof CRITERIA;
@@ -101,7 +103,7 @@ export function summaryTable(report: Report): string {
   for (const run of report.runs) {
     for (const s of run.steps) {
       rows.push([
-        run.target,
+        label(run),
         run.scenario,
         String(s.rooms),
         String(s.participants),
@@ -125,15 +127,16 @@ export function summaryTable(report: Report): string {
   for (const run of report.runs) {
     const k = run.knee;
     lines.push(
-      `knee ${run.target}/${run.scenario}: ${k ? `${k.rooms} rooms, ${k.participants} participants, ${f0(k.receivedPps)} pkt/s and ${f1(k.receivedMbps)} Mbps egress, worker CPU ${pct(k.server.workerCpuTotal)}` : 'none (the first step already failed)'} — ${run.stopReason}`,
+      `knee ${label(run)}/${run.scenario}: ${k ? `${k.rooms} rooms, ${k.participants} participants, ${f0(k.receivedPps)} pkt/s and ${f1(k.receivedMbps)} Mbps egress, worker CPU ${pct(k.server.workerCpuTotal)}` : 'none (the first step already failed)'} — ${run.stopReason}`,
     );
   }
-  for (const run of report.runs.filter((r) => r.target === 'huizhen')) {
+  for (const run of report.runs.filter((r) => r.target === 'huizhen' && !r.webrtc)) {
     const j = joinSummary(run.joins);
     lines.push(
       `join ${run.scenario} (ms, p50/p95/p99, n=${j.ready.n}): ws open ${f1(j.wsOpen.p50)}/${f1(j.wsOpen.p95)}/${f1(j.wsOpen.p99)}, joined ${f1(j.joined.p50)}/${f1(j.joined.p95)}/${f1(j.joined.p99)}, media set up ${f1(j.ready.p50)}/${f1(j.ready.p95)}/${f1(j.ready.p99)}, first RTP ${f1(j.firstRtp.p50)}/${f1(j.firstRtp.p95)}/${f1(j.firstRtp.p99)}${run.joinFailures ? `, ${run.joinFailures} failed` : ''}`,
     );
   }
+  for (const run of report.runs) if (run.webrtc) lines.push(...webrtcLines(run, run.webrtc));
   const c = report.comparison;
   if (report.limit) {
     lines.push(
@@ -148,6 +151,40 @@ export function summaryTable(report: Report): string {
   lines.push(report.pinning.note);
   for (const n of [...c.notes, ...report.notes]) lines.push(`note: ${n}`);
   return lines.join('\n');
+}
+
+/** The run's name in tables: webrtc runs are marked, since bench puts them beside rtp ones. */
+const label = (r: RunResult) => (r.mode === 'webrtc' ? `${r.target} webrtc` : r.target);
+const q3 = (q: Quantiles) => `${f1(q.p50)}/${f1(q.p95)}/${f1(q.p99)}`;
+/** Per-participant lines in the printed summary; the rest are in report.json and report.html. */
+const MAX_PARTICIPANT_LINES = 16;
+
+function webrtcLines(run: RunResult, w: WebRtcSummary): string[] {
+  const lines = [
+    `webrtc ${run.target}/${run.scenario} (ICE + DTLS-SRTP): ${w.connected} of ${w.participants} participants connected${w.failed ? `, ${w.failed} failed` : ''}${w.iceLost ? `, ICE lost ${w.iceLost}×` : ''}`,
+    `  join (ms from start, p50/p95/p99, n=${w.join.connected.n}): ws open ${q3(w.join.wsOpen)}, joined ${q3(w.join.joined)}, DTLS connected ${q3(w.join.connected)}, media set up ${q3(w.join.ready)}, first RTP ${q3(w.join.firstRtp)}`,
+    `  per transport (ms, p50/p95/p99): ICE ${q3(w.iceMs)} (n=${w.iceMs.n}), DTLS ${q3(w.dtlsMs)} (n=${w.dtlsMs.n})`,
+    `  over the run: ${w.packetsReceived} RTP packets received, loss ${pct2(w.loss)}, delay p50/95/99 ${f1(w.delayMs.p50)}/${f1(w.delayMs.p95)}/${f1(w.delayMs.p99)} ms`,
+  ];
+  const rows = [['  participant', 'role', 'joined', 'ICE s/r', 'DTLS s/r', 'connected', '1st RTP', 'pkts', 'loss', 'delay p50/95/99']];
+  for (const p of w.perParticipant.slice(0, MAX_PARTICIPANT_LINES)) {
+    const by = (d: 'send' | 'recv', k: 'iceMs' | 'dtlsMs') => f1(p.transports.find((t) => t.direction === d)?.[k]);
+    rows.push([
+      `  ${p.identity}`,
+      p.role,
+      f1(p.joinedMs),
+      `${by('send', 'iceMs')}/${by('recv', 'iceMs')}`,
+      `${by('send', 'dtlsMs')}/${by('recv', 'dtlsMs')}`,
+      f1(p.connectedMs),
+      f1(p.firstRtpMs),
+      String(p.packetsReceived),
+      pct2(p.loss),
+      p.error ? `failed: ${p.error.slice(0, 60)}` : `${f1(p.delayMs.p50)}/${f1(p.delayMs.p95)}/${f1(p.delayMs.p99)}`,
+    ]);
+  }
+  lines.push(table(rows));
+  if (w.perParticipant.length > MAX_PARTICIPANT_LINES) lines.push(`  … ${w.perParticipant.length - MAX_PARTICIPANT_LINES} more participants in report.json`);
+  return lines;
 }
 
 // --- HTML -----------------------------------------------------------------------
@@ -230,7 +267,7 @@ export function renderHtml(report: Report): string {
   const huizhen = report.runs.filter((r) => r.target === 'huizhen');
   const bare = report.runs.filter((r) => r.target !== 'huizhen');
   const cpuSeries: Series[] = [
-    ...huizhen.map((r) => ({ name: `Huizhen worker, ${r.scenario}`, points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]) })),
+    ...huizhen.map((r) => ({ name: `Huizhen worker, ${r.scenario}${r.mode === 'webrtc' ? ' (webrtc)' : ''}`, points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]) })),
     ...bare.map((r) => ({ name: `bare worker, ${r.scenario}`, points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]) })),
     ...huizhen.slice(0, 1).map((r) => ({ name: 'Huizhen Node', dashed: true, points: r.steps.map((s) => [s.participants, (s.server.nodeCpu ?? NaN) * 100] as [number, number]) })),
     ...huizhen.slice(0, 1).map((r) => ({ name: 'generator', dashed: true, points: r.steps.map((s) => [s.participants, s.generator.cpu * 100] as [number, number]) })),
@@ -239,14 +276,24 @@ export function renderHtml(report: Report): string {
   const delaySeries: Series[] = main
     ? (['p50', 'p95', 'p99'] as const).map((q) => ({ name: `${q} (${main.scenario})`, points: main.steps.map((s) => [s.participants, s.delayMs[q]] as [number, number]) }))
     : [];
-  const joinValues = huizhen.flatMap((r) => r.joins.map((j) => j.firstRtpMs).filter((v): v is number => v !== undefined));
-  const joined = huizhen.flatMap((r) => r.joins.map((j) => j.joinedMs));
+  const rtpRuns = huizhen.filter((r) => !r.webrtc);
+  const joinValues = rtpRuns.flatMap((r) => r.joins.map((j) => j.firstRtpMs).filter((v): v is number => v !== undefined));
+  const joined = rtpRuns.flatMap((r) => r.joins.map((j) => j.joinedMs));
+  const webrtcRuns = report.runs.filter((r): r is RunResult & { webrtc: WebRtcSummary } => r.webrtc !== undefined);
+  const modes = [...new Set(report.runs.map((r) => r.mode))];
+  const modeText = modes
+    .map((m) =>
+      m === 'webrtc'
+        ? 'webrtc (ICE + DTLS transports as browsers get; SRTP AES_CM_128_HMAC_SHA1_80 keyed by DTLS)'
+        : `rtp (plain transports${report.runs.find((r) => r.mode === 'rtp')?.srtp ? ', SRTP AES_CM_128_HMAC_SHA1_80' : ', no SRTP'})`,
+    )
+    .join('; ');
   const summary = esc(summaryTable(report));
   const rows = report.runs
     .flatMap((r) =>
       r.steps.map(
         (s) =>
-          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(r.target)}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
+          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(label(r))}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
       ),
     )
     .join('\n');
@@ -262,13 +309,14 @@ figure{display:inline-block;margin:8px 16px 8px 0}.t{font-weight:600;font-size:1
 </style></head><body>
 <h1>Huizhen load test</h1>
 <p>${esc(report.createdAt)} · <code>${esc(report.command)}</code> · ${report.machine.cpus} × ${esc(report.machine.cpuModel)} · Node ${esc(report.machine.node)} · Linux ${esc(report.machine.kernel)}</p>
-<p>${esc(report.pinning.note)}. Media mode: rtp (plain transports${report.runs[0]?.srtp ? ', SRTP AES_CM_128_HMAC_SHA1_80' : ', no SRTP'}). Knee criteria per step: loss &lt; 1 %, received ≥ 90 % of sent, no stalled track, added delay p95 &lt; 20 ms.</p>
+<p>${esc(report.pinning.note)}. Media mode: ${esc(modeText)}. Knee criteria per step: loss &lt; 1 %, received ≥ 90 % of sent, no stalled track, added delay p95 &lt; 20 ms.</p>
 <h2>Summary</h2><pre>${summary}</pre>
 <h2>Charts</h2>
 ${lineChart('CPU vs load', 'participants', 'CPU % of one core', cpuSeries, 100)}
 ${lineChart('One-way added delay', 'participants', 'ms', delaySeries)}
 ${histogramChart('Join time: start → first RTP received', 'ms', joinValues)}
 ${histogramChart('Join time: start → joined (admitted)', 'ms', joined)}
+${webrtcRuns.map((r) => webrtcHtml(r, r.webrtc)).join('\n')}
 <h2>Steps</h2>
 <table><tr><th>target</th><th>scenario</th><th>rooms</th><th>participants</th><th>consumers</th><th>sent pps</th><th>egress pps</th><th>egress Mbps</th><th>recv/sent</th><th>loss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>worker CPU</th><th>node CPU</th><th>server loop p99 ms</th><th>gen CPU</th><th>gen loop p99 ms</th><th>NACK/s</th><th>PLI/s</th><th>stalled</th><th>MiB/participant</th><th>verdict</th></tr>
 ${rows}</table>
@@ -281,10 +329,51 @@ ${rows}</table>
 <li><b>worker / node / gen CPU</b>: share of one core used by the media worker(s), the Huizhen Node process, and the load generator during the window.</li>
 <li><b>NACK/s, PLI/s</b>: retransmission requests (packets) and key-frame requests the server sent to publishers.</li>
 <li><b>limit</b>: SRTP protect + UDP send in a tight loop on one core in Node; ratios compare egress packets per worker core second.</li>
+<li><b>webrtc</b> runs: participants connect like browsers (createTransport → connectTransport → ICE checks against the server's ICE-lite candidate → DTLS handshake as the client → SRTP keyed by DTLS). Join times count from the participant's start; "DTLS connected" is when all its transports can carry media.</li>
 </ul>
 <h2>Raw data</h2><p>All numbers are in report.json next to this file.</p>
 </body></html>
 `;
+}
+
+function webrtcHtml(run: RunResult, w: WebRtcSummary): string {
+  const td = (v: string) => `<td>${esc(v)}</td>`;
+  const rows = w.perParticipant
+    .map((p) => {
+      const t = (d: 'send' | 'recv', k: 'iceMs' | 'dtlsMs' | 'createMs') => f1(p.transports.find((x) => x.direction === d)?.[k]);
+      return `<tr class="${p.error ? 'fail' : ''}">${[
+        p.identity,
+        p.role,
+        f1(p.wsOpenMs),
+        f1(p.joinedMs),
+        t('recv', 'createMs'),
+        t('recv', 'iceMs'),
+        t('recv', 'dtlsMs'),
+        t('send', 'createMs'),
+        t('send', 'iceMs'),
+        t('send', 'dtlsMs'),
+        f1(p.connectedMs),
+        f1(p.readyMs),
+        f1(p.firstRtpMs),
+        String(p.consumers),
+        String(p.packetsReceived),
+        pct2(p.loss),
+        `${f1(p.delayMs.p50)}/${f1(p.delayMs.p95)}/${f1(p.delayMs.p99)}`,
+        p.error ?? 'ok',
+      ]
+        .map(td)
+        .join('')}</tr>`;
+    })
+    .join('\n');
+  const connected = w.perParticipant.map((p) => p.connectedMs).filter((v): v is number => v !== undefined);
+  const firstRtp = w.perParticipant.map((p) => p.firstRtpMs).filter((v): v is number => v !== undefined);
+  return `<h2>WebRTC: ${esc(run.scenario)} through ICE + DTLS</h2>
+<pre>${esc(webrtcLines(run, w).slice(0, 4).join('\n'))}</pre>
+${histogramChart('WebRTC join: start → DTLS connected (all transports)', 'ms', connected)}
+${histogramChart('WebRTC join: start → first RTP received', 'ms', firstRtp)}
+<table><tr><th>participant</th><th>role</th><th>ws open</th><th>joined</th><th>recv create</th><th>recv ICE</th><th>recv DTLS</th><th>send create</th><th>send ICE</th><th>send DTLS</th><th>connected</th><th>media set up</th><th>first RTP</th><th>consumers</th><th>packets</th><th>loss</th><th>delay p50/95/99</th><th>status</th></tr>
+${rows}</table>
+<p>Times in ms from the participant's start; ICE and DTLS per transport (create: the createTransport request; ICE: checks → nominated pair; DTLS: ClientHello → handshake done, server certificate checked against the signaled fingerprint). Packets, loss and delay cover the whole run.</p>`;
 }
 
 export function machineInfo(): Report['machine'] {

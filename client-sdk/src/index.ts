@@ -4,7 +4,9 @@
  * publishing do.
  */
 export { connect } from './connect.js';
-export { Room, type Admission } from './Room.js';
+export { Room, type Admission, type Permission } from './Room.js';
+export { RoomRecords, POINTER_INTERVAL_MS, type ViewPatch, type MarkInput, type RecordUrl } from './RoomRecords.js';
+export type { RecordBody, UploadRecordOptions } from './recordsHttp.js';
 export type { ConnectOptions } from './options.js';
 export {
   LocalParticipant,
@@ -17,7 +19,7 @@ export {
   type VideoResolution,
 } from './LocalParticipant.js';
 export { RemoteParticipant } from './RemoteParticipant.js';
-export { Track, LocalTrack, RemoteTrack, type VideoLayers } from './tracks.js';
+export { Track, LocalTrack, RemoteTrack, type VideoLayers, type HostMute } from './tracks.js';
 export {
   RoomEvent,
   ParticipantEvent,
@@ -30,6 +32,7 @@ export {
   type ConnectionState,
   type MediaConnectionState,
   type Participant,
+  type PointerPosition,
 } from './events.js';
 export {
   HuizhenError,
@@ -51,12 +54,25 @@ export {
   type SignalClientOptions,
   type RequestOptions,
 } from './SignalClient.js';
-export type { ReconnectPolicy, ReconnectContext } from './ReconnectPolicy.js';
+export {
+  DefaultReconnectPolicy,
+  noReconnect,
+  type ReconnectPolicy,
+  type ReconnectContext,
+  type DefaultReconnectPolicyOptions,
+} from './ReconnectPolicy.js';
+export type { TokenProvider } from './TokenRefresher.js';
 export { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 export {
   PROTOCOL_VERSION,
   ROLES,
+  CLINICIAN_ROLES,
+  ROOM_KINDS,
   TRACK_SOURCES,
+  RECORD_VISIBILITIES,
+  RECORD_TYPES,
+  MAX_CHAT_LENGTH,
+  MAX_OPINION_LENGTH,
   type Role,
   type TrackSource,
   type MediaKind,
@@ -66,4 +82,14 @@ export {
   type RoomKind,
   type RoomState,
   type PersonRef,
+  type WaitingEntry,
+  type ChatMessage,
+  type Opinion,
+  type ConsultSummary,
+  type RecordInfo,
+  type RecordVisibility,
+  type RecordType,
+  type SharedRecord,
+  type ViewState,
+  type Mark,
 } from './protocol/messages.js';

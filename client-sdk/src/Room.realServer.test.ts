@@ -84,7 +84,8 @@ describe('reconnecting against the real server', () => {
     expect(specialist.state).toBe('connected');
     expect(net.sockets).toHaveLength(2);
     const rejoin = net.sent.filter((m) => m.method === 'join').at(-1);
-    expect(rejoin?.data).toMatchObject({ resumeSessionId: sessionId });
+    expect(rejoin?.data).toMatchObject({ resumeSessionId: sessionId, resumeFromSeq: expect.any(Number) });
+    expect(rejoin?.data.resumeFromSeq).toBeGreaterThan(0);
     expect(net.sent.filter((m) => m.method === 'restartIce')).toHaveLength(1);
     expect(seenByDoctor).toEqual(['participantReconnecting:sp-r1', 'participantReconnected:sp-r1']);
     expect([...specialist.remoteParticipants.keys()]).toEqual(['dr-r1']);

@@ -30,6 +30,7 @@ import {
   type NotificationData,
   type Opinion,
   type ParticipantInfo,
+  type Permission,
   type RequestData,
   type ResponseData,
   type RoomInfo,
@@ -58,26 +59,8 @@ const TOKEN_REUSE_MARGIN_MS = 30_000;
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
 
-/**
- * Permission names the server grants (see `room.permissions`). Roles map to
- * these on the server; a token may narrow them.
- */
-export type Permission =
-  | 'publishAudio'
-  | 'publishVideo'
-  | 'publishScreen'
-  | 'subscribe'
-  | 'subscribeVideo'
-  | 'admit'
-  | 'muteOthers'
-  | 'remove'
-  | 'lock'
-  | 'end'
-  | 'viewRecords'
-  | 'shareRecords'
-  | 'annotate'
-  | 'chat'
-  | 'writeOpinion';
+/** Permission names the server grants (see `room.permissions`); defined by the protocol. */
+export type { Permission };
 
 /** Join codes that another attempt may get past (the network, an overloaded or restarting server). */
 const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -475,6 +458,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       this.#throwIfCancelled();
       await signal.connect();
       this.#throwIfCancelled();
+      signal.resetNotificationSeq();
       const joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token });
       this.#throwIfCancelled();
       this.#applyJoin(joined);
@@ -777,7 +761,13 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     await signal.connect({ timeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_CONNECT_TIMEOUT_MS, RECONNECT_CONNECT_TIMEOUT_MS) });
     let joined: ResponseData['join'];
     try {
-      joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token, resumeSessionId: this.#sessionId });
+      joined = await signal.request('join', {
+        protocolVersion: PROTOCOL_VERSION,
+        token,
+        resumeSessionId: this.#sessionId,
+        // Only notifications after this one are replayed; nothing twice, nothing lost.
+        resumeFromSeq: signal.lastNotificationSeq,
+      });
     } catch (error) {
       if (!isHuizhenError(error, ErrorCode.SESSION_EXPIRED)) throw error;
       this.#log.info('the server no longer has this session; joining afresh');
@@ -830,6 +820,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     // Anything still queued from the old session no longer applies.
     this.#epoch++;
     this.#teardownSession();
+    signal.resetNotificationSeq();
     const joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token });
     if (this.#ended) return;
     await this.#startFreshSession(joined);

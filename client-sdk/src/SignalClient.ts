@@ -98,6 +98,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #socket: WebSocketLike | undefined;
   #state: SignalState = 'idle';
   #nextId = 1;
+  /** The highest notification `seq` received in the current session (0: none yet). */
+  #lastSeq = 0;
 
   constructor(url: string, options: SignalClientOptions = {}) {
     super();
@@ -113,6 +115,16 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   }
 
   /** Number of requests still waiting for a response. */
+  /** Sent as `resumeFromSeq` when resuming, so the server replays only what was missed. */
+  get lastNotificationSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** A new session numbers its notifications from 1 again. */
+  resetNotificationSeq(): void {
+    this.#lastSeq = 0;
+  }
+
   get pendingRequestCount(): number {
     return this.#pending.size;
   }
@@ -292,6 +304,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       const error = fromWireError(message.error);
       this.#log.warn('server rejected an unreadable frame', { code: error.code, error: error.message });
     } else if (typeof message.notification === 'string' && isRecord(message.data)) {
+      if (typeof message.seq === 'number' && message.seq > this.#lastSeq) this.#lastSeq = message.seq;
       this.emit('notification', { notification: message.notification, data: message.data } as AnyNotification);
     } else {
       this.#log.warn('ignoring signaling frame of unknown shape');

@@ -20,6 +20,26 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const ROLES = ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** What a participant may do; each role has a fixed set (server table), a token may narrow it. */
+export const PERMISSIONS = [
+  'publishAudio',
+  'publishVideo',
+  'publishScreen',
+  'subscribe',
+  'subscribeVideo',
+  'admit',
+  'muteOthers',
+  'remove',
+  'lock',
+  'end',
+  'viewRecords',
+  'shareRecords',
+  'annotate',
+  'chat',
+  'writeOpinion',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
 /** Roles that run the clinical side of a room (see the server's permission table). */
 export const CLINICIAN_ROLES: readonly Role[] = ['doctor', 'specialist', 'nurse'];
 
@@ -84,8 +104,10 @@ export const requestValidators = {
     token: string({ min: 1, max: 8192 }),
     /** The room the client means to join; must equal the token's `room` claim. */
     room: optional(id),
-    /** Sent by a reconnecting client to resume its previous session (issue: reconnection). */
+    /** Sent by a reconnecting client to resume its previous session. */
     resumeSessionId: optional(string({ min: 1, max: 64 })),
+    /** With resumeSessionId: the last notification `seq` received; later ones are replayed. */
+    resumeFromSeq: optional(number({ integer: true, min: 0, max: Number.MAX_SAFE_INTEGER })),
   }),
   /** The client's device capabilities; the server starts consuming once it has them. */
   setRtpCapabilities: object({ rtpCapabilities: rtpBlob }),
@@ -123,6 +145,8 @@ export const requestValidators = {
   setConsumerPaused: object({ consumerId: id, paused: boolean() }),
   requestKeyFrame: object({ consumerId: id }),
   getStats: object({}),
+  /** Liveness check: lets a client notice a dead connection quickly. */
+  ping: object({}),
   leave: object({}),
   /**
    * Load testing only: a plain RTP transport (no ICE/DTLS), offered to tokens
@@ -332,8 +356,8 @@ export interface ResponseData {
     /** True when a reconnect resumed the previous session (tracks and subscriptions kept). */
     resumed: boolean;
     participant: ParticipantInfo;
-    /** The server's permission names for this participant. */
-    permissions: string[];
+    /** This participant's permissions in this room. */
+    permissions: Permission[];
     /** Seconds until the token used to join expires. */
     tokenExpiresIn: number;
     /** waiting: in the lobby until a clinician admits (then `admitted` arrives). */
@@ -354,6 +378,7 @@ export interface ResponseData {
   setConsumerPaused: Record<string, never>;
   requestKeyFrame: Record<string, never>;
   getStats: { transports: Record<string, unknown>[] };
+  ping: Record<string, never>;
   leave: Record<string, never>;
   createPlainTransport: {
     id: string;
@@ -455,6 +480,12 @@ export type ResponseMessage<M extends Method = Method> =
 export interface NotificationMessage<N extends Notification = Notification> {
   notification: N;
   data: NotificationData[N];
+  /**
+   * Per-session sequence number; absent on ephemeral notifications (pointer,
+   * active speaker, layer changes). A reconnecting client sends the last one
+   * it received as `resumeFromSeq`.
+   */
+  seq?: number;
 }
 
 export type ServerMessage = ResponseMessage | NotificationMessage;

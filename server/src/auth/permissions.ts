@@ -2,26 +2,9 @@
  * What each role may do, enforced on the server for every request. A token may
  * narrow its role's permissions with a `grants` claim, never widen them.
  */
-import type { Role } from '@huizhen/client-sdk/protocol';
+import { PERMISSIONS, type Permission, type Role } from '@huizhen/client-sdk/protocol';
 
-export const PERMISSIONS = [
-  'publishAudio',
-  'publishVideo',
-  'publishScreen',
-  'subscribe',
-  'subscribeVideo',
-  'admit',
-  'muteOthers',
-  'remove',
-  'lock',
-  'end',
-  'viewRecords',
-  'shareRecords',
-  'annotate',
-  'chat',
-  'writeOpinion',
-] as const;
-export type Permission = (typeof PERMISSIONS)[number];
+export { PERMISSIONS, type Permission };
 
 const ALL: readonly Permission[] = PERMISSIONS;
 

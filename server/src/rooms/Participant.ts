@@ -7,7 +7,8 @@ import type { types } from 'mediasoup';
 import type { NotificationData, Notification, ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/client-sdk/protocol';
 import type { Permission } from '../auth/permissions.js';
 
-export type NotificationSink = <N extends Notification>(name: N, data: NotificationData[N]) => void;
+/** `seq` numbers the notifications a reconnecting client may need replayed; ephemeral ones have none. */
+export type NotificationSink = <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => void;
 
 export interface PublishedTrack {
   producer: types.Producer;
@@ -16,8 +17,17 @@ export interface PublishedTrack {
   hostMuted?: { allowUnmute: boolean };
 }
 
-/** Notifications kept for a participant whose connection dropped. */
-const MAX_BUFFERED_NOTIFICATIONS = 2000;
+/** The connection a session's notifications go to. */
+export interface SinkOwner {
+  /** A newer connection resumed this session: stop acting for it. */
+  superseded(): void;
+}
+
+/** Recent notifications kept for replay after a reconnect. */
+const REPLAY_HISTORY = 500;
+
+/** Notifications that are stale the moment they are missed: never replayed, never numbered. */
+const EPHEMERAL: ReadonlySet<Notification> = new Set(['pointer', 'activeSpeakerChanged', 'consumerLayersChanged']);
 
 export interface ParticipantOptions {
   identity: string;
@@ -63,8 +73,12 @@ export class Participant {
   tokenTimer: NodeJS.Timeout | undefined;
 
   #sink: NotificationSink | undefined;
-  #buffer: { name: Notification; data: unknown }[] = [];
-  #bufferOverflowed = false;
+  /** Which connection owns the sink; a stale connection's close must not disconnect a resumed session. */
+  #sinkOwner: SinkOwner | undefined;
+  #seq = 0;
+  #history: { seq: number; name: Notification; data: unknown }[] = [];
+  /** The last seq the connection had when it dropped (for clients that do not say what they got). */
+  #seqAtDisconnect = 0;
   #closed = false;
 
   constructor(options: ParticipantOptions) {
@@ -87,39 +101,53 @@ export class Participant {
     return this.permissions.has(permission);
   }
 
-  setSink(sink: NotificationSink | undefined): void {
+  setSink(sink: NotificationSink | undefined, owner?: SinkOwner): void {
     this.#sink = sink;
+    this.#sinkOwner = sink ? owner : undefined;
+  }
+
+  ownedBy(owner: SinkOwner): boolean {
+    return this.#sinkOwner === owner;
   }
 
   notify<N extends Notification>(name: N, data: NotificationData[N]): void {
     if (this.#closed) return;
-    if (this.connected) {
-      this.#sink?.(name, data);
+    if (EPHEMERAL.has(name)) {
+      if (this.connected) this.#sink?.(name, data);
       return;
     }
-    // Kept for the reconnect, so the client misses nothing that happened meanwhile.
-    if (this.#buffer.length >= MAX_BUFFERED_NOTIFICATIONS) this.#bufferOverflowed = true;
-    else this.#buffer.push({ name, data });
+    const seq = ++this.#seq;
+    this.#history.push({ seq, name, data });
+    if (this.#history.length > REPLAY_HISTORY) this.#history.shift();
+    if (this.connected) this.#sink?.(name, data, seq);
   }
 
-  /** The connection dropped: buffer notifications until it resumes. */
+  /** The connection dropped: keep numbering and recording until it resumes. */
   disconnect(): void {
     this.connected = false;
     this.#sink = undefined;
+    this.#sinkOwner = undefined;
+    this.#seqAtDisconnect = this.#seq;
   }
 
-  /** False when too much happened while away to replay it faithfully. */
-  get canResume(): boolean {
-    return !this.#closed && !this.#bufferOverflowed;
+  /** Whether everything after `fromSeq` can still be replayed. */
+  canResume(fromSeq?: number): boolean {
+    if (this.#closed) return false;
+    const from = fromSeq ?? (this.connected ? this.#seq : this.#seqAtDisconnect);
+    if (from > this.#seq) return false;
+    const oldest = this.#history[0]?.seq ?? this.#seq + 1;
+    return from >= oldest - 1;
   }
 
-  /** Attaches a new connection and replays what it missed, in order. */
-  resume(sink: NotificationSink): void {
+  /** Attaches a new connection and replays, in order, what it has not seen. */
+  resume(sink: NotificationSink, owner: SinkOwner, fromSeq?: number): void {
+    const from = fromSeq ?? (this.connected ? this.#seq : this.#seqAtDisconnect);
+    const previous = this.#sinkOwner;
+    if (previous && previous !== owner) previous.superseded();
     this.#sink = sink;
+    this.#sinkOwner = owner;
     this.connected = true;
-    const missed = this.#buffer;
-    this.#buffer = [];
-    for (const n of missed) sink(n.name, n.data as NotificationData[typeof n.name]);
+    for (const n of this.#history) if (n.seq > from) sink(n.name, n.data as NotificationData[typeof n.name], n.seq);
   }
 
   ref(): { identity: string; name: string; role: Role } {
@@ -151,7 +179,7 @@ export class Participant {
     if (this.#closed) return;
     this.#closed = true;
     this.#sink = undefined;
-    this.#buffer = [];
+    this.#history = [];
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
     for (const t of this.transports.values()) t.close();

@@ -31,7 +31,7 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import { Chat } from './Chat.js';
 import { Consult, type ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
-import { Participant, type NotificationSink, type PublishedTrack } from './Participant.js';
+import { Participant, type NotificationSink, type PublishedTrack, type SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import { chooseSpatialLayer } from './layers.js';
 
@@ -264,9 +264,13 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   // --- reconnection -----------------------------------------------------------
 
-  /** The connection dropped: keep the place (and media) for the grace period. */
-  disconnect(p: Participant): void {
-    if (p.closed || !p.connected) return;
+  /**
+   * The connection dropped: keep the place (and media) for the grace period.
+   * `owner` is the connection that dropped; if the session has already moved
+   * to a newer connection, nothing happens.
+   */
+  disconnect(p: Participant, owner: SinkOwner): void {
+    if (p.closed || !p.connected || !p.ownedBy(owner)) return;
     p.disconnect();
     if (p.admission === 'admitted') this.#broadcast(p, 'participantReconnecting', { identity: p.identity });
     this.#logger.info('participant connection lost', { participant: p.identity, graceMs: this.#options.reconnectGraceMs });
@@ -278,11 +282,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** A new connection took the session over; replay what it missed. */
-  resume(p: Participant, sink: NotificationSink): void {
+  resume(p: Participant, sink: NotificationSink, owner: SinkOwner, fromSeq?: number): void {
     if (p.graceTimer) clearTimeout(p.graceTimer);
     p.graceTimer = undefined;
+    // Others saw "reconnecting" only if the server noticed the drop first.
     const wasAway = !p.connected;
-    p.resume(sink);
+    p.resume(sink, owner, fromSeq);
     if (wasAway && p.admission === 'admitted') this.#broadcast(p, 'participantReconnected', { identity: p.identity });
     this.#logger.info('participant resumed', { participant: p.identity });
   }
@@ -495,7 +500,9 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async connectTransport(p: Participant, transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const transport = this.#webRtcTransport(p, transportId);
-    if (transport.dtlsState !== 'new') throw invalidState('This transport is already connected.');
+    // Not dtlsState: ICE may complete (and DTLS start) before this request arrives.
+    if (transport.appData.connectCalled === true) throw invalidState('This transport is already connected.');
+    transport.appData.connectCalled = true;
     await mediaCall(() => transport.connect({ dtlsParameters }));
   }
 

@@ -277,6 +277,43 @@ describe('reconnection and tokens', () => {
     expect(doctor.notifications.some((n) => n.notification === 'participantLeft')).toBe(false);
   });
 
+  it('resumes from the last notification seen, even before the server noticed the drop', async () => {
+    const { doctor } = await doctorIn('resume-3');
+    const specialist = await connect();
+    const first = await specialist.join(t.token('sp-seq', 'specialist', 'resume-3'));
+    await doctor.request('sendChat', { text: 'one' });
+    await specialist.notification('chat', (d) => d.message.text === 'one');
+    const seen = Math.max(...specialist.notifications.map((n) => (n as { seq?: number }).seq ?? 0));
+    // Sent into a connection the client has in fact already lost.
+    await doctor.request('sendChat', { text: 'two' });
+    await doctor.request('sendChat', { text: 'three' });
+    const again = await connect();
+    const resumed = await again.join(t.token('sp-seq', 'specialist', 'resume-3'), { resumeSessionId: first.sessionId, resumeFromSeq: seen });
+    expect(resumed.resumed).toBe(true);
+    await again.notification('chat', (d) => d.message.text === 'three');
+    const replayed = again.notifications.filter((n) => n.notification === 'chat').map((n) => (n.data as { message: { text: string } }).message.text);
+    expect(replayed).toEqual(['two', 'three']);
+    // The stale connection is let go, and its close does not end the resumed session.
+    expect((await specialist.waitClosed()).code).toBe(4003);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(t.server.rooms.rooms.get('resume-3')?.participants.has('sp-seq')).toBe(true);
+    expect(doctor.notifications.some((n) => n.notification === 'participantLeft' || n.notification === 'participantReconnecting')).toBe(false);
+    await doctor.request('sendChat', { text: 'four' });
+    expect((await again.notification('chat', (d) => d.message.text === 'four')).message.text).toBe('four');
+  });
+
+  it('refuses to resume from a point it can no longer replay', async () => {
+    const { doctor } = await doctorIn('resume-4');
+    const specialist = await connect();
+    const first = await specialist.join(t.token('sp-far', 'specialist', 'resume-4'));
+    await doctor.request('sendChat', { text: 'x' });
+    const again = await connect();
+    expect(await again.call('join', { protocolVersion: 1, token: t.token('sp-far', 'specialist', 'resume-4'), resumeSessionId: first.sessionId, resumeFromSeq: 10_000 })).toMatchObject({
+      ok: false,
+      error: { code: 'SESSION_EXPIRED' },
+    });
+  });
+
   it('refuses a resume after the grace period', async () => {
     const { doctor } = await doctorIn('resume-2');
     const specialist = await connect();

@@ -20,6 +20,7 @@ import {
 } from '@huizhen/client-sdk/protocol';
 import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
+import type { SinkOwner } from '../rooms/Participant.js';
 import { handlers, type HandlerScope, type Session } from './handlers.js';
 import { RateLimiter } from './RateLimiter.js';
 import type { SignalingContext } from './SignalingContext.js';
@@ -41,7 +42,7 @@ const MAX_RATE_LIMITED = 200;
 /** A client that does not read its notifications is cut off past this. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-export class Connection {
+export class Connection implements SinkOwner {
   readonly #ws: WebSocket;
   readonly #ctx: SignalingContext;
   #logger: Logger;
@@ -78,6 +79,12 @@ export class Connection {
 
   get session(): Session | undefined {
     return this.#session;
+  }
+
+  /** The session resumed on a newer connection: this one lets go and closes. */
+  superseded(): void {
+    this.#session = undefined;
+    this.close(CloseCode.DUPLICATE_IDENTITY, 'session resumed on another connection');
   }
 
   ping(): void {
@@ -193,12 +200,12 @@ export class Connection {
     }
   }
 
-  #attach(session: Session, options: { resume?: boolean } = {}): void {
+  #attach(session: Session, options: { resume?: boolean; fromSeq?: number } = {}): void {
     this.#session = session;
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
-    const sink = <N extends Notification>(name: N, data: NotificationData[N]) => {
-      this.#send({ notification: name, data } as ServerMessage);
+    const sink = <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => {
+      this.#send((seq === undefined ? { notification: name, data } : { notification: name, data, seq }) as ServerMessage);
       if (name === 'sessionClosed') {
         // The room has already let go of this session; the socket just closes.
         this.#session = undefined;
@@ -211,14 +218,14 @@ export class Connection {
     };
     if (options.resume) {
       // Notifications missed while away are replayed after the join response.
-      this.#afterResponse = () => session.room.resume(session.participant, sink);
+      this.#afterResponse = () => session.room.resume(session.participant, sink, this, options.fromSeq);
     } else {
-      session.participant.setSink(sink);
+      session.participant.setSink(sink, this);
     }
   }
 
   #detach(): void {
-    this.#session?.participant.setSink(undefined);
+    if (this.#session?.participant.ownedBy(this)) this.#session.participant.setSink(undefined);
     this.#session = undefined;
   }
 
@@ -229,7 +236,7 @@ export class Connection {
     const session = this.#session;
     this.#session = undefined;
     // Not a leave: the participant keeps their place for the reconnect grace period.
-    if (session) session.room.disconnect(session.participant);
+    if (session) session.room.disconnect(session.participant, this);
   }
 
   #badFrame(id: number | null, error: HuizhenError): void {

@@ -25,8 +25,8 @@ export interface HandlerScope {
   /** The IP address of the signaling peer. */
   remoteIp: string | undefined;
   session: Session | undefined;
-  /** Called by `join` to attach the session to the connection; `resume` replays missed notifications after the response. */
-  attach(session: Session, options?: { resume?: boolean }): void;
+  /** Called by `join` to attach the session to the connection; `resume` replays missed notifications (after `fromSeq`) after the response. */
+  attach(session: Session, options?: { resume?: boolean; fromSeq?: number }): void;
   /** Called by `leave`. */
   detach(): void;
 }
@@ -110,12 +110,12 @@ export const handlers: Handlers = {
 
     if (data.resumeSessionId !== undefined) {
       const previous = room.findSession(claims.identity, data.resumeSessionId);
-      if (!previous || !previous.canResume) {
+      if (!previous || !previous.canResume(data.resumeFromSeq)) {
         throw new HuizhenError(ErrorCode.SESSION_EXPIRED, 'The previous session is gone; join again as a new session.');
       }
       room.refreshToken(previous, claims.expiresAt);
       // Replay what was missed only after the client has this response.
-      scope.attach({ room, participant: previous }, { resume: true });
+      scope.attach({ room, participant: previous }, { resume: true, ...(data.resumeFromSeq !== undefined ? { fromSeq: data.resumeFromSeq } : {}) });
       return joinResponse(room, previous, claims.expiresAt, true);
     }
 
@@ -361,6 +361,10 @@ export const handlers: Handlers = {
   async undoAnnotation(scope, data) {
     const { room, participant } = joined(scope);
     return { markId: room.records.undo(participant, data.recordId) };
+  },
+
+  async ping() {
+    return EMPTY;
   },
 
   async leave(scope) {

@@ -6,7 +6,7 @@ type Response = { id: number | null; ok: boolean; data?: unknown; error?: WireEr
 
 export class SignalingTestClient {
   readonly ws: WebSocket;
-  readonly notifications: { notification: Notification; data: unknown }[] = [];
+  readonly notifications: { notification: Notification; data: unknown; seq?: number }[] = [];
   readonly responses: Response[] = [];
   closed: { code: number; reason: string } | undefined;
   #nextId = 1;
@@ -15,8 +15,8 @@ export class SignalingTestClient {
   private constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString()) as Response & { notification?: Notification };
-      if (msg.notification) this.notifications.push({ notification: msg.notification, data: msg.data });
+      const msg = JSON.parse(raw.toString()) as Response & { notification?: Notification; seq?: number };
+      if (msg.notification) this.notifications.push({ notification: msg.notification, data: msg.data, ...(msg.seq !== undefined ? { seq: msg.seq } : {}) });
       else this.responses.push(msg);
       this.#wake();
     });

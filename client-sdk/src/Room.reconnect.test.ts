@@ -363,7 +363,7 @@ describe('Room token refresh', () => {
     const tokenProvider = vi.fn(async () => `fresh-${++issued}`);
     server.tokenExpiresIn = 100;
     server.handlers.refreshToken = () => ({ tokenExpiresIn: 100 });
-    room = await connect(server.url, 'first', { webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'first', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
     expect(room.tokenExpiresAt).toBeGreaterThan(Date.now() + 99_000);
 
     vi.advanceTimersByTime(79_000);
@@ -386,7 +386,7 @@ describe('Room token refresh', () => {
   it('asks the provider for a new token when reconnecting with one about to expire', async () => {
     const tokenProvider = vi.fn(async () => 'renewed');
     server.tokenExpiresIn = 20;
-    room = await connect(server.url, 'old', { webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'old', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
     const reconnected = nextEvent(room, 'reconnected');
     server.drop();
     await reconnected;
@@ -395,7 +395,7 @@ describe('Room token refresh', () => {
 
   it('retries with a new token when the server says the reconnect token expired', async () => {
     const tokenProvider = vi.fn(async () => 'renewed');
-    room = await connect(server.url, 'old', { webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'old', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
     const join = server.handlers.join!;
     server.handlers.join = (data, s) => {
       if (data.token === 'old') throw new WireFailure('TOKEN_EXPIRED', 'expired');
@@ -413,7 +413,7 @@ describe('Room token refresh', () => {
       throw new Error('identity provider unreachable');
     });
     server.tokenExpiresIn = 10;
-    room = await connect(server.url, 't', { webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 't', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
     vi.advanceTimersByTime(8_000);
     await vi.waitFor(() => expect(tokenProvider).toHaveBeenCalled());
     // The server gives up on the session at expiry.
@@ -429,7 +429,7 @@ describe('Room token refresh', () => {
   it('does not refresh without a provider', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     server.tokenExpiresIn = 10;
-    room = await connect(server.url, 't', { webSocketFactory, mediasoupDevice });
+    room = await connect(server.url, 't', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice });
     vi.advanceTimersByTime(20_000);
     await sleep(20);
     expect(server.methods()).not.toContain('refreshToken');

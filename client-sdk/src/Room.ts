@@ -444,6 +444,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         webSocketFactory: this.#options.webSocketFactory,
         requestTimeoutMs: this.#options.requestTimeoutMs,
         connectTimeoutMs: this.#options.connectTimeoutMs,
+        ...(this.#options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs } : {}),
         logger: this.#log,
       });
       this.#signal = signal;

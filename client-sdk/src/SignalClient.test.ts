@@ -222,6 +222,33 @@ describe('SignalClient over a real WebSocket', () => {
   });
 });
 
+describe('SignalClient heartbeat', () => {
+  it('treats a server that stops answering pings as a lost connection', async () => {
+    const server = new TestServer();
+    const url = await server.listening();
+    const client = new SignalClient(url, { webSocketFactory: factory, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 150 });
+    try {
+      let answering = true;
+      server.onRequest = (req, socket) => {
+        if (answering) socket.send(JSON.stringify({ id: req.id, ok: true, data: {} }));
+      };
+      const closed = new Promise<SignalCloseInfo>((resolve) => client.on('close', resolve));
+      await client.connect();
+      await new Promise((r) => setTimeout(r, 350));
+      expect(server.requests.filter((r) => r.method === 'ping').length).toBeGreaterThanOrEqual(2);
+      expect(client.state).toBe('open');
+      // The network dies silently: the socket stays open, nothing answers.
+      answering = false;
+      const info = await closed;
+      expect(info).toMatchObject({ code: 4100, initiatedLocally: false });
+      expect(client.state).toBe('closed');
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('SignalClient connect failures', () => {
   it('rejects with serverUnreachable when nothing listens', async () => {
     const server = new TestServer();

@@ -2,7 +2,7 @@
  * Request/response and notifications over one signaling WebSocket, typed with
  * the shared protocol. Knows nothing about rooms or media.
  */
-import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError } from './errors.js';
+import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError, isHuizhenError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Method, NotificationData, Notification, RequestData, ResponseData } from './protocol/messages.js';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -54,8 +54,19 @@ export interface SignalClientOptions {
   requestTimeoutMs?: number;
   /** How long opening the socket may take; 10 000 ms by default. */
   connectTimeoutMs?: number;
+  /**
+   * How often to check that the server still answers (a `ping` request), in
+   * ms; 0 turns it off. A socket whose ping goes unanswered for
+   * `heartbeatTimeoutMs` is treated as lost, so a silently dead network is
+   * noticed in seconds rather than minutes. 5 000 / 4 000 ms by default.
+   */
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
   logger?: Logger;
 }
+
+/** Close code used locally when the server stopped answering pings. */
+export const CLOSE_HEARTBEAT_TIMEOUT = 4100;
 
 export interface RequestOptions {
   /** Overrides the client's request timeout for this request. */
@@ -98,6 +109,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #socket: WebSocketLike | undefined;
   #state: SignalState = 'idle';
   #nextId = 1;
+  readonly #heartbeatIntervalMs: number;
+  readonly #heartbeatTimeoutMs: number;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   /** The highest notification `seq` received in the current session (0: none yet). */
   #lastSeq = 0;
 
@@ -107,6 +121,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#factory = options.webSocketFactory ?? defaultWebSocketFactory;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 4000;
     this.#log = options.logger ?? createLogger();
   }
 
@@ -114,7 +130,6 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     return this.#state;
   }
 
-  /** Number of requests still waiting for a response. */
   /** Sent as `resumeFromSeq` when resuming, so the server replays only what was missed. */
   get lastNotificationSeq(): number {
     return this.#lastSeq;
@@ -125,6 +140,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#lastSeq = 0;
   }
 
+  /** Number of requests still waiting for a response. */
   get pendingRequestCount(): number {
     return this.#pending.size;
   }
@@ -172,6 +188,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         this.#state = 'open';
         this.#log.debug('signal connected', { url: this.url });
         this.#attach(socket);
+        this.#startHeartbeat(socket);
         resolve();
       };
       // Browsers report only a bare 'error' before 'close'; the close carries the code.
@@ -250,6 +267,24 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     };
   }
 
+  #startHeartbeat(socket: WebSocketLike): void {
+    if (this.#heartbeatIntervalMs <= 0) return;
+    this.#heartbeat = setInterval(() => {
+      if (this.#socket !== socket || this.#state !== 'open') return;
+      this.request('ping', {}, { timeoutMs: this.#heartbeatTimeoutMs }).catch((error: unknown) => {
+        if (this.#socket !== socket || !isHuizhenError(error, ErrorCode.TIMEOUT)) return;
+        this.#log.warn('server stopped answering; treating the connection as lost');
+        this.#detach(socket);
+        try {
+          socket.close(1000, 'heartbeat timeout');
+        } catch {
+          // Already closing.
+        }
+        this.#onSocketClosed({ code: CLOSE_HEARTBEAT_TIMEOUT, reason: 'no answer from the server', initiatedLocally: false });
+      });
+    }, this.#heartbeatIntervalMs);
+  }
+
   #detach(socket: WebSocketLike): void {
     socket.onopen = null;
     socket.onmessage = null;
@@ -265,6 +300,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   #onSocketClosed(info: SignalCloseInfo): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
     this.#socket = undefined;
     this.#log.debug('signal closed', { code: info.code, reason: info.reason, local: info.initiatedLocally });
     const pending = [...this.#pending.values()];

@@ -16,6 +16,12 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** How long opening the WebSocket may take; 10 000 ms by default. */
   connectTimeoutMs?: number;
+  /**
+   * How often the SDK checks that the server still answers, in ms (default
+   * 5 000; 0 turns it off). An unanswered check (4 s) counts as a lost
+   * connection and starts reconnecting.
+   */
+  heartbeatIntervalMs?: number;
   /** Opens the signaling WebSocket; defaults to the browser's `WebSocket`. For tests and non-browser runtimes. */
   webSocketFactory?: WebSocketFactory;
   /** 'silent' by default. */

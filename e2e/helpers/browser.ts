@@ -60,10 +60,29 @@ export interface DemoPage {
  * person's browser) with a laptop-sized viewport. `path` may carry a query or
  * a #token= fragment.
  */
-export async function openDemo(chromium: Chromium, baseUrl: string, label: string, path = '/'): Promise<DemoPage> {
+export async function openDemo(
+  chromium: Chromium,
+  baseUrl: string,
+  label: string,
+  path = '/',
+  { viewport = { width: 1024, height: 700 } }: { viewport?: { width: number; height: number; isMobile?: boolean; hasTouch?: boolean } } = {},
+): Promise<DemoPage> {
   const context = await chromium.browser.createBrowserContext();
   const page = await context.newPage();
-  await page.setViewport({ width: 1024, height: 700 });
+  await page.setViewport(viewport);
+  // Keep a hand on every peer connection the page makes, so probes can ask the
+  // browser itself what it received and decoded (see probes.ts, receivedMedia).
+  await page.evaluateOnNewDocument(() => {
+    const w = window as unknown as { __hzPeerConnections?: RTCPeerConnection[] };
+    const list: RTCPeerConnection[] = (w.__hzPeerConnections = []);
+    window.RTCPeerConnection = new Proxy(window.RTCPeerConnection, {
+      construct(target, args, newTarget) {
+        const pc = Reflect.construct(target, args, newTarget) as RTCPeerConnection;
+        list.push(pc);
+        return pc;
+      },
+    });
+  });
   const demo: DemoPage = { page, label, console: [], identity: '' };
   page.on('console', (msg) => demo.console.push(`[${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => demo.console.push(`[pageerror] ${err instanceof Error ? err.message : String(err)}`));
@@ -76,40 +95,120 @@ export interface JoinAs {
   name: string;
   role: string;
   room: string;
+  /** Room type a clinician's token opens (the form's "Room type"). */
+  kind?: 'consult' | 'clinic' | 'rounds';
+  /** Start with the camera / microphone on (the form's "When I join" boxes); both on by default. */
+  camera?: boolean;
+  mic?: boolean;
 }
 
-/**
- * Fills in the join form and presses Join, then waits until the demo reports
- * a connected call with camera and microphone published.
- */
-export async function joinViaUi(demo: DemoPage, who: JoinAs): Promise<string> {
+/** Fills in the join form (name, role, room, room type, camera and microphone boxes) and presses Join. */
+export async function submitJoinForm(demo: DemoPage, who: JoinAs): Promise<void> {
   const { page } = demo;
   await page.waitForSelector('[data-testid="join-button"]:not([disabled])');
   await replaceText(page, '[data-testid="join-name"]', who.name);
   await page.select('[data-testid="join-role"]', who.role);
   await replaceText(page, '[data-testid="join-room"]', who.room);
+  if (who.kind) await page.select('[data-testid="join-kind"]', who.kind);
+  await setJoinMedia(demo, who);
   await page.click('[data-testid="join-button"]');
+}
 
+/** Sets the form's camera and microphone boxes (also shown when joining with a link token). */
+export async function setJoinMedia(demo: DemoPage, { camera = true, mic = true }: { camera?: boolean; mic?: boolean }): Promise<void> {
+  await demo.page.$eval('[data-testid="join-camera"]', (el, on) => ((el as HTMLInputElement).checked = on), camera);
+  await demo.page.$eval('[data-testid="join-mic"]', (el, on) => ((el as HTMLInputElement).checked = on), mic);
+}
+
+/**
+ * Fills in the join form and presses Join, then waits until the demo reports
+ * a connected call with the requested camera and microphone published.
+ */
+export async function joinViaUi(demo: DemoPage, who: JoinAs): Promise<string> {
+  await submitJoinForm(demo, who);
+  return waitInCall(demo, { camera: who.camera ?? true, mic: who.mic ?? true, what: `join room ${who.room}` });
+}
+
+/**
+ * Waits until the page is in the call (admitted, connected) with camera and
+ * microphone as asked; stops at once if the page says joining failed.
+ */
+export async function waitInCall(
+  demo: DemoPage,
+  { camera = true, mic = true, admission = 'admitted', what = 'be in the call', timeoutMs = 30_000 }:
+    { camera?: boolean; mic?: boolean; admission?: 'admitted' | 'waiting'; what?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const { page } = demo;
   const state = await waitFor(
-    `${demo.label} to join room ${who.room}`,
+    `${demo.label} to ${what}`,
     async () => {
       const seen = await page.evaluate(() => {
         const joinError = document.querySelector<HTMLElement>('[data-testid="join-error"]');
         const s = window.huizhen?.state;
         return {
           failed: joinError && !joinError.hidden ? joinError.textContent : null,
-          joined: Boolean(s && s.phase === 'in-call' && s.connectionState === 'connected' && s.mic && s.camera),
+          phase: s?.phase,
+          connected: s?.connectionState === 'connected',
+          admission: s?.admission,
+          mic: s?.mic,
+          camera: s?.camera,
           identity: s?.identity ?? '',
         };
       });
       // The form shows a sentence when joining failed or the call ended: no point waiting on.
-      if (seen.failed) throw new GiveUp(`${demo.label} could not join: ${seen.failed}\n${await describePage(demo)}`);
-      return seen.joined ? { identity: seen.identity } : undefined;
+      if (seen.failed) throw new GiveUp(`${demo.label} could not ${what}: ${seen.failed}\n${await describePage(demo)}`);
+      const media = admission === 'waiting' || (seen.mic === mic && seen.camera === camera);
+      return seen.phase === 'in-call' && seen.connected && seen.admission === admission && media ? { identity: seen.identity } : undefined;
     },
-    { timeoutMs: 30_000, describe: () => describePage(demo) },
+    { timeoutMs, describe: () => describePage(demo) },
   );
   demo.identity = state.identity;
   return state.identity;
+}
+
+/** The sentence the start page shows after joining failed or the call ended (null while none). */
+export async function joinMessage(demo: DemoPage): Promise<string | null> {
+  return demo.page.evaluate(() => {
+    const el = document.querySelector<HTMLElement>('[data-testid="join-error"]');
+    return el && !el.hidden && !el.closest('[hidden]') ? el.textContent : null;
+  });
+}
+
+/** Clicks the element matching `selector` inside the tile of `identity`. */
+export async function clickInTile(demo: DemoPage, identity: string, selector: string): Promise<void> {
+  const tile = await demo.page.waitForSelector(`[data-testid="tile"][data-identity="${identity}"]`);
+  await tile!.hover();
+  const target = await tile!.waitForSelector(selector, { visible: true });
+  await target!.click();
+}
+
+/** Answers the open dialog: fills text fields / checkboxes by name, then confirms. */
+export async function answerDialog(demo: DemoPage, testid: string, fields: Record<string, string | boolean> = {}): Promise<void> {
+  const { page } = demo;
+  const dialog = await page.waitForSelector(`dialog[data-testid="${testid}"][open]`, { visible: true });
+  for (const [name, value] of Object.entries(fields)) {
+    const selector = `[data-testid="dialog-field-${name}"]`;
+    if (typeof value === 'boolean') {
+      await dialog!.$eval(selector, (el, on) => {
+        const box = el as HTMLInputElement;
+        if (box.checked !== on) box.click();
+      }, value);
+    } else {
+      await dialog!.$eval(selector, (el) => ((el as HTMLInputElement).value = ''));
+      const input = await dialog!.$(selector);
+      await input!.type(value);
+    }
+  }
+  await (await dialog!.$('[data-testid="dialog-confirm"]'))!.click();
+  await page.waitForSelector(`dialog[data-testid="${testid}"]`, { hidden: true });
+}
+
+/** Opens a side-panel tab (waiting room, chat, records, opinion). */
+export async function openTab(demo: DemoPage, name: 'people' | 'chat' | 'records' | 'opinion'): Promise<void> {
+  const tab = await demo.page.waitForSelector(`[data-testid="tab-${name}"]`, { visible: true });
+  const selected = await tab!.evaluate((el) => el.getAttribute('aria-selected') === 'true' && el.closest('aside')?.dataset.open === 'true');
+  if (!selected) await tab!.click();
+  await demo.page.waitForSelector(`[data-testid="panel-${name}"]`, { visible: true });
 }
 
 /** What a demo page shows right now: status line, state and recent console, for failure messages. */
@@ -141,18 +240,47 @@ export interface DemoEvent {
   at: number;
 }
 
+export interface ViewerState {
+  recordId: string;
+  name: string;
+  type: string;
+  presenter: string;
+  presenting: boolean;
+  following: boolean;
+  /** The view in effect on this page (the presenter's while following). */
+  view: { page: number; zoom: number; panX: number; panY: number; rotation: number; windowCenter: number | null; windowWidth: number | null; version: number };
+  pageCount: number;
+  /** What the canvas last finished drawing. */
+  rendered: { recordId: string; page: number; zoom: number; rotation: number } | null;
+  /** Marks drawn on the page shown, and on the record in all. */
+  marksOnPage: number;
+  marks: number;
+  error: string | null;
+}
+
 export interface DemoState {
   phase: 'joining' | 'in-call' | 'ended';
   connectionState: string;
   admission: 'admitted' | 'waiting';
   room: string;
+  kind: string;
+  locked: boolean;
   identity: string;
   name: string;
   role: string;
   mic: boolean;
   camera: boolean;
   screen: boolean;
+  mutedByHost: { allowUnmute: boolean; by: string } | null;
   activeSpeaker: string | null;
+  banner: string | null;
+  reconnecting: string[];
+  waiting: { identity: string; name: string; role: string; since: number }[];
+  chat: { seq: number; from: string; to: string; text: string }[];
+  opinions: { identity: string; version: number; text: string }[];
+  records: { id: string; name: string; type: string; visibility: string }[];
+  viewer: ViewerState | null;
+  summary: unknown;
   lastError: string | null;
   endReason: string | null;
   events: DemoEvent[];
@@ -166,4 +294,12 @@ declare global {
 
 export async function demoEvents(demo: DemoPage): Promise<DemoEvent[]> {
   return demo.page.evaluate(() => window.huizhen?.state.events ?? []);
+}
+
+/** The demo's test-hook state (null before joining). */
+export async function demoState(demo: DemoPage): Promise<DemoState | null> {
+  return demo.page.evaluate(() => {
+    const s = window.huizhen?.state;
+    return s ? (JSON.parse(JSON.stringify(s)) as DemoState) : null;
+  });
 }

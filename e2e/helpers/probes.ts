@@ -157,3 +157,40 @@ export async function audioDuring(demo: DemoPage, identity: string, ms: number):
   if (!sample) throw new Error(`${demo.label}: the remote audio element for ${identity} went away`);
   return sample;
 }
+
+// ---------------------------------------------------------------------------
+// What the browser itself received, from every peer connection the page made
+// (openDemo keeps a list): the strongest evidence that a page decoded nothing.
+
+export interface ReceivedMedia {
+  /** Peer connections the page created (any state). */
+  peerConnections: number;
+  /** Summed over every inbound video stream. */
+  videoFramesDecoded: number;
+  videoPacketsReceived: number;
+  /** Summed over every inbound audio stream. */
+  audioPacketsReceived: number;
+  audioSamplesReceived: number;
+}
+
+export async function receivedMedia(demo: DemoPage): Promise<ReceivedMedia> {
+  return demo.page.evaluate(async () => {
+    const pcs = (window as unknown as { __hzPeerConnections?: RTCPeerConnection[] }).__hzPeerConnections ?? [];
+    const out = { peerConnections: pcs.length, videoFramesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0, audioSamplesReceived: 0 };
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type !== 'inbound-rtp') return;
+        if (s.kind === 'video') {
+          out.videoFramesDecoded += Number(s.framesDecoded ?? 0);
+          out.videoPacketsReceived += Number(s.packetsReceived ?? 0);
+        } else if (s.kind === 'audio') {
+          out.audioPacketsReceived += Number(s.packetsReceived ?? 0);
+          out.audioSamplesReceived += Number(s.totalSamplesReceived ?? 0);
+        }
+      });
+    }
+    return out;
+  });
+}

@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +18,8 @@ export interface HuizhenServer {
   /** e.g. http://localhost:43123 — "localhost" keeps the page a secure context for getUserMedia. */
   readonly url: string;
   readonly port: number;
+  /** This server's own directory for records, audit log and config (removed on stop). */
+  readonly scratch: string;
   /** Every stdout/stderr line so far (JSON log lines and anything else). */
   readonly logs: readonly string[];
   /** The last `n` log lines, for failure messages. */
@@ -26,8 +30,23 @@ export interface HuizhenServer {
 export interface StartServerOptions {
   /** Extra environment, e.g. { HUIZHEN_DEV_TOKENS: 'false' }. */
   env?: Record<string, string>;
+  /**
+   * A config file (as JSON) merged over config/default.json via HUIZHEN_CONFIG.
+   * Arrays replace whole: a config with `auth.issuers` must list every issuer.
+   */
+  config?: Record<string, unknown>;
   timeoutMs?: number;
 }
+
+/** The issuer the default config trusts and signs dev tokens with, as a config entry (for configs that add issuers). */
+export const LOCAL_DEV_ISSUER = {
+  iss: 'huizhen-local',
+  audience: 'huizhen',
+  algorithm: 'HS256',
+  secretFile: path.join(REPO_ROOT, 'var/dev-issuer.secret'),
+  generateSecretIfMissing: true,
+  roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'],
+} as const;
 
 /** Asks the OS for a free TCP port by binding to port 0 and releasing it. */
 export async function freePort(): Promise<number> {
@@ -46,6 +65,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const port = await freePort();
   const logs: string[] = [];
+  // Records and the audit log of a test server stay out of the repository's var/.
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'huizhen-e2e-server-'));
+  const configEnv: Record<string, string> = {};
+  if (options.config) {
+    const file = path.join(scratch, 'config.json');
+    await writeFile(file, JSON.stringify(options.config, null, 2));
+    configEnv.HUIZHEN_CONFIG = file;
+  }
   const child = spawn(process.execPath, [MAIN], {
     cwd: REPO_ROOT,
     env: {
@@ -55,6 +82,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
       HUIZHEN_RTC_PORT: '0',
       // One media worker is plenty for a few browser pages on a 2-core machine.
       HUIZHEN_WORKERS: '1',
+      HUIZHEN_DATA_DIR: path.join(scratch, 'data'),
+      HUIZHEN_AUDIT_DIR: path.join(scratch, 'audit'),
+      ...configEnv,
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,6 +117,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
     if (actual !== port) throw new Error(`server listens on ${actual}, expected PORT=${port}`);
   } catch (err) {
     await stopChild(child, exited);
+    await rm(scratch, { recursive: true, force: true });
     throw err;
   } finally {
     clearTimeout(timer);
@@ -95,10 +126,33 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
   return {
     url: `http://localhost:${port}`,
     port,
+    scratch,
     logs,
     tail,
-    stop: () => stopChild(child, exited),
+    async stop() {
+      await stopChild(child, exited);
+      await rm(scratch, { recursive: true, force: true });
+    },
   };
+}
+
+export interface DevTokenRequest {
+  identity: string;
+  name: string;
+  role: string;
+  room: string;
+  kind?: 'consult' | 'clinic' | 'rounds';
+}
+
+/** A join token from the server's dev endpoint (the single-node default issuer). */
+export async function devToken(server: HuizhenServer, who: DevTokenRequest): Promise<string> {
+  const response = await fetch(`${server.url}/api/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(who),
+  });
+  if (response.status !== 200) throw new Error(`dev token for ${who.identity}: HTTP ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { token: string }).token;
 }
 
 /** SIGTERM for a graceful shutdown; SIGKILL if it hangs, so a broken server cannot hang the suite. */

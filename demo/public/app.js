@@ -7,15 +7,31 @@
 import { connect } from '/sdk/huizhen-client.js';
 import { Call, createCallState } from './lib/call.js';
 import { createControls } from './lib/controls.js';
-import { byId, swap } from './lib/dom.js';
+import { byId } from './lib/dom.js';
 import { describeError } from './lib/errors.js';
-import { prefillFromUrl, readJoinForm, setJoinBusy, showJoinMessage, takeTokenFromUrl, useLinkToken } from './lib/join-form.js';
+import {
+  prefillFromUrl,
+  readJoinForm,
+  readMediaPrefs,
+  setJoinBusy,
+  showJoinMessage,
+  takeTokenFromUrl,
+  useLinkToken,
+} from './lib/join-form.js';
+import { SidePanel } from './lib/panels.js';
 import { showConnectionState, showError } from './lib/status.js';
+import { renderSummary } from './lib/summary.js';
 import { TileGrid } from './lib/tiles.js';
 import { fetchDevToken } from './lib/token.js';
 
-const views = { join: byId('join-view'), call: byId('call-view') };
+const views = { join: byId('join-view'), call: byId('call-view'), summary: byId('summary-view') };
 const tiles = new TileGrid(byId('tiles'), byId('audio-sink'));
+const side = new SidePanel(byId('side'));
+
+/** Shows one of the three top-level views. @param {keyof typeof views} name */
+function showView(name) {
+  for (const [key, view] of Object.entries(views)) view.hidden = key !== name;
+}
 
 /** @type {Call | null} */
 let call = null;
@@ -41,41 +57,54 @@ async function join(request) {
   try {
     const token = 'token' in request ? request.token : await fetchDevToken(request);
     showConnectionState('connecting');
-    room = await connect(location.origin, token);
+    room = await connect(location.origin, token, {
+      // Dev tokens can be renewed by asking again; a link token cannot, so it lives as long as it was issued for.
+      ...('token' in request ? {} : { tokenProvider: () => fetchDevToken(request) }),
+    });
   } catch (err) {
     setJoinBusy(false);
     showConnectionState('idle');
-    showJoinMessage(describeError(err, 'Could not join'));
+    showJoinMessage(describeError(err, 'Could not join', { detail: true }));
     byId('join-button').focus();
     return;
   }
 
-  call = new Call(room, { tiles, controls, state, roomName: room.name, onEnded: endCall });
+  call = new Call(room, { tiles, controls, side, state, roomName: room.name, prefs: readMediaPrefs(), onEnded: endCall });
   window.huizhen = { room, state };
   const roomName = byId('room-name');
   roomName.textContent = `Room ${room.name}`;
   roomName.hidden = false;
   document.body.dataset.role = state.role;
-  swap(views.call, views.join);
+  showView('call');
   setJoinBusy(false);
   await call.start();
 }
 
-/** Back to the join form, keeping what the user typed so rejoining is one click. */
-function endCall(reason, { byUser }) {
+/**
+ * Back to the join form, keeping what the user typed so rejoining is one
+ * click; or, for the clinician who ended the consult, to its summary first.
+ */
+function endCall(reason, { byUser, summary }) {
   call = null;
   tiles.clear();
   byId('room-name').hidden = true;
   delete document.body.dataset.role;
-  swap(views.join, views.call);
   showConnectionState(byUser ? 'idle' : 'disconnected');
   showError(null);
-  showJoinMessage(reason, byUser ? 'info' : 'error');
+  showJoinMessage(reason, byUser || summary ? 'info' : 'error');
+  if (summary) {
+    byId('summary-body').replaceChildren(renderSummary(summary));
+    showView('summary');
+    byId('summary-close').focus();
+    return;
+  }
+  showView('join');
 }
 
 function main() {
   prefillFromUrl();
   if (linkToken) useLinkToken();
+  byId('summary-close').addEventListener('click', () => showView('join'));
   byId('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     if (call) return;

@@ -1,15 +1,24 @@
 /**
- * One joined consult: wires the SDK room to the tiles, controls and status
- * line, and keeps `state` (also exposed to tests as window.huizhen.state) in
- * step. Everything here goes through the public SDK API only.
+ * One joined consult: wires the SDK room to the tiles, controls, status line
+ * and the side panels (waiting room, chat, records, opinion), and keeps
+ * `state` (also exposed to tests as window.huizhen.state) in step.
+ * Everything here goes through the public SDK API only.
  */
 import { RoomEvent } from '/sdk/huizhen-client.js';
+import { ChatPanel } from './chat.js';
+import { closeOpen } from './dialog.js';
 import { describeError } from './errors.js';
 import { byId } from './dom.js';
+import { HostControls } from './host.js';
+import { Lobby } from './lobby.js';
+import { OpinionPanel } from './opinions.js';
+import { isClinician } from './roles.js';
 import { showConnectionState, showError } from './status.js';
 
 /** Newest events the test hook keeps; enough for a long consult, bounded for memory. */
 const EVENT_LOG_LIMIT = 500;
+/** How long "Reconnected." stays up before the banner goes away. */
+const BANNER_BACK_MS = 1500;
 
 /** @param {{ identity: string, name?: string, role?: string }} p */
 const who = (p) => ({ identity: p.identity, name: p.name, role: p.role });
@@ -19,11 +28,34 @@ const DISCONNECT_TEXT = Object.freeze({
   clientInitiated: 'You left the consult.',
   duplicateIdentity: 'You joined this consult from another window or device, so this one was closed.',
   roomClosed: 'The consult has ended.',
+  roomEnded: 'The consult has ended.',
+  removed: 'A host removed you from this consult. You cannot rejoin it. [REMOVED]',
+  admissionDenied: 'You were not admitted to this consult. [ADMISSION_DENIED]',
   tokenExpired: 'Your join link has expired. Ask for a new one to rejoin.',
   serverShutdown: 'The consult server is restarting. Please join again in a moment.',
   serverClosed: 'The consult server closed the connection.',
   connectionLost: 'The connection to the consult server was lost.',
+  mediaSetupFailed: 'Audio and video could not be started in this browser.',
 });
+
+/**
+ * The sentence shown on the start page after the session ended. For a denial,
+ * removal or end the server sends the clinician's own words as the message.
+ * @param {string} reason  @param {any} [error]
+ */
+function endText(reason, error) {
+  const said = error && typeof error.message === 'string' && error.message ? error.message : '';
+  switch (reason) {
+    case 'admissionDenied':
+      return said ? `You were not admitted to this consult. The clinician said: “${said}” [ADMISSION_DENIED]` : DISCONNECT_TEXT.admissionDenied;
+    case 'removed':
+      return said ? `A host removed you from this consult: “${said}” You cannot rejoin it. [REMOVED]` : DISCONNECT_TEXT.removed;
+    case 'roomEnded':
+      return said ? `The consult has ended: ${said}` : DISCONNECT_TEXT.roomEnded;
+    default:
+      return error ? describeError(error, 'Disconnected') : DISCONNECT_TEXT[reason] ?? 'You were disconnected from the consult.';
+  }
+}
 
 /** The fresh per-call state object; plain data so tests can read it as JSON. */
 export function createCallState() {
@@ -34,14 +66,35 @@ export function createCallState() {
     /** 'waiting' while in a consult's waiting room, until a clinician admits us. */
     admission: 'admitted',
     room: '',
+    /** consult | clinic | rounds */
+    kind: '',
+    locked: false,
     identity: '',
     name: '',
     role: '',
     mic: false,
     camera: false,
     screen: false,
+    /** @type {{ allowUnmute: boolean, by: string } | null} set while a host keeps our microphone off */
+    mutedByHost: null,
     /** @type {string | null} */
     activeSpeaker: null,
+    /** @type {string | null} the connection banner's text while shown */
+    banner: null,
+    /** @type {string[]} remote identities whose connection dropped and who have not come back yet */
+    reconnecting: [],
+    /** @type {{ identity: string, name: string, role: string, since: number }[]} (clinicians who may admit) */
+    waiting: [],
+    /** @type {{ seq: number, from: string, to: string, text: string }[]} the chat as shown */
+    chat: [],
+    /** @type {{ identity: string, version: number, text: string }[]} */
+    opinions: [],
+    /** @type {{ id: string, name: string, type: string, visibility: string }[]} the records list as shown */
+    records: [],
+    /** @type {any} what the record viewer shows (see records/viewer.js) */
+    viewer: null,
+    /** @type {any} the consult summary, once this participant ended the consult */
+    summary: null,
     /** @type {string | null} */
     lastError: null,
     /** @type {string | null} why the call ended, once it has */
@@ -55,25 +108,38 @@ export class Call {
   #room;
   #tiles;
   #controls;
+  #side;
   #state;
+  #prefs;
   #onEnded;
   #tracks = { mic: null, camera: null, screen: null };
   /** False once the server refused a kind of media for this role. */
   #allowed = { mic: true, camera: true };
+  /** Parts that exist while admitted: panels, host controls, the record viewer. */
+  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+  /** Set while this participant ends the consult: resolves with its summary. */
+  #ending = null;
+  #bannerTimer = 0;
+  /** Media transports that are currently interrupted. */
+  #mediaDown = new Set();
 
   /**
    * @param {any} room  a connected SDK Room
    * @param {{ tiles: import('./tiles.js').TileGrid, controls: ReturnType<typeof import('./controls.js').createControls>,
-   *           state: ReturnType<typeof createCallState>, roomName: string, onEnded(reason: string, how: { byUser: boolean }): void }} deps
+   *           side: import('./panels.js').SidePanel, state: ReturnType<typeof createCallState>, roomName: string,
+   *           prefs: { camera: boolean, mic: boolean },
+   *           onEnded(reason: string, how: { byUser: boolean, summary?: any }): void }} deps
    */
-  constructor(room, { tiles, controls, state, roomName, onEnded }) {
+  constructor(room, { tiles, controls, side, state, roomName, prefs, onEnded }) {
     this.#room = room;
     this.#tiles = tiles;
     this.#controls = controls;
+    this.#side = side;
     this.#state = state;
+    this.#prefs = prefs;
     this.#onEnded = onEnded;
     const me = room.localParticipant;
-    Object.assign(state, { phase: 'in-call', room: roomName, identity: me.identity, name: me.name, role: me.role });
+    Object.assign(state, { phase: 'in-call', room: roomName, kind: room.kind ?? '', identity: me.identity, name: me.name, role: me.role });
   }
 
   get room() {
@@ -89,23 +155,97 @@ export class Call {
     this.#controls.setMic(false, false);
     this.#controls.setCam(false, false);
     this.#controls.setScreen(false, false);
+    this.#controls.showScreen(false);
     if (room.admission === 'waiting') {
-      // Nothing can be seen, heard or published in the waiting room; `admitted` resumes start-up.
-      this.#state.admission = 'waiting';
-      this.#showNotice('You are in the waiting room. A clinician will let you in shortly.');
+      this.#enterWaiting();
       return;
     }
     await this.#enterRoom();
   }
 
+  /** Nothing can be seen, heard or published in the waiting room; `admitted` resumes start-up. */
+  #enterWaiting() {
+    this.#state.admission = 'waiting';
+    document.body.dataset.admission = 'waiting';
+    this.#showNotice('You are in the waiting room. A clinician will let you in shortly.');
+  }
+
   async #enterRoom() {
+    const room = this.#room;
     this.#state.admission = 'admitted';
+    document.body.dataset.admission = 'admitted';
+    this.#state.kind = room.kind ?? '';
+    this.#state.locked = room.info?.locked ?? false;
     this.#showNotice(null);
-    for (const participant of this.#room.remoteParticipants.values()) this.#tiles.addParticipant(who(participant));
+    for (const participant of room.remoteParticipants.values()) {
+      this.#tiles.addParticipant(who(participant));
+      if (participant.isReconnecting) this.#setRemoteReconnecting(participant.identity, true);
+    }
+    this.#startParts();
     this.#controls.setMic(false);
     this.#controls.setCam(false);
     this.#controls.setScreen(false);
+    this.#controls.showScreen(room.can('publishScreen'));
     await this.#publishInitialMedia();
+  }
+
+  /** Side panels, host controls and the record viewer: what an admitted participant may use. */
+  #startParts() {
+    if (this.#parts.chat) return;
+    const room = this.#room;
+    const side = this.#side;
+    const report = (err, context) => this.#reportError(describeError(err, context));
+    const parts = this.#parts;
+
+    parts.host = new HostControls(room, {
+      report,
+      onEnding: (ending) => {
+        this.#ending = ending.catch(() => null);
+      },
+    });
+    parts.host.start();
+    this.#tiles.setDecorator((p, { local, source }) => (local || source !== 'camera' ? null : parts.host.tileActions(p)));
+
+    if (room.can('admit')) {
+      const section = side.add('people', 'Waiting');
+      parts.lobby = new Lobby(room, section, {
+        report,
+        onChange: (waiting) => {
+          this.#state.waiting = waiting.map((w) => ({ identity: w.identity, name: w.name, role: w.role, since: w.since }));
+          side.setBadge('people', waiting.length);
+        },
+      });
+    }
+    const chatSection = side.add('chat', 'Chat');
+    parts.chat = new ChatPanel(room, chatSection, {
+      report,
+      onMessage: (message, shown) => {
+        this.#state.chat = shown;
+        if (message) {
+          this.#log('chat', { identity: message.from.identity, detail: String(message.seq) });
+          if (message.from.identity !== room.localParticipant.identity) side.bump('chat');
+        }
+      },
+    });
+    if (isClinician(room.localParticipant.role)) {
+      const opinionSection = side.add('opinion', 'Opinion');
+      parts.opinions = new OpinionPanel(room, opinionSection, {
+        report,
+        onChange: (opinions) => {
+          this.#state.opinions = opinions;
+        },
+      });
+    }
+    // On a phone the picture comes first: the panel starts folded.
+    side.show(parts.lobby ? 'people' : 'chat', { open: false });
+  }
+
+  #stopParts() {
+    for (const part of Object.values(this.#parts)) part?.dispose?.();
+    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+    this.#tiles.setDecorator(null);
+    this.#side.clear();
+    byId('stage').dataset.viewer = 'false';
   }
 
   /** @param {string | null} text */
@@ -113,6 +253,28 @@ export class Call {
     const notice = byId('call-notice');
     notice.textContent = text ?? '';
     notice.hidden = !text;
+  }
+
+  /**
+   * The banner over the call while the connection is interrupted.
+   * @param {'reconnecting' | 'media' | 'back' | null} kind
+   */
+  #banner(kind) {
+    const banner = byId('conn-banner');
+    clearTimeout(this.#bannerTimer);
+    const text =
+      kind === 'reconnecting'
+        ? 'Connection lost. Reconnecting…'
+        : kind === 'media'
+          ? 'Audio and video interrupted. Reconnecting…'
+          : kind === 'back'
+            ? 'Reconnected.'
+            : null;
+    banner.textContent = text ?? '';
+    banner.dataset.state = kind ?? 'none';
+    banner.hidden = !text;
+    this.#state.banner = text;
+    if (kind === 'back') this.#bannerTimer = window.setTimeout(() => this.#banner(null), BANNER_BACK_MS);
   }
 
   async toggleMic() {
@@ -123,9 +285,10 @@ export class Call {
       const track = await lp.setMicrophoneEnabled(enable);
       if (track) this.#tracks.mic = track;
       this.#state.mic = enable;
+      if (enable) this.#state.mutedByHost = null;
       if (this.#tracks.mic) this.#tiles.attach(who(lp), this.#tracks.mic, { local: true, muted: !enable });
     });
-    this.#controls.setMic(this.#state.mic, this.#allowed.mic);
+    this.#renderMic();
   }
 
   async toggleCam() {
@@ -157,12 +320,18 @@ export class Call {
 
   /** The user pressed Leave. */
   leave() {
-    this.#end('You left the consult.', true);
+    this.#end('You left the consult.', { byUser: true });
     try {
       this.#room.disconnect();
     } catch {
       // Already closed: nothing left to release.
     }
+  }
+
+  #renderMic() {
+    const held = this.#state.mutedByHost;
+    if (held && !held.allowUnmute) this.#controls.setMic(false, false, 'Muted by host');
+    else this.#controls.setMic(this.#state.mic, this.#allowed.mic);
   }
 
   async #stopScreen() {
@@ -188,19 +357,19 @@ export class Call {
   }
 
   async #publishInitialMedia() {
-    const lp = this.#room.localParticipant;
-    if (this.#state.role === 'observer') {
-      // Observers watch only; the server would refuse their media anyway.
-      this.#controls.setMic(false, false);
-      this.#controls.setCam(false, false);
-      this.#controls.setScreen(false, false);
-      return;
-    }
+    const room = this.#room;
+    const lp = room.localParticipant;
+    this.#allowed.mic = room.can('publishAudio');
+    this.#allowed.camera = room.can('publishVideo');
     // One after the other: two parallel permission prompts confuse users.
     for (const [slot, publish] of /** @type {const} */ ([
       ['mic', () => lp.publishMicrophone()],
       ['camera', () => lp.publishCamera()],
     ])) {
+      // Roles without the permission (observers, interpreters' camera, rounds viewers) never ask for the device.
+      if (!this.#allowed[slot]) continue;
+      // "Camera off when I join": nothing is captured until the user turns it on.
+      if (!(slot === 'mic' ? this.#prefs.mic : this.#prefs.camera)) continue;
       const what = slot === 'mic' ? 'microphone' : 'camera';
       try {
         const track = await publish();
@@ -216,8 +385,14 @@ export class Call {
         if (denied) this.#allowed[slot] = false;
       }
     }
-    this.#controls.setMic(this.#state.mic, this.#allowed.mic);
+    this.#renderMic();
     this.#controls.setCam(this.#state.camera, this.#allowed.camera);
+  }
+
+  #setRemoteReconnecting(identity, reconnecting) {
+    this.#tiles.setReconnecting(identity, reconnecting);
+    const others = this.#state.reconnecting.filter((i) => i !== identity);
+    this.#state.reconnecting = reconnecting ? [...others, identity] : others;
   }
 
   #listen() {
@@ -231,10 +406,19 @@ export class Call {
       this.#log('participantJoined', { identity: p.identity });
       tiles.addParticipant(who(p));
     });
-    room.on(RoomEvent.ParticipantLeft, (p) => {
-      this.#log('participantLeft', { identity: p.identity });
+    room.on(RoomEvent.ParticipantLeft, (p, reason) => {
+      this.#log('participantLeft', { identity: p.identity, detail: reason });
       tiles.removeParticipant(p.identity);
+      this.#setRemoteReconnecting(p.identity, false);
       if (this.#state.activeSpeaker === p.identity) this.#state.activeSpeaker = null;
+    });
+    room.on(RoomEvent.ParticipantReconnecting, (p) => {
+      this.#log('participantReconnecting', { identity: p.identity });
+      this.#setRemoteReconnecting(p.identity, true);
+    });
+    room.on(RoomEvent.ParticipantReconnected, (p) => {
+      this.#log('participantReconnected', { identity: p.identity });
+      this.#setRemoteReconnecting(p.identity, false);
     });
     room.on(RoomEvent.TrackSubscribed, (track, p) => {
       this.#log('trackSubscribed', { identity: p.identity, kind: track.kind, source: track.source });
@@ -263,29 +447,88 @@ export class Call {
       this.#log('connectionStateChanged', { detail: connectionState });
       this.#setConnectionState(connectionState);
     });
+    room.on(RoomEvent.Reconnecting, (error) => {
+      this.#log('reconnecting', { detail: error?.code });
+      this.#banner('reconnecting');
+    });
+    room.on(RoomEvent.Reconnected, (resumed) => {
+      this.#log('reconnected', { detail: resumed ? 'resumed' : 'fresh' });
+      this.#banner(this.#mediaDown.size > 0 ? 'media' : 'back');
+      void this.#afterReconnect();
+    });
+    room.on(RoomEvent.MediaConnectionStateChanged, (direction, mediaState) => {
+      this.#log('mediaConnectionStateChanged', { kind: direction, detail: mediaState });
+      if (mediaState === 'failed' || mediaState === 'disconnected') this.#mediaDown.add(direction);
+      else if (mediaState === 'connected' || mediaState === 'closed') this.#mediaDown.delete(direction);
+      if (this.#state.connectionState === 'reconnecting') return;
+      if (this.#mediaDown.size > 0) this.#banner('media');
+      else if (this.#state.banner && this.#state.banner !== 'Reconnected.') this.#banner('back');
+    });
+    room.on(RoomEvent.RoomUpdated, (info) => {
+      this.#log('roomUpdated', { detail: `${info.state}${info.locked ? ',locked' : ''}` });
+      this.#state.locked = info.locked;
+      this.#state.kind = info.kind;
+    });
     room.on(RoomEvent.LocalTrackUnpublished, (track) => {
       this.#log('localTrackUnpublished', { kind: track.kind, source: track.source });
       if (track.source === 'screen') this.#screenGone(track);
     });
-    room.on(RoomEvent.MutedByHost, (track, by) => {
-      this.#log('mutedByHost', { kind: track.kind, source: track.source, identity: by?.identity });
+    room.on(RoomEvent.MutedByHost, (track, by, allowUnmute) => {
+      this.#log('mutedByHost', { kind: track.kind, source: track.source, identity: by?.identity, detail: allowUnmute ? 'allowUnmute' : 'held' });
       const slot = track.source === 'microphone' ? 'mic' : track.source === 'camera' ? 'camera' : null;
       if (!slot) return;
       this.#state[slot] = false;
       this.#tiles.attach(who(room.localParticipant), track, { local: true, muted: true });
-      if (slot === 'mic') this.#controls.setMic(false, this.#allowed.mic);
-      else this.#controls.setCam(false, this.#allowed.camera);
+      const host = by?.name || 'The host';
       const what = slot === 'mic' ? 'microphone' : 'camera';
-      this.#reportError(`${by?.name || 'The host'} turned off your ${what}.`);
+      if (slot === 'mic') {
+        this.#state.mutedByHost = { allowUnmute: Boolean(allowUnmute), by: by?.identity ?? '' };
+        this.#renderMic();
+      } else {
+        this.#controls.setCam(false, this.#allowed.camera);
+      }
+      this.#reportError(
+        allowUnmute
+          ? `${host} turned off your ${what}. You can turn it back on when you need to speak.`
+          : `${host} turned off your ${what}. Only the host can let you turn it back on.`,
+      );
     });
     room.on(RoomEvent.MediaPlaybackBlocked, () => {
       this.#reportError('The browser paused the sound. Click anywhere on the page to hear the others.');
     });
     room.on(RoomEvent.Disconnected, (reason, error) => {
       this.#log('disconnected', { detail: reason });
-      const text = DISCONNECT_TEXT[reason] ?? 'You were disconnected from the consult.';
-      this.#end(error ? describeError(error, 'Disconnected') : text, reason === 'clientInitiated');
+      void this.#disconnected(reason, error);
     });
+  }
+
+  /** Catch up after a reconnect: what the panels show, and the lobby if the server put us back there. */
+  async #afterReconnect() {
+    const room = this.#room;
+    if (room.admission === 'waiting' && this.#state.admission === 'admitted') {
+      // The outage outlasted the server's grace period and this consult holds newcomers in the lobby.
+      this.#stopParts();
+      for (const slot of /** @type {const} */ (['mic', 'camera'])) {
+        this.#tracks[slot] = null;
+        this.#state[slot] = false;
+      }
+      this.#controls.setMic(false, false);
+      this.#controls.setCam(false, false);
+      this.#controls.setScreen(false, false);
+      this.#enterWaiting();
+      return;
+    }
+    this.#parts.chat?.syncHistory();
+    await this.#parts.opinions?.refresh();
+  }
+
+  async #disconnected(reason, error) {
+    let summary = null;
+    if (reason === 'roomEnded' && this.#ending) {
+      // We ended it: show the summary the server answered with.
+      summary = await Promise.race([this.#ending, new Promise((resolve) => setTimeout(() => resolve(null), 3000))]);
+    }
+    this.#end(endText(reason, error), { byUser: reason === 'clientInitiated', summary });
   }
 
   #setConnectionState(connectionState) {
@@ -296,13 +539,18 @@ export class Call {
   }
 
   /** Ends the call once, whoever noticed first (Leave button or the SDK). */
-  #end(reason, byUser = false) {
+  #end(reason, { byUser = false, summary = null } = {}) {
     if (this.#state.phase === 'ended') return;
+    closeOpen();
     this.#showNotice(null);
+    this.#banner(null);
+    this.#stopParts();
+    delete document.body.dataset.admission;
     this.#state.phase = 'ended';
     this.#state.endReason = reason;
+    this.#state.summary = summary;
     this.#state.connectionState = 'disconnected';
-    this.#onEnded(reason, { byUser });
+    this.#onEnded(reason, { byUser, ...(summary ? { summary } : {}) });
   }
 
   /** Runs a user action; a failure becomes a status-line sentence, never an unhandled rejection. */

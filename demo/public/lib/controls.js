@@ -37,25 +37,28 @@ export function createControls(handlers) {
     if (!button.dataset.busy) button.disabled = !available;
   };
 
-  if (!navigator.mediaDevices || typeof navigator.mediaDevices.getDisplayMedia !== 'function') {
-    // Phones cannot share their screen from a browser; hide rather than fail.
-    screen.hidden = true;
-  }
+  // Phones cannot share their screen from a browser; hide rather than fail.
+  const canShareScreen = Boolean(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === 'function');
+  screen.hidden = !canShareScreen;
 
   return {
-    /** @param {boolean} enabled  @param {boolean} [available] */
-    setMic(enabled, available = true) {
-      mic.textContent = !available ? 'Mic unavailable' : enabled ? 'Mute mic' : 'Unmute mic';
+    /** @param {boolean} enabled  @param {boolean} [available]  @param {string} [unavailableText] */
+    setMic(enabled, available = true, unavailableText = 'Mic unavailable') {
+      mic.textContent = !available ? unavailableText : enabled ? 'Mute mic' : 'Unmute mic';
       mic.setAttribute('aria-pressed', String(!enabled));
       mic.dataset.enabled = String(enabled);
       setAvailable(mic, available);
     },
-    /** @param {boolean} enabled  @param {boolean} [available] */
-    setCam(enabled, available = true) {
-      cam.textContent = !available ? 'Camera unavailable' : enabled ? 'Turn camera off' : 'Turn camera on';
+    /** @param {boolean} enabled  @param {boolean} [available]  @param {string} [unavailableText] */
+    setCam(enabled, available = true, unavailableText = 'Camera unavailable') {
+      cam.textContent = !available ? unavailableText : enabled ? 'Turn camera off' : 'Turn camera on';
       cam.setAttribute('aria-pressed', String(!enabled));
       cam.dataset.enabled = String(enabled);
       setAvailable(cam, available);
+    },
+    /** Shows the screen button only to roles that may share (and browsers that can). @param {boolean} allowed */
+    showScreen(allowed) {
+      screen.hidden = !allowed || !canShareScreen;
     },
     /** @param {boolean} sharing  @param {boolean} [available] */
     setScreen(sharing, available = true) {

@@ -20,7 +20,26 @@ const PLAIN = Object.freeze({
   MEDIA_ERROR: 'The media server had a problem. Please try again.',
   INVALID_REQUEST: 'The request was not accepted by the server.',
   INTERNAL: 'The consult server had an unexpected problem.',
+  ADMISSION_DENIED: 'You were not admitted to this consult.',
+  REMOVED: 'You were removed from this consult and cannot rejoin it.',
+  ROOM_ENDED: 'This consult has ended.',
+  ROOM_LOCKED: 'This consult is locked: nobody new may join right now.',
+  SESSION_EXPIRED: 'You were away too long to pick up where you left off. Please join again.',
+  NOT_JOINED: 'You are not in the consult any more.',
+  NOT_FOUND: 'That is no longer there.',
+  INVALID_STATE: 'That cannot be done right now.',
+  MESSAGE_TOO_LARGE: 'The file is larger than this server accepts.',
+  UNSUPPORTED_MEDIA_TYPE: 'This kind of file cannot be shared: use a PDF, PNG, JPEG or DICOM file.',
+  CORRUPT_FILE: 'The file is damaged or incomplete.',
+  UNSAFE_CONTENT: 'The file contains active content (such as scripts) and was refused.',
+  URL_INVALID: 'The download link is not valid for you (expired or someone else’s).',
 });
+
+/**
+ * Codes whose server sentence adds what the plain one cannot know (which
+ * issuer, which role, which field), so `detail` shows both.
+ */
+const WITH_SERVER_DETAIL = new Set(['PERMISSION_DENIED', 'TOKEN_INVALID', 'INVALID_REQUEST', 'ISSUER_UNKNOWN', 'ROOM_LOCKED']);
 
 /** Browser getUserMedia / getDisplayMedia failures, by DOMException name. */
 const DEVICE = Object.freeze({
@@ -34,15 +53,19 @@ const DEVICE = Object.freeze({
 /**
  * @param {unknown} err
  * @param {string} [context] what was being attempted, e.g. "Could not join"
+ * @param {{ detail?: boolean }} [options] detail: add the server's own sentence where it says more
  * @returns {string}
  */
-export function describeError(err, context) {
+export function describeError(err, context, { detail = false } = {}) {
   const prefix = context ? `${context}: ` : '';
   if (err && typeof err === 'object') {
     const code = /** @type {{code?: unknown}} */ (err).code;
     const name = /** @type {{name?: unknown}} */ (err).name;
     const message = /** @type {{message?: unknown}} */ (err).message;
-    if (typeof code === 'string' && Object.hasOwn(PLAIN, code)) return `${prefix}${PLAIN[code]} [${code}]`;
+    if (typeof code === 'string' && Object.hasOwn(PLAIN, code)) {
+      const extra = detail && WITH_SERVER_DETAIL.has(code) && typeof message === 'string' && message ? ` ${message}` : '';
+      return `${prefix}${PLAIN[code]}${extra} [${code}]`;
+    }
     if (typeof name === 'string' && Object.hasOwn(DEVICE, name)) return `${prefix}${DEVICE[name]}`;
     if (typeof code === 'string' && typeof message === 'string') return `${prefix}${message} [${code}]`;
     if (typeof message === 'string' && message) return `${prefix}${message}`;

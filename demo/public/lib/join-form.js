@@ -5,11 +5,15 @@
  * elsewhere (#token=...), e.g. by a hospital's own identity system.
  */
 import { byId } from './dom.js';
-import { ROLES } from './roles.js';
+import { CLINICIAN_ROLES, ROLES } from './roles.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const KINDS = ['consult', 'clinic', 'rounds'];
 
-/** @typedef {{ name: string, role: string, room: string, identity: string }} JoinRequest */
+/**
+ * @typedef {{ name: string, role: string, room: string, identity: string, kind?: string }} JoinRequest
+ * @typedef {{ camera: boolean, mic: boolean }} MediaPrefs  what to start once in the room
+ */
 
 /** Fills the form from the URL query; unknown roles are ignored. */
 export function prefillFromUrl(search = location.search) {
@@ -17,9 +21,25 @@ export function prefillFromUrl(search = location.search) {
   const name = query.get('name');
   const role = query.get('role');
   const room = query.get('room');
+  const kind = query.get('kind');
   if (name) byId('join-name').value = name.slice(0, 64);
   if (role && ROLES.includes(role)) byId('join-role').value = role;
+  if (kind && KINDS.includes(kind)) byId('join-kind').value = kind;
   byId('join-room').value = room && ROOM_PATTERN.test(room) ? room : 'consult-1';
+  if (query.get('camera') === 'off') byId('join-camera').checked = false;
+  if (query.get('mic') === 'off') byId('join-mic').checked = false;
+  showKindForRole();
+  byId('join-role').addEventListener('change', showKindForRole);
+}
+
+/** Only a clinician's token opens a room, so only they choose its type. */
+function showKindForRole() {
+  byId('join-kind-field').hidden = !CLINICIAN_ROLES.includes(byId('join-role').value);
+}
+
+/** @returns {MediaPrefs} */
+export function readMediaPrefs() {
+  return { camera: byId('join-camera').checked, mic: byId('join-mic').checked };
 }
 
 /**
@@ -72,7 +92,8 @@ export function readJoinForm() {
   if (!ROOM_PATTERN.test(room)) {
     return { ok: false, error: 'The room name may use only letters, digits, "-" and "_" (up to 64).' };
   }
-  return { ok: true, value: { name, role, room, identity: makeIdentity(name, role) } };
+  const kind = CLINICIAN_ROLES.includes(role) ? byId('join-kind').value : undefined;
+  return { ok: true, value: { name, role, room, identity: makeIdentity(name, role), ...(kind ? { kind } : {}) } };
 }
 
 /**
@@ -92,5 +113,5 @@ export function setJoinBusy(busy) {
   const button = byId('join-button');
   button.disabled = busy;
   button.textContent = busy ? 'Joining…' : 'Join';
-  for (const id of ['join-name', 'join-role', 'join-room']) byId(id).disabled = busy;
+  for (const id of ['join-name', 'join-role', 'join-room', 'join-kind', 'join-camera', 'join-mic']) byId(id).disabled = busy;
 }

@@ -50,6 +50,7 @@ class Tile {
     this.video = el('video', { autoplay: true, playsInline: true, muted: true, 'data-testid': 'tile-video' });
     if (local && source === 'camera') this.video.classList.add('mirrored');
     this.avatar = el('div', { class: 'avatar', 'aria-hidden': 'true', text: initials(name) });
+    this.status = el('div', { class: 'tile-status', 'data-testid': 'tile-status', 'aria-live': 'polite' });
     this.micOff = el('span', {
       class: 'mic-off',
       'data-testid': 'mic-muted',
@@ -68,11 +69,13 @@ class Tile {
         'data-video': 'none',
         'data-audio': 'none',
         'data-speaking': 'false',
+        'data-reconnecting': 'false',
         'aria-label': label,
       },
       [
         this.video,
         this.avatar,
+        this.status,
         el('div', { class: 'label' }, [
           el('span', { class: 'name', 'data-testid': 'tile-name', text: label }),
           source === 'camera' && who.role
@@ -113,6 +116,8 @@ class Tile {
 export class TileGrid {
   /** @type {Map<string, Tile>} key: `${identity}|${source}` */
   #tiles = new Map();
+  /** @type {((who: Who, opts: { local: boolean, source: string }) => Node | null) | null} */
+  #decorate = null;
   /** @type {Map<AnyTrack, HTMLAudioElement>} */
   #audio = new Map();
   #container;
@@ -122,6 +127,25 @@ export class TileGrid {
   constructor(container, audioSink) {
     this.#container = container;
     this.#audioSink = audioSink;
+  }
+
+  /**
+   * Adds controls to tiles (e.g. a host's mute / remove buttons): called for
+   * every tile as it is created, and now for those already there.
+   * @param {((who: Who, opts: { local: boolean, source: string }) => Node | null) | null} decorate
+   */
+  setDecorator(decorate) {
+    this.#decorate = decorate;
+    for (const tile of this.#tiles.values()) this.#applyDecorator(tile);
+  }
+
+  /** A remote person's connection dropped (true) or came back (false): their tile stays, dimmed and labelled. */
+  setReconnecting(identity, reconnecting) {
+    for (const tile of this.#tiles.values()) {
+      if (tile.identity !== identity) continue;
+      tile.root.dataset.reconnecting = String(reconnecting);
+      tile.status.textContent = reconnecting ? 'Reconnecting…' : '';
+    }
   }
 
   /** Ensures the person's tile exists (idempotent). @param {Who} who */
@@ -252,13 +276,21 @@ export class TileGrid {
     let tile = this.#tiles.get(key);
     if (!tile) {
       tile = new Tile(who, { local, source });
+      tile.who = who;
       this.#tiles.set(key, tile);
+      this.#applyDecorator(tile);
       // Screen shares lead the grid: they are what everyone is looking at.
       if (source === 'screen') this.#container.prepend(tile.root);
       else this.#container.append(tile.root);
       this.#relayout();
     }
     return tile;
+  }
+
+  #applyDecorator(tile) {
+    tile.root.querySelector(':scope > .tile-actions')?.remove();
+    const extra = this.#decorate?.(tile.who, { local: tile.local, source: tile.source });
+    if (extra) tile.root.append(extra);
   }
 
   /** The CSS picks a layout from the tile count and whether a screen is shared. */

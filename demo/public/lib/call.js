@@ -12,6 +12,8 @@ import { byId } from './dom.js';
 import { HostControls } from './host.js';
 import { Lobby } from './lobby.js';
 import { OpinionPanel } from './opinions.js';
+import { RecordsPanel } from './records/panel.js';
+import { RecordViewer } from './records/viewer.js';
 import { isClinician } from './roles.js';
 import { showConnectionState, showError } from './status.js';
 
@@ -227,6 +229,24 @@ export class Call {
         }
       },
     });
+    if (room.can('viewRecords')) {
+      const recordsSection = side.add('records', 'Records');
+      parts.viewer = new RecordViewer(room, byId('viewer'), {
+        report,
+        onChange: (viewer) => {
+          this.#state.viewer = viewer;
+          byId('stage').dataset.viewer = String(Boolean(viewer));
+        },
+        log: (type, fields) => this.#log(type, fields),
+      });
+      parts.records = new RecordsPanel(room, recordsSection, {
+        report,
+        onChange: (records) => {
+          this.#state.records = records;
+        },
+        onNew: () => side.bump('records'),
+      });
+    }
     if (isClinician(room.localParticipant.role)) {
       const opinionSection = side.add('opinion', 'Opinion');
       parts.opinions = new OpinionPanel(room, opinionSection, {
@@ -520,6 +540,7 @@ export class Call {
     }
     this.#parts.chat?.syncHistory();
     await this.#parts.opinions?.refresh();
+    await this.#parts.records?.refresh();
   }
 
   async #disconnected(reason, error) {

@@ -54,6 +54,12 @@ const issuerSchema = object({
   jwksFile: optional(string({ min: 1, max: 1024 })),
   /** Roles this issuer may grant; a token asking for another role is refused. */
   roles: array(oneOf(ROLES), { min: 1, max: ROLES.length }),
+  /**
+   * Service scopes this issuer may grant to systems (e.g. an appointment
+   * system): rooms:write books rooms, rooms:read reads summaries and
+   * opinions of any room. None unless listed.
+   */
+  scopes: optional(array(oneOf(['rooms:write', 'rooms:read'] as const), { max: 2 })),
   /** A readable name for logs and the UI (e.g. the hospital's name). */
   displayName: optional(string({ min: 1, max: 128 })),
 });

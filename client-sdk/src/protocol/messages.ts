@@ -494,5 +494,6 @@ export type ServerMessage = ResponseMessage | NotificationMessage;
 export const requestEnvelope = object({
   id: number({ integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
   method: string({ min: 1, max: 64 }),
-  data: optional(json({ maxDepth: 12, maxItems: 256, maxString: 8192 })),
+  // Loose bounds for the envelope; each method's validator sets the real limits.
+  data: optional(json({ maxDepth: 12, maxItems: 4096, maxString: 32768 })),
 });

@@ -101,6 +101,14 @@ describe('verifyAccessToken', () => {
     expect(code(() => verify(token))).toBe('TOKEN_INVALID');
   });
 
+  it('refuses an iat in the future used to stretch a token’s life', () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = jwt.sign({ ...claims, iat: now + 10 * 365 * 86400, exp: now + 10 * 365 * 86400 + 60 }, SECRET, { algorithm: 'HS256', issuer: 'county', audience: 'huizhen' });
+    expect(code(() => verify(token))).toBe('TOKEN_INVALID');
+    const noIat = jwt.sign({ ...claims, exp: now + 30 * 86400 }, SECRET, { algorithm: 'HS256', issuer: 'county', audience: 'huizhen', noTimestamp: true });
+    expect(code(() => verify(noIat))).toBe('TOKEN_INVALID');
+  });
+
   it('round-trips tokens minted by the server', () => {
     const token = mintAccessToken(issuers.get('county')!, { identity: 'pt-1', room: 'consult-1', role: 'patient', ttlSec: 300 });
     expect(verify(token)).toMatchObject({ identity: 'pt-1', role: 'patient', room: 'consult-1' });

@@ -76,12 +76,16 @@ function verifyJwt(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, o
 
   if (typeof payload.exp !== 'number') throw invalid('it has no expiry (exp)');
   const now = options.now ?? Math.floor(Date.now() / 1000);
+  if (typeof payload.iat === 'number' && payload.iat > now + options.clockToleranceSec) throw invalid('it claims to be issued in the future (iat)');
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : now;
-  if (payload.exp - issuedAt > options.maxTokenLifetimeSec) {
+  // Both from issue time and from now, so a forged iat cannot stretch a token's life.
+  if (payload.exp - issuedAt > options.maxTokenLifetimeSec || payload.exp - now > options.maxTokenLifetimeSec) {
     throw invalid(`its lifetime exceeds the ${options.maxTokenLifetimeSec} s this server accepts`);
   }
   return { payload, issuer };
 }
+
+export type ServiceScope = 'rooms:write' | 'rooms:read';
 
 export interface ServiceClaims {
   /** The calling system, e.g. the hospital's appointment service. */
@@ -91,12 +95,16 @@ export interface ServiceClaims {
 
 /**
  * Tokens for systems rather than people (an appointment system booking rooms):
- * same verification, and a `scope` claim that includes `rooms:write`.
+ * same verification, a `scope` claim with the needed scope, and an issuer that
+ * the config allows to grant that scope.
  */
-export function verifyServiceToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions): ServiceClaims {
+export function verifyServiceToken(token: string, issuers: ReadonlyMap<string, TrustedIssuer>, options: VerifyOptions, needed: ServiceScope): ServiceClaims {
   const { payload, issuer } = verifyJwt(token, issuers, options);
   const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
-  if (!scope.includes('rooms:write')) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, "This token's scope does not include rooms:write.");
+  if (!scope.includes(needed)) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, `This token's scope does not include ${needed}.`);
+  if (!(issuer.config.scopes ?? []).includes(needed)) {
+    throw new HuizhenError(ErrorCode.PERMISSION_DENIED, `Issuer '${issuer.config.iss}' may not grant ${needed}.`);
+  }
   if (typeof payload.sub !== 'string' || !IDENTITY.test(payload.sub)) throw invalid('its subject (sub) is missing or malformed');
   return { service: payload.sub, issuer: issuer.config.iss };
 }

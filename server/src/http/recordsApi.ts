@@ -12,12 +12,13 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { ErrorCode, RECORD_VISIBILITIES, type RecordVisibility } from '@huizhen/client-sdk/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
-import { permissionsFor } from '../auth/permissions.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
 import type { HuizhenConfig } from '../config.js';
 import { HuizhenError } from '../errors.js';
 import { canSee } from '../records/RoomRecords.js';
 import type { UrlSigner } from '../records/signedUrls.js';
+import type { Participant } from '../rooms/Participant.js';
+import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 
 export interface RecordsApiDeps {
@@ -48,7 +49,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   const uploadAuth = (req: Request, res: Response, next: NextFunction) => {
     const claims = authenticate(req);
     const room = deps.rooms.rooms.get(claims.room);
-    const participant = room?.participants.get(claims.identity);
+    const participant = liveParticipant(room, claims);
     if (!room || !participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join the room before sharing records into it.');
     res.locals.room = room;
     res.locals.participant = participant;
@@ -64,7 +65,13 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
       if (!RECORD_VISIBILITIES.includes(visibility)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'visibility must be everyone or clinicians.');
       const name = typeof req.query.name === 'string' ? req.query.name : undefined;
       const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const record = res.locals.room.records.add(res.locals.participant, { data, fileName: name, visibility });
+      const room = res.locals.room as Room;
+      const participant = res.locals.participant as Participant;
+      // The body took time to arrive: the uploader may have been removed, or the consult ended, meanwhile.
+      if (liveParticipant(room, { identity: participant.identity, issuer: participant.issuer }) !== participant || room.consult.ended) {
+        throw new HuizhenError(ErrorCode.NOT_JOINED, 'You are no longer in this consult; the file was not stored.');
+      }
+      const record = room.records.add(participant, { data, fileName: name, visibility });
       res.status(201).json({ record });
     },
   );
@@ -76,11 +83,12 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     deps.signer.verify(claims.room, recordId, req.query as Record<string, unknown>, claims.identity);
     const room = deps.rooms.rooms.get(claims.room);
     if (!room) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'The room is not open now; records are served while it is.');
+    // Only someone in the room now, with the permissions they have there (not just what their token says).
+    const participant = liveParticipant(room, claims);
+    if (!participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Records are served only to people in the consult.');
     const info = room.records.info(recordId);
-    const permissions = permissionsFor(claims.role, claims.grants);
-    const viewer = { role: claims.role, can: (p: Parameters<typeof permissions.has>[0]) => permissions.has(p) };
     // A record the requester may not see is answered as if it did not exist.
-    if (!info || !canSee(viewer, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
+    if (!info || !canSee(participant, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
     const body = room.records.content(recordId);
     deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: { identity: claims.identity, role: claims.role, issuer: claims.issuer }, target: recordId });
     res.set({
@@ -95,4 +103,10 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   });
 
   return router;
+}
+
+/** The admitted participant these claims belong to (same issuer), if they are in the room now. */
+function liveParticipant(room: Room | undefined, claims: { identity: string; issuer: string }): Participant | undefined {
+  const p = room?.participants.get(claims.identity);
+  return p && !p.closed && !room!.closed && p.issuer === claims.issuer ? p : undefined;
 }

@@ -4,10 +4,11 @@
  * of the room (or the service) read its summary and opinions afterwards.
  *
  *   POST /api/rooms                  Bearer service token (scope rooms:write)
- *   GET  /api/rooms/:id/summary      Bearer service token, or a clinician's access token for that room
+ *   GET  /api/rooms/:id/summary      Bearer service token (scope rooms:read), or a clinician's access token for that room
  *   GET  /api/rooms/:id/opinions     likewise
  */
 import express, { type Request, type Router } from 'express';
+import jwt from 'jsonwebtoken';
 import { ErrorCode, ROOM_KINDS, number, object, oneOf, optional, string } from '@huizhen/client-sdk/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
@@ -42,7 +43,7 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
   const verifyOptions = { clockToleranceSec: deps.config.auth.clockToleranceSec, maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec };
 
   router.post('/api/rooms', express.json({ limit: '4kb' }), (req, res) => {
-    const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions);
+    const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
     const body = bookRequest.parse(req.body, 'body');
     const room = deps.rooms.schedule({
       id: body.room,
@@ -59,11 +60,11 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
     const id = String(req.params.id);
     if (!ROOM_ID.test(id)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The room id is malformed.');
     const token = bearer(req);
-    try {
-      verifyServiceToken(token, deps.issuers, verifyOptions);
+    // A service token (scope rooms:read), else a clinician's access token for this room.
+    const payload = decodeScope(token);
+    if (payload !== undefined) {
+      verifyServiceToken(token, deps.issuers, verifyOptions, 'rooms:read');
       return id;
-    } catch (err) {
-      if (!(err instanceof HuizhenError)) throw err;
     }
     const claims = verifyAccessToken(token, deps.issuers, verifyOptions);
     if (claims.room !== id) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
@@ -95,6 +96,12 @@ function storedSummary(store: ConsultStore, id: string) {
   const { room } = record;
   const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
   return { room, durationSec, participants: record.ledger };
+}
+
+/** The unverified `scope` claim, only to choose which verification applies. */
+function decodeScope(token: string): string | undefined {
+  const decoded = jwt.decode(token);
+  return decoded && typeof decoded === 'object' && typeof decoded.scope === 'string' ? decoded.scope : undefined;
 }
 
 function bearer(req: Request): string {

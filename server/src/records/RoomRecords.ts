@@ -43,7 +43,12 @@ interface RecordMeta {
 }
 
 const META_SUFFIX = '-meta';
-const MAX_MARKS_PER_RECORD = 5000;
+/** Bounds that keep one room's records and marks from costing the node (or late joiners) too much. */
+const MAX_RECORDS_PER_ROOM = 200;
+const MAX_MARKS_PER_RECORD = 2000;
+const MAX_POINTS_PER_RECORD = 100_000;
+/** Mark logs are written at most this often per record (they are also flushed when the room closes). */
+const SAVE_DELAY_MS = 500;
 
 export function canSee(p: { role: Participant['role']; can: Participant['can'] }, record: RecordInfo): boolean {
   return p.can('viewRecords') && (record.visibility === 'everyone' || isClinician(p.role));
@@ -53,6 +58,8 @@ export class RoomRecords {
   readonly #o: RoomRecordsOptions;
   readonly #records = new Map<string, RecordMeta>();
   readonly #pointerLimiters = new Map<string, RateLimiter>();
+  readonly #markLimiters = new Map<string, RateLimiter>();
+  readonly #pendingSaves = new Map<string, NodeJS.Timeout>();
   #share: { recordId: string; presenter: string; view: ViewState } | undefined;
   #markSeq = 0;
 
@@ -75,6 +82,9 @@ export class RoomRecords {
 
   add(p: Participant, upload: { data: Buffer; fileName?: string; visibility: RecordVisibility }): RecordInfo {
     if (!p.can('shareRecords')) throw permissionDenied('share records');
+    if (this.#records.size >= MAX_RECORDS_PER_ROOM) {
+      throw new HuizhenError(ErrorCode.INVALID_STATE, `A consult holds at most ${MAX_RECORDS_PER_ROOM} records; delete some first.`);
+    }
     checkFileName(upload.fileName);
     if (upload.data.length === 0) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The file is empty.');
     if (upload.data.length > this.#o.maxBytes) {
@@ -133,6 +143,8 @@ export class RoomRecords {
     if (meta.info.uploadedBy.identity !== p.identity && !p.can('end')) throw permissionDenied('delete a record someone else shared');
     if (this.#share?.recordId === recordId) this.stopShare(p, recordId);
     this.#records.delete(recordId);
+    clearTimeout(this.#pendingSaves.get(recordId));
+    this.#pendingSaves.delete(recordId);
     this.#o.store.delete(this.#o.roomId, recordId);
     this.#o.store.delete(this.#o.roomId, recordId + META_SUFFIX);
     this.#audit('record_deleted', p, recordId);
@@ -145,6 +157,8 @@ export class RoomRecords {
   }
 
   deleteAll(): void {
+    for (const timer of this.#pendingSaves.values()) clearTimeout(timer);
+    this.#pendingSaves.clear();
     this.#records.clear();
     this.#share = undefined;
     this.#o.store.deleteRoom(this.#o.roomId);
@@ -229,12 +243,18 @@ export class RoomRecords {
     if (!p.can('annotate')) throw permissionDenied('annotate records');
     const meta = this.#records.get(recordId);
     if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
-    if (meta.marks.length >= MAX_MARKS_PER_RECORD) throw new HuizhenError(ErrorCode.INVALID_STATE, 'This record has as many marks as it can hold.');
+    let limiter = this.#markLimiters.get(p.identity);
+    if (!limiter) this.#markLimiters.set(p.identity, (limiter = new RateLimiter(10, 20)));
+    if (!limiter.take()) throw new HuizhenError(ErrorCode.RATE_LIMITED, 'You are annotating too quickly.');
+    const points = meta.marks.reduce((n, m) => n + m.points.length, 0);
+    if (meta.marks.length >= MAX_MARKS_PER_RECORD || points + input.points.length > MAX_POINTS_PER_RECORD) {
+      throw new HuizhenError(ErrorCode.INVALID_STATE, 'This record has as many marks as it can hold.');
+    }
     if (input.kind === 'text' && !input.text) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A text note needs text.');
     if (input.kind === 'arrow' && input.points.length !== 2) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'An arrow has exactly two points.');
     const mark: Mark = { ...input, id: randomUUID(), seq: ++this.#markSeq, author: p.ref(), createdAt: Date.now() };
     meta.marks.push(mark);
-    this.#saveMeta(meta);
+    this.#saveMetaSoon(meta);
     this.#audit('record_annotated', p, recordId, { kind: mark.kind, page: mark.page });
     this.#notifyViewers(meta.info, p, 'annotationAdded', { recordId, mark });
     return mark;
@@ -247,7 +267,7 @@ export class RoomRecords {
     for (let i = meta.marks.length - 1; i >= 0; i--) {
       if (meta.marks[i]!.author.identity !== p.identity) continue;
       const [removed] = meta.marks.splice(i, 1);
-      this.#saveMeta(meta);
+      this.#saveMetaSoon(meta);
       this.#notifyViewers(meta.info, p, 'annotationRemoved', { recordId, markId: removed!.id });
       return removed!.id;
     }
@@ -281,6 +301,27 @@ export class RoomRecords {
 
   #notifyViewers<N extends Notification>(record: RecordInfo, except: Participant | null, name: N, data: NotificationData[N]): void {
     for (const other of this.#o.participants()) if (other !== except && canSee(other, record)) other.notify(name, data);
+  }
+
+  /** Coalesces bursts of annotation into one write per record. */
+  #saveMetaSoon(meta: RecordMeta): void {
+    if (this.#pendingSaves.has(meta.info.id)) return;
+    const timer = setTimeout(() => {
+      this.#pendingSaves.delete(meta.info.id);
+      if (this.#records.get(meta.info.id) === meta) this.#saveMeta(meta);
+    }, SAVE_DELAY_MS);
+    timer.unref();
+    this.#pendingSaves.set(meta.info.id, timer);
+  }
+
+  /** Writes whatever is still pending (the room is closing). */
+  flush(): void {
+    for (const [id, timer] of this.#pendingSaves) {
+      clearTimeout(timer);
+      const meta = this.#records.get(id);
+      if (meta) this.#saveMeta(meta);
+    }
+    this.#pendingSaves.clear();
   }
 
   #saveMeta(meta: RecordMeta): void {

@@ -2,6 +2,7 @@
  * Decides what an uploaded file really is from its bytes, never from the
  * declared type or name, and refuses damaged files and active content.
  */
+import { constants, inflateSync } from 'node:zlib';
 import { ErrorCode, type RecordType } from '@huizhen/client-sdk/protocol';
 import { HuizhenError } from '../errors.js';
 
@@ -39,17 +40,61 @@ function checkJpeg(data: Buffer): void {
   if (!(data[data.length - 2] === 0xff && data[data.length - 1] === 0xd9)) throw corrupt('the JPEG is cut short');
 }
 
-/** Names that make a PDF run code or open other things when viewed. */
-const ACTIVE_PDF_NAMES = ['/JavaScript', '/JS', '/Launch', '/EmbeddedFile', '/RichMedia', '/XFA'];
+/** Names that make a PDF run code, submit data or open other things when viewed. */
+const ACTIVE_PDF_NAMES = ['/JavaScript', '/JS', '/Launch', '/EmbeddedFile', '/RichMedia', '/XFA', '/SubmitForm', '/ImportData', '/GoToR', '/GoToE'];
+/** Compressed object streams are inflated and scanned too, within this budget. */
+const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
 function checkPdf(data: Buffer): void {
   const text = data.toString('latin1');
   if (!/%%EOF\s*$/.test(text.slice(-1024))) throw corrupt('the PDF is cut short');
+  scanPdfText(text);
+  // Objects (and so actions) may sit compressed inside object streams.
+  let budget = MAX_INFLATED_BYTES;
+  for (const stream of objectStreams(text)) {
+    if (!/\/Filter\s*\/FlateDecode(?![A-Za-z])/.test(stream.dict) || /\/Filter\s*\[/.test(stream.dict)) {
+      throw new HuizhenError(ErrorCode.UNSAFE_CONTENT, 'PDFs with object streams in unusual encodings are not accepted; print it to a plain PDF first.');
+    }
+    let inflated: Buffer;
+    try {
+      inflated = inflateSync(data.subarray(stream.start, stream.end), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: budget });
+    } catch {
+      throw corrupt('a compressed object stream cannot be read');
+    }
+    budget -= inflated.length;
+    scanPdfText(inflated.toString('latin1'));
+  }
+}
+
+function scanPdfText(text: string): void {
   // PDF names may hide letters as #xx escapes (/J#61vaScript); undo them first.
   const names = text.replace(/\/[^\s/<>[\]()]+/g, (name) => name.replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
   for (const active of ACTIVE_PDF_NAMES) {
     const re = new RegExp(`${active.replace('/', '\\/')}(?![A-Za-z])`);
     if (re.test(names)) throw new HuizhenError(ErrorCode.UNSAFE_CONTENT, `PDFs with active content (${active.slice(1)}) are not accepted; print it to a plain PDF first.`);
+  }
+}
+
+/** The object streams (/Type /ObjStm) of a PDF: their dictionary and where their bytes are. */
+function* objectStreams(text: string): Generator<{ dict: string; start: number; end: number }> {
+  let at = 0;
+  for (;;) {
+    const keyword = text.indexOf('stream', at);
+    if (keyword < 0) return;
+    at = keyword + 6;
+    if (text.startsWith('end', keyword - 3)) continue;
+    // The stream's dictionary ends just before the keyword; look back a bounded distance.
+    const before = text.slice(Math.max(0, keyword - 4096), keyword);
+    const objStart = before.lastIndexOf(' obj');
+    const dict = objStart >= 0 ? before.slice(objStart) : before;
+    if (!/\/Type\s*\/ObjStm(?![A-Za-z])/.test(dict)) continue;
+    let start = at;
+    if (text[start] === '\r') start++;
+    if (text[start] === '\n') start++;
+    const end = text.indexOf('endstream', start);
+    if (end < 0) throw corrupt('a stream is not terminated');
+    at = end + 9;
+    yield { dict, start, end };
   }
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalingTestClient } from '../testing/SignalingTestClient.js';
 import { startTestServer, type TestServer } from '../testing/testServer.js';
-import { makeDicom, makePdf, makePng } from './testFiles.js';
+import { makeDicom, makePdf, makePdfWithObjectStream, makePng } from './testFiles.js';
 import { UrlSigner } from './signedUrls.js';
 
 let t: TestServer;
@@ -130,6 +130,18 @@ describe('records', () => {
     expect(await (await fetch(`${t.url}${swapped}`, { headers: { authorization: `Bearer ${doctorToken}` } })).json()).toMatchObject({ error: { code: 'URL_INVALID' } });
   });
 
+  it('stops serving a removed participant at once, even with a valid URL', async () => {
+    const { doctor, doctorToken, specialist, specialistToken } = await clinic('rec-7');
+    const png = await upload('rec-7', doctorToken, makePng());
+    const { url } = await specialist.request('getRecordUrl', { recordId: png.body.record!.id });
+    expect((await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${specialistToken}` } })).status).toBe(200);
+    await doctor.request('removeParticipant', { identity: 'sp-rec-7' });
+    await specialist.waitClosed();
+    const after = await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${specialistToken}` } });
+    expect(after.status).toBe(400);
+    expect(await after.json()).toMatchObject({ error: { code: 'NOT_JOINED' } });
+  });
+
   it('refuses expired URLs', () => {
     const signer = new UrlSigner(Buffer.alloc(32, 7));
     const url = signer.sign({ room: 'r', recordId: 'x', identity: 'dr', expiresAt: 1000 });
@@ -162,6 +174,7 @@ describe('records', () => {
       ['a PDF with JavaScript', makePdf(1, '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>'), { name: 'lab.pdf' }, 'UNSAFE_CONTENT'],
       ['a PDF hiding JavaScript behind name escapes', makePdf(1, '/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>'), {}, 'UNSAFE_CONTENT'],
       ['a truncated PDF', makePdf(2).subarray(0, 200), {}, 'CORRUPT_FILE'],
+      ['a PDF hiding JavaScript in a compressed object stream', makePdfWithObjectStream('<< /S /JavaScript /JS (app.alert(1)) >>'), {}, 'UNSAFE_CONTENT'],
       ['an empty body', Buffer.alloc(0), {}, 'INVALID_REQUEST'],
       ['a bad visibility', makePng(), { visibility: 'public' }, 'INVALID_REQUEST'],
     ];
@@ -171,6 +184,8 @@ describe('records', () => {
       expect(res.status, what).toBeGreaterThanOrEqual(400);
     }
     expect(filesFor('rec-5')).toEqual(before);
+    // An object stream with nothing active in it is fine.
+    expect((await upload('rec-5', doctorToken, makePdfWithObjectStream('<< /Type /Annot /Subtype /Text >>'))).body.record?.type).toBe('application/pdf');
     // And a whole DICOM is accepted.
     expect((await upload('rec-5', doctorToken, makeDicom(), { name: 'ct.dcm' })).body.record?.type).toBe('application/dicom');
   });

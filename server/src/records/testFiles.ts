@@ -28,6 +28,19 @@ export function makePdf(pages = 2, extra = ''): Buffer {
   return Buffer.from(out, 'latin1');
 }
 
+/** A PDF whose catalog action lives compressed inside an object stream (PDF 1.5+). */
+export function makePdfWithObjectStream(hidden: string): Buffer {
+  const inner = `6 0 ${hidden}`;
+  const compressed = deflateSync(Buffer.from(inner, 'latin1'));
+  const head = makePdf(1).toString('latin1').replace(/xref[\s\S]*$/, '');
+  const obj = `7 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${compressed.length} >>\nstream\n`;
+  return Buffer.concat([
+    Buffer.from(head + obj, 'latin1'),
+    compressed,
+    Buffer.from('\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1'),
+  ]);
+}
+
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;

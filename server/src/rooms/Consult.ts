@@ -10,10 +10,16 @@ import type { ConsultRecord, ConsultStore } from './ConsultStore.js';
 import type { Participant } from './Participant.js';
 import { isClinician } from './policy.js';
 
+/** Each version is kept; these bound what one author can make the node store and rewrite. */
+const MAX_OPINION_VERSIONS = 100;
+const MIN_OPINION_INTERVAL_MS = 1000;
+
 export interface ConsultSettings {
   kind: RoomKind;
   capacity: number;
   host: string | null;
+  /** Defaults chosen because nobody with the say opened the room yet; the first doctor may settle them. */
+  provisional?: boolean;
 }
 
 export class Consult {
@@ -40,6 +46,7 @@ export class Consult {
       ledger: [],
       opinions: [],
       banned: [],
+      ...(settings.provisional ? { provisional: true } : {}),
     };
     // A room recreated after an idle close starts unlocked, as a new sitting.
     this.#record.room.locked = false;
@@ -49,6 +56,19 @@ export class Consult {
 
   get info(): RoomInfo {
     return { ...this.#record.room };
+  }
+
+  get provisional(): boolean {
+    return this.#record.provisional === true;
+  }
+
+  /** The first doctor to arrive settles a room that a patient happened to open. */
+  settle(kind: RoomKind, capacity: number): void {
+    if (!this.#record.provisional) return;
+    this.#record.room.kind = kind;
+    this.#record.room.capacity = capacity;
+    delete this.#record.provisional;
+    this.#save();
   }
 
   get kind(): RoomKind {
@@ -63,8 +83,9 @@ export class Consult {
     return this.#record.room.locked;
   }
 
-  isBanned(identity: string): boolean {
-    return this.#record.banned.includes(identity);
+  /** Bans are per person: the identity as vouched for by its issuer. */
+  isBanned(identity: string, issuer: string): boolean {
+    return this.#record.banned.includes(`${issuer}\n${identity}`);
   }
 
   /** Records an admitted participant; the first doctor becomes host if none was named. */
@@ -110,8 +131,9 @@ export class Consult {
     this.#save();
   }
 
-  ban(identity: string): void {
-    if (!this.#record.banned.includes(identity)) this.#record.banned.push(identity);
+  ban(identity: string, issuer: string): void {
+    const key = `${issuer}\n${identity}`;
+    if (!this.#record.banned.includes(key)) this.#record.banned.push(key);
     this.#save();
   }
 
@@ -136,7 +158,14 @@ export class Consult {
   /** Each author's opinion is versioned: an edit adds a version, nothing is overwritten. */
   writeOpinion(author: Participant, text: string): Opinion {
     if (this.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'The consult has ended; opinions can no longer be changed.');
-    const previous = this.#record.opinions.filter((o) => o.author.identity === author.identity);
+    const previous = this.#record.opinions.filter((o) => o.author.identity === author.identity && o.author.issuer === author.issuer);
+    if (previous.length >= MAX_OPINION_VERSIONS) {
+      throw new HuizhenError(ErrorCode.INVALID_STATE, `An opinion keeps at most ${MAX_OPINION_VERSIONS} versions.`);
+    }
+    const last = previous[previous.length - 1];
+    if (last && Date.now() - last.writtenAt < MIN_OPINION_INTERVAL_MS) {
+      throw new HuizhenError(ErrorCode.RATE_LIMITED, 'Wait a moment before saving another version.');
+    }
     const opinion: Opinion = {
       version: previous.length + 1,
       author: { identity: author.identity, name: author.name, role: author.role, issuer: author.issuer },

@@ -10,8 +10,10 @@ export interface ConsultRecord {
   room: RoomInfo;
   ledger: ConsultSummary['participants'];
   opinions: Opinion[];
-  /** Identities removed by a host; they may not come back. */
+  /** People removed by a host ("issuer\nidentity"); they may not come back. */
   banned: string[];
+  /** Kind and capacity are defaults until the first doctor arrives. */
+  provisional?: boolean;
 }
 
 export interface ConsultStore {

@@ -92,7 +92,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #media: RoomMediaOptions;
   readonly #speakerObserver: types.ActiveSpeakerObserver;
   readonly #audit: AuditSink;
-  /** Identities admitted once: they do not wait again after a reconnect or rejoin. */
+  /** People (issuer + identity) admitted once: they do not wait again after a reconnect or rejoin. */
   readonly #admittedBefore = new Set<string>();
   #closed = false;
 
@@ -156,9 +156,14 @@ export class Room extends TypedEmitter<RoomEvents> {
   enter(p: Participant): 'admitted' | 'waiting' {
     if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
     if (this.consult.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
-    if (this.consult.isBanned(p.identity)) throw new HuizhenError(ErrorCode.REMOVED, 'You were removed from this room and cannot rejoin it.');
+    if (this.consult.isBanned(p.identity, p.issuer)) throw new HuizhenError(ErrorCode.REMOVED, 'You were removed from this room and cannot rejoin it.');
     const previous = this.participants.get(p.identity) ?? this.lobby.get(p.identity);
-    const returning = this.#admittedBefore.has(p.identity) || previous !== undefined;
+    // A person is their issuer and subject together: another hospital's token
+    // with the same `sub` is someone else and must not take this place over.
+    if (previous && previous.issuer !== p.issuer) {
+      throw new HuizhenError(ErrorCode.DUPLICATE_IDENTITY, 'Someone from another organisation with the same identity is already in this room.');
+    }
+    const returning = this.#admittedBefore.has(personKey(p)) || previous !== undefined;
     if (this.consult.locked && !returning && !(isClinician(p.role) && this.consult.issuers.has(p.issuer))) {
       throw new HuizhenError(ErrorCode.ROOM_LOCKED, 'This room is locked; ask the doctor to unlock it.');
     }
@@ -170,7 +175,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.leave(previous, 'replaced');
     }
     this.#armTokenTimer(p);
-    if (waitsInLobby(this.consult.kind, p.role) && !this.#admittedBefore.has(p.identity)) {
+    if (waitsInLobby(this.consult.kind, p.role) && !this.#admittedBefore.has(personKey(p))) {
       p.admission = 'waiting';
       p.waitingSince = Date.now();
       this.lobby.set(p.identity, p);
@@ -187,7 +192,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   #admit(p: Participant): void {
     p.admission = 'admitted';
     this.participants.set(p.identity, p);
-    this.#admittedBefore.add(p.identity);
+    this.#admittedBefore.add(personKey(p));
     this.consult.admitted(p);
     this.#broadcast(p, 'participantJoined', { participant: p.info() });
     this.#audit.append({ event: 'join', room: this.id, actor: actorOf(p) });
@@ -331,7 +336,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (identity === actor.identity) throw invalidState('Use leave to leave the room yourself.');
     const target = this.participants.get(identity) ?? this.lobby.get(identity);
     if (!target) throw notFound('participant', identity);
-    this.consult.ban(identity);
+    this.consult.ban(identity, target.issuer);
     target.notify('sessionClosed', { code: ErrorCode.REMOVED, reason: reason ?? 'A host removed you from this consult.' });
     this.#audit.append({ event: 'remove', room: this.id, actor: actorOf(actor), target: identity });
     this.leave(target, 'removed');
@@ -737,6 +742,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     this.participants.clear();
     this.lobby.clear();
+    this.records.flush();
     this.router.close();
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);
@@ -745,6 +751,10 @@ export class Room extends TypedEmitter<RoomEvents> {
 
 function isLoopbackIp(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
+}
+
+function personKey(p: Participant): string {
+  return `${p.issuer}\n${p.identity}`;
 }
 
 function actorOf(p: Participant): AuditActor {

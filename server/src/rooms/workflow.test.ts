@@ -23,7 +23,7 @@ beforeAll(async () => {
   t = await startTestServer({
     auth: {
       issuers: [
-        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', roles: ALL_ROLES },
+        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', roles: ALL_ROLES, scopes: ['rooms:write', 'rooms:read'] },
         // A partner hospital's identity system may only vouch for specialists.
         { iss: 'https://sso.partner.example', audience: 'huizhen', algorithm: 'RS256', publicKey: pem(partner.publicKey), roles: ['specialist'] },
         { iss: 'https://id.tertiary.example', audience: 'huizhen', algorithm: 'ES256', publicKey: pem(tertiary.publicKey), roles: ['specialist'] },
@@ -206,6 +206,51 @@ describe('host controls and lifecycle', () => {
   });
 });
 
+describe('identity across hospitals', () => {
+  it('never lets another issuer’s token with the same sub take a person’s place', async () => {
+    const { doctor } = await doctorIn('impostor-1');
+    await doctor.request('setLocked', { locked: true });
+    const impostor = await connect();
+    // The partner may grant specialists only, and its `dr-impostor-1` is not our doctor.
+    const res = await impostor.call('join', { protocolVersion: 1, token: partnerToken('dr-impostor-1', 'specialist', 'impostor-1') });
+    expect(res).toMatchObject({ ok: false, error: { code: 'DUPLICATE_IDENTITY' } });
+    expect(doctor.closed).toBeUndefined();
+    expect(t.server.rooms.rooms.get('impostor-1')?.participants.get('dr-impostor-1')?.issuer).toBe('huizhen-test');
+  });
+
+  it('bans the removed person, not everyone who shares their sub', async () => {
+    const { doctor } = await doctorIn('ban-1', { kind: 'clinic' });
+    const local = await connect();
+    await local.join(t.token('shared-sub', 'specialist', 'ban-1'));
+    await doctor.request('removeParticipant', { identity: 'shared-sub' });
+    await local.waitClosed();
+    const partnerPerson = await connect();
+    expect((await partnerPerson.join(partnerToken('shared-sub', 'specialist', 'ban-1'))).admission).toBe('admitted');
+  });
+
+  it('lets only issuers granted a scope use service tokens', async () => {
+    const svc = jwt.sign({ scope: 'rooms:write rooms:read' }, partner.privateKey, { algorithm: 'RS256', issuer: 'https://sso.partner.example', audience: 'huizhen', subject: 'svc', expiresIn: 60 });
+    const read = await fetch(`${t.url}/api/rooms/anything/opinions`, { headers: { authorization: `Bearer ${svc}` } });
+    expect(read.status).toBe(403);
+    const book = await fetch(`${t.url}/api/rooms`, { method: 'POST', headers: { authorization: `Bearer ${svc}`, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'x2', kind: 'clinic' }) });
+    expect(book.status).toBe(403);
+    const writeOnly = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', { algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'svc', expiresIn: 60 });
+    expect((await fetch(`${t.url}/api/rooms/anything/summary`, { headers: { authorization: `Bearer ${writeOnly}` } })).status).toBe(403);
+  });
+
+  it('lets the first doctor settle a room a patient opened', async () => {
+    const patient = await connect();
+    expect((await patient.join(t.token('pt-first', 'patient', 'settle-1'))).admission).toBe('waiting');
+    const doctor = await connect();
+    const joined = await doctor.join(t.token('dr-settle', 'doctor', 'settle-1', { kind: 'clinic', capacity: 12 }));
+    expect(joined.admission === 'admitted' && joined.room).toMatchObject({ kind: 'clinic', capacity: 12 });
+    // A specialist cannot pick the kind of a room.
+    const spec = await connect();
+    const other = await spec.join(t.token('sp-kind', 'specialist', 'settle-2', { kind: 'rounds' }));
+    expect(other.admission === 'admitted' && other.room.kind).toBe('consult');
+  });
+});
+
 describe('chat and opinions', () => {
   it('orders chat on the server, sends history on join, and keeps clinician notes from patients', async () => {
     const { doctor } = await doctorIn('chat-1');
@@ -244,6 +289,8 @@ describe('chat and opinions', () => {
     const specialist = await connect();
     await specialist.join(partnerToken('prof-op', 'specialist', 'opinion-1'));
     const v1 = await specialist.request('setOpinion', { text: 'Suspect early-stage CKD; repeat eGFR in 3 months.' });
+    expect(await specialist.call('setOpinion', { text: 'too soon' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    await new Promise((r) => setTimeout(r, 1000));
     const v2 = await specialist.request('setOpinion', { text: 'CKD stage 2; repeat eGFR in 3 months; nephrology referral.' });
     expect([v1.opinion.version, v2.opinion.version]).toEqual([1, 2]);
     expect((await doctor.notification('opinionUpdated', (d) => d.opinion.version === 2)).opinion.author).toMatchObject({ identity: 'prof-op', issuer: 'https://sso.partner.example' });

@@ -37,6 +37,10 @@ const SESSION_CLOSE_CODES: Record<string, number> = {
 
 /** Malformed frames tolerated before the connection is closed. */
 const MAX_BAD_FRAMES = 20;
+/** Failed token checks tolerated on one connection. */
+const MAX_TOKEN_FAILURES = 5;
+const TOKEN_FAILURES: ReadonlySet<string> = new Set([ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_EXPIRED, ErrorCode.ISSUER_UNKNOWN]);
+
 /** Requests refused for rate before the connection is closed. */
 const MAX_RATE_LIMITED = 200;
 /** A client that does not read its notifications is cut off past this. */
@@ -51,6 +55,7 @@ export class Connection implements SinkOwner {
   #session: Session | undefined;
   #queue: Promise<void> = Promise.resolve();
   #badFrames = 0;
+  #tokenFailures = 0;
   #rateLimited = 0;
   #joinTimer: NodeJS.Timeout | undefined;
   #afterResponse: (() => void) | undefined;
@@ -66,9 +71,7 @@ export class Connection implements SinkOwner {
     this.#ctx = ctx;
     this.#logger = ctx.logger.child({ remote });
     this.#limiter = new RateLimiter(ctx.config.signaling.rateLimitPerSec, ctx.config.signaling.rateLimitBurst);
-    this.#joinTimer = setTimeout(() => {
-      if (!this.#session) this.close(CloseCode.JOIN_TIMEOUT, 'join timeout');
-    }, ctx.config.rooms.joinTimeoutMs);
+    this.#armJoinTimer();
     ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     ws.on('pong', () => {
       this.alive = true;
@@ -79,6 +82,14 @@ export class Connection implements SinkOwner {
 
   get session(): Session | undefined {
     return this.#session;
+  }
+
+  /** A connection must join within the time limit, including after a refused join. */
+  #armJoinTimer(): void {
+    if (this.#joinTimer) clearTimeout(this.#joinTimer);
+    this.#joinTimer = setTimeout(() => {
+      if (!this.#session) this.close(CloseCode.JOIN_TIMEOUT, 'join timeout');
+    }, this.#ctx.config.rooms.joinTimeoutMs);
   }
 
   /** The session resumed on a newer connection: this one lets go and closes. */
@@ -174,16 +185,24 @@ export class Connection implements SinkOwner {
 
   async #run(id: number, method: Method, data: unknown): Promise<void> {
     const started = performance.now();
+    let answered = false;
     const scope: HandlerScope = {
       ctx: this.#ctx,
       remoteIp: this.#remoteIp,
       session: this.#session,
-      attach: (session, options) => this.#attach(session, options),
+      attach: (session, options) => {
+        // The client was already told this request failed (timeout) or went away.
+        if (answered || this.#closed) throw new HuizhenError(ErrorCode.TIMEOUT, 'The join took too long and was abandoned.');
+        this.#attach(session, options);
+      },
       detach: () => this.#detach(),
     };
     try {
       const handler = handlers[method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
-      const result = await withTimeout(handler(scope, data), this.#ctx.config.signaling.requestTimeoutMs, method);
+      const running = handler(scope, data);
+      const result = await withTimeout(running, this.#ctx.config.signaling.requestTimeoutMs, method).finally(() => {
+        answered = true;
+      });
       this.#send({ id, ok: true, data: result } as ServerMessage);
       const after = this.#afterResponse;
       this.#afterResponse = undefined;
@@ -197,6 +216,11 @@ export class Connection implements SinkOwner {
       this.#ctx.metrics.signalingRequests.inc({ method, outcome: error.code });
       if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       this.#sendError(id, error);
+      // Guessing tokens costs the guesser the connection (and keeps the audit log readable).
+      if (method === 'join' && TOKEN_FAILURES.has(error.code) && ++this.#tokenFailures >= MAX_TOKEN_FAILURES) {
+        this.#logger.warn('closing connection: repeated token failures');
+        this.close(CloseCode.BAD_MESSAGES, 'too many token failures');
+      }
     }
   }
 
@@ -227,6 +251,7 @@ export class Connection implements SinkOwner {
   #detach(): void {
     if (this.#session?.participant.ownedBy(this)) this.#session.participant.setSink(undefined);
     this.#session = undefined;
+    if (!this.#closed) this.#armJoinTimer();
   }
 
   #onClose(): void {

@@ -10,7 +10,7 @@ import { permissionsFor } from '../auth/permissions.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
 import { HuizhenError, invalidState } from '../errors.js';
 import { Participant } from '../rooms/Participant.js';
-import { DEFAULT_CAPACITY, isClinician, permissionsInRoom } from '../rooms/policy.js';
+import { DEFAULT_CAPACITY, permissionsInRoom } from '../rooms/policy.js';
 import type { Room } from '../rooms/Room.js';
 import type { SignalingContext } from './SignalingContext.js';
 
@@ -100,16 +100,21 @@ export const handlers: Handlers = {
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}', not '${data.room}'.`);
     }
     // Kind and capacity come from a booking, else from the token of a clinician opening the room.
-    const clinician = isClinician(claims.role);
-    const kind = (clinician && claims.roomKind) || 'consult';
-    const room = await ctx.rooms.getOrCreate(claims.room, {
-      kind,
-      capacity: Math.min((clinician && claims.capacity) || DEFAULT_CAPACITY[kind], ctx.config.rooms.maxParticipants),
-      host: null,
-    });
+    // Only doctors vouched for by an issuer that may grant `doctor` choose how a room runs.
+    const decides = claims.role === 'doctor' && (ctx.issuers.get(claims.issuer)?.config.roles ?? []).includes('doctor');
+    const kind = (decides && claims.roomKind) || 'consult';
+    const capacity = Math.min((decides && claims.capacity) || DEFAULT_CAPACITY[kind], ctx.config.rooms.maxParticipants);
+    const room = await ctx.rooms.getOrCreate(claims.room, { kind, capacity, host: null, provisional: !decides });
+    // A patient who arrived first opened the room with defaults; the doctor's token settles it,
+    // unless that would change the rules for people already waiting.
+    if (decides && room.consult.provisional && room.participants.size === 0 && (room.lobby.size === 0 || kind !== 'rounds')) {
+      room.consult.settle(kind, capacity);
+    }
 
     if (data.resumeSessionId !== undefined) {
-      const previous = room.findSession(claims.identity, data.resumeSessionId);
+      const found = room.findSession(claims.identity, data.resumeSessionId);
+      // Resuming needs the same person with the same role; anything else joins afresh.
+      const previous = found && found.issuer === claims.issuer && found.role === claims.role ? found : undefined;
       if (!previous || !previous.canResume(data.resumeFromSeq)) {
         throw new HuizhenError(ErrorCode.SESSION_EXPIRED, 'The previous session is gone; join again as a new session.');
       }
@@ -147,8 +152,11 @@ export const handlers: Handlers = {
   async refreshToken(scope, data) {
     const { room, participant } = present(scope);
     const claims = verify(scope, data.token);
-    if (claims.identity !== participant.identity || claims.room !== room.id) {
+    if (claims.identity !== participant.identity || claims.issuer !== participant.issuer || claims.room !== room.id) {
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, 'The new token must be for the same person and room.');
+    }
+    if (claims.role !== participant.role) {
+      throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'The new token carries a different role; rejoin to take it up.');
     }
     room.refreshToken(participant, claims.expiresAt);
     return { tokenExpiresIn: secondsUntil(claims.expiresAt) };

@@ -199,6 +199,27 @@ describe('bad input', () => {
     }
   });
 
+  it('closes a connection that keeps guessing tokens', async () => {
+    const c = await connect();
+    for (let i = 0; i < 4; i++) expect(await c.call('join', { protocolVersion: 1, token: `guess.${i}.x` })).toMatchObject({ ok: false, error: { code: 'TOKEN_INVALID' } });
+    c.sendRaw(JSON.stringify({ id: 99, method: 'join', data: { protocolVersion: 1, token: 'guess.5.x' } }));
+    expect((await c.waitClosed()).code).toBe(4000);
+  });
+
+  it('still enforces the join deadline after a refused join', async () => {
+    const quick = await startTestServer({ rooms: { joinTimeoutMs: 400 } });
+    try {
+      const host = await quick.connect();
+      await host.join(quick.token('dr-lock', 'doctor', 'locked-out'));
+      await host.request('setLocked', { locked: true });
+      const c = await quick.connect();
+      expect(await c.call('join', { protocolVersion: 1, token: quick.token('pt-out', 'patient', 'locked-out') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+      expect((await c.waitClosed()).code).toBe(4001);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('never writes tokens to the log', async () => {
     const token = t.token('logcheck', 'doctor', 'logs');
     const c = await connect();

@@ -34,7 +34,14 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
     media: { workers: 1, rtcPort: 0, logLevel: 'warn' },
     auth: {
       issuers: [
-        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: TEST_SECRET, roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'] },
+        {
+          iss: 'huizhen-test',
+          audience: 'huizhen',
+          algorithm: 'HS256',
+          secret: TEST_SECRET,
+          roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'],
+          scopes: ['rooms:write', 'rooms:read'],
+        },
       ],
     },
     devTokens: { enabled: true, issuer: 'huizhen-test', ttlSec: 600 },

@@ -31,12 +31,12 @@ export function drawOverlay(canvas, { width, height, dpr, marks, draft, pointers
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const at = (p) => [p.x * width, p.y * height];
-  for (const mark of marks) drawMark(ctx, mark, at, rotation);
-  if (draft) drawMark(ctx, draft, at, rotation);
+  for (const mark of marks) drawMark(ctx, mark, at, rotation, width, height);
+  if (draft) drawMark(ctx, draft, at, rotation, width, height);
   for (const pointer of pointers) drawPointer(ctx, pointer, at, rotation);
 }
 
-function drawMark(ctx, mark, at, rotation) {
+function drawMark(ctx, mark, at, rotation, width, height) {
   const color = mark.color ?? colorFor(mark.author?.identity ?? '');
   ctx.save();
   ctx.strokeStyle = color;
@@ -69,23 +69,27 @@ function drawMark(ctx, mark, at, rotation) {
     ctx.fill();
   } else if (mark.kind === 'text' && mark.points.length >= 1) {
     const [x, y] = at(mark.points[0]);
-    // The note stays upright whatever the page's rotation.
+    // Notes scale with the page, so they cover the same part of it on a phone and on a wall screen.
+    const size = Math.max(9, Math.min(16, Math.min(width, height) * 0.025));
+    ctx.font = `${size}px system-ui, sans-serif`;
+    const lines = wrap(ctx, mark.text ?? '', Math.max(80, width * 0.35));
+    const w = Math.max(...lines.map((l) => ctx.measureText(l).width)) + size * 0.9;
+    const h = lines.length * size * 1.3 + size * 0.6;
+    // Upright whatever the page's rotation; opens to the left / upwards near the right / bottom edge.
     ctx.translate(x, y);
     ctx.rotate((-rotation * Math.PI) / 180);
+    const flipX = rotation === 0 && x + 6 + w > width ? -(w + 12) : 0;
+    const flipY = rotation === 0 && y + 6 + h > height ? -(h + 12) : 0;
     ctx.beginPath();
     ctx.arc(0, 0, 4, 0, Math.PI * 2);
     ctx.fill();
-    ctx.font = '14px system-ui, sans-serif';
-    const lines = wrap(ctx, mark.text ?? '', 220);
-    const w = Math.max(...lines.map((l) => ctx.measureText(l).width)) + 12;
-    const h = lines.length * 18 + 8;
     ctx.fillStyle = 'rgb(255 249 196 / 0.95)';
-    ctx.fillRect(6, 6, w, h);
+    ctx.fillRect(6 + flipX, 6 + flipY, w, h);
     ctx.lineWidth = 1.5;
-    ctx.strokeRect(6, 6, w, h);
+    ctx.strokeRect(6 + flipX, 6 + flipY, w, h);
     ctx.fillStyle = '#1c2730';
     ctx.textBaseline = 'top';
-    lines.forEach((line, i) => ctx.fillText(line, 12, 11 + i * 18));
+    lines.forEach((line, i) => ctx.fillText(line, 6 + flipX + size * 0.45, 6 + flipY + size * 0.35 + i * size * 1.3));
   }
   ctx.restore();
 }
@@ -133,11 +137,13 @@ function wrap(ctx, text, max) {
 }
 
 /**
- * Thins a freehand path to at most `max` points (the server's limit), keeping
- * its shape: drops points closer than `minStep` to the last kept one.
+ * Thins a freehand path to at most `max` points, keeping its shape: drops
+ * points closer than `minStep` to the last kept one. The protocol allows 2000
+ * points per mark, but servers that check a request's envelope before the
+ * method refuse arrays over 256 items, so strokes stay under that.
  * @param {Point[]} points
  */
-export function simplify(points, max = 2000, minStep = 0.002) {
+export function simplify(points, max = 250, minStep = 0.002) {
   let step = minStep;
   let kept = points;
   while (kept.length > max || step === minStep) {

@@ -50,6 +50,7 @@ export class RecordViewer {
   #gesture = null;
   #box = { width: 0, height: 0, scale: 1 };
   #offs = [];
+  #windowEditUntil = 0;
   #resize;
   #toast = null;
 
@@ -169,9 +170,14 @@ export class RecordViewer {
     });
     dom.windowCenter = el('input', { type: 'range', 'data-testid': 'viewer-window-center', 'aria-label': 'Window level (centre)' });
     dom.windowWidth = el('input', { type: 'range', 'data-testid': 'viewer-window-width', 'aria-label': 'Window width' });
-    const sendWindow = throttle(() => this.#setView({ windowCenter: Number(dom.windowCenter.value), windowWidth: Number(dom.windowWidth.value) }), DRAG_SEND_MS);
-    dom.windowCenter.addEventListener('input', sendWindow);
-    dom.windowWidth.addEventListener('input', sendWindow);
+    const sendWindow = throttle((patch) => this.#setView(patch), DRAG_SEND_MS);
+    const onWindowInput = () => {
+      // While the user moves a slider, echoes of earlier steps must not move it back.
+      this.#windowEditUntil = Date.now() + 2 * DRAG_SEND_MS + 300;
+      sendWindow({ windowCenter: Number(dom.windowCenter.value), windowWidth: Number(dom.windowWidth.value) });
+    };
+    dom.windowCenter.addEventListener('input', onWindowInput);
+    dom.windowWidth.addEventListener('input', onWindowInput);
     dom.windowReset = button('viewer-window-reset', 'Reset', 'Back to the image’s own window', () => this.#setView(this.#defaultWindow()));
     dom.windowGroup = el('div', { class: 'viewer-group viewer-window', hidden: true }, [
       el('label', { class: 'viewer-slider' }, [el('span', { text: 'Level' }), dom.windowCenter]),
@@ -478,12 +484,12 @@ export class RecordViewer {
     dom.zoomIn.disabled = view.zoom >= ZOOM_STEPS[ZOOM_STEPS.length - 1] - 1e-6;
     const win = this.#content?.window;
     dom.windowGroup.hidden = !win;
-    if (win && this.#gesture?.kind !== 'window') {
+    if (win && Date.now() > this.#windowEditUntil) {
       const span = Math.max(1, win.max - win.min);
       Object.assign(dom.windowCenter, { min: String(round(win.min - span / 2)), max: String(round(win.max + span / 2)), step: 'any' });
       Object.assign(dom.windowWidth, { min: '1', max: String(round(span * 2)), step: 'any' });
-      if (document.activeElement !== dom.windowCenter) dom.windowCenter.value = String(view.windowCenter ?? win.center);
-      if (document.activeElement !== dom.windowWidth) dom.windowWidth.value = String(view.windowWidth ?? win.width);
+      dom.windowCenter.value = String(view.windowCenter ?? win.center);
+      dom.windowWidth.value = String(view.windowWidth ?? win.width);
     }
     this.#root.dataset.presenting = String(presenting);
     this.#root.dataset.following = String(following);

@@ -169,7 +169,9 @@ export class Call {
   #enterWaiting() {
     this.#state.admission = 'waiting';
     document.body.dataset.admission = 'waiting';
-    this.#showNotice('You are in the waiting room. A clinician will let you in shortly.');
+    this.#showNotice('You are in the waiting room. A clinician will let you in shortly; your camera and microphone start then.');
+    this.#controls.setMic(false, false, 'Mic after admission');
+    this.#controls.setCam(false, false, 'Camera after admission');
   }
 
   async #enterRoom() {
@@ -196,7 +198,7 @@ export class Call {
     if (this.#parts.chat) return;
     const room = this.#room;
     const side = this.#side;
-    const report = (err, context) => this.#reportError(describeError(err, context));
+    const report = (err, context) => this.#reportError(describeError(err, context, { detail: true }));
     const parts = this.#parts;
 
     parts.host = new HostControls(room, {

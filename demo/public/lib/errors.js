@@ -39,7 +39,7 @@ const PLAIN = Object.freeze({
  * Codes whose server sentence adds what the plain one cannot know (which
  * issuer, which role, which field), so `detail` shows both.
  */
-const WITH_SERVER_DETAIL = new Set(['PERMISSION_DENIED', 'TOKEN_INVALID', 'INVALID_REQUEST', 'ISSUER_UNKNOWN', 'ROOM_LOCKED']);
+const WITH_SERVER_DETAIL = new Set(['PERMISSION_DENIED', 'TOKEN_INVALID', 'INVALID_REQUEST', 'ISSUER_UNKNOWN', 'ROOM_LOCKED', 'RATE_LIMITED', 'INVALID_STATE']);
 
 /** Browser getUserMedia / getDisplayMedia failures, by DOMException name. */
 const DEVICE = Object.freeze({

@@ -25,7 +25,7 @@ import {
 import { audioDuring } from './helpers/probes.js';
 import { LOCAL_DEV_ISSUER, startServer, type HuizhenServer } from './helpers/server.js';
 import { makePartnerIssuer } from './helpers/tokens.js';
-import { waitFor } from './helpers/wait.js';
+import { sleep, waitFor } from './helpers/wait.js';
 
 const SILENCE_RMS = 0.005;
 const partner = makePartnerIssuer('https://sso.partner-hospital.example', ['specialist']);
@@ -137,7 +137,9 @@ describe('a collaborative clinic with a specialist from a partner hospital', () 
 
   it('keeps every version of the specialist\'s opinion, shown to the host with the hospital that signed them in', async () => {
     await openTab(specialist, 'opinion');
-    for (const text of ['Suspect early-stage CKD; repeat eGFR in 3 months.', 'CKD stage 2. Repeat eGFR in 3 months; refer to nephrology.']) {
+    for (const [i, text] of ['Suspect early-stage CKD; repeat eGFR in 3 months.', 'CKD stage 2. Repeat eGFR in 3 months; refer to nephrology.'].entries()) {
+      // The server keeps versions at least a second apart; a revision comes after some thought anyway.
+      if (i > 0) await sleep(1_100);
       await specialist.page.$eval('[data-testid="opinion-editor"]', (el) => ((el as HTMLTextAreaElement).value = ''));
       await specialist.page.type('[data-testid="opinion-editor"]', text);
       const before = (await demoState(specialist))?.opinions.length ?? 0;

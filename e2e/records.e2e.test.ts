@@ -12,7 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makePdf, makePng } from '../server/src/records/testFiles.js';
+import { makeDicom, makePdf, makePng } from '../server/src/records/testFiles.js';
 import {
   answerDialog,
   demoEvents,
@@ -48,6 +48,7 @@ describe('shared medical records in a clinic', () => {
     await writeFile(path.join(files, 'lab-report.pdf'), makePdf(3));
     await writeFile(path.join(files, 'wound-photo.png'), makePng(320, 200));
     await writeFile(path.join(files, 'psych-assessment.png'), makePng(64, 64));
+    await writeFile(path.join(files, 'ct-slice.dcm'), makeDicom(64, 64));
     server = await startServer();
     chromium = await launchChromium();
     doctor = await openDemo(chromium, server.url, 'doctor');
@@ -285,7 +286,44 @@ describe('shared medical records in a clinic', () => {
     expect(Math.abs(pixels.left[2]! - 128)).toBeLessThan(4);
   });
 
+  it('shows a DICOM image with the presenter\'s window and level', async () => {
+    const id = await upload(doctor, 'ct-slice.dcm', 'everyone');
+    await share(doctor, id);
+    await viewerShows(specialist, 'the DICOM image', (v) => v.recordId === id && v.type === 'application/dicom' && v.rendered !== null);
+    const gray = (demo: DemoPage) =>
+      demo.page.evaluate(() => {
+        const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-canvas"]')!;
+        const ctx = canvas.getContext('2d')!;
+        const at = (x: number, y: number) => ctx.getImageData(Math.floor(x * canvas.width), Math.floor(y * canvas.height), 1, 1).data[0]!;
+        return { corner: at(0.1, 0.1), centre: at(0.5, 0.5), far: at(0.9, 0.9) };
+      });
+    // The generated slice ramps from 0 (top left) to ~3900 (bottom right); the default window spans it all.
+    const before = await gray(specialist);
+    expect(before.corner).toBeLessThan(before.centre);
+    expect(before.centre).toBeLessThan(before.far);
+    expect(Math.abs(before.centre - 128)).toBeLessThan(30);
+
+    // The doctor narrows the window around 1000: below is black, above is white.
+    await viewerShows(doctor, 'the DICOM image', (v) => v.recordId === id && v.presenting);
+    await doctor.page.evaluate(() => {
+      const set = (testid: string, value: number) => {
+        const input = document.querySelector<HTMLInputElement>(`[data-testid="${testid}"]`)!;
+        input.value = String(value);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      };
+      set('viewer-window-width', 100);
+      set('viewer-window-center', 1000);
+    });
+    await viewerShows(specialist, 'window 1000 / 100', (v) => v.view.windowCenter === 1000 && v.view.windowWidth === 100);
+    const after = await waitFor('the specialist\'s image to be redrawn with the new window', async () => {
+      const g = await gray(specialist);
+      return g.centre > 240 ? g : undefined;
+    });
+    expect(after).toMatchObject({ corner: 0, far: 255 });
+  });
+
   it('keeps a clinicians-only record from the patient: not listed, not shown, its URL refused', async () => {
+    await share(doctor, ids['wound-photo.png']!);
     const secret = await upload(doctor, 'psych-assessment.png', 'clinicians');
     const patientToken = await devToken(server!, { identity: 'pt-wang-fang', name: 'Wang Fang', role: 'patient', room });
     const patient = await openDemo(chromium!, server!.url, 'patient', `/#token=${encodeURIComponent(patientToken)}`);
@@ -302,9 +340,9 @@ describe('shared medical records in a clinic', () => {
     await openTab(patient, 'records');
     const listed = await waitFor('the patient\'s list', async () => {
       const records = (await demoState(patient))?.records ?? [];
-      return records.length >= 2 ? records : undefined;
+      return records.length >= 3 ? records : undefined;
     }, { describe: () => describePage(patient) });
-    expect(listed.map((r) => r.name).sort()).toEqual(['lab-report.pdf', 'wound-photo.png']);
+    expect(listed.map((r) => r.name).sort()).toEqual(['ct-slice.dcm', 'lab-report.pdf', 'wound-photo.png']);
     expect(await patient.page.$(`[data-testid="record-item"][data-record-id="${secret}"]`)).toBeNull();
     expect((await demoState(specialist))?.records.map((r) => r.id)).toContain(secret);
 

@@ -168,8 +168,12 @@ export async function loadFont(file, dict, measure) {
   const descriptor = file.get((descendant ?? dict).get?.('FontDescriptor'));
   const flags = descriptor instanceof Map ? Number(file.get(descriptor.get('Flags')) ?? 0) : 0;
   const weight = descriptor instanceof Map ? Number(file.get(descriptor.get('FontWeight')) ?? 0) : 0;
-  const fixed = (flags & 1) !== 0 || /Courier|Mono|Consol|Fixed/i.test(baseFont);
-  const serif = !fixed && ((flags & 2) !== 0 || /Times|Serif|Roman|Georgia|Garamond|Song|Ming|SimSun|NSimSun|FangSong|Kai|STSong|Symbol/i.test(baseFont)) && !/Sans|Hei|Arial|Helvet/i.test(baseFont);
+  // TeX's own names too: CMTT / LMMono (typewriter), CMR / LMRoman / Nimbus Roman (serif).
+  const fixed = (flags & 1) !== 0 || /Courier|Mono|Consol|Fixed|CMTT|SFTT|Typewriter/i.test(baseFont);
+  const serif =
+    !fixed &&
+    ((flags & 2) !== 0 || /Times|Serif|Roman|Georgia|Garamond|Song|Ming|SimSun|NSimSun|FangSong|Kai|STSong|Symbol|^CM(R|BX|TI|SL|MI)\d|^SF(RM|BX|TI)\d|NimbusRom/i.test(baseFont)) &&
+    !/Sans|Hei|Arial|Helvet|^CMSS/i.test(baseFont);
   const bold = weight >= 600 || /Bold|Black|Heavy|Semibold|Demi|,B\b/i.test(baseFont) || (flags & 0x40000) !== 0;
   const italic = (flags & 64) !== 0 || /Italic|Oblique|,I\b/i.test(baseFont);
   const family = fixed ? FAMILIES.mono : serif ? FAMILIES.serif : FAMILIES.sans;

@@ -67,7 +67,14 @@ describe('a collaborative clinic with a specialist from a partner hospital', () 
     return demo;
   }
 
-  it('lets in a specialist whose token comes from their own hospital', async () => {
+  it('lets in a specialist whose token comes from their own hospital, who finds the chat so far', async () => {
+    // Written before the specialist arrives: it must reach them as history.
+    await openTab(doctor, 'chat');
+    await doctor.page.click('[data-testid="chat-clinicians-only"]');
+    await doctor.page.type('[data-testid="chat-input"]', 'Referral: CKD work-up, eGFR 52.');
+    await doctor.page.click('[data-testid="chat-send"]');
+    await waitFor('the doctor\'s note to be sent', async () => ((await demoState(doctor))?.chat.length === 1 ? true : undefined));
+
     specialist = await openWithToken('partner specialist', partner.token({ sub: specialistId, name: 'Prof Chen Jing', room, role: 'specialist' }));
     await waitInCall(specialist, { camera: false, mic: true, what: 'join with the partner hospital\'s token' });
     const state = await demoState(specialist);
@@ -82,6 +89,12 @@ describe('a collaborative clinic with a specialist from a partner hospital', () 
       { describe: () => describePage(doctor) },
     );
     expect(tile).toEqual({ name: 'Prof Chen Jing', role: 'specialist' });
+    await openTab(specialist, 'chat');
+    const history = await waitFor('the specialist to show the chat history', async () => {
+      const chat = (await demoState(specialist))?.chat ?? [];
+      return chat.length ? chat : undefined;
+    });
+    expect(history).toEqual([{ seq: 1, from: doctor.identity, to: 'clinicians', text: 'Referral: CKD work-up, eGFR 52.' }]);
   });
 
   it('refuses a token from that hospital that asks for the doctor role', async () => {

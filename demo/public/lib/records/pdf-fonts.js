@@ -5,7 +5,7 @@
  * monospace; bold and italic kept) at the positions and widths the PDF gives,
  * so the layout of a report holds even where the letter shapes differ.
  */
-import { Name, PdfString, Stream, decodeStream, latin1, nameOf } from './pdf-parse.js';
+import { Name, Stream, decodeStream, latin1, nameOf } from './pdf-parse.js';
 
 const ASCII_NAMES = (
   'space exclam quotedbl numbersign dollar percent ampersand quotesingle parenleft parenright asterisk plus comma hyphen period slash ' +
@@ -338,4 +338,3 @@ export function fallbackFont(measure) {
   };
 }
 
-export { PdfString };

@@ -178,10 +178,10 @@ export class RecordViewer {
     };
     dom.windowCenter.addEventListener('input', onWindowInput);
     dom.windowWidth.addEventListener('input', onWindowInput);
-    dom.windowReset = button('viewer-window-reset', 'Reset', 'Back to the image’s own window', () => this.#setView(this.#defaultWindow()));
-    dom.windowGroup = el('div', { class: 'viewer-group viewer-window', hidden: true }, [
-      el('label', { class: 'viewer-slider' }, [el('span', { text: 'Level' }), dom.windowCenter]),
-      el('label', { class: 'viewer-slider' }, [el('span', { text: 'Width' }), dom.windowWidth]),
+    dom.windowReset = button('viewer-window-reset', '↺', 'Back to the image’s own window and level', () => this.#setView(this.#defaultWindow()));
+    dom.windowGroup = el('div', { class: 'viewer-group viewer-window', hidden: true, title: 'Window / level (DICOM)' }, [
+      el('label', { class: 'viewer-slider', title: 'Level (window centre)' }, [el('span', { text: 'L' }), dom.windowCenter]),
+      el('label', { class: 'viewer-slider', title: 'Window width' }, [el('span', { text: 'W' }), dom.windowWidth]),
       dom.windowReset,
     ]);
 
@@ -490,6 +490,11 @@ export class RecordViewer {
       Object.assign(dom.windowWidth, { min: '1', max: String(round(span * 2)), step: 'any' });
       dom.windowCenter.value = String(view.windowCenter ?? win.center);
       dom.windowWidth.value = String(view.windowWidth ?? win.width);
+    }
+    if (win) {
+      const c = Math.round(view.windowCenter ?? win.center);
+      const w = Math.round(view.windowWidth ?? win.width);
+      dom.windowGroup.title = `Window ${w}, level ${c}`;
     }
     this.#root.dataset.presenting = String(presenting);
     this.#root.dataset.following = String(following);

@@ -24,7 +24,7 @@ async function upload(room: string, token: string, data: Buffer, query: Record<s
   const res = await fetch(`${t.url}/api/rooms/${room}/records${q ? `?${q}` : ''}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-    body: data,
+    body: new Uint8Array(data),
   });
   return { status: res.status, body: (await res.json()) as { record?: { id: string; name: string; type: string }; error?: { code: string } } };
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoEvents, describePage, joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
-import { audioDuring, framesDuring, sampleVideo } from './helpers/probes.js';
+import { audioDuring, framesDuring, sampleVideo, untilDecoding } from './helpers/probes.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
@@ -76,14 +76,7 @@ describe('a doctor and a specialist in one consult', () => {
       [doctor, specialist],
     ] as const) {
       // Wait until frames flow at all (ICE + DTLS + first key frame), then measure a steady window.
-      await waitFor(
-        `${viewer.label} to decode ${other.label}'s video`,
-        async () => {
-          const s = await sampleVideo(viewer, other.identity);
-          return s && s.videoWidth > 0 && s.tileFrames > 5 ? s : undefined;
-        },
-        { timeoutMs: 30_000, describe: () => sampleVideo(viewer, other.identity) },
-      );
+      await untilDecoding(viewer, other);
       const { tile, probe, after } = await framesDuring(viewer, other.identity, 2_000);
       expect(after.videoWidth, `${viewer.label} sees ${other.label}'s video size`).toBeGreaterThan(0);
       expect(after.tileVideo).toBe('live');

@@ -22,7 +22,7 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { audioDuring, framesDuring, receivedMedia, sampleVideo } from './helpers/probes.js';
+import { audioDuring, framesDuring, receivedMedia, sampleVideo, untilDecoding } from './helpers/probes.js';
 import { startDropProxy, type DropProxy } from './helpers/proxy.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
@@ -125,14 +125,7 @@ describe('a consult with a waiting room', () => {
       [patient, doctor],
       [doctor, patient],
     ] as const) {
-      await waitFor(
-        `${viewer.label} to decode ${other.label}'s video`,
-        async () => {
-          const s = await sampleVideo(viewer, other.identity);
-          return s && s.videoWidth > 0 && s.tileFrames > 5 ? s : undefined;
-        },
-        { timeoutMs: 30_000, describe: () => describePage(viewer) },
-      );
+      await untilDecoding(viewer, other);
       const { probe } = await framesDuring(viewer, other.identity, 2_000);
       expect(probe, `${viewer.label}: frames of ${other.label}'s camera in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
       const heard = await waitFor(

@@ -5,8 +5,8 @@
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describePage, joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
-import { audioDuring, framesDuring, sampleVideo } from './helpers/probes.js';
+import { joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
+import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
 import { devToken, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -43,19 +43,8 @@ describe('a call beside a hostile client', () => {
     specialist = await openDemo(chromium, server.url, 'specialist');
     await joinViaUi(doctor, { name: 'Dr Wang', role: 'doctor', room });
     await joinViaUi(specialist, { name: 'Prof Zhou', role: 'specialist', room });
-    for (const [viewer, other] of [
-      [specialist, doctor],
-      [doctor, specialist],
-    ] as const) {
-      await waitFor(
-        `${viewer.label} to decode ${other.label}'s video`,
-        async () => {
-          const s = await sampleVideo(viewer, other.identity);
-          return s && s.tileFrames > 5 ? s : undefined;
-        },
-        { timeoutMs: 30_000, describe: () => describePage(viewer) },
-      );
-    }
+    await untilDecoding(specialist, doctor);
+    await untilDecoding(doctor, specialist);
   });
 
   afterAll(async () => {

@@ -3,8 +3,8 @@
  * and is their audio really carrying sound? Both read the media elements the
  * demo attached, never the SDK's internals.
  */
-import type { DemoPage } from './browser.js';
-import { sleep } from './wait.js';
+import { describePage, type DemoPage } from './browser.js';
+import { sleep, waitFor } from './wait.js';
 
 export interface VideoSample {
   /** Frames presented by the tile's own <video> (requestVideoFrameCallback count). */
@@ -78,6 +78,18 @@ export async function sampleVideo(demo: DemoPage, identity: string, source: 'cam
 }
 
 /** Frames decoded during `ms` (tile and probe), plus the sample at the end. */
+/** Waits until `viewer` decodes `other`'s camera (ICE + DTLS + first key frame can take a while). */
+export async function untilDecoding(viewer: DemoPage, other: { label: string; identity: string }, timeoutMs = 30_000): Promise<VideoSample> {
+  return waitFor(
+    `${viewer.label} to decode ${other.label}'s video`,
+    async () => {
+      const s = await sampleVideo(viewer, other.identity);
+      return s && s.videoWidth > 0 && s.tileFrames > 5 ? s : undefined;
+    },
+    { timeoutMs, describe: () => describePage(viewer) },
+  );
+}
+
 export async function framesDuring(demo: DemoPage, identity: string, ms: number, source: 'camera' | 'screen' = 'camera') {
   const before = await sampleVideo(demo, identity, source);
   await sleep(ms);

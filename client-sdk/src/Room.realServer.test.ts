@@ -179,12 +179,19 @@ describe('the consult workflow against the real server', () => {
     await expect(patient.getSummary()).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
     expect((await doctor.getSummary()).participants.map((p) => p.identity).sort()).toEqual(['dr-w1', 'pt-w1']);
 
+    const nurse = await join('rn-w1', 'nurse', 'rs-lobby-1');
     const patientGone = nextEvent(patient, 'disconnected');
     const doctorGone = nextEvent(doctor, 'disconnected');
+    const nurseGone = nextEvent(nurse, 'disconnected');
     const summary = await doctor.end('Consult complete');
     expect(summary.room.state).toBe('ended');
     expect(await patientGone).toMatchObject([DisconnectReason.RoomEnded, { code: ErrorCode.ROOM_ENDED, message: 'Consult complete' }]);
     expect((await doctorGone)[0]).toBe(DisconnectReason.RoomEnded);
+    expect((await nurseGone)[0]).toBe(DisconnectReason.RoomEnded);
+    // The clinical team leaves with the summary; the patient does not get it.
+    expect(doctor.endSummary).toEqual(summary);
+    expect(nurse.endSummary?.participants.map((p) => p.identity).sort()).toEqual(['dr-w1', 'pt-w1', 'rn-w1']);
+    expect(patient.endSummary).toBeUndefined();
   });
 
   it('is denied with the clinician’s reason', async () => {

@@ -120,6 +120,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** Set when the session is over; queued notifications are then skipped. */
   #ended = false;
   #sessionClosed: NotificationData['sessionClosed'] | undefined;
+  #endSummary: ConsultSummary | undefined;
   /** Notifications are handled one at a time, in arrival order. */
   #queue: Promise<void> = Promise.resolve();
   readonly #ready: Promise<void>;
@@ -378,7 +379,17 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    */
   async end(reason?: string): Promise<ConsultSummary> {
     const { summary } = await this.#request('endRoom', reason ? { reason } : {});
+    this.#endSummary = summary;
     return summary;
+  }
+
+  /**
+   * Once the consult has ended: who took part, when, and for how long. Set for
+   * clinicians (the one who ended it, and everyone on the clinical team the
+   * server sent it to); undefined for others.
+   */
+  get endSummary(): ConsultSummary | undefined {
+    return this.#endSummary;
   }
 
   /** Who took part and for how long (clinicians only). */
@@ -914,6 +925,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (message.notification === 'sessionClosed') {
       // Recorded now, not queued: the socket closes right after and the close handler needs it.
       this.#sessionClosed = message.data;
+      if (message.data.summary) this.#endSummary = message.data.summary;
       this.#log.info('session closed by server', { code: message.data.code });
       return;
     }

@@ -461,7 +461,12 @@ export interface NotificationData {
    * The server is closing this session; the socket closes right after.
    * code: ADMISSION_DENIED, REMOVED, ROOM_ENDED, TOKEN_EXPIRED, DUPLICATE_IDENTITY, ...
    */
-  sessionClosed: { code: string; reason: string };
+  sessionClosed: {
+    code: string;
+    reason: string;
+    /** With ROOM_ENDED, for clinicians: who took part, when, and for how long. */
+    summary?: ConsultSummary;
+  };
 }
 
 export type Notification = keyof NotificationData;

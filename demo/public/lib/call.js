@@ -551,6 +551,8 @@ export class Call {
       // We ended it: show the summary the server answered with.
       summary = await Promise.race([this.#ending, new Promise((resolve) => setTimeout(() => resolve(null), 3000))]);
     }
+    // Someone else ended it: clinicians get the summary with the news.
+    if (reason === 'roomEnded' && !summary) summary = this.#room?.endSummary ?? null;
     this.#end(endText(reason, error), { byUser: reason === 'clientInitiated', summary });
   }
 

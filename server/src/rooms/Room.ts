@@ -360,9 +360,14 @@ export class Room extends TypedEmitter<RoomEvents> {
       event: 'end',
       room: this.id,
       actor: actorOf(actor),
-      details: { durationSec: summary.durationSec, participants: summary.participants.length },
+      details: {
+        durationSec: summary.durationSec,
+        participants: summary.participants.length,
+        // Who took part (identities, no names): the summary as the audit trail keeps it.
+        who: summary.participants.slice(0, 100).map((e) => `${e.role}:${e.identity}`).join(','),
+      },
     });
-    this.close(reason ?? `${actor.name} ended the consult.`, ErrorCode.ROOM_ENDED);
+    this.close(reason ?? `${actor.name} ended the consult.`, ErrorCode.ROOM_ENDED, summary);
     return summary;
   }
 
@@ -732,12 +737,17 @@ export class Room extends TypedEmitter<RoomEvents> {
     return { participants: this.participants.size, producers, consumers };
   }
 
-  /** @param code what the participants are told (e.g. SERVER_SHUTTING_DOWN, MEDIA_ERROR). */
-  close(reason: string, code: ErrorCode = ErrorCode.ROOM_NOT_FOUND): void {
+  /**
+   * @param code what the participants are told (e.g. SERVER_SHUTTING_DOWN, MEDIA_ERROR).
+   * @param summary for an ended consult: sent along to its clinicians.
+   */
+  close(reason: string, code: ErrorCode = ErrorCode.ROOM_NOT_FOUND, summary?: ConsultSummary): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const p of [...this.participants.values(), ...this.lobby.values()]) {
-      p.notify('sessionClosed', { code, reason });
+      // The clinical team leaves an ended consult with its summary in hand.
+      const forClinicians = summary && isClinician(p.role) && p.admission === 'admitted' ? { summary } : {};
+      p.notify('sessionClosed', { code, reason, ...forClinicians });
       p.close();
     }
     this.participants.clear();

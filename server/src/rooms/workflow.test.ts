@@ -170,7 +170,10 @@ describe('host controls and lifecycle', () => {
     const { summary } = await doctor.request('endRoom', {});
     expect(summary.room).toMatchObject({ state: 'ended', startedAt: expect.any(Number), endedAt: expect.any(Number) });
     expect(summary.participants.map((p) => p.identity).sort()).toEqual(['dr-end-1', 'sp-e']);
-    expect((await specialist.notification('sessionClosed')).code).toBe('ROOM_ENDED');
+    const closed = await specialist.notification('sessionClosed');
+    expect(closed.code).toBe('ROOM_ENDED');
+    // Clinicians leave with the summary; the audit trail records who took part.
+    expect(closed.summary?.participants.map((p) => p.identity).sort()).toEqual(['dr-end-1', 'sp-e']);
     expect((await specialist.waitClosed()).code).toBe(4009);
     const late = await connect();
     expect(await late.call('join', { protocolVersion: 1, token: t.token('dr-end-1', 'doctor', 'end-1') })).toMatchObject({ ok: false, error: { code: 'ROOM_ENDED' } });

@@ -30,7 +30,8 @@ const WORKER_BUILD_PACKAGES = [
   'build-essential', 'meson', 'ninja-build', 'pkg-config', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
   'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler', 'patch',
 ];
-const TEST_PACKAGES = ['chromium', 'redis-server', 'fonts-dejavu-core'];
+// Browser tests drive Debian's Chromium; a font so pages render text.
+const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core'];
 
 main();
 

@@ -40,8 +40,12 @@ export function defaultFetch(): typeof fetch {
  * absolute URL: paths are taken relative to the server's base URL.
  */
 export function resolveServerUrl(baseUrl: string, url: string): string {
-  if (/^https?:\/\//i.test(url)) return url;
-  return `${baseUrl}${url.startsWith('/') ? '' : '/'}${url}`;
+  const resolved = /^https?:\/\//i.test(url) ? url : `${baseUrl}${url.startsWith('/') ? '' : '/'}${url}`;
+  // The participant's token goes with downloads: never to any origin but the server's.
+  if (new URL(resolved).origin !== new URL(baseUrl).origin) {
+    throw new HuizhenError(ErrorCode.URL_INVALID, 'The server gave a download link to another site; it was not followed.');
+  }
+  return resolved;
 }
 
 function fileName(body: RecordBody): string | undefined {

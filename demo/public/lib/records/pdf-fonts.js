@@ -96,10 +96,20 @@ const CJK_CMAPS = [
  * A ToUnicode (or embedded encoding) CMap: code → text, and the byte lengths of codes.
  * @param {string} text
  */
+/** Entries one font's code map may hold (a real CJK font needs tens of thousands). */
+const MAX_CMAP_ENTRIES = 200_000;
+
+/** Bytes per character code, 1–4 whatever the file says (0 would never advance). */
+function codeBytes(hex) {
+  const n = Math.round(hex.replace(/\s+/g, '').length / 2);
+  return Math.min(4, Math.max(1, n));
+}
+
 export function parseCMap(text) {
   /** @type {Map<number, string>} */
   const map = new Map();
   const lengths = new Set();
+  let entries = 0;
   const hexes = (s) => [...s.matchAll(/<([0-9A-Fa-f\s]*)>|\[([^\]]*)\]/g)];
   const utf16 = (hex) => {
     const clean = hex.replace(/\s+/g, '');
@@ -110,13 +120,14 @@ export function parseCMap(text) {
   };
   for (const block of text.matchAll(/begincodespacerange([\s\S]*?)endcodespacerange/g)) {
     const items = hexes(block[1]);
-    for (let i = 0; i + 1 < items.length; i += 2) lengths.add(Math.max(1, items[i][1].replace(/\s+/g, '').length / 2));
+    for (let i = 0; i + 1 < items.length; i += 2) lengths.add(codeBytes(items[i][1]));
   }
   for (const block of text.matchAll(/beginbfchar([\s\S]*?)endbfchar/g)) {
     const items = hexes(block[1]);
     for (let i = 0; i + 1 < items.length; i += 2) {
       const src = items[i][1].replace(/\s+/g, '');
-      if (!lengths.size) lengths.add(src.length / 2);
+      if (!lengths.size) lengths.add(codeBytes(src));
+      if (++entries > MAX_CMAP_ENTRIES) break;
       map.set(Number.parseInt(src, 16), utf16(items[i + 1][1] ?? ''));
     }
   }
@@ -126,6 +137,9 @@ export function parseCMap(text) {
       const lo = Number.parseInt(items[i][1].replace(/\s+/g, ''), 16);
       const hi = Number.parseInt(items[i + 1][1].replace(/\s+/g, ''), 16);
       if (!(hi >= lo) || hi - lo > 65535) continue;
+      // A font's map is bounded whatever its ranges claim.
+      entries += hi - lo + 1;
+      if (entries > MAX_CMAP_ENTRIES) break;
       const dst = items[i + 2];
       if (dst[2] !== undefined) {
         const list = [...dst[2].matchAll(/<([0-9A-Fa-f\s]*)>/g)].map((m) => utf16(m[1]));
@@ -206,7 +220,7 @@ export async function loadFont(file, dict, measure) {
     const dw = descendant instanceof Map ? Number(file.get(descendant.get('DW')) ?? 1000) : 1000;
     const w = descendant instanceof Map ? file.get(descendant.get('W')) : null;
     if (Array.isArray(w)) {
-      for (let i = 0; i < w.length; ) {
+      for (let i = 0; i < w.length && widths.size < MAX_CMAP_ENTRIES; ) {
         const first = file.get(w[i]);
         const next = file.get(w[i + 1]);
         if (Array.isArray(next)) {
@@ -215,7 +229,7 @@ export async function loadFont(file, dict, measure) {
         } else {
           const last = next;
           const value = Number(file.get(w[i + 2]));
-          for (let c = first; c <= last && c - first < 65536; c++) widths.set(c, value);
+          for (let c = first; c <= last && c - first < 65536 && widths.size < MAX_CMAP_ENTRIES; c++) widths.set(c, value);
           i += 3;
         }
       }
@@ -248,6 +262,8 @@ export async function loadFont(file, dict, measure) {
         let n;
         if (decoder) n = codeLength(split, bytes, i);
         else n = codeLengths.length === 1 ? codeLengths[0] : bytes.length - i >= 2 && codeLengths.includes(2) ? (codeLengths.includes(1) && bytes[i] < 0x80 ? 1 : 2) : 1;
+        // Whatever the font claims, every step consumes 1–4 bytes.
+        n = Math.min(4, Math.max(1, Math.trunc(Number(n)) || 1));
         let code = 0;
         for (let j = 0; j < n && i + j < bytes.length; j++) code = code * 256 + bytes[i + j];
         let text = toUnicode?.map.get(code);

@@ -265,17 +265,12 @@ export function latin1(bytes, start = 0, end = bytes.length) {
   return out;
 }
 
-function indexOfBytes(data, needle, from) {
-  const first = needle.charCodeAt(0);
-  outer: for (let i = from; i <= data.length - needle.length; i++) {
-    if (data[i] !== first) continue;
-    for (let j = 1; j < needle.length; j++) if (data[i + j] !== needle.charCodeAt(j)) continue outer;
-    return i;
-  }
-  return -1;
-}
-
 // ---------------------------------------------------------------------------
+
+/** Decoded bytes that opening a document, or drawing one page, may produce. */
+const MAX_DECODED_BYTES = 128 * 1024 * 1024;
+/** Longest filter chain accepted on one stream. */
+const MAX_FILTERS = 4;
 
 export class PdfFile {
   /** @type {Map<number, number>} object number → offset of "N G obj" */
@@ -288,6 +283,13 @@ export class PdfFile {
   #objStreams = new Map();
   /** Objects being resolved now: a reference cycle resolves to null instead of recursing. */
   #resolving = new Set();
+  /** Offsets of every `endstream`, found once (a rescan per object is quadratic on hostile files). */
+  #endstreams = null;
+  /**
+   * Bytes that decoding may still produce in the current unit of work. Uploaded
+   * files are untrusted: a small file must not be able to inflate into gigabytes.
+   */
+  budget = MAX_DECODED_BYTES;
 
   /** @param {Uint8Array} data */
   constructor(data) {
@@ -371,12 +373,40 @@ export class PdfFile {
       length = length.num === num ? undefined : this.get(length);
     }
     let end = typeof length === 'number' ? start + length : -1;
-    if (end < 0 || end > this.data.length || indexOfBytes(this.data, 'endstream', end) - end > 4) {
-      const found = indexOfBytes(this.data, 'endstream', start);
+    if (end < 0 || end > this.data.length || this.#nextEndstream(end) - end > 4) {
+      const found = this.#nextEndstream(start);
       end = found < 0 ? this.data.length : found;
       while (end > start && (this.data[end - 1] === 0x0a || this.data[end - 1] === 0x0d)) end--;
     }
     return new Stream(obj, this.data.subarray(start, end));
+  }
+
+  /** The first `endstream` at or after `from`, or -1. */
+  #nextEndstream(from) {
+    if (!this.#endstreams) {
+      this.#endstreams = [];
+      for (let at = this.text.indexOf('endstream'); at >= 0; at = this.text.indexOf('endstream', at + 9)) this.#endstreams.push(at);
+    }
+    const list = this.#endstreams;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < list.length ? list[lo] : -1;
+  }
+
+  /** A new unit of work (opening, or drawing one page) gets a full budget. */
+  resetBudget() {
+    this.budget = MAX_DECODED_BYTES;
+  }
+
+  /** Charges decoded output against the current budget. */
+  spend(bytes) {
+    this.budget -= bytes;
+    if (this.budget < 0) throw new PdfError('This PDF decompresses to more than can be shown safely.');
   }
 
   async #indexObjStream(num, stream) {
@@ -445,29 +475,32 @@ export async function decodeStream(file, stream) {
   let parms = file.get(stream.dict.get('DecodeParms') ?? stream.dict.get('DP'));
   if (!Array.isArray(filters)) filters = filters ? [filters] : [];
   if (!Array.isArray(parms)) parms = [parms];
+  if (filters.length > MAX_FILTERS) throw new PdfError('This PDF stacks more compression filters than can be shown safely.');
   for (let i = 0; i < filters.length; i++) {
     const name = nameOf(file.get(filters[i]));
     const p = file.get(parms[i]);
     switch (name) {
       case 'FlateDecode':
       case 'Fl':
-        data = predict(await inflate(data), p, file);
+        data = predict(await inflate(data, file), p, file);
         break;
       case 'LZWDecode':
       case 'LZW':
-        data = predict(lzw(data, p instanceof Map ? file.get(p.get('EarlyChange')) ?? 1 : 1), p, file);
+        data = predict(lzw(data, p instanceof Map ? file.get(p.get('EarlyChange')) ?? 1 : 1, file), p, file);
         break;
       case 'ASCIIHexDecode':
       case 'AHx':
         data = asciiHex(data);
+        file.spend(data.length);
         break;
       case 'ASCII85Decode':
       case 'A85':
         data = ascii85(data);
+        file.spend(data.length);
         break;
       case 'RunLengthDecode':
       case 'RL':
-        data = runLength(data);
+        data = runLength(data, file);
         break;
       default:
         // DCTDecode, JPXDecode, CCITTFaxDecode, JBIG2Decode: image codecs, left to the image code.
@@ -479,18 +512,25 @@ export async function decodeStream(file, stream) {
 }
 
 /** zlib inflate with the browser's DecompressionStream; keeps what came out before any damage. */
-async function inflate(data) {
+async function inflate(data, file) {
   const chunks = [];
   let total = 0;
+  let reader;
   try {
-    const reader = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+    reader = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       chunks.push(value);
       total += value.length;
+      // Stop a decompression bomb as it grows, not after.
+      file.spend(value.length);
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof PdfError) {
+      reader?.cancel().catch(() => {});
+      throw err;
+    }
     // Trailing garbage or a truncated stream: use what was inflated.
   }
   const out = new Uint8Array(total);
@@ -509,6 +549,11 @@ function predict(data, parms, file) {
   const colors = file.get(parms.get('Colors')) ?? 1;
   const bpc = file.get(parms.get('BitsPerComponent')) ?? 8;
   const columns = file.get(parms.get('Columns')) ?? 1;
+  // Bad parameters (zero or negative columns...) would loop forever below.
+  const valid = (v, max) => Number.isInteger(v) && v >= 1 && v <= max;
+  if (!valid(colors, 32) || ![1, 2, 4, 8, 16].includes(bpc) || !valid(columns, 1_000_000)) {
+    throw new PdfError('This PDF has a damaged image or stream encoding.');
+  }
   const bpp = Math.max(1, Math.ceil((colors * bpc) / 8));
   const rowLength = Math.ceil((colors * bpc * columns) / 8);
   if (predictor === 2) {
@@ -553,8 +598,34 @@ function predict(data, parms, file) {
   return out;
 }
 
-function lzw(data, earlyChange) {
-  const out = [];
+/** A growing byte buffer whose growth is charged to the document's budget. */
+class ByteSink {
+  constructor(file) {
+    this.file = file;
+    this.bytes = new Uint8Array(4096);
+    this.length = 0;
+  }
+  push(...values) {
+    for (const v of values) {
+      if (this.length === this.bytes.length) {
+        this.file.spend(this.bytes.length);
+        const bigger = new Uint8Array(this.bytes.length * 2);
+        bigger.set(this.bytes);
+        this.bytes = bigger;
+      }
+      this.bytes[this.length++] = v;
+    }
+  }
+  result() {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+/** LZW codes are at most 12 bits: the dictionary never grows past 4096 entries. */
+const LZW_MAX_ENTRIES = 4096;
+
+function lzw(data, earlyChange, file) {
+  const out = new ByteSink(file);
   let dict = [];
   const reset = () => {
     dict = [];
@@ -578,17 +649,17 @@ function lzw(data, earlyChange) {
         prev = null;
         continue;
       }
-      if (code === 257) return Uint8Array.from(out);
+      if (code === 257) return out.result();
       let entry = dict[code];
       if (!entry && prev) entry = [...prev, prev[0]];
-      if (!entry) return Uint8Array.from(out);
+      if (!entry) return out.result();
       out.push(...entry);
-      if (prev) dict.push([...prev, entry[0]]);
+      if (prev && dict.length < LZW_MAX_ENTRIES) dict.push([...prev, entry[0]]);
       prev = entry;
       if (dict.length + earlyChange >= 1 << bits && bits < 12) bits++;
     }
   }
-  return Uint8Array.from(out);
+  return out.result();
 }
 
 function asciiHex(data) {
@@ -637,8 +708,8 @@ function ascii85(data) {
   return Uint8Array.from(out);
 }
 
-function runLength(data) {
-  const out = [];
+function runLength(data, file) {
+  const out = new ByteSink(file);
   for (let i = 0; i < data.length; ) {
     const n = data[i++];
     if (n === 128) break;
@@ -649,5 +720,5 @@ function runLength(data) {
       for (let j = 0; j < 257 - n; j++) out.push(v);
     }
   }
-  return Uint8Array.from(out);
+  return out.result();
 }

@@ -83,8 +83,11 @@ export class PdfDocument {
     ctx.fillRect(0, 0, Math.ceil(size.width * scale), Math.ceil(size.height * scale));
     ctx.restore();
     const file = this.#file;
+    // Each page draw may decode up to the budget afresh (pages are decoded again when revisited).
+    file.resetBudget();
     let contents = file.get(page.dict.get('Contents'));
     if (!Array.isArray(contents)) contents = contents ? [contents] : [];
+    if (contents.length > 1000) contents = contents.slice(0, 1000);
     const parts = [];
     for (const c of contents) {
       const stream = file.get(c);
@@ -153,6 +156,11 @@ function joinWithSpaces(parts) {
 const cmykToRgb = (c, m, y, k) => [255 * (1 - Math.min(1, c + k)), 255 * (1 - Math.min(1, m + k)), 255 * (1 - Math.min(1, y + k))];
 const rgbCss = ([r, g, b]) => `rgb(${Math.round(r)} ${Math.round(g)} ${Math.round(b)})`;
 
+/** Drawing operators one page may run, nested forms included. */
+const MAX_OPERATORS_PER_PAGE = 2_000_000;
+/** Image pixels one page may decode. */
+const MAX_PIXELS_PER_PAGE = 80_000_000;
+
 class Painter {
   constructor(file, ctx, base, font, cancelled) {
     this.file = file;
@@ -163,6 +171,11 @@ class Painter {
     /** @type {Set<string>} what this page uses that the viewer does not draw */
     this.skipped = new Set();
     this.depth = 0;
+    /** Forms being drawn now: a form that draws itself would recurse without end. */
+    this.activeForms = new Set();
+    /** Operators drawn for this page in all (forms included); a hostile page is cut off. */
+    this.operators = 0;
+    this.lastYield = performance.now();
   }
 
   newState() {
@@ -222,10 +235,15 @@ class Painter {
       const op = token.cmd;
       const num = (i) => Number(operands[i]) || 0;
       const s = this.state;
-      if ((++count & 1023) === 0) {
+      // Counted across nested forms, and by time: the call in this tab must stay responsive.
+      if (++this.operators > MAX_OPERATORS_PER_PAGE) {
+        this.skipped.add('the rest of this very complex page');
+        return;
+      }
+      if ((++count & 255) === 0 && performance.now() - this.lastYield > 16) {
         if (this.cancelled()) return;
-        // Let the page stay responsive while a long page draws.
         await new Promise((resolve) => setTimeout(resolve, 0));
+        this.lastYield = performance.now();
       }
       try {
         switch (op) {
@@ -547,7 +565,9 @@ class Painter {
       await this.image(stream);
       return;
     }
-    if (subtype !== 'Form' || this.depth > 8) return;
+    // A form drawing itself (directly or through others) is drawn once, not recursively.
+    if (subtype !== 'Form' || this.depth > 8 || this.activeForms.has(stream)) return;
+    this.activeForms.add(stream);
     const s = this.state;
     this.stack.push({ ...s });
     this.ctx.save();
@@ -568,6 +588,7 @@ class Painter {
       await this.exec(data, own instanceof Map ? own : resources);
     } finally {
       this.depth--;
+      this.activeForms.delete(stream);
       this.state = this.stack.pop();
       this.ctx.restore();
     }
@@ -580,6 +601,15 @@ class Painter {
     const width = Number(get('Width', 'W'));
     const height = Number(get('Height', 'H'));
     if (!(width > 0 && height > 0) || width * height > 40_000_000) return;
+    // Images are charged to one budget per page, so repeating one cannot add up without end.
+    this.pixels = (this.pixels ?? 0) + width * height;
+    if (this.pixels > MAX_PIXELS_PER_PAGE) {
+      this.skipped.add('some images (too many pixels)');
+      return;
+    }
+    const imageMask = file.get(dict.get('ImageMask') ?? dict.get('IM')) === true;
+    const bpc = Number(get('BitsPerComponent', 'BPC') ?? (imageMask ? 1 : 8));
+    if (!stream.imageFilter && !imageMask && ![1, 2, 4, 8, 16].includes(bpc)) return;
     const data = await decodeStream(file, stream);
     let source = null;
     if (stream.imageFilter === 'DCTDecode' || stream.imageFilter === 'DCT') {
@@ -608,8 +638,11 @@ class Painter {
     ctx.setTransform(m[0], m[1], m[2], m[3], m[4], m[5]);
     ctx.globalAlpha = s.fillAlpha;
     ctx.imageSmoothingEnabled = true;
-    ctx.drawImage(source, 0, 0, width, height);
-    source.close?.();
+    try {
+      ctx.drawImage(source, 0, 0, width, height);
+    } finally {
+      source.close?.();
+    }
   }
 
   /** Raw samples → RGBA for 1/2/4/8-bit gray, RGB, CMYK, indexed images and stencil masks. */

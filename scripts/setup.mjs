@@ -67,7 +67,7 @@ function main() {
     placeWorker(prebuiltWorker, workerInTree);
   } else {
     if (process.env.HUIZHEN_WORKER_SOURCE !== 'build' && tryPrebuiltWorker(workerInTree)) {
-      cacheFile(workerInTree, prebuiltWorker);
+      copyExecutable(workerInTree, prebuiltWorker);
     } else {
       log(`building the mediasoup worker ${MEDIASOUP_VERSION} from source (first run only; cached in ${dirname(builtWorker)})`);
       run('bash', [join(root, 'scripts/mediasoup-worker/build.sh'), MEDIASOUP_VERSION, builtWorker]);
@@ -126,15 +126,14 @@ function tryPrebuiltWorker(workerInTree) {
   return ok;
 }
 
+/** Puts the worker where mediasoup looks, unless that exact binary is already there. */
 function placeWorker(from, to) {
   if (existsSync(to) && statSync(to).size === statSync(from).size && sha256(readFileSync(to)) === sha256(readFileSync(from))) return;
-  mkdirSync(dirname(to), { recursive: true });
-  copyFileSync(from, `${to}.tmp`);
-  chmodSync(`${to}.tmp`, 0o755);
-  renameSync(`${to}.tmp`, to);
+  copyExecutable(from, to);
 }
 
-function cacheFile(from, to) {
+/** Copy then rename, so a concurrent reader never sees a half-written binary. */
+function copyExecutable(from, to) {
   mkdirSync(dirname(to), { recursive: true });
   copyFileSync(from, `${to}.tmp`);
   chmodSync(`${to}.tmp`, 0o755);

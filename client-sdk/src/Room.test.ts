@@ -14,26 +14,14 @@ import {
   recordingDevice,
   webSocketFactory,
 } from '../test-support/fakeServer.js';
+import { fakeTrack, nextEvent } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
 import { ConnectionError, DisconnectReason, ErrorCode, HuizhenError } from './errors.js';
-import { RoomEvent, type RoomEventCallbacks } from './events.js';
+import { RoomEvent } from './events.js';
 import type { ConnectOptions } from './options.js';
 import { noReconnect } from './ReconnectPolicy.js';
 import { Room } from './Room.js';
 import type { RemoteTrack } from './tracks.js';
-
-function nextEvent<E extends keyof RoomEventCallbacks>(room: Room, event: E, timeoutMs = 3000): Promise<Parameters<RoomEventCallbacks[E]>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${timeoutMs} ms`)), timeoutMs);
-    const listener = ((...args: Parameters<RoomEventCallbacks[E]>) => {
-      clearTimeout(timer);
-      resolve(args);
-    }) as RoomEventCallbacks[E];
-    room.once(event, listener);
-  });
-}
-
-const fakeTrack = (kind: 'audio' | 'video'): MediaStreamTrack => new FakeMediaStreamTrack({ kind }) as unknown as MediaStreamTrack;
 
 describe('Room', () => {
   let server: FakeHuizhenServer;

@@ -37,9 +37,15 @@ export interface RoomRecordsOptions {
 
 type ViewPatch = Partial<Omit<ViewState, 'version'>>;
 
-interface RecordMeta {
+/** What is saved per record. */
+interface SavedMeta {
   info: RecordInfo;
   marks: Mark[];
+}
+
+interface RecordMeta extends SavedMeta {
+  /** The points of all marks, kept current so annotating does not re-add the whole log. */
+  points: number;
 }
 
 const META_SUFFIX = '-meta';
@@ -69,7 +75,8 @@ export class RoomRecords {
     for (const id of options.store.list(options.roomId)) {
       if (!id.endsWith(META_SUFFIX)) continue;
       try {
-        const meta = JSON.parse(options.store.get(options.roomId, id).toString('utf8')) as RecordMeta;
+        const saved = JSON.parse(options.store.get(options.roomId, id).toString('utf8')) as SavedMeta;
+        const meta: RecordMeta = { ...saved, points: saved.marks.reduce((n, m) => n + m.points.length, 0) };
         this.#records.set(meta.info.id, meta);
         for (const m of meta.marks) this.#markSeq = Math.max(this.#markSeq, m.seq);
       } catch {
@@ -101,7 +108,7 @@ export class RoomRecords {
       uploadedBy: p.ref(),
       uploadedAt: Date.now(),
     };
-    const meta: RecordMeta = { info, marks: [] };
+    const meta: RecordMeta = { info, marks: [], points: 0 };
     this.#o.store.put(this.#o.roomId, id, upload.data);
     try {
       this.#saveMeta(meta);
@@ -246,14 +253,14 @@ export class RoomRecords {
     let limiter = this.#markLimiters.get(p.identity);
     if (!limiter) this.#markLimiters.set(p.identity, (limiter = new RateLimiter(10, 20)));
     if (!limiter.take()) throw new HuizhenError(ErrorCode.RATE_LIMITED, 'You are annotating too quickly.');
-    const points = meta.marks.reduce((n, m) => n + m.points.length, 0);
-    if (meta.marks.length >= MAX_MARKS_PER_RECORD || points + input.points.length > MAX_POINTS_PER_RECORD) {
+    if (meta.marks.length >= MAX_MARKS_PER_RECORD || meta.points + input.points.length > MAX_POINTS_PER_RECORD) {
       throw new HuizhenError(ErrorCode.INVALID_STATE, 'This record has as many marks as it can hold.');
     }
     if (input.kind === 'text' && !input.text) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A text note needs text.');
     if (input.kind === 'arrow' && input.points.length !== 2) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'An arrow has exactly two points.');
     const mark: Mark = { ...input, id: randomUUID(), seq: ++this.#markSeq, author: p.ref(), createdAt: Date.now() };
     meta.marks.push(mark);
+    meta.points += mark.points.length;
     this.#saveMetaSoon(meta);
     this.#audit('record_annotated', p, recordId, { kind: mark.kind, page: mark.page });
     this.#notifyViewers(meta.info, p, 'annotationAdded', { recordId, mark });
@@ -267,6 +274,7 @@ export class RoomRecords {
     for (let i = meta.marks.length - 1; i >= 0; i--) {
       if (meta.marks[i]!.author.identity !== p.identity) continue;
       const [removed] = meta.marks.splice(i, 1);
+      meta.points -= removed!.points.length;
       this.#saveMetaSoon(meta);
       this.#notifyViewers(meta.info, p, 'annotationRemoved', { recordId, markId: removed!.id });
       return removed!.id;
@@ -325,7 +333,8 @@ export class RoomRecords {
   }
 
   #saveMeta(meta: RecordMeta): void {
-    this.#o.store.put(this.#o.roomId, meta.info.id + META_SUFFIX, Buffer.from(JSON.stringify(meta)));
+    const saved: SavedMeta = { info: meta.info, marks: meta.marks };
+    this.#o.store.put(this.#o.roomId, meta.info.id + META_SUFFIX, Buffer.from(JSON.stringify(saved)));
   }
 
   #audit(event: Parameters<AuditSink['append']>[0]['event'], p: Participant, recordId: string, details?: Record<string, string | number | boolean | null>): void {

@@ -34,9 +34,16 @@ interface SessionKeys {
    * makes per-packet SRTP affordable in Node.
    */
   ecb: Cipher;
-  /** HMAC-SHA1 as two one-shot hashes over precomputed pads (RFC 2104). */
-  ipad: Buffer;
-  opad: Buffer;
+  /**
+   * HMAC-SHA1 as two one-shot hashes over precomputed pads (RFC 2104). The pads
+   * sit at the front of reused scratch buffers, so a packet's tag costs one copy
+   * of the packet and no allocation but the digests.
+   */
+  inner: Buffer;
+  outer: Buffer;
+  /** Reused packet IV and counter blocks for xorKeystream (the latter grown on demand). */
+  iv: Buffer;
+  counters: Buffer;
 }
 
 /** RFC 3711 §4.3.1 key derivation with key_derivation_rate 0: AES-CM keystream over (label ‖ 0⁴⁸) ⊕ salt. */
@@ -54,58 +61,68 @@ function sessionKeys(masterKey: Buffer, masterSalt: Buffer, rtcp: boolean): Sess
   const auth = derive(masterKey, masterSalt, base + 1, 20);
   const ecb = createCipheriv('aes-128-ecb', key, null);
   ecb.setAutoPadding(false);
-  const ipad = Buffer.alloc(64, 0x36);
-  const opad = Buffer.alloc(64, 0x5c);
+  const inner = Buffer.alloc(PAD_BYTES + 1500, 0x36);
+  const outer = Buffer.alloc(PAD_BYTES + SHA1_BYTES, 0x5c);
   for (let i = 0; i < auth.length; i++) {
-    ipad[i]! ^= auth[i]!;
-    opad[i]! ^= auth[i]!;
+    inner[i]! ^= auth[i]!;
+    outer[i]! ^= auth[i]!;
   }
-  return { key, auth, salt: derive(masterKey, masterSalt, base + 2, 14), ecb, ipad, opad };
+  return { key, auth, salt: derive(masterKey, masterSalt, base + 2, 14), ecb, inner, outer, iv: Buffer.alloc(16), counters: Buffer.alloc(16 * 96) };
 }
 
-/** HMAC-SHA1 of the concatenated parts, truncated to the 80-bit tag. */
-function hmac80(keys: SessionKeys, parts: Buffer[]): Buffer {
-  const inner = hash('sha1', Buffer.concat([keys.ipad, ...parts]), 'buffer');
-  return hash('sha1', Buffer.concat([keys.opad, inner]), 'buffer').subarray(0, TAG_BYTES);
+const PAD_BYTES = 64;
+const SHA1_BYTES = 20;
+
+/** HMAC-SHA1 of `data` followed by the 32-bit `roc` (when given), truncated to the 80-bit tag. */
+function hmac80(keys: SessionKeys, data: Buffer, roc?: number): Buffer {
+  const length = PAD_BYTES + data.length + (roc === undefined ? 0 : 4);
+  if (keys.inner.length < length) {
+    const grown = Buffer.allocUnsafe(length * 2);
+    keys.inner.copy(grown, 0, 0, PAD_BYTES);
+    keys.inner = grown;
+  }
+  data.copy(keys.inner, PAD_BYTES);
+  if (roc !== undefined) keys.inner.writeUInt32BE(roc >>> 0, PAD_BYTES + data.length);
+  hash('sha1', keys.inner.subarray(0, length), 'buffer').copy(keys.outer, PAD_BYTES);
+  return hash('sha1', keys.outer, 'buffer').subarray(0, TAG_BYTES);
 }
 
-/** XORs `data` in place with the AES-CM keystream for `iv`, starting at keystream byte `from`. */
-function xorKeystream(keys: SessionKeys, iv: Buffer, data: Buffer, from = 0): void {
-  const firstBlock = Math.floor(from / 16);
-  const blocks = Math.ceil((from + data.length) / 16) - firstBlock;
+/**
+ * XORs `data` in place with the AES-CM keystream for the packet IV
+ * (salt · 2¹⁶) ⊕ (SSRC · 2⁶⁴) ⊕ (index · 2¹⁶), index = indexHigh · 2³² + indexLow.
+ * The IV and counter blocks are built in buffers kept with the keys.
+ */
+function xorKeystream(keys: SessionKeys, ssrc: number, indexHigh: number, indexLow: number, data: Buffer): void {
+  const blocks = Math.ceil(data.length / 16);
   if (blocks <= 0) return;
-  const counters = Buffer.allocUnsafe(blocks * 16);
-  counters.fill(iv);
-  const base = (iv[14]! << 8) | iv[15]!;
-  for (let b = 0, at = 14; b < blocks; b++, at += 16) {
-    const c = (base + firstBlock + b) & 0xffff;
-    counters[at] = c >>> 8;
-    counters[at + 1] = c & 0xff;
-  }
-  const ks = keys.ecb.update(counters);
-  const skip = from - firstBlock * 16;
-  const n = data.length;
-  let i = 0;
-  // Word-wise XOR through typed-array views when both buffers are 4-byte aligned (the common case).
-  if ((data.byteOffset & 3) === 0 && ((ks.byteOffset + skip) & 3) === 0) {
-    const words = n >>> 2;
-    const d = new Int32Array(data.buffer, data.byteOffset, words);
-    const k = new Int32Array(ks.buffer, ks.byteOffset + skip, words);
-    for (let w = 0; w < words; w++) d[w]! ^= k[w]!;
-    i = words << 2;
-  }
-  for (; i < n; i++) data[i]! ^= ks[i + skip]!;
-}
-
-/** IV = (salt · 2¹⁶) ⊕ (SSRC · 2⁶⁴) ⊕ (index · 2¹⁶). */
-function packetIv(salt: Buffer, ssrc: number, indexHigh: number, indexLow: number): Buffer {
-  const iv = Buffer.alloc(16);
-  salt.copy(iv, 0);
+  if (keys.counters.length < blocks * 16) keys.counters = Buffer.alloc(blocks * 32);
+  const iv = keys.iv;
+  keys.salt.copy(iv, 0);
+  iv[14] = 0;
+  iv[15] = 0;
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
   // index is 48 bits: 16 high bits at bytes 8-9, 32 low bits at bytes 10-13.
   iv.writeUInt16BE(iv.readUInt16BE(8) ^ (indexHigh & 0xffff), 8);
   iv.writeUInt32BE((iv.readUInt32BE(10) ^ indexLow) >>> 0, 10);
-  return iv;
+  const counters = keys.counters.subarray(0, blocks * 16);
+  counters.fill(iv);
+  // Blocks differ only in the 16-bit block counter (bytes 14-15), which starts at 0.
+  for (let b = 1, at = 30; b < blocks; b++, at += 16) {
+    counters[at] = b >>> 8;
+    counters[at + 1] = b & 0xff;
+  }
+  const ks = keys.ecb.update(counters);
+  const n = data.length;
+  let i = 0;
+  // Word-wise XOR through typed-array views when both buffers are 4-byte aligned (the common case).
+  if ((data.byteOffset & 3) === 0 && (ks.byteOffset & 3) === 0) {
+    const words = n >>> 2;
+    const d = new Int32Array(data.buffer, data.byteOffset, words);
+    const k = new Int32Array(ks.buffer, ks.byteOffset, words);
+    for (let w = 0; w < words; w++) d[w]! ^= k[w]!;
+    i = words << 2;
+  }
+  for (; i < n; i++) data[i]! ^= ks[i]!;
 }
 
 interface StreamState {
@@ -128,16 +145,6 @@ export class SrtpContext {
     this.#rtcp = sessionKeys(master.subarray(0, 16), master.subarray(16), true);
   }
 
-  /** Encrypts or decrypts (the same operation) `data` in place. */
-  #ctr(keys: SessionKeys, ssrc: number, indexHigh: number, indexLow: number, data: Buffer): Buffer {
-    xorKeystream(keys, packetIv(keys.salt, ssrc, indexHigh, indexLow), data);
-    return data;
-  }
-
-  #tag(keys: SessionKeys, ...parts: Buffer[]): Buffer {
-    return hmac80(keys, parts);
-  }
-
   /** Encrypts and authenticates an RTP packet (the sender keeps its own rollover counter per SSRC). */
   protectRtp(packet: Buffer): Buffer {
     const ssrc = packet.readUInt32BE(8);
@@ -157,10 +164,8 @@ export class SrtpContext {
     const hdr = rtpHeaderLength(packet);
     const out = Buffer.allocUnsafe(packet.length + TAG_BYTES);
     packet.copy(out, 0, 0, packet.length);
-    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr, packet.length));
-    const rocBuf = Buffer.allocUnsafe(4);
-    rocBuf.writeUInt32BE(roc, 0);
-    this.#tag(this.#rtp, out.subarray(0, packet.length), rocBuf).copy(out, packet.length);
+    xorKeystream(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr, packet.length));
+    hmac80(this.#rtp, out.subarray(0, packet.length), roc).copy(out, packet.length);
     return out;
   }
 
@@ -180,9 +185,7 @@ export class SrtpContext {
       if (seq - s.highestSeq > 0x8000) roc = (s.roc - 1) >>> 0;
     } else if (s.highestSeq - 0x8000 > seq) roc = (s.roc + 1) >>> 0;
     const body = packet.subarray(0, packet.length - TAG_BYTES);
-    const rocBuf = Buffer.allocUnsafe(4);
-    rocBuf.writeUInt32BE(roc, 0);
-    const tag = this.#tag(this.#rtp, body, rocBuf);
+    const tag = hmac80(this.#rtp, body, roc);
     if (!timingSafeEqual(tag, packet.subarray(packet.length - TAG_BYTES))) throw new SrtpError('SRTP authentication failed');
     if (roc === ((s.roc + 1) >>> 0) || (roc === s.roc && seq > s.highestSeq)) {
       s.roc = roc;
@@ -191,7 +194,7 @@ export class SrtpContext {
     const hdr = rtpHeaderLength(body);
     const out = Buffer.allocUnsafe(body.length);
     body.copy(out, 0, 0, body.length);
-    this.#ctr(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr));
+    xorKeystream(this.#rtp, ssrc, roc >>> 16, ((roc & 0xffff) * 0x10000 + seq) >>> 0, out.subarray(hdr));
     return out;
   }
 
@@ -202,22 +205,22 @@ export class SrtpContext {
     const ssrc = packet.readUInt32BE(4);
     const out = Buffer.allocUnsafe(packet.length + SRTCP_INDEX_BYTES + TAG_BYTES);
     packet.copy(out, 0, 0, packet.length);
-    this.#ctr(this.#rtcp, ssrc, 0, index, out.subarray(8, packet.length));
+    xorKeystream(this.#rtcp, ssrc, 0, index, out.subarray(8, packet.length));
     out.writeUInt32BE((0x80000000 | index) >>> 0, packet.length);
-    this.#tag(this.#rtcp, out.subarray(0, packet.length + SRTCP_INDEX_BYTES)).copy(out, packet.length + SRTCP_INDEX_BYTES);
+    hmac80(this.#rtcp, out.subarray(0, packet.length + SRTCP_INDEX_BYTES)).copy(out, packet.length + SRTCP_INDEX_BYTES);
     return out;
   }
 
   unprotectRtcp(packet: Buffer): Buffer {
     if (packet.length < 8 + SRTCP_INDEX_BYTES + TAG_BYTES) throw new SrtpError('SRTCP packet too short');
     const tagAt = packet.length - TAG_BYTES;
-    const tag = this.#tag(this.#rtcp, packet.subarray(0, tagAt));
+    const tag = hmac80(this.#rtcp, packet.subarray(0, tagAt));
     if (!timingSafeEqual(tag, packet.subarray(tagAt))) throw new SrtpError('SRTCP authentication failed');
     const eIndex = packet.readUInt32BE(tagAt - SRTCP_INDEX_BYTES);
     const bodyEnd = tagAt - SRTCP_INDEX_BYTES;
     const out = Buffer.allocUnsafe(bodyEnd);
     packet.copy(out, 0, 0, bodyEnd);
-    if (eIndex & 0x80000000) this.#ctr(this.#rtcp, packet.readUInt32BE(4), 0, eIndex & 0x7fffffff, out.subarray(8));
+    if (eIndex & 0x80000000) xorKeystream(this.#rtcp, packet.readUInt32BE(4), 0, eIndex & 0x7fffffff, out.subarray(8));
     return out;
   }
 }

@@ -130,67 +130,39 @@ export function disconnectReasonForCode(code: ErrorCode): DisconnectReason {
 
 /**
  * The reason and error for a socket that closed without a `sessionClosed`
- * notification first, judged from the WebSocket close code.
+ * notification first, judged from the WebSocket close code. The reason follows
+ * from the error's code, exactly as for `sessionClosed`.
  */
 export function disconnectFromCloseCode(closeCode: number, closeReason: string): { reason: DisconnectReason; error: HuizhenError } {
-  const detail = closeReason ? `: ${closeReason}` : '';
+  const error = closeCodeError(closeCode, closeReason ? `: ${closeReason}` : '');
+  return { reason: disconnectReasonForCode(error.code), error };
+}
+
+function closeCodeError(closeCode: number, detail: string): HuizhenError {
   switch (closeCode) {
     case CloseCode.DUPLICATE_IDENTITY:
-      return {
-        reason: DisconnectReason.DuplicateIdentity,
-        error: new HuizhenError(ErrorCode.DUPLICATE_IDENTITY, `This identity joined the room from another connection${detail}`),
-      };
+      return new HuizhenError(ErrorCode.DUPLICATE_IDENTITY, `This identity joined the room from another connection${detail}`);
     case CloseCode.ROOM_CLOSED:
-      return {
-        reason: DisconnectReason.RoomClosed,
-        error: new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `The consult room was closed${detail}`),
-      };
+      return new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `The consult room was closed${detail}`);
     case CloseCode.SERVER_SHUTTING_DOWN:
     case CloseCode.GOING_AWAY:
-      return {
-        reason: DisconnectReason.ServerShutdown,
-        error: new HuizhenError(ErrorCode.SERVER_SHUTTING_DOWN, `The server is shutting down${detail}`),
-      };
+      return new HuizhenError(ErrorCode.SERVER_SHUTTING_DOWN, `The server is shutting down${detail}`);
     case CloseCode.TOKEN_EXPIRED:
-      return {
-        reason: DisconnectReason.TokenExpired,
-        error: new HuizhenError(ErrorCode.TOKEN_EXPIRED, `The join token expired${detail}`),
-      };
+      return new HuizhenError(ErrorCode.TOKEN_EXPIRED, `The join token expired${detail}`);
     case CloseCode.ROOM_ENDED:
-      return {
-        reason: DisconnectReason.RoomEnded,
-        error: new HuizhenError(ErrorCode.ROOM_ENDED, `The consult has ended${detail}`),
-      };
+      return new HuizhenError(ErrorCode.ROOM_ENDED, `The consult has ended${detail}`);
     case CloseCode.REMOVED:
-      return {
-        reason: DisconnectReason.Removed,
-        error: new HuizhenError(ErrorCode.REMOVED, `A host removed you from the consult${detail}`),
-      };
+      return new HuizhenError(ErrorCode.REMOVED, `A host removed you from the consult${detail}`);
     case CloseCode.ADMISSION_DENIED:
-      return {
-        reason: DisconnectReason.AdmissionDenied,
-        error: new HuizhenError(ErrorCode.ADMISSION_DENIED, `You were not admitted to the consult${detail}`),
-      };
+      return new HuizhenError(ErrorCode.ADMISSION_DENIED, `You were not admitted to the consult${detail}`);
     case CloseCode.RATE_LIMITED:
-      return {
-        reason: DisconnectReason.ServerClosed,
-        error: new HuizhenError(ErrorCode.RATE_LIMITED, `The server closed the connection: too many requests${detail}`),
-      };
+      return new HuizhenError(ErrorCode.RATE_LIMITED, `The server closed the connection: too many requests${detail}`);
     case CloseCode.JOIN_TIMEOUT:
     case CloseCode.BAD_MESSAGES:
     case CloseCode.PROTOCOL_ERROR:
     case CloseCode.MESSAGE_TOO_BIG:
-      return {
-        reason: DisconnectReason.ServerClosed,
-        error: new HuizhenError(ErrorCode.INVALID_REQUEST, `The server closed the connection (code ${closeCode})${detail}`),
-      };
+      return new HuizhenError(ErrorCode.INVALID_REQUEST, `The server closed the connection (code ${closeCode})${detail}`);
     default:
-      return {
-        reason: DisconnectReason.ConnectionLost,
-        error: new ConnectionError(
-          ConnectionErrorReason.ConnectionLost,
-          `The connection to the server was lost (code ${closeCode})${detail}`,
-        ),
-      };
+      return new ConnectionError(ConnectionErrorReason.ConnectionLost, `The connection to the server was lost (code ${closeCode})${detail}`);
   }
 }

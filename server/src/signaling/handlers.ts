@@ -51,6 +51,28 @@ function joined(scope: HandlerScope): Session {
   return session;
 }
 
+type InRoom<M extends Method, R> = (room: Room, participant: Participant, data: RequestData<M>) => R;
+
+/** A request of an admitted participant that the room answers. */
+function ask<M extends Method>(fn: InRoom<M, ResponseData[M] | Promise<ResponseData[M]>>): Handler<M> {
+  return async (scope, data) => {
+    const { room, participant } = joined(scope);
+    return fn(room, participant, data);
+  };
+}
+
+/** Methods whose response is empty. */
+type EmptyMethod = { [M in Method]: ResponseData[M] extends Record<string, never> ? M : never }[Method];
+
+/** A request of an admitted participant that the room carries out; the response is empty. */
+function act<M extends EmptyMethod>(fn: InRoom<M, void | Promise<void>>): Handler<M> {
+  return async (scope, data) => {
+    const { room, participant } = joined(scope);
+    await fn(room, participant, data);
+    return EMPTY as ResponseData[M];
+  };
+}
+
 function verify(scope: HandlerScope, token: string): TokenClaims {
   const { ctx } = scope;
   try {
@@ -162,85 +184,24 @@ export const handlers: Handlers = {
     return { tokenExpiresIn: secondsUntil(claims.expiresAt) };
   },
 
-  async admit(scope, data) {
-    const { room, participant } = joined(scope);
-    room.admit(participant, data.identity);
-    return EMPTY;
-  },
+  admit: act((room, p, data) => room.admit(p, data.identity)),
+  deny: act((room, p, data) => room.deny(p, data.identity, data.reason)),
+  muteParticipant: act((room, p, data) => room.muteParticipant(p, data.identity, data.source, data.allowUnmute ?? false)),
+  removeParticipant: act((room, p, data) => room.removeParticipant(p, data.identity, data.reason)),
+  setLocked: ask((room, p, data) => ({ room: room.setLocked(p, data.locked) })),
+  endRoom: ask((room, p, data) => ({ summary: room.end(p, data.reason) })),
+  getSummary: ask((room, p) => ({ summary: room.summary(p) })),
 
-  async deny(scope, data) {
-    const { room, participant } = joined(scope);
-    room.deny(participant, data.identity, data.reason);
-    return EMPTY;
-  },
+  sendChat: ask((room, p, data) => ({ message: room.sendChat(p, data.text, data.to ?? 'everyone') })),
+  setOpinion: ask((room, p, data) => ({ opinion: room.setOpinion(p, data.text) })),
+  getOpinions: ask((room, p) => ({ opinions: room.opinions(p) })),
 
-  async muteParticipant(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.muteParticipant(participant, data.identity, data.source, data.allowUnmute ?? false);
-    return EMPTY;
-  },
-
-  async removeParticipant(scope, data) {
-    const { room, participant } = joined(scope);
-    room.removeParticipant(participant, data.identity, data.reason);
-    return EMPTY;
-  },
-
-  async setLocked(scope, data) {
-    const { room, participant } = joined(scope);
-    return { room: room.setLocked(participant, data.locked) };
-  },
-
-  async endRoom(scope, data) {
-    const { room, participant } = joined(scope);
-    return { summary: room.end(participant, data.reason) };
-  },
-
-  async getSummary(scope) {
-    const { room, participant } = joined(scope);
-    return { summary: room.summary(participant) };
-  },
-
-  async sendChat(scope, data) {
-    const { room, participant } = joined(scope);
-    return { message: room.sendChat(participant, data.text, data.to ?? 'everyone') };
-  },
-
-  async setOpinion(scope, data) {
-    const { room, participant } = joined(scope);
-    return { opinion: room.setOpinion(participant, data.text) };
-  },
-
-  async getOpinions(scope) {
-    const { room, participant } = joined(scope);
-    return { opinions: room.opinions(participant) };
-  },
-
-  async setRtpCapabilities(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.setRtpCapabilities(participant, data.rtpCapabilities as unknown as types.RtpCapabilities);
-    return EMPTY;
-  },
-
-  async createTransport(scope, data) {
-    const { room, participant } = joined(scope);
-    return room.createTransport(participant, data.direction);
-  },
-
-  async connectTransport(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.connectTransport(participant, data.transportId, data.dtlsParameters as types.DtlsParameters);
-    return EMPTY;
-  },
-
-  async restartIce(scope, data) {
-    const { room, participant } = joined(scope);
-    return room.restartIce(participant, data.transportId);
-  },
-
-  async produce(scope, data) {
-    const { room, participant } = joined(scope);
-    const trackId = await room.produce(participant, {
+  setRtpCapabilities: act((room, p, data) => room.setRtpCapabilities(p, data.rtpCapabilities as unknown as types.RtpCapabilities)),
+  createTransport: ask((room, p, data) => room.createTransport(p, data.direction)),
+  connectTransport: act((room, p, data) => room.connectTransport(p, data.transportId, data.dtlsParameters as types.DtlsParameters)),
+  restartIce: ask((room, p, data) => room.restartIce(p, data.transportId)),
+  produce: ask(async (room, p, data) => {
+    const trackId = await room.produce(p, {
       transportId: data.transportId,
       kind: data.kind,
       source: data.source,
@@ -248,128 +209,39 @@ export const handlers: Handlers = {
       ...(data.paused !== undefined ? { paused: data.paused } : {}),
     });
     return { trackId };
-  },
+  }),
+  closeProducer: act((room, p, data) => room.closeProducer(p, data.producerId)),
+  setProducerPaused: act((room, p, data) => room.setProducerPaused(p, data.producerId, data.paused)),
+  resumeConsumer: act((room, p, data) => room.resumeConsumer(p, data.consumerId)),
+  setConsumerVideoSize: ask(async (room, p, data) => ({ spatialLayer: await room.setConsumerVideoSize(p, data.consumerId, data.width, data.height) })),
+  setConsumerPaused: act((room, p, data) => room.setConsumerPaused(p, data.consumerId, data.paused)),
+  requestKeyFrame: act((room, p, data) => room.requestKeyFrame(p, data.consumerId)),
+  getStats: ask((room, p) => room.getStats(p)),
+  createPlainTransport: ask((room, p, data) => room.createPlainTransport(p, data.direction, data.srtp ?? false)),
+  connectPlainTransport: act((room, p, data) => room.connectPlainTransport(p, data.transportId, data.ip, data.port, data.srtpParameters)),
 
-  async closeProducer(scope, data) {
-    const { room, participant } = joined(scope);
-    room.closeProducer(participant, data.producerId);
-    return EMPTY;
-  },
-
-  async setProducerPaused(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.setProducerPaused(participant, data.producerId, data.paused);
-    return EMPTY;
-  },
-
-  async resumeConsumer(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.resumeConsumer(participant, data.consumerId);
-    return EMPTY;
-  },
-
-  async setConsumerVideoSize(scope, data) {
-    const { room, participant } = joined(scope);
-    return { spatialLayer: await room.setConsumerVideoSize(participant, data.consumerId, data.width, data.height) };
-  },
-
-  async setConsumerPaused(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.setConsumerPaused(participant, data.consumerId, data.paused);
-    return EMPTY;
-  },
-
-  async requestKeyFrame(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.requestKeyFrame(participant, data.consumerId);
-    return EMPTY;
-  },
-
-  async getStats(scope) {
-    const { room, participant } = joined(scope);
-    return room.getStats(participant);
-  },
-
-  async createPlainTransport(scope, data) {
-    const { room, participant } = joined(scope);
-    return room.createPlainTransport(participant, data.direction, data.srtp ?? false);
-  },
-
-  async connectPlainTransport(scope, data) {
-    const { room, participant } = joined(scope);
-    await room.connectPlainTransport(participant, data.transportId, data.ip, data.port, data.srtpParameters);
-    return EMPTY;
-  },
-
-  async listRecords(scope) {
-    const { room, participant } = joined(scope);
-    return { records: room.records.list(participant) };
-  },
-
-  async getRecordUrl(scope, data) {
-    const { room, participant } = joined(scope);
-    return room.records.urlFor(participant, data.recordId);
-  },
-
-  async deleteRecord(scope, data) {
-    const { room, participant } = joined(scope);
-    room.records.delete(participant, data.recordId);
-    return EMPTY;
-  },
-
-  async shareRecord(scope, data) {
-    const { room, participant } = joined(scope);
-    return { share: room.records.share(participant, data.recordId) };
-  },
-
-  async stopShare(scope, data) {
-    const { room, participant } = joined(scope);
-    room.records.stopShare(participant, data.recordId);
-    return EMPTY;
-  },
-
-  async setViewState(scope, data) {
-    const { room, participant } = joined(scope);
-    return { view: room.records.setViewState(participant, data.recordId, data.view) };
-  },
-
-  async requestPresenter(scope, data) {
-    const { room, participant } = joined(scope);
-    const share = room.records.currentShareFor(participant);
-    room.records.requestPresenter(participant, data.recordId, share ? room.participants.get(share.presenter) : undefined);
-    return EMPTY;
-  },
-
-  async grantPresenter(scope, data) {
-    const { room, participant } = joined(scope);
-    room.records.grantPresenter(participant, data.recordId, room.participants.get(data.identity));
-    return EMPTY;
-  },
-
-  async pointer(scope, data) {
-    const { room, participant } = joined(scope);
-    room.records.pointer(participant, data.recordId, data.page, data.x, data.y);
-    return EMPTY;
-  },
-
-  async annotate(scope, data) {
-    const { room, participant } = joined(scope);
-    const { mark } = data;
-    return {
-      mark: room.records.annotate(participant, data.recordId, {
-        kind: mark.kind,
-        page: mark.page,
-        points: mark.points,
-        ...(mark.text !== undefined ? { text: mark.text } : {}),
-        ...(mark.color !== undefined ? { color: mark.color } : {}),
-      }),
-    };
-  },
-
-  async undoAnnotation(scope, data) {
-    const { room, participant } = joined(scope);
-    return { markId: room.records.undo(participant, data.recordId) };
-  },
+  listRecords: ask((room, p) => ({ records: room.records.list(p) })),
+  getRecordUrl: ask((room, p, data) => room.records.urlFor(p, data.recordId)),
+  deleteRecord: act((room, p, data) => room.records.delete(p, data.recordId)),
+  shareRecord: ask((room, p, data) => ({ share: room.records.share(p, data.recordId) })),
+  stopShare: act((room, p, data) => room.records.stopShare(p, data.recordId)),
+  setViewState: ask((room, p, data) => ({ view: room.records.setViewState(p, data.recordId, data.view) })),
+  requestPresenter: act((room, p, data) => {
+    const share = room.records.currentShareFor(p);
+    room.records.requestPresenter(p, data.recordId, share ? room.participants.get(share.presenter) : undefined);
+  }),
+  grantPresenter: act((room, p, data) => room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity))),
+  pointer: act((room, p, data) => room.records.pointer(p, data.recordId, data.page, data.x, data.y)),
+  annotate: ask((room, p, { recordId, mark }) => ({
+    mark: room.records.annotate(p, recordId, {
+      kind: mark.kind,
+      page: mark.page,
+      points: mark.points,
+      ...(mark.text !== undefined ? { text: mark.text } : {}),
+      ...(mark.color !== undefined ? { color: mark.color } : {}),
+    }),
+  })),
+  undoAnnotation: ask((room, p, data) => ({ markId: room.records.undo(p, data.recordId) })),
 
   async ping() {
     return EMPTY;

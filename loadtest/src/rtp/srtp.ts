@@ -145,15 +145,22 @@ export class SrtpContext {
     this.#rtcp = sessionKeys(master.subarray(0, 16), master.subarray(16), true);
   }
 
-  /** Encrypts and authenticates an RTP packet (the sender keeps its own rollover counter per SSRC). */
-  protectRtp(packet: Buffer): Buffer {
-    const ssrc = packet.readUInt32BE(8);
-    const seq = packet.readUInt16BE(2);
+  /** The rollover state of `ssrc`, started at `seq` the first time it is seen. */
+  #stream(ssrc: number, seq: number): StreamState {
     let s = this.#streams.get(ssrc);
     if (!s) {
       s = { roc: 0, highestSeq: seq };
       this.#streams.set(ssrc, s);
-    } else if (seq < s.highestSeq && s.highestSeq - seq > 0x8000) {
+    }
+    return s;
+  }
+
+  /** Encrypts and authenticates an RTP packet (the sender keeps its own rollover counter per SSRC). */
+  protectRtp(packet: Buffer): Buffer {
+    const ssrc = packet.readUInt32BE(8);
+    const seq = packet.readUInt16BE(2);
+    const s = this.#stream(ssrc, seq);
+    if (seq < s.highestSeq && s.highestSeq - seq > 0x8000) {
       s.roc = (s.roc + 1) >>> 0;
       s.highestSeq = seq;
     } else if (seq > s.highestSeq && seq - s.highestSeq < 0x8000) {
@@ -174,11 +181,7 @@ export class SrtpContext {
     if (packet.length < 12 + TAG_BYTES) throw new SrtpError('SRTP packet too short');
     const ssrc = packet.readUInt32BE(8);
     const seq = packet.readUInt16BE(2);
-    let s = this.#streams.get(ssrc);
-    if (!s) {
-      s = { roc: 0, highestSeq: seq };
-      this.#streams.set(ssrc, s);
-    }
+    const s = this.#stream(ssrc, seq);
     // RFC 3711 Appendix A: guess the ROC from the highest sequence seen so far.
     let roc = s.roc;
     if (s.highestSeq < 0x8000) {

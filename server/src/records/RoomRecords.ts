@@ -128,7 +128,7 @@ export class RoomRecords {
 
   /** Only for someone who may see the record; the URL lives a few minutes. */
   urlFor(p: Participant, recordId: string): { url: string; expiresAt: number } {
-    const record = this.#visible(p, recordId);
+    const { info: record } = this.#visible(p, recordId);
     const expiresAt = Math.floor(Date.now() / 1000) + this.#o.urlTtlSec;
     const url = this.#o.signer.sign({ room: this.#o.roomId, recordId: record.id, identity: p.identity, expiresAt });
     this.#audit('record_url_issued', p, recordId, { expiresAt });
@@ -144,8 +144,7 @@ export class RoomRecords {
   }
 
   delete(p: Participant, recordId: string): void {
-    const meta = this.#records.get(recordId);
-    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    const meta = this.#visible(p, recordId);
     // The uploader, or a host, may delete.
     if (meta.info.uploadedBy.identity !== p.identity && !p.can('end')) throw permissionDenied('delete a record someone else shared');
     if (this.#share?.recordId === recordId) this.stopShare(p, recordId);
@@ -183,8 +182,7 @@ export class RoomRecords {
 
   share(p: Participant, recordId: string): SharedRecord {
     if (!p.can('shareRecords')) throw permissionDenied('share records');
-    const meta = this.#records.get(recordId);
-    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    const meta = this.#visible(p, recordId);
     const previous = this.#share;
     if (previous && previous.recordId !== recordId) this.#endShare(previous.recordId);
     this.#share = {
@@ -248,8 +246,7 @@ export class RoomRecords {
 
   annotate(p: Participant, recordId: string, input: Omit<Mark, 'id' | 'seq' | 'author' | 'createdAt'>): Mark {
     if (!p.can('annotate')) throw permissionDenied('annotate records');
-    const meta = this.#records.get(recordId);
-    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    const meta = this.#visible(p, recordId);
     let limiter = this.#markLimiters.get(p.identity);
     if (!limiter) this.#markLimiters.set(p.identity, (limiter = new RateLimiter(10, 20)));
     if (!limiter.take()) throw new HuizhenError(ErrorCode.RATE_LIMITED, 'You are annotating too quickly.');
@@ -269,8 +266,7 @@ export class RoomRecords {
 
   /** Undoes the caller's own latest mark on the record. */
   undo(p: Participant, recordId: string): string | null {
-    const meta = this.#records.get(recordId);
-    if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
+    const meta = this.#visible(p, recordId);
     for (let i = meta.marks.length - 1; i >= 0; i--) {
       if (meta.marks[i]!.author.identity !== p.identity) continue;
       const [removed] = meta.marks.splice(i, 1);
@@ -284,11 +280,11 @@ export class RoomRecords {
 
   // --- helpers ----------------------------------------------------------------------
 
-  #visible(p: Participant, recordId: string): RecordInfo {
+  #visible(p: Participant, recordId: string): RecordMeta {
     const meta = this.#records.get(recordId);
     // Not "forbidden": a hidden record does not exist for those who may not see it.
     if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
-    return meta.info;
+    return meta;
   }
 
   #activeShare(recordId: string) {

@@ -4,7 +4,7 @@
  * stop the media on the far side, and leaving removes the tile.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoEvents, describePage, joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
+import { demoEvents, describePage, joinViaUi, launchChromium, openDemo, reportFailure, type Chromium, type DemoPage } from './helpers/browser.js';
 import { audioDuring, framesDuring, sampleVideo, untilDecoding } from './helpers/probes.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
@@ -36,10 +36,7 @@ describe('a doctor and a specialist in one consult', () => {
   });
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    // Everything needed to tell a demo bug from a server or SDK bug.
-    const pages = await Promise.all([doctor, specialist].filter(Boolean).map((p) => describePage(p)));
-    console.error(`--- pages ---\n${pages.join('\n')}\n--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+    if (ctx.task.result?.state === 'fail') await reportFailure([doctor, specialist], server);
   });
 
   afterAll(async () => {

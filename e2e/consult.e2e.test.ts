@@ -17,6 +17,7 @@ import {
   launchChromium,
   openDemo,
   openTab,
+  reportFailure,
   submitJoinForm,
   waitInCall,
   type Chromium,
@@ -55,9 +56,7 @@ describe('a consult with a waiting room', () => {
   });
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state !== 'fail') return;
-    const seen = await Promise.all(pages.map((p) => describePage(p)));
-    console.error(`--- pages ---\n${seen.join('\n')}\n--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+    if (ctx.task.result?.state === 'fail') await reportFailure(pages, server);
   });
 
   afterAll(async () => {

@@ -22,6 +22,7 @@ import {
   launchChromium,
   openDemo,
   openTab,
+  reportFailure,
   setJoinMedia,
   waitInCall,
   type Chromium,
@@ -60,9 +61,8 @@ describe('shared medical records in a clinic', () => {
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
-    const seen = await Promise.all(pages.map((p) => describePage(p)));
     const viewers = await Promise.all(pages.map(async (p) => `${p.label}: ${JSON.stringify((await demoState(p).catch(() => null))?.viewer)}`));
-    console.error(`--- pages ---\n${seen.join('\n')}\n--- viewers ---\n${viewers.join('\n')}\n--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+    await reportFailure(pages, server, { viewers: viewers.join('\n') });
   });
 
   afterAll(async () => {

@@ -225,6 +225,21 @@ export async function describePage(demo: DemoPage): Promise<string> {
   return `${demo.label}: ${JSON.stringify(seen)}\n  console:\n    ${demo.console.slice(-20).join('\n    ')}`;
 }
 
+/**
+ * For a failed test's afterEach: every page as describePage sees it, any extra
+ * sections (title → text), then the server's last log lines — everything
+ * needed to tell a demo bug from a server or SDK bug.
+ */
+export async function reportFailure(
+  pages: readonly (DemoPage | undefined)[],
+  server: { tail(n?: number): string } | undefined,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const seen = await Promise.all(pages.filter((p): p is DemoPage => p !== undefined).map((p) => describePage(p)));
+  const sections = Object.entries(extra).map(([title, text]) => `--- ${title} ---\n${text}\n`);
+  console.error(`--- pages ---\n${seen.join('\n')}\n${sections.join('')}--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+}
+
 async function replaceText(page: Page, selector: string, text: string): Promise<void> {
   await page.$eval(selector, (el) => ((el as HTMLInputElement).value = ''));
   await page.type(selector, text);

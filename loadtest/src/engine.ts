@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LoadTestError } from './errors.js';
-import { Histogram, percentile } from './histogram.js';
+import { Histogram, quantiles } from './histogram.js';
 import { Collector, Pacer, SyntheticParticipant, type InStream, type ParticipantPlan } from './participant.js';
 import type { MediaMode } from './paths.js';
 import type { OutStream } from './rtp/media.js';
@@ -361,7 +361,6 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   };
 }
 
-const quantiles = (v: number[]): Quantiles => ({ p50: percentile(v, 0.5), p95: percentile(v, 0.95), p99: percentile(v, 0.99), n: v.length });
 const histQuantiles = (h: Histogram) => ({ p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99) });
 
 /** Loss over the whole run: sequence numbers never received ÷ expected. */
@@ -522,9 +521,7 @@ function judge(
   const loss = expected > 0 ? Math.max(0, 1 - unique / expected) : 0;
   const receivedRatio = expectedBytes > 0 ? recvBytes / expectedBytes : 0;
   const delay = {
-    p50: c.delayMs.quantile(0.5),
-    p95: c.delayMs.quantile(0.95),
-    p99: c.delayMs.quantile(0.99),
+    ...histQuantiles(c.delayMs),
     max: c.delayMs.max,
     samples: c.delayMs.count,
   };
@@ -591,12 +588,11 @@ function judge(
 
 export function joinSummary(joins: readonly JoinSample[]) {
   const pick = (f: (j: JoinSample) => number | undefined) => joins.map(f).filter((v): v is number => v !== undefined);
-  const q = (v: number[]) => ({ p50: percentile(v, 0.5), p95: percentile(v, 0.95), p99: percentile(v, 0.99), n: v.length });
   return {
-    wsOpen: q(pick((j) => j.wsOpenMs)),
-    joined: q(pick((j) => j.joinedMs)),
-    connected: q(pick((j) => j.connectedMs)),
-    ready: q(pick((j) => j.readyMs)),
-    firstRtp: q(pick((j) => j.firstRtpMs)),
+    wsOpen: quantiles(pick((j) => j.wsOpenMs)),
+    joined: quantiles(pick((j) => j.joinedMs)),
+    connected: quantiles(pick((j) => j.connectedMs)),
+    ready: quantiles(pick((j) => j.readyMs)),
+    firstRtp: quantiles(pick((j) => j.firstRtpMs)),
   };
 }

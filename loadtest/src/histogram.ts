@@ -55,9 +55,14 @@ export class Histogram {
   }
 }
 
-/** Exact percentile of a small sample (join times). */
-export function percentile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+/** Nearest-rank percentile of an already sorted sample; NaN when empty. */
+function pickSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** p50, p95 and p99 of a small sample (join times) with one sort. */
+export function quantiles(values: readonly number[]): { p50: number; p95: number; p99: number; n: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: pickSorted(sorted, 0.5), p95: pickSorted(sorted, 0.95), p99: pickSorted(sorted, 0.99), n: values.length };
 }

@@ -37,6 +37,11 @@ export interface AuditActor {
   issuer?: string;
 }
 
+/** Who did it, as the audit trail names a person: identity, role and the issuer that vouched for them. */
+export function actorOf(p: { identity: string; role: string; issuer: string }): AuditActor {
+  return { identity: p.identity, role: p.role, issuer: p.issuer };
+}
+
 export interface AuditInput {
   event: AuditEvent;
   room?: string;

@@ -10,7 +10,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ErrorCode, RECORD_VISIBILITIES, type RecordVisibility } from '@huizhen/client-sdk/protocol';
-import type { AuditSink } from '../audit/AuditLog.js';
+import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
 import type { HuizhenConfig } from '../config.js';
@@ -90,7 +90,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     // A record the requester may not see is answered as if it did not exist.
     if (!info || !canSee(participant, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
     const body = room.records.content(recordId);
-    deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: { identity: claims.identity, role: claims.role, issuer: claims.issuer }, target: recordId });
+    deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: actorOf(claims), target: recordId });
     res.set({
       'Content-Type': info.type,
       'Content-Length': String(body.length),

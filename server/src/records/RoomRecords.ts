@@ -14,7 +14,7 @@ import {
   type SharedRecord,
   type ViewState,
 } from '@huizhen/client-sdk/protocol';
-import type { AuditActor, AuditSink } from '../audit/AuditLog.js';
+import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import { HuizhenError, notFound, permissionDenied } from '../errors.js';
 import type { Participant } from '../rooms/Participant.js';
 import { isClinician } from '../rooms/policy.js';
@@ -334,7 +334,6 @@ export class RoomRecords {
   }
 
   #audit(event: Parameters<AuditSink['append']>[0]['event'], p: Participant, recordId: string, details?: Record<string, string | number | boolean | null>): void {
-    const actor: AuditActor = { identity: p.identity, role: p.role, issuer: p.issuer };
-    this.#o.audit.append({ event, room: this.#o.roomId, actor, target: recordId, ...(details ? { details } : {}) });
+    this.#o.audit.append({ event, room: this.#o.roomId, actor: actorOf(p), target: recordId, ...(details ? { details } : {}) });
   }
 }

@@ -19,7 +19,7 @@ import {
   type TrackSource,
   type WaitingEntry,
 } from '@huizhen/client-sdk/protocol';
-import type { AuditActor, AuditSink } from '../audit/AuditLog.js';
+import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { Permission } from '../auth/permissions.js';
 import { HuizhenError, invalidState, notFound, permissionDenied } from '../errors.js';
 import type { MediaWorker, WorkerPool } from '../media/WorkerPool.js';
@@ -765,10 +765,6 @@ function isLoopbackIp(ip: string): boolean {
 
 function personKey(p: Participant): string {
   return `${p.issuer}\n${p.identity}`;
-}
-
-function actorOf(p: Participant): AuditActor {
-  return { identity: p.identity, role: p.role, issuer: p.issuer };
 }
 
 /** mediasoup rejects bad parameters with TypeError; those are the client's fault. */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { ErrorCode, PROTOCOL_VERSION, type Method, type RequestData, type ResponseData } from '@huizhen/client-sdk/protocol';
+import { actorOf } from '../audit/AuditLog.js';
 import { permissionsFor } from '../auth/permissions.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
 import { HuizhenError, invalidState } from '../errors.js';
@@ -164,7 +165,7 @@ export const handlers: Handlers = {
     } catch (err) {
       scope.detach();
       if (err instanceof HuizhenError && (err.code === ErrorCode.REMOVED || err.code === ErrorCode.ROOM_LOCKED)) {
-        ctx.audit.append({ event: 'token_rejected', room: room.id, actor: { identity: claims.identity, role: claims.role, issuer: claims.issuer }, details: { code: err.code } });
+        ctx.audit.append({ event: 'token_rejected', room: room.id, actor: actorOf(claims), details: { code: err.code } });
       }
       throw err;
     }

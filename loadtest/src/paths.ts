@@ -95,11 +95,14 @@ class PlainPath implements MediaPath {
 
   send(packet: Buffer): void {
     if (this.#closed) return;
-    this.#socket.send(this.#srtp.protect(packet), (err) => {
-      // A full socket buffer or a closed transport: the packet is lost, which the receivers count.
-      if (err && !this.#closed) this.#sink.noteError(`send failed: ${err.message}`);
-    });
+    this.#socket.send(this.#srtp.protect(packet), this.#onSent);
   }
+
+  /** One callback for every send, not a closure per packet. */
+  readonly #onSent = (err: Error | null): void => {
+    // A full socket buffer or a closed transport: the packet is lost, which the receivers count.
+    if (err && !this.#closed) this.#sink.noteError(`send failed: ${err.message}`);
+  };
 
   close(): void {
     if (this.#closed) return;

@@ -226,10 +226,13 @@ class WebRtcPath implements MediaPath {
 
   send(packet: Buffer): void {
     if (this.#closed || !this.#srtp || !this.#ice) return;
-    this.#ice.send(this.#srtp.protect(packet)).catch((err: unknown) => {
-      if (!this.#closed) this.#sink.noteError(`send failed: ${(err as Error).message}`);
-    });
+    this.#ice.send(this.#srtp.protect(packet)).catch(this.#onSendFailed);
   }
+
+  /** One handler for every send, not a closure per packet. */
+  readonly #onSendFailed = (err: unknown): void => {
+    if (!this.#closed) this.#sink.noteError(`send failed: ${(err as Error).message}`);
+  };
 
   close(): void {
     if (this.#closed) return;

@@ -15,6 +15,7 @@ import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';
 import type { HuizhenConfig } from '../config.js';
 import { HuizhenError } from '../errors.js';
+import { summaryOf } from '../rooms/Consult.js';
 import type { ConsultStore } from '../rooms/ConsultStore.js';
 import { DEFAULT_CAPACITY, isClinician } from '../rooms/policy.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
@@ -93,9 +94,7 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
 function storedSummary(store: ConsultStore, id: string) {
   const record = store.load(id);
   if (!record) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `No consult '${id}' is known.`);
-  const { room } = record;
-  const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
-  return { room, durationSec, participants: record.ledger };
+  return summaryOf(record);
 }
 
 /** The unverified `scope` claim, only to choose which verification applies. */

@@ -22,6 +22,13 @@ export interface ConsultSettings {
   provisional?: boolean;
 }
 
+/** The summary of a consult, live or stored: still running, its duration counts up to now. */
+export function summaryOf(record: ConsultRecord): ConsultSummary {
+  const { room } = record;
+  const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
+  return { room: { ...room }, durationSec, participants: record.ledger.map((e) => ({ ...e })) };
+}
+
 export class Consult {
   readonly #store: ConsultStore;
   readonly #record: ConsultRecord;
@@ -150,9 +157,7 @@ export class Consult {
   }
 
   summary(): ConsultSummary {
-    const room = this.#record.room;
-    const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
-    return { room: { ...room }, durationSec, participants: this.#record.ledger.map((e) => ({ ...e })) };
+    return summaryOf(this.#record);
   }
 
   /** Each author's opinion is versioned: an edit adds a version, nothing is overwritten. */

@@ -20,6 +20,7 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import type { Participant } from '../rooms/Participant.js';
 import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import { bearer } from './bearer.js';
 
 export interface RecordsApiDeps {
   config: HuizhenConfig;
@@ -38,9 +39,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   const authenticate = (req: Request): TokenClaims => {
     const room = String(req.params.room);
     if (!ID.test(room)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The room id is malformed.');
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) throw new HuizhenError(ErrorCode.TOKEN_INVALID, 'Send an Authorization: Bearer <token> header.');
-    const claims = verifyAccessToken(match[1]!, deps.issuers, verifyOptions);
+    const claims = verifyAccessToken(bearer(req), deps.issuers, verifyOptions);
     if (claims.room !== room) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
     return claims;
   };

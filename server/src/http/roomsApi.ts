@@ -19,6 +19,7 @@ import { summaryOf } from '../rooms/Consult.js';
 import type { ConsultStore } from '../rooms/ConsultStore.js';
 import { DEFAULT_CAPACITY, isClinician } from '../rooms/policy.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import { bearer } from './bearer.js';
 
 export interface RoomsApiDeps {
   config: HuizhenConfig;
@@ -101,11 +102,4 @@ function storedSummary(store: ConsultStore, id: string) {
 function decodeScope(token: string): string | undefined {
   const decoded = jwt.decode(token);
   return decoded && typeof decoded === 'object' && typeof decoded.scope === 'string' ? decoded.scope : undefined;
-}
-
-function bearer(req: Request): string {
-  const header = req.get('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new HuizhenError(ErrorCode.TOKEN_INVALID, 'Send an Authorization: Bearer <token> header.');
-  return match[1]!;
 }

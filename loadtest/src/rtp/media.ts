@@ -117,10 +117,9 @@ export class OutStream {
     const avg = spec.bitrate / 8 / spec.fps;
     const packets: Buffer[] = [];
     if (spec.kind === 'audio') {
-      packets.push(this.#packet(nowMs, Math.round(avg), true, (buf, at) => {
-        buf[at] = 0xfc; // opus TOC: CELT fullband 20 ms, stereo, one frame
-        return at + 1;
-      }));
+      const buf = this.#packet(nowMs, Math.round(avg), true, 1);
+      buf[RTP_HEADER_BYTES] = 0xfc; // opus TOC: CELT fullband 20 ms, stereo, one frame
+      packets.push(buf);
     } else {
       const framesPerInterval = (KEYFRAME_INTERVAL_MS / 1000) * spec.fps;
       const periodic = this.#frame % Math.round(framesPerInterval) === 0;
@@ -139,31 +138,30 @@ export class OutStream {
       this.#tl0 = (this.#tl0 + 1) & 0xff;
       for (let i = 0; i < count; i++) {
         const first = i === 0;
-        packets.push(this.#packet(nowMs, per, i === count - 1, (buf, at) => {
-          // VP8 payload descriptor (RFC 7741): X, S on the first packet, PID 0; I|L|T; 15-bit picture id; TL0PICIDX; TID 0, Y.
-          buf[at] = 0x80 | (first ? 0x10 : 0);
-          buf[at + 1] = 0xe0;
-          buf.writeUInt16BE(0x8000 | this.#pictureId, at + 2);
-          buf[at + 4] = this.#tl0;
-          buf[at + 5] = 0x20;
-          let p = at + 6;
-          if (first) {
-            // VP8 frame tag: inverse key-frame bit 0 on key frames, version 0, show_frame 1.
-            buf[p] = (key ? 0x00 : 0x01) | 0x10;
-            buf[p + 1] = 0;
-            buf[p + 2] = 0;
-            p += 3;
-            if (key) {
-              buf[p] = 0x9d;
-              buf[p + 1] = 0x01;
-              buf[p + 2] = 0x2a;
-              buf.writeUInt16LE(spec.width, p + 3);
-              buf.writeUInt16LE(spec.height, p + 5);
-              p += 7;
-            }
+        // VP8 payload descriptor (6 bytes), then on the first packet the frame tag (3) and, on key frames, the key-frame header (7).
+        const buf = this.#packet(nowMs, per, i === count - 1, 6 + (first ? (key ? 10 : 3) : 0));
+        const at = RTP_HEADER_BYTES;
+        // VP8 payload descriptor (RFC 7741): X, S on the first packet, PID 0; I|L|T; 15-bit picture id; TL0PICIDX; TID 0, Y.
+        buf[at] = 0x80 | (first ? 0x10 : 0);
+        buf[at + 1] = 0xe0;
+        buf.writeUInt16BE(0x8000 | this.#pictureId, at + 2);
+        buf[at + 4] = this.#tl0;
+        buf[at + 5] = 0x20;
+        if (first) {
+          const p = at + 6;
+          // VP8 frame tag: inverse key-frame bit 0 on key frames, version 0, show_frame 1.
+          buf[p] = (key ? 0x00 : 0x01) | 0x10;
+          buf[p + 1] = 0;
+          buf[p + 2] = 0;
+          if (key) {
+            buf[p + 3] = 0x9d;
+            buf[p + 4] = 0x01;
+            buf[p + 5] = 0x2a;
+            buf.writeUInt16LE(spec.width, p + 6);
+            buf.writeUInt16LE(spec.height, p + 8);
           }
-          return p;
-        }));
+        }
+        packets.push(buf);
       }
     }
     this.#frame++;
@@ -171,13 +169,14 @@ export class OutStream {
     return packets;
   }
 
-  #packet(nowMs: number, payloadBytes: number, marker: boolean, writeHead: (buf: Buffer, at: number) => number): Buffer {
+  /** One RTP packet: header, filler and probe; the caller writes the `headBytes` of codec header after the RTP header. */
+  #packet(nowMs: number, payloadBytes: number, marker: boolean, headBytes: number): Buffer {
     const size = RTP_HEADER_BYTES + Math.max(payloadBytes, PROBE_BYTES + 24);
     const buf = Buffer.allocUnsafe(size);
     const seq = this.#seq;
     this.#seq = (this.#seq + 1) & 0xffff;
     writeRtpHeader(buf, this.payloadType, marker, seq, this.#timestamp, this.ssrc);
-    const bodyAt = writeHead(buf, RTP_HEADER_BYTES);
+    const bodyAt = RTP_HEADER_BYTES + headBytes;
     const probeAt = size - PROBE_BYTES;
     const fillOffset = (seq * 7) % (FILLER.length - size);
     FILLER.copy(buf, bodyAt, fillOffset, fillOffset + (probeAt - bodyAt));

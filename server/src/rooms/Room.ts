@@ -256,9 +256,9 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.participants.get(p.identity) !== p) return;
     this.participants.delete(p.identity);
     p.close();
-    if (reason !== 'replaced') this.records.presenterLeft(p.identity);
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {
+      this.records.presenterLeft(p.identity);
       this.#broadcast(null, 'participantLeft', { identity: p.identity, reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected' });
       this.consult.left(p.identity);
       this.#audit.append({ event: 'leave', room: this.id, actor: actorOf(p), details: { reason } });

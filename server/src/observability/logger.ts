@@ -28,9 +28,11 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions, base: LogFields = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  // The fields a logger carries do not change: redact them once, not on every line.
+  const safeBase = redact(base);
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    const entry: LogFields = { time: new Date().toISOString(), level, msg, ...redact(base), ...redact(fields ?? {}) };
+    const entry: LogFields = { time: new Date().toISOString(), level, msg, ...safeBase, ...(fields ? redact(fields) : {}) };
     write(safeStringify(entry));
   };
   return {

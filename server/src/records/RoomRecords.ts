@@ -215,11 +215,13 @@ export class RoomRecords {
     return next;
   }
 
-  requestPresenter(p: Participant, recordId: string, presenter: Participant | undefined): void {
+  requestPresenter(p: Participant, recordId: string): void {
     const share = this.#activeShare(recordId);
     this.#visible(p, recordId);
     if (share.presenter === p.identity) return;
-    presenter?.notify('presenterRequested', { recordId, from: p.ref() });
+    for (const presenter of this.#o.participants()) {
+      if (presenter.identity === share.presenter) presenter.notify('presenterRequested', { recordId, from: p.ref() });
+    }
   }
 
   grantPresenter(p: Participant, recordId: string, to: Participant | undefined): void {

@@ -227,10 +227,7 @@ export const handlers: Handlers = {
   shareRecord: ask((room, p, data) => ({ share: room.records.share(p, data.recordId) })),
   stopShare: act((room, p, data) => room.records.stopShare(p, data.recordId)),
   setViewState: ask((room, p, data) => ({ view: room.records.setViewState(p, data.recordId, data.view) })),
-  requestPresenter: act((room, p, data) => {
-    const share = room.records.currentShareFor(p);
-    room.records.requestPresenter(p, data.recordId, share ? room.participants.get(share.presenter) : undefined);
-  }),
+  requestPresenter: act((room, p, data) => room.records.requestPresenter(p, data.recordId)),
   grantPresenter: act((room, p, data) => room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity))),
   pointer: act((room, p, data) => room.records.pointer(p, data.recordId, data.page, data.x, data.y)),
   annotate: ask((room, p, { recordId, mark }) => ({

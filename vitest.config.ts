@@ -6,11 +6,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: {
-      '@huizhen/client-sdk/protocol': fileURLToPath(new URL('./client-sdk/src/protocol/index.ts', import.meta.url)),
+      '@huizhen/protocol': fileURLToPath(new URL('./protocol/src/index.ts', import.meta.url)),
     },
   },
   test: {
-    include: ['server/src/**/*.test.ts', 'client-sdk/src/**/*.test.ts', 'loadtest/src/**/*.test.ts'],
+    include: ['protocol/src/**/*.test.ts', 'server/src/**/*.test.ts', 'client-sdk/src/**/*.test.ts', 'loadtest/src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

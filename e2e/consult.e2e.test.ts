@@ -23,7 +23,7 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { audioDuring, framesDuring, receivedMedia, sampleVideo, untilDecoding } from './helpers/probes.js';
+import { audioDuring, framesDuring, receivedMedia, untilDecoding } from './helpers/probes.js';
 import { startDropProxy, type DropProxy } from './helpers/proxy.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';

@@ -4,7 +4,7 @@
  * Observers and waiting patients publish nothing, so these run light.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describePage, joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
+import { describePage, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChatLog } from './ChatLog.js';
-import type { ChatMessage } from './protocol/messages.js';
+import type { ChatMessage } from '@huizhen/protocol';
 
 const msg = (seq: number, id = `m${seq}`): ChatMessage => ({
   id,

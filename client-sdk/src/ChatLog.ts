@@ -3,7 +3,7 @@
  * each once, whether it came in the join history, a notification, a replay
  * after a reconnect, or the answer to this client's own `sendChat`.
  */
-import type { ChatMessage } from './protocol/messages.js';
+import type { ChatMessage } from '@huizhen/protocol';
 
 export class ChatLog {
   readonly #messages: ChatMessage[] = [];

@@ -7,7 +7,7 @@ import { ConnectionError, ErrorCode, HuizhenError, isHuizhenError } from './erro
 import type { LocalParticipantEventCallbacks } from './events.js';
 import { errorFields, type Logger } from './logger.js';
 import type { MediaSession } from './MediaSession.js';
-import type { ParticipantInfo, Role, TrackInfo, TrackSource } from './protocol/messages.js';
+import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.js';
 import { TypedEmitter } from './TypedEmitter.js';

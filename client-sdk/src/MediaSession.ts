@@ -22,7 +22,7 @@ import type {
 } from 'mediasoup-client/types';
 import { ErrorCode, HuizhenError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
-import { TRACK_SOURCES, type TrackSource, type TransportOptions } from './protocol/messages.js';
+import { TRACK_SOURCES, type TrackSource, type TransportOptions } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 
 export type TransportDirection = 'send' | 'recv';

@@ -3,7 +3,7 @@
  * what they publish, and the tracks this client receives from them.
  */
 import type { ParticipantEventCallbacks } from './events.js';
-import type { ParticipantInfo, Role, TrackInfo, TrackSource } from './protocol/messages.js';
+import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { RemoteTrack } from './tracks.js';
 import { TypedEmitter } from './TypedEmitter.js';
 

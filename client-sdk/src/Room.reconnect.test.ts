@@ -9,7 +9,7 @@ import { fakeTrack, fastPolicy, nextEvent, recordEvents, sleep } from '../test-s
 import { connect } from './connect.js';
 import { ConnectionError, DisconnectReason, ErrorCode } from './errors.js';
 import type { ConnectOptions } from './options.js';
-import type { ChatMessage } from './protocol/messages.js';
+import type { ChatMessage } from '@huizhen/protocol';
 import { Room } from './Room.js';
 
 const chat = (seq: number, text: string): ChatMessage => ({

@@ -3,7 +3,7 @@
  * WebRTC handler: the SDK's real device, transport, consume and produce code
  * runs; only the browser's peer connection is faked.
  */
-import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
+import { type FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   FakeHuizhenServer,

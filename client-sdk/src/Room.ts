@@ -38,7 +38,7 @@ import {
   type RoomView,
   type TrackSource,
   type WaitingEntry,
-} from './protocol/messages.js';
+} from '@huizhen/protocol';
 import { DefaultReconnectPolicy, type ReconnectPolicy } from './ReconnectPolicy.js';
 import { defaultFetch } from './recordsHttp.js';
 import { RemoteParticipant } from './RemoteParticipant.js';

@@ -8,7 +8,7 @@ import { fakeTrack, nextEvent } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
 import { ErrorCode, HuizhenError } from './errors.js';
 import type { ConnectOptions } from './options.js';
-import type { ChatMessage, PersonRef, WaitingEntry } from './protocol/messages.js';
+import type { ChatMessage, PersonRef, WaitingEntry } from '@huizhen/protocol';
 import type { Room } from './Room.js';
 
 const doctor: PersonRef = { identity: 'dr-zhang', name: 'Dr Zhang', role: 'doctor' };

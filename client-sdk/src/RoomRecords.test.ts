@@ -11,7 +11,7 @@ import { nextEvent, recordEvents, sleep } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
 import { ErrorCode, HuizhenError } from './errors.js';
 import type { ConnectOptions } from './options.js';
-import type { Mark, PersonRef, RecordInfo, SharedRecord, ViewState } from './protocol/messages.js';
+import type { Mark, PersonRef, RecordInfo, SharedRecord, ViewState } from '@huizhen/protocol';
 import type { Room } from './Room.js';
 
 const doctor: PersonRef = { identity: 'dr-zhang', name: 'Dr Zhang', role: 'doctor' };

@@ -17,7 +17,7 @@ import type {
   ResponseData,
   SharedRecord,
   ViewState,
-} from './protocol/messages.js';
+} from '@huizhen/protocol';
 import { downloadRecord, resolveServerUrl, uploadRecord, type HttpTarget, type RecordBody, type UploadRecordOptions } from './recordsHttp.js';
 
 /** Fields of the view to change; the others keep their value. */

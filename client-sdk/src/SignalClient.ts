@@ -4,7 +4,7 @@
  */
 import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError, isHuizhenError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
-import type { Method, NotificationData, Notification, RequestData, ResponseData } from './protocol/messages.js';
+import type { Method, NotificationData, Notification, RequestData, ResponseData } from '@huizhen/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
 
 /**
@@ -12,6 +12,8 @@ import { TypedEmitter } from './TypedEmitter.js';
  * `ws` package's client both satisfy it. Handler parameters are loosely typed
  * because the two implementations declare different event classes.
  */
+// Browser and `ws` sockets type their event arguments differently; `any` lets both fit.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface WebSocketLike {
   readonly readyState: number;
   onopen: ((event: any) => void) | null;
@@ -20,6 +22,7 @@ export interface WebSocketLike {
   onerror: ((event: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 /** Opens a WebSocket to `url`; lets tests and non-browser runtimes supply their own. */

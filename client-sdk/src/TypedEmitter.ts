@@ -7,6 +7,8 @@
  */
 
 /** The constraint every event map satisfies: each entry is a listener function. */
+// `any[]`, not `unknown[]`: listener parameters are contravariant, and only `any` admits every signature.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventListeners<Events> = { [E in keyof Events]: (...args: any[]) => void };
 
 /** Called when a listener throws; the emitter keeps calling the other listeners. */
@@ -23,6 +25,7 @@ export interface TypedEmitterOptions {
 }
 
 interface Registration {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see EventListeners
   listener: (...args: any[]) => void;
   once: boolean;
 }
@@ -97,6 +100,7 @@ export class TypedEmitter<Events extends EventListeners<Events>> {
     return true;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see EventListeners
   #add(event: keyof Events, listener: (...args: any[]) => void, once: boolean): this {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     let list = this.#listeners.get(event);

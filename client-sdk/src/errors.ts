@@ -3,7 +3,7 @@
  * protocol (the same code the server sends) and a sentence a developer can act
  * on; failures to connect also say *why* in `ConnectionError.reason`.
  */
-import { CloseCode, ERROR_CODES, ErrorCode } from './protocol/errors.js';
+import { CloseCode, ERROR_CODES, ErrorCode } from '@huizhen/protocol';
 
 export { CloseCode, ErrorCode };
 

@@ -15,7 +15,7 @@ import type {
   SharedRecord,
   ViewState,
   WaitingEntry,
-} from './protocol/messages.js';
+} from '@huizhen/protocol';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';

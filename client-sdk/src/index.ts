@@ -92,4 +92,4 @@ export {
   type SharedRecord,
   type ViewState,
   type Mark,
-} from './protocol/messages.js';
+} from '@huizhen/protocol';

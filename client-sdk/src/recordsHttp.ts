@@ -5,7 +5,7 @@
  * HuizhenErrors with the same code.
  */
 import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError } from './errors.js';
-import type { RecordInfo, RecordVisibility } from './protocol/messages.js';
+import type { RecordInfo, RecordVisibility } from '@huizhen/protocol';
 
 /** What a record upload may be: a `File` from an `<input type=file>`, a `Blob`, or raw bytes. */
 export type RecordBody = Blob | ArrayBuffer | ArrayBufferView;

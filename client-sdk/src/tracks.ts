@@ -6,7 +6,7 @@ import type { Consumer, Producer, ProducerCodecOptions, RtpEncodingParameters } 
 import { ErrorCode, HuizhenError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
 import type { TrackEventCallbacks } from './events.js';
-import type { MediaKind, PersonRef, TrackSource } from './protocol/messages.js';
+import type { MediaKind, PersonRef, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 import { TypedEmitter } from './TypedEmitter.js';
 import { VideoSizeReporter, type VideoSizeReporterOptions } from './videoSize.js';

@@ -7,7 +7,7 @@ import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { DeviceOptions, HandlerInterface, HandlerSendOptions } from 'mediasoup-client/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { NotificationData, ParticipantInfo, RoomView, TrackInfo } from '../src/protocol/messages.js';
+import type { NotificationData, ParticipantInfo, RoomView, TrackInfo } from '@huizhen/protocol';
 import type { WebSocketLike } from '../src/SignalClient.js';
 
 export interface ReceivedRequest {

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { CRITERIA, joinSummary, type Quantiles, type RunResult, type StepResult, type WebRtcSummary } from './engine.js';
+import { type CRITERIA, joinSummary, type Quantiles, type RunResult, type StepResult, type WebRtcSummary } from './engine.js';
 import type { LimitResult } from './limit.js';
 import type { MediaMode } from './paths.js';
 import type { Pinning } from './probes.js';

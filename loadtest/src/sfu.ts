@@ -5,7 +5,7 @@
  * without Huizhen in between (bare.ts).
  */
 import WebSocket from 'ws';
-import type { NotificationData, ResponseData, RoomKind, RoomView, WaitingEntry } from '@huizhen/client-sdk/protocol';
+import type { NotificationData, ResponseData, RoomKind, RoomView, WaitingEntry } from '@huizhen/protocol';
 import { AuthError, LoadTestError, UnreachableError } from './errors.js';
 import type { SrtpParameters } from './rtp/srtp.js';
 import type { TokenSource } from './tokens.js';

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { ErrorCode } from '@huizhen/protocol';
 import { AuditLog, type AuditSink } from './audit/AuditLog.js';
 import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
 import { PROJECT_ROOT, type HuizhenConfig } from './config.js';
@@ -111,7 +111,7 @@ export class HuizhenServer {
       });
     } catch (err) {
       pool.close();
-      throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`);
+      throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, { cause: err });
     }
     const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, audit, http, signaling });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {

@@ -20,7 +20,7 @@ import {
   string,
   type Infer,
   type Validator,
-} from '@huizhen/client-sdk/protocol';
+} from '@huizhen/protocol';
 import { LOG_LEVELS } from './observability/logger.js';
 
 /** The repository root (server/dist/.. or server/src/..). */

@@ -3,7 +3,7 @@
  * a sentence a person can act on. Anything else thrown inside a handler is
  * reported to the client as INTERNAL and logged in full on the server.
  */
-import { ErrorCode, type WireError } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, type WireError } from '@huizhen/protocol';
 
 export class HuizhenError extends Error {
   readonly code: ErrorCode;

@@ -2,7 +2,7 @@
  * Key material for each trusted token issuer, loaded once at start. Dev
  * installs may have the server create its own HMAC secret on first run.
  */
-import { createPublicKey, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IssuerConfig } from '../config.js';
@@ -79,7 +79,7 @@ function loadJwks(file: string, where: string): Map<string, KeyObject> {
   keys.forEach((jwk: Record<string, unknown>, i) => {
     const kid = typeof jwk.kid === 'string' ? jwk.kid : String(i);
     try {
-      out.set(kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
+      out.set(kid, createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
     } catch (err) {
       throw new ConfigError(`${where}: JWKS key ${kid} is invalid: ${(err as Error).message}`);
     }

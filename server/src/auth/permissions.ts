@@ -2,7 +2,7 @@
  * What each role may do, enforced on the server for every request. A token may
  * narrow its role's permissions with a `grants` claim, never widen them.
  */
-import { PERMISSIONS, type Permission, type Role } from '@huizhen/client-sdk/protocol';
+import { PERMISSIONS, type Permission, type Role } from '@huizhen/protocol';
 
 export { PERMISSIONS, type Permission };
 

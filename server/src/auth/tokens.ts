@@ -4,7 +4,7 @@
  * pinned algorithm, audience and expiry. Only then are the claims trusted.
  */
 import jwt from 'jsonwebtoken';
-import { ErrorCode, ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { TrustedIssuer } from './issuers.js';
 import { isPermission } from './permissions.js';

@@ -6,7 +6,7 @@
  *   huizhen audit verify <file-or-folder>
  * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
  */
-import { ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/client-sdk/protocol';
+import { ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/protocol';
 import { existsSync } from 'node:fs';
 import { verifyAudit } from '../audit/verifyAudit.js';
 import { loadIssuers } from '../auth/issuers.js';

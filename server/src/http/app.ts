@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ErrorCode, ROLES, ROOM_KINDS, ValidationError, boolean, object, oneOf, optional, string } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, ROLES, ROOM_KINDS, ValidationError, boolean, object, oneOf, optional, string } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';

@@ -1,6 +1,6 @@
 /** The token of an `Authorization: Bearer <token>` header. */
 import type { Request } from 'express';
-import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { ErrorCode } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 
 export function bearer(req: Request): string {

@@ -9,7 +9,7 @@
  *        participant's token>. Expired, altered or someone else's URLs are refused.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { ErrorCode, RECORD_VISIBILITIES, type RecordVisibility } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, RECORD_VISIBILITIES, type RecordVisibility } from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';

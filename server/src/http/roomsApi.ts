@@ -9,7 +9,7 @@
  */
 import express, { type Request, type Router } from 'express';
 import jwt from 'jsonwebtoken';
-import { ErrorCode, ROOM_KINDS, number, object, oneOf, optional, string } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, ROOM_KINDS, number, object, oneOf, optional, string } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';

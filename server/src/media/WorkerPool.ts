@@ -7,7 +7,7 @@
 import { cpus } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { ErrorCode } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -75,7 +75,7 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
     } catch (err) {
       worker.close();
-      throw new Error(`media worker ${index} cannot listen on ${options.listenIp}:${options.port > 0 ? options.port + index : 'any'}: ${(err as Error).message}`);
+      throw new Error(`media worker ${index} cannot listen on ${options.listenIp}:${options.port > 0 ? options.port + index : 'any'}: ${(err as Error).message}`, { cause: err });
     }
     const entry: MediaWorker = { index, worker, webRtcServer, listenIp: options.listenIp, announcedAddress: options.announcedAddress, routers: 0, cpuSeconds: 0 };
     worker.on('died', (error) => {

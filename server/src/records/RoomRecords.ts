@@ -13,7 +13,7 @@ import {
   type RecordVisibility,
   type SharedRecord,
   type ViewState,
-} from '@huizhen/client-sdk/protocol';
+} from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import { HuizhenError, notFound, permissionDenied } from '../errors.js';
 import type { Participant } from '../rooms/Participant.js';

@@ -3,7 +3,7 @@
  * declared type or name, and refuses damaged files and active content.
  */
 import { constants, inflateSync } from 'node:zlib';
-import { ErrorCode, type RecordType } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, type RecordType } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -120,7 +120,7 @@ function checkDicom(data: Buffer): void {
     const explicit = inMeta || explicitVr;
     let length: number;
     let headerLength: number;
-    let vr = '';
+    let vr: string;
     if (group === 0xfffe) {
       // Item / delimiters: tag + 4-byte length, no VR.
       length = le ? data.readUInt32LE(offset + 4) : data.readUInt32BE(offset + 4);

@@ -6,7 +6,6 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignalingTestClient } from '../testing/SignalingTestClient.js';
 import { startTestServer, type TestServer } from '../testing/testServer.js';
 import { makeDicom, makePdf, makePdfWithObjectStream, makePng } from './testFiles.js';
 import { UrlSigner } from './signedUrls.js';

@@ -4,7 +4,7 @@
  * participant's own access token, so a forwarded URL is useless.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ErrorCode } from '@huizhen/client-sdk/protocol';
+import { ErrorCode } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 
 export interface UrlClaims {

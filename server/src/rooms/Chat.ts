@@ -3,7 +3,7 @@
  * history, and limits how fast one person can post.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, type ChatMessage, type PersonRef, type Role } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, type ChatMessage, type PersonRef, type Role } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import { RateLimiter } from '../signaling/RateLimiter.js';
 import { isClinician } from './policy.js';

@@ -4,7 +4,7 @@
  * host, the lock, removed identities and the written opinions. Persisted on
  * every change so it outlives the call and the process.
  */
-import { ErrorCode, type ConsultSummary, type Opinion, type RoomInfo, type RoomKind, type RoomState } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, type ConsultSummary, type Opinion, type RoomInfo, type RoomKind, type RoomState } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { ConsultRecord, ConsultStore } from './ConsultStore.js';
 import type { Participant } from './Participant.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConsultSummary, Opinion, RoomInfo } from '@huizhen/client-sdk/protocol';
+import type { ConsultSummary, Opinion, RoomInfo } from '@huizhen/protocol';
 
 export interface ConsultRecord {
   room: RoomInfo;

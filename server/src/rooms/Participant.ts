@@ -4,7 +4,7 @@
  * connection sets, so the session can outlive one WebSocket later on.
  */
 import type { types } from 'mediasoup';
-import type { NotificationData, Notification, ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/client-sdk/protocol';
+import type { NotificationData, Notification, ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { Permission } from '../auth/permissions.js';
 
 /** `seq` numbers the notifications a reconnecting client may need replayed; ephemeral ones have none. */

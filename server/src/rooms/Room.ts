@@ -18,7 +18,7 @@ import {
   type RoomView,
   type TrackSource,
   type WaitingEntry,
-} from '@huizhen/client-sdk/protocol';
+} from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { Permission } from '../auth/permissions.js';
 import { HuizhenError, invalidState, notFound, permissionDenied } from '../errors.js';
@@ -31,7 +31,7 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import { Chat } from './Chat.js';
 import { Consult, type ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
-import { Participant, type NotificationSink, type PublishedTrack, type SinkOwner } from './Participant.js';
+import { type Participant, type NotificationSink, type PublishedTrack, type SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import { chooseSpatialLayer } from './layers.js';
 

@@ -3,7 +3,7 @@
  * joining at the same moment land in the same room; a room left empty is
  * closed after a grace period so a quick rejoin finds it still there.
  */
-import { ErrorCode, type RoomInfo } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, type RoomInfo } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import { HuizhenError } from '../errors.js';
 import type { WorkerPool } from '../media/WorkerPool.js';

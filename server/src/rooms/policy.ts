@@ -2,7 +2,7 @@
  * Rules that depend on the kind of room: who waits in the lobby, who may
  * publish, and how many fit by default.
  */
-import { CLINICIAN_ROLES, type Role, type RoomKind } from '@huizhen/client-sdk/protocol';
+import { CLINICIAN_ROLES, type Role, type RoomKind } from '@huizhen/protocol';
 import type { Permission } from '../auth/permissions.js';
 
 const WAITING_ROLES: Record<RoomKind, readonly Role[]> = {

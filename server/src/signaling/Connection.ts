@@ -17,7 +17,7 @@ import {
   type Notification,
   type ServerMessage,
   type WireError,
-} from '@huizhen/client-sdk/protocol';
+} from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { SinkOwner } from '../rooms/Participant.js';

@@ -4,7 +4,7 @@
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode } from '@huizhen/client-sdk/protocol';
+import { CloseCode } from '@huizhen/protocol';
 import { Connection } from './Connection.js';
 import type { SignalingContext } from './SignalingContext.js';
 

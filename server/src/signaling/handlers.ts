@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
-import { ErrorCode, PROTOCOL_VERSION, type Method, type RequestData, type ResponseData } from '@huizhen/client-sdk/protocol';
+import { ErrorCode, PROTOCOL_VERSION, type Method, type RequestData, type ResponseData } from '@huizhen/protocol';
 import { actorOf } from '../audit/AuditLog.js';
 import { permissionsFor } from '../auth/permissions.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';

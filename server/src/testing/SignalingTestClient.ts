@@ -1,6 +1,6 @@
 /** A raw protocol client for server tests: requests, notifications, close info. */
 import WebSocket from 'ws';
-import type { Method, NotificationData, Notification, RequestData, ResponseData, WireError } from '@huizhen/client-sdk/protocol';
+import type { Method, NotificationData, Notification, RequestData, ResponseData, WireError } from '@huizhen/protocol';
 
 type Response = { id: number | null; ok: boolean; data?: unknown; error?: WireError };
 

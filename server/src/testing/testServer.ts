@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Role, RoomKind } from '@huizhen/client-sdk/protocol';
+import type { Role, RoomKind } from '@huizhen/protocol';
 import { mintAccessToken } from '../auth/tokens.js';
 import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
 import { HuizhenServer } from '../HuizhenServer.js';

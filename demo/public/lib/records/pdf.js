@@ -611,7 +611,7 @@ class Painter {
     const bpc = Number(get('BitsPerComponent', 'BPC') ?? (imageMask ? 1 : 8));
     if (!stream.imageFilter && !imageMask && ![1, 2, 4, 8, 16].includes(bpc)) return;
     const data = await decodeStream(file, stream);
-    let source = null;
+    let source;
     if (stream.imageFilter === 'DCTDecode' || stream.imageFilter === 'DCT') {
       source = await createImageBitmap(new Blob([data], { type: 'image/jpeg' }));
     } else if (stream.imageFilter) {

@@ -10,7 +10,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['protocol/src/**/*.test.ts', 'server/src/**/*.test.ts', 'client-sdk/src/**/*.test.ts', 'loadtest/src/**/*.test.ts'],
+    include: [
+      'protocol/src/**/*.test.ts',
+      'server/src/**/*.test.ts',
+      'client-sdk/src/**/*.test.ts',
+      'loadtest/src/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -4,7 +4,16 @@
  * stop the media on the far side, and leaving removes the tile.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { demoEvents, describePage, joinViaUi, launchChromium, openDemo, reportFailure, type Chromium, type DemoPage } from './helpers/browser.js';
+import {
+  demoEvents,
+  describePage,
+  joinViaUi,
+  launchChromium,
+  openDemo,
+  reportFailure,
+  type Chromium,
+  type DemoPage,
+} from './helpers/browser.js';
 import { audioDuring, framesDuring, sampleVideo, untilDecoding } from './helpers/probes.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
@@ -53,7 +62,9 @@ describe('a doctor and a specialist in one consult', () => {
         `${viewer.label} to show ${other.label}'s tile`,
         () =>
           viewer.page.evaluate((identity) => {
-            const el = document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`);
+            const el = document.querySelector<HTMLElement>(
+              `[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`,
+            );
             return el
               ? {
                   name: el.querySelector('[data-testid="tile-name"]')?.textContent,
@@ -67,7 +78,7 @@ describe('a doctor and a specialist in one consult', () => {
     }
   });
 
-  it('decodes the other side\'s camera video on both pages', async () => {
+  it("decodes the other side's camera video on both pages", async () => {
     for (const [viewer, other] of [
       [specialist, doctor],
       [doctor, specialist],
@@ -77,12 +88,14 @@ describe('a doctor and a specialist in one consult', () => {
       const { tile, probe, after } = await framesDuring(viewer, other.identity, 2_000);
       expect(after.videoWidth, `${viewer.label} sees ${other.label}'s video size`).toBeGreaterThan(0);
       expect(after.tileVideo).toBe('live');
-      expect(tile, `${viewer.label}: frames shown in ${other.label}'s tile in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+      expect(tile, `${viewer.label}: frames shown in ${other.label}'s tile in 2 s`).toBeGreaterThanOrEqual(
+        MIN_LIVE_FRAMES,
+      );
       expect(probe, `${viewer.label}: frames of ${other.label}'s track in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
     }
   });
 
-  it('hears the other side\'s microphone on both pages', async () => {
+  it("hears the other side's microphone on both pages", async () => {
     for (const [viewer, other] of [
       [specialist, doctor],
       [doctor, specialist],
@@ -100,7 +113,7 @@ describe('a doctor and a specialist in one consult', () => {
     }
   });
 
-  it('stops the doctor\'s video on the specialist\'s page when the doctor turns the camera off', async () => {
+  it("stops the doctor's video on the specialist's page when the doctor turns the camera off", async () => {
     const live = await framesDuring(specialist, doctor.identity, 1_000);
     expect(live.probe, 'frames flow before the camera is turned off').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
 
@@ -110,10 +123,12 @@ describe('a doctor and a specialist in one consult', () => {
     );
 
     await waitFor(
-      'the specialist to see the doctor\'s camera muted',
+      "the specialist to see the doctor's camera muted",
       async () => {
         const events = await demoEvents(specialist);
-        const muted = events.some((e) => e.type === 'trackMuted' && e.identity === doctor.identity && e.kind === 'video');
+        const muted = events.some(
+          (e) => e.type === 'trackMuted' && e.identity === doctor.identity && e.kind === 'video',
+        );
         const s = await sampleVideo(specialist, doctor.identity);
         return muted && s?.tileVideo === 'muted' ? true : undefined;
       },
@@ -122,8 +137,8 @@ describe('a doctor and a specialist in one consult', () => {
     // Frames already in flight may still land; then the count must stand still.
     await sleep(1_000);
     const stopped = await framesDuring(specialist, doctor.identity, 2_000);
-    expect(stopped.probe, 'frames of the doctor\'s track decoded in 2 s with the camera off').toBeLessThanOrEqual(1);
-    expect(stopped.tile, 'frames shown in the doctor\'s tile in 2 s with the camera off').toBeLessThanOrEqual(1);
+    expect(stopped.probe, "frames of the doctor's track decoded in 2 s with the camera off").toBeLessThanOrEqual(1);
+    expect(stopped.tile, "frames shown in the doctor's tile in 2 s with the camera off").toBeLessThanOrEqual(1);
     const avatarShown = await specialist.page.evaluate(
       (identity) =>
         getComputedStyle(
@@ -134,7 +149,7 @@ describe('a doctor and a specialist in one consult', () => {
     expect(avatarShown, 'the tile shows the avatar instead of a frozen picture').toBe(true);
   });
 
-  it('silences the doctor on the specialist\'s page when the doctor mutes the microphone', async () => {
+  it("silences the doctor on the specialist's page when the doctor mutes the microphone", async () => {
     const before = await audioDuring(specialist, doctor.identity, 1_500);
     expect(before.peakRms, 'audible before muting').toBeGreaterThan(SILENCE_RMS);
 
@@ -143,19 +158,19 @@ describe('a doctor and a specialist in one consult', () => {
       doctor.page.evaluate(() => window.huizhen?.state.mic === false || undefined),
     );
     await waitFor(
-      'the specialist to see the doctor\'s mic muted',
+      "the specialist to see the doctor's mic muted",
       () =>
         specialist.page.evaluate(
           (identity) =>
-            document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)?.dataset
-              .audio === 'muted' || undefined,
+            document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)
+              ?.dataset.audio === 'muted' || undefined,
           doctor.identity,
         ),
       { describe: () => describePage(specialist) },
     );
     // The receiver's jitter buffer may play out a little concealment; then it must be quiet.
     await waitFor(
-      'the doctor\'s audio to fall silent',
+      "the doctor's audio to fall silent",
       async () => {
         const s = await audioDuring(specialist, doctor.identity, 1_000);
         return s.peakRms < SILENCE_RMS ? s : undefined;
@@ -169,36 +184,50 @@ describe('a doctor and a specialist in one consult', () => {
     const mutedIcon = await specialist.page.evaluate(
       (identity) =>
         getComputedStyle(
-          document.querySelector(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"] [data-testid="mic-muted"]`)!,
+          document.querySelector(
+            `[data-testid="tile"][data-identity="${CSS.escape(identity)}"] [data-testid="mic-muted"]`,
+          )!,
         ).display !== 'none',
       doctor.identity,
     );
     expect(mutedIcon, 'the muted-mic indicator is visible').toBe(true);
   });
 
-  it('brings the doctor\'s video and sound back when the doctor turns camera and mic on again', async () => {
+  it("brings the doctor's video and sound back when the doctor turns camera and mic on again", async () => {
     await doctor.page.click('[data-testid="cam-button"]');
     await doctor.page.click('[data-testid="mic-button"]');
     await waitFor(
-      'the specialist to see the doctor\'s camera and mic live again',
+      "the specialist to see the doctor's camera and mic live again",
       async () => {
         const events = await demoEvents(specialist);
-        const unmuted = (kind: string) => events.some((e) => e.type === 'trackUnmuted' && e.identity === doctor.identity && e.kind === kind);
+        const unmuted = (kind: string) =>
+          events.some((e) => e.type === 'trackUnmuted' && e.identity === doctor.identity && e.kind === kind);
         const tile = await specialist.page.evaluate(
-          (identity) => ({ ...document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)?.dataset }),
+          (identity) => ({
+            ...document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"]`)
+              ?.dataset,
+          }),
           doctor.identity,
         );
-        return unmuted('video') && unmuted('audio') && tile.video === 'live' && tile.audio === 'live' ? true : undefined;
+        return unmuted('video') && unmuted('audio') && tile.video === 'live' && tile.audio === 'live'
+          ? true
+          : undefined;
       },
       { describe: () => describePage(specialist) },
     );
     // The server asks the doctor's browser for a key frame; give decoding a moment to restart.
-    await waitFor('the doctor\'s frames to flow again', async () => {
-      const { probe } = await framesDuring(specialist, doctor.identity, 1_000);
-      return probe >= MIN_LIVE_FRAMES / 2 || undefined;
-    }, { timeoutMs: 15_000, intervalMs: 0 });
+    await waitFor(
+      "the doctor's frames to flow again",
+      async () => {
+        const { probe } = await framesDuring(specialist, doctor.identity, 1_000);
+        return probe >= MIN_LIVE_FRAMES / 2 || undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 0 },
+    );
     const { probe } = await framesDuring(specialist, doctor.identity, 2_000);
-    expect(probe, 'frames of the doctor\'s track in 2 s after turning the camera on').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+    expect(probe, "frames of the doctor's track in 2 s after turning the camera on").toBeGreaterThanOrEqual(
+      MIN_LIVE_FRAMES,
+    );
     const heard = await waitFor(
       'the doctor to be heard again',
       async () => {
@@ -210,13 +239,17 @@ describe('a doctor and a specialist in one consult', () => {
     expect(heard.peakRms).toBeGreaterThan(SILENCE_RMS);
   });
 
-  it('shows the doctor\'s shared screen on the specialist\'s page until the doctor stops sharing', async () => {
+  it("shows the doctor's shared screen on the specialist's page until the doctor stops sharing", async () => {
     await doctor.page.click('[data-testid="screen-button"]');
-    await waitFor('the doctor page to report sharing', () => doctor.page.evaluate(() => window.huizhen?.state.screen || undefined), {
-      describe: () => describePage(doctor),
-    });
     await waitFor(
-      'the specialist to decode the doctor\'s screen',
+      'the doctor page to report sharing',
+      () => doctor.page.evaluate(() => window.huizhen?.state.screen || undefined),
+      {
+        describe: () => describePage(doctor),
+      },
+    );
+    await waitFor(
+      "the specialist to decode the doctor's screen",
       async () => {
         const s = await sampleVideo(specialist, doctor.identity, 'screen');
         return s && s.videoWidth > 0 && s.tileFrames > 3 ? s : undefined;
@@ -225,28 +258,37 @@ describe('a doctor and a specialist in one consult', () => {
     );
     const { probe } = await framesDuring(specialist, doctor.identity, 2_000, 'screen');
     // Screen shares are captured at a lower frame rate than cameras (15 fps at most).
-    expect(probe, 'frames of the doctor\'s screen in 2 s').toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
+    expect(probe, "frames of the doctor's screen in 2 s").toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
 
     await doctor.page.click('[data-testid="screen-button"]');
     await waitFor(
-      'the screen tile to go away on the specialist\'s page',
+      "the screen tile to go away on the specialist's page",
       () =>
         specialist.page.evaluate(
-          (identity) => !document.querySelector(`[data-testid="screen-tile"][data-identity="${CSS.escape(identity)}"]`) || undefined,
+          (identity) =>
+            !document.querySelector(`[data-testid="screen-tile"][data-identity="${CSS.escape(identity)}"]`) ||
+            undefined,
           doctor.identity,
         ),
       { describe: () => describePage(specialist) },
     );
     const events = await demoEvents(specialist);
-    expect(events.some((e) => e.type === 'trackUnsubscribed' && e.identity === doctor.identity && e.source === 'screen')).toBe(true);
+    expect(
+      events.some((e) => e.type === 'trackUnsubscribed' && e.identity === doctor.identity && e.source === 'screen'),
+    ).toBe(true);
     // The camera tile is untouched by the screen share ending.
     expect(await sampleVideo(specialist, doctor.identity)).not.toBeNull();
   });
 
-  it('removes the doctor from the specialist\'s page when the doctor leaves', async () => {
+  it("removes the doctor from the specialist's page when the doctor leaves", async () => {
     await doctor.page.click('[data-testid="leave-button"]');
     await waitFor('the doctor page to return to the join form', () =>
-      doctor.page.evaluate(() => (window.huizhen?.state.phase === 'ended' && !document.querySelector<HTMLElement>('[data-testid="join-form"]')?.closest('section')?.hidden) || undefined),
+      doctor.page.evaluate(
+        () =>
+          (window.huizhen?.state.phase === 'ended' &&
+            !document.querySelector<HTMLElement>('[data-testid="join-form"]')?.closest('section')?.hidden) ||
+          undefined,
+      ),
     );
 
     await waitFor(
@@ -262,11 +304,14 @@ describe('a doctor and a specialist in one consult', () => {
       { describe: () => describePage(specialist) },
     );
     const leftovers = await specialist.page.evaluate(
-      (identity) => document.querySelectorAll(`[data-testid="tile"][data-identity="${CSS.escape(identity)}"], audio[data-identity="${CSS.escape(identity)}"]`).length,
+      (identity) =>
+        document.querySelectorAll(
+          `[data-testid="tile"][data-identity="${CSS.escape(identity)}"], audio[data-identity="${CSS.escape(identity)}"]`,
+        ).length,
       doctor.identity,
     );
     expect(leftovers, 'tiles and audio elements left for the doctor').toBe(0);
     const own = await specialist.page.$(`[data-testid="tile"][data-identity="${specialist.identity}"]`);
-    expect(own, 'the specialist\'s own tile stays').not.toBeNull();
+    expect(own, "the specialist's own tile stays").not.toBeNull();
   });
 });

@@ -111,14 +111,24 @@ describe('a consult with a waiting room', () => {
     }));
     expect(shown).toMatchObject({ remoteTiles: 0, audio: 0, sidePanel: true });
     expect(shown.notice).toMatch(/waiting room/i);
-    expect(await doctor.page.$(`[data-testid="tile"][data-identity="${patient.identity}"]`), 'no tile for a waiting patient').toBeNull();
+    expect(
+      await doctor.page.$(`[data-testid="tile"][data-identity="${patient.identity}"]`),
+      'no tile for a waiting patient',
+    ).toBeNull();
   });
 
   it('admits the patient without a reload, and media flows both ways', async () => {
-    await doctor.page.click(`[data-testid="waiting-entry"][data-identity="${patient.identity}"] [data-testid="admit-button"]`);
+    await doctor.page.click(
+      `[data-testid="waiting-entry"][data-identity="${patient.identity}"] [data-testid="admit-button"]`,
+    );
     await waitInCall(patient, { camera: true, mic: true, what: 'be admitted with camera and microphone on' });
-    expect(await patient.page.evaluate(() => (window as unknown as { __hzSamePage?: boolean }).__hzSamePage), 'the same page, not a reload').toBe(true);
-    await waitFor('the waiting list to empty', () => doctor.page.evaluate(() => document.querySelectorAll('[data-testid="waiting-entry"]').length === 0 || undefined));
+    expect(
+      await patient.page.evaluate(() => (window as unknown as { __hzSamePage?: boolean }).__hzSamePage),
+      'the same page, not a reload',
+    ).toBe(true);
+    await waitFor('the waiting list to empty', () =>
+      doctor.page.evaluate(() => document.querySelectorAll('[data-testid="waiting-entry"]').length === 0 || undefined),
+    );
 
     for (const [viewer, other] of [
       [patient, doctor],
@@ -126,7 +136,9 @@ describe('a consult with a waiting room', () => {
     ] as const) {
       await untilDecoding(viewer, other);
       const { probe } = await framesDuring(viewer, other.identity, 2_000);
-      expect(probe, `${viewer.label}: frames of ${other.label}'s camera in 2 s`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+      expect(probe, `${viewer.label}: frames of ${other.label}'s camera in 2 s`).toBeGreaterThanOrEqual(
+        MIN_LIVE_FRAMES,
+      );
       const heard = await waitFor(
         `${viewer.label} to hear ${other.label}`,
         async () => {
@@ -142,7 +154,7 @@ describe('a consult with a waiting room', () => {
     expect(received.audioPacketsReceived).toBeGreaterThan(0);
   });
 
-  it('turns a second patient away, who sees the doctor\'s reason', async () => {
+  it("turns a second patient away, who sees the doctor's reason", async () => {
     deniedPatient = await openDemo(chromium!, server!.url, 'second patient');
     pages.push(deniedPatient);
     await submitJoinForm(deniedPatient, { name: 'Li Qiang', role: 'patient', room, camera: false, mic: false });
@@ -151,13 +163,19 @@ describe('a consult with a waiting room', () => {
     await (await doctor.page.waitForSelector(denyButton, { visible: true }))!.click();
     await answerDialog(doctor, 'deny-dialog', { reason: DENY_REASON });
 
-    const message = await waitFor('the second patient to be told why', () => joinMessage(deniedPatient!).then((m) => m ?? undefined), {
-      describe: () => describePage(deniedPatient!),
-    });
+    const message = await waitFor(
+      'the second patient to be told why',
+      () => joinMessage(deniedPatient!).then((m) => m ?? undefined),
+      {
+        describe: () => describePage(deniedPatient!),
+      },
+    );
     expect(message).toContain(DENY_REASON);
     expect(message).toContain('ADMISSION_DENIED');
     expect((await demoState(deniedPatient))?.phase).toBe('ended');
-    await waitFor('the doctor\'s waiting list to empty', () => doctor.page.evaluate(() => document.querySelectorAll('[data-testid="waiting-entry"]').length === 0 || undefined));
+    await waitFor("the doctor's waiting list to empty", () =>
+      doctor.page.evaluate(() => document.querySelectorAll('[data-testid="waiting-entry"]').length === 0 || undefined),
+    );
     // The patient in the call was not touched.
     expect((await demoState(patient))?.phase).toBe('in-call');
     await deniedPatient.page.close();
@@ -177,14 +195,22 @@ describe('a consult with a waiting room', () => {
       const chat = (await demoState(doctor))?.chat ?? [];
       return chat.length === 4 ? chat : undefined;
     });
-    const patientChat = await waitFor('the patient to show three messages', async () => {
-      const chat = (await demoState(patient))?.chat ?? [];
-      return chat.length === 3 ? chat : undefined;
-    }, { describe: () => demoState(patient).then((s) => s?.chat) });
+    const patientChat = await waitFor(
+      'the patient to show three messages',
+      async () => {
+        const chat = (await demoState(patient))?.chat ?? [];
+        return chat.length === 3 ? chat : undefined;
+      },
+      { describe: () => demoState(patient).then((s) => s?.chat) },
+    );
     // Server order (seq) on both pages; the clinicians-only note never reached the patient.
     expect(doctorChat.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
     expect(patientChat.map((m) => m.seq)).toEqual([1, 2, 4]);
-    expect(patientChat.map((m) => m.text)).toEqual(['Good morning, Ms Wang. Can you hear me?', hostile, 'Thank you. Let us look at your blood pressure.']);
+    expect(patientChat.map((m) => m.text)).toEqual([
+      'Good morning, Ms Wang. Can you hear me?',
+      hostile,
+      'Thank you. Let us look at your blood pressure.',
+    ]);
     expect(doctorChat[2]).toMatchObject({ to: 'clinicians', text: 'Clinical note: consider ACE inhibitor.' });
     // Name, role and time on each message; the markup is text, nothing ran.
     for (const p of [doctor, patient]) {
@@ -205,9 +231,10 @@ describe('a consult with a waiting room', () => {
     }
   });
 
-  it('survives a 5 s network drop on the patient\'s side: media resumes and nobody leaves', async () => {
+  it("survives a 5 s network drop on the patient's side: media resumes and nobody leaves", async () => {
     // Nobody has reconnected yet.
-    for (const p of [doctor, patient]) expect((await demoEvents(p)).filter((e) => e.type === 'reconnecting')).toEqual([]);
+    for (const p of [doctor, patient])
+      expect((await demoEvents(p)).filter((e) => e.type === 'reconnecting')).toEqual([]);
     const during = { banner: null as string | null, doctorSawReconnecting: false };
     const watch = (async () => {
       const deadline = Date.now() + 5_000;
@@ -218,7 +245,9 @@ describe('a consult with a waiting room', () => {
             return el && !el.hidden ? el.textContent : null;
           }),
           doctor.page.evaluate(
-            (id) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${id}"]`)?.dataset.reconnecting === 'true',
+            (id) =>
+              document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${id}"]`)?.dataset
+                .reconnecting === 'true',
             patient.identity,
           ),
         ]);
@@ -234,18 +263,26 @@ describe('a consult with a waiting room', () => {
     await Promise.all([dropped, watch]);
     expect(patientLink!.cut, 'connections cut').toBeGreaterThan(0);
     expect(during.banner).toMatch(/Reconnecting…/);
-    expect(during.doctorSawReconnecting, 'the doctor saw the patient\'s tile as reconnecting').toBe(true);
+    expect(during.doctorSawReconnecting, "the doctor saw the patient's tile as reconnecting").toBe(true);
 
-    await waitFor('the patient to reconnect', async () => {
-      const s = await demoState(patient);
-      return s?.connectionState === 'connected' && s.events.some((e) => e.type === 'reconnected') ? s : undefined;
-    }, { timeoutMs: 25_000, describe: () => describePage(patient) });
+    await waitFor(
+      'the patient to reconnect',
+      async () => {
+        const s = await demoState(patient);
+        return s?.connectionState === 'connected' && s.events.some((e) => e.type === 'reconnected') ? s : undefined;
+      },
+      { timeoutMs: 25_000, describe: () => describePage(patient) },
+    );
     await waitFor('the banner to go away', () =>
-      patient.page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="conn-banner"]')?.hidden || undefined),
+      patient.page.evaluate(
+        () => document.querySelector<HTMLElement>('[data-testid="conn-banner"]')?.hidden || undefined,
+      ),
     );
     await waitFor('the doctor to see the patient back', () =>
       doctor.page.evaluate(
-        (id) => document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${id}"]`)?.dataset.reconnecting === 'false' || undefined,
+        (id) =>
+          document.querySelector<HTMLElement>(`[data-testid="tile"][data-identity="${id}"]`)?.dataset.reconnecting ===
+            'false' || undefined,
         patient.identity,
       ),
     );
@@ -264,14 +301,25 @@ describe('a consult with a waiting room', () => {
       );
       expect(probe).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
       const rising = await framesDuring(viewer, other.identity, 2_000);
-      expect(rising.probe, `${viewer.label}: frames of ${other.label}'s camera in 2 s after the drop`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
+      expect(
+        rising.probe,
+        `${viewer.label}: frames of ${other.label}'s camera in 2 s after the drop`,
+      ).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
     }
 
     const doctorEvents = await demoEvents(doctor);
     const patientEvents = await demoEvents(patient);
-    expect(doctorEvents.filter((e) => e.type === 'participantLeft'), 'participantLeft on the doctor\'s page').toEqual([]);
-    expect(patientEvents.filter((e) => e.type === 'participantLeft'), 'participantLeft on the patient\'s page').toEqual([]);
-    expect(doctorEvents.some((e) => e.type === 'participantReconnecting' && e.identity === patient.identity)).toBe(true);
+    expect(
+      doctorEvents.filter((e) => e.type === 'participantLeft'),
+      "participantLeft on the doctor's page",
+    ).toEqual([]);
+    expect(
+      patientEvents.filter((e) => e.type === 'participantLeft'),
+      "participantLeft on the patient's page",
+    ).toEqual([]);
+    expect(doctorEvents.some((e) => e.type === 'participantReconnecting' && e.identity === patient.identity)).toBe(
+      true,
+    );
     expect(doctorEvents.some((e) => e.type === 'participantReconnected' && e.identity === patient.identity)).toBe(true);
     expect(patientEvents.find((e) => e.type === 'reconnected')?.detail, 'the same session went on').toBe('resumed');
     const patientChat = (await demoState(patient))?.chat ?? [];
@@ -280,14 +328,28 @@ describe('a consult with a waiting room', () => {
 
   it('locks the room against newcomers, and unlocks it', async () => {
     await doctor.page.click('[data-testid="lock-button"]');
-    await waitFor('the room to be locked', () => doctor.page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="lock-button"]')?.dataset.locked === 'true' || undefined));
+    await waitFor('the room to be locked', () =>
+      doctor.page.evaluate(
+        () =>
+          document.querySelector<HTMLElement>('[data-testid="lock-button"]')?.dataset.locked === 'true' || undefined,
+      ),
+    );
     const late = await openDemo(chromium!, server!.url, 'late patient');
     pages.push(late);
     await submitJoinForm(late, { name: 'Zhao Min', role: 'patient', room, camera: false, mic: false });
-    const message = await waitFor('the late patient to be refused', () => joinMessage(late).then((m) => m ?? undefined), { describe: () => describePage(late) });
+    const message = await waitFor(
+      'the late patient to be refused',
+      () => joinMessage(late).then((m) => m ?? undefined),
+      { describe: () => describePage(late) },
+    );
     expect(message).toContain('ROOM_LOCKED');
     await doctor.page.click('[data-testid="lock-button"]');
-    await waitFor('the room to be unlocked', () => doctor.page.evaluate(() => document.querySelector<HTMLElement>('[data-testid="lock-button"]')?.dataset.locked === 'false' || undefined));
+    await waitFor('the room to be unlocked', () =>
+      doctor.page.evaluate(
+        () =>
+          document.querySelector<HTMLElement>('[data-testid="lock-button"]')?.dataset.locked === 'false' || undefined,
+      ),
+    );
     await late.page.close();
     pages.splice(pages.indexOf(late), 1);
   });
@@ -304,7 +366,9 @@ describe('a consult with a waiting room', () => {
           return {
             duration: view.querySelector('[data-testid="summary-duration"]')?.textContent,
             started: view.querySelector('[data-testid="summary-started"]')?.textContent,
-            people: [...view.querySelectorAll<HTMLElement>('[data-testid="summary-person"]')].map((r) => r.dataset.identity),
+            people: [...view.querySelectorAll<HTMLElement>('[data-testid="summary-person"]')].map(
+              (r) => r.dataset.identity,
+            ),
           };
         }),
       { describe: () => describePage(doctor) },
@@ -312,7 +376,9 @@ describe('a consult with a waiting room', () => {
     expect(summary.people).toEqual(expect.arrayContaining([doctor.identity, patient.identity]));
     expect(summary.duration).toMatch(/\d+ (s|min)/);
     expect(summary.started).not.toBe('not started');
-    const ended = await waitFor('the patient to be told the consult ended', () => joinMessage(patient).then((m) => m ?? undefined));
+    const ended = await waitFor('the patient to be told the consult ended', () =>
+      joinMessage(patient).then((m) => m ?? undefined),
+    );
     expect(ended).toMatch(/consult has ended/i);
   });
 });
@@ -325,7 +391,11 @@ async function sendChat(demo: DemoPage, text: string, { cliniciansOnly = false }
   await demo.page.type('[data-testid="chat-input"]', text);
   const count = (await demoState(demo))?.chat.length ?? 0;
   await demo.page.click('[data-testid="chat-send"]');
-  await waitFor(`${demo.label}'s message to be sent`, async () => ((await demoState(demo))?.chat.length ?? 0) > count || undefined, {
-    describe: () => describePage(demo),
-  });
+  await waitFor(
+    `${demo.label}'s message to be sent`,
+    async () => ((await demoState(demo))?.chat.length ?? 0) > count || undefined,
+    {
+      describe: () => describePage(demo),
+    },
+  );
 }

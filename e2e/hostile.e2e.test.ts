@@ -14,7 +14,10 @@ const SILENCE_RMS = 0.005;
 const MIN_LIVE_FRAMES = 10;
 
 /** Opens a raw socket, runs `attack`, and reports how the server answered and closed it. */
-async function hostileSocket(url: string, attack: (ws: WebSocket) => void): Promise<{ answers: string[]; closeCode: number }> {
+async function hostileSocket(
+  url: string,
+  attack: (ws: WebSocket) => void,
+): Promise<{ answers: string[]; closeCode: number }> {
   const ws = new WebSocket(url);
   const answers: string[] = [];
   ws.on('message', (m) => answers.push(String(m)));
@@ -64,13 +67,23 @@ describe('a call beside a hostile client', () => {
       hostileSocket(wsUrl, (ws) => {
         for (let i = 0; i < 30; i++) ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, i]));
       }),
-      hostileSocket(wsUrl, (ws) => ws.send(JSON.stringify({ id: 1, method: 'join', data: { protocolVersion: 1, token: 'x'.repeat(200_000) } }))),
+      hostileSocket(wsUrl, (ws) =>
+        ws.send(JSON.stringify({ id: 1, method: 'join', data: { protocolVersion: 1, token: 'x'.repeat(200_000) } })),
+      ),
       hostileSocket(wsUrl, (ws) => {
-        for (let i = 0; i < 10; i++) ws.send(JSON.stringify({ id: i, method: 'join', data: { protocolVersion: 1, token: `forged.${i}.token` } }));
+        for (let i = 0; i < 10; i++)
+          ws.send(JSON.stringify({ id: i, method: 'join', data: { protocolVersion: 1, token: `forged.${i}.token` } }));
       }),
       hostileSocket(wsUrl, (ws) => {
         ws.send(JSON.stringify({ id: 0, method: 'join', data: { protocolVersion: 1, token: insiderToken, room } }));
-        for (let i = 1; i <= 600; i++) ws.send(JSON.stringify({ id: i, method: i % 2 ? 'getStats' : 'sendChat', data: i % 2 ? {} : { text: `spam ${i}` } }));
+        for (let i = 1; i <= 600; i++)
+          ws.send(
+            JSON.stringify({
+              id: i,
+              method: i % 2 ? 'getStats' : 'sendChat',
+              data: i % 2 ? {} : { text: `spam ${i}` },
+            }),
+          );
       }),
     ]);
     const [malformed, binary, oversized, forged, flood] = attacks;

@@ -163,7 +163,12 @@ async function joinObserver(demo: DemoPage, name: string, room: string): Promise
   await p.click('[data-testid="join-button"]');
   demo.identity = await waitFor(
     `${demo.label} to join`,
-    () => p.evaluate(() => (window.huizhen?.state.phase === 'in-call' && window.huizhen.state.connectionState === 'connected' ? window.huizhen.state.identity : undefined)),
+    () =>
+      p.evaluate(() =>
+        window.huizhen?.state.phase === 'in-call' && window.huizhen.state.connectionState === 'connected'
+          ? window.huizhen.state.identity
+          : undefined,
+      ),
     { describe: () => describePage(demo) },
   );
 }

@@ -61,7 +61,9 @@ describe('shared medical records in a clinic', () => {
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state !== 'fail') return;
-    const viewers = await Promise.all(pages.map(async (p) => `${p.label}: ${JSON.stringify((await demoState(p).catch(() => null))?.viewer)}`));
+    const viewers = await Promise.all(
+      pages.map(async (p) => `${p.label}: ${JSON.stringify((await demoState(p).catch(() => null))?.viewer)}`),
+    );
     await reportFailure(pages, server, { viewers: viewers.join('\n') });
   });
 
@@ -77,10 +79,14 @@ describe('shared medical records in a clinic', () => {
     await input!.uploadFile(path.join(files, file));
     await demo.page.select('[data-testid="record-visibility"]', visibility);
     await demo.page.click('[data-testid="record-upload"]');
-    const id = await waitFor(`${demo.label} to list ${file}`, async () => {
-      const records = (await demoState(demo))?.records ?? [];
-      return records.find((r) => r.name === file)?.id;
-    }, { describe: () => describePage(demo) });
+    const id = await waitFor(
+      `${demo.label} to list ${file}`,
+      async () => {
+        const records = (await demoState(demo))?.records ?? [];
+        return records.find((r) => r.name === file)?.id;
+      },
+      { describe: () => describePage(demo) },
+    );
     ids[file] = id;
     return id;
   }
@@ -92,10 +98,14 @@ describe('shared medical records in a clinic', () => {
 
   /** Waits until the page's viewer shows and has drawn what `want` says. */
   async function viewerShows(demo: DemoPage, what: string, want: (v: ViewerState) => boolean): Promise<ViewerState> {
-    return waitFor(`${demo.label}'s viewer to show ${what}`, async () => {
-      const v = (await demoState(demo))?.viewer;
-      return v && want(v) ? v : undefined;
-    }, { timeoutMs: 20_000, describe: async () => (await demoState(demo))?.viewer ?? describePage(demo) });
+    return waitFor(
+      `${demo.label}'s viewer to show ${what}`,
+      async () => {
+        const v = (await demoState(demo))?.viewer;
+        return v && want(v) ? v : undefined;
+      },
+      { timeoutMs: 20_000, describe: async () => (await demoState(demo))?.viewer ?? describePage(demo) },
+    );
   }
 
   /** The toolbar as the user reads it. */
@@ -115,13 +125,20 @@ describe('shared medical records in a clinic', () => {
       const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-canvas"]')!;
       const { width, height } = canvas;
       const data = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
-      let minX = width, minY = height, maxX = -1, maxY = -1, ink = 0;
+      let minX = width,
+        minY = height,
+        maxX = -1,
+        maxY = -1,
+        ink = 0;
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
           const o = (y * width + x) * 4;
           if (data[o]! + data[o + 1]! + data[o + 2]! < 384) {
             ink++;
-            minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+            minX = Math.min(minX, x);
+            maxX = Math.max(maxX, x);
+            minY = Math.min(minY, y);
+            maxY = Math.max(maxY, y);
           }
         }
       }
@@ -131,16 +148,21 @@ describe('shared medical records in a clinic', () => {
 
   /** The overlay's pixel at record coordinates (x, y): [r, g, b, a]. */
   function overlayPixel(demo: DemoPage, x: number, y: number) {
-    return demo.page.evaluate((x, y) => {
-      const overlay = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-overlay"]')!;
-      // The strongest pixel in a small neighbourhood: a 3 px line need not cross the exact point.
-      const cx = Math.round(x * overlay.width);
-      const cy = Math.round(y * overlay.height);
-      const data = overlay.getContext('2d')!.getImageData(cx - 3, cy - 3, 7, 7).data;
-      let best = [0, 0, 0, 0];
-      for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > best[3]!) best = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
-      return best;
-    }, x, y);
+    return demo.page.evaluate(
+      (x, y) => {
+        const overlay = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-overlay"]')!;
+        // The strongest pixel in a small neighbourhood: a 3 px line need not cross the exact point.
+        const cx = Math.round(x * overlay.width);
+        const cy = Math.round(y * overlay.height);
+        const data = overlay.getContext('2d')!.getImageData(cx - 3, cy - 3, 7, 7).data;
+        let best = [0, 0, 0, 0];
+        for (let i = 0; i < data.length; i += 4)
+          if (data[i + 3]! > best[3]!) best = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!];
+        return best;
+      },
+      x,
+      y,
+    );
   }
 
   /** Client coordinates of record point (x, y) on the page box (no rotation). */
@@ -165,19 +187,27 @@ describe('shared medical records in a clinic', () => {
     await upload(doctor, 'lab-report.pdf', 'everyone');
     await upload(doctor, 'wound-photo.png', 'everyone');
     await openTab(specialist, 'records');
-    const listed = await waitFor('the specialist to list both records', async () => {
-      const records = (await demoState(specialist))?.records ?? [];
-      return records.length === 2 ? records : undefined;
-    }, { describe: () => describePage(specialist) });
+    const listed = await waitFor(
+      'the specialist to list both records',
+      async () => {
+        const records = (await demoState(specialist))?.records ?? [];
+        return records.length === 2 ? records : undefined;
+      },
+      { describe: () => describePage(specialist) },
+    );
     expect(listed.map((r) => [r.name, r.type]).sort()).toEqual([
       ['lab-report.pdf', 'application/pdf'],
       ['wound-photo.png', 'image/png'],
     ]);
   });
 
-  it('shows the shared PDF on the specialist\'s page at the doctor\'s page and zoom', async () => {
+  it("shows the shared PDF on the specialist's page at the doctor's page and zoom", async () => {
     await share(doctor, ids['lab-report.pdf']!);
-    await viewerShows(specialist, 'page 1 of the PDF', (v) => v.recordId === ids['lab-report.pdf'] && v.rendered?.page === 1 && v.pageCount === 3);
+    await viewerShows(
+      specialist,
+      'page 1 of the PDF',
+      (v) => v.recordId === ids['lab-report.pdf'] && v.rendered?.page === 1 && v.pageCount === 3,
+    );
     const page1 = await inkBox(specialist);
     expect(page1.ink, 'the PDF page was drawn').toBeGreaterThan(50);
 
@@ -187,32 +217,47 @@ describe('shared medical records in a clinic', () => {
     await doctor.page.click('[data-testid="viewer-zoom-in"]');
     await viewerShows(doctor, 'page 2 at 150 %', (v) => v.rendered?.page === 2 && v.rendered.zoom === 1.5);
 
-    const seen = await viewerShows(specialist, 'page 2 at 150 %', (v) => v.rendered?.page === 2 && v.rendered.zoom === 1.5);
+    const seen = await viewerShows(
+      specialist,
+      'page 2 at 150 %',
+      (v) => v.rendered?.page === 2 && v.rendered.zoom === 1.5,
+    );
     expect(seen).toMatchObject({ following: true, presenting: false, view: { page: 2, zoom: 1.5 } });
-    expect(await readouts(specialist)).toMatchObject({ page: 'Page 2 / 3', zoom: '150%', name: 'lab-report.pdf', presenter: 'Presented by Dr Zhang Wei', visible: true });
+    expect(await readouts(specialist)).toMatchObject({
+      page: 'Page 2 / 3',
+      zoom: '150%',
+      name: 'lab-report.pdf',
+      presenter: 'Presented by Dr Zhang Wei',
+      visible: true,
+    });
     expect(await readouts(doctor)).toMatchObject({ page: 'Page 2 / 3', zoom: '150%', presenter: 'You are presenting' });
 
     // The same page content, in the same place of the page, on both screens.
     const [mine, theirs] = [await inkBox(doctor), await inkBox(specialist)];
     expect(theirs.ink).toBeGreaterThan(50);
-    for (let i = 0; i < 4; i++) expect(Math.abs(mine.box![i]! - theirs.box![i]!), `ink box edge ${i}`).toBeLessThan(0.02);
+    for (let i = 0; i < 4; i++)
+      expect(Math.abs(mine.box![i]! - theirs.box![i]!), `ink box edge ${i}`).toBeLessThan(0.02);
     // And not page 1's drawing kept from before.
     expect(theirs.width / page1.width, 'drawn at the higher zoom').toBeGreaterThan(1.3);
   });
 
-  it('mirrors the doctor\'s pointer and marks on the specialist\'s page, and the specialist\'s on the doctor\'s', async () => {
+  it("mirrors the doctor's pointer and marks on the specialist's page, and the specialist's on the doctor's", async () => {
     // Pointer: the doctor moves the mouse over the page with the pointer tool.
     await doctor.page.click('[data-testid="viewer-tool-point"]');
     const at = await onPage(doctor, 0.7, 0.2);
     await doctor.page.mouse.move(at.x - 20, at.y, { steps: 2 });
     await doctor.page.mouse.move(at.x, at.y, { steps: 4 });
-    await waitFor('the doctor\'s pointer on the specialist\'s page', async () => ((await overlayPixel(specialist, 0.7, 0.2))[3]! > 200 ? true : undefined), { timeoutMs: 5_000 });
+    await waitFor(
+      "the doctor's pointer on the specialist's page",
+      async () => ((await overlayPixel(specialist, 0.7, 0.2))[3]! > 200 ? true : undefined),
+      { timeoutMs: 5_000 },
+    );
 
     // An arrow from the doctor.
     await doctor.page.click('[data-testid="viewer-tool-arrow"]');
     await drag(doctor, [0.2, 0.3], [0.6, 0.5]);
-    await viewerShows(specialist, 'the doctor\'s arrow', (v) => v.marksOnPage === 1);
-    const arrow = await waitFor('the arrow to be drawn on the specialist\'s overlay', async () => {
+    await viewerShows(specialist, "the doctor's arrow", (v) => v.marksOnPage === 1);
+    const arrow = await waitFor("the arrow to be drawn on the specialist's overlay", async () => {
       const px = await overlayPixel(specialist, 0.4, 0.4);
       return px[3]! > 200 ? px : undefined;
     });
@@ -222,12 +267,16 @@ describe('shared medical records in a clinic', () => {
     // A freehand stroke from the specialist reaches the doctor; then the specialist undoes it.
     await specialist.page.click('[data-testid="viewer-tool-pen"]');
     await drag(specialist, [0.2, 0.8], [0.8, 0.8], 12);
-    await viewerShows(doctor, 'the specialist\'s stroke', (v) => v.marksOnPage === 2);
-    await waitFor('the stroke on the doctor\'s overlay', async () => ((await overlayPixel(doctor, 0.5, 0.8))[3]! > 200 ? true : undefined));
+    await viewerShows(doctor, "the specialist's stroke", (v) => v.marksOnPage === 2);
+    await waitFor("the stroke on the doctor's overlay", async () =>
+      (await overlayPixel(doctor, 0.5, 0.8))[3]! > 200 ? true : undefined,
+    );
     await specialist.page.click('[data-testid="viewer-undo"]');
     await viewerShows(doctor, 'only the arrow again', (v) => v.marksOnPage === 1);
-    await waitFor('the stroke to go from the doctor\'s overlay', async () => ((await overlayPixel(doctor, 0.5, 0.8))[3] === 0 ? true : undefined));
-    expect((await overlayPixel(doctor, 0.4, 0.4))[3], 'the doctor\'s own arrow stays').toBeGreaterThan(200);
+    await waitFor("the stroke to go from the doctor's overlay", async () =>
+      (await overlayPixel(doctor, 0.5, 0.8))[3] === 0 ? true : undefined,
+    );
+    expect((await overlayPixel(doctor, 0.4, 0.4))[3], "the doctor's own arrow stays").toBeGreaterThan(200);
   });
 
   it('hands presenting over on request; a viewer who looks around follows the presenter again', async () => {
@@ -246,7 +295,11 @@ describe('shared medical records in a clinic', () => {
     await viewerShows(specialist, 'page 3', (v) => v.rendered?.page === 3);
     await viewerShows(doctor, 'still page 2, its own zoom', (v) => v.rendered?.page === 2 && v.view.zoom === 1.25);
     await doctor.page.click('[data-testid="viewer-follow"]');
-    await viewerShows(doctor, 'the presenter\'s page 3 at 150 %', (v) => v.following && v.rendered?.page === 3 && v.rendered.zoom === 1.5);
+    await viewerShows(
+      doctor,
+      "the presenter's page 3 at 150 %",
+      (v) => v.following && v.rendered?.page === 3 && v.rendered.zoom === 1.5,
+    );
 
     // Back to page 2 (where the arrow is), and presenting back to the doctor (a host may take over).
     await specialist.page.click('[data-testid="viewer-prev"]');
@@ -259,10 +312,14 @@ describe('shared medical records in a clinic', () => {
     const nurse = await openDemo(chromium!, server!.url, 'late nurse');
     pages.push(nurse);
     await joinViaUi(nurse, { name: 'Nurse Chen Yu', role: 'nurse', room, ...QUIET });
-    const seen = await viewerShows(nurse, 'page 2 at 150 % with the arrow', (v) => v.rendered?.page === 2 && v.rendered.zoom === 1.5 && v.marksOnPage === 1);
+    const seen = await viewerShows(
+      nurse,
+      'page 2 at 150 % with the arrow',
+      (v) => v.rendered?.page === 2 && v.rendered.zoom === 1.5 && v.marksOnPage === 1,
+    );
     expect(seen).toMatchObject({ recordId: ids['lab-report.pdf'], following: true, presenter: doctor.identity });
     expect(await readouts(nurse)).toMatchObject({ page: 'Page 2 / 3', zoom: '150%' });
-    const arrow = await waitFor('the arrow on the late joiner\'s overlay', async () => {
+    const arrow = await waitFor("the arrow on the late joiner's overlay", async () => {
       const px = await overlayPixel(nurse, 0.4, 0.4);
       return px[3]! > 200 ? px : undefined;
     });
@@ -273,12 +330,18 @@ describe('shared medical records in a clinic', () => {
 
   it('shows the shared PNG as an image', async () => {
     await share(doctor, ids['wound-photo.png']!);
-    await viewerShows(specialist, 'the PNG', (v) => v.recordId === ids['wound-photo.png'] && v.rendered?.page === 1 && v.view.zoom === 1);
+    await viewerShows(
+      specialist,
+      'the PNG',
+      (v) => v.recordId === ids['wound-photo.png'] && v.rendered?.page === 1 && v.view.zoom === 1,
+    );
     // The generated PNG is a gradient: red grows to the right, green downwards, blue fixed at 128.
     const pixels = await specialist.page.evaluate(() => {
       const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-canvas"]')!;
       const ctx = canvas.getContext('2d')!;
-      const at = (x: number, y: number) => [...ctx.getImageData(Math.floor(x * canvas.width), Math.floor(y * canvas.height), 1, 1).data];
+      const at = (x: number, y: number) => [
+        ...ctx.getImageData(Math.floor(x * canvas.width), Math.floor(y * canvas.height), 1, 1).data,
+      ];
       return { left: at(0.1, 0.5), right: at(0.9, 0.5), top: at(0.5, 0.1), bottom: at(0.5, 0.9) };
     });
     expect(pixels.right[0]! - pixels.left[0]!, 'red grows to the right').toBeGreaterThan(150);
@@ -286,15 +349,20 @@ describe('shared medical records in a clinic', () => {
     expect(Math.abs(pixels.left[2]! - 128)).toBeLessThan(4);
   });
 
-  it('shows a DICOM image with the presenter\'s window and level', async () => {
+  it("shows a DICOM image with the presenter's window and level", async () => {
     const id = await upload(doctor, 'ct-slice.dcm', 'everyone');
     await share(doctor, id);
-    await viewerShows(specialist, 'the DICOM image', (v) => v.recordId === id && v.type === 'application/dicom' && v.rendered !== null);
+    await viewerShows(
+      specialist,
+      'the DICOM image',
+      (v) => v.recordId === id && v.type === 'application/dicom' && v.rendered !== null,
+    );
     const gray = (demo: DemoPage) =>
       demo.page.evaluate(() => {
         const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="viewer-canvas"]')!;
         const ctx = canvas.getContext('2d')!;
-        const at = (x: number, y: number) => ctx.getImageData(Math.floor(x * canvas.width), Math.floor(y * canvas.height), 1, 1).data[0]!;
+        const at = (x: number, y: number) =>
+          ctx.getImageData(Math.floor(x * canvas.width), Math.floor(y * canvas.height), 1, 1).data[0]!;
         return { corner: at(0.1, 0.1), centre: at(0.5, 0.5), far: at(0.9, 0.9) };
       });
     // The generated slice ramps from 0 (top left) to ~3900 (bottom right); the default window spans it all.
@@ -314,8 +382,12 @@ describe('shared medical records in a clinic', () => {
       set('viewer-window-width', 100);
       set('viewer-window-center', 1000);
     });
-    await viewerShows(specialist, 'window 1000 / 100', (v) => v.view.windowCenter === 1000 && v.view.windowWidth === 100);
-    const after = await waitFor('the specialist\'s image to be redrawn with the new window', async () => {
+    await viewerShows(
+      specialist,
+      'window 1000 / 100',
+      (v) => v.view.windowCenter === 1000 && v.view.windowWidth === 100,
+    );
+    const after = await waitFor("the specialist's image to be redrawn with the new window", async () => {
       const g = await gray(specialist);
       return g.centre > 240 ? g : undefined;
     });
@@ -325,23 +397,35 @@ describe('shared medical records in a clinic', () => {
   it('keeps a clinicians-only record from the patient: not listed, not shown, its URL refused', async () => {
     await share(doctor, ids['wound-photo.png']!);
     const secret = await upload(doctor, 'psych-assessment.png', 'clinicians');
-    const patientToken = await devToken(server!, { identity: 'pt-wang-fang', name: 'Wang Fang', role: 'patient', room });
+    const patientToken = await devToken(server!, {
+      identity: 'pt-wang-fang',
+      name: 'Wang Fang',
+      role: 'patient',
+      room,
+    });
     const patient = await openDemo(chromium!, server!.url, 'patient', `/#token=${encodeURIComponent(patientToken)}`);
     pages.push(patient);
     await setJoinMedia(patient, QUIET);
     await patient.page.click('[data-testid="join-button"]');
     await waitInCall(patient, { admission: 'waiting', what: 'wait to be admitted' });
     await openTab(doctor, 'people');
-    await (await doctor.page.waitForSelector('[data-testid="waiting-entry"][data-identity="pt-wang-fang"] [data-testid="admit-button"]', { visible: true }))!.click();
+    await (await doctor.page.waitForSelector(
+      '[data-testid="waiting-entry"][data-identity="pt-wang-fang"] [data-testid="admit-button"]',
+      { visible: true },
+    ))!.click();
     await waitInCall(patient, { ...QUIET, what: 'be admitted' });
 
     // The PNG everyone may see is on screen for the patient too; the list lacks the clinicians' record.
     await viewerShows(patient, 'the shared PNG', (v) => v.recordId === ids['wound-photo.png'] && v.rendered !== null);
     await openTab(patient, 'records');
-    const listed = await waitFor('the patient\'s list', async () => {
-      const records = (await demoState(patient))?.records ?? [];
-      return records.length >= 3 ? records : undefined;
-    }, { describe: () => describePage(patient) });
+    const listed = await waitFor(
+      "the patient's list",
+      async () => {
+        const records = (await demoState(patient))?.records ?? [];
+        return records.length >= 3 ? records : undefined;
+      },
+      { describe: () => describePage(patient) },
+    );
     expect(listed.map((r) => r.name).sort()).toEqual(['ct-slice.dcm', 'lab-report.pdf', 'wound-photo.png']);
     expect(await patient.page.$(`[data-testid="record-item"][data-record-id="${secret}"]`)).toBeNull();
     expect((await demoState(specialist))?.records.map((r) => r.id)).toContain(secret);
@@ -349,13 +433,16 @@ describe('shared medical records in a clinic', () => {
     // Sharing it takes the PNG off the patient's screen without showing the secret one.
     await share(doctor, secret);
     await viewerShows(specialist, 'the clinicians-only record', (v) => v.recordId === secret && v.rendered !== null);
-    await waitFor('the patient\'s viewer to close', async () => ((await demoState(patient))?.viewer === null ? true : undefined));
+    await waitFor("the patient's viewer to close", async () =>
+      (await demoState(patient))?.viewer === null ? true : undefined,
+    );
     const patientEvents = await demoEvents(patient);
     expect(patientEvents.filter((e) => e.type === 'recordShared' && e.detail === secret)).toEqual([]);
 
     // Asking the server for it from the patient's page: refused.
     const refused = await patient.page.evaluate(async (id) => {
-      const room = (window as unknown as { huizhen: { room: { records: { fetch(id: string): Promise<Blob> } } } }).huizhen.room;
+      const room = (window as unknown as { huizhen: { room: { records: { fetch(id: string): Promise<Blob> } } } })
+        .huizhen.room;
       try {
         await room.records.fetch(id);
         return 'downloaded';
@@ -366,7 +453,9 @@ describe('shared medical records in a clinic', () => {
     expect(refused).toBe('NOT_FOUND');
     // A URL issued to the doctor, presented with the patient's own token: refused.
     const doctorUrl = await doctor.page.evaluate(async (id) => {
-      const room = (window as unknown as { huizhen: { room: { records: { urlFor(id: string): Promise<{ url: string }> } } } }).huizhen.room;
+      const room = (
+        window as unknown as { huizhen: { room: { records: { urlFor(id: string): Promise<{ url: string }> } } } }
+      ).huizhen.room;
       return (await room.records.urlFor(id)).url;
     }, secret);
     const stolen = await fetch(doctorUrl, { headers: { authorization: `Bearer ${patientToken}` } });
@@ -374,7 +463,8 @@ describe('shared medical records in a clinic', () => {
     expect(await stolen.json()).toMatchObject({ error: { code: 'URL_INVALID' } });
     // The same URL does work for the doctor's own session (so the refusal above is about who asks).
     const own = await doctor.page.evaluate(async (id) => {
-      const room = (window as unknown as { huizhen: { room: { records: { fetch(id: string): Promise<Blob> } } } }).huizhen.room;
+      const room = (window as unknown as { huizhen: { room: { records: { fetch(id: string): Promise<Blob> } } } })
+        .huizhen.room;
       return (await room.records.fetch(id)).size;
     }, secret);
     expect(own).toBeGreaterThan(0);

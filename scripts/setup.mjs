@@ -13,7 +13,17 @@
 //   HUIZHEN_SKIP_APT=1     never call apt-get (report missing packages instead)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +33,23 @@ const purpose = argValue('--for') ?? 'start';
 if (!['start', 'test'].includes(purpose)) fail(`unknown --for '${purpose}' (expected start or test)`);
 
 const MEDIASOUP_VERSION = JSON.parse(readFileSync(join(root, 'server/package.json'), 'utf8')).dependencies.mediasoup;
-if (!/^\d+\.\d+\.\d+$/.test(MEDIASOUP_VERSION)) fail(`server/package.json must pin mediasoup to an exact version (found '${MEDIASOUP_VERSION}')`);
+if (!/^\d+\.\d+\.\d+$/.test(MEDIASOUP_VERSION))
+  fail(`server/package.json must pin mediasoup to an exact version (found '${MEDIASOUP_VERSION}')`);
 
 // Shared libraries the locally built worker links against (pulled in by the -dev packages).
 const WORKER_BUILD_PACKAGES = [
-  'build-essential', 'meson', 'ninja-build', 'pkg-config', 'libssl-dev', 'libuv1-dev', 'libsrtp2-dev',
-  'libusrsctp-dev', 'libabsl-dev', 'libflatbuffers-dev', 'flatbuffers-compiler', 'patch',
+  'build-essential',
+  'meson',
+  'ninja-build',
+  'pkg-config',
+  'libssl-dev',
+  'libuv1-dev',
+  'libsrtp2-dev',
+  'libusrsctp-dev',
+  'libabsl-dev',
+  'libflatbuffers-dev',
+  'flatbuffers-compiler',
+  'patch',
 ];
 // Browser tests drive Debian's Chromium; a font so pages render text.
 const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core'];
@@ -41,8 +62,14 @@ function main() {
 
   const workerDir = join(root, 'node_modules/mediasoup/worker/out/Release');
   const workerInTree = join(workerDir, 'mediasoup-worker');
-  const cacheRoot = process.env.HUIZHEN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huizhen');
-  const builtWorker = join(cacheRoot, 'mediasoup-worker', `${MEDIASOUP_VERSION}-${buildRecipeHash()}`, 'mediasoup-worker');
+  const cacheRoot =
+    process.env.HUIZHEN_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huizhen');
+  const builtWorker = join(
+    cacheRoot,
+    'mediasoup-worker',
+    `${MEDIASOUP_VERSION}-${buildRecipeHash()}`,
+    'mediasoup-worker',
+  );
   const prebuiltWorker = join(cacheRoot, 'mediasoup-worker', `${MEDIASOUP_VERSION}-prebuilt`, 'mediasoup-worker');
   if (process.argv.includes('--print-worker-cache-path')) {
     console.log(builtWorker);
@@ -69,12 +96,18 @@ function main() {
     if (process.env.HUIZHEN_WORKER_SOURCE !== 'build' && tryPrebuiltWorker(workerInTree)) {
       copyExecutable(workerInTree, prebuiltWorker);
     } else {
-      log(`building the mediasoup worker ${MEDIASOUP_VERSION} from source (first run only; cached in ${dirname(builtWorker)})`);
+      log(
+        `building the mediasoup worker ${MEDIASOUP_VERSION} from source (first run only; cached in ${dirname(builtWorker)})`,
+      );
       run('bash', [join(root, 'scripts/mediasoup-worker/build.sh'), MEDIASOUP_VERSION, builtWorker]);
       placeWorker(builtWorker, workerInTree);
     }
   }
-  const check = spawnSync(workerInTree, [], { env: { ...process.env, MEDIASOUP_VERSION }, encoding: 'utf8', timeout: 10_000 });
+  const check = spawnSync(workerInTree, [], {
+    env: { ...process.env, MEDIASOUP_VERSION },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   // Started without its channel the worker exits at once; a missing shared library shows up here.
   if (check.stderr && /error while loading shared libraries/.test(check.stderr)) {
     fail(`the mediasoup worker cannot start: ${check.stderr.trim()}`);
@@ -88,7 +121,9 @@ function ensureDebianPackages(packages) {
   if (missing.length === 0) return;
   const canApt = process.getuid?.() === 0 && process.env.HUIZHEN_SKIP_APT !== '1' && existsSync('/usr/bin/apt-get');
   if (!canApt) {
-    fail(`missing system packages: ${missing.join(' ')}\n  install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    fail(
+      `missing system packages: ${missing.join(' ')}\n  install them with: sudo apt-get install -y ${missing.join(' ')}`,
+    );
   }
   log(`installing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -120,7 +155,12 @@ function tryPrebuiltWorker(workerInTree) {
   log('trying the prebuilt mediasoup worker download');
   const env = { ...process.env };
   delete env.MEDIASOUP_WORKER_BIN;
-  const r = spawnSync('node', ['npm-scripts.mjs', 'postinstall'], { cwd: pkgDir, env, stdio: 'ignore', timeout: 15 * 60_000 });
+  const r = spawnSync('node', ['npm-scripts.mjs', 'postinstall'], {
+    cwd: pkgDir,
+    env,
+    stdio: 'ignore',
+    timeout: 15 * 60_000,
+  });
   const ok = r.status === 0 && existsSync(workerInTree);
   log(ok ? 'prebuilt worker installed' : 'no prebuilt worker reachable; building from source instead');
   return ok;
@@ -128,7 +168,12 @@ function tryPrebuiltWorker(workerInTree) {
 
 /** Puts the worker where mediasoup looks, unless that exact binary is already there. */
 function placeWorker(from, to) {
-  if (existsSync(to) && statSync(to).size === statSync(from).size && sha256(readFileSync(to)) === sha256(readFileSync(from))) return;
+  if (
+    existsSync(to) &&
+    statSync(to).size === statSync(from).size &&
+    sha256(readFileSync(to)) === sha256(readFileSync(from))
+  )
+    return;
   copyExecutable(from, to);
 }
 

@@ -19,7 +19,11 @@ export interface VideoResolution {
 }
 
 /** 1280x720 at 30 fps: sharp enough for a clinical look at the patient. */
-export const DEFAULT_CAMERA_RESOLUTION: Readonly<Required<VideoResolution>> = { width: 1280, height: 720, frameRate: 30 };
+export const DEFAULT_CAMERA_RESOLUTION: Readonly<Required<VideoResolution>> = {
+  width: 1280,
+  height: 720,
+  frameRate: 30,
+};
 
 /**
  * Three simulcast layers (quarter, half and full resolution) so each viewer
@@ -250,7 +254,10 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     const expected = AUDIO_SOURCES.has(options.source) ? 'audio' : 'video';
     if (track.kind !== expected) {
       return Promise.reject(
-        new HuizhenError(ErrorCode.INVALID_REQUEST, `A '${options.source}' track must be ${expected}, not ${track.kind}`),
+        new HuizhenError(
+          ErrorCode.INVALID_REQUEST,
+          `A '${options.source}' track must be ${expected}, not ${track.kind}`,
+        ),
       );
     }
     return this.#publish(options.source, async () => ({ track, owned: false }), options);
@@ -341,7 +348,9 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     const serverTracks = new Map(onServer.map((t) => [t.trackId, t]));
     for (const info of onServer) {
       if (this.#tracks.has(info.trackId)) continue;
-      await signal.request('closeProducer', { producerId: info.trackId }).catch((error: unknown) => log.debug('closing a stale track failed', errorFields(error)));
+      await signal
+        .request('closeProducer', { producerId: info.trackId })
+        .catch((error: unknown) => log.debug('closing a stale track failed', errorFields(error)));
     }
     for (const track of [...this.#tracks.values()]) {
       const info = serverTracks.get(track.trackId);
@@ -388,7 +397,11 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     }
   }
 
-  async #setEnabled(source: TrackSource, enabled: boolean, publish: () => Promise<LocalTrack>): Promise<LocalTrack | undefined> {
+  async #setEnabled(
+    source: TrackSource,
+    enabled: boolean,
+    publish: () => Promise<LocalTrack>,
+  ): Promise<LocalTrack | undefined> {
     // A publish of this source may be under way (a double click); act on its result.
     await this.#publishing.get(source)?.catch(() => undefined);
     const track = this.getTrack(source);
@@ -430,7 +443,14 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
           ...(options.encodings ? { encodings: options.encodings } : {}),
           ...(options.codecOptions ? { codecOptions: options.codecOptions } : {}),
         };
-        const local = new LocalTrack({ producer, mediaStreamTrack: track, source, host: this, ownsMediaTrack: owned, settings });
+        const local = new LocalTrack({
+          producer,
+          mediaStreamTrack: track,
+          source,
+          host: this,
+          ownsMediaTrack: owned,
+          settings,
+        });
         this.#watchEnded(producer, local);
         this.#tracks.set(local.trackId, local);
         log.debug('published', { trackId: local.trackId, source });

@@ -209,11 +209,14 @@ export class MediaSession {
       dtlsParameters: remote.dtlsParameters as unknown as DtlsParameters,
       ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
     };
-    const transport = direction === 'send' ? this.device.createSendTransport(init) : this.device.createRecvTransport(init);
+    const transport =
+      direction === 'send' ? this.device.createSendTransport(init) : this.device.createRecvTransport(init);
     const log = this.#log.child({ transportId: transport.id, direction });
 
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.#signal.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+      this.#signal
+        .request('connectTransport', { transportId: transport.id, dtlsParameters })
+        .then(() => callback(), errback);
     });
 
     if (direction === 'send') {
@@ -224,7 +227,13 @@ export class MediaSession {
           return;
         }
         this.#signal
-          .request('produce', { transportId: transport.id, kind, source, rtpParameters, ...(paused ? { paused: true } : {}) })
+          .request('produce', {
+            transportId: transport.id,
+            kind,
+            source,
+            rtpParameters,
+            ...(paused ? { paused: true } : {}),
+          })
           .then(({ trackId }) => callback({ id: trackId }), errback);
       });
     }

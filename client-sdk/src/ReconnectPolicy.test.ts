@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { DefaultReconnectPolicy, noReconnect, type ReconnectContext } from './ReconnectPolicy.js';
 
-const at = (retryCount: number, elapsedMs: number): ReconnectContext => ({ retryCount, elapsedMs, closeCode: 1006, closeReason: '' });
+const at = (retryCount: number, elapsedMs: number): ReconnectContext => ({
+  retryCount,
+  elapsedMs,
+  closeCode: 1006,
+  closeReason: '',
+});
 
 describe('DefaultReconnectPolicy', () => {
   it('backs off 0.3 s, 1 s, 2 s, 4 s, then keeps 4 s', () => {
     const policy = new DefaultReconnectPolicy({ jitter: 0 });
-    expect([0, 1, 2, 3, 4, 5].map((n) => policy.nextRetryDelayMs(at(n, 0)))).toEqual([300, 1000, 2000, 4000, 4000, 4000]);
+    expect([0, 1, 2, 3, 4, 5].map((n) => policy.nextRetryDelayMs(at(n, 0)))).toEqual([
+      300, 1000, 2000, 4000, 4000, 4000,
+    ]);
   });
 
   it('spreads each delay by the jitter, both ways', () => {

@@ -51,7 +51,8 @@ export class DefaultReconnectPolicy implements ReconnectPolicy {
 
   constructor(options: DefaultReconnectPolicyOptions = {}) {
     const delays = options.delaysMs ?? [300, 1000, 2000, 4000];
-    if (delays.length === 0 || delays.some((d) => !(d >= 0))) throw new RangeError('delaysMs must be a non-empty list of delays >= 0');
+    if (delays.length === 0 || delays.some((d) => !(d >= 0)))
+      throw new RangeError('delaysMs must be a non-empty list of delays >= 0');
     this.#delays = [...delays];
     this.#jitter = Math.min(Math.max(options.jitter ?? 0.3, 0), 1);
     this.#maxElapsedMs = options.maxElapsedMs ?? 20_000;

@@ -69,7 +69,12 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** @internal */
   _addTrack(track: RemoteTrack): void {
     this.#tracks.set(track.trackId, track);
-    this.#published.set(track.trackId, { trackId: track.trackId, kind: track.kind, source: track.source, muted: track.muted });
+    this.#published.set(track.trackId, {
+      trackId: track.trackId,
+      kind: track.kind,
+      source: track.source,
+      muted: track.muted,
+    });
     this.emit('trackSubscribed', track);
   }
 

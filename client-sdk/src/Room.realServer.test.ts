@@ -49,13 +49,23 @@ afterAll(async () => {
   await t.close();
 });
 
-async function join(identity: string, role: Parameters<TestServer['token']>[1], roomId: string, options: ConnectOptions = {}, ttlSec?: number): Promise<Room> {
+async function join(
+  identity: string,
+  role: Parameters<TestServer['token']>[1],
+  roomId: string,
+  options: ConnectOptions = {},
+  ttlSec?: number,
+): Promise<Room> {
   const socketOptions = options.webSocketFactory ? {} : { webSocketFactory: recordingSockets().webSocketFactory };
-  const room = await connect(t.url, t.token(identity, role, roomId, { name: identity, ...(ttlSec ? { ttlSec } : {}) }), {
-    mediasoupDevice,
-    ...socketOptions,
-    ...options,
-  });
+  const room = await connect(
+    t.url,
+    t.token(identity, role, roomId, { name: identity, ...(ttlSec ? { ttlSec } : {}) }),
+    {
+      mediasoupDevice,
+      ...socketOptions,
+      ...options,
+    },
+  );
   rooms.push(room);
   return room;
 }
@@ -64,10 +74,25 @@ describe('reconnecting against the real server', () => {
   it('resumes within the grace period: same session, nobody saw a leave, missed chat replayed once, ICE restarted', async () => {
     const doctor = await join('dr-r1', 'doctor', 'rs-resume-1');
     const net = recordingSockets();
-    const specialist = await join('sp-r1', 'specialist', 'rs-resume-1', { webSocketFactory: net.webSocketFactory, reconnectPolicy: fastPolicy(300) });
+    const specialist = await join('sp-r1', 'specialist', 'rs-resume-1', {
+      webSocketFactory: net.webSocketFactory,
+      reconnectPolicy: fastPolicy(300),
+    });
     const sessionId = specialist.sessionId;
-    const seenByDoctor = recordEvents(doctor, ['participantReconnecting', 'participantReconnected', 'participantLeft', 'participantJoined']);
-    const seenBySpecialist = recordEvents(specialist, ['connectionStateChanged', 'reconnecting', 'reconnected', 'participantLeft', 'trackUnsubscribed', 'chat']);
+    const seenByDoctor = recordEvents(doctor, [
+      'participantReconnecting',
+      'participantReconnected',
+      'participantLeft',
+      'participantJoined',
+    ]);
+    const seenBySpecialist = recordEvents(specialist, [
+      'connectionStateChanged',
+      'reconnecting',
+      'reconnected',
+      'participantLeft',
+      'trackUnsubscribed',
+      'chat',
+    ]);
 
     const away = nextEvent(doctor, 'participantReconnecting');
     const back = nextEvent(specialist, 'reconnected');
@@ -110,7 +135,10 @@ describe('reconnecting against the real server', () => {
     const doctor = await join('dr-r2', 'doctor', 'rs-expired-1');
     const net = recordingSockets();
     // First retry only after the server's 1 s grace period is over.
-    const specialist = await join('sp-r2', 'specialist', 'rs-expired-1', { webSocketFactory: net.webSocketFactory, reconnectPolicy: fastPolicy(1600) });
+    const specialist = await join('sp-r2', 'specialist', 'rs-expired-1', {
+      webSocketFactory: net.webSocketFactory,
+      reconnectPolicy: fastPolicy(1600),
+    });
     const firstSession = specialist.sessionId;
     const seenByDoctor = recordEvents(doctor, ['participantReconnecting', 'participantLeft', 'participantJoined']);
     const back = nextEvent(specialist, 'reconnected', 6000);
@@ -120,7 +148,9 @@ describe('reconnecting against the real server', () => {
     expect(specialist.admission).toBe('admitted');
     const joins = net.sent.filter((m) => m.method === 'join').map((m) => m.data.resumeSessionId);
     expect(joins).toEqual([undefined, firstSession, undefined]);
-    await expect.poll(() => seenByDoctor).toEqual(['participantReconnecting:sp-r2', 'participantLeft:sp-r2', 'participantJoined:sp-r2']);
+    await expect
+      .poll(() => seenByDoctor)
+      .toEqual(['participantReconnecting:sp-r2', 'participantLeft:sp-r2', 'participantJoined:sp-r2']);
     // The fresh session works.
     const hello = nextEvent(doctor, 'chat');
     await specialist.sendChat('rejoined');
@@ -130,7 +160,10 @@ describe('reconnecting against the real server', () => {
   it('does not come back after being removed', async () => {
     const doctor = await join('dr-r3', 'doctor', 'rs-removed-1');
     const net = recordingSockets();
-    const specialist = await join('sp-r3', 'specialist', 'rs-removed-1', { webSocketFactory: net.webSocketFactory, reconnectPolicy: fastPolicy(20) });
+    const specialist = await join('sp-r3', 'specialist', 'rs-removed-1', {
+      webSocketFactory: net.webSocketFactory,
+      reconnectPolicy: fastPolicy(20),
+    });
     const gone = nextEvent(specialist, 'disconnected');
     await doctor.removeParticipant('sp-r3', 'Wrong consult.');
     const [reason, error] = await gone;
@@ -168,7 +201,9 @@ describe('the consult workflow against the real server', () => {
     await patient.sendChat('<b>早上好</b>');
     expect((await toDoctor)[0]).toMatchObject({ text: '<b>早上好</b>', from: { identity: 'pt-w1', role: 'patient' } });
     await doctor.sendChat('BP trending up', { to: 'clinicians' });
-    await expect(patient.sendChat('x', { to: 'clinicians' })).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
+    await expect(patient.sendChat('x', { to: 'clinicians' })).rejects.toMatchObject({
+      code: ErrorCode.PERMISSION_DENIED,
+    });
     await expect(patient.lock()).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
     expect(doctor.chatHistory.map((m) => m.seq)).toEqual([1, 2]);
     expect(patient.chatHistory.map((m) => m.text)).toEqual(['<b>早上好</b>']);
@@ -185,7 +220,10 @@ describe('the consult workflow against the real server', () => {
     const nurseGone = nextEvent(nurse, 'disconnected');
     const summary = await doctor.end('Consult complete');
     expect(summary.room.state).toBe('ended');
-    expect(await patientGone).toMatchObject([DisconnectReason.RoomEnded, { code: ErrorCode.ROOM_ENDED, message: 'Consult complete' }]);
+    expect(await patientGone).toMatchObject([
+      DisconnectReason.RoomEnded,
+      { code: ErrorCode.ROOM_ENDED, message: 'Consult complete' },
+    ]);
     expect((await doctorGone)[0]).toBe(DisconnectReason.RoomEnded);
     expect((await nurseGone)[0]).toBe(DisconnectReason.RoomEnded);
     // The clinical team leaves with the summary; the patient does not get it.
@@ -201,7 +239,10 @@ describe('the consult workflow against the real server', () => {
     await lobby;
     const denied = nextEvent(patient, 'disconnected');
     await doctor.deny('pt-w2', 'Please book a new appointment.');
-    expect(await denied).toMatchObject([DisconnectReason.AdmissionDenied, { code: ErrorCode.ADMISSION_DENIED, message: 'Please book a new appointment.' }]);
+    expect(await denied).toMatchObject([
+      DisconnectReason.AdmissionDenied,
+      { code: ErrorCode.ADMISSION_DENIED, message: 'Please book a new appointment.' },
+    ]);
   });
 
   it('refreshes a short-lived token through the provider', async () => {
@@ -220,8 +261,16 @@ describe('records against the real server', () => {
     const pdf = makePdf(4);
 
     const added = nextEvent(specialist, 'recordAdded');
-    const info = await doctor.records.upload(new Blob([new Uint8Array(pdf)]), { visibility: 'everyone', name: '化验单 lab.pdf' });
-    expect(info).toMatchObject({ type: 'application/pdf', name: '化验单 lab.pdf', size: pdf.length, uploadedBy: { identity: 'dr-x1' } });
+    const info = await doctor.records.upload(new Blob([new Uint8Array(pdf)]), {
+      visibility: 'everyone',
+      name: '化验单 lab.pdf',
+    });
+    expect(info).toMatchObject({
+      type: 'application/pdf',
+      name: '化验单 lab.pdf',
+      size: pdf.length,
+      uploadedBy: { identity: 'dr-x1' },
+    });
     expect((await added)[0].id).toBe(info.id);
     expect((await specialist.records.list()).map((r) => r.id)).toEqual([info.id]);
 
@@ -233,7 +282,9 @@ describe('records against the real server', () => {
     // The signed URL alone is not enough: a plain <img src> would be refused.
     expect((await fetch(url)).status).toBe(401);
 
-    const refused = await doctor.records.upload(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), { visibility: 'everyone' }).catch((e: unknown) => e);
+    const refused = await doctor.records
+      .upload(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), { visibility: 'everyone' })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(HuizhenError);
     expect(refused).toMatchObject({ code: ErrorCode.UNSUPPORTED_MEDIA_TYPE });
 
@@ -245,10 +296,17 @@ describe('records against the real server', () => {
     await moved;
     expect(specialist.records.current?.view).toMatchObject({ page: 3, zoom: 1.5 });
     expect(specialist.records.localView).toMatchObject({ page: 3 });
-    await expect(specialist.records.setViewState({ page: 1 })).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
+    await expect(specialist.records.setViewState({ page: 1 })).rejects.toMatchObject({
+      code: ErrorCode.PERMISSION_DENIED,
+    });
 
     const marked = nextEvent(doctor, 'annotationAdded');
-    const mark = await specialist.records.annotate({ kind: 'text', page: 3, points: [{ x: 0.5, y: 0.5 }], text: 'eGFR low' });
+    const mark = await specialist.records.annotate({
+      kind: 'text',
+      page: 3,
+      points: [{ x: 0.5, y: 0.5 }],
+      text: 'eGFR low',
+    });
     expect((await marked)[1].id).toBe(mark.id);
     const pointed = nextEvent(specialist, 'pointer');
     doctor.records.pointer(3, 0.25, 0.75);
@@ -265,13 +323,20 @@ describe('records against the real server', () => {
     await specialist.records.setViewState({ page: 4 });
 
     const late = await join('rn-x1', 'nurse', 'rs-records-1', { fetch });
-    expect(late.records.current).toMatchObject({ presenter: 'sp-x1', view: { page: 4, zoom: 1.5 }, record: { id: info.id } });
+    expect(late.records.current).toMatchObject({
+      presenter: 'sp-x1',
+      view: { page: 4, zoom: 1.5 },
+      record: { id: info.id },
+    });
     expect(late.records.current?.marks.map((m) => m.text)).toEqual(['eGFR low']);
   });
 
   it('keeps clinicians-only records from a patient', async () => {
     const doctor = await join('dr-x2', 'doctor', 'rs-records-2', { fetch });
-    const secret = await doctor.records.upload(new Blob([new Uint8Array(makePng())]), { visibility: 'clinicians', name: 'psych-eval.png' });
+    const secret = await doctor.records.upload(new Blob([new Uint8Array(makePng())]), {
+      visibility: 'clinicians',
+      name: 'psych-eval.png',
+    });
     const lobby = nextEvent(doctor, 'waitingRoomChanged');
     const patient = await join('pt-x2', 'patient', 'rs-records-2', { fetch });
     await lobby;

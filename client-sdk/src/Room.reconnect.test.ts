@@ -4,7 +4,15 @@
  * purpose, and token renewal.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeHuizhenServer, WireFailure, consumerCreated, mediasoupDevice, participant, recordingDevice, webSocketFactory } from '../test-support/fakeServer.js';
+import {
+  FakeHuizhenServer,
+  WireFailure,
+  consumerCreated,
+  mediasoupDevice,
+  participant,
+  recordingDevice,
+  webSocketFactory,
+} from '../test-support/fakeServer.js';
 import { fakeTrack, fastPolicy, nextEvent, recordEvents, sleep } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
 import { ConnectionError, DisconnectReason, ErrorCode } from './errors.js';
@@ -22,7 +30,9 @@ const chat = (seq: number, text: string): ChatMessage => ({
 });
 
 /** Publishes a microphone, as the server lists him in room views. */
-const drZhang = participant('dr-zhang', { tracks: [{ trackId: 'p-mic', kind: 'audio', source: 'microphone', muted: false }] });
+const drZhang = participant('dr-zhang', {
+  tracks: [{ trackId: 'p-mic', kind: 'audio', source: 'microphone', muted: false }],
+});
 
 const WATCHED = [
   'connectionStateChanged',
@@ -51,7 +61,9 @@ describe('Room reconnection', () => {
   beforeEach(async () => {
     server = await FakeHuizhenServer.start();
     server.others = [drZhang];
-    server.initialConsumers = [consumerCreated({ consumerId: 'c-1', trackId: 'p-mic', participantIdentity: 'dr-zhang' })];
+    server.initialConsumers = [
+      consumerCreated({ consumerId: 'c-1', trackId: 'p-mic', participantIdentity: 'dr-zhang' }),
+    ];
   });
 
   afterEach(async () => {
@@ -109,16 +121,24 @@ describe('Room reconnection', () => {
     expect(r.state).toBe('connected');
     expect(r.sessionId).toBe('sess-1');
     const after = server.requests.slice(before);
-    expect(after[0]).toMatchObject({ method: 'join', data: { protocolVersion: 1, token: 'token-1', resumeSessionId: 'sess-1' } });
+    expect(after[0]).toMatchObject({
+      method: 'join',
+      data: { protocolVersion: 1, token: 'token-1', resumeSessionId: 'sess-1' },
+    });
     // ICE restarted on both transports (the ones that connected before the drop), and the new parameters reached them.
     const restarts = after.filter((q) => q.method === 'restartIce').map((q) => q.data.transportId);
     const transports = server.requests.filter((q) => q.method === 'connectTransport').map((q) => q.data.transportId);
     expect(restarts).toHaveLength(2);
     expect(new Set(restarts)).toEqual(new Set(transports));
     expect(recorder.handlers).toHaveLength(2);
-    expect(iceRestarts).toEqual([expect.objectContaining({ usernameFragment: 'u2' }), expect.objectContaining({ usernameFragment: 'u2' })]);
+    expect(iceRestarts).toEqual([
+      expect.objectContaining({ usernameFragment: 'u2' }),
+      expect.objectContaining({ usernameFragment: 'u2' }),
+    ]);
     // Nothing was set up again: the same transports, producer and consumer go on.
-    expect(after.some((q) => ['createTransport', 'setRtpCapabilities', 'produce', 'resumeConsumer'].includes(q.method))).toBe(false);
+    expect(
+      after.some((q) => ['createTransport', 'setRtpCapabilities', 'produce', 'resumeConsumer'].includes(q.method)),
+    ).toBe(false);
     expect(events).toEqual([
       'connectionStateChanged:reconnecting',
       'reconnecting',
@@ -153,27 +173,48 @@ describe('Room reconnection', () => {
     expect(mic.mediaStreamTrack.enabled).toBe(false);
     await cam.unpublish();
     await expect(mic.unmute()).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
-    await expect(r.sendChat('hi')).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED, reason: 'connectionLost' });
+    await expect(r.sendChat('hi')).rejects.toMatchObject({
+      code: ErrorCode.CONNECTION_FAILED,
+      reason: 'connectionLost',
+    });
     const reconnected = nextEvent(r, 'reconnected');
     release();
     await reconnected;
     expect(server.published.get(mic.trackId)?.muted).toBe(true);
     expect(server.published.has(cam.trackId)).toBe(false);
-    expect(server.requests.filter((q) => q.method === 'closeProducer').map((q) => q.data.producerId)).toEqual([cam.trackId]);
+    expect(server.requests.filter((q) => q.method === 'closeProducer').map((q) => q.data.producerId)).toEqual([
+      cam.trackId,
+    ]);
   });
 
   it('takes in what changed while away from the room view when notifications were lost', async () => {
     const { r, remoteMic } = await inCall();
     room = r;
-    const events = recordEvents(r, ['participantLeft', 'trackUnsubscribed', 'roomUpdated', 'waitingRoomChanged', 'chat']);
+    const events = recordEvents(r, [
+      'participantLeft',
+      'trackUnsubscribed',
+      'roomUpdated',
+      'waitingRoomChanged',
+      'chat',
+    ]);
     // Dr Zhang left and someone is waiting, but the notifications died with the old socket: only the view says so.
     server.others = [];
     const info = server.roomView().room;
-    server.view = { room: { ...info, locked: true }, waitingRoom: [{ identity: 'pt-1', name: 'P', role: 'patient', since: 1 }], chatHistory: [chat(1, 'bye')] };
+    server.view = {
+      room: { ...info, locked: true },
+      waitingRoom: [{ identity: 'pt-1', name: 'P', role: 'patient', since: 1 }],
+      chatHistory: [chat(1, 'bye')],
+    };
     const reconnected = nextEvent(r, 'reconnected');
     server.drop();
     await reconnected;
-    expect(events).toEqual(['roomUpdated', 'waitingRoomChanged', 'chat', 'trackUnsubscribed:p-mic', 'participantLeft:dr-zhang']);
+    expect(events).toEqual([
+      'roomUpdated',
+      'waitingRoomChanged',
+      'chat',
+      'trackUnsubscribed:p-mic',
+      'participantLeft:dr-zhang',
+    ]);
     expect(remoteMic.isEnded).toBe(true);
     expect(r.info?.locked).toBe(true);
     expect(r.waitingRoom.map((w) => w.identity)).toEqual(['pt-1']);
@@ -254,7 +295,12 @@ describe('Room reconnection', () => {
     expect(error?.message).toMatch(/could not be restored \(3 attempts/);
     expect(policy.contexts.map((c) => c.retryCount)).toEqual([0, 1, 2, 3]);
     expect(policy.contexts[0]?.closeCode).toBe(1006);
-    expect(events).toEqual(['connectionStateChanged:reconnecting', 'reconnecting', 'connectionStateChanged:disconnected', 'disconnected:connectionLost']);
+    expect(events).toEqual([
+      'connectionStateChanged:reconnecting',
+      'reconnecting',
+      'connectionStateChanged:disconnected',
+      'disconnected:connectionLost',
+    ]);
     expect(room.state).toBe('disconnected');
     server = await FakeHuizhenServer.start();
   });
@@ -363,7 +409,13 @@ describe('Room token refresh', () => {
     const tokenProvider = vi.fn(async () => `fresh-${++issued}`);
     server.tokenExpiresIn = 100;
     server.handlers.refreshToken = () => ({ tokenExpiresIn: 100 });
-    room = await connect(server.url, 'first', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'first', {
+      heartbeatIntervalMs: 0,
+      webSocketFactory,
+      mediasoupDevice,
+      tokenProvider,
+      reconnectPolicy: fastPolicy(),
+    });
     expect(room.tokenExpiresAt).toBeGreaterThan(Date.now() + 99_000);
 
     vi.advanceTimersByTime(79_000);
@@ -379,14 +431,23 @@ describe('Room token refresh', () => {
     const reconnected = nextEvent(room, 'reconnected');
     server.drop();
     await reconnected;
-    expect(server.requests.filter((q) => q.method === 'join').at(-1)?.data).toMatchObject({ token: 'fresh-1', resumeSessionId: 'sess-1' });
+    expect(server.requests.filter((q) => q.method === 'join').at(-1)?.data).toMatchObject({
+      token: 'fresh-1',
+      resumeSessionId: 'sess-1',
+    });
     expect(tokenProvider).toHaveBeenCalledTimes(1);
   });
 
   it('asks the provider for a new token when reconnecting with one about to expire', async () => {
     const tokenProvider = vi.fn(async () => 'renewed');
     server.tokenExpiresIn = 20;
-    room = await connect(server.url, 'old', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'old', {
+      heartbeatIntervalMs: 0,
+      webSocketFactory,
+      mediasoupDevice,
+      tokenProvider,
+      reconnectPolicy: fastPolicy(),
+    });
     const reconnected = nextEvent(room, 'reconnected');
     server.drop();
     await reconnected;
@@ -395,7 +456,13 @@ describe('Room token refresh', () => {
 
   it('retries with a new token when the server says the reconnect token expired', async () => {
     const tokenProvider = vi.fn(async () => 'renewed');
-    room = await connect(server.url, 'old', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 'old', {
+      heartbeatIntervalMs: 0,
+      webSocketFactory,
+      mediasoupDevice,
+      tokenProvider,
+      reconnectPolicy: fastPolicy(),
+    });
     const join = server.handlers.join!;
     server.handlers.join = (data, s) => {
       if (data.token === 'old') throw new WireFailure('TOKEN_EXPIRED', 'expired');
@@ -404,7 +471,11 @@ describe('Room token refresh', () => {
     const reconnected = nextEvent(room, 'reconnected');
     server.drop();
     await reconnected;
-    expect(server.requests.filter((q) => q.method === 'join').map((q) => q.data.token)).toEqual(['old', 'old', 'renewed']);
+    expect(server.requests.filter((q) => q.method === 'join').map((q) => q.data.token)).toEqual([
+      'old',
+      'old',
+      'renewed',
+    ]);
   });
 
   it('ends with tokenExpired when the token could not be refreshed', async () => {
@@ -413,7 +484,13 @@ describe('Room token refresh', () => {
       throw new Error('identity provider unreachable');
     });
     server.tokenExpiresIn = 10;
-    room = await connect(server.url, 't', { heartbeatIntervalMs: 0, webSocketFactory, mediasoupDevice, tokenProvider, reconnectPolicy: fastPolicy() });
+    room = await connect(server.url, 't', {
+      heartbeatIntervalMs: 0,
+      webSocketFactory,
+      mediasoupDevice,
+      tokenProvider,
+      reconnectPolicy: fastPolicy(),
+    });
     vi.advanceTimersByTime(8_000);
     await vi.waitFor(() => expect(tokenProvider).toHaveBeenCalled());
     // The server gives up on the session at expiry.

@@ -39,7 +39,12 @@ describe('Room', () => {
   });
 
   it('joins, sets up media and exposes the room, itself and the others', async () => {
-    server.others = [participant('dr-zhang', { name: 'Dr Zhang', tracks: [{ trackId: 'p-mic', kind: 'audio', source: 'microphone', muted: true }] })];
+    server.others = [
+      participant('dr-zhang', {
+        name: 'Dr Zhang',
+        tracks: [{ trackId: 'p-mic', kind: 'audio', source: 'microphone', muted: true }],
+      }),
+    ];
     room = await connect(server.url, 'the-token', options());
 
     expect(room.state).toBe('connected');
@@ -65,7 +70,13 @@ describe('Room', () => {
   it('subscribes to tracks offered during connect, after the caller can listen', async () => {
     server.others = [participant('dr-zhang')];
     server.initialConsumers = [
-      consumerCreated({ consumerId: 'c-1', trackId: 'p-mic', participantIdentity: 'dr-zhang', kind: 'audio', producerPaused: true }),
+      consumerCreated({
+        consumerId: 'c-1',
+        trackId: 'p-mic',
+        participantIdentity: 'dr-zhang',
+        kind: 'audio',
+        producerPaused: true,
+      }),
       consumerCreated({ consumerId: 'c-2', trackId: 'p-cam', participantIdentity: 'dr-zhang', kind: 'video' }),
     ];
     room = await connect(server.url, 't', options());
@@ -108,9 +119,18 @@ describe('Room', () => {
     room = await connect(server.url, 't', options());
     const r = room;
     const events: string[] = [];
-    for (const event of ['participantJoined', 'participantLeft', 'trackSubscribed', 'trackUnsubscribed', 'trackMuted', 'trackUnmuted'] as const) {
+    for (const event of [
+      'participantJoined',
+      'participantLeft',
+      'trackSubscribed',
+      'trackUnsubscribed',
+      'trackMuted',
+      'trackUnmuted',
+    ] as const) {
       r.on(event, ((a: { identity?: string; trackId?: string }, b?: { identity: string } | string) =>
-        events.push(`${event}:${a.trackId ?? a.identity}${typeof b === 'object' ? `@${b.identity}` : b ? `:${b}` : ''}`)) as never);
+        events.push(
+          `${event}:${a.trackId ?? a.identity}${typeof b === 'object' ? `@${b.identity}` : b ? `:${b}` : ''}`,
+        )) as never);
     }
 
     const joined = nextEvent(r, 'participantJoined');
@@ -120,7 +140,10 @@ describe('Room', () => {
     expect(r.remoteParticipants.get('nurse-wu')).toBe(nurse);
 
     const subscribed = nextEvent(r, 'trackSubscribed');
-    server.notify('consumerCreated', consumerCreated({ consumerId: 'c-9', trackId: 'p-9', participantIdentity: 'nurse-wu', kind: 'video' }));
+    server.notify(
+      'consumerCreated',
+      consumerCreated({ consumerId: 'c-9', trackId: 'p-9', participantIdentity: 'nurse-wu', kind: 'video' }),
+    );
     const [track] = await subscribed;
 
     const muted = nextEvent(r, 'trackMuted');
@@ -141,7 +164,10 @@ describe('Room', () => {
 
     // Leaving with a track still subscribed unsubscribes it first.
     const again = nextEvent(r, 'trackSubscribed');
-    server.notify('consumerCreated', consumerCreated({ consumerId: 'c-10', trackId: 'p-10', participantIdentity: 'nurse-wu' }));
+    server.notify(
+      'consumerCreated',
+      consumerCreated({ consumerId: 'c-10', trackId: 'p-10', participantIdentity: 'nurse-wu' }),
+    );
     await again;
     const left = nextEvent(r, 'participantLeft');
     server.notify('participantLeft', { identity: 'nurse-wu', reason: 'left' });
@@ -187,7 +213,9 @@ describe('Room', () => {
 
   it('records the simulcast layers the server forwards', async () => {
     server.others = [participant('dr-zhang')];
-    server.initialConsumers = [consumerCreated({ consumerId: 'c-v', trackId: 'p-v', participantIdentity: 'dr-zhang', kind: 'video' })];
+    server.initialConsumers = [
+      consumerCreated({ consumerId: 'c-v', trackId: 'p-v', participantIdentity: 'dr-zhang', kind: 'video' }),
+    ];
     room = new Room(options());
     const subscribed = nextEvent(room, 'trackSubscribed');
     await room.connect(server.url, 't');
@@ -202,7 +230,10 @@ describe('Room', () => {
     server.others = [participant('dr-zhang')];
     const broken = consumerCreated({ consumerId: 'c-bad', trackId: 'p-bad', participantIdentity: 'dr-zhang' });
     broken.rtpParameters = { codecs: [] };
-    server.initialConsumers = [broken, consumerCreated({ consumerId: 'c-ok', trackId: 'p-ok', participantIdentity: 'dr-zhang' })];
+    server.initialConsumers = [
+      broken,
+      consumerCreated({ consumerId: 'c-ok', trackId: 'p-ok', participantIdentity: 'dr-zhang' }),
+    ];
     room = new Room(options());
     const failed = nextEvent(room, 'trackSubscriptionFailed');
     const subscribed = nextEvent(room, 'trackSubscribed');
@@ -226,9 +257,15 @@ describe('Room', () => {
     await track.setEnabled(true);
     expect(server.requests.at(-1)).toMatchObject({ method: 'resumeConsumer', data: { consumerId: 'c-1' } });
     await track.setEnabled(false);
-    expect(server.requests.at(-1)).toMatchObject({ method: 'setConsumerPaused', data: { consumerId: 'c-1', paused: true } });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'setConsumerPaused',
+      data: { consumerId: 'c-1', paused: true },
+    });
     await track.setEnabled(true);
-    expect(server.requests.at(-1)).toMatchObject({ method: 'setConsumerPaused', data: { consumerId: 'c-1', paused: false } });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'setConsumerPaused',
+      data: { consumerId: 'c-1', paused: false },
+    });
   });
 
   it('publishes, mutes, unmutes and unpublishes a microphone', async () => {
@@ -246,16 +283,23 @@ describe('Room', () => {
     const sendTransport = server.requests.find((r) => r.method === 'createTransport' && r.data.direction === 'send');
     expect(sendTransport).toBeDefined();
 
-
-    await expect(lp.publishMicrophone({ track: fakeTrack('audio') })).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
+    await expect(lp.publishMicrophone({ track: fakeTrack('audio') })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_STATE,
+    });
 
     await lp.setMicrophoneEnabled(false);
     expect(mic.muted).toBe(true);
     expect(mic.mediaStreamTrack.enabled).toBe(false);
-    expect(server.requests.at(-1)).toMatchObject({ method: 'setProducerPaused', data: { producerId: 'prod-1', paused: true } });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'setProducerPaused',
+      data: { producerId: 'prod-1', paused: true },
+    });
     await lp.setMicrophoneEnabled(true);
     expect(mic.muted).toBe(false);
-    expect(server.requests.at(-1)).toMatchObject({ method: 'setProducerPaused', data: { producerId: 'prod-1', paused: false } });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'setProducerPaused',
+      data: { producerId: 'prod-1', paused: false },
+    });
 
     const unpublished = nextEvent(room, 'localTrackUnpublished');
     await mic.unpublish();
@@ -298,7 +342,10 @@ describe('Room', () => {
     expect(recorder.handlers).toHaveLength(1);
     const stateChanged = nextEvent(room, 'mediaConnectionStateChanged');
     const restartRequest = server.waitForRequest('restartIce');
-    const handler = recorder.handlers[0] as unknown as { setConnectionState(state: string): void; restartIce: (p: unknown) => Promise<void> };
+    const handler = recorder.handlers[0] as unknown as {
+      setConnectionState(state: string): void;
+      restartIce: (p: unknown) => Promise<void>;
+    };
     const restarted = new Promise((resolve) => {
       const original = handler.restartIce.bind(handler);
       handler.restartIce = async (params) => {
@@ -406,7 +453,11 @@ describe('Room', () => {
     const error = await connect(server.url, 't', options()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toBeInstanceOf(HuizhenError);
-    expect(error).toMatchObject({ code: ErrorCode.TOKEN_EXPIRED, reason: 'rejected', message: 'The join token expired' });
+    expect(error).toMatchObject({
+      code: ErrorCode.TOKEN_EXPIRED,
+      reason: 'rejected',
+      message: 'The join token expired',
+    });
   });
 
   it('rejects connect() with the sessionClosed code when the server closes instead of answering', async () => {

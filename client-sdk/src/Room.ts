@@ -144,13 +144,19 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.localParticipant = new LocalParticipant({
       session: () => {
         if (this.#state === 'reconnecting') {
-          throw new ConnectionError(ConnectionErrorReason.ConnectionLost, 'Reconnecting to the server; try again after the reconnected event');
+          throw new ConnectionError(
+            ConnectionErrorReason.ConnectionLost,
+            'Reconnecting to the server; try again after the reconnected event',
+          );
         }
         if (this.#state !== 'connected' || !this.#signal) {
           throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
         }
         if (this.#admission !== 'admitted' || !this.#media) {
-          throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'Waiting for a clinician to admit you; publish after the admitted event');
+          throw new HuizhenError(
+            ErrorCode.NOT_ADMITTED,
+            'Waiting for a clinician to admit you; publish after the admitted event',
+          );
         }
         return { media: this.#media, signal: this.#signal };
       },
@@ -168,7 +174,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         if (this.#state !== 'connected' && this.#state !== 'reconnecting') {
           throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
         }
-        return { baseUrl: this.#httpBase, room: this.#name, token: this.#token, fetch: this.#options.fetch ?? defaultFetch() };
+        return {
+          baseUrl: this.#httpBase,
+          room: this.#name,
+          token: this.#token,
+          fetch: this.#options.fetch ?? defaultFetch(),
+        };
       },
       logger: () => this.#log,
     });
@@ -264,7 +275,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    */
   connect(serverUrl: string, token: string): Promise<void> {
     if (this.#started) {
-      return Promise.reject(new HuizhenError(ErrorCode.INVALID_STATE, 'This Room was already connected once; create a new one to join again'));
+      return Promise.reject(
+        new HuizhenError(
+          ErrorCode.INVALID_STATE,
+          'This Room was already connected once; create a new one to join again',
+        ),
+      );
     }
     this.#started = true;
     this.#connecting = this.#connect(serverUrl, token);
@@ -282,10 +298,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (this.#state === 'connecting') {
       this.#cancelled = true;
       this.#signal?.close(1000, 'cancelled');
-      return this.#connecting?.then(
-        () => undefined,
-        () => undefined,
-      ) ?? Promise.resolve();
+      return (
+        this.#connecting?.then(
+          () => undefined,
+          () => undefined,
+        ) ?? Promise.resolve()
+      );
     }
     if (this.#state === 'reconnecting') {
       // No session to say leave on; the server lets the place go after its grace period.
@@ -431,7 +449,10 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     const signal = this.#signal;
     if (this.#state === 'reconnecting') {
       return Promise.reject(
-        new ConnectionError(ConnectionErrorReason.ConnectionLost, `Cannot send '${method}' while reconnecting; try again after the reconnected event`),
+        new ConnectionError(
+          ConnectionErrorReason.ConnectionLost,
+          `Cannot send '${method}' while reconnecting; try again after the reconnected event`,
+        ),
       );
     }
     if (this.#state !== 'connected' || !signal) {
@@ -455,7 +476,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         webSocketFactory: this.#options.webSocketFactory,
         requestTimeoutMs: this.#options.requestTimeoutMs,
         connectTimeoutMs: this.#options.connectTimeoutMs,
-        ...(this.#options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs } : {}),
+        ...(this.#options.heartbeatIntervalMs !== undefined
+          ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
+          : {}),
         logger: this.#log,
       });
       this.#signal = signal;
@@ -519,14 +542,16 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    */
   async #enterRoom(view: RoomView, mode: 'join' | 'admitted' | 'rejoin'): Promise<void> {
     const signal = this.#signal;
-    if (!signal || !this.#device) throw new HuizhenError(ErrorCode.INVALID_STATE, 'Entering a room without a connection');
+    if (!signal || !this.#device)
+      throw new HuizhenError(ErrorCode.INVALID_STATE, 'Entering a room without a connection');
     this.#syncView(view, mode === 'rejoin');
     if (mode === 'rejoin') {
       this.#reconcileParticipants(view);
     } else {
       const self = this.localParticipant.identity;
       for (const info of view.participants) {
-        if (info.identity !== self && !this.#remote.has(info.identity)) this.#remote.set(info.identity, new RemoteParticipant(info));
+        if (info.identity !== self && !this.#remote.has(info.identity))
+          this.#remote.set(info.identity, new RemoteParticipant(info));
       }
     }
     try {
@@ -591,15 +616,21 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   }
 
   #throwIfCancelled(): void {
-    if (this.#cancelled) throw new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
+    if (this.#cancelled)
+      throw new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
   }
 
   /** One typed error for every way connecting can fail. */
   #connectFailure(error: unknown): ConnectionError {
-    if (this.#cancelled) return new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
+    if (this.#cancelled)
+      return new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
     const closed = this.#sessionClosed;
     if (closed && isErrorCode(closed.code)) {
-      return new ConnectionError(ConnectionErrorReason.Rejected, closed.reason || 'The server closed the session', closed.code);
+      return new ConnectionError(
+        ConnectionErrorReason.Rejected,
+        closed.reason || 'The server closed the session',
+        closed.code,
+      );
     }
     if (error instanceof ConnectionError) return error;
     if (error instanceof HuizhenError) {
@@ -607,9 +638,14 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       return new ConnectionError(reason, error.message, error.code, { cause: error });
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(ConnectionErrorReason.MediaSetupFailed, `Could not connect: ${message}`, ErrorCode.CONNECTION_FAILED, {
-      cause: error,
-    });
+    return new ConnectionError(
+      ConnectionErrorReason.MediaSetupFailed,
+      `Could not connect: ${message}`,
+      ErrorCode.CONNECTION_FAILED,
+      {
+        cause: error,
+      },
+    );
   }
 
   #mediaSetupError(error: unknown): ConnectionError {
@@ -626,9 +662,14 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       );
     }
     const message = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(ConnectionErrorReason.MediaSetupFailed, `Media setup failed: ${message}`, ErrorCode.CONNECTION_FAILED, {
-      cause: error,
-    });
+    return new ConnectionError(
+      ConnectionErrorReason.MediaSetupFailed,
+      `Media setup failed: ${message}`,
+      ErrorCode.CONNECTION_FAILED,
+      {
+        cause: error,
+      },
+    );
   }
 
   #setState(state: ConnectionState): void {
@@ -688,7 +729,10 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   #finishClosedByServer(closed: NotificationData['sessionClosed']): void {
     const code = isErrorCode(closed.code) ? closed.code : ErrorCode.CONNECTION_FAILED;
-    this.#finish(disconnectReasonForCode(code), new HuizhenError(code, closed.reason || 'The server ended the session'));
+    this.#finish(
+      disconnectReasonForCode(code),
+      new HuizhenError(code, closed.reason || 'The server ended the session'),
+    );
   }
 
   /**
@@ -707,7 +751,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     let newToken = false;
     for (;;) {
       const elapsedMs = Date.now() - startedAt;
-      const delay = this.#policy.nextRetryDelayMs({ retryCount, elapsedMs, closeCode: lost.code, closeReason: lost.reason });
+      const delay = this.#policy.nextRetryDelayMs({
+        retryCount,
+        elapsedMs,
+        closeCode: lost.code,
+        closeReason: lost.reason,
+      });
       if (delay === null) {
         this.#log.warn('giving up reconnecting', { attempts: retryCount, elapsedMs });
         this.#finish(
@@ -752,7 +801,10 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** Waits `ms`, or less if the browser says it is back online or the room is left. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const target = globalThis as { addEventListener?: (type: string, fn: () => void) => void; removeEventListener?: (type: string, fn: () => void) => void };
+      const target = globalThis as {
+        addEventListener?: (type: string, fn: () => void) => void;
+        removeEventListener?: (type: string, fn: () => void) => void;
+      };
       const done = (): void => {
         clearTimeout(timer);
         target.removeEventListener?.('online', done);
@@ -770,7 +822,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (!signal) throw new HuizhenError(ErrorCode.INVALID_STATE, 'No signaling client to reconnect');
     const token = await this.#tokenForReconnect(forceNewToken);
     if (this.#ended) return;
-    await signal.connect({ timeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_CONNECT_TIMEOUT_MS, RECONNECT_CONNECT_TIMEOUT_MS) });
+    await signal.connect({
+      timeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_CONNECT_TIMEOUT_MS, RECONNECT_CONNECT_TIMEOUT_MS),
+    });
     let joined: ResponseData['join'];
     try {
       joined = await signal.request('join', {
@@ -937,7 +991,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       .then(async () => {
         if (!this.#ended && epoch === this.#epoch) await this.#handle(message);
       })
-      .catch((error: unknown) => this.#log.warn('notification handling failed', { notification: message.notification, ...errorFields(error) }));
+      .catch((error: unknown) =>
+        this.#log.warn('notification handling failed', { notification: message.notification, ...errorFields(error) }),
+      );
   }
 
   async #handle(message: AnyNotification): Promise<void> {
@@ -1049,18 +1105,35 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     const media = this.#media;
     const signal = this.#signal;
     if (!participant || !media || !signal) {
-      this.#log.warn('track offered for an unknown participant', { identity: data.participantIdentity, trackId: data.trackId });
+      this.#log.warn('track offered for an unknown participant', {
+        identity: data.participantIdentity,
+        trackId: data.trackId,
+      });
       return;
     }
     // Replayed after a reconnect, for a track already received.
     if (participant.getTrackByConsumerId(data.consumerId)) return;
-    const log = this.#log.child({ identity: data.participantIdentity, trackId: data.trackId, consumerId: data.consumerId });
+    const log = this.#log.child({
+      identity: data.participantIdentity,
+      trackId: data.trackId,
+      consumerId: data.consumerId,
+    });
     let consumer;
     try {
-      consumer = await media.consume({ consumerId: data.consumerId, trackId: data.trackId, kind: data.kind, rtpParameters: data.rtpParameters });
+      consumer = await media.consume({
+        consumerId: data.consumerId,
+        trackId: data.trackId,
+        kind: data.kind,
+        rtpParameters: data.rtpParameters,
+      });
     } catch (error) {
       log.warn('could not receive track', errorFields(error));
-      this.emit('trackSubscriptionFailed', data.trackId, participant, error instanceof Error ? error : new Error(String(error)));
+      this.emit(
+        'trackSubscriptionFailed',
+        data.trackId,
+        participant,
+        error instanceof Error ? error : new Error(String(error)),
+      );
       return;
     }
     const autoSubscribe = this.#options.autoSubscribe !== false;
@@ -1101,7 +1174,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       signal,
       logger: log,
       resumed: autoSubscribe,
-      videoSize: this.#options.videoSizeDebounceMs === undefined ? undefined : { debounceMs: this.#options.videoSizeDebounceMs },
+      videoSize:
+        this.#options.videoSizeDebounceMs === undefined ? undefined : { debounceMs: this.#options.videoSizeDebounceMs },
     });
     track.on('playbackBlocked', (element) => this.emit('mediaPlaybackBlocked', track, element));
     participant._addTrack(track);

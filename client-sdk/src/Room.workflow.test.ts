@@ -3,7 +3,13 @@
  * room, host controls and their errors, host mute, chat, opinions.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeHuizhenServer, WireFailure, mediasoupDevice, participant, webSocketFactory } from '../test-support/fakeServer.js';
+import {
+  FakeHuizhenServer,
+  WireFailure,
+  mediasoupDevice,
+  participant,
+  webSocketFactory,
+} from '../test-support/fakeServer.js';
 import { fakeTrack, nextEvent } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
 import { ErrorCode, HuizhenError } from './errors.js';
@@ -12,7 +18,14 @@ import type { ChatMessage, PersonRef, WaitingEntry } from '@huizhen/protocol';
 import type { Room } from './Room.js';
 
 const doctor: PersonRef = { identity: 'dr-zhang', name: 'Dr Zhang', role: 'doctor' };
-const chat = (seq: number, text = `m${seq}`, id = `chat-${seq}`): ChatMessage => ({ id, seq, from: doctor, text, to: 'everyone', sentAt: 1_700_000_000_000 + seq });
+const chat = (seq: number, text = `m${seq}`, id = `chat-${seq}`): ChatMessage => ({
+  id,
+  seq,
+  from: doctor,
+  text,
+  to: 'everyone',
+  sentAt: 1_700_000_000_000 + seq,
+});
 
 describe('Room workflow', () => {
   let server: FakeHuizhenServer;
@@ -51,7 +64,10 @@ describe('Room workflow', () => {
     expect(room.waitingRoom).toEqual([]);
 
     await room.deny('pt-2', 'Please rebook');
-    expect(server.requests.at(-1)).toMatchObject({ method: 'deny', data: { identity: 'pt-2', reason: 'Please rebook' } });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'deny',
+      data: { identity: 'pt-2', reason: 'Please rebook' },
+    });
   });
 
   it('waits in the lobby knowing its kind, then takes in the room view when admitted', async () => {
@@ -78,7 +94,17 @@ describe('Room workflow', () => {
 
   it('passes host-control refusals on with the server code', async () => {
     room = await connect(server.url, 't', options());
-    for (const method of ['admit', 'deny', 'muteParticipant', 'removeParticipant', 'setLocked', 'endRoom', 'getSummary', 'setOpinion', 'getOpinions']) {
+    for (const method of [
+      'admit',
+      'deny',
+      'muteParticipant',
+      'removeParticipant',
+      'setLocked',
+      'endRoom',
+      'getSummary',
+      'setOpinion',
+      'getOpinions',
+    ]) {
       server.handlers[method] = () => {
         throw new WireFailure('PERMISSION_DENIED', `Your role does not allow you to ${method}.`);
       };
@@ -98,7 +124,10 @@ describe('Room workflow', () => {
     for (const [method, call] of calls) {
       const error = await call().catch((e: unknown) => e);
       expect(error, method).toBeInstanceOf(HuizhenError);
-      expect(error, method).toMatchObject({ code: ErrorCode.PERMISSION_DENIED, message: `Your role does not allow you to ${method}.` });
+      expect(error, method).toMatchObject({
+        code: ErrorCode.PERMISSION_DENIED,
+        message: `Your role does not allow you to ${method}.`,
+      });
     }
     server.handlers.muteParticipant = () => {
       throw new WireFailure('NOT_FOUND', 'Dr Zhang has no camera track.');
@@ -139,7 +168,9 @@ describe('Room workflow', () => {
     expect(mic.mutedByHost).toEqual({ by: doctor, allowUnmute: false });
     expect(mic.mediaStreamTrack.enabled).toBe(false);
     const sent = server.requests.length;
-    await expect(room.localParticipant.setMicrophoneEnabled(true)).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
+    await expect(room.localParticipant.setMicrophoneEnabled(true)).rejects.toMatchObject({
+      code: ErrorCode.PERMISSION_DENIED,
+    });
     expect(server.requests.length).toBe(sent);
     expect(mic.muted).toBe(true);
 
@@ -163,7 +194,13 @@ describe('Room workflow', () => {
     // Our own message is ordered 4 by the server; someone else's 3 arrives after our answer.
     server.handlers.sendChat = (data) => {
       setTimeout(() => server.notify('chat', { message: chat(3) }), 20);
-      return { message: { ...chat(4, String(data.text), 'mine'), from: { identity: 'me', name: 'Me', role: 'specialist' }, to: data.to ?? 'everyone' } };
+      return {
+        message: {
+          ...chat(4, String(data.text), 'mine'),
+          from: { identity: 'me', name: 'Me', role: 'specialist' },
+          to: data.to ?? 'everyone',
+        },
+      };
     };
     const mine = await room.sendChat('Reviewing the labs', { to: 'clinicians' });
     expect(server.requests.at(-1)?.data).toEqual({ text: 'Reviewing the labs', to: 'clinicians' });

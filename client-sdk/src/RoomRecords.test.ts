@@ -47,7 +47,13 @@ const mark = (seq: number, author: PersonRef = doctor): Mark => ({
   ],
   createdAt: 1_700_000_000_000 + seq,
 });
-const shared = (id: string, patch: Partial<SharedRecord> = {}): SharedRecord => ({ record: record(id), presenter: 'dr-zhang', view: view(), marks: [], ...patch });
+const shared = (id: string, patch: Partial<SharedRecord> = {}): SharedRecord => ({
+  record: record(id),
+  presenter: 'dr-zhang',
+  view: view(),
+  marks: [],
+  ...patch,
+});
 
 interface HttpCall {
   method: string;
@@ -68,7 +74,9 @@ describe('room.records', () => {
     http.length = 0;
     respond = (call, res) => {
       if (call.method === 'POST') {
-        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ record: { ...record('rec-new'), size: call.body.length } }));
+        res
+          .writeHead(201, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ record: { ...record('rec-new'), size: call.body.length } }));
       } else {
         res.writeHead(200, { 'content-type': 'application/pdf' }).end(stored);
       }
@@ -78,13 +86,21 @@ describe('room.records', () => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
-          const call = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body: Buffer.concat(chunks) };
+          const call = {
+            method: req.method ?? '',
+            url: req.url ?? '',
+            authorization: req.headers.authorization,
+            body: Buffer.concat(chunks),
+          };
           http.push(call);
           respond(call, res);
         });
       },
     });
-    server.handlers.getRecordUrl = (data) => ({ url: `/api/rooms/consult-42/records/${String(data.recordId)}/content?p=me&exp=1700000300&sig=abc`, expiresAt: 1_700_000_300 });
+    server.handlers.getRecordUrl = (data) => ({
+      url: `/api/rooms/consult-42/records/${String(data.recordId)}/content?p=me&exp=1700000300&sig=abc`,
+      expiresAt: 1_700_000_300,
+    });
   });
 
   afterEach(async () => {
@@ -119,17 +135,36 @@ describe('room.records', () => {
   it('turns the server’s JSON errors into HuizhenErrors with its code, and others by status', async () => {
     room = await connect(server.url, 't', options());
     respond = (_call, res) => {
-      res.writeHead(415, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Records must be PDF, PNG, JPEG or DICOM.' } }));
+      res
+        .writeHead(415, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Records must be PDF, PNG, JPEG or DICOM.' },
+          }),
+        );
     };
-    const error = await room.records.upload(new Uint8Array([1, 2, 3]), { visibility: 'everyone' }).catch((e: unknown) => e);
+    const error = await room.records
+      .upload(new Uint8Array([1, 2, 3]), { visibility: 'everyone' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HuizhenError);
-    expect(error).toMatchObject({ code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'Records must be PDF, PNG, JPEG or DICOM.' });
+    expect(error).toMatchObject({
+      code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      message: 'Records must be PDF, PNG, JPEG or DICOM.',
+    });
     respond = (_call, res) => {
       res.writeHead(413, { 'content-type': 'text/html' }).end('<h1>too big</h1>');
     };
-    await expect(room.records.upload(new Uint8Array([1]), { visibility: 'everyone' })).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+    await expect(room.records.upload(new Uint8Array([1]), { visibility: 'everyone' })).rejects.toMatchObject({
+      code: ErrorCode.MESSAGE_TOO_LARGE,
+    });
     respond = (_call, res) => {
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'URL_INVALID', message: 'This download link is not valid: it has expired.' } }));
+      res
+        .writeHead(403, { 'content-type': 'application/json' })
+        .end(
+          JSON.stringify({
+            error: { code: 'URL_INVALID', message: 'This download link is not valid: it has expired.' },
+          }),
+        );
     };
     await expect(room.records.fetch('rec-1')).rejects.toMatchObject({ code: ErrorCode.URL_INVALID });
   });
@@ -145,7 +180,11 @@ describe('room.records', () => {
 
     const blob = await room.records.fetch('rec-1');
     expect(Buffer.from(await blob.arrayBuffer()).equals(stored)).toBe(true);
-    expect(http.at(-1)).toMatchObject({ method: 'GET', url: '/api/rooms/consult-42/records/rec-1/content?p=me&exp=1700000300&sig=abc', authorization: 'Bearer the-token' });
+    expect(http.at(-1)).toMatchObject({
+      method: 'GET',
+      url: '/api/rooms/consult-42/records/rec-1/content?p=me&exp=1700000300&sig=abc',
+      authorization: 'Bearer the-token',
+    });
 
     // A blob: URL for <img>/<iframe>, revoked when the room disconnects.
     const objectUrl = await room.records.objectUrlFor('rec-1');
@@ -166,24 +205,49 @@ describe('room.records', () => {
   });
 
   it('gives a late joiner the current share, then follows view, presenter and marks from notifications', async () => {
-    server.view = { share: shared('rec-1', { view: view({ page: 3, zoom: 1.5, version: 4 }), marks: [mark(2), mark(1)] }) };
+    server.view = {
+      share: shared('rec-1', { view: view({ page: 3, zoom: 1.5, version: 4 }), marks: [mark(2), mark(1)] }),
+    };
     room = await connect(server.url, 't', options());
     const records = room.records;
-    expect(records.current).toMatchObject({ record: { id: 'rec-1' }, presenter: 'dr-zhang', view: { page: 3, zoom: 1.5, version: 4 } });
+    expect(records.current).toMatchObject({
+      record: { id: 'rec-1' },
+      presenter: 'dr-zhang',
+      view: { page: 3, zoom: 1.5, version: 4 },
+    });
     expect(records.current?.marks.map((m) => m.seq)).toEqual([1, 2]);
     expect(records.follow).toBe(true);
     expect(records.localView).toMatchObject({ page: 3 });
     expect(records.isPresenter).toBe(false);
-    const events = recordEvents(room, ['viewStateChanged', 'presenterChanged', 'presenterRequested', 'annotationAdded', 'annotationRemoved', 'pointer', 'localViewChanged', 'recordShared', 'recordShareStopped', 'recordAdded', 'recordDeleted']);
+    const events = recordEvents(room, [
+      'viewStateChanged',
+      'presenterChanged',
+      'presenterRequested',
+      'annotationAdded',
+      'annotationRemoved',
+      'pointer',
+      'localViewChanged',
+      'recordShared',
+      'recordShareStopped',
+      'recordAdded',
+      'recordDeleted',
+    ]);
 
-    server.notify('viewStateChanged', { recordId: 'rec-1', view: view({ page: 4, zoom: 2, version: 5 }), by: 'dr-zhang' });
+    server.notify('viewStateChanged', {
+      recordId: 'rec-1',
+      view: view({ page: 4, zoom: 2, version: 5 }),
+      by: 'dr-zhang',
+    });
     // An older version (a replay) is ignored.
     server.notify('viewStateChanged', { recordId: 'rec-1', view: view({ page: 2, version: 3 }), by: 'dr-zhang' });
     server.notify('annotationAdded', { recordId: 'rec-1', mark: mark(3) });
     server.notify('annotationAdded', { recordId: 'rec-1', mark: mark(3) });
     server.notify('annotationRemoved', { recordId: 'rec-1', markId: 'mark-1' });
     server.notify('pointer', { recordId: 'rec-1', identity: 'dr-zhang', page: 4, x: 0.3, y: 0.6 });
-    server.notify('presenterRequested', { recordId: 'rec-1', from: { identity: 'nurse-wu', name: 'Nurse Wu', role: 'nurse' } });
+    server.notify('presenterRequested', {
+      recordId: 'rec-1',
+      from: { identity: 'nurse-wu', name: 'Nurse Wu', role: 'nurse' },
+    });
     server.notify('presenterChanged', { recordId: 'rec-1', presenter: 'me' });
     server.notify('recordAdded', { record: record('rec-2') });
     const stopped = nextEvent(room, 'recordShareStopped');
@@ -212,7 +276,11 @@ describe('room.records', () => {
     server.notify('recordShared', { share: shared('rec-1', { marks: [mark(1)] }) });
     await sharedEvent;
     const moved = nextEvent(room, 'viewStateChanged');
-    server.notify('viewStateChanged', { recordId: 'rec-1', view: view({ page: 2, rotation: 90, version: 2 }), by: 'dr-zhang' });
+    server.notify('viewStateChanged', {
+      recordId: 'rec-1',
+      view: view({ page: 2, rotation: 90, version: 2 }),
+      by: 'dr-zhang',
+    });
     server.notify('annotationAdded', { recordId: 'rec-1', mark: mark(2) });
     server.notify('annotationRemoved', { recordId: 'rec-1', markId: 'mark-1' });
     const presenter = nextEvent(room, 'presenterChanged');
@@ -229,10 +297,21 @@ describe('room.records', () => {
     const records = room.records;
     server.handlers.shareRecord = (data) => ({ share: shared(String(data.recordId), { presenter: 'me' }) });
     let version = 1;
-    server.handlers.setViewState = (data) => ({ view: view({ ...(data.view as Partial<ViewState>), version: ++version }) });
-    server.handlers.annotate = (data) => ({ mark: { ...mark(7, { identity: 'me', name: 'Me', role: 'specialist' }), ...(data.mark as object) } });
+    server.handlers.setViewState = (data) => ({
+      view: view({ ...(data.view as Partial<ViewState>), version: ++version }),
+    });
+    server.handlers.annotate = (data) => ({
+      mark: { ...mark(7, { identity: 'me', name: 'Me', role: 'specialist' }), ...(data.mark as object) },
+    });
     server.handlers.undoAnnotation = () => ({ markId: 'mark-7' });
-    const events = recordEvents(room, ['recordShared', 'viewStateChanged', 'localViewChanged', 'annotationAdded', 'annotationRemoved', 'recordShareStopped']);
+    const events = recordEvents(room, [
+      'recordShared',
+      'viewStateChanged',
+      'localViewChanged',
+      'annotationAdded',
+      'annotationRemoved',
+      'recordShareStopped',
+    ]);
 
     await expect(records.setViewState({ page: 2 })).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
     const share = await records.share('rec-1');
@@ -340,12 +419,26 @@ describe('room.records', () => {
   it('brings the share up to date after a reconnect, telling the app what changed', async () => {
     server.view = { share: shared('rec-1', { marks: [mark(1), mark(2)] }) };
     room = await connect(server.url, 't', { ...options(), reconnectPolicy: { nextRetryDelayMs: () => 10 } });
-    const events = recordEvents(room, ['viewStateChanged', 'presenterChanged', 'annotationAdded', 'annotationRemoved', 'recordShared', 'recordShareStopped']);
-    server.view = { share: shared('rec-1', { presenter: 'nurse-wu', view: view({ page: 6, version: 9 }), marks: [mark(2), mark(3)] }) };
+    const events = recordEvents(room, [
+      'viewStateChanged',
+      'presenterChanged',
+      'annotationAdded',
+      'annotationRemoved',
+      'recordShared',
+      'recordShareStopped',
+    ]);
+    server.view = {
+      share: shared('rec-1', { presenter: 'nurse-wu', view: view({ page: 6, version: 9 }), marks: [mark(2), mark(3)] }),
+    };
     const reconnected = nextEvent(room, 'reconnected');
     server.drop();
     await reconnected;
-    expect(events).toEqual(['presenterChanged:rec-1', 'viewStateChanged:rec-1', 'annotationRemoved:rec-1', 'annotationAdded:rec-1']);
+    expect(events).toEqual([
+      'presenterChanged:rec-1',
+      'viewStateChanged:rec-1',
+      'annotationRemoved:rec-1',
+      'annotationAdded:rec-1',
+    ]);
     expect(room.records.current).toMatchObject({ presenter: 'nurse-wu', view: { page: 6 } });
     expect(room.records.current?.marks.map((m) => m.seq)).toEqual([2, 3]);
 

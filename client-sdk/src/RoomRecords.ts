@@ -18,7 +18,14 @@ import type {
   SharedRecord,
   ViewState,
 } from '@huizhen/protocol';
-import { downloadRecord, resolveServerUrl, uploadRecord, type HttpTarget, type RecordBody, type UploadRecordOptions } from './recordsHttp.js';
+import {
+  downloadRecord,
+  resolveServerUrl,
+  uploadRecord,
+  type HttpTarget,
+  type RecordBody,
+  type UploadRecordOptions,
+} from './recordsHttp.js';
 
 /** Fields of the view to change; the others keep their value. */
 export type ViewPatch = RequestData<'setViewState'>['view'];
@@ -276,7 +283,12 @@ export class RoomRecords {
   pointer(page: number, x: number, y: number): void {
     const share = this.#current;
     if (!share) return;
-    this.#pendingPointer = { recordId: share.record.id, page: Math.max(1, Math.round(page)), x: clamp01(x), y: clamp01(y) };
+    this.#pendingPointer = {
+      recordId: share.record.id,
+      page: Math.max(1, Math.round(page)),
+      x: clamp01(x),
+      y: clamp01(y),
+    };
     if (this.#pointerTimer === undefined) this.#flushPointer();
   }
 
@@ -444,7 +456,9 @@ export class RoomRecords {
     const next = this.#pendingPointer;
     if (!next) return;
     this.#pendingPointer = undefined;
-    this.#host.request('pointer', next).catch((error: unknown) => this.#host.logger().debug('pointer not sent', errorFields(error)));
+    this.#host
+      .request('pointer', next)
+      .catch((error: unknown) => this.#host.logger().debug('pointer not sent', errorFields(error)));
     // Keep the window closed for an interval; the latest position then goes out at its end.
     this.#pointerTimer = setTimeout(() => this.#flushPointer(), POINTER_INTERVAL_MS);
   }

@@ -34,7 +34,9 @@ class TestServer {
   }
 
   async listening(): Promise<string> {
-    await new Promise<void>((resolve) => (this.wss.address() ? resolve() : this.wss.once('listening', () => resolve())));
+    await new Promise<void>((resolve) =>
+      this.wss.address() ? resolve() : this.wss.once('listening', () => resolve()),
+    );
     const address = this.wss.address();
     if (typeof address !== 'object' || !address) throw new Error('no address');
     return `ws://127.0.0.1:${address.port}/ws`;
@@ -87,7 +89,9 @@ describe('SignalClient over a real WebSocket', () => {
       if (held.length < 3) return;
       // Answer in reverse order, each with data naming the request it belongs to.
       for (const r of [...held].reverse()) {
-        socket.send(JSON.stringify({ id: r.id, ok: true, data: { consumerId: (r.data as { consumerId: string }).consumerId } }));
+        socket.send(
+          JSON.stringify({ id: r.id, ok: true, data: { consumerId: (r.data as { consumerId: string }).consumerId } }),
+        );
       }
     };
     await client.connect();
@@ -101,7 +105,9 @@ describe('SignalClient over a real WebSocket', () => {
 
   it('rejects with a HuizhenError carrying the server error code', async () => {
     server.onRequest = (req, socket) =>
-      socket.send(JSON.stringify({ id: req.id, ok: false, error: { code: 'TOKEN_EXPIRED', message: 'The token expired' } }));
+      socket.send(
+        JSON.stringify({ id: req.id, ok: false, error: { code: 'TOKEN_EXPIRED', message: 'The token expired' } }),
+      );
     await client.connect();
     const error = await client.request('join', { protocolVersion: 1, token: 't' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HuizhenError);
@@ -169,7 +175,9 @@ describe('SignalClient over a real WebSocket', () => {
     server.onRequest = () => {};
     await client.connect();
     const closed = new Promise<SignalCloseInfo>((resolve) => client.once('close', resolve));
-    const pending = [client.request('getStats', {}), client.request('leave', {})].map((p) => p.catch((e: unknown) => e));
+    const pending = [client.request('getStats', {}), client.request('leave', {})].map((p) =>
+      p.catch((e: unknown) => e),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     server.socket?.close(4003, 'replaced');
     const errors = await Promise.all(pending);
@@ -193,7 +201,9 @@ describe('SignalClient over a real WebSocket', () => {
     expect(await pending).toMatchObject({ code: ErrorCode.CONNECTION_FAILED });
     expect(closes).toEqual([{ code: 1000, reason: 'bye', initiatedLocally: true }]);
     const serverSide = await server.connection();
-    await new Promise((resolve) => (serverSide.readyState === WebSocket.CLOSED ? resolve(undefined) : serverSide.once('close', resolve)));
+    await new Promise((resolve) =>
+      serverSide.readyState === WebSocket.CLOSED ? resolve(undefined) : serverSide.once('close', resolve),
+    );
   });
 
   it('refuses requests before connecting', async () => {
@@ -226,7 +236,11 @@ describe('SignalClient heartbeat', () => {
   it('treats a server that stops answering pings as a lost connection', async () => {
     const server = new TestServer();
     const url = await server.listening();
-    const client = new SignalClient(url, { webSocketFactory: factory, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 150 });
+    const client = new SignalClient(url, {
+      webSocketFactory: factory,
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 150,
+    });
     try {
       let answering = true;
       server.onRequest = (req, socket) => {
@@ -263,7 +277,15 @@ describe('SignalClient connect failures', () => {
 
   it('rejects with timeout when the socket does not open in time', async () => {
     // A socket that never opens: the handshake hangs.
-    const stuck: WebSocketLike = { readyState: 0, onopen: null, onmessage: null, onclose: null, onerror: null, send() {}, close() {} };
+    const stuck: WebSocketLike = {
+      readyState: 0,
+      onopen: null,
+      onmessage: null,
+      onclose: null,
+      onerror: null,
+      send() {},
+      close() {},
+    };
     const client = new SignalClient('ws://127.0.0.1:1/ws', { webSocketFactory: () => stuck, connectTimeoutMs: 80 });
     await expect(client.connect()).rejects.toMatchObject({ code: ErrorCode.CONNECTION_FAILED, reason: 'timeout' });
   });

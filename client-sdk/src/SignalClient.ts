@@ -2,7 +2,14 @@
  * Request/response and notifications over one signaling WebSocket, typed with
  * the shared protocol. Knows nothing about rooms or media.
  */
-import { ConnectionError, ConnectionErrorReason, ErrorCode, HuizhenError, fromWireError, isHuizhenError } from './errors.js';
+import {
+  ConnectionError,
+  ConnectionErrorReason,
+  ErrorCode,
+  HuizhenError,
+  fromWireError,
+  isHuizhenError,
+} from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Method, NotificationData, Notification, RequestData, ResponseData } from '@huizhen/protocol';
 import { TypedEmitter } from './TypedEmitter.js';
@@ -155,7 +162,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
    */
   connect(options: SignalConnectOptions = {}): Promise<void> {
     if (this.#state !== 'idle' && this.#state !== 'closed') {
-      return Promise.reject(new HuizhenError(ErrorCode.INVALID_STATE, `Cannot connect a signal client that is ${this.#state}`));
+      return Promise.reject(
+        new HuizhenError(ErrorCode.INVALID_STATE, `Cannot connect a signal client that is ${this.#state}`),
+      );
     }
     const timeoutMs = options.timeoutMs ?? this.#connectTimeoutMs;
     this.#state = 'connecting';
@@ -165,7 +174,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         socket = this.#factory(this.url);
       } catch (cause) {
         this.#state = 'closed';
-        reject(new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Could not open a WebSocket to ${this.url}`, undefined, { cause }));
+        reject(
+          new ConnectionError(
+            ConnectionErrorReason.ServerUnreachable,
+            `Could not open a WebSocket to ${this.url}`,
+            undefined,
+            { cause },
+          ),
+        );
         return;
       }
       this.#socket = socket;
@@ -199,7 +215,12 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       socket.onclose = (event: { code?: number; reason?: string }) => {
         const code = typeof event?.code === 'number' ? event.code : CLOSE_ABNORMAL;
         const reason = typeof event?.reason === 'string' && event.reason ? `: ${event.reason}` : '';
-        fail(new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Could not connect to ${this.url} (close code ${code}${reason})`));
+        fail(
+          new ConnectionError(
+            ConnectionErrorReason.ServerUnreachable,
+            `Could not connect to ${this.url} (close code ${code}${reason})`,
+          ),
+        );
       };
     });
   }
@@ -213,7 +234,10 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     const socket = this.#socket;
     if (this.#state !== 'open' || !socket || socket.readyState !== WS_OPEN) {
       return Promise.reject(
-        new ConnectionError(ConnectionErrorReason.ConnectionLost, `Cannot send '${method}': the connection to the server is not open`),
+        new ConnectionError(
+          ConnectionErrorReason.ConnectionLost,
+          `Cannot send '${method}': the connection to the server is not open`,
+        ),
       );
     }
     const id = this.#nextId++;
@@ -229,7 +253,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       } catch (cause) {
         clearTimeout(timer);
         this.#pending.delete(id);
-        reject(new ConnectionError(ConnectionErrorReason.ConnectionLost, `Could not send '${method}'`, undefined, { cause }));
+        reject(
+          new ConnectionError(ConnectionErrorReason.ConnectionLost, `Could not send '${method}'`, undefined, { cause }),
+        );
       }
     });
   }
@@ -283,7 +309,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
         } catch {
           // Already closing.
         }
-        this.#onSocketClosed({ code: CLOSE_HEARTBEAT_TIMEOUT, reason: 'no answer from the server', initiatedLocally: false });
+        this.#onSocketClosed({
+          code: CLOSE_HEARTBEAT_TIMEOUT,
+          reason: 'no answer from the server',
+          initiatedLocally: false,
+        });
       });
     }, this.#heartbeatIntervalMs);
   }

@@ -35,7 +35,10 @@ describe('TokenRefresher', () => {
     await vi.advanceTimersByTimeAsync(239_000);
     expect(provider).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(refreshed).toEqual([['token-1', 300], ['token-2', 300]]);
+    expect(refreshed).toEqual([
+      ['token-1', 300],
+      ['token-2', 300],
+    ]);
     refresher.stop();
   });
 

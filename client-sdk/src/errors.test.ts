@@ -86,8 +86,14 @@ describe('disconnect reasons', () => {
     });
     expect(disconnectFromCloseCode(CloseCode.TOKEN_EXPIRED, '').reason).toBe(DisconnectReason.TokenExpired);
     expect(disconnectFromCloseCode(CloseCode.SERVER_SHUTTING_DOWN, '').reason).toBe(DisconnectReason.ServerShutdown);
-    expect(disconnectFromCloseCode(CloseCode.ROOM_ENDED, '')).toMatchObject({ reason: 'roomEnded', error: { code: 'ROOM_ENDED' } });
-    expect(disconnectFromCloseCode(CloseCode.REMOVED, '')).toMatchObject({ reason: 'removed', error: { code: 'REMOVED' } });
+    expect(disconnectFromCloseCode(CloseCode.ROOM_ENDED, '')).toMatchObject({
+      reason: 'roomEnded',
+      error: { code: 'ROOM_ENDED' },
+    });
+    expect(disconnectFromCloseCode(CloseCode.REMOVED, '')).toMatchObject({
+      reason: 'removed',
+      error: { code: 'REMOVED' },
+    });
     expect(disconnectFromCloseCode(CloseCode.ADMISSION_DENIED, '')).toMatchObject({
       reason: 'admissionDenied',
       error: { code: 'ADMISSION_DENIED' },

@@ -133,7 +133,10 @@ export function disconnectReasonForCode(code: ErrorCode): DisconnectReason {
  * notification first, judged from the WebSocket close code. The reason follows
  * from the error's code, exactly as for `sessionClosed`.
  */
-export function disconnectFromCloseCode(closeCode: number, closeReason: string): { reason: DisconnectReason; error: HuizhenError } {
+export function disconnectFromCloseCode(
+  closeCode: number,
+  closeReason: string,
+): { reason: DisconnectReason; error: HuizhenError } {
   const error = closeCodeError(closeCode, closeReason ? `: ${closeReason}` : '');
   return { reason: disconnectReasonForCode(error.code), error };
 }
@@ -141,7 +144,10 @@ export function disconnectFromCloseCode(closeCode: number, closeReason: string):
 function closeCodeError(closeCode: number, detail: string): HuizhenError {
   switch (closeCode) {
     case CloseCode.DUPLICATE_IDENTITY:
-      return new HuizhenError(ErrorCode.DUPLICATE_IDENTITY, `This identity joined the room from another connection${detail}`);
+      return new HuizhenError(
+        ErrorCode.DUPLICATE_IDENTITY,
+        `This identity joined the room from another connection${detail}`,
+      );
     case CloseCode.ROOM_CLOSED:
       return new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `The consult room was closed${detail}`);
     case CloseCode.SERVER_SHUTTING_DOWN:
@@ -161,8 +167,14 @@ function closeCodeError(closeCode: number, detail: string): HuizhenError {
     case CloseCode.BAD_MESSAGES:
     case CloseCode.PROTOCOL_ERROR:
     case CloseCode.MESSAGE_TOO_BIG:
-      return new HuizhenError(ErrorCode.INVALID_REQUEST, `The server closed the connection (code ${closeCode})${detail}`);
+      return new HuizhenError(
+        ErrorCode.INVALID_REQUEST,
+        `The server closed the connection (code ${closeCode})${detail}`,
+      );
     default:
-      return new ConnectionError(ConnectionErrorReason.ConnectionLost, `The connection to the server was lost (code ${closeCode})${detail}`);
+      return new ConnectionError(
+        ConnectionErrorReason.ConnectionLost,
+        `The connection to the server was lost (code ${closeCode})${detail}`,
+      );
   }
 }

@@ -31,7 +31,8 @@ export interface UploadRecordOptions {
 /** The global `fetch`, or a clear error where there is none. */
 export function defaultFetch(): typeof fetch {
   const f = (globalThis as { fetch?: typeof fetch }).fetch;
-  if (typeof f !== 'function') throw new HuizhenError(ErrorCode.INVALID_STATE, 'No global fetch in this environment; pass the fetch option');
+  if (typeof f !== 'function')
+    throw new HuizhenError(ErrorCode.INVALID_STATE, 'No global fetch in this environment; pass the fetch option');
   return f.bind(globalThis);
 }
 
@@ -43,7 +44,10 @@ export function resolveServerUrl(baseUrl: string, url: string): string {
   const resolved = /^https?:\/\//i.test(url) ? url : `${baseUrl}${url.startsWith('/') ? '' : '/'}${url}`;
   // The participant's token goes with downloads: never to any origin but the server's.
   if (new URL(resolved).origin !== new URL(baseUrl).origin) {
-    throw new HuizhenError(ErrorCode.URL_INVALID, 'The server gave a download link to another site; it was not followed.');
+    throw new HuizhenError(
+      ErrorCode.URL_INVALID,
+      'The server gave a download link to another site; it was not followed.',
+    );
   }
   return resolved;
 }
@@ -53,7 +57,11 @@ function fileName(body: RecordBody): string | undefined {
   return typeof name === 'string' && name ? name : undefined;
 }
 
-export async function uploadRecord(target: HttpTarget, body: RecordBody, options: UploadRecordOptions): Promise<RecordInfo> {
+export async function uploadRecord(
+  target: HttpTarget,
+  body: RecordBody,
+  options: UploadRecordOptions,
+): Promise<RecordInfo> {
   const query = new URLSearchParams({ visibility: options.visibility });
   const name = options.name ?? fileName(body);
   if (name) query.set('name', name);
@@ -85,7 +93,12 @@ async function send(target: HttpTarget, url: string, init: RequestInit): Promise
   } catch (cause) {
     // An abort is the caller's own doing: let it through as the standard AbortError.
     if ((cause as { name?: unknown })?.name === 'AbortError') throw cause;
-    throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Could not reach the server for records (${errorText(cause)})`, undefined, { cause });
+    throw new ConnectionError(
+      ConnectionErrorReason.ServerUnreachable,
+      `Could not reach the server for records (${errorText(cause)})`,
+      undefined,
+      { cause },
+    );
   }
   if (!response.ok) throw await httpError(response);
   return response;
@@ -105,7 +118,10 @@ async function httpError(response: Response): Promise<HuizhenError> {
           : response.status === 404
             ? ErrorCode.NOT_FOUND
             : ErrorCode.INTERNAL;
-  return new HuizhenError(code, `The server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+  return new HuizhenError(
+    code,
+    `The server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`,
+  );
 }
 
 function errorText(error: unknown): string {

@@ -24,7 +24,11 @@ function setElementTrack(element: HTMLMediaElement, track: MediaStreamTrack): vo
   const current = element.srcObject;
   const others =
     current instanceof MediaStream ? current.getTracks().filter((t) => t.kind !== track.kind && t !== track) : [];
-  if (current instanceof MediaStream && current.getTracks().length === others.length + 1 && current.getTracks().includes(track)) {
+  if (
+    current instanceof MediaStream &&
+    current.getTracks().length === others.length + 1 &&
+    current.getTracks().includes(track)
+  ) {
     return;
   }
   // A fresh stream rather than mutating the old one: Safari does not always
@@ -250,7 +254,10 @@ export class LocalTrack extends Track {
     return this.#serialize(async () => {
       if (!this.#muted || this.isEnded) return;
       if (this.#hostMute && !this.#hostMute.allowUnmute) {
-        throw new HuizhenError(ErrorCode.PERMISSION_DENIED, `${this.#hostMute.by.name} muted your ${this.source}; only they can let you unmute it`);
+        throw new HuizhenError(
+          ErrorCode.PERMISSION_DENIED,
+          `${this.#hostMute.by.name} muted your ${this.source}; only they can let you unmute it`,
+        );
       }
       await this.#host.setPaused(this, false);
       this.#hostMute = undefined;
@@ -406,7 +413,10 @@ export class RemoteTrack extends Track {
 
   protected override onAttached(element: HTMLMediaElement): void {
     if (this.kind !== 'video') return;
-    this.#sizeReporter ??= new VideoSizeReporter((size) => this.#sendVideoSize(size.width, size.height), this.#sizeOptions);
+    this.#sizeReporter ??= new VideoSizeReporter(
+      (size) => this.#sendVideoSize(size.width, size.height),
+      this.#sizeOptions,
+    );
     this.#sizeReporter.observe(element);
   }
 

@@ -20,7 +20,10 @@ export function toSignalUrl(serverUrl: string): string {
       url.hash = '';
       return url.toString();
     default:
-      throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `The server URL must be http(s) or ws(s), not '${url.protocol}'`);
+      throw new ConnectionError(
+        ConnectionErrorReason.ServerUnreachable,
+        `The server URL must be http(s) or ws(s), not '${url.protocol}'`,
+      );
   }
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
   url.search = '';
@@ -48,7 +51,10 @@ export function toHttpBase(serverUrl: string): string {
     case 'https:':
       break;
     default:
-      throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `The server URL must be http(s) or ws(s), not '${url.protocol}'`);
+      throw new ConnectionError(
+        ConnectionErrorReason.ServerUnreachable,
+        `The server URL must be http(s) or ws(s), not '${url.protocol}'`,
+      );
   }
   url.search = '';
   url.hash = '';
@@ -60,6 +66,11 @@ function parse(serverUrl: string): URL {
   try {
     return new URL(serverUrl, base);
   } catch (cause) {
-    throw new ConnectionError(ConnectionErrorReason.ServerUnreachable, `Not a valid server URL: '${serverUrl}'`, undefined, { cause });
+    throw new ConnectionError(
+      ConnectionErrorReason.ServerUnreachable,
+      `Not a valid server URL: '${serverUrl}'`,
+      undefined,
+      { cause },
+    );
   }
 }

@@ -35,8 +35,9 @@ export interface VideoSizeReporterOptions {
 const MAX_DIMENSION = 16384;
 
 function defaultObserverFactory(): ResizeObserverFactory | undefined {
-  const Ctor = (globalThis as { ResizeObserver?: new (cb: (entries: readonly ResizeEntryLike[]) => void) => ResizeObserverLike })
-    .ResizeObserver;
+  const Ctor = (
+    globalThis as { ResizeObserver?: new (cb: (entries: readonly ResizeEntryLike[]) => void) => ResizeObserverLike }
+  ).ResizeObserver;
   return Ctor ? (callback) => new Ctor(callback) : undefined;
 }
 

@@ -33,7 +33,11 @@ export const mediasoupDevice: DeviceOptions = { handlerFactory: FakeHandler.crea
  * (encodings, codec options) and exposes the handlers, whose connection state
  * tests can drive.
  */
-export function recordingDevice(): { device: DeviceOptions; sends: HandlerSendOptions[]; handlers: HandlerInterface[] } {
+export function recordingDevice(): {
+  device: DeviceOptions;
+  sends: HandlerSendOptions[];
+  handlers: HandlerInterface[];
+} {
   const base = FakeHandler.createFactory(testFakeParameters);
   const sends: HandlerSendOptions[] = [];
   const handlers: HandlerInterface[] = [];
@@ -53,7 +57,14 @@ export function recordingDevice(): { device: DeviceOptions; sends: HandlerSendOp
 export const webSocketFactory = (url: string): WebSocketLike => new WebSocket(url) as unknown as WebSocketLike;
 
 export function participant(identity: string, overrides: Partial<ParticipantInfo> = {}): ParticipantInfo {
-  return { identity, name: identity.toUpperCase(), role: 'doctor', joinedAt: 1_700_000_000_000, tracks: [], ...overrides };
+  return {
+    identity,
+    name: identity.toUpperCase(),
+    role: 'doctor',
+    joinedAt: 1_700_000_000_000,
+    tracks: [],
+    ...overrides,
+  };
 }
 
 /** A consumerCreated notification with RTP parameters the fake device accepts. */
@@ -111,13 +122,15 @@ export class FakeHuizhenServer {
     this.handlers = {
       join: (data) => {
         const resume = typeof data.resumeSessionId === 'string' ? data.resumeSessionId : undefined;
-        if (resume && this.sessionExpired) throw new WireFailure('SESSION_EXPIRED', 'The previous session is gone; join again as a new session.');
+        if (resume && this.sessionExpired)
+          throw new WireFailure('SESSION_EXPIRED', 'The previous session is gone; join again as a new session.');
         if (!resume) this.published.clear();
         if (resume) {
           const replay = this.replay;
           this.replay = [];
           this.#afterResponse.push(() => {
-            for (const [name, payload] of replay) this.socket?.send(JSON.stringify({ notification: name, data: payload }));
+            for (const [name, payload] of replay)
+              this.socket?.send(JSON.stringify({ notification: name, data: payload }));
           });
         }
         return {
@@ -134,20 +147,34 @@ export class FakeHuizhenServer {
         const remote = JSON.parse(JSON.stringify(testFakeParameters.generateTransportRemoteParameters()));
         // One candidate a real browser accepts too (the generated ones are for the fake handler only).
         remote.iceCandidates = [
-          { foundation: 'udpcandidate', priority: 1078862079, address: '127.0.0.1', ip: '127.0.0.1', port: 9, protocol: 'udp', type: 'host' },
+          {
+            foundation: 'udpcandidate',
+            priority: 1078862079,
+            address: '127.0.0.1',
+            ip: '127.0.0.1',
+            port: 9,
+            protocol: 'udp',
+            type: 'host',
+          },
         ];
         return remote;
       },
       // Notifications go out before the answer: the SDK must hold them until its media is ready.
       setRtpCapabilities: () => {
-        for (const [name, data] of this.setupNotifications) this.socket?.send(JSON.stringify({ notification: name, data }));
+        for (const [name, data] of this.setupNotifications)
+          this.socket?.send(JSON.stringify({ notification: name, data }));
         for (const consumer of this.initialConsumers) this.notify('consumerCreated', consumer);
         return {};
       },
       produce: (data) => {
         const trackId = `prod-${this.#nextProducer++}`;
         const kind = data.kind === 'video' ? 'video' : 'audio';
-        this.published.set(trackId, { trackId, kind, source: data.source as TrackInfo['source'], muted: data.paused === true });
+        this.published.set(trackId, {
+          trackId,
+          kind,
+          source: data.source as TrackInfo['source'],
+          muted: data.paused === true,
+        });
         return { trackId };
       },
       closeProducer: (data) => {
@@ -174,7 +201,9 @@ export class FakeHuizhenServer {
    * Listens on a free port. With `http`, plain HTTP requests on the same
    * origin (record uploads and downloads) go to that handler.
    */
-  static async start(options: { http?: (req: IncomingMessage, res: ServerResponse) => void } = {}): Promise<FakeHuizhenServer> {
+  static async start(
+    options: { http?: (req: IncomingMessage, res: ServerResponse) => void } = {},
+  ): Promise<FakeHuizhenServer> {
     if (options.http) {
       const httpServer = createServer(options.http);
       await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', () => resolve()));
@@ -267,7 +296,9 @@ export class FakeHuizhenServer {
       for (const after of this.#afterResponse.splice(0)) after();
     } catch (error) {
       const failure = error instanceof WireFailure ? error : new WireFailure('INTERNAL', String(error));
-      socket.send(JSON.stringify({ id: request.id, ok: false, error: { code: failure.code, message: failure.message } }));
+      socket.send(
+        JSON.stringify({ id: request.id, ok: false, error: { code: failure.code, message: failure.message } }),
+      );
     }
   }
 }

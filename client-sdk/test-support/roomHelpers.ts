@@ -5,7 +5,11 @@ import type { ReconnectPolicy } from '../src/ReconnectPolicy.js';
 import type { Room } from '../src/Room.js';
 
 /** Resolves with the arguments of the next `event`, or rejects after `timeoutMs`. */
-export function nextEvent<E extends keyof RoomEventCallbacks>(room: Room, event: E, timeoutMs = 3000): Promise<Parameters<RoomEventCallbacks[E]>> {
+export function nextEvent<E extends keyof RoomEventCallbacks>(
+  room: Room,
+  event: E,
+  timeoutMs = 3000,
+): Promise<Parameters<RoomEventCallbacks[E]>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' event within ${timeoutMs} ms`)), timeoutMs);
     const listener = ((...args: Parameters<RoomEventCallbacks[E]>) => {
@@ -23,17 +27,25 @@ export function recordEvents(room: Room, events: (keyof RoomEventCallbacks)[]): 
     room.on(event, ((...args: unknown[]) => {
       const first = args[0] as { identity?: string; trackId?: string } | string | boolean | undefined;
       const detail =
-        typeof first === 'object' && first !== null ? (first.trackId ?? first.identity) : first === undefined ? undefined : String(first);
+        typeof first === 'object' && first !== null
+          ? (first.trackId ?? first.identity)
+          : first === undefined
+            ? undefined
+            : String(first);
       seen.push(detail === undefined ? event : `${event}:${detail}`);
     }) as never);
   }
   return seen;
 }
 
-export const fakeTrack = (kind: 'audio' | 'video'): MediaStreamTrack => new FakeMediaStreamTrack({ kind }) as unknown as MediaStreamTrack;
+export const fakeTrack = (kind: 'audio' | 'video'): MediaStreamTrack =>
+  new FakeMediaStreamTrack({ kind }) as unknown as MediaStreamTrack;
 
 /** Retries every `delayMs`, `attempts` times, then gives up. */
-export function fastPolicy(delayMs = 20, attempts = 50): ReconnectPolicy & { contexts: { retryCount: number; closeCode: number }[] } {
+export function fastPolicy(
+  delayMs = 20,
+  attempts = 50,
+): ReconnectPolicy & { contexts: { retryCount: number; closeCode: number }[] } {
   const contexts: { retryCount: number; closeCode: number }[] = [];
   return {
     contexts,

@@ -69,7 +69,15 @@ async function join(request) {
     return;
   }
 
-  call = new Call(room, { tiles, controls, side, state, roomName: room.name, prefs: readMediaPrefs(), onEnded: endCall });
+  call = new Call(room, {
+    tiles,
+    controls,
+    side,
+    state,
+    roomName: room.name,
+    prefs: readMediaPrefs(),
+    onEnded: endCall,
+  });
   window.huizhen = { room, state };
   const roomName = byId('room-name');
   roomName.textContent = `Room ${room.name}`;

@@ -65,7 +65,9 @@ export async function openDemo(
   baseUrl: string,
   label: string,
   path = '/',
-  { viewport = { width: 1024, height: 700 } }: { viewport?: { width: number; height: number; isMobile?: boolean; hasTouch?: boolean } } = {},
+  {
+    viewport = { width: 1024, height: 700 },
+  }: { viewport?: { width: number; height: number; isMobile?: boolean; hasTouch?: boolean } } = {},
 ): Promise<DemoPage> {
   const context = await chromium.browser.createBrowserContext();
   const page = await context.newPage();
@@ -86,7 +88,9 @@ export async function openDemo(
   const demo: DemoPage = { page, label, console: [], identity: '' };
   page.on('console', (msg) => demo.console.push(`[${msg.type()}] ${msg.text()}`));
   page.on('pageerror', (err) => demo.console.push(`[pageerror] ${err instanceof Error ? err.message : String(err)}`));
-  page.on('requestfailed', (req) => demo.console.push(`[requestfailed] ${req.url()} ${req.failure()?.errorText ?? ''}`));
+  page.on('requestfailed', (req) =>
+    demo.console.push(`[requestfailed] ${req.url()} ${req.failure()?.errorText ?? ''}`),
+  );
   await page.goto(`${baseUrl}${path}`, { waitUntil: 'load' });
   return demo;
 }
@@ -115,7 +119,10 @@ export async function submitJoinForm(demo: DemoPage, who: JoinAs): Promise<void>
 }
 
 /** Sets the form's camera and microphone boxes (also shown when joining with a link token). */
-export async function setJoinMedia(demo: DemoPage, { camera = true, mic = true }: { camera?: boolean; mic?: boolean }): Promise<void> {
+export async function setJoinMedia(
+  demo: DemoPage,
+  { camera = true, mic = true }: { camera?: boolean; mic?: boolean },
+): Promise<void> {
   await demo.page.$eval('[data-testid="join-camera"]', (el, on) => ((el as HTMLInputElement).checked = on), camera);
   await demo.page.$eval('[data-testid="join-mic"]', (el, on) => ((el as HTMLInputElement).checked = on), mic);
 }
@@ -135,8 +142,13 @@ export async function joinViaUi(demo: DemoPage, who: JoinAs): Promise<string> {
  */
 export async function waitInCall(
   demo: DemoPage,
-  { camera = true, mic = true, admission = 'admitted', what = 'be in the call', timeoutMs = 30_000 }:
-    { camera?: boolean; mic?: boolean; admission?: 'admitted' | 'waiting'; what?: string; timeoutMs?: number } = {},
+  {
+    camera = true,
+    mic = true,
+    admission = 'admitted',
+    what = 'be in the call',
+    timeoutMs = 30_000,
+  }: { camera?: boolean; mic?: boolean; admission?: 'admitted' | 'waiting'; what?: string; timeoutMs?: number } = {},
 ): Promise<string> {
   const { page } = demo;
   const state = await waitFor(
@@ -158,7 +170,9 @@ export async function waitInCall(
       // The form shows a sentence when joining failed or the call ended: no point waiting on.
       if (seen.failed) throw new GiveUp(`${demo.label} could not ${what}: ${seen.failed}\n${await describePage(demo)}`);
       const media = admission === 'waiting' || (seen.mic === mic && seen.camera === camera);
-      return seen.phase === 'in-call' && seen.connected && seen.admission === admission && media ? { identity: seen.identity } : undefined;
+      return seen.phase === 'in-call' && seen.connected && seen.admission === admission && media
+        ? { identity: seen.identity }
+        : undefined;
     },
     { timeoutMs, describe: () => describePage(demo) },
   );
@@ -183,16 +197,24 @@ export async function clickInTile(demo: DemoPage, identity: string, selector: st
 }
 
 /** Answers the open dialog: fills text fields / checkboxes by name, then confirms. */
-export async function answerDialog(demo: DemoPage, testid: string, fields: Record<string, string | boolean> = {}): Promise<void> {
+export async function answerDialog(
+  demo: DemoPage,
+  testid: string,
+  fields: Record<string, string | boolean> = {},
+): Promise<void> {
   const { page } = demo;
   const dialog = await page.waitForSelector(`dialog[data-testid="${testid}"][open]`, { visible: true });
   for (const [name, value] of Object.entries(fields)) {
     const selector = `[data-testid="dialog-field-${name}"]`;
     if (typeof value === 'boolean') {
-      await dialog!.$eval(selector, (el, on) => {
-        const box = el as HTMLInputElement;
-        if (box.checked !== on) box.click();
-      }, value);
+      await dialog!.$eval(
+        selector,
+        (el, on) => {
+          const box = el as HTMLInputElement;
+          if (box.checked !== on) box.click();
+        },
+        value,
+      );
     } else {
       await dialog!.$eval(selector, (el) => ((el as HTMLInputElement).value = ''));
       const input = await dialog!.$(selector);
@@ -206,7 +228,9 @@ export async function answerDialog(demo: DemoPage, testid: string, fields: Recor
 /** Opens a side-panel tab (waiting room, chat, records, opinion). */
 export async function openTab(demo: DemoPage, name: 'people' | 'chat' | 'records' | 'opinion'): Promise<void> {
   const tab = await demo.page.waitForSelector(`[data-testid="tab-${name}"]`, { visible: true });
-  const selected = await tab!.evaluate((el) => el.getAttribute('aria-selected') === 'true' && el.closest('aside')?.dataset.open === 'true');
+  const selected = await tab!.evaluate(
+    (el) => el.getAttribute('aria-selected') === 'true' && el.closest('aside')?.dataset.open === 'true',
+  );
   if (!selected) await tab!.click();
   await demo.page.waitForSelector(`[data-testid="panel-${name}"]`, { visible: true });
 }
@@ -237,7 +261,9 @@ export async function reportFailure(
 ): Promise<void> {
   const seen = await Promise.all(pages.filter((p): p is DemoPage => p !== undefined).map((p) => describePage(p)));
   const sections = Object.entries(extra).map(([title, text]) => `--- ${title} ---\n${text}\n`);
-  console.error(`--- pages ---\n${seen.join('\n')}\n${sections.join('')}--- server log ---\n${server?.tail(60) ?? '(no server)'}`);
+  console.error(
+    `--- pages ---\n${seen.join('\n')}\n${sections.join('')}--- server log ---\n${server?.tail(60) ?? '(no server)'}`,
+  );
 }
 
 async function replaceText(page: Page, selector: string, text: string): Promise<void> {
@@ -263,7 +289,16 @@ export interface ViewerState {
   presenting: boolean;
   following: boolean;
   /** The view in effect on this page (the presenter's while following). */
-  view: { page: number; zoom: number; panX: number; panY: number; rotation: number; windowCenter: number | null; windowWidth: number | null; version: number };
+  view: {
+    page: number;
+    zoom: number;
+    panX: number;
+    panY: number;
+    rotation: number;
+    windowCenter: number | null;
+    windowWidth: number | null;
+    version: number;
+  };
   pageCount: number;
   /** What the canvas last finished drawing. */
   rendered: { recordId: string; page: number; zoom: number; rotation: number } | null;

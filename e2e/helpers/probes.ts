@@ -27,59 +27,81 @@ export interface VideoSample {
  * tile (or screen-share tile). Returns null while there is no tile or no video
  * track in it.
  */
-export async function sampleVideo(demo: DemoPage, identity: string, source: 'camera' | 'screen' = 'camera'): Promise<VideoSample | null> {
-  return demo.page.evaluate((identity, source) => {
-    type Counted = HTMLVideoElement & { __hzFrames?: number };
-    const w = window as unknown as { __hzVideoProbes?: Record<string, { el: Counted; trackId: string }> };
-    const probes = (w.__hzVideoProbes ??= {});
-    const countFrames = (video: Counted) => {
-      if (video.__hzFrames !== undefined) return;
-      video.__hzFrames = 0;
-      const onFrame = () => {
-        video.__hzFrames = (video.__hzFrames ?? 0) + 1;
+export async function sampleVideo(
+  demo: DemoPage,
+  identity: string,
+  source: 'camera' | 'screen' = 'camera',
+): Promise<VideoSample | null> {
+  return demo.page.evaluate(
+    (identity, source) => {
+      type Counted = HTMLVideoElement & { __hzFrames?: number };
+      const w = window as unknown as { __hzVideoProbes?: Record<string, { el: Counted; trackId: string }> };
+      const probes = (w.__hzVideoProbes ??= {});
+      const countFrames = (video: Counted) => {
+        if (video.__hzFrames !== undefined) return;
+        video.__hzFrames = 0;
+        const onFrame = () => {
+          video.__hzFrames = (video.__hzFrames ?? 0) + 1;
+          video.requestVideoFrameCallback(onFrame);
+        };
         video.requestVideoFrameCallback(onFrame);
       };
-      video.requestVideoFrameCallback(onFrame);
-    };
 
-    const testId = source === 'screen' ? 'screen-tile' : 'tile';
-    const tile = document.querySelector<HTMLElement>(`[data-testid="${testId}"][data-identity="${CSS.escape(identity)}"]`);
-    const video = tile?.querySelector<Counted>('video');
-    if (!tile || !video) return null;
-    const track = video.srcObject instanceof MediaStream ? video.srcObject.getVideoTracks()[0] : undefined;
-    if (!track) return null;
-    countFrames(video);
+      const testId = source === 'screen' ? 'screen-tile' : 'tile';
+      const tile = document.querySelector<HTMLElement>(
+        `[data-testid="${testId}"][data-identity="${CSS.escape(identity)}"]`,
+      );
+      const video = tile?.querySelector<Counted>('video');
+      if (!tile || !video) return null;
+      const track = video.srcObject instanceof MediaStream ? video.srcObject.getVideoTracks()[0] : undefined;
+      if (!track) return null;
+      countFrames(video);
 
-    const key = `${identity}|${source}`;
-    let probe = probes[key];
-    if (!probe || probe.trackId !== track.id) {
-      probe?.el.remove();
-      const el = document.createElement('video') as Counted;
-      el.muted = true;
-      el.autoplay = true;
-      el.playsInline = true;
-      el.dataset.hzProbe = key;
-      Object.assign(el.style, { position: 'fixed', left: '0', top: '0', width: '64px', height: '48px', zIndex: '9999', pointerEvents: 'none' });
-      el.srcObject = new MediaStream([track]);
-      document.body.append(el);
-      void el.play().catch(() => {});
-      countFrames(el);
-      probe = probes[key] = { el, trackId: track.id };
-    }
-    return {
-      tileFrames: video.__hzFrames ?? 0,
-      probeFrames: probe.el.__hzFrames ?? 0,
-      videoWidth: video.videoWidth,
-      videoHeight: video.videoHeight,
-      tileVideo: tile.dataset.video,
-      trackMuted: track.muted,
-    };
-  }, identity, source);
+      const key = `${identity}|${source}`;
+      let probe = probes[key];
+      if (!probe || probe.trackId !== track.id) {
+        probe?.el.remove();
+        const el = document.createElement('video') as Counted;
+        el.muted = true;
+        el.autoplay = true;
+        el.playsInline = true;
+        el.dataset.hzProbe = key;
+        Object.assign(el.style, {
+          position: 'fixed',
+          left: '0',
+          top: '0',
+          width: '64px',
+          height: '48px',
+          zIndex: '9999',
+          pointerEvents: 'none',
+        });
+        el.srcObject = new MediaStream([track]);
+        document.body.append(el);
+        void el.play().catch(() => {});
+        countFrames(el);
+        probe = probes[key] = { el, trackId: track.id };
+      }
+      return {
+        tileFrames: video.__hzFrames ?? 0,
+        probeFrames: probe.el.__hzFrames ?? 0,
+        videoWidth: video.videoWidth,
+        videoHeight: video.videoHeight,
+        tileVideo: tile.dataset.video,
+        trackMuted: track.muted,
+      };
+    },
+    identity,
+    source,
+  );
 }
 
 /** Frames decoded during `ms` (tile and probe), plus the sample at the end. */
 /** Waits until `viewer` decodes `other`'s camera (ICE + DTLS + first key frame can take a while). */
-export async function untilDecoding(viewer: DemoPage, other: { label: string; identity: string }, timeoutMs = 30_000): Promise<VideoSample> {
+export async function untilDecoding(
+  viewer: DemoPage,
+  other: { label: string; identity: string },
+  timeoutMs = 30_000,
+): Promise<VideoSample> {
   return waitFor(
     `${viewer.label} to decode ${other.label}'s video`,
     async () => {
@@ -90,7 +112,12 @@ export async function untilDecoding(viewer: DemoPage, other: { label: string; id
   );
 }
 
-export async function framesDuring(demo: DemoPage, identity: string, ms: number, source: 'camera' | 'screen' = 'camera') {
+export async function framesDuring(
+  demo: DemoPage,
+  identity: string,
+  ms: number,
+  source: 'camera' | 'screen' = 'camera',
+) {
   const before = await sampleVideo(demo, identity, source);
   await sleep(ms);
   const after = await sampleVideo(demo, identity, source);
@@ -119,7 +146,15 @@ export interface AudioSample {
  */
 async function readAudioMeter(demo: DemoPage, identity: string): Promise<AudioSample | null> {
   return demo.page.evaluate(async (identity) => {
-    type Meter = { trackId: string; source: MediaStreamAudioSourceNode; timer: number; peak: number; sumSquares: number; values: number; reads: number };
+    type Meter = {
+      trackId: string;
+      source: MediaStreamAudioSourceNode;
+      timer: number;
+      peak: number;
+      sumSquares: number;
+      values: number;
+      reads: number;
+    };
     const w = window as unknown as { __hzAudio?: { ctx: AudioContext; meters: Record<string, Meter> } };
     const audio = document.querySelector<HTMLAudioElement>(
       `audio[data-testid="remote-audio"][data-identity="${CSS.escape(identity)}"][data-source="microphone"]`,
@@ -154,7 +189,11 @@ async function readAudioMeter(demo: DemoPage, identity: string): Promise<AudioSa
       }, 50);
       meter = meters[identity] = m;
     }
-    const sample = { peakRms: meter.peak, meanRms: Math.sqrt(meter.sumSquares / Math.max(1, meter.values)), reads: meter.reads };
+    const sample = {
+      peakRms: meter.peak,
+      meanRms: Math.sqrt(meter.sumSquares / Math.max(1, meter.values)),
+      reads: meter.reads,
+    };
     Object.assign(meter, { peak: 0, sumSquares: 0, values: 0, reads: 0 });
     return sample;
   }, identity);
@@ -188,7 +227,13 @@ export interface ReceivedMedia {
 export async function receivedMedia(demo: DemoPage): Promise<ReceivedMedia> {
   return demo.page.evaluate(async () => {
     const pcs = (window as unknown as { __hzPeerConnections?: RTCPeerConnection[] }).__hzPeerConnections ?? [];
-    const out = { peerConnections: pcs.length, videoFramesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0, audioSamplesReceived: 0 };
+    const out = {
+      peerConnections: pcs.length,
+      videoFramesDecoded: 0,
+      videoPacketsReceived: 0,
+      audioPacketsReceived: 0,
+      audioSamplesReceived: 0,
+    };
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
       const report = await pc.getStats();

@@ -56,7 +56,9 @@ export async function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -111,7 +113,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
     const actual = await Promise.race([
       listening,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`server did not log "listening" within ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`server did not log "listening" within ${timeoutMs} ms:\n${tail()}`)),
+          timeoutMs,
+        );
       }),
     ]);
     if (actual !== port) throw new Error(`server listens on ${actual}, expected PORT=${port}`);
@@ -151,7 +156,8 @@ export async function devToken(server: HuizhenServer, who: DevTokenRequest): Pro
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(who),
   });
-  if (response.status !== 200) throw new Error(`dev token for ${who.identity}: HTTP ${response.status} ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`dev token for ${who.identity}: HTTP ${response.status} ${await response.text()}`);
   return ((await response.json()) as { token: string }).token;
 }
 

@@ -15,7 +15,11 @@ export class GiveUp extends Error {
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 20_000, intervalMs = 200, describe }: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<unknown> | unknown } = {},
+  {
+    timeoutMs = 20_000,
+    intervalMs = 200,
+    describe,
+  }: { timeoutMs?: number; intervalMs?: number; describe?: () => Promise<unknown> | unknown } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -28,7 +32,9 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const seen = describe ? await Promise.resolve(describe()).catch((e: unknown) => `(could not describe: ${String(e)})`) : undefined;
+      const seen = describe
+        ? await Promise.resolve(describe()).catch((e: unknown) => `(could not describe: ${String(e)})`)
+        : undefined;
       const parts = [`Timed out after ${timeoutMs} ms waiting for ${what}`];
       if (seen !== undefined) parts.push(`last seen: ${typeof seen === 'string' ? seen : JSON.stringify(seen)}`);
       if (lastError) parts.push(`last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`);

@@ -7,7 +7,15 @@
  */
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import type { ConsumerInfo, JoinRequest, JoinTiming, PlainTransportInfo, SfuConnector, SfuSession, WebRtcTransportInfo } from './sfu.js';
+import type {
+  ConsumerInfo,
+  JoinRequest,
+  JoinTiming,
+  PlainTransportInfo,
+  SfuConnector,
+  SfuSession,
+  WebRtcTransportInfo,
+} from './sfu.js';
 import type { SrtpParameters } from './rtp/srtp.js';
 
 const CODECS: types.RouterRtpCodecCapability[] = [
@@ -57,11 +65,19 @@ class BareSession implements SfuSession {
     });
     this.#peer.transports.set(t.id, t);
     if (direction === 'recv') this.#peer.recv = t;
-    return { id: t.id, ip: t.tuple.localAddress, port: t.tuple.localPort, ...(t.srtpParameters ? { srtpParameters: t.srtpParameters } : {}) };
+    return {
+      id: t.id,
+      ip: t.tuple.localAddress,
+      port: t.tuple.localPort,
+      ...(t.srtpParameters ? { srtpParameters: t.srtpParameters } : {}),
+    };
   }
 
   async createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
-    const t = await this.#room.router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: this.#listenIp }], appData: { direction } });
+    const t = await this.#room.router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: this.#listenIp }],
+      appData: { direction },
+    });
     this.#peer.transports.set(t.id, t);
     if (direction === 'recv') this.#peer.recv = t;
     return {
@@ -72,13 +88,21 @@ class BareSession implements SfuSession {
     };
   }
 
-  async connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void> {
+  async connectWebRtcTransport(
+    transportId: string,
+    dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] },
+  ): Promise<void> {
     const t = this.#peer.transports.get(transportId);
     if (!t || t.type !== 'webrtc') throw new Error(`no WebRTC transport ${transportId}`);
     await t.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters });
   }
 
-  async connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void> {
+  async connectPlainTransport(
+    transportId: string,
+    ip: string,
+    port: number,
+    srtpParameters?: SrtpParameters,
+  ): Promise<void> {
     const t = this.#peer.transports.get(transportId);
     if (!t || t.type !== 'plain') throw new Error(`no plain transport ${transportId}`);
     await t.connect({
@@ -95,17 +119,24 @@ class BareSession implements SfuSession {
     }
   }
 
-  async produce(transportId: string, kind: 'audio' | 'video', _source: 'camera' | 'microphone', rtpParameters: Record<string, unknown>): Promise<string> {
+  async produce(
+    transportId: string,
+    kind: 'audio' | 'video',
+    _source: 'camera' | 'microphone',
+    rtpParameters: Record<string, unknown>,
+  ): Promise<string> {
     const t = this.#peer.transports.get(transportId);
     if (!t) throw new Error(`no transport ${transportId}`);
     const producer = await t.produce({ kind, rtpParameters: rtpParameters as unknown as types.RtpParameters });
     this.#peer.producers.push(producer);
-    for (const other of this.#room.peers.values()) if (other !== this.#peer) await this.#consume(other, this.#peer, producer);
+    for (const other of this.#room.peers.values())
+      if (other !== this.#peer) await this.#consume(other, this.#peer, producer);
     return producer.id;
   }
 
   async #consume(sub: BarePeer, pub: BarePeer, producer: types.Producer): Promise<void> {
-    if (!sub.recv || !sub.caps || !this.#room.router.canConsume({ producerId: producer.id, rtpCapabilities: sub.caps })) return;
+    if (!sub.recv || !sub.caps || !this.#room.router.canConsume({ producerId: producer.id, rtpCapabilities: sub.caps }))
+      return;
     const consumer = await sub.recv.consume({ producerId: producer.id, rtpCapabilities: sub.caps, paused: true });
     sub.consumers.set(consumer.id, consumer);
     sub.session.onConsumer?.({

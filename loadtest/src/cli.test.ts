@@ -27,7 +27,24 @@ describe('huizhen-loadtest run (smoke)', () => {
   it('loads one consult room over SRTP through the real front door and writes a sane report', async () => {
     const out = join(dir, 'reports');
     const { report, files } = await runCommand(
-      ['--url', server.url, '--scenario', 'consults', '--rooms', '1', '--warmup', '1', '--window', '2', '--token-secret-file', secretFile, '--issuer', 'huizhen-test', '--out', out],
+      [
+        '--url',
+        server.url,
+        '--scenario',
+        'consults',
+        '--rooms',
+        '1',
+        '--warmup',
+        '1',
+        '--window',
+        '2',
+        '--token-secret-file',
+        secretFile,
+        '--issuer',
+        'huizhen-test',
+        '--out',
+        out,
+      ],
       quiet,
     );
     const run = report.runs[0]!;
@@ -54,7 +71,24 @@ describe('huizhen-loadtest run (smoke)', () => {
 
   it('gets load-test credentials from the dev token endpoint', async () => {
     const { report } = await runCommand(
-      ['--url', server.url, '--scenario', 'rounds', '--rooms', '1', '--listeners', '2', '--warmup', '1', '--window', '1', '--dev-token', '--no-srtp', '--out', join(dir, 'dev')],
+      [
+        '--url',
+        server.url,
+        '--scenario',
+        'rounds',
+        '--rooms',
+        '1',
+        '--listeners',
+        '2',
+        '--warmup',
+        '1',
+        '--window',
+        '1',
+        '--dev-token',
+        '--no-srtp',
+        '--out',
+        join(dir, 'dev'),
+      ],
       quiet,
     );
     const step = report.runs[0]!.steps[0]!;
@@ -66,30 +100,63 @@ describe('huizhen-loadtest run (smoke)', () => {
 
 describe('token sources', () => {
   it('takes the last line of a token command and explains a failing one', async () => {
-    const src = new CommandTokenSource("echo minting {identity} for {room} as {role}; echo aaa.bbb.ccc");
+    const src = new CommandTokenSource('echo minting {identity} for {room} as {role}; echo aaa.bbb.ccc');
     expect(await src.token({ identity: 'x', room: 'r', role: 'doctor', kind: 'consult' })).toBe('aaa.bbb.ccc');
-    await expect(new CommandTokenSource('echo no >&2; exit 3').token({ identity: 'x', room: 'r', role: 'doctor', kind: 'consult' })).rejects.toBeInstanceOf(AuthError);
+    await expect(
+      new CommandTokenSource('echo no >&2; exit 3').token({
+        identity: 'x',
+        room: 'r',
+        role: 'doctor',
+        kind: 'consult',
+      }),
+    ).rejects.toBeInstanceOf(AuthError);
   });
 });
 
 describe('huizhen-loadtest errors', () => {
-  const base = ['--scenario', 'consults', '--rooms', '1', '--token-secret-file', secretFile, '--issuer', 'huizhen-test'];
+  const base = [
+    '--scenario',
+    'consults',
+    '--rooms',
+    '1',
+    '--token-secret-file',
+    secretFile,
+    '--issuer',
+    'huizhen-test',
+  ];
 
   it('refuses bad arguments with a usage error (exit 2)', async () => {
     await expect(runCommand(['--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/--url is required/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--scenario', 'ward'], quiet)).rejects.toThrow(/unknown scenario 'ward'/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '0', '--token-secret-file', secretFile], quiet)).rejects.toBeInstanceOf(UsageError);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--bogus'], quiet)).rejects.toThrow(/Unknown option '--bogus'/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--scenario', 'ward'], quiet)).rejects.toThrow(
+      /unknown scenario 'ward'/,
+    );
+    await expect(
+      runCommand(
+        ['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '0', '--token-secret-file', secretFile],
+        quiet,
+      ),
+    ).rejects.toBeInstanceOf(UsageError);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--bogus'], quiet)).rejects.toThrow(
+      /Unknown option '--bogus'/,
+    );
     await expect(runCommand(['--url', 'not a url', ...base], quiet)).rejects.toThrow(/is not a URL/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'quic'], quiet)).rejects.toThrow(/unknown --mode 'quic'/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc', '--no-srtp'], quiet)).rejects.toThrow(/--no-srtp applies to --mode rtp only/);
-    await expect(runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/no credentials/);
+    await expect(runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'quic'], quiet)).rejects.toThrow(
+      /unknown --mode 'quic'/,
+    );
+    await expect(
+      runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc', '--no-srtp'], quiet),
+    ).rejects.toThrow(/--no-srtp applies to --mode rtp only/);
+    await expect(
+      runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'], quiet),
+    ).rejects.toThrow(/no credentials/);
     expect(await main(['run', '--url', 'http://127.0.0.1:1', ...base, '--steps', '4,2'])).toBe(2);
     expect(await main(['frobnicate'])).toBe(2);
   });
 
   it('never aims load at another machine', async () => {
-    await expect(runCommand(['--url', 'http://192.0.2.10:3000', ...base], quiet)).rejects.toThrow(/only sends to servers on this machine/);
+    await expect(runCommand(['--url', 'http://192.0.2.10:3000', ...base], quiet)).rejects.toThrow(
+      /only sends to servers on this machine/,
+    );
     expect(await main(['run', '--url', 'https://example.org', ...base])).toBe(2);
   });
 
@@ -101,7 +168,9 @@ describe('huizhen-loadtest errors', () => {
       });
     });
     await expect(runCommand(['--url', `http://127.0.0.1:${port}`, ...base], quiet)).rejects.toSatisfy(
-      (err: unknown) => err instanceof UnreachableError && /cannot reach a Huizhen server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/.test((err as Error).message),
+      (err: unknown) =>
+        err instanceof UnreachableError &&
+        /cannot reach a Huizhen server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/.test((err as Error).message),
     );
     expect(await main(['run', '--url', `http://127.0.0.1:${port}`, ...base])).toBe(3);
   });

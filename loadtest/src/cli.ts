@@ -96,7 +96,8 @@ function num(flags: Flags, name: string, fallback: number, min: number, max: num
   const raw = flags[name];
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (typeof raw !== 'string' || !Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${String(raw)}')`);
+  if (typeof raw !== 'string' || !Number.isFinite(v) || v < min || v > max)
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${String(raw)}')`);
   return v;
 }
 
@@ -124,7 +125,8 @@ class Progress {
 
   update(p: { phase: string; step: number; steps: number; detail: string; result?: StepResult }): void {
     const width = 24;
-    const done = p.step + (p.phase === 'done' ? 1 : p.phase === 'measuring' ? 0.6 : p.phase === 'warming up' ? 0.3 : 0.1);
+    const done =
+      p.step + (p.phase === 'done' ? 1 : p.phase === 'measuring' ? 0.6 : p.phase === 'warming up' ? 0.3 : 0.1);
     const filled = Math.round((done / Math.max(1, p.steps)) * width);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
     const r = p.result;
@@ -132,7 +134,10 @@ class Progress {
       ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')})`}`
       : '';
     const line = `${bar} ${this.#label} step ${p.step + 1}/${p.steps} ${p.phase} ${p.detail}${tail}`;
-    if (this.#tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}${p.phase === 'done' ? '\n' : ''}`);
+    if (this.#tty)
+      process.stderr.write(
+        `\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}${p.phase === 'done' ? '\n' : ''}`,
+      );
     else if (p.phase === 'done') process.stderr.write(`${line}\n`);
   }
 }
@@ -146,9 +151,12 @@ export async function checkReachable(target: HuizhenTarget): Promise<void> {
     res = await fetch(`${target.httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    throw new UnreachableError(`cannot reach a Huizhen server at ${target.httpUrl} (${cause}); is it running, and is the URL right?`);
+    throw new UnreachableError(
+      `cannot reach a Huizhen server at ${target.httpUrl} (${cause}); is it running, and is the URL right?`,
+    );
   }
-  if (res.status === 404) throw new UnreachableError(`${target.httpUrl} answers, but it has no /healthz: is this a Huizhen server?`);
+  if (res.status === 404)
+    throw new UnreachableError(`${target.httpUrl} answers, but it has no /healthz: is this a Huizhen server?`);
 }
 
 function tokenSource(flags: Flags, target: HuizhenTarget): TokenSource {
@@ -165,13 +173,16 @@ function tokenSource(flags: Flags, target: HuizhenTarget): TokenSource {
   if (flags['dev-token']) return new DevTokenSource(target.httpUrl);
   const env = process.env.HUIZHEN_LOADTEST_SECRET;
   if (env) return new HmacTokenSource({ secret: env, issuer, audience });
-  throw new UsageError('no credentials: pass --token-secret-file, --token-command or --dev-token (or set HUIZHEN_LOADTEST_SECRET)');
+  throw new UsageError(
+    'no credentials: pass --token-secret-file, --token-command or --dev-token (or set HUIZHEN_LOADTEST_SECRET)',
+  );
 }
 
 function parseSteps(flags: Flags): number[] {
   if (typeof flags.steps === 'string') {
     const steps = flags.steps.split(',').map((s) => Number(s.trim()));
-    if (!steps.length || steps.some((s) => !Number.isInteger(s) || s < 1 || s > 1000)) throw new UsageError(`--steps must be whole room counts from 1 to 1000, e.g. 2,4,8 (got '${flags.steps}')`);
+    if (!steps.length || steps.some((s) => !Number.isInteger(s) || s < 1 || s > 1000))
+      throw new UsageError(`--steps must be whole room counts from 1 to 1000, e.g. 2,4,8 (got '${flags.steps}')`);
     if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) throw new UsageError('--steps must increase');
     return steps;
   }
@@ -182,14 +193,17 @@ function parseSteps(flags: Flags): number[] {
 function scenarioOf(flags: Flags): ScenarioName {
   const s = flags.scenario;
   if (typeof s !== 'string') throw new UsageError(`--scenario is required: one of ${SCENARIOS.join(', ')}`);
-  if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`unknown scenario '${s}' (one of ${SCENARIOS.join(', ')})`);
+  if (!(SCENARIOS as readonly string[]).includes(s))
+    throw new UsageError(`unknown scenario '${s}' (one of ${SCENARIOS.join(', ')})`);
   return s as ScenarioName;
 }
 
 function modeOf(flags: Flags): MediaMode {
   const mode = flags.mode ?? 'rtp';
-  if (!(MEDIA_MODES as readonly unknown[]).includes(mode)) throw new UsageError(`unknown --mode '${String(mode)}' (rtp or webrtc)`);
-  if (mode === 'webrtc' && flags['no-srtp']) throw new UsageError('--no-srtp applies to --mode rtp only: WebRTC media is always SRTP keyed by DTLS');
+  if (!(MEDIA_MODES as readonly unknown[]).includes(mode))
+    throw new UsageError(`unknown --mode '${String(mode)}' (rtp or webrtc)`);
+  if (mode === 'webrtc' && flags['no-srtp'])
+    throw new UsageError('--no-srtp applies to --mode rtp only: WebRTC media is always SRTP keyed by DTLS');
   return mode as MediaMode;
 }
 
@@ -215,7 +229,10 @@ export interface RunCommandResult {
   files: { json: string; html: string };
 }
 
-export async function runCommand(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<RunCommandResult> {
+export async function runCommand(
+  argv: string[],
+  log: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<RunCommandResult> {
   const { flags } = parse(['run', ...argv]);
   if (typeof flags.url !== 'string') throw new UsageError(`--url is required\n${USAGE}`);
   const mode = modeOf(flags);
@@ -224,7 +241,11 @@ export async function runCommand(argv: string[], log: (s: string) => void = (s) 
   const target = parseTargetUrl(flags.url);
   const host = new URL(target.httpUrl).hostname;
   if (!isLoopbackHost(host)) {
-    throw new LoadTestError('UNSAFE_TARGET', `--url ${flags.url}: this load generator only sends to servers on this machine (loopback); run it on the server's host`, ExitCode.USAGE);
+    throw new LoadTestError(
+      'UNSAFE_TARGET',
+      `--url ${flags.url}: this load generator only sends to servers on this machine (loopback); run it on the server's host`,
+      ExitCode.USAGE,
+    );
   }
   const tokens = tokenSource(flags, target);
   const warmupSec = num(flags, 'warmup', 2, 0, 60);
@@ -249,10 +270,15 @@ export async function runCommand(argv: string[], log: (s: string) => void = (s) 
     runId: `lt${Date.now().toString(36)}`,
     onProgress: (p) => progress.update(p),
   });
-  const report = baseReport(`huizhen-loadtest run ${argv.join(' ')}`, { enabled: false, note: 'not pinned (run against an existing server)' }, mode);
+  const report = baseReport(
+    `huizhen-loadtest run ${argv.join(' ')}`,
+    { enabled: false, note: 'not pinned (run against an existing server)' },
+    mode,
+  );
   report.runs.push(result);
   report.comparison = compare(result, undefined, undefined);
-  if (result.joinFailures) report.notes.push(`${result.joinFailures} participant(s) failed to join: ${result.errors.slice(0, 3).join(' | ')}`);
+  if (result.joinFailures)
+    report.notes.push(`${result.joinFailures} participant(s) failed to join: ${result.errors.slice(0, 3).join(' | ')}`);
   const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
   const files = writeReport(join(out, timestamp()), report);
   log(summaryTable(report));
@@ -271,9 +297,18 @@ interface SpawnedServer {
 async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
   const main = join(PROJECT_ROOT, 'server/dist/main.js');
   if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', HUIZHEN_RTC_PORT: '0', HUIZHEN_WORKERS: '1', HUIZHEN_LOAD_TEST: 'true' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    HUIZHEN_RTC_PORT: '0',
+    HUIZHEN_WORKERS: '1',
+    HUIZHEN_LOAD_TEST: 'true',
+  };
   delete env.HUIZHEN_CONFIG;
-  const [cmd, args] = pinning.enabled ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, main]] : [process.execPath, [main]];
+  const [cmd, args] = pinning.enabled
+    ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, main]]
+    : [process.execPath, [main]];
   const child = spawn(cmd, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -282,7 +317,10 @@ async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
   const port = await new Promise<number>((resolvePort, reject) => {
     let buf = '';
     let started = false;
-    const timer = setTimeout(() => reject(new LoadTestError('SETUP_FAILED', `the Huizhen server did not start within 30 s: ${stderr.trim()}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new LoadTestError('SETUP_FAILED', `the Huizhen server did not start within 30 s: ${stderr.trim()}`)),
+      30_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       // Keep draining the log so the server never blocks on a full pipe.
       if (started) return;
@@ -306,7 +344,12 @@ async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new LoadTestError('SETUP_FAILED', `the Huizhen server exited with code ${code}: ${stderr.trim().slice(0, 800)}`));
+      reject(
+        new LoadTestError(
+          'SETUP_FAILED',
+          `the Huizhen server exited with code ${code}: ${stderr.trim().slice(0, 800)}`,
+        ),
+      );
     });
   });
   return {
@@ -333,8 +376,18 @@ async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): P
   await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
   const port = sink.address().port;
   const self = fileURLToPath(import.meta.url);
-  const args = [self, '__limit', '--port', String(port), '--seconds', String(seconds), ...(srtp ? ['--srtp'] : ['--no-srtp'])];
-  const [cmd, argv] = pinning.enabled ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...args]] : [process.execPath, args];
+  const args = [
+    self,
+    '__limit',
+    '--port',
+    String(port),
+    '--seconds',
+    String(seconds),
+    ...(srtp ? ['--srtp'] : ['--no-srtp']),
+  ];
+  const [cmd, argv] = pinning.enabled
+    ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...args]]
+    : [process.execPath, args];
   try {
     const out = await new Promise<string>((done, reject) => {
       const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -364,7 +417,10 @@ const BENCH_STEPS: Record<ScenarioName, number[]> = {
 const BENCH_WEBRTC_ROOMS = 4;
 const BENCH_WEBRTC_RESERVE_MS = 50_000;
 
-export async function benchCommand(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<RunCommandResult> {
+export async function benchCommand(
+  argv: string[],
+  log: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<RunCommandResult> {
   const { flags } = parse(['bench', ...argv]);
   const srtp = !flags['no-srtp'];
   const budgetSec = num(flags, 'budget', 230, 30, 3600);
@@ -381,7 +437,11 @@ export async function benchCommand(argv: string[], log: (s: string) => void = (s
   }
   const report = baseReport(`huizhen-loadtest bench ${argv.join(' ')}`.trim(), pinning);
   // Other work on the machine skews every figure; say how busy it was.
-  report.notes.push(`load average at start: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  report.notes.push(
+    `load average at start: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
   const progress = new Progress();
   const runId = `b${Date.now().toString(36)}`;
   log(`Huizhen bench: ${pinning.note}; media ${srtp ? 'SRTP' : 'plain RTP'}; budget ${budgetSec} s`);
@@ -393,7 +453,11 @@ export async function benchCommand(argv: string[], log: (s: string) => void = (s
     const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
     const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
     if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
-    const tokens = new HmacTokenSource({ secret: readFileSync(secretFile, 'utf8').trim(), issuer: 'huizhen-local', audience: 'huizhen' });
+    const tokens = new HmacTokenSource({
+      secret: readFileSync(secretFile, 'utf8').trim(),
+      issuer: 'huizhen-local',
+      audience: 'huizhen',
+    });
     const connector = new HuizhenConnector(target, tokens);
     const probe = new MetricsProbe(target.httpUrl, server.child.pid);
     const plan: [ScenarioName, number][] = [
@@ -450,7 +514,8 @@ export async function benchCommand(argv: string[], log: (s: string) => void = (s
   const bare = await BareMediasoupConnector.create();
   let bareRun: RunResult | undefined;
   try {
-    if (pinning.enabled && !pinProcess(bare.worker.pid, pinning.serverCpu!)) report.notes.push('the bare mediasoup worker could not be pinned');
+    if (pinning.enabled && !pinProcess(bare.worker.pid, pinning.serverCpu!))
+      report.notes.push('the bare mediasoup worker could not be pinned');
     // The same steps as Huizhen's consults reached, one further, so the two knees compare.
     const reached = huizhenConsults?.steps.length ?? 1;
     const steps = BENCH_STEPS.consults.slice(0, Math.min(BENCH_STEPS.consults.length, reached + 1));
@@ -477,7 +542,11 @@ export async function benchCommand(argv: string[], log: (s: string) => void = (s
   const limitPlain = await limitInChild(pinning, false, 2);
   report.limit = { srtp: limitSrtp, plain: limitPlain };
   report.comparison = compare(huizhenConsults, bareRun, limitSrtp);
-  report.notes.push(`bench took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at end: ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  report.notes.push(
+    `bench took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at end: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
   const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
   const files = writeReport(join(out, timestamp()), report);
   log('');
@@ -506,7 +575,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === '__limit') {
       const { flags } = parse(argv);
-      const result = await runLimit({ port: int(flags, 'port', 0, 1, 65535), seconds: num(flags, 'seconds', 3, 0.5, 60), srtp: !flags['no-srtp'] });
+      const result = await runLimit({
+        port: int(flags, 'port', 0, 1, 65535),
+        seconds: num(flags, 'seconds', 3, 0.5, 60),
+        srtp: !flags['no-srtp'],
+      });
       process.stdout.write(JSON.stringify(result));
       return ExitCode.OK;
     }

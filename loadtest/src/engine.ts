@@ -30,15 +30,39 @@ export function scenarioShape(name: ScenarioName, roundsListeners = 15): Scenari
         name,
         description: '1:1 consult rooms: doctor and patient both publish audio + simulcast video and see each other',
         plans: (room, prefix) =>
-          (['doctor', 'patient'] as const).map((role) => ({ identity: `${prefix}-${role}`, room, role, kind: 'consult' as const, publish: true, subscribe: true, expectedConsumers: 2 })),
+          (['doctor', 'patient'] as const).map((role) => ({
+            identity: `${prefix}-${role}`,
+            room,
+            role,
+            kind: 'consult' as const,
+            publish: true,
+            subscribe: true,
+            expectedConsumers: 2,
+          })),
       };
     case 'clinic':
       return {
         name,
         description: 'collaborative clinic rooms of 6: 5 clinicians publish and see each other, 1 observer listens',
         plans: (room, prefix) => [
-          ...Array.from({ length: 5 }, (_, i) => ({ identity: `${prefix}-dr${i}`, room, role: 'doctor' as const, kind: 'clinic' as const, publish: true, subscribe: true, expectedConsumers: 8 })),
-          { identity: `${prefix}-obs`, room, role: 'observer' as const, kind: 'clinic' as const, publish: false, subscribe: true, expectedConsumers: 10 },
+          ...Array.from({ length: 5 }, (_, i) => ({
+            identity: `${prefix}-dr${i}`,
+            room,
+            role: 'doctor' as const,
+            kind: 'clinic' as const,
+            publish: true,
+            subscribe: true,
+            expectedConsumers: 8,
+          })),
+          {
+            identity: `${prefix}-obs`,
+            room,
+            role: 'observer' as const,
+            kind: 'clinic' as const,
+            publish: false,
+            subscribe: true,
+            expectedConsumers: 10,
+          },
         ],
       };
     case 'rounds':
@@ -46,7 +70,15 @@ export function scenarioShape(name: ScenarioName, roundsListeners = 15): Scenari
         name,
         description: `teaching rounds: 1 presenter publishes to ${roundsListeners} listeners per room`,
         plans: (room, prefix) => [
-          { identity: `${prefix}-lead`, room, role: 'doctor' as const, kind: 'rounds' as const, publish: true, subscribe: false, expectedConsumers: 0 },
+          {
+            identity: `${prefix}-lead`,
+            room,
+            role: 'doctor' as const,
+            kind: 'rounds' as const,
+            publish: true,
+            subscribe: false,
+            expectedConsumers: 0,
+          },
           ...Array.from({ length: roundsListeners }, (_, i) => ({
             identity: `${prefix}-l${i}`,
             room,
@@ -277,20 +309,35 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       const jobs: (() => Promise<void>)[] = [];
       for (; rooms < target; rooms++) {
         const roomId = `${opts.runId}-${opts.scenario}-${rooms}`;
-        const members = shape.plans(roomId, `${opts.runId}-${rooms}`).map(
-          (plan) => new SyntheticParticipant(plan, { mode, srtp: mode === 'webrtc' || opts.srtp, ...(webrtc ? { webrtc } : {}), pacer, collector }),
-        );
+        const members = shape
+          .plans(roomId, `${opts.runId}-${rooms}`)
+          .map(
+            (plan) =>
+              new SyntheticParticipant(plan, {
+                mode,
+                srtp: mode === 'webrtc' || opts.srtp,
+                ...(webrtc ? { webrtc } : {}),
+                pacer,
+                collector,
+              }),
+          );
         participants.push(...members);
         // The first clinician opens the room (its kind comes from their token); the others then join together.
         jobs.push(async () => {
           const [host, ...rest] = members;
-          const results = [await Promise.allSettled([host!.start(opts.connector)]), await Promise.allSettled(rest.map((m) => m.start(opts.connector)))].flat();
+          const results = [
+            await Promise.allSettled([host!.start(opts.connector)]),
+            await Promise.allSettled(rest.map((m) => m.start(opts.connector))),
+          ].flat();
           for (const [i, r] of results.entries()) {
             if (r.status === 'rejected') {
               members[i]!.failure = (r.reason as Error).message;
               joinFailures++;
               collector.noteError(`join failed: ${(r.reason as Error).message}`);
-              if (r.reason instanceof LoadTestError && (r.reason.code === 'AUTH' || r.reason.code === 'UNREACHABLE' || r.reason.code === 'UNSAFE_TARGET')) {
+              if (
+                r.reason instanceof LoadTestError &&
+                (r.reason.code === 'AUTH' || r.reason.code === 'UNREACHABLE' || r.reason.code === 'UNSAFE_TARGET')
+              ) {
                 throw r.reason;
               }
             }
@@ -311,17 +358,38 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
         await sleep(opts.windowSec * 1000);
         const end = await mark(participants, collector, pacer, opts.probe);
-        return judge(opts, shape, stepIndex, target, participants, collector, start, end, Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS), baselineServer);
+        return judge(
+          opts,
+          shape,
+          stepIndex,
+          target,
+          participants,
+          collector,
+          start,
+          end,
+          Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+          baselineServer,
+        );
       };
       let result = await measure();
       // One bad window can be a neighbour's burst on a shared machine: a step fails only if a second window fails too.
-      if (!result.pass && opts.confirmFailures !== false && performance.now() + opts.windowSec * 1000 + 5000 < opts.deadlineMs) {
+      if (
+        !result.pass &&
+        opts.confirmFailures !== false &&
+        performance.now() + opts.windowSec * 1000 + 5000 < opts.deadlineMs
+      ) {
         const first = result.failures.join('; ');
         result = await measure();
         result.retried = first;
       }
       steps.push(result);
-      opts.onProgress?.({ phase: 'done', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms`, result });
+      opts.onProgress?.({
+        phase: 'done',
+        step: stepIndex,
+        steps: opts.steps.length,
+        detail: `${target} rooms`,
+        result,
+      });
       if (!result.pass && opts.stopAtKnee) {
         stopReason = 'knee found (a step failed the criteria)';
         break;
@@ -377,7 +445,8 @@ function streamLoss(streams: Iterable<InStream>): { packets: number; unique: num
 }
 
 export function webrtcSummary(participants: readonly SyntheticParticipant[]): WebRtcSummary {
-  const since = (p: SyntheticParticipant, at: number | undefined) => (at === undefined ? undefined : at - p.timing.startedAt);
+  const since = (p: SyntheticParticipant, at: number | undefined) =>
+    at === undefined ? undefined : at - p.timing.startedAt;
   const perParticipant = participants.map((p): WebRtcParticipantResult => {
     const t = p.timing;
     const l = streamLoss(p.inStreams.values());
@@ -408,7 +477,8 @@ export function webrtcSummary(participants: readonly SyntheticParticipant[]): We
       delayMs: p.delayMs ? histQuantiles(p.delayMs) : { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN },
     };
   });
-  const pick = (f: (r: WebRtcParticipantResult) => number | undefined) => perParticipant.map(f).filter((v): v is number => v !== undefined);
+  const pick = (f: (r: WebRtcParticipantResult) => number | undefined) =>
+    perParticipant.map(f).filter((v): v is number => v !== undefined);
   const transports = perParticipant.flatMap((r) => r.transports);
   const all = new Histogram();
   for (const p of participants) if (p.delayMs) all.merge(p.delayMs);
@@ -444,7 +514,12 @@ export function kneeOf(steps: readonly StepResult[]): StepResult | null {
   return knee;
 }
 
-async function mark(participants: SyntheticParticipant[], c: Collector, pacer: Pacer, probe?: ServerProbe): Promise<Mark> {
+async function mark(
+  participants: SyntheticParticipant[],
+  c: Collector,
+  pacer: Pacer,
+  probe?: ServerProbe,
+): Promise<Mark> {
   const server = probe ? await probe.sample().catch(() => undefined) : undefined;
   const m: Mark = {
     out: new Map(),
@@ -460,7 +535,14 @@ async function mark(participants: SyntheticParticipant[], c: Collector, pacer: P
   };
   for (const p of participants) {
     for (const s of p.streams) m.out.set(s, { packets: s.packets, bytes: s.bytes });
-    for (const s of p.inStreams.values()) m.in.set(s, { packets: s.packets, bytes: s.bytes, unique: s.unique, expected: s.expected, recovered: s.recovered });
+    for (const s of p.inStreams.values())
+      m.in.set(s, {
+        packets: s.packets,
+        bytes: s.bytes,
+        unique: s.unique,
+        expected: s.expected,
+        recovered: s.recovered,
+      });
   }
   return m;
 }
@@ -532,7 +614,8 @@ function judge(
     const wall = (b.server.atMs - a.server.atMs) / 1000;
     server.workerCpu = b.server.workerCpuSec.map((v, i) => (v - (a.server!.workerCpuSec[i] ?? v)) / wall);
     server.workerCpuTotal = server.workerCpu.reduce((s, v) => s + v, 0);
-    if (a.server.nodeCpuSec !== undefined && b.server.nodeCpuSec !== undefined) server.nodeCpu = (b.server.nodeCpuSec - a.server.nodeCpuSec) / wall;
+    if (a.server.nodeCpuSec !== undefined && b.server.nodeCpuSec !== undefined)
+      server.nodeCpu = (b.server.nodeCpuSec - a.server.nodeCpuSec) / wall;
     const rss = (b.server.nodeRssBytes ?? 0) + (b.server.workerRssBytes ?? 0);
     if (rss > 0) server.rssBytes = rss;
     if (b.server.eventLoopLagP99Ms !== undefined) server.eventLoopLagP99Ms = b.server.eventLoopLagP99Ms;
@@ -545,7 +628,8 @@ function judge(
 
   const failures: string[] = [];
   if (loss >= CRITERIA.maxLoss) failures.push(`loss ${(loss * 100).toFixed(2)} % ≥ 1 %`);
-  if (receivedRatio < CRITERIA.minReceivedRatio) failures.push(`received ${(receivedRatio * 100).toFixed(1)} % of sent < 90 %`);
+  if (receivedRatio < CRITERIA.minReceivedRatio)
+    failures.push(`received ${(receivedRatio * 100).toFixed(1)} % of sent < 90 %`);
   if (stalled > CRITERIA.maxStalledTracks) failures.push(`${stalled} stalled track(s)`);
   if (!(delay.p95 < CRITERIA.maxDelayP95Ms)) failures.push(`delay p95 ${delay.p95.toFixed(1)} ms ≥ 20 ms`);
   const sessionsLost = c.sessionsLost;

@@ -12,7 +12,8 @@ export const ExitCode = {
   CRITERIA: 5,
 } as const;
 
-export type LoadTestErrorCode = 'USAGE' | 'UNREACHABLE' | 'AUTH' | 'SERVER_REFUSED' | 'UNSAFE_TARGET' | 'SETUP_FAILED' | 'INTERNAL';
+export type LoadTestErrorCode =
+  'USAGE' | 'UNREACHABLE' | 'AUTH' | 'SERVER_REFUSED' | 'UNSAFE_TARGET' | 'SETUP_FAILED' | 'INTERNAL';
 
 export class LoadTestError extends Error {
   readonly code: LoadTestErrorCode;

@@ -64,5 +64,10 @@ function pickSorted(sorted: readonly number[], q: number): number {
 /** p50, p95 and p99 of a small sample (join times) with one sort. */
 export function quantiles(values: readonly number[]): { p50: number; p95: number; p99: number; n: number } {
   const sorted = [...values].sort((a, b) => a - b);
-  return { p50: pickSorted(sorted, 0.5), p95: pickSorted(sorted, 0.95), p99: pickSorted(sorted, 0.99), n: values.length };
+  return {
+    p50: pickSorted(sorted, 0.5),
+    p95: pickSorted(sorted, 0.95),
+    p99: pickSorted(sorted, 0.99),
+    n: values.length,
+  };
 }

@@ -251,7 +251,16 @@ export class SyntheticParticipant {
       this.streams.push(audio, ...layers);
       const cname = `lt-${this.plan.identity}`;
       const audioTrack = await session.produce(send.transportId, 'audio', 'microphone', {
-        codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2, parameters: {}, rtcpFeedback: [] }],
+        codecs: [
+          {
+            mimeType: 'audio/opus',
+            payloadType: AUDIO_PT,
+            clockRate: 48000,
+            channels: 2,
+            parameters: {},
+            rtcpFeedback: [],
+          },
+        ],
         encodings: [{ ssrc: audio.ssrc }],
         headerExtensions: [],
         rtcp: { cname, reducedSize: true },
@@ -266,7 +275,11 @@ export class SyntheticParticipant {
             rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
           },
         ],
-        encodings: layers.map((l) => ({ ssrc: l.ssrc, scaleResolutionDownBy: 1280 / l.spec.width, maxBitrate: l.spec.bitrate })),
+        encodings: layers.map((l) => ({
+          ssrc: l.ssrc,
+          scaleResolutionDownBy: 1280 / l.spec.width,
+          maxBitrate: l.spec.bitrate,
+        })),
         headerExtensions: [],
         rtcp: { cname, reducedSize: true },
       });
@@ -290,7 +303,9 @@ export class SyntheticParticipant {
       return;
     }
     this.inStreams.set(enc.ssrc, new InStream(c, enc.ssrc));
-    this.#session?.resumeConsumer(c.consumerId).catch((err: unknown) => this.#opts.collector.noteError(`resumeConsumer: ${(err as Error).message}`));
+    this.#session
+      ?.resumeConsumer(c.consumerId)
+      .catch((err: unknown) => this.#opts.collector.noteError(`resumeConsumer: ${(err as Error).message}`));
   }
 
   /** RTCP the SFU sends a publisher: NACKs are answered from the history, PLI/FIR make a key frame. */
@@ -353,7 +368,9 @@ export function deviceCapabilities(router: Record<string, unknown>): Record<stri
       .filter((c) => c.mimeType === 'audio/opus' || c.mimeType === 'video/VP8')
       .map((c) => ({
         ...c,
-        rtcpFeedback: ((c.rtcpFeedback as { type: string }[] | undefined) ?? []).filter((f) => f.type === 'nack' || f.type === 'ccm'),
+        rtcpFeedback: ((c.rtcpFeedback as { type: string }[] | undefined) ?? []).filter(
+          (f) => f.type === 'nack' || f.type === 'ccm',
+        ),
       })),
     headerExtensions: [],
   };

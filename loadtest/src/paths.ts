@@ -35,7 +35,10 @@ export interface PathSink {
 /** Load traffic may only go to this machine: anything else is refused before a packet leaves. */
 export function assertLoopback(ip: string, what: string): void {
   if (!(ip.startsWith('127.') || ip === '::1')) {
-    throw new LoadTestError('UNSAFE_TARGET', `${what} is ${ip}; the load generator only sends media to loopback addresses (run it on the server's machine)`);
+    throw new LoadTestError(
+      'UNSAFE_TARGET',
+      `${what} is ${ip}; the load generator only sends media to loopback addresses (run it on the server's machine)`,
+    );
   }
 }
 
@@ -111,7 +114,12 @@ class PlainPath implements MediaPath {
   }
 }
 
-export async function openPlainPath(session: SfuSession, direction: 'send' | 'recv', srtp: boolean, sink: PathSink): Promise<MediaPath> {
+export async function openPlainPath(
+  session: SfuSession,
+  direction: 'send' | 'recv',
+  srtp: boolean,
+  sink: PathSink,
+): Promise<MediaPath> {
   const t = await session.createPlainTransport(direction, srtp);
   assertLoopback(t.ip, 'the server media address');
   const socket = await bindUdp();
@@ -121,7 +129,8 @@ export async function openPlainPath(session: SfuSession, direction: 'send' | 're
     const ours = srtp ? randomSrtpParameters() : undefined;
     let pair = new SrtpPair(undefined, undefined, sink);
     if (srtp) {
-      if (!t.srtpParameters) throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
+      if (!t.srtpParameters)
+        throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
       pair = new SrtpPair(new SrtpContext(ours!), new SrtpContext(t.srtpParameters), sink);
     }
     const path = new PlainPath(t.id, direction, socket, pair, sink);

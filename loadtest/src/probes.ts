@@ -92,7 +92,11 @@ export class WorkerProbe implements ServerProbe {
   async sample(): Promise<ServerSample> {
     const u = await this.#worker.getResourceUsage();
     const rss = rssBytes(this.#worker.pid);
-    return { atMs: performance.now(), workerCpuSec: [(u.ru_utime + u.ru_stime) / 1000], ...(rss !== undefined ? { workerRssBytes: rss } : {}) };
+    return {
+      atMs: performance.now(),
+      workerCpuSec: [(u.ru_utime + u.ru_stime) / 1000],
+      ...(rss !== undefined ? { workerRssBytes: rss } : {}),
+    };
   }
 }
 
@@ -125,7 +129,8 @@ export interface Pinning {
 export function planPinning(): Pinning {
   const cores = availableParallelism();
   if (cores < 2) return { enabled: false, note: `not pinned: only ${cores} core available` };
-  if (!existsSync('/usr/bin/taskset') && !existsSync('/bin/taskset')) return { enabled: false, note: 'not pinned: taskset (util-linux) is not installed' };
+  if (!existsSync('/usr/bin/taskset') && !existsSync('/bin/taskset'))
+    return { enabled: false, note: 'not pinned: taskset (util-linux) is not installed' };
   return {
     enabled: true,
     generatorCpu: 0,

@@ -6,7 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { type CRITERIA, joinSummary, type Quantiles, type RunResult, type StepResult, type WebRtcSummary } from './engine.js';
+import {
+  type CRITERIA,
+  joinSummary,
+  type Quantiles,
+  type RunResult,
+  type StepResult,
+  type WebRtcSummary,
+} from './engine.js';
 import type { LimitResult } from './limit.js';
 import type { MediaMode } from './paths.js';
 import type { Pinning } from './probes.js';
@@ -42,7 +49,10 @@ export interface Report {
 
 /** Efficiency is read where the worker was busiest: low CPU shares are too coarse to divide by. */
 function busiestStep(run: RunResult | undefined): StepResult | undefined {
-  return run?.steps.reduce<StepResult | undefined>((best, s) => (!best || s.server.workerCpuTotal > best.server.workerCpuTotal ? s : best), undefined);
+  return run?.steps.reduce<StepResult | undefined>(
+    (best, s) => (!best || s.server.workerCpuTotal > best.server.workerCpuTotal ? s : best),
+    undefined,
+  );
 }
 
 function ppsPerCore(step: StepResult | undefined): number | undefined {
@@ -50,7 +60,11 @@ function ppsPerCore(step: StepResult | undefined): number | undefined {
   return step.receivedPps / step.server.workerCpuTotal;
 }
 
-export function compare(huizhen: RunResult | undefined, bare: RunResult | undefined, limit: LimitResult | undefined): Comparison {
+export function compare(
+  huizhen: RunResult | undefined,
+  bare: RunResult | undefined,
+  limit: LimitResult | undefined,
+): Comparison {
   const notes: string[] = [];
   const h = busiestStep(huizhen);
   const b = busiestStep(bare);
@@ -62,13 +76,17 @@ export function compare(huizhen: RunResult | undefined, bare: RunResult | undefi
   if (huizhen?.knee) c.huizhenKneeParticipants = huizhen.knee.participants;
   if (bare?.knee) c.bareKneeParticipants = bare.knee.participants;
   if (hp !== undefined && bp !== undefined) c.efficiencyVsBare = hp / bp;
-  if (c.huizhenKneeParticipants && c.bareKneeParticipants) c.kneeVsBare = c.huizhenKneeParticipants / c.bareKneeParticipants;
+  if (c.huizhenKneeParticipants && c.bareKneeParticipants)
+    c.kneeVsBare = c.huizhenKneeParticipants / c.bareKneeParticipants;
   if (hp !== undefined && limit) c.efficiencyVsLimit = hp / limit.pps;
   const failing = (r: RunResult | undefined) => r?.steps.find((s) => !s.pass);
   for (const r of [huizhen, bare]) {
     const f = failing(r);
     if (!r) continue;
-    if (!f) notes.push(`${r.target}: no step failed, so the knee is above the largest load tried (${r.steps.at(-1)?.participants ?? 0} participants).`);
+    if (!f)
+      notes.push(
+        `${r.target}: no step failed, so the knee is above the largest load tried (${r.steps.at(-1)?.participants ?? 0} participants).`,
+      );
     else if (f.framesLate > 0 && f.generator.cpu < 0.85) {
       notes.push(
         `${r.target}: at the first failing step ${f.framesLate} frames went out late while the generator used only ${(f.generator.cpu * 100).toFixed(0)} % of its core: other processes on this machine took the CPU, so this knee is a lower bound.`,
@@ -93,12 +111,31 @@ const pct2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) 
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 export function summaryTable(report: Report): string {
   const lines: string[] = [];
-  const header = ['target', 'scenario', 'rooms', 'ppl', 'egress pps', 'Mbps', 'recv', 'loss', 'delay p50/95/99 ms', 'worker', 'node', 'gen', 'NACK/s', 'PLI/s', 'stall', 'ok'];
+  const header = [
+    'target',
+    'scenario',
+    'rooms',
+    'ppl',
+    'egress pps',
+    'Mbps',
+    'recv',
+    'loss',
+    'delay p50/95/99 ms',
+    'worker',
+    'node',
+    'gen',
+    'NACK/s',
+    'PLI/s',
+    'stall',
+    'ok',
+  ];
   const rows = [header];
   for (const run of report.runs) {
     for (const s of run.steps) {
@@ -147,7 +184,10 @@ export function summaryTable(report: Report): string {
     `egress pkt/s per worker core: Huizhen ${f0(c.huizhenPpsPerCore)}, bare mediasoup ${f0(c.barePpsPerCore)}; ratios Huizhen ÷ bare ${c.efficiencyVsBare?.toFixed(2) ?? '-'} (knee ${c.kneeVsBare?.toFixed(2) ?? '-'}), Huizhen ÷ limit ${c.efficiencyVsLimit?.toFixed(2) ?? '-'}`,
   );
   const mem = report.runs.find((r) => r.target === 'huizhen')?.knee?.server.memoryPerParticipantBytes;
-  if (mem !== undefined) lines.push(`server memory per participant at the knee: ${(mem / 1024 / 1024).toFixed(2)} MiB (Node RSS + worker RSS growth ÷ participants)`);
+  if (mem !== undefined)
+    lines.push(
+      `server memory per participant at the knee: ${(mem / 1024 / 1024).toFixed(2)} MiB (Node RSS + worker RSS growth ÷ participants)`,
+    );
   lines.push(report.pinning.note);
   for (const n of [...c.notes, ...report.notes]) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -166,7 +206,20 @@ function webrtcLines(run: RunResult, w: WebRtcSummary): string[] {
     `  per transport (ms, p50/p95/p99): ICE ${q3(w.iceMs)} (n=${w.iceMs.n}), DTLS ${q3(w.dtlsMs)} (n=${w.dtlsMs.n})`,
     `  over the run: ${w.packetsReceived} RTP packets received, loss ${pct2(w.loss)}, delay p50/95/99 ${f1(w.delayMs.p50)}/${f1(w.delayMs.p95)}/${f1(w.delayMs.p99)} ms`,
   ];
-  const rows = [['  participant', 'role', 'joined', 'ICE s/r', 'DTLS s/r', 'connected', '1st RTP', 'pkts', 'loss', 'delay p50/95/99']];
+  const rows = [
+    [
+      '  participant',
+      'role',
+      'joined',
+      'ICE s/r',
+      'DTLS s/r',
+      'connected',
+      '1st RTP',
+      'pkts',
+      'loss',
+      'delay p50/95/99',
+    ],
+  ];
   for (const p of w.perParticipant.slice(0, MAX_PARTICIPANT_LINES)) {
     const by = (d: 'send' | 'recv', k: 'iceMs' | 'dtlsMs') => f1(p.transports.find((t) => t.direction === d)?.[k]);
     rows.push([
@@ -183,13 +236,15 @@ function webrtcLines(run: RunResult, w: WebRtcSummary): string[] {
     ]);
   }
   lines.push(table(rows));
-  if (w.perParticipant.length > MAX_PARTICIPANT_LINES) lines.push(`  … ${w.perParticipant.length - MAX_PARTICIPANT_LINES} more participants in report.json`);
+  if (w.perParticipant.length > MAX_PARTICIPANT_LINES)
+    lines.push(`  … ${w.perParticipant.length - MAX_PARTICIPANT_LINES} more participants in report.json`);
   return lines;
 }
 
 // --- HTML -----------------------------------------------------------------------
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#57606a'];
 
 interface Series {
@@ -232,7 +287,8 @@ function lineChart(title: string, xLabel: string, yLabel: string, series: Series
     const color = COLORS[i % COLORS.length]!;
     if (pts.length) {
       svg += `<polyline fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`;
-      for (const [x, y] of pts) svg += `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`;
+      for (const [x, y] of pts)
+        svg += `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`;
     }
     svg += `<line x1="${W - R + 12}" x2="${W - R + 32}" y1="${T + 10 + i * 18}" y2="${T + 10 + i * 18}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/><text x="${W - R + 38}" y="${T + 14 + i * 18}" class="a">${esc(s.name)}</text>`;
   });
@@ -257,7 +313,8 @@ function histogramChart(title: string, xLabel: string, values: number[]): string
     const h = (c / cMax) * (H - T - B);
     svg += `<rect x="${(L + i * bw + 1).toFixed(1)}" y="${(H - B - h).toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[0]}"><title>${((i * max) / bins).toFixed(0)}–${(((i + 1) * max) / bins).toFixed(0)} ms: ${c}</title></rect>`;
   });
-  for (let i = 0; i <= 4; i++) svg += `<text x="${L + (i / 4) * bins * bw}" y="${H - B + 16}" class="a" text-anchor="middle">${+((max * i) / 4).toPrecision(3)}</text>`;
+  for (let i = 0; i <= 4; i++)
+    svg += `<text x="${L + (i / 4) * bins * bw}" y="${H - B + 16}" class="a" text-anchor="middle">${+((max * i) / 4).toPrecision(3)}</text>`;
   svg += `<text x="${L - 6}" y="${T + 4}" class="a" text-anchor="end">${cMax}</text><text x="${L - 6}" y="${H - B}" class="a" text-anchor="end">0</text>`;
   svg += `<text x="${(L + W) / 2}" y="${H - 8}" class="a" text-anchor="middle">${esc(xLabel)}</text>`;
   return `<figure>${svg}</svg></figure>`;
@@ -267,17 +324,40 @@ export function renderHtml(report: Report): string {
   const huizhen = report.runs.filter((r) => r.target === 'huizhen');
   const bare = report.runs.filter((r) => r.target !== 'huizhen');
   const cpuSeries: Series[] = [
-    ...huizhen.map((r) => ({ name: `Huizhen worker, ${r.scenario}${r.mode === 'webrtc' ? ' (webrtc)' : ''}`, points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]) })),
-    ...bare.map((r) => ({ name: `bare worker, ${r.scenario}`, points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]) })),
-    ...huizhen.slice(0, 1).map((r) => ({ name: 'Huizhen Node', dashed: true, points: r.steps.map((s) => [s.participants, (s.server.nodeCpu ?? NaN) * 100] as [number, number]) })),
-    ...huizhen.slice(0, 1).map((r) => ({ name: 'generator', dashed: true, points: r.steps.map((s) => [s.participants, s.generator.cpu * 100] as [number, number]) })),
+    ...huizhen.map((r) => ({
+      name: `Huizhen worker, ${r.scenario}${r.mode === 'webrtc' ? ' (webrtc)' : ''}`,
+      points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]),
+    })),
+    ...bare.map((r) => ({
+      name: `bare worker, ${r.scenario}`,
+      points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]),
+    })),
+    ...huizhen
+      .slice(0, 1)
+      .map((r) => ({
+        name: 'Huizhen Node',
+        dashed: true,
+        points: r.steps.map((s) => [s.participants, (s.server.nodeCpu ?? NaN) * 100] as [number, number]),
+      })),
+    ...huizhen
+      .slice(0, 1)
+      .map((r) => ({
+        name: 'generator',
+        dashed: true,
+        points: r.steps.map((s) => [s.participants, s.generator.cpu * 100] as [number, number]),
+      })),
   ];
   const main = huizhen[0];
   const delaySeries: Series[] = main
-    ? (['p50', 'p95', 'p99'] as const).map((q) => ({ name: `${q} (${main.scenario})`, points: main.steps.map((s) => [s.participants, s.delayMs[q]] as [number, number]) }))
+    ? (['p50', 'p95', 'p99'] as const).map((q) => ({
+        name: `${q} (${main.scenario})`,
+        points: main.steps.map((s) => [s.participants, s.delayMs[q]] as [number, number]),
+      }))
     : [];
   const rtpRuns = huizhen.filter((r) => !r.webrtc);
-  const joinValues = rtpRuns.flatMap((r) => r.joins.map((j) => j.firstRtpMs).filter((v): v is number => v !== undefined));
+  const joinValues = rtpRuns.flatMap((r) =>
+    r.joins.map((j) => j.firstRtpMs).filter((v): v is number => v !== undefined),
+  );
   const joined = rtpRuns.flatMap((r) => r.joins.map((j) => j.joinedMs));
   const webrtcRuns = report.runs.filter((r): r is RunResult & { webrtc: WebRtcSummary } => r.webrtc !== undefined);
   const modes = [...new Set(report.runs.map((r) => r.mode))];
@@ -340,7 +420,8 @@ function webrtcHtml(run: RunResult, w: WebRtcSummary): string {
   const td = (v: string) => `<td>${esc(v)}</td>`;
   const rows = w.perParticipant
     .map((p) => {
-      const t = (d: 'send' | 'recv', k: 'iceMs' | 'dtlsMs' | 'createMs') => f1(p.transports.find((x) => x.direction === d)?.[k]);
+      const t = (d: 'send' | 'recv', k: 'iceMs' | 'dtlsMs' | 'createMs') =>
+        f1(p.transports.find((x) => x.direction === d)?.[k]);
       return `<tr class="${p.error ? 'fail' : ''}">${[
         p.identity,
         p.role,
@@ -378,14 +459,22 @@ ${rows}</table>
 
 export function machineInfo(): Report['machine'] {
   const list = cpus();
-  return { cpus: list.length, cpuModel: list[0]?.model.trim() ?? 'unknown', node: process.versions.node, kernel: release() };
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    node: process.versions.node,
+    kernel: release(),
+  };
 }
 
 export function writeReport(dir: string, report: Report): { json: string; html: string } {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, 'report.json');
   const html = join(dir, 'report.html');
-  writeFileSync(json, JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeFileSync(
+    json,
+    JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n',
+  );
   writeFileSync(html, renderHtml(report));
   return { json, html };
 }

@@ -59,9 +59,17 @@ export interface SfuSession {
   connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void>;
   /** A WebRTC transport (ICE-lite + DTLS on the server), as browsers get. */
   createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo>;
-  connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void>;
+  connectWebRtcTransport(
+    transportId: string,
+    dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] },
+  ): Promise<void>;
   setRtpCapabilities(caps: Record<string, unknown>): Promise<void>;
-  produce(transportId: string, kind: 'audio' | 'video', source: 'camera' | 'microphone', rtpParameters: Record<string, unknown>): Promise<string>;
+  produce(
+    transportId: string,
+    kind: 'audio' | 'video',
+    source: 'camera' | 'microphone',
+    rtpParameters: Record<string, unknown>,
+  ): Promise<string>;
   resumeConsumer(consumerId: string): Promise<void>;
   /** Set by the participant before it subscribes. */
   onConsumer: ((c: ConsumerInfo) => void) | undefined;
@@ -86,7 +94,10 @@ class WsSession implements SfuSession {
   onClosed: ((reason: string) => void) | undefined;
   readonly #ws: WebSocket;
   #nextId = 1;
-  readonly #pending = new Map<number, { resolve: (d: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (d: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   #closedByUs = false;
   /** Consumers announced before the participant set onConsumer. */
   readonly #early: ConsumerInfo[] = [];
@@ -111,7 +122,13 @@ class WsSession implements SfuSession {
   }
 
   #onMessage(text: string): void {
-    let msg: { id?: number; ok?: boolean; data?: unknown; error?: { code: string; message: string }; notification?: string };
+    let msg: {
+      id?: number;
+      ok?: boolean;
+      data?: unknown;
+      error?: { code: string; message: string };
+      notification?: string;
+    };
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
@@ -145,7 +162,11 @@ class WsSession implements SfuSession {
     else {
       const code = msg.error?.code ?? 'UNKNOWN';
       const text2 = `${code}: ${msg.error?.message ?? 'request failed'}`;
-      p.reject(/^TOKEN|ISSUER|PERMISSION/.test(code) ? new AuthError(`the server refused the load-test credentials: ${text2}`) : new LoadTestError('SERVER_REFUSED', text2));
+      p.reject(
+        /^TOKEN|ISSUER|PERMISSION/.test(code)
+          ? new AuthError(`the server refused the load-test credentials: ${text2}`)
+          : new LoadTestError('SERVER_REFUSED', text2),
+      );
     }
   }
 
@@ -173,7 +194,13 @@ class WsSession implements SfuSession {
 
   waitAdmitted(timeoutMs: number): Promise<RoomView> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LoadTestError('SERVER_REFUSED', `not admitted from the waiting room within ${timeoutMs / 1000} s`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new LoadTestError('SERVER_REFUSED', `not admitted from the waiting room within ${timeoutMs / 1000} s`),
+          ),
+        timeoutMs,
+      );
       this.#admitted = (view) => {
         clearTimeout(timer);
         resolve(view);
@@ -189,20 +216,38 @@ class WsSession implements SfuSession {
   createPlainTransport(direction: 'send' | 'recv', srtp: boolean): Promise<PlainTransportInfo> {
     return this.request('createPlainTransport', { direction, srtp });
   }
-  async connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void> {
-    await this.request('connectPlainTransport', { transportId, ip, port, ...(srtpParameters ? { srtpParameters } : {}) });
+  async connectPlainTransport(
+    transportId: string,
+    ip: string,
+    port: number,
+    srtpParameters?: SrtpParameters,
+  ): Promise<void> {
+    await this.request('connectPlainTransport', {
+      transportId,
+      ip,
+      port,
+      ...(srtpParameters ? { srtpParameters } : {}),
+    });
   }
   createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo> {
     return this.request('createTransport', { direction });
   }
-  async connectWebRtcTransport(transportId: string, dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] }): Promise<void> {
+  async connectWebRtcTransport(
+    transportId: string,
+    dtlsParameters: { role: 'client'; fingerprints: { algorithm: string; value: string }[] },
+  ): Promise<void> {
     await this.request('connectTransport', { transportId, dtlsParameters });
   }
   async setRtpCapabilities(caps: Record<string, unknown>): Promise<void> {
     await this.request('setRtpCapabilities', { rtpCapabilities: caps });
     this.drainEarly();
   }
-  async produce(transportId: string, kind: 'audio' | 'video', source: 'camera' | 'microphone', rtpParameters: Record<string, unknown>): Promise<string> {
+  async produce(
+    transportId: string,
+    kind: 'audio' | 'video',
+    source: 'camera' | 'microphone',
+    rtpParameters: Record<string, unknown>,
+  ): Promise<string> {
     const r = await this.request<{ trackId: string }>('produce', { transportId, kind, source, rtpParameters });
     return r.trackId;
   }
@@ -232,11 +277,18 @@ export function parseTargetUrl(raw: string): HuizhenTarget {
   }
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol)) {
-    throw new LoadTestError('USAGE', `--url must start with http://, https://, ws:// or wss:// (got '${u.protocol}')`, 2);
+    throw new LoadTestError(
+      'USAGE',
+      `--url must start with http://, https://, ws:// or wss:// (got '${u.protocol}')`,
+      2,
+    );
   }
   const host = u.host;
   const path = u.pathname.replace(/\/ws\/?$/, '').replace(/\/$/, '');
-  return { httpUrl: `${secure ? 'https' : 'http'}://${host}${path}`, wsUrl: `${secure ? 'wss' : 'ws'}://${host}${path}/ws` };
+  return {
+    httpUrl: `${secure ? 'https' : 'http'}://${host}${path}`,
+    wsUrl: `${secure ? 'wss' : 'ws'}://${host}${path}/ws`,
+  };
 }
 
 export class HuizhenConnector implements SfuConnector {
@@ -254,7 +306,11 @@ export class HuizhenConnector implements SfuConnector {
     const ws = new WebSocket(this.#target.wsUrl, { perMessageDeflate: false, handshakeTimeout: REQUEST_TIMEOUT_MS });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
-      ws.once('error', (err) => reject(new UnreachableError(`cannot open the signaling WebSocket ${this.#target.wsUrl}: ${(err as Error).message}`)));
+      ws.once('error', (err) =>
+        reject(
+          new UnreachableError(`cannot open the signaling WebSocket ${this.#target.wsUrl}: ${(err as Error).message}`),
+        ),
+      );
     });
     timing.wsOpenAt = performance.now();
     const session = new WsSession(ws);
@@ -266,7 +322,8 @@ export class HuizhenConnector implements SfuConnector {
         session.autoAdmit = true;
         if (joined.admission === 'admitted') session.admitAll(joined.waitingRoom);
       }
-      session.routerRtpCapabilities = joined.admission === 'admitted' ? joined.routerRtpCapabilities : (await admitted).routerRtpCapabilities;
+      session.routerRtpCapabilities =
+        joined.admission === 'admitted' ? joined.routerRtpCapabilities : (await admitted).routerRtpCapabilities;
     } catch (err) {
       session.close();
       throw err;

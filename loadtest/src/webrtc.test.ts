@@ -6,7 +6,15 @@ import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/
 import { runCommand } from './cli.js';
 import { LoadTestError } from './errors.js';
 import { Collector, Pacer, SyntheticParticipant } from './participant.js';
-import { HuizhenConnector, parseTargetUrl, type JoinRequest, type JoinTiming, type SfuConnector, type SfuSession, type WebRtcTransportInfo } from './sfu.js';
+import {
+  HuizhenConnector,
+  parseTargetUrl,
+  type JoinRequest,
+  type JoinTiming,
+  type SfuConnector,
+  type SfuSession,
+  type WebRtcTransportInfo,
+} from './sfu.js';
 import { HmacTokenSource } from './tokens.js';
 import { createWebRtcIdentity, sha256Fingerprint, type WebRtcIdentity } from './webrtc.js';
 
@@ -55,7 +63,26 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
   it('joins one consult through real ICE + DTLS, sends RTP both ways and reports join times', async () => {
     const out = join(dir, 'reports');
     const { report, files } = await runCommand(
-      ['--url', server.url, '--scenario', 'consults', '--rooms', '1', '--mode', 'webrtc', '--warmup', '1', '--window', '2', '--token-secret-file', secretFile, '--issuer', 'huizhen-test', '--out', out],
+      [
+        '--url',
+        server.url,
+        '--scenario',
+        'consults',
+        '--rooms',
+        '1',
+        '--mode',
+        'webrtc',
+        '--warmup',
+        '1',
+        '--window',
+        '2',
+        '--token-secret-file',
+        secretFile,
+        '--issuer',
+        'huizhen-test',
+        '--out',
+        out,
+      ],
       quiet,
     );
     expect(report.mode).toBe('webrtc');
@@ -112,10 +139,21 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
   });
 
   const connector = () =>
-    new HuizhenConnector(parseTargetUrl(server.url), new HmacTokenSource({ secret: TEST_SECRET, issuer: 'huizhen-test', audience: 'huizhen' }));
+    new HuizhenConnector(
+      parseTargetUrl(server.url),
+      new HmacTokenSource({ secret: TEST_SECRET, issuer: 'huizhen-test', audience: 'huizhen' }),
+    );
   const participant = (room: string) =>
     new SyntheticParticipant(
-      { identity: `${room}-dr`, room, role: 'doctor', kind: 'consult', publish: true, subscribe: false, expectedConsumers: 0 },
+      {
+        identity: `${room}-dr`,
+        room,
+        role: 'doctor',
+        kind: 'consult',
+        publish: true,
+        subscribe: false,
+        expectedConsumers: 0,
+      },
       { mode: 'webrtc', srtp: true, webrtc: identity, pacer: new Pacer(), collector: new Collector() },
     );
 
@@ -124,7 +162,12 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
     const p = participant('wrongfp');
     try {
       await expect(
-        p.start(new TamperingConnector(connector(), (info) => ({ ...info, dtlsParameters: { ...info.dtlsParameters, fingerprints: [{ algorithm: 'sha-256', value: wrong }] } }))),
+        p.start(
+          new TamperingConnector(connector(), (info) => ({
+            ...info,
+            dtlsParameters: { ...info.dtlsParameters, fingerprints: [{ algorithm: 'sha-256', value: wrong }] },
+          })),
+        ),
       ).rejects.toThrow(/does not match the fingerprint signaling announced/);
       expect(p.timing.transports?.[0]?.iceMs).toBeGreaterThan(0);
       expect(p.timing.connectedAt).toBeUndefined();
@@ -137,7 +180,12 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
     const p = participant('offhost');
     try {
       const err = await p
-        .start(new TamperingConnector(connector(), (info) => ({ ...info, iceCandidates: info.iceCandidates.map((c) => ({ ...c, ip: '192.0.2.7', address: '192.0.2.7' })) })))
+        .start(
+          new TamperingConnector(connector(), (info) => ({
+            ...info,
+            iceCandidates: info.iceCandidates.map((c) => ({ ...c, ip: '192.0.2.7', address: '192.0.2.7' })),
+          })),
+        )
         .then(
           () => undefined,
           (e: unknown) => e,

@@ -13,7 +13,16 @@
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Candidate, CipherContext, Connection, DtlsClient, HashAlgorithm, NamedCurveAlgorithm, SignatureAlgorithm, type SignatureHash } from 'werift';
+import {
+  Candidate,
+  CipherContext,
+  Connection,
+  DtlsClient,
+  HashAlgorithm,
+  NamedCurveAlgorithm,
+  SignatureAlgorithm,
+  type SignatureHash,
+} from 'werift';
 import { LoadTestError } from './errors.js';
 import { assertLoopback, SrtpPair, type MediaPath, type PathSink } from './paths.js';
 import { isRtcp } from './rtp/rtp.js';
@@ -38,12 +47,21 @@ export async function createWebRtcIdentity(): Promise<WebRtcIdentity> {
     { signature: SignatureAlgorithm.ecdsa_3, hash: HashAlgorithm.sha256_4 },
     NamedCurveAlgorithm.secp256r1_23,
   );
-  return { certPem, keyPem, signatureHash, fingerprint: { algorithm: 'sha-256', value: new X509Certificate(certPem).fingerprint256 } };
+  return {
+    certPem,
+    keyPem,
+    signatureHash,
+    fingerprint: { algorithm: 'sha-256', value: new X509Certificate(certPem).fingerprint256 },
+  };
 }
 
 /** SHA-256 fingerprint of a DER certificate in SDP form (upper-case hex pairs joined by ':'). */
 export function sha256Fingerprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+  return createHash('sha256')
+    .update(der)
+    .digest('hex')
+    .toUpperCase()
+    .replace(/(..)(?!$)/g, '$1:');
 }
 
 interface ServerCandidate {
@@ -65,7 +83,8 @@ export function loopbackUdpCandidates(info: WebRtcTransportInfo): ServerCandidat
     if (port < 1 || port > 65535) continue;
     out.push({ foundation: String(c.foundation ?? 'udp'), priority: Number(c.priority ?? 1), ip, port });
   }
-  if (out.length === 0) throw new LoadTestError('SERVER_REFUSED', 'the server offered no UDP ICE candidate for the WebRTC transport');
+  if (out.length === 0)
+    throw new LoadTestError('SERVER_REFUSED', 'the server offered no UDP ICE candidate for the WebRTC transport');
   return out;
 }
 
@@ -79,7 +98,10 @@ function serverFingerprint(info: WebRtcTransportInfo): string {
 /** Bounds a step; the message says which one timed out. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LoadTestError('SERVER_REFUSED', `${what} did not complete within ${ms / 1000} s`)), ms);
+    const timer = setTimeout(
+      () => reject(new LoadTestError('SERVER_REFUSED', `${what} did not complete within ${ms / 1000} s`)),
+      ms,
+    );
     p.then(
       (v) => {
         clearTimeout(timer);
@@ -109,7 +131,13 @@ class WebRtcPath implements MediaPath {
   #srtp: SrtpPair | undefined;
   #closed = false;
 
-  constructor(session: SfuSession, info: WebRtcTransportInfo, identity: WebRtcIdentity, sink: PathSink, timing: TransportTiming) {
+  constructor(
+    session: SfuSession,
+    info: WebRtcTransportInfo,
+    identity: WebRtcIdentity,
+    sink: PathSink,
+    timing: TransportTiming,
+  ) {
     this.transportId = info.id;
     this.direction = timing.direction;
     this.#sink = sink;
@@ -122,17 +150,33 @@ class WebRtcPath implements MediaPath {
     this.connected.catch(() => undefined);
   }
 
-  async #connect(session: SfuSession, info: WebRtcTransportInfo, candidates: ServerCandidate[], expectedFingerprint: string, identity: WebRtcIdentity): Promise<void> {
+  async #connect(
+    session: SfuSession,
+    info: WebRtcTransportInfo,
+    candidates: ServerCandidate[],
+    expectedFingerprint: string,
+    identity: WebRtcIdentity,
+  ): Promise<void> {
     const iceParams = info.iceParameters as { usernameFragment?: string; password?: string; iceLite?: boolean };
-    if (!iceParams.usernameFragment || !iceParams.password) throw new LoadTestError('SERVER_REFUSED', 'the server sent no ICE username fragment or password');
+    if (!iceParams.usernameFragment || !iceParams.password)
+      throw new LoadTestError('SERVER_REFUSED', 'the server sent no ICE username fragment or password');
 
     // ICE: one host candidate on loopback, the server's candidates, then checks and nomination.
-    const ice = new Connection(true, { useIpv4: false, useIpv6: false, additionalHostAddresses: ['127.0.0.1'], interfaceAddresses: { udp4: '127.0.0.1' } });
+    const ice = new Connection(true, {
+      useIpv4: false,
+      useIpv6: false,
+      additionalHostAddresses: ['127.0.0.1'],
+      interfaceAddresses: { udp4: '127.0.0.1' },
+    });
     // The agent defaults to a public STUN server for a reflexive candidate; nothing may leave this machine.
     ice.stunServer = undefined;
     ice.turnServer = undefined;
     this.#ice = ice;
-    ice.setRemoteParams({ iceLite: iceParams.iceLite ?? true, usernameFragment: iceParams.usernameFragment, password: iceParams.password });
+    ice.setRemoteParams({
+      iceLite: iceParams.iceLite ?? true,
+      usernameFragment: iceParams.usernameFragment,
+      password: iceParams.password,
+    });
     ice.onData.subscribe((buf) => this.#onData(buf));
     const gathered = ice.gatherCandidates();
     gathered.catch(() => undefined);
@@ -145,8 +189,10 @@ class WebRtcPath implements MediaPath {
     this.#timing.connectMs = now() - signalStart;
     await gathered;
     if (this.#closed) return;
-    if (ice.localCandidates.length === 0) throw new LoadTestError('SETUP_FAILED', 'could not bind a UDP socket on 127.0.0.1 for ICE');
-    for (const c of candidates) await ice.addRemoteCandidate(new Candidate(c.foundation, 1, 'udp', c.priority, c.ip, c.port, 'host'));
+    if (ice.localCandidates.length === 0)
+      throw new LoadTestError('SETUP_FAILED', 'could not bind a UDP socket on 127.0.0.1 for ICE');
+    for (const c of candidates)
+      await ice.addRemoteCandidate(new Candidate(c.foundation, 1, 'udp', c.priority, c.ip, c.port, 'host'));
     await ice.addRemoteCandidate(undefined);
     const iceStart = now();
     const checked = ice.connect();
@@ -185,8 +231,19 @@ class WebRtcPath implements MediaPath {
     this.#dtlsIn = (data, addr) => dtls.transport.socket.onData(data, addr);
     const handshake = new Promise<void>((resolve, reject) => {
       dtls.onConnect.once(() => resolve());
-      dtls.onError.once((err) => reject(new LoadTestError('SERVER_REFUSED', `DTLS on the ${this.direction} transport failed: ${err.message}`)));
-      dtls.connect().catch((err: unknown) => reject(new LoadTestError('SERVER_REFUSED', `DTLS on the ${this.direction} transport failed: ${(err as Error).message}`)));
+      dtls.onError.once((err) =>
+        reject(new LoadTestError('SERVER_REFUSED', `DTLS on the ${this.direction} transport failed: ${err.message}`)),
+      );
+      dtls
+        .connect()
+        .catch((err: unknown) =>
+          reject(
+            new LoadTestError(
+              'SERVER_REFUSED',
+              `DTLS on the ${this.direction} transport failed: ${(err as Error).message}`,
+            ),
+          ),
+        );
     });
     await within(handshake, DTLS_TIMEOUT_MS, `the DTLS handshake on the ${this.direction} transport`);
     if (this.#closed) return;
@@ -194,13 +251,25 @@ class WebRtcPath implements MediaPath {
     if (!remoteCert) throw new LoadTestError('SERVER_REFUSED', 'the server presented no DTLS certificate');
     const got = sha256Fingerprint(remoteCert);
     if (got !== expectedFingerprint) {
-      throw new LoadTestError('SERVER_REFUSED', `the server's DTLS certificate (sha-256 ${got}) does not match the fingerprint signaling announced (${expectedFingerprint})`);
+      throw new LoadTestError(
+        'SERVER_REFUSED',
+        `the server's DTLS certificate (sha-256 ${got}) does not match the fingerprint signaling announced (${expectedFingerprint})`,
+      );
     }
     if (dtls.srtp.srtpProfile !== SRTP_PROFILE_AES128_CM_SHA1_80) {
-      throw new LoadTestError('SERVER_REFUSED', `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not AES128_CM_HMAC_SHA1_80`);
+      throw new LoadTestError(
+        'SERVER_REFUSED',
+        `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not AES128_CM_HMAC_SHA1_80`,
+      );
     }
-    const keys = dtls.extractSessionKeys(16, 14) as { localKey: Buffer; localSalt: Buffer; remoteKey: Buffer; remoteSalt: Buffer };
-    const ctx = (key: Buffer, salt: Buffer) => new SrtpContext({ cryptoSuite: SRTP_SUITE, keyBase64: Buffer.concat([key, salt]).toString('base64') });
+    const keys = dtls.extractSessionKeys(16, 14) as {
+      localKey: Buffer;
+      localSalt: Buffer;
+      remoteKey: Buffer;
+      remoteSalt: Buffer;
+    };
+    const ctx = (key: Buffer, salt: Buffer) =>
+      new SrtpContext({ cryptoSuite: SRTP_SUITE, keyBase64: Buffer.concat([key, salt]).toString('base64') });
     this.#srtp = new SrtpPair(ctx(keys.localKey, keys.localSalt), ctx(keys.remoteKey, keys.remoteSalt), this.#sink);
     dtls.onClose.subscribe(() => {
       if (!this.#closed) this.#sink.noteError(`the server closed DTLS on a ${this.direction} transport`);

@@ -116,10 +116,10 @@ export const requestValidators = {
     transportId: id,
     dtlsParameters: object({
       role: optional(oneOf(['auto', 'client', 'server'] as const)),
-      fingerprints: array(
-        object({ algorithm: string({ min: 1, max: 32 }), value: string({ min: 1, max: 256 }) }),
-        { min: 1, max: 8 },
-      ),
+      fingerprints: array(object({ algorithm: string({ min: 1, max: 32 }), value: string({ min: 1, max: 256 }) }), {
+        min: 1,
+        max: 8,
+      }),
     }),
   }),
   restartIce: object({ transportId: id }),
@@ -208,7 +208,9 @@ export const requestValidators = {
     transportId: id,
     ip: string({ min: 2, max: 64, pattern: /^[0-9a-fA-F.:]+$/ }),
     port: number({ integer: true, min: 1, max: 65535 }),
-    srtpParameters: optional(object({ cryptoSuite: string({ min: 1, max: 64 }), keyBase64: string({ min: 1, max: 128 }) })),
+    srtpParameters: optional(
+      object({ cryptoSuite: string({ min: 1, max: 64 }), keyBase64: string({ min: 1, max: 128 }) }),
+    ),
   }),
 } as const;
 
@@ -362,10 +364,7 @@ export interface ResponseData {
     tokenExpiresIn: number;
     /** waiting: in the lobby until a clinician admits (then `admitted` arrives). */
     admission: 'admitted' | 'waiting';
-  } & (
-    | ({ admission: 'admitted' } & RoomView)
-    | { admission: 'waiting'; room: Pick<RoomInfo, 'id' | 'kind'> }
-  );
+  } & (({ admission: 'admitted' } & RoomView) | { admission: 'waiting'; room: Pick<RoomInfo, 'id' | 'kind'> });
   setRtpCapabilities: Record<string, never>;
   createTransport: TransportOptions;
   connectTransport: Record<string, never>;
@@ -479,8 +478,7 @@ export interface RequestMessage<M extends Method = Method> {
 
 /** `id` is null only for errors about a frame that had no readable id (e.g. not JSON). */
 export type ResponseMessage<M extends Method = Method> =
-  | { id: number; ok: true; data: ResponseData[M] }
-  | { id: number | null; ok: false; error: WireError };
+  { id: number; ok: true; data: ResponseData[M] } | { id: number | null; ok: false; error: WireError };
 
 export interface NotificationMessage<N extends Notification = Notification> {
   notification: N;

@@ -51,21 +51,37 @@ describe('protocol messages', () => {
   });
 
   it('validates join', () => {
-    expect(requestValidators.join.parse({ protocolVersion: 1, token: 'abc' })).toEqual({ protocolVersion: 1, token: 'abc' });
+    expect(requestValidators.join.parse({ protocolVersion: 1, token: 'abc' })).toEqual({
+      protocolVersion: 1,
+      token: 'abc',
+    });
     expect(fails(() => requestValidators.join.parse({ protocolVersion: 1 }, 'data'))).toBe('data.token: is required');
-    expect(fails(() => requestValidators.join.parse({ protocolVersion: 1, token: 'a', room: '../x' }, 'data'))).toBe('data.room: has an invalid format');
+    expect(fails(() => requestValidators.join.parse({ protocolVersion: 1, token: 'a', room: '../x' }, 'data'))).toBe(
+      'data.room: has an invalid format',
+    );
   });
 
   it('validates produce and connectTransport shapes', () => {
-    expect(fails(() => requestValidators.produce.parse({ transportId: 't', kind: 'smell', source: 'camera', rtpParameters: {} }, 'data'))).toMatch(/data\.kind: must be one of/);
-    expect(fails(() => requestValidators.connectTransport.parse({ transportId: 't', dtlsParameters: { fingerprints: [] } }, 'data'))).toBe(
-      'data.dtlsParameters.fingerprints: must have at least 1 items',
-    );
+    expect(
+      fails(() =>
+        requestValidators.produce.parse(
+          { transportId: 't', kind: 'smell', source: 'camera', rtpParameters: {} },
+          'data',
+        ),
+      ),
+    ).toMatch(/data\.kind: must be one of/);
+    expect(
+      fails(() =>
+        requestValidators.connectTransport.parse({ transportId: 't', dtlsParameters: { fingerprints: [] } }, 'data'),
+      ),
+    ).toBe('data.dtlsParameters.fingerprints: must have at least 1 items');
   });
 
   it('validates the envelope', () => {
     expect(requestEnvelope.parse({ id: 1, method: 'leave' })).toEqual({ id: 1, method: 'leave' });
     expect(fails(() => requestEnvelope.parse({ id: -1, method: 'leave' }))).toBe('id: must be >= 0');
-    expect(fails(() => requestEnvelope.parse({ id: 1, method: 'x'.repeat(65) }))).toBe('method: must be at most 64 characters');
+    expect(fails(() => requestEnvelope.parse({ id: 1, method: 'x'.repeat(65) }))).toBe(
+      'method: must be at most 64 characters',
+    );
   });
 });

@@ -38,7 +38,8 @@ export function string(opts: { min?: number; max: number; pattern?: RegExp }): V
   return {
     parse(value, path = '') {
       if (typeof value !== 'string') throw new ValidationError(path, `expected string, got ${describe(value)}`);
-      if (value.length < (opts.min ?? 0)) throw new ValidationError(path, `must be at least ${opts.min ?? 0} characters`);
+      if (value.length < (opts.min ?? 0))
+        throw new ValidationError(path, `must be at least ${opts.min ?? 0} characters`);
       if (value.length > opts.max) throw new ValidationError(path, `must be at most ${opts.max} characters`);
       if (opts.pattern && !opts.pattern.test(value)) throw new ValidationError(path, `has an invalid format`);
       return value;
@@ -131,7 +132,11 @@ export function object<S extends Shape>(shape: S, opts: { allowUnknown?: boolean
  * itself), bounded in depth, breadth and string length so it cannot be used to
  * exhaust the server.
  */
-export function json<T = Record<string, unknown>>(opts: { maxDepth: number; maxItems: number; maxString: number }): Validator<T> {
+export function json<T = Record<string, unknown>>(opts: {
+  maxDepth: number;
+  maxItems: number;
+  maxString: number;
+}): Validator<T> {
   const walk = (value: unknown, path: string, depth: number): void => {
     if (depth > opts.maxDepth) throw new ValidationError(path, `is nested too deeply (max ${opts.maxDepth})`);
     if (typeof value === 'string') {

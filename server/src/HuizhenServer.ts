@@ -94,11 +94,25 @@ export class HuizhenServer {
         urlTtlSec: config.records.urlTtlSec,
         retention: config.records.retention,
       },
-      media: { maxIncomingBitrate: config.media.maxIncomingBitrate, initialOutgoingBitrate: config.media.initialOutgoingBitrate },
+      media: {
+        maxIncomingBitrate: config.media.maxIncomingBitrate,
+        initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+      },
     });
     const metrics = createMetrics(rooms, pool);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
-    const app = createApp({ config, issuers, rooms, pool, metrics, logger, audit, store, signer, version: packageVersion() });
+    const app = createApp({
+      config,
+      issuers,
+      rooms,
+      pool,
+      metrics,
+      logger,
+      audit,
+      store,
+      signer,
+      version: packageVersion(),
+    });
     const http = createServer(app);
     const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit });
     try {
@@ -111,13 +125,22 @@ export class HuizhenServer {
       });
     } catch (err) {
       pool.close();
-      throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, audit, http, signaling });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
-      logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', { host: config.server.host });
+      logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
+        host: config.server.host,
+      });
     }
-    logger.info('listening', { host: config.server.host, port: server.port, workers: pool.workers.length, devTokens: config.devTokens.enabled });
+    logger.info('listening', {
+      host: config.server.host,
+      port: server.port,
+      workers: pool.workers.length,
+      devTokens: config.devTokens.enabled,
+    });
     return server;
   }
 
@@ -127,7 +150,8 @@ export class HuizhenServer {
 
   /** The http(s) origin clients use. */
   get url(): string {
-    const host = this.config.server.host === '0.0.0.0' || this.config.server.host === '::' ? 'localhost' : this.config.server.host;
+    const host =
+      this.config.server.host === '0.0.0.0' || this.config.server.host === '::' ? 'localhost' : this.config.server.host;
     return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 

@@ -16,7 +16,9 @@ describe('config', () => {
   });
 
   it('applies environment overrides', () => {
-    const config = loadConfig({ env: { PORT: '4100', HUIZHEN_RTC_PORT: '0', HUIZHEN_DEV_TOKENS: 'false', HUIZHEN_LOG_LEVEL: 'warn' } });
+    const config = loadConfig({
+      env: { PORT: '4100', HUIZHEN_RTC_PORT: '0', HUIZHEN_DEV_TOKENS: 'false', HUIZHEN_LOG_LEVEL: 'warn' },
+    });
     expect(config.server.port).toBe(4100);
     expect(config.media.rtcPort).toBe(0);
     expect(config.devTokens.enabled).toBe(false);
@@ -29,9 +31,15 @@ describe('config', () => {
   });
 
   it('names the bad key and why', () => {
-    expect(() => loadConfig({ env: {}, overrides: { server: { port: 70000 } } })).toThrow(/server\.port: must be <= 65535/);
-    expect(() => loadConfig({ env: {}, overrides: { media: { logLevel: 'loud' } } })).toThrow(/media\.logLevel: must be one of/);
-    expect(() => loadConfig({ env: {}, overrides: { rooms: { maxParticipants: '10' } } })).toThrow(/rooms\.maxParticipants: expected finite number, got string/);
+    expect(() => loadConfig({ env: {}, overrides: { server: { port: 70000 } } })).toThrow(
+      /server\.port: must be <= 65535/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { media: { logLevel: 'loud' } } })).toThrow(
+      /media\.logLevel: must be one of/,
+    );
+    expect(() => loadConfig({ env: {}, overrides: { rooms: { maxParticipants: '10' } } })).toThrow(
+      /rooms\.maxParticipants: expected finite number, got string/,
+    );
     expect(() => loadConfig({ env: {}, overrides: { sever: {} } })).toThrow(/sever: is not a known field/);
   });
 
@@ -54,17 +62,25 @@ describe('config', () => {
 
   it('rejects an HMAC issuer with a public key, or an RSA issuer with a secret', () => {
     const issuer = { iss: 'h', audience: 'a', algorithm: 'RS256', secret: 'x'.repeat(40), roles: ['doctor'] };
-    expect(() => loadConfig({ env: {}, overrides: { auth: { issuers: [issuer] }, devTokens: { enabled: false } } })).toThrow(/RS256 needs exactly one of publicKey/);
+    expect(() =>
+      loadConfig({ env: {}, overrides: { auth: { issuers: [issuer] }, devTokens: { enabled: false } } }),
+    ).toThrow(/RS256 needs exactly one of publicKey/);
     const hs = { iss: 'h', audience: 'a', algorithm: 'HS256', publicKey: 'pem', roles: ['doctor'] };
-    expect(() => loadConfig({ env: {}, overrides: { auth: { issuers: [hs] }, devTokens: { enabled: false } } })).toThrow(/HS256 needs exactly one of secret/);
+    expect(() =>
+      loadConfig({ env: {}, overrides: { auth: { issuers: [hs] }, devTokens: { enabled: false } } }),
+    ).toThrow(/HS256 needs exactly one of secret/);
   });
 
   it('refuses dev tokens signed by an issuer that does not exist', () => {
-    expect(() => loadConfig({ env: {}, overrides: { devTokens: { enabled: true, issuer: 'nobody' } } })).toThrow(/devTokens\.issuer 'nobody'/);
+    expect(() => loadConfig({ env: {}, overrides: { devTokens: { enabled: true, issuer: 'nobody' } } })).toThrow(
+      /devTokens\.issuer 'nobody'/,
+    );
   });
 
   it('keeps dev tokens off in the production example', () => {
-    const config = loadConfig({ env: { HUIZHEN_CONFIG: join(import.meta.dirname, '../../config/production.example.json') } });
+    const config = loadConfig({
+      env: { HUIZHEN_CONFIG: join(import.meta.dirname, '../../config/production.example.json') },
+    });
     expect(config.devTokens.enabled).toBe(false);
     expect(config.auth.issuers.every((i) => !i.algorithm.startsWith('HS'))).toBe(true);
   });

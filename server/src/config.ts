@@ -64,74 +64,72 @@ const issuerSchema = object({
   displayName: optional(string({ min: 1, max: 128 })),
 });
 
-const configSchema = object(
-  {
-    $comment: optional(string({ max: 4096 })),
-    server: object({
-      host: string({ min: 1, max: 255 }),
-      port,
-      trustProxy: boolean(),
-    }),
-    media: object({
-      /** 0 = one worker per CPU core. */
-      workers: number({ integer: true, min: 0, max: 256 }),
-      logLevel: oneOf(['debug', 'warn', 'error', 'none'] as const),
-      rtcListenIp: string({ min: 1, max: 64 }),
-      rtcAnnouncedAddress: nullable(string({ min: 1, max: 255 })),
-      /** First UDP/TCP port; worker i listens on rtcPort + i. 0 = any free port. */
-      rtcPort: port,
-      maxIncomingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
-      initialOutgoingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
-    }),
-    auth: object({
-      clockToleranceSec: number({ integer: true, min: 0, max: 300 }),
-      maxTokenLifetimeSec: number({ integer: true, min: 60, max: 7 * 86400 }),
-      issuers: array(issuerSchema, { min: 1, max: 64 }),
-    }),
-    devTokens: object({
-      enabled: boolean(),
-      issuer: optional(string({ min: 1, max: 256 })),
-      ttlSec: optional(number({ integer: true, min: 60, max: 86400 })),
-    }),
-    rooms: object({
-      maxParticipants: number({ integer: true, min: 2, max: 1000 }),
-      joinTimeoutMs: ms(300_000),
-      emptyRoomCloseMs: ms(3_600_000),
-      /** A dropped participant keeps identity, admission and media this long. */
-      reconnectGraceMs: ms(600_000),
-    }),
-    /** Consult records (lifecycle, participants, opinions) and shared records. */
-    storage: object({ dir: string({ min: 1, max: 1024 }) }),
-    records: object({
-      /** Largest upload, in bytes. */
-      maxBytes: number({ integer: true, min: 1024, max: 512 * 1024 * 1024 }),
-      /** Lifetime of a download URL. */
-      urlTtlSec: number({ integer: true, min: 10, max: 3600 }),
-      /** AES-256 key (32 bytes, base64) from a file or an environment variable. */
-      // null clears a value inherited from the default config.
-      keyFile: optional(nullable(string({ min: 1, max: 1024 }))),
-      keyEnv: optional(nullable(string({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ }))),
-      /** Dev convenience: create a random key in keyFile on first start. */
-      generateKeyIfMissing: optional(boolean()),
-      /** What happens to a consult's records when it ends. */
-      retention: oneOf(['keep', 'delete'] as const),
-    }),
-    audit: object({
-      dir: string({ min: 1, max: 1024 }),
-      maxFileBytes: number({ integer: true, min: 1024, max: 1024 ** 3 }),
-    }),
-    signaling: object({
-      maxMessageBytes: number({ integer: true, min: 1024, max: 1024 * 1024 }),
-      rateLimitPerSec: number({ integer: true, min: 1, max: 10_000 }),
-      rateLimitBurst: number({ integer: true, min: 1, max: 100_000 }),
-      requestTimeoutMs: ms(120_000),
-    }),
-    /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
-    loadTest: object({ enabled: boolean() }),
-    log: object({ level: oneOf(LOG_LEVELS) }),
-    redis: object({ url: nullable(string({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
-  },
-);
+const configSchema = object({
+  $comment: optional(string({ max: 4096 })),
+  server: object({
+    host: string({ min: 1, max: 255 }),
+    port,
+    trustProxy: boolean(),
+  }),
+  media: object({
+    /** 0 = one worker per CPU core. */
+    workers: number({ integer: true, min: 0, max: 256 }),
+    logLevel: oneOf(['debug', 'warn', 'error', 'none'] as const),
+    rtcListenIp: string({ min: 1, max: 64 }),
+    rtcAnnouncedAddress: nullable(string({ min: 1, max: 255 })),
+    /** First UDP/TCP port; worker i listens on rtcPort + i. 0 = any free port. */
+    rtcPort: port,
+    maxIncomingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
+    initialOutgoingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
+  }),
+  auth: object({
+    clockToleranceSec: number({ integer: true, min: 0, max: 300 }),
+    maxTokenLifetimeSec: number({ integer: true, min: 60, max: 7 * 86400 }),
+    issuers: array(issuerSchema, { min: 1, max: 64 }),
+  }),
+  devTokens: object({
+    enabled: boolean(),
+    issuer: optional(string({ min: 1, max: 256 })),
+    ttlSec: optional(number({ integer: true, min: 60, max: 86400 })),
+  }),
+  rooms: object({
+    maxParticipants: number({ integer: true, min: 2, max: 1000 }),
+    joinTimeoutMs: ms(300_000),
+    emptyRoomCloseMs: ms(3_600_000),
+    /** A dropped participant keeps identity, admission and media this long. */
+    reconnectGraceMs: ms(600_000),
+  }),
+  /** Consult records (lifecycle, participants, opinions) and shared records. */
+  storage: object({ dir: string({ min: 1, max: 1024 }) }),
+  records: object({
+    /** Largest upload, in bytes. */
+    maxBytes: number({ integer: true, min: 1024, max: 512 * 1024 * 1024 }),
+    /** Lifetime of a download URL. */
+    urlTtlSec: number({ integer: true, min: 10, max: 3600 }),
+    /** AES-256 key (32 bytes, base64) from a file or an environment variable. */
+    // null clears a value inherited from the default config.
+    keyFile: optional(nullable(string({ min: 1, max: 1024 }))),
+    keyEnv: optional(nullable(string({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ }))),
+    /** Dev convenience: create a random key in keyFile on first start. */
+    generateKeyIfMissing: optional(boolean()),
+    /** What happens to a consult's records when it ends. */
+    retention: oneOf(['keep', 'delete'] as const),
+  }),
+  audit: object({
+    dir: string({ min: 1, max: 1024 }),
+    maxFileBytes: number({ integer: true, min: 1024, max: 1024 ** 3 }),
+  }),
+  signaling: object({
+    maxMessageBytes: number({ integer: true, min: 1024, max: 1024 * 1024 }),
+    rateLimitPerSec: number({ integer: true, min: 1, max: 10_000 }),
+    rateLimitBurst: number({ integer: true, min: 1, max: 100_000 }),
+    requestTimeoutMs: ms(120_000),
+  }),
+  /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
+  loadTest: object({ enabled: boolean() }),
+  log: object({ level: oneOf(LOG_LEVELS) }),
+  redis: object({ url: nullable(string({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
+});
 
 export type HuizhenConfig = Infer<typeof configSchema>;
 export type IssuerConfig = HuizhenConfig['auth']['issuers'][number];
@@ -198,10 +196,14 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
     const secretSources = [issuer.secret, issuer.secretFile, issuer.secretEnv].filter((v) => v !== undefined).length;
     const keySources = [issuer.publicKey, issuer.publicKeyFile, issuer.jwksFile].filter((v) => v !== undefined).length;
     if (hmac && (secretSources !== 1 || keySources !== 0)) {
-      throw new ConfigError(`invalid config: ${where}: ${issuer.algorithm} needs exactly one of secret, secretFile, secretEnv and no public key`);
+      throw new ConfigError(
+        `invalid config: ${where}: ${issuer.algorithm} needs exactly one of secret, secretFile, secretEnv and no public key`,
+      );
     }
     if (!hmac && (keySources !== 1 || secretSources !== 0)) {
-      throw new ConfigError(`invalid config: ${where}: ${issuer.algorithm} needs exactly one of publicKey, publicKeyFile, jwksFile and no secret`);
+      throw new ConfigError(
+        `invalid config: ${where}: ${issuer.algorithm} needs exactly one of publicKey, publicKeyFile, jwksFile and no secret`,
+      );
     }
     if (issuer.generateSecretIfMissing && !issuer.secretFile) {
       throw new ConfigError(`invalid config: ${where}: generateSecretIfMissing needs secretFile`);
@@ -212,21 +214,28 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
     }
   }
   const issuerNames = config.auth.issuers.map((i) => i.iss);
-  if (new Set(issuerNames).size !== issuerNames.length) throw new ConfigError('invalid config: auth.issuers: two entries have the same iss');
+  if (new Set(issuerNames).size !== issuerNames.length)
+    throw new ConfigError('invalid config: auth.issuers: two entries have the same iss');
   if (config.devTokens.enabled) {
     const devIssuer = config.devTokens.issuer;
-    if (!devIssuer) throw new ConfigError('invalid config: devTokens.issuer is required when devTokens.enabled is true');
+    if (!devIssuer)
+      throw new ConfigError('invalid config: devTokens.issuer is required when devTokens.enabled is true');
     const issuer = config.auth.issuers.find((i) => i.iss === devIssuer);
     if (!issuer) throw new ConfigError(`invalid config: devTokens.issuer '${devIssuer}' is not one of auth.issuers`);
-    if (!issuer.algorithm.startsWith('HS')) throw new ConfigError(`invalid config: devTokens.issuer '${devIssuer}' must use an HS* algorithm (the server signs dev tokens with its secret)`);
+    if (!issuer.algorithm.startsWith('HS'))
+      throw new ConfigError(
+        `invalid config: devTokens.issuer '${devIssuer}' must use an HS* algorithm (the server signs dev tokens with its secret)`,
+      );
   }
   if (!isAbsolute(config.storage.dir)) config.storage.dir = resolve(baseDir, config.storage.dir);
   if (!isAbsolute(config.audit.dir)) config.audit.dir = resolve(baseDir, config.audit.dir);
   if ((config.records.keyFile == null) === (config.records.keyEnv == null)) {
     throw new ConfigError('invalid config: records needs exactly one of keyFile, keyEnv');
   }
-  if (config.records.generateKeyIfMissing && !config.records.keyFile) throw new ConfigError('invalid config: records.generateKeyIfMissing needs records.keyFile');
-  if (config.records.keyFile && !isAbsolute(config.records.keyFile)) config.records.keyFile = resolve(baseDir, config.records.keyFile);
+  if (config.records.generateKeyIfMissing && !config.records.keyFile)
+    throw new ConfigError('invalid config: records.generateKeyIfMissing needs records.keyFile');
+  if (config.records.keyFile && !isAbsolute(config.records.keyFile))
+    config.records.keyFile = resolve(baseDir, config.records.keyFile);
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }
@@ -259,7 +268,8 @@ function envOverrides(env: Env): Record<string, unknown> {
         value = Number(raw);
         break;
       case 'bool':
-        if (!['true', 'false', '1', '0'].includes(raw)) throw new ConfigError(`environment variable ${name}='${raw}' must be true or false`);
+        if (!['true', 'false', '1', '0'].includes(raw))
+          throw new ConfigError(`environment variable ${name}='${raw}' must be true or false`);
         value = raw === 'true' || raw === '1';
         break;
       case 'nullableString':

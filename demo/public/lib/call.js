@@ -49,13 +49,19 @@ function endText(reason, error) {
   const said = error && typeof error.message === 'string' && error.message ? error.message : '';
   switch (reason) {
     case 'admissionDenied':
-      return said ? `You were not admitted to this consult. The clinician said: “${said}” [ADMISSION_DENIED]` : DISCONNECT_TEXT.admissionDenied;
+      return said
+        ? `You were not admitted to this consult. The clinician said: “${said}” [ADMISSION_DENIED]`
+        : DISCONNECT_TEXT.admissionDenied;
     case 'removed':
-      return said ? `A host removed you from this consult: “${said}” You cannot rejoin it. [REMOVED]` : DISCONNECT_TEXT.removed;
+      return said
+        ? `A host removed you from this consult: “${said}” You cannot rejoin it. [REMOVED]`
+        : DISCONNECT_TEXT.removed;
     case 'roomEnded':
       return said ? `The consult has ended: ${said}` : DISCONNECT_TEXT.roomEnded;
     default:
-      return error ? describeError(error, 'Disconnected') : DISCONNECT_TEXT[reason] ?? 'You were disconnected from the consult.';
+      return error
+        ? describeError(error, 'Disconnected')
+        : (DISCONNECT_TEXT[reason] ?? 'You were disconnected from the consult.');
   }
 }
 
@@ -141,7 +147,14 @@ export class Call {
     this.#prefs = prefs;
     this.#onEnded = onEnded;
     const me = room.localParticipant;
-    Object.assign(state, { phase: 'in-call', room: roomName, kind: room.kind ?? '', identity: me.identity, name: me.name, role: me.role });
+    Object.assign(state, {
+      phase: 'in-call',
+      room: roomName,
+      kind: room.kind ?? '',
+      identity: me.identity,
+      name: me.name,
+      role: me.role,
+    });
   }
 
   get room() {
@@ -169,7 +182,9 @@ export class Call {
   #enterWaiting() {
     this.#state.admission = 'waiting';
     document.body.dataset.admission = 'waiting';
-    this.#showNotice('You are in the waiting room. A clinician will let you in shortly; your camera and microphone start then.');
+    this.#showNotice(
+      'You are in the waiting room. A clinician will let you in shortly; your camera and microphone start then.',
+    );
     this.#controls.setMic(false, false, 'Mic after admission');
     this.#controls.setCam(false, false, 'Camera after admission');
   }
@@ -208,14 +223,21 @@ export class Call {
       },
     });
     parts.host.start();
-    this.#tiles.setDecorator((p, { local, source }) => (local || source !== 'camera' ? null : parts.host.tileActions(p)));
+    this.#tiles.setDecorator((p, { local, source }) =>
+      local || source !== 'camera' ? null : parts.host.tileActions(p),
+    );
 
     if (room.can('admit')) {
       const section = side.add('people', 'Waiting');
       parts.lobby = new Lobby(room, section, {
         report,
         onChange: (waiting) => {
-          this.#state.waiting = waiting.map((w) => ({ identity: w.identity, name: w.name, role: w.role, since: w.since }));
+          this.#state.waiting = waiting.map((w) => ({
+            identity: w.identity,
+            name: w.name,
+            role: w.role,
+            since: w.since,
+          }));
           side.setBadge('people', waiting.length);
         },
       });
@@ -403,7 +425,9 @@ export class Call {
         // After a disconnect the pending publish fails too; the end reason already says why.
         if (this.#state.phase !== 'in-call') return;
         const denied = err && err.code === 'PERMISSION_DENIED';
-        this.#reportError(denied ? `Your role joins without a ${what}.` : describeError(err, `Could not start the ${what}`));
+        this.#reportError(
+          denied ? `Your role joins without a ${what}.` : describeError(err, `Could not start the ${what}`),
+        );
         if (denied) this.#allowed[slot] = false;
       }
     }
@@ -496,7 +520,12 @@ export class Call {
       if (track.source === 'screen') this.#screenGone(track);
     });
     room.on(RoomEvent.MutedByHost, (track, by, allowUnmute) => {
-      this.#log('mutedByHost', { kind: track.kind, source: track.source, identity: by?.identity, detail: allowUnmute ? 'allowUnmute' : 'held' });
+      this.#log('mutedByHost', {
+        kind: track.kind,
+        source: track.source,
+        identity: by?.identity,
+        detail: allowUnmute ? 'allowUnmute' : 'held',
+      });
       const slot = track.source === 'microphone' ? 'mic' : track.source === 'camera' ? 'camera' : null;
       if (!slot) return;
       this.#state[slot] = false;
@@ -585,7 +614,9 @@ export class Call {
     } catch (err) {
       if (this.#state.phase !== 'in-call') return;
       this.#reportError(
-        err && err.name === 'NotAllowedError' && context.includes('share') ? 'Screen sharing was cancelled.' : describeError(err, context),
+        err && err.name === 'NotAllowedError' && context.includes('share')
+          ? 'Screen sharing was cancelled.'
+          : describeError(err, context),
       );
     }
   }

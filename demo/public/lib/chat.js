@@ -49,7 +49,13 @@ export class ChatPanel {
       this.#clinicians,
       el('span', { text: 'Clinicians only' }),
     ]);
-    this.#send = el('button', { type: 'submit', class: 'primary small', text: 'Send', disabled: !canChat, 'data-testid': 'chat-send' });
+    this.#send = el('button', {
+      type: 'submit',
+      class: 'primary small',
+      text: 'Send',
+      disabled: !canChat,
+      'data-testid': 'chat-send',
+    });
     this.#form = el('form', { class: 'chat-form', 'data-testid': 'chat-form' }, [
       this.#input,
       el('div', { class: 'chat-form-row' }, [cliniciansToggle, this.#send]),
@@ -112,22 +118,36 @@ export class ChatPanel {
   #add(message, notify) {
     if (this.#rendered.has(message.id)) return;
     const mine = message.from.identity === this.#room.localParticipant.identity;
-    const li = el('li', {
-      class: 'chat-message',
-      'data-testid': 'chat-message',
-      'data-seq': String(message.seq),
-      'data-identity': message.from.identity,
-      'data-to': message.to,
-      'data-mine': String(mine),
-    }, [
-      el('div', { class: 'chat-meta' }, [
-        el('span', { class: 'chat-from', 'data-testid': 'chat-from', text: mine ? `${message.from.name} (you)` : message.from.name }),
-        el('span', { class: 'role-chip', 'data-role': message.from.role, text: roleLabel(message.from.role) }),
-        message.to === 'clinicians' ? el('span', { class: 'chat-private', 'data-testid': 'chat-private', text: 'Clinicians only' }) : '',
-        el('time', { class: 'chat-time', dateTime: new Date(message.sentAt).toISOString(), text: formatClock(message.sentAt) }),
-      ]),
-      el('p', { class: 'chat-text', 'data-testid': 'chat-text', text: message.text }),
-    ]);
+    const li = el(
+      'li',
+      {
+        class: 'chat-message',
+        'data-testid': 'chat-message',
+        'data-seq': String(message.seq),
+        'data-identity': message.from.identity,
+        'data-to': message.to,
+        'data-mine': String(mine),
+      },
+      [
+        el('div', { class: 'chat-meta' }, [
+          el('span', {
+            class: 'chat-from',
+            'data-testid': 'chat-from',
+            text: mine ? `${message.from.name} (you)` : message.from.name,
+          }),
+          el('span', { class: 'role-chip', 'data-role': message.from.role, text: roleLabel(message.from.role) }),
+          message.to === 'clinicians'
+            ? el('span', { class: 'chat-private', 'data-testid': 'chat-private', text: 'Clinicians only' })
+            : '',
+          el('time', {
+            class: 'chat-time',
+            dateTime: new Date(message.sentAt).toISOString(),
+            text: formatClock(message.sentAt),
+          }),
+        ]),
+        el('p', { class: 'chat-text', 'data-testid': 'chat-text', text: message.text }),
+      ],
+    );
     let before = null;
     for (const node of this.#list.children) {
       if (Number(node.dataset.seq) > message.seq) {

@@ -38,7 +38,9 @@ export function createControls(handlers) {
   };
 
   // Phones cannot share their screen from a browser; hide rather than fail.
-  const canShareScreen = Boolean(navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === 'function');
+  const canShareScreen = Boolean(
+    navigator.mediaDevices && typeof navigator.mediaDevices.getDisplayMedia === 'function',
+  );
   screen.hidden = !canShareScreen;
 
   return {

@@ -26,7 +26,12 @@ export function ask(q) {
     const id = `dialog-${field.name}`;
     let input;
     if (field.type === 'checkbox') {
-      input = el('input', { type: 'checkbox', id, checked: Boolean(field.value), 'data-testid': `dialog-field-${field.name}` });
+      input = el('input', {
+        type: 'checkbox',
+        id,
+        checked: Boolean(field.value),
+        'data-testid': `dialog-field-${field.name}`,
+      });
       inputs.set(field.name, input);
       return el('label', { class: 'dialog-check' }, [input, el('span', { text: field.label })]);
     }
@@ -49,7 +54,10 @@ export function ask(q) {
     text: q.confirm ?? 'OK',
     'data-testid': 'dialog-confirm',
   });
-  const cancel = q.cancel === null ? '' : el('button', { type: 'button', text: q.cancel ?? 'Cancel', 'data-testid': 'dialog-cancel' });
+  const cancel =
+    q.cancel === null
+      ? ''
+      : el('button', { type: 'button', text: q.cancel ?? 'Cancel', 'data-testid': 'dialog-cancel' });
   const form = el('form', { method: 'dialog', class: 'dialog-form' }, [
     el('h2', { text: q.title }),
     q.text ? el('p', { class: 'dialog-text', text: q.text }) : '',

@@ -17,7 +17,8 @@ export function el(tag, attrs = {}, children = []) {
     if (value === undefined || value === null) continue;
     if (key === 'class') node.className = String(value);
     else if (key === 'text') node.textContent = String(value);
-    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'role') node.setAttribute(key, String(value));
+    else if (key.startsWith('data-') || key.startsWith('aria-') || key === 'role')
+      node.setAttribute(key, String(value));
     else node[key] = value;
   }
   for (const child of children) node.append(child);

@@ -39,7 +39,15 @@ const PLAIN = Object.freeze({
  * Codes whose server sentence adds what the plain one cannot know (which
  * issuer, which role, which field), so `detail` shows both.
  */
-const WITH_SERVER_DETAIL = new Set(['PERMISSION_DENIED', 'TOKEN_INVALID', 'INVALID_REQUEST', 'ISSUER_UNKNOWN', 'ROOM_LOCKED', 'RATE_LIMITED', 'INVALID_STATE']);
+const WITH_SERVER_DETAIL = new Set([
+  'PERMISSION_DENIED',
+  'TOKEN_INVALID',
+  'INVALID_REQUEST',
+  'ISSUER_UNKNOWN',
+  'ROOM_LOCKED',
+  'RATE_LIMITED',
+  'INVALID_STATE',
+]);
 
 /** Browser getUserMedia / getDisplayMedia failures, by DOMException name. */
 const DEVICE = Object.freeze({
@@ -63,7 +71,8 @@ export function describeError(err, context, { detail = false } = {}) {
     const name = /** @type {{name?: unknown}} */ (err).name;
     const message = /** @type {{message?: unknown}} */ (err).message;
     if (typeof code === 'string' && Object.hasOwn(PLAIN, code)) {
-      const extra = detail && WITH_SERVER_DETAIL.has(code) && typeof message === 'string' && message ? ` ${message}` : '';
+      const extra =
+        detail && WITH_SERVER_DETAIL.has(code) && typeof message === 'string' && message ? ` ${message}` : '';
       return `${prefix}${PLAIN[code]}${extra} [${code}]`;
     }
     if (typeof name === 'string' && Object.hasOwn(DEVICE, name)) return `${prefix}${DEVICE[name]}`;

@@ -57,12 +57,24 @@ export class HostControls {
     const buttons = [];
     const name = who.name || who.identity;
     if (room.can('muteOthers')) {
-      const mute = el('button', { type: 'button', class: 'tile-action', text: 'Mute', title: `Mute ${name}'s microphone`, 'data-testid': 'tile-mute' });
+      const mute = el('button', {
+        type: 'button',
+        class: 'tile-action',
+        text: 'Mute',
+        title: `Mute ${name}'s microphone`,
+        'data-testid': 'tile-mute',
+      });
       mute.addEventListener('click', () => void this.#mute(who, name));
       buttons.push(mute);
     }
     if (room.can('remove')) {
-      const remove = el('button', { type: 'button', class: 'tile-action danger', text: 'Remove', title: `Remove ${name} from the consult`, 'data-testid': 'tile-remove' });
+      const remove = el('button', {
+        type: 'button',
+        class: 'tile-action danger',
+        text: 'Remove',
+        title: `Remove ${name} from the consult`,
+        'data-testid': 'tile-remove',
+      });
       remove.addEventListener('click', () => void this.#remove(who, name));
       buttons.push(remove);
     }
@@ -139,6 +151,8 @@ export class HostControls {
     this.#lock.textContent = locked ? 'Unlock room' : 'Lock room';
     this.#lock.setAttribute('aria-pressed', String(locked));
     this.#lock.dataset.locked = String(locked);
-    this.#lock.title = locked ? 'Locked: only clinicians of this consult’s hospitals may join' : 'Stop new people from joining';
+    this.#lock.title = locked
+      ? 'Locked: only clinicians of this consult’s hospitals may join'
+      : 'Stop new people from joining';
   }
 }

@@ -113,5 +113,6 @@ export function setJoinBusy(busy) {
   const button = byId('join-button');
   button.disabled = busy;
   button.textContent = busy ? 'Joining…' : 'Join';
-  for (const id of ['join-name', 'join-role', 'join-room', 'join-kind', 'join-camera', 'join-mic']) byId(id).disabled = busy;
+  for (const id of ['join-name', 'join-role', 'join-room', 'join-kind', 'join-camera', 'join-mic'])
+    byId(id).disabled = busy;
 }

@@ -35,11 +35,13 @@ export class Lobby {
     this.#count = el('span', { class: 'count', 'data-testid': 'waiting-count', text: '0' });
     this.#list = el('ul', { class: 'waiting-list', 'data-testid': 'waiting-list' });
     this.#empty = el('p', { class: 'hint', text: 'Nobody is waiting.' });
-    container.append(el('section', { class: 'lobby', 'aria-label': 'Waiting room' }, [
-      el('h2', {}, [el('span', { text: 'Waiting room ' }), this.#count]),
-      this.#empty,
-      this.#list,
-    ]));
+    container.append(
+      el('section', { class: 'lobby', 'aria-label': 'Waiting room' }, [
+        el('h2', {}, [el('span', { text: 'Waiting room ' }), this.#count]),
+        this.#empty,
+        this.#list,
+      ]),
+    );
     const onChanged = (waiting) => this.#render(waiting);
     room.on(RoomEvent.WaitingRoomChanged, onChanged);
     this.#off = () => room.off(RoomEvent.WaitingRoomChanged, onChanged);
@@ -65,12 +67,22 @@ export class Lobby {
   #entry(entry) {
     const since = el('span', { class: 'since', 'data-testid': 'waiting-since', 'data-since': String(entry.since) });
     setSince(since, entry.since);
-    const admit = el('button', { type: 'button', class: 'primary small', text: 'Admit', 'data-testid': 'admit-button' });
+    const admit = el('button', {
+      type: 'button',
+      class: 'primary small',
+      text: 'Admit',
+      'data-testid': 'admit-button',
+    });
     const deny = el('button', { type: 'button', class: 'small', text: 'Deny', 'data-testid': 'deny-button' });
     const li = el('li', { class: 'waiting-entry', 'data-testid': 'waiting-entry', 'data-identity': entry.identity }, [
       el('div', { class: 'who' }, [
         el('span', { class: 'name', 'data-testid': 'waiting-name', text: entry.name || entry.identity }),
-        el('span', { class: 'role-chip', 'data-testid': 'waiting-role', 'data-role': entry.role, text: roleLabel(entry.role) }),
+        el('span', {
+          class: 'role-chip',
+          'data-testid': 'waiting-role',
+          'data-role': entry.role,
+          text: roleLabel(entry.role),
+        }),
       ]),
       since,
       el('div', { class: 'actions' }, [deny, admit]),
@@ -88,7 +100,16 @@ export class Lobby {
       const answer = await ask({
         title: `Turn away ${entry.name}?`,
         text: 'They leave the waiting room and see your reason.',
-        fields: [{ name: 'reason', label: 'Reason shown to them', type: 'textarea', value: DEFAULT_DENY_REASON, maxLength: 500, required: true }],
+        fields: [
+          {
+            name: 'reason',
+            label: 'Reason shown to them',
+            type: 'textarea',
+            value: DEFAULT_DENY_REASON,
+            maxLength: 500,
+            required: true,
+          },
+        ],
         confirm: 'Deny entry',
         danger: true,
         testid: 'deny-dialog',

@@ -41,7 +41,12 @@ export class OpinionPanel {
         'data-testid': 'opinion-editor',
         id: 'opinion-editor',
       });
-      this.#save = el('button', { type: 'submit', class: 'primary small', text: 'Save opinion', 'data-testid': 'opinion-save' });
+      this.#save = el('button', {
+        type: 'submit',
+        class: 'primary small',
+        text: 'Save opinion',
+        'data-testid': 'opinion-save',
+      });
       this.#status = el('span', { class: 'hint', 'data-testid': 'opinion-status' });
       const form = el('form', { class: 'opinion-form' }, [
         el('label', { class: 'opinion-label', htmlFor: 'opinion-editor', text: 'Your opinion (会诊意见)' }),
@@ -115,7 +120,8 @@ export class OpinionPanel {
 
   #latestOf(identity) {
     let latest = null;
-    for (const o of this.#opinions.values()) if (o.author.identity === identity && (!latest || o.version > latest.version)) latest = o;
+    for (const o of this.#opinions.values())
+      if (o.author.identity === identity && (!latest || o.version > latest.version)) latest = o;
     return latest;
   }
 
@@ -134,25 +140,40 @@ export class OpinionPanel {
       ...(groups.length === 0 ? [el('p', { class: 'hint', text: 'No opinion written yet.' })] : []),
       ...groups.map((versions) => {
         const author = versions[0].author;
-        return el('article', { class: 'opinion-author', 'data-testid': 'opinion-author', 'data-identity': author.identity }, [
-          el('header', {}, [
-            el('span', { class: 'name', text: author.name }),
-            el('span', { class: 'role-chip', 'data-role': author.role, text: roleLabel(author.role) }),
-            el('span', { class: 'issuer', title: 'Signed in by', text: author.issuer }),
-          ]),
-          ...versions.map((o, i) =>
-            el('details', { class: 'opinion-version', 'data-testid': 'opinion-version', 'data-version': String(o.version), open: i === 0 }, [
-              el('summary', {}, [
-                el('span', { text: `Version ${o.version}` }),
-                el('time', { dateTime: new Date(o.writtenAt).toISOString(), text: formatDateTime(o.writtenAt) }),
-                i === 0 ? el('span', { class: 'latest', text: 'latest' }) : '',
-              ]),
-              el('p', { class: 'opinion-text', 'data-testid': 'opinion-text', text: o.text }),
+        return el(
+          'article',
+          { class: 'opinion-author', 'data-testid': 'opinion-author', 'data-identity': author.identity },
+          [
+            el('header', {}, [
+              el('span', { class: 'name', text: author.name }),
+              el('span', { class: 'role-chip', 'data-role': author.role, text: roleLabel(author.role) }),
+              el('span', { class: 'issuer', title: 'Signed in by', text: author.issuer }),
             ]),
-          ),
-        ]);
+            ...versions.map((o, i) =>
+              el(
+                'details',
+                {
+                  class: 'opinion-version',
+                  'data-testid': 'opinion-version',
+                  'data-version': String(o.version),
+                  open: i === 0,
+                },
+                [
+                  el('summary', {}, [
+                    el('span', { text: `Version ${o.version}` }),
+                    el('time', { dateTime: new Date(o.writtenAt).toISOString(), text: formatDateTime(o.writtenAt) }),
+                    i === 0 ? el('span', { class: 'latest', text: 'latest' }) : '',
+                  ]),
+                  el('p', { class: 'opinion-text', 'data-testid': 'opinion-text', text: o.text }),
+                ],
+              ),
+            ),
+          ],
+        );
       }),
     );
-    this.#hooks.onChange([...this.#opinions.values()].map((o) => ({ identity: o.author.identity, version: o.version, text: o.text })));
+    this.#hooks.onChange(
+      [...this.#opinions.values()].map((o) => ({ identity: o.author.identity, version: o.version, text: o.text })),
+    );
   }
 }

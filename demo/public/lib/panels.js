@@ -28,15 +28,19 @@ export class SidePanel {
    */
   add(name, label, { onShow } = {}) {
     const badge = el('span', { class: 'badge', 'data-testid': `tab-${name}-badge`, hidden: true });
-    const tab = el('button', {
-      type: 'button',
-      role: 'tab',
-      class: 'side-tab',
-      id: `tab-${name}`,
-      'data-testid': `tab-${name}`,
-      'aria-selected': 'false',
-      'aria-controls': `panel-${name}`,
-    }, [el('span', { text: label }), badge]);
+    const tab = el(
+      'button',
+      {
+        type: 'button',
+        role: 'tab',
+        class: 'side-tab',
+        id: `tab-${name}`,
+        'data-testid': `tab-${name}`,
+        'aria-selected': 'false',
+        'aria-controls': `panel-${name}`,
+      },
+      [el('span', { text: label }), badge],
+    );
     const section = el('section', {
       id: `panel-${name}`,
       class: 'side-section',

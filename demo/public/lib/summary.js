@@ -17,22 +17,36 @@ export function renderSummary(summary) {
   ];
   const people = [...summary.participants].sort((a, b) => a.firstJoinedAt - b.firstJoinedAt);
   return el('div', { class: 'summary' }, [
-    el('dl', { class: 'summary-facts', 'data-testid': 'summary-facts' }, facts.flatMap(([term, value]) => [
-      el('dt', { text: term }),
-      el('dd', { 'data-testid': `summary-${term.toLowerCase()}`, text: value }),
-    ])),
+    el(
+      'dl',
+      { class: 'summary-facts', 'data-testid': 'summary-facts' },
+      facts.flatMap(([term, value]) => [
+        el('dt', { text: term }),
+        el('dd', { 'data-testid': `summary-${term.toLowerCase()}`, text: value }),
+      ]),
+    ),
     el('h2', { text: `Who took part (${people.length})` }),
     el('table', { class: 'summary-people', 'data-testid': 'summary-people' }, [
-      el('thead', {}, [el('tr', {}, ['Name', 'Role', 'Signed in by', 'Joined', 'Left'].map((h) => el('th', { scope: 'col', text: h })))]),
-      el('tbody', {}, people.map((p) =>
-        el('tr', { 'data-testid': 'summary-person', 'data-identity': p.identity }, [
-          el('td', { text: p.name }),
-          el('td', { text: roleLabel(p.role) }),
-          el('td', { class: 'issuer', text: p.issuer }),
-          el('td', { text: formatClock(p.firstJoinedAt) }),
-          el('td', { text: p.lastLeftAt ? formatClock(p.lastLeftAt) : 'at the end' }),
-        ]),
-      )),
+      el('thead', {}, [
+        el(
+          'tr',
+          {},
+          ['Name', 'Role', 'Signed in by', 'Joined', 'Left'].map((h) => el('th', { scope: 'col', text: h })),
+        ),
+      ]),
+      el(
+        'tbody',
+        {},
+        people.map((p) =>
+          el('tr', { 'data-testid': 'summary-person', 'data-identity': p.identity }, [
+            el('td', { text: p.name }),
+            el('td', { text: roleLabel(p.role) }),
+            el('td', { class: 'issuer', text: p.issuer }),
+            el('td', { text: formatClock(p.firstJoinedAt) }),
+            el('td', { text: p.lastLeftAt ? formatClock(p.lastLeftAt) : 'at the end' }),
+          ]),
+        ),
+      ),
     ]),
   ]);
 }

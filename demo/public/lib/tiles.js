@@ -23,7 +23,7 @@ export function initials(name) {
     .filter(Boolean);
   if (words.length === 0) return '?';
   const first = Array.from(words[0])[0] ?? '';
-  const second = words.length > 1 ? Array.from(words[words.length - 1])[0] ?? '' : '';
+  const second = words.length > 1 ? (Array.from(words[words.length - 1])[0] ?? '') : '';
   return (first + second).toUpperCase();
 }
 
@@ -79,7 +79,12 @@ class Tile {
         el('div', { class: 'label' }, [
           el('span', { class: 'name', 'data-testid': 'tile-name', text: label }),
           source === 'camera' && who.role
-            ? el('span', { class: 'role', 'data-testid': 'tile-role', 'data-role': who.role, text: roleLabel(who.role) })
+            ? el('span', {
+                class: 'role',
+                'data-testid': 'tile-role',
+                'data-role': who.role,
+                text: roleLabel(who.role),
+              })
             : '',
           source === 'camera' ? this.micOff : '',
         ]),
@@ -255,7 +260,8 @@ export class TileGrid {
 
   /** Retries playback after a user gesture (autoplay policies). */
   resumePlayback() {
-    for (const tile of this.#tiles.values()) if (tile.video.paused && tile.videoTrack) tile.video.play().catch(() => {});
+    for (const tile of this.#tiles.values())
+      if (tile.video.paused && tile.videoTrack) tile.video.play().catch(() => {});
     for (const audio of this.#audio.values()) if (audio.paused) audio.play().catch(() => {});
   }
 

@@ -35,7 +35,8 @@ export async function fetchDevToken(who) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     // The server's error body carries { error: { code, message } }; show its sentence, never its markup.
-    const detail = body && body.error && typeof body.error.message === 'string' ? body.error.message : response.statusText;
+    const detail =
+      body && body.error && typeof body.error.message === 'string' ? body.error.message : response.statusText;
     throw new TokenUnavailableError(`The server refused to issue a token: ${detail} (HTTP ${response.status}).`);
   }
   if (!body || typeof body.token !== 'string') {

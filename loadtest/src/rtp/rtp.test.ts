@@ -7,7 +7,14 @@ describe('RTP and RTCP helpers', () => {
     const buf = Buffer.alloc(40);
     writeRtpHeader(buf, 101, true, 65535, 0xfffffff0, 0x01020304);
     expect(isRtcp(buf)).toBe(false);
-    expect(parseRtp(buf)).toMatchObject({ ssrc: 0x01020304, seq: 65535, payloadType: 101, marker: true, payloadStart: 12, payloadEnd: 40 });
+    expect(parseRtp(buf)).toMatchObject({
+      ssrc: 0x01020304,
+      seq: 65535,
+      payloadType: 101,
+      marker: true,
+      payloadStart: 12,
+      payloadEnd: 40,
+    });
   });
 
   it('round-trips a NACK with a bitmask across the sequence wrap, and a sender report', () => {
@@ -28,7 +35,10 @@ describe('RTP and RTCP helpers', () => {
     expect(frame[0]![first.payloadStart]! & 0x90).toBe(0x90);
     expect(frame[0]![first.payloadStart + 6]! & 0x01).toBe(0);
     expect(parseRtp(frame[frame.length - 1]!)!.marker).toBe(true);
-    expect(readProbe(frame[0]!, first.payloadStart, first.payloadEnd)).toEqual({ sentAtMs: 123.5, streamIndex: s.index });
+    expect(readProbe(frame[0]!, first.payloadStart, first.payloadEnd)).toEqual({
+      sentAtMs: 123.5,
+      streamIndex: s.index,
+    });
     const delta = s.nextFrame(200);
     const d0 = parseRtp(delta[0]!)!;
     expect(delta[0]![d0.payloadStart + 6]! & 0x01).toBe(1);

@@ -18,7 +18,14 @@ export function isRtcp(packet: Buffer): boolean {
   return packet.length >= 8 && pt >= 192 && pt <= 223;
 }
 
-export function writeRtpHeader(buf: Buffer, pt: number, marker: boolean, seq: number, timestamp: number, ssrc: number): void {
+export function writeRtpHeader(
+  buf: Buffer,
+  pt: number,
+  marker: boolean,
+  seq: number,
+  timestamp: number,
+  ssrc: number,
+): void {
   buf[0] = 0x80;
   buf[1] = (marker ? 0x80 : 0) | (pt & 0x7f);
   buf.writeUInt16BE(seq & 0xffff, 2);
@@ -39,7 +46,7 @@ export interface RtpView {
 
 /** Parses an RTP header; null for anything that is not a well-formed RTP packet. */
 export function parseRtp(packet: Buffer): RtpView | null {
-  if (packet.length < RTP_HEADER_BYTES || (packet[0]! >> 6) !== 2) return null;
+  if (packet.length < RTP_HEADER_BYTES || packet[0]! >> 6 !== 2) return null;
   const cc = packet[0]! & 0x0f;
   let start = RTP_HEADER_BYTES + cc * 4;
   if (packet[0]! & 0x10) {
@@ -71,7 +78,13 @@ export function rtpHeaderLength(packet: Buffer): number {
 const NTP_EPOCH_OFFSET_SEC = 2_208_988_800;
 
 /** RTCP sender report (no report blocks): the SFU needs one per simulcast layer before it may switch layers. */
-export function buildSenderReport(ssrc: number, nowMs: number, rtpTimestamp: number, packets: number, octets: number): Buffer {
+export function buildSenderReport(
+  ssrc: number,
+  nowMs: number,
+  rtpTimestamp: number,
+  packets: number,
+  octets: number,
+): Buffer {
   const buf = Buffer.alloc(28);
   buf[0] = 0x80;
   buf[1] = RTCP_SR;
@@ -123,7 +136,7 @@ export function parseRtcp(packet: Buffer): RtcpFeedback {
   const out: RtcpFeedback = { nacks: [], keyFrameRequests: [], senderReports: 0, receiverReports: 0 };
   let off = 0;
   while (off + 4 <= packet.length) {
-    if ((packet[off]! >> 6) !== 2) break;
+    if (packet[off]! >> 6 !== 2) break;
     const fmt = packet[off]! & 0x1f;
     const pt = packet[off + 1]!;
     const len = (packet.readUInt16BE(off + 2) + 1) * 4;
@@ -142,7 +155,8 @@ export function parseRtcp(packet: Buffer): RtcpFeedback {
       out.nacks.push({ ssrc, seqs });
     } else if (pt === RTCP_PSFB && len >= 12) {
       if (fmt === 1) out.keyFrameRequests.push(packet.readUInt32BE(off + 8));
-      else if (fmt === 4) for (let i = off + 12; i + 8 <= off + len; i += 8) out.keyFrameRequests.push(packet.readUInt32BE(i));
+      else if (fmt === 4)
+        for (let i = off + 12; i + 8 <= off + len; i += 8) out.keyFrameRequests.push(packet.readUInt32BE(i));
     }
     off += len;
   }

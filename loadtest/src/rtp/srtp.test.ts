@@ -32,7 +32,11 @@ describe('SRTP (AES_CM_128_HMAC_SHA1_80)', () => {
     iv.writeUInt32BE((iv.readUInt32BE(10) ^ 65535) >>> 0, 10);
     const body = createCipheriv('aes-128-ctr', ke, iv).update(packet.subarray(12));
     expect(out.subarray(12, 12 + body.length).equals(body)).toBe(true);
-    const tag = createHmac('sha1', ka).update(out.subarray(0, packet.length)).update(Buffer.alloc(4)).digest().subarray(0, 10);
+    const tag = createHmac('sha1', ka)
+      .update(out.subarray(0, packet.length))
+      .update(Buffer.alloc(4))
+      .digest()
+      .subarray(0, 10);
     expect(out.subarray(packet.length).equals(tag)).toBe(true);
     expect(new SrtpContext(params).unprotectRtp(out).equals(packet)).toBe(true);
   });

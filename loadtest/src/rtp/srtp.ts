@@ -67,7 +67,16 @@ function sessionKeys(masterKey: Buffer, masterSalt: Buffer, rtcp: boolean): Sess
     inner[i]! ^= auth[i]!;
     outer[i]! ^= auth[i]!;
   }
-  return { key, auth, salt: derive(masterKey, masterSalt, base + 2, 14), ecb, inner, outer, iv: Buffer.alloc(16), counters: Buffer.alloc(16 * 96) };
+  return {
+    key,
+    auth,
+    salt: derive(masterKey, masterSalt, base + 2, 14),
+    ecb,
+    inner,
+    outer,
+    iv: Buffer.alloc(16),
+    counters: Buffer.alloc(16 * 96),
+  };
 }
 
 const PAD_BYTES = 64;
@@ -138,7 +147,8 @@ export class SrtpContext {
   #srtcpIndex = 0;
 
   constructor(params: SrtpParameters) {
-    if (params.cryptoSuite !== SRTP_SUITE) throw new SrtpError(`unsupported SRTP crypto suite '${params.cryptoSuite}' (only ${SRTP_SUITE})`);
+    if (params.cryptoSuite !== SRTP_SUITE)
+      throw new SrtpError(`unsupported SRTP crypto suite '${params.cryptoSuite}' (only ${SRTP_SUITE})`);
     const master = Buffer.from(params.keyBase64, 'base64');
     if (master.length !== 30) throw new SrtpError(`SRTP master key must be 30 bytes, got ${master.length}`);
     this.#rtp = sessionKeys(master.subarray(0, 16), master.subarray(16), false);
@@ -189,8 +199,9 @@ export class SrtpContext {
     } else if (s.highestSeq - 0x8000 > seq) roc = (s.roc + 1) >>> 0;
     const body = packet.subarray(0, packet.length - TAG_BYTES);
     const tag = hmac80(this.#rtp, body, roc);
-    if (!timingSafeEqual(tag, packet.subarray(packet.length - TAG_BYTES))) throw new SrtpError('SRTP authentication failed');
-    if (roc === ((s.roc + 1) >>> 0) || (roc === s.roc && seq > s.highestSeq)) {
+    if (!timingSafeEqual(tag, packet.subarray(packet.length - TAG_BYTES)))
+      throw new SrtpError('SRTP authentication failed');
+    if (roc === (s.roc + 1) >>> 0 || (roc === s.roc && seq > s.highestSeq)) {
       s.roc = roc;
       s.highestSeq = seq;
     }

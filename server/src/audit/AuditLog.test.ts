@@ -7,7 +7,8 @@ import { verifyAudit } from './verifyAudit.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'huizhen-audit-'));
 const fill = (log: AuditLog, n: number) => {
-  for (let i = 0; i < n; i++) log.append({ event: 'join', room: 'r1', actor: { identity: `p${i}`, role: 'doctor', issuer: 'h' } });
+  for (let i = 0; i < n; i++)
+    log.append({ event: 'join', room: 'r1', actor: { identity: `p${i}`, role: 'doctor', issuer: 'h' } });
 };
 
 describe('audit log', () => {

@@ -93,7 +93,12 @@ export class AuditLog implements AuditSink {
   }
 
   append(input: AuditInput): void {
-    const entry: Omit<AuditEntry, 'hash'> = { seq: this.#seq + 1, time: new Date().toISOString(), ...input, prev: this.#prev };
+    const entry: Omit<AuditEntry, 'hash'> = {
+      seq: this.#seq + 1,
+      time: new Date().toISOString(),
+      ...input,
+      prev: this.#prev,
+    };
     const hash = hashEntry(entry);
     const line = JSON.stringify({ ...entry, hash }) + '\n';
     this.#rotateIfNeeded(line.length);
@@ -137,12 +142,16 @@ function lastEntry(file: string): AuditEntry | undefined {
   try {
     return JSON.parse(last) as AuditEntry;
   } catch {
-    throw new Error(`audit file ${file} ends with a damaged line; run 'huizhen audit verify' and repair before starting`);
+    throw new Error(
+      `audit file ${file} ends with a damaged line; run 'huizhen audit verify' and repair before starting`,
+    );
   }
 }
 
 function lastRotatedEntry(dir: string): AuditEntry | undefined {
-  const rotated = readdirSync(dir).filter((f) => /^audit-.*\.jsonl$/.test(f)).sort();
+  const rotated = readdirSync(dir)
+    .filter((f) => /^audit-.*\.jsonl$/.test(f))
+    .sort();
   const newest = rotated[rotated.length - 1];
   return newest ? lastEntry(join(dir, newest)) : undefined;
 }

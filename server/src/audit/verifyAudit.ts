@@ -39,9 +39,11 @@ export function verifyAudit(path: string): VerifyResult {
         return fail('not valid JSON');
       }
       const { hash, ...rest } = entry;
-      if (typeof hash !== 'string' || hashEntry(rest) !== hash) return fail('hash does not match the entry (edited line)');
+      if (typeof hash !== 'string' || hashEntry(rest) !== hash)
+        return fail('hash does not match the entry (edited line)');
       // A single rotated file may start mid-chain: its first prev is taken as given.
-      if (prev !== undefined && entry.prev !== prev) return fail('prev does not match the previous entry (line removed, inserted or reordered)');
+      if (prev !== undefined && entry.prev !== prev)
+        return fail('prev does not match the previous entry (line removed, inserted or reordered)');
       if (seq !== undefined && entry.seq !== seq + 1) return fail(`seq ${entry.seq} does not follow ${seq}`);
       prev = hash;
       seq = entry.seq;

@@ -16,7 +16,10 @@ export interface TrustedIssuer {
   secret?: Buffer;
 }
 
-export function loadIssuers(configs: readonly IssuerConfig[], env: Record<string, string | undefined> = process.env): Map<string, TrustedIssuer> {
+export function loadIssuers(
+  configs: readonly IssuerConfig[],
+  env: Record<string, string | undefined> = process.env,
+): Map<string, TrustedIssuer> {
   const out = new Map<string, TrustedIssuer>();
   for (const config of configs) out.set(config.iss, loadIssuer(config, env));
   return out;
@@ -32,7 +35,10 @@ function loadIssuer(config: IssuerConfig, env: Record<string, string | undefined
   }
   if (config.jwksFile) {
     const keys = loadJwks(config.jwksFile, where);
-    return { config, keyFor: (kid) => (kid === undefined ? (keys.size === 1 ? [...keys.values()][0] : undefined) : keys.get(kid)) };
+    return {
+      config,
+      keyFor: (kid) => (kid === undefined ? (keys.size === 1 ? [...keys.values()][0] : undefined) : keys.get(kid)),
+    };
   }
   const pem = config.publicKey ?? readText(config.publicKeyFile!, where);
   let key: KeyObject;

@@ -12,8 +12,30 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // The treating doctor hosts the consult.
   doctor: ALL,
   // A visiting specialist takes full part clinically but does not run the room.
-  specialist: ['publishAudio', 'publishVideo', 'publishScreen', 'subscribe', 'subscribeVideo', 'viewRecords', 'shareRecords', 'annotate', 'chat', 'writeOpinion'],
-  nurse: ['publishAudio', 'publishVideo', 'publishScreen', 'subscribe', 'subscribeVideo', 'admit', 'viewRecords', 'shareRecords', 'annotate', 'chat'],
+  specialist: [
+    'publishAudio',
+    'publishVideo',
+    'publishScreen',
+    'subscribe',
+    'subscribeVideo',
+    'viewRecords',
+    'shareRecords',
+    'annotate',
+    'chat',
+    'writeOpinion',
+  ],
+  nurse: [
+    'publishAudio',
+    'publishVideo',
+    'publishScreen',
+    'subscribe',
+    'subscribeVideo',
+    'admit',
+    'viewRecords',
+    'shareRecords',
+    'annotate',
+    'chat',
+  ],
   patient: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
   family: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
   // Interpreters work by voice only and never see records.

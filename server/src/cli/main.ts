@@ -30,16 +30,22 @@ function main(argv: string[]): number {
       if (!existsSync(target)) throw new UsageError(`no audit file or folder at '${target}'`);
       const result = verifyAudit(target);
       if (result.ok) {
-        process.stdout.write(`audit ok: ${result.entries} entries in ${result.files} file(s), last hash ${result.lastHash}\n`);
+        process.stdout.write(
+          `audit ok: ${result.entries} entries in ${result.files} file(s), last hash ${result.lastHash}\n`,
+        );
         return 0;
       }
-      process.stdout.write(`audit BROKEN at ${result.file} line ${result.line}: ${result.problem} (${result.entries} entries verified before it)\n`);
+      process.stdout.write(
+        `audit BROKEN at ${result.file} line ${result.line}: ${result.problem} (${result.entries} entries verified before it)\n`,
+      );
       return 3;
     }
     if (command === 'config' && rest[0] === 'check') {
       const config = loadConfig();
       loadIssuers(config.auth.issuers);
-      process.stdout.write(`config ok: ${config.auth.issuers.length} issuer(s), dev tokens ${config.devTokens.enabled ? 'on' : 'off'}\n`);
+      process.stdout.write(
+        `config ok: ${config.auth.issuers.length} issuer(s), dev tokens ${config.devTokens.enabled ? 'on' : 'off'}\n`,
+      );
       return 0;
     }
     process.stderr.write(`${USAGE}\n`);
@@ -71,24 +77,33 @@ function token(flags: Map<string, string>): number {
   const room = flags.get('room');
   const role = flags.get('role');
   if (!identity || !room || !role) throw new UsageError(`--identity, --room and --role are required\n${USAGE}`);
-  if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`unknown role '${role}' (one of ${ROLES.join(', ')})`);
+  if (!(ROLES as readonly string[]).includes(role))
+    throw new UsageError(`unknown role '${role}' (one of ${ROLES.join(', ')})`);
   const ttl = Number(flags.get('ttl') ?? 3600);
   if (!Number.isInteger(ttl) || ttl < 60) throw new UsageError('--ttl must be a whole number of seconds, at least 60');
   const grants = flags.get('grants')?.split(',').filter(Boolean);
   if (grants && !grants.every(isPermission)) throw new UsageError(`--grants has an unknown permission`);
   const kind = flags.get('kind');
-  if (kind !== undefined && !(ROOM_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown --kind '${kind}' (one of ${ROOM_KINDS.join(', ')})`);
+  if (kind !== undefined && !(ROOM_KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`unknown --kind '${kind}' (one of ${ROOM_KINDS.join(', ')})`);
   // A load-generator credential, for huizhen-loadtest --token-command.
   const loadTest = flags.get('loadtest');
   if (loadTest !== undefined && loadTest !== 'true') throw new UsageError('--loadtest takes the value true');
 
   const config = loadConfig();
-  if (ttl > config.auth.maxTokenLifetimeSec) throw new UsageError(`--ttl exceeds auth.maxTokenLifetimeSec (${config.auth.maxTokenLifetimeSec})`);
+  if (ttl > config.auth.maxTokenLifetimeSec)
+    throw new UsageError(`--ttl exceeds auth.maxTokenLifetimeSec (${config.auth.maxTokenLifetimeSec})`);
   const issuers = loadIssuers(config.auth.issuers);
-  const iss = flags.get('issuer') ?? config.devTokens.issuer ?? config.auth.issuers.find((i) => i.algorithm.startsWith('HS'))?.iss;
+  const iss =
+    flags.get('issuer') ??
+    config.devTokens.issuer ??
+    config.auth.issuers.find((i) => i.algorithm.startsWith('HS'))?.iss;
   const issuer = iss ? issuers.get(iss) : undefined;
   if (!issuer) throw new UsageError(`no issuer '${iss ?? ''}' in the config`);
-  if (!issuer.secret) throw new UsageError(`issuer '${issuer.config.iss}' uses ${issuer.config.algorithm}; this CLI signs only with HMAC issuers whose secret it holds`);
+  if (!issuer.secret)
+    throw new UsageError(
+      `issuer '${issuer.config.iss}' uses ${issuer.config.algorithm}; this CLI signs only with HMAC issuers whose secret it holds`,
+    );
   const name = flags.get('name');
   process.stdout.write(
     mintAccessToken(issuer, {

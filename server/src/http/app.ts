@@ -5,7 +5,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ErrorCode, ROLES, ROOM_KINDS, ValidationError, boolean, object, oneOf, optional, string } from '@huizhen/protocol';
+import {
+  ErrorCode,
+  ROLES,
+  ROOM_KINDS,
+  ValidationError,
+  boolean,
+  object,
+  oneOf,
+  optional,
+  string,
+} from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';
@@ -81,7 +91,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (!issuer) throw new Error(`dev token issuer '${config.devTokens.issuer}' is not loaded`);
     app.post('/api/dev/token', express.json({ limit: '4kb' }), (req, res) => {
       const { kind, loadtest, ...body } = devTokenRequest.parse(req.body, 'body');
-      if (loadtest && !config.loadTest.enabled) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Load testing is off on this server (loadTest.enabled).');
+      if (loadtest && !config.loadTest.enabled)
+        throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Load testing is off on this server (loadTest.enabled).');
       const token = mintAccessToken(issuer, {
         ...body,
         ttlSec: config.devTokens.ttlSec ?? 3600,
@@ -107,7 +118,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(express.static(DEMO_DIR, { index: 'index.html', extensions: ['html'] }));
 
-  app.use((req, _res, next) => next(new HuizhenError(ErrorCode.NOT_FOUND, `Nothing at ${req.method} ${req.path.slice(0, 200)}.`)));
+  app.use((req, _res, next) =>
+    next(new HuizhenError(ErrorCode.NOT_FOUND, `Nothing at ${req.method} ${req.path.slice(0, 200)}.`)),
+  );
 
   // express needs the 4-argument signature to treat this as the error handler.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
@@ -132,15 +145,24 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
               : 400;
     return { status, error: err.toWire() };
   }
-  if (err instanceof ValidationError) return { status: 400, error: { code: ErrorCode.INVALID_REQUEST, message: err.message } };
+  if (err instanceof ValidationError)
+    return { status: 400, error: { code: ErrorCode.INVALID_REQUEST, message: err.message } };
   const e = err as { type?: string; status?: number; message?: string };
   // body-parser errors: bad JSON, too large, wrong charset.
-  if (e?.type === 'entity.too.large') return { status: 413, error: { code: ErrorCode.MESSAGE_TOO_LARGE, message: 'The request body is too large.' } };
-  if (e?.type === 'entity.parse.failed') return { status: 400, error: { code: ErrorCode.MALFORMED_MESSAGE, message: 'The request body is not valid JSON.' } };
+  if (e?.type === 'entity.too.large')
+    return { status: 413, error: { code: ErrorCode.MESSAGE_TOO_LARGE, message: 'The request body is too large.' } };
+  if (e?.type === 'entity.parse.failed')
+    return {
+      status: 400,
+      error: { code: ErrorCode.MALFORMED_MESSAGE, message: 'The request body is not valid JSON.' },
+    };
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
     return { status: e.status, error: { code: ErrorCode.INVALID_REQUEST, message: e.message ?? 'Bad request.' } };
   }
-  return { status: 500, error: { code: ErrorCode.INTERNAL, message: 'The server failed to handle this request; it has been logged.' } };
+  return {
+    status: 500,
+    error: { code: ErrorCode.INTERNAL, message: 'The server failed to handle this request; it has been logged.' },
+  };
 }
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {

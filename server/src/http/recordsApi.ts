@@ -34,13 +34,17 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function createRecordsApi(deps: RecordsApiDeps): Router {
   const router = express.Router();
-  const verifyOptions = { clockToleranceSec: deps.config.auth.clockToleranceSec, maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec };
+  const verifyOptions = {
+    clockToleranceSec: deps.config.auth.clockToleranceSec,
+    maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec,
+  };
 
   const authenticate = (req: Request): TokenClaims => {
     const room = String(req.params.room);
     if (!ID.test(room)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The room id is malformed.');
     const claims = verifyAccessToken(bearer(req), deps.issuers, verifyOptions);
-    if (claims.room !== room) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
+    if (claims.room !== room)
+      throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
     return claims;
   };
 
@@ -49,7 +53,8 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     const claims = authenticate(req);
     const room = deps.rooms.rooms.get(claims.room);
     const participant = liveParticipant(room, claims);
-    if (!room || !participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join the room before sharing records into it.');
+    if (!room || !participant)
+      throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join the room before sharing records into it.');
     res.locals.room = room;
     res.locals.participant = participant;
     next();
@@ -61,13 +66,17 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     express.raw({ type: () => true, limit: deps.config.records.maxBytes }),
     (req, res) => {
       const visibility = (req.query.visibility ?? 'everyone') as RecordVisibility;
-      if (!RECORD_VISIBILITIES.includes(visibility)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'visibility must be everyone or clinicians.');
+      if (!RECORD_VISIBILITIES.includes(visibility))
+        throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'visibility must be everyone or clinicians.');
       const name = typeof req.query.name === 'string' ? req.query.name : undefined;
       const data = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const room = res.locals.room as Room;
       const participant = res.locals.participant as Participant;
       // The body took time to arrive: the uploader may have been removed, or the consult ended, meanwhile.
-      if (liveParticipant(room, { identity: participant.identity, issuer: participant.issuer }) !== participant || room.consult.ended) {
+      if (
+        liveParticipant(room, { identity: participant.identity, issuer: participant.issuer }) !== participant ||
+        room.consult.ended
+      ) {
         throw new HuizhenError(ErrorCode.NOT_JOINED, 'You are no longer in this consult; the file was not stored.');
       }
       const record = room.records.add(participant, { data, fileName: name, visibility });
@@ -81,7 +90,8 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     if (!ID.test(recordId)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The record id is malformed.');
     deps.signer.verify(claims.room, recordId, req.query as Record<string, unknown>, claims.identity);
     const room = deps.rooms.rooms.get(claims.room);
-    if (!room) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'The room is not open now; records are served while it is.');
+    if (!room)
+      throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'The room is not open now; records are served while it is.');
     // Only someone in the room now, with the permissions they have there (not just what their token says).
     const participant = liveParticipant(room, claims);
     if (!participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Records are served only to people in the consult.');
@@ -105,7 +115,10 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
 }
 
 /** The admitted participant these claims belong to (same issuer), if they are in the room now. */
-function liveParticipant(room: Room | undefined, claims: { identity: string; issuer: string }): Participant | undefined {
+function liveParticipant(
+  room: Room | undefined,
+  claims: { identity: string; issuer: string },
+): Participant | undefined {
   const p = room?.participants.get(claims.identity);
   return p && !p.closed && !room!.closed && p.issuer === claims.issuer ? p : undefined;
 }

@@ -42,7 +42,10 @@ const bookRequest = object({
 
 export function createRoomsApi(deps: RoomsApiDeps): Router {
   const router = express.Router();
-  const verifyOptions = { clockToleranceSec: deps.config.auth.clockToleranceSec, maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec };
+  const verifyOptions = {
+    clockToleranceSec: deps.config.auth.clockToleranceSec,
+    maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec,
+  };
 
   router.post('/api/rooms', express.json({ limit: '4kb' }), (req, res) => {
     const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
@@ -69,8 +72,10 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
       return id;
     }
     const claims = verifyAccessToken(token, deps.issuers, verifyOptions);
-    if (claims.room !== id) throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
-    if (!isClinician(claims.role)) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Only the clinical team may read this.');
+    if (claims.room !== id)
+      throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
+    if (!isClinician(claims.role))
+      throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Only the clinical team may read this.');
     return id;
   };
 

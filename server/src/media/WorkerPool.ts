@@ -75,9 +75,20 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
       webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
     } catch (err) {
       worker.close();
-      throw new Error(`media worker ${index} cannot listen on ${options.listenIp}:${options.port > 0 ? options.port + index : 'any'}: ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `media worker ${index} cannot listen on ${options.listenIp}:${options.port > 0 ? options.port + index : 'any'}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    const entry: MediaWorker = { index, worker, webRtcServer, listenIp: options.listenIp, announcedAddress: options.announcedAddress, routers: 0, cpuSeconds: 0 };
+    const entry: MediaWorker = {
+      index,
+      worker,
+      webRtcServer,
+      listenIp: options.listenIp,
+      announcedAddress: options.announcedAddress,
+      routers: 0,
+      cpuSeconds: 0,
+    };
     worker.on('died', (error) => {
       this.#logger.error('media worker died', { worker: index, pid: worker.pid, error });
       const at = this.#workers.indexOf(entry);
@@ -95,7 +106,11 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   /** Creates a router on the least-loaded live worker. */
   async createRouter(appData: Record<string, unknown>): Promise<{ router: types.Router; worker: MediaWorker }> {
     const worker = [...this.#workers].sort((a, b) => a.routers - b.routers)[0];
-    if (!worker || this.#closed) throw new HuizhenError(ErrorCode.MEDIA_ERROR, 'No media server is available right now; please try again shortly.');
+    if (!worker || this.#closed)
+      throw new HuizhenError(
+        ErrorCode.MEDIA_ERROR,
+        'No media server is available right now; please try again shortly.',
+      );
     const router = await worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData });
     worker.routers++;
     router.observer.once('close', () => {

@@ -39,7 +39,10 @@ describe('worker death', () => {
       process.kill(roomB.worker.worker.pid, 'SIGKILL');
       await expect.poll(() => t.server.pool.workers.length).toBe(0);
       const d = await t.connect();
-      expect(await d.call('join', { protocolVersion: 1, token: t.token('dr-d', 'doctor', 'room-d') })).toMatchObject({ ok: false, error: { code: 'MEDIA_ERROR' } });
+      expect(await d.call('join', { protocolVersion: 1, token: t.token('dr-d', 'doctor', 'room-d') })).toMatchObject({
+        ok: false,
+        error: { code: 'MEDIA_ERROR' },
+      });
       expect((await fetch(`${t.url}/healthz`)).status).toBe(503);
       a.close();
       b.close();

@@ -8,7 +8,8 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 
 export type LogFields = Record<string, unknown>;
 
-const SECRET_KEYS = /^(token|accessToken|authorization|secret|password|key|privateKey|content|contents|body|dtlsParameters)$/i;
+const SECRET_KEYS =
+  /^(token|accessToken|authorization|secret|password|key|privateKey|content|contents|body|dtlsParameters)$/i;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -32,7 +33,13 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
   const safeBase = redact(base);
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    const entry: LogFields = { time: new Date().toISOString(), level, msg, ...safeBase, ...(fields ? redact(fields) : {}) };
+    const entry: LogFields = {
+      time: new Date().toISOString(),
+      level,
+      msg,
+      ...safeBase,
+      ...(fields ? redact(fields) : {}),
+    };
     write(safeStringify(entry));
   };
   return {
@@ -48,7 +55,8 @@ function redact(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) {
     if (SECRET_KEYS.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message, ...(('code' in v) ? { code: (v as { code: unknown }).code } : {}) };
+    else if (v instanceof Error)
+      out[k] = { name: v.name, message: v.message, ...('code' in v ? { code: (v as { code: unknown }).code } : {}) };
     else out[k] = v;
   }
   return out;
@@ -58,6 +66,11 @@ function safeStringify(entry: LogFields): string {
   try {
     return JSON.stringify(entry);
   } catch {
-    return JSON.stringify({ time: entry.time, level: entry.level, msg: entry.msg, note: 'unserializable fields dropped' });
+    return JSON.stringify({
+      time: entry.time,
+      level: entry.level,
+      msg: entry.msg,
+      note: 'unserializable fields dropped',
+    });
   }
 }

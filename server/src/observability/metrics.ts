@@ -77,7 +77,15 @@ export function createMetrics(rooms: RoomManager, pool: WorkerPool): Metrics {
       labelNames: ['code'],
       registers: [registry],
     }),
-    workerDeaths: new Counter({ name: 'huizhen_worker_deaths_total', help: 'mediasoup workers that died', registers: [registry] }),
-    connections: new Gauge({ name: 'huizhen_signaling_connections', help: 'Open signaling WebSocket connections', registers: [registry] }),
+    workerDeaths: new Counter({
+      name: 'huizhen_worker_deaths_total',
+      help: 'mediasoup workers that died',
+      registers: [registry],
+    }),
+    connections: new Gauge({
+      name: 'huizhen_signaling_connections',
+      help: 'Open signaling WebSocket connections',
+      registers: [registry],
+    }),
   };
 }

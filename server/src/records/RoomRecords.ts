@@ -90,12 +90,18 @@ export class RoomRecords {
   add(p: Participant, upload: { data: Buffer; fileName?: string; visibility: RecordVisibility }): RecordInfo {
     if (!p.can('shareRecords')) throw permissionDenied('share records');
     if (this.#records.size >= MAX_RECORDS_PER_ROOM) {
-      throw new HuizhenError(ErrorCode.INVALID_STATE, `A consult holds at most ${MAX_RECORDS_PER_ROOM} records; delete some first.`);
+      throw new HuizhenError(
+        ErrorCode.INVALID_STATE,
+        `A consult holds at most ${MAX_RECORDS_PER_ROOM} records; delete some first.`,
+      );
     }
     checkFileName(upload.fileName);
     if (upload.data.length === 0) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The file is empty.');
     if (upload.data.length > this.#o.maxBytes) {
-      throw new HuizhenError(ErrorCode.MESSAGE_TOO_LARGE, `Records may be at most ${Math.floor(this.#o.maxBytes / 1024 / 1024)} MB.`);
+      throw new HuizhenError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `Records may be at most ${Math.floor(this.#o.maxBytes / 1024 / 1024)} MB.`,
+      );
     }
     const type = detectRecordType(upload.data);
     const id = randomUUID();
@@ -146,7 +152,8 @@ export class RoomRecords {
   delete(p: Participant, recordId: string): void {
     const meta = this.#visible(p, recordId);
     // The uploader, or a host, may delete.
-    if (meta.info.uploadedBy.identity !== p.identity && !p.can('end')) throw permissionDenied('delete a record someone else shared');
+    if (meta.info.uploadedBy.identity !== p.identity && !p.can('end'))
+      throw permissionDenied('delete a record someone else shared');
     if (this.#share?.recordId === recordId) this.stopShare(p, recordId);
     this.#records.delete(recordId);
     clearTimeout(this.#pendingSaves.get(recordId));
@@ -211,7 +218,11 @@ export class RoomRecords {
       if (v !== undefined) (next as unknown as Record<string, number>)[k] = v;
     }
     share.view = next;
-    this.#notifyViewers(this.#records.get(recordId)!.info, p, 'viewStateChanged', { recordId, view: next, by: p.identity });
+    this.#notifyViewers(this.#records.get(recordId)!.info, p, 'viewStateChanged', {
+      recordId,
+      view: next,
+      by: p.identity,
+    });
     return next;
   }
 
@@ -228,7 +239,8 @@ export class RoomRecords {
     const share = this.#activeShare(recordId);
     if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('hand over presenting');
     const meta = this.#records.get(recordId)!;
-    if (!to || !canSee(to, meta.info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'That person is not here or may not see this record.');
+    if (!to || !canSee(to, meta.info))
+      throw new HuizhenError(ErrorCode.NOT_FOUND, 'That person is not here or may not see this record.');
     share.presenter = to.identity;
     this.#notifyViewers(meta.info, null, 'presenterChanged', { recordId, presenter: to.identity });
   }
@@ -255,8 +267,10 @@ export class RoomRecords {
     if (meta.marks.length >= MAX_MARKS_PER_RECORD || meta.points + input.points.length > MAX_POINTS_PER_RECORD) {
       throw new HuizhenError(ErrorCode.INVALID_STATE, 'This record has as many marks as it can hold.');
     }
-    if (input.kind === 'text' && !input.text) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A text note needs text.');
-    if (input.kind === 'arrow' && input.points.length !== 2) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'An arrow has exactly two points.');
+    if (input.kind === 'text' && !input.text)
+      throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A text note needs text.');
+    if (input.kind === 'arrow' && input.points.length !== 2)
+      throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'An arrow has exactly two points.');
     const mark: Mark = { ...input, id: randomUUID(), seq: ++this.#markSeq, author: p.ref(), createdAt: Date.now() };
     meta.marks.push(mark);
     meta.points += mark.points.length;
@@ -290,7 +304,8 @@ export class RoomRecords {
   }
 
   #activeShare(recordId: string) {
-    if (!this.#share || this.#share.recordId !== recordId) throw new HuizhenError(ErrorCode.INVALID_STATE, 'That record is not being shared.');
+    if (!this.#share || this.#share.recordId !== recordId)
+      throw new HuizhenError(ErrorCode.INVALID_STATE, 'That record is not being shared.');
     return this.#share;
   }
 
@@ -302,10 +317,20 @@ export class RoomRecords {
 
   #sharedRecord(meta: RecordMeta): SharedRecord {
     const share = this.#share!;
-    return { record: meta.info, presenter: share.presenter, view: { ...share.view }, marks: meta.marks.map((m) => ({ ...m })) };
+    return {
+      record: meta.info,
+      presenter: share.presenter,
+      view: { ...share.view },
+      marks: meta.marks.map((m) => ({ ...m })),
+    };
   }
 
-  #notifyViewers<N extends Notification>(record: RecordInfo, except: Participant | null, name: N, data: NotificationData[N]): void {
+  #notifyViewers<N extends Notification>(
+    record: RecordInfo,
+    except: Participant | null,
+    name: N,
+    data: NotificationData[N],
+  ): void {
     for (const other of this.#o.participants()) if (other !== except && canSee(other, record)) other.notify(name, data);
   }
 
@@ -335,7 +360,18 @@ export class RoomRecords {
     this.#o.store.put(this.#o.roomId, meta.info.id + META_SUFFIX, Buffer.from(JSON.stringify(saved)));
   }
 
-  #audit(event: Parameters<AuditSink['append']>[0]['event'], p: Participant, recordId: string, details?: Record<string, string | number | boolean | null>): void {
-    this.#o.audit.append({ event, room: this.#o.roomId, actor: actorOf(p), target: recordId, ...(details ? { details } : {}) });
+  #audit(
+    event: Parameters<AuditSink['append']>[0]['event'],
+    p: Participant,
+    recordId: string,
+    details?: Record<string, string | number | boolean | null>,
+  ): void {
+    this.#o.audit.append({
+      event,
+      room: this.#o.roomId,
+      actor: actorOf(p),
+      target: recordId,
+      ...(details ? { details } : {}),
+    });
   }
 }

@@ -25,10 +25,14 @@ export function detectRecordType(data: Buffer): RecordType {
     checkJpeg(data);
     return 'image/jpeg';
   }
-  throw new HuizhenError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Only PDF, PNG, JPEG and DICOM files can be shared; this file is none of them.');
+  throw new HuizhenError(
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    'Only PDF, PNG, JPEG and DICOM files can be shared; this file is none of them.',
+  );
 }
 
-const corrupt = (what: string) => new HuizhenError(ErrorCode.CORRUPT_FILE, `The file is damaged or incomplete: ${what}.`);
+const corrupt = (what: string) =>
+  new HuizhenError(ErrorCode.CORRUPT_FILE, `The file is damaged or incomplete: ${what}.`);
 
 function checkPng(data: Buffer): void {
   // IHDR must come first; IEND must close the file.
@@ -41,7 +45,18 @@ function checkJpeg(data: Buffer): void {
 }
 
 /** Names that make a PDF run code, submit data or open other things when viewed. */
-const ACTIVE_PDF_NAMES = ['/JavaScript', '/JS', '/Launch', '/EmbeddedFile', '/RichMedia', '/XFA', '/SubmitForm', '/ImportData', '/GoToR', '/GoToE'];
+const ACTIVE_PDF_NAMES = [
+  '/JavaScript',
+  '/JS',
+  '/Launch',
+  '/EmbeddedFile',
+  '/RichMedia',
+  '/XFA',
+  '/SubmitForm',
+  '/ImportData',
+  '/GoToR',
+  '/GoToE',
+];
 /** Compressed object streams are inflated and scanned too, within this budget. */
 const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
 
@@ -53,11 +68,17 @@ function checkPdf(data: Buffer): void {
   let budget = MAX_INFLATED_BYTES;
   for (const stream of objectStreams(text)) {
     if (!/\/Filter\s*\/FlateDecode(?![A-Za-z])/.test(stream.dict) || /\/Filter\s*\[/.test(stream.dict)) {
-      throw new HuizhenError(ErrorCode.UNSAFE_CONTENT, 'PDFs with object streams in unusual encodings are not accepted; print it to a plain PDF first.');
+      throw new HuizhenError(
+        ErrorCode.UNSAFE_CONTENT,
+        'PDFs with object streams in unusual encodings are not accepted; print it to a plain PDF first.',
+      );
     }
     let inflated: Buffer;
     try {
-      inflated = inflateSync(data.subarray(stream.start, stream.end), { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: budget });
+      inflated = inflateSync(data.subarray(stream.start, stream.end), {
+        finishFlush: constants.Z_SYNC_FLUSH,
+        maxOutputLength: budget,
+      });
     } catch {
       throw corrupt('a compressed object stream cannot be read');
     }
@@ -68,10 +89,16 @@ function checkPdf(data: Buffer): void {
 
 function scanPdfText(text: string): void {
   // PDF names may hide letters as #xx escapes (/J#61vaScript); undo them first.
-  const names = text.replace(/\/[^\s/<>[\]()]+/g, (name) => name.replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
+  const names = text.replace(/\/[^\s/<>[\]()]+/g, (name) =>
+    name.replace(/#([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+  );
   for (const active of ACTIVE_PDF_NAMES) {
     const re = new RegExp(`${active.replace('/', '\\/')}(?![A-Za-z])`);
-    if (re.test(names)) throw new HuizhenError(ErrorCode.UNSAFE_CONTENT, `PDFs with active content (${active.slice(1)}) are not accepted; print it to a plain PDF first.`);
+    if (re.test(names))
+      throw new HuizhenError(
+        ErrorCode.UNSAFE_CONTENT,
+        `PDFs with active content (${active.slice(1)}) are not accepted; print it to a plain PDF first.`,
+      );
   }
 }
 
@@ -154,10 +181,15 @@ function checkDicom(data: Buffer): void {
       offset = valueStart;
       continue;
     }
-    if (valueStart + length > data.length) throw corrupt(`DICOM element (${hex(group)},${hex(element)}) runs past the end of the file`);
-    if (group === 0x0002 && element === 0x0000 && length === 4) metaEnd = valueStart + 4 + data.readUInt32LE(valueStart);
+    if (valueStart + length > data.length)
+      throw corrupt(`DICOM element (${hex(group)},${hex(element)}) runs past the end of the file`);
+    if (group === 0x0002 && element === 0x0000 && length === 4)
+      metaEnd = valueStart + 4 + data.readUInt32LE(valueStart);
     if (group === 0x0002 && element === 0x0010) {
-      const syntax = data.toString('latin1', valueStart, valueStart + length).replace(/\0/g, '').trim();
+      const syntax = data
+        .toString('latin1', valueStart, valueStart + length)
+        .replace(/\0/g, '')
+        .trim();
       explicitVr = syntax !== '1.2.840.10008.1.2';
       littleEndian = syntax !== '1.2.840.10008.1.2.2';
     }

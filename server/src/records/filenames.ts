@@ -11,7 +11,10 @@ export function checkFileName(raw: string | undefined): void {
   // Control characters are exactly what this rejects.
   // eslint-disable-next-line no-control-regex
   if (raw.length > 255 || /[\\/]|^\.\.?$|\.\.[\\/]|[\u0000-\u001f]/.test(raw)) {
-    throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The file name must be a plain name without folders, "..", or control characters.');
+    throw new HuizhenError(
+      ErrorCode.INVALID_REQUEST,
+      'The file name must be a plain name without folders, "..", or control characters.',
+    );
   }
 }
 

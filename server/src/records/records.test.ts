@@ -25,7 +25,10 @@ async function upload(room: string, token: string, data: Buffer, query: Record<s
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
     body: new Uint8Array(data),
   });
-  return { status: res.status, body: (await res.json()) as { record?: { id: string; name: string; type: string }; error?: { code: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as { record?: { id: string; name: string; type: string }; error?: { code: string } },
+  };
 }
 
 const recordsDir = (room: string) => join(t.scratch, 'data', 'records', room);
@@ -70,11 +73,28 @@ describe('records', () => {
     await doctor.request('setViewState', { recordId: id, view: { page: 3, zoom: 1.5 } });
     const moved = await specialist.notification('viewStateChanged');
     expect(moved.view).toMatchObject({ page: 3, zoom: 1.5, version: 2 });
-    expect(await specialist.call('setViewState', { recordId: id, view: { page: 1 } })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await specialist.call('setViewState', { recordId: id, view: { page: 1 } })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
 
-    const { mark } = await doctor.request('annotate', { recordId: id, mark: { kind: 'arrow', page: 3, points: [{ x: 0.1, y: 0.2 }, { x: 0.4, y: 0.5 }], color: '#e11d48' } });
+    const { mark } = await doctor.request('annotate', {
+      recordId: id,
+      mark: {
+        kind: 'arrow',
+        page: 3,
+        points: [
+          { x: 0.1, y: 0.2 },
+          { x: 0.4, y: 0.5 },
+        ],
+        color: '#e11d48',
+      },
+    });
     expect((await specialist.notification('annotationAdded')).mark.id).toBe(mark.id);
-    await specialist.request('annotate', { recordId: id, mark: { kind: 'text', page: 3, points: [{ x: 0.5, y: 0.5 }], text: 'eGFR low' } });
+    await specialist.request('annotate', {
+      recordId: id,
+      mark: { kind: 'text', page: 3, points: [{ x: 0.5, y: 0.5 }], text: 'eGFR low' },
+    });
     await doctor.request('pointer', { recordId: id, page: 3, x: 0.3, y: 0.3 });
     expect((await specialist.notification('pointer')).identity).toBe('dr-rec-2');
 
@@ -87,7 +107,11 @@ describe('records', () => {
 
     const late = await connect();
     const joined = await late.join(t.token('rn-late', 'nurse', 'rec-2'));
-    expect(joined.admission === 'admitted' && joined.share).toMatchObject({ presenter: 'sp-rec-2', view: { page: 4, zoom: 1.5 }, record: { id } });
+    expect(joined.admission === 'admitted' && joined.share).toMatchObject({
+      presenter: 'sp-rec-2',
+      view: { page: 4, zoom: 1.5 },
+      record: { id },
+    });
     expect(joined.admission === 'admitted' && joined.share?.marks.map((m) => m.kind)).toEqual(['arrow', 'text']);
 
     // Undo removes only the caller's own latest mark.
@@ -106,7 +130,10 @@ describe('records', () => {
     await patient.notification('admitted');
 
     expect((await patient.request('listRecords', {})).records.map((r) => r.id)).toEqual([open.body.record!.id]);
-    expect(await patient.call('getRecordUrl', { recordId: secret.body.record!.id })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await patient.call('getRecordUrl', { recordId: secret.body.record!.id })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
     await doctor.request('shareRecord', { recordId: secret.body.record!.id });
     await expect(patient.notification('recordShared', undefined, 300)).rejects.toThrow(/timed out/);
 
@@ -124,16 +151,22 @@ describe('records', () => {
 
     // Tampered: another record id or a later expiry under the same signature.
     const tampered = url.replace(/exp=(\d+)/, (_, e: string) => `exp=${Number(e) + 3600}`);
-    expect(await (await fetch(`${t.url}${tampered}`, { headers: { authorization: `Bearer ${doctorToken}` } })).json()).toMatchObject({ error: { code: 'URL_INVALID' } });
+    expect(
+      await (await fetch(`${t.url}${tampered}`, { headers: { authorization: `Bearer ${doctorToken}` } })).json(),
+    ).toMatchObject({ error: { code: 'URL_INVALID' } });
     const swapped = url.replace(secret.body.record!.id, open.body.record!.id);
-    expect(await (await fetch(`${t.url}${swapped}`, { headers: { authorization: `Bearer ${doctorToken}` } })).json()).toMatchObject({ error: { code: 'URL_INVALID' } });
+    expect(
+      await (await fetch(`${t.url}${swapped}`, { headers: { authorization: `Bearer ${doctorToken}` } })).json(),
+    ).toMatchObject({ error: { code: 'URL_INVALID' } });
   });
 
   it('stops serving a removed participant at once, even with a valid URL', async () => {
     const { doctor, doctorToken, specialist, specialistToken } = await clinic('rec-7');
     const png = await upload('rec-7', doctorToken, makePng());
     const { url } = await specialist.request('getRecordUrl', { recordId: png.body.record!.id });
-    expect((await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${specialistToken}` } })).status).toBe(200);
+    expect((await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${specialistToken}` } })).status).toBe(
+      200,
+    );
     await doctor.request('removeParticipant', { identity: 'sp-rec-7' });
     await specialist.waitClosed();
     const after = await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${specialistToken}` } });
@@ -166,14 +199,34 @@ describe('records', () => {
     const { doctorToken } = await clinic('rec-5');
     const before = filesFor('rec-5');
     const cases: [string, Buffer, Record<string, string>, string][] = [
-      ['wrong magic bytes', Buffer.from('MZ\x90\x00 this is an executable pretending to be a PDF'), { name: 'report.pdf' }, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'wrong magic bytes',
+        Buffer.from('MZ\x90\x00 this is an executable pretending to be a PDF'),
+        { name: 'report.pdf' },
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['over the size limit', Buffer.concat([makePng(), Buffer.alloc(300 * 1024)]), {}, 'MESSAGE_TOO_LARGE'],
       ['a ../ name', makePng(), { name: '../../etc/passwd' }, 'INVALID_REQUEST'],
       ['a truncated DICOM', makeDicom().subarray(0, makeDicom().length - 100), { name: 'ct.dcm' }, 'CORRUPT_FILE'],
-      ['a PDF with JavaScript', makePdf(1, '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>'), { name: 'lab.pdf' }, 'UNSAFE_CONTENT'],
-      ['a PDF hiding JavaScript behind name escapes', makePdf(1, '/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>'), {}, 'UNSAFE_CONTENT'],
+      [
+        'a PDF with JavaScript',
+        makePdf(1, '/OpenAction << /S /JavaScript /JS (app.alert(1)) >>'),
+        { name: 'lab.pdf' },
+        'UNSAFE_CONTENT',
+      ],
+      [
+        'a PDF hiding JavaScript behind name escapes',
+        makePdf(1, '/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>'),
+        {},
+        'UNSAFE_CONTENT',
+      ],
       ['a truncated PDF', makePdf(2).subarray(0, 200), {}, 'CORRUPT_FILE'],
-      ['a PDF hiding JavaScript in a compressed object stream', makePdfWithObjectStream('<< /S /JavaScript /JS (app.alert(1)) >>'), {}, 'UNSAFE_CONTENT'],
+      [
+        'a PDF hiding JavaScript in a compressed object stream',
+        makePdfWithObjectStream('<< /S /JavaScript /JS (app.alert(1)) >>'),
+        {},
+        'UNSAFE_CONTENT',
+      ],
       ['an empty body', Buffer.alloc(0), {}, 'INVALID_REQUEST'],
       ['a bad visibility', makePng(), { visibility: 'public' }, 'INVALID_REQUEST'],
     ];
@@ -184,9 +237,14 @@ describe('records', () => {
     }
     expect(filesFor('rec-5')).toEqual(before);
     // An object stream with nothing active in it is fine.
-    expect((await upload('rec-5', doctorToken, makePdfWithObjectStream('<< /Type /Annot /Subtype /Text >>'))).body.record?.type).toBe('application/pdf');
+    expect(
+      (await upload('rec-5', doctorToken, makePdfWithObjectStream('<< /Type /Annot /Subtype /Text >>'))).body.record
+        ?.type,
+    ).toBe('application/pdf');
     // And a whole DICOM is accepted.
-    expect((await upload('rec-5', doctorToken, makeDicom(), { name: 'ct.dcm' })).body.record?.type).toBe('application/dicom');
+    expect((await upload('rec-5', doctorToken, makeDicom(), { name: 'ct.dcm' })).body.record?.type).toBe(
+      'application/dicom',
+    );
   });
 
   it('writes audit entries for the records trail without contents', async () => {
@@ -195,12 +253,37 @@ describe('records', () => {
     await doctor.request('shareRecord', { recordId: pdf.body.record!.id });
     const { url } = await doctor.request('getRecordUrl', { recordId: pdf.body.record!.id });
     await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${doctorToken}` } });
-    await doctor.request('annotate', { recordId: pdf.body.record!.id, mark: { kind: 'stroke', page: 1, points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] } });
+    await doctor.request('annotate', {
+      recordId: pdf.body.record!.id,
+      mark: {
+        kind: 'stroke',
+        page: 1,
+        points: [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+      },
+    });
     await doctor.request('stopShare', { recordId: pdf.body.record!.id });
     await doctor.request('deleteRecord', { recordId: pdf.body.record!.id });
     const log = readFileSync(join(t.scratch, 'audit', 'audit.jsonl'), 'utf8');
-    const events = log.trim().split('\n').map((l) => JSON.parse(l) as { event: string; room?: string }).filter((e) => e.room === 'rec-6').map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(['record_uploaded', 'record_shared', 'record_url_issued', 'record_downloaded', 'record_annotated', 'record_share_stopped', 'record_deleted']));
+    const events = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; room?: string })
+      .filter((e) => e.room === 'rec-6')
+      .map((e) => e.event);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'record_uploaded',
+        'record_shared',
+        'record_url_issued',
+        'record_downloaded',
+        'record_annotated',
+        'record_share_stopped',
+        'record_deleted',
+      ]),
+    );
     expect(log).not.toContain('Lab report');
     expect(filesFor('rec-6')).toEqual([]);
   });

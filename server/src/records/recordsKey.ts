@@ -4,11 +4,15 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, type HuizhenConfig } from '../config.js';
 
-export function loadRecordsKey(config: HuizhenConfig['records'], env: Record<string, string | undefined> = process.env): Buffer {
+export function loadRecordsKey(
+  config: HuizhenConfig['records'],
+  env: Record<string, string | undefined> = process.env,
+): Buffer {
   let text: string | undefined;
   if (config.keyEnv) {
     text = env[config.keyEnv];
-    if (!text) throw new ConfigError(`records: environment variable ${config.keyEnv} is not set (a base64 32-byte key)`);
+    if (!text)
+      throw new ConfigError(`records: environment variable ${config.keyEnv} is not set (a base64 32-byte key)`);
   } else {
     const file = config.keyFile!;
     if (!existsSync(file)) {

@@ -28,10 +28,18 @@ export class UrlSigner {
   }
 
   /** Throws URL_INVALID unless the URL is intact, unexpired and for this identity. */
-  verify(room: string, recordId: string, query: Record<string, unknown>, requester: string, nowSec = Math.floor(Date.now() / 1000)): void {
-    const invalid = (why: string) => new HuizhenError(ErrorCode.URL_INVALID, `This download link is not valid: ${why}.`);
+  verify(
+    room: string,
+    recordId: string,
+    query: Record<string, unknown>,
+    requester: string,
+    nowSec = Math.floor(Date.now() / 1000),
+  ): void {
+    const invalid = (why: string) =>
+      new HuizhenError(ErrorCode.URL_INVALID, `This download link is not valid: ${why}.`);
     const { p, exp, sig } = query;
-    if (typeof p !== 'string' || typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp)) throw invalid('it is incomplete');
+    if (typeof p !== 'string' || typeof exp !== 'string' || typeof sig !== 'string' || !/^\d{1,12}$/.test(exp))
+      throw invalid('it is incomplete');
     const claims = { room, recordId, identity: p, expiresAt: Number(exp) };
     const expected = Buffer.from(this.#mac(claims));
     const given = Buffer.from(sig);
@@ -41,6 +49,8 @@ export class UrlSigner {
   }
 
   #mac(c: UrlClaims): string {
-    return createHmac('sha256', this.#key).update(`${c.room}\n${c.recordId}\n${c.identity}\n${c.expiresAt}`).digest('base64url');
+    return createHmac('sha256', this.#key)
+      .update(`${c.room}\n${c.recordId}\n${c.identity}\n${c.expiresAt}`)
+      .digest('base64url');
   }
 }

@@ -11,7 +11,9 @@ export function makePdf(pages = 2, extra = ''): Buffer {
   objects.push(`<< /Type /Pages /Kids [${kids}] /Count ${pages} >>`);
   for (let i = 0; i < pages; i++) {
     const stream = `BT /F1 24 Tf 72 700 Td (Lab report page ${i + 1}) Tj ET`;
-    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${4 + i * 2} 0 R /Resources << /Font << /F1 ${3 + pages * 2} 0 R >> >> >>`);
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents ${4 + i * 2} 0 R /Resources << /Font << /F1 ${3 + pages * 2} 0 R >> >> >>`,
+    );
     objects.push(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
   }
   objects.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
@@ -32,7 +34,9 @@ export function makePdf(pages = 2, extra = ''): Buffer {
 export function makePdfWithObjectStream(hidden: string): Buffer {
   const inner = `6 0 ${hidden}`;
   const compressed = deflateSync(Buffer.from(inner, 'latin1'));
-  const head = makePdf(1).toString('latin1').replace(/xref[\s\S]*$/, '');
+  const head = makePdf(1)
+    .toString('latin1')
+    .replace(/xref[\s\S]*$/, '');
   const obj = `7 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length ${compressed.length} >>\nstream\n`;
   return Buffer.concat([
     Buffer.from(head + obj, 'latin1'),
@@ -114,7 +118,8 @@ export function makeDicom(width = 32, height = 32): Buffer {
   const groupLength = Buffer.alloc(4);
   groupLength.writeUInt32LE(meta.length);
   const pixels = Buffer.alloc(width * height * 2);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels.writeUInt16LE(((x + y) * 4000) / (width + height), (y * width + x) * 2);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) pixels.writeUInt16LE(((x + y) * 4000) / (width + height), (y * width + x) * 2);
   const dataset = Buffer.concat([
     element(0x0008, 0x0060, 'CS', text('OT')),
     element(0x0010, 0x0010, 'PN', text('TEST^PATIENT')),
@@ -128,5 +133,11 @@ export function makeDicom(width = 32, height = 32): Buffer {
     element(0x0028, 0x0103, 'US', u16(0)),
     element(0x7fe0, 0x0010, 'OW', pixels),
   ]);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0002, 0x0000, 'UL', groupLength), meta, dataset]);
+  return Buffer.concat([
+    Buffer.alloc(128),
+    Buffer.from('DICM', 'latin1'),
+    element(0x0002, 0x0000, 'UL', groupLength),
+    meta,
+    dataset,
+  ]);
 }

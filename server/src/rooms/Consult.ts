@@ -4,7 +4,14 @@
  * host, the lock, removed identities and the written opinions. Persisted on
  * every change so it outlives the call and the process.
  */
-import { ErrorCode, type ConsultSummary, type Opinion, type RoomInfo, type RoomKind, type RoomState } from '@huizhen/protocol';
+import {
+  ErrorCode,
+  type ConsultSummary,
+  type Opinion,
+  type RoomInfo,
+  type RoomKind,
+  type RoomState,
+} from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { ConsultRecord, ConsultStore } from './ConsultStore.js';
 import type { Participant } from './Participant.js';
@@ -25,7 +32,8 @@ export interface ConsultSettings {
 /** The summary of a consult, live or stored: still running, its duration counts up to now. */
 export function summaryOf(record: ConsultRecord): ConsultSummary {
   const { room } = record;
-  const durationSec = room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
+  const durationSec =
+    room.startedAt === null ? null : Math.round(((room.endedAt ?? Date.now()) - room.startedAt) / 1000);
   return { room: { ...room }, durationSec, participants: record.ledger.map((e) => ({ ...e })) };
 }
 
@@ -102,7 +110,15 @@ export class Consult {
     if (isClinician(p.role)) this.issuers.add(p.issuer);
     const entry = this.#record.ledger.find((e) => e.identity === p.identity);
     if (entry) entry.lastLeftAt = null;
-    else this.#record.ledger.push({ identity: p.identity, name: p.name, role: p.role, issuer: p.issuer, firstJoinedAt: Date.now(), lastLeftAt: null });
+    else
+      this.#record.ledger.push({
+        identity: p.identity,
+        name: p.name,
+        role: p.role,
+        issuer: p.issuer,
+        firstJoinedAt: Date.now(),
+        lastLeftAt: null,
+      });
     this.#save();
   }
 
@@ -162,8 +178,11 @@ export class Consult {
 
   /** Each author's opinion is versioned: an edit adds a version, nothing is overwritten. */
   writeOpinion(author: Participant, text: string): Opinion {
-    if (this.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'The consult has ended; opinions can no longer be changed.');
-    const previous = this.#record.opinions.filter((o) => o.author.identity === author.identity && o.author.issuer === author.issuer);
+    if (this.ended)
+      throw new HuizhenError(ErrorCode.ROOM_ENDED, 'The consult has ended; opinions can no longer be changed.');
+    const previous = this.#record.opinions.filter(
+      (o) => o.author.identity === author.identity && o.author.issuer === author.issuer,
+    );
     if (previous.length >= MAX_OPINION_VERSIONS) {
       throw new HuizhenError(ErrorCode.INVALID_STATE, `An opinion keeps at most ${MAX_OPINION_VERSIONS} versions.`);
     }

@@ -73,7 +73,12 @@ export interface RoomEvents {
   participantLeft: [participant: Participant, reason: LeaveReason];
 }
 
-const SOURCE_KIND: Record<TrackSource, MediaKind> = { camera: 'video', microphone: 'audio', screen: 'video', screenAudio: 'audio' };
+const SOURCE_KIND: Record<TrackSource, MediaKind> = {
+  camera: 'video',
+  microphone: 'audio',
+  screen: 'video',
+  screenAudio: 'audio',
+};
 
 export class Room extends TypedEmitter<RoomEvents> {
   readonly id: string;
@@ -96,7 +101,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   readonly #admittedBefore = new Set<string>();
   #closed = false;
 
-  private constructor(options: RoomOptions, router: types.Router, worker: MediaWorker, speakerObserver: types.ActiveSpeakerObserver) {
+  private constructor(
+    options: RoomOptions,
+    router: types.Router,
+    worker: MediaWorker,
+    speakerObserver: types.ActiveSpeakerObserver,
+  ) {
     super();
     this.id = options.id;
     this.router = router;
@@ -154,24 +164,35 @@ export class Room extends TypedEmitter<RoomEvents> {
    * identity is replaced.
    */
   enter(p: Participant): 'admitted' | 'waiting' {
-    if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
+    if (this.#closed)
+      throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
     if (this.consult.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
-    if (this.consult.isBanned(p.identity, p.issuer)) throw new HuizhenError(ErrorCode.REMOVED, 'You were removed from this room and cannot rejoin it.');
+    if (this.consult.isBanned(p.identity, p.issuer))
+      throw new HuizhenError(ErrorCode.REMOVED, 'You were removed from this room and cannot rejoin it.');
     const previous = this.participants.get(p.identity) ?? this.lobby.get(p.identity);
     // A person is their issuer and subject together: another hospital's token
     // with the same `sub` is someone else and must not take this place over.
     if (previous && previous.issuer !== p.issuer) {
-      throw new HuizhenError(ErrorCode.DUPLICATE_IDENTITY, 'Someone from another organisation with the same identity is already in this room.');
+      throw new HuizhenError(
+        ErrorCode.DUPLICATE_IDENTITY,
+        'Someone from another organisation with the same identity is already in this room.',
+      );
     }
     const returning = this.#admittedBefore.has(personKey(p)) || previous !== undefined;
     if (this.consult.locked && !returning && !(isClinician(p.role) && this.consult.issuers.has(p.issuer))) {
       throw new HuizhenError(ErrorCode.ROOM_LOCKED, 'This room is locked; ask the doctor to unlock it.');
     }
     if (!previous && this.participants.size + this.lobby.size >= this.capacity) {
-      throw new HuizhenError(ErrorCode.ROOM_FULL, `This room already holds its maximum of ${this.capacity} participants.`);
+      throw new HuizhenError(
+        ErrorCode.ROOM_FULL,
+        `This room already holds its maximum of ${this.capacity} participants.`,
+      );
     }
     if (previous) {
-      previous.notify('sessionClosed', { code: ErrorCode.DUPLICATE_IDENTITY, reason: 'You joined this room from another device or tab.' });
+      previous.notify('sessionClosed', {
+        code: ErrorCode.DUPLICATE_IDENTITY,
+        reason: 'You joined this room from another device or tab.',
+      });
       this.leave(previous, 'replaced');
     }
     this.#armTokenTimer(p);
@@ -196,7 +217,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.consult.admitted(p);
     this.#broadcast(p, 'participantJoined', { participant: p.info() });
     this.#audit.append({ event: 'join', room: this.id, actor: actorOf(p) });
-    this.#logger.info('participant joined', { participant: p.identity, role: p.role, participants: this.participants.size });
+    this.#logger.info('participant joined', {
+      participant: p.identity,
+      role: p.role,
+      participants: this.participants.size,
+    });
     this.emit('participantJoined', p);
     this.#updateState();
   }
@@ -215,7 +240,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   waitingList(): WaitingEntry[] {
-    return [...this.lobby.values()].map((w) => ({ identity: w.identity, name: w.name, role: w.role, since: w.waitingSince }));
+    return [...this.lobby.values()].map((w) => ({
+      identity: w.identity,
+      name: w.name,
+      role: w.role,
+      since: w.waitingSince,
+    }));
   }
 
   admit(actor: Participant, identity: string): void {
@@ -233,7 +263,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.#require(actor, 'admit', 'turn people away from the waiting room');
     const target = this.lobby.get(identity);
     if (!target) throw notFound('waiting participant', identity);
-    target.notify('sessionClosed', { code: ErrorCode.ADMISSION_DENIED, reason: reason ?? 'The clinician could not admit you to this consult.' });
+    target.notify('sessionClosed', {
+      code: ErrorCode.ADMISSION_DENIED,
+      reason: reason ?? 'The clinician could not admit you to this consult.',
+    });
     this.#audit.append({ event: 'deny', room: this.id, actor: actorOf(actor), target: identity });
     this.leave(target, 'denied');
   }
@@ -259,7 +292,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {
       this.records.presenterLeft(p.identity);
-      this.#broadcast(null, 'participantLeft', { identity: p.identity, reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected' });
+      this.#broadcast(null, 'participantLeft', {
+        identity: p.identity,
+        reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected',
+      });
       this.consult.left(p.identity);
       this.#audit.append({ event: 'leave', room: this.id, actor: actorOf(p), details: { reason } });
     }
@@ -278,7 +314,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (p.closed || !p.connected || !p.ownedBy(owner)) return;
     p.disconnect();
     if (p.admission === 'admitted') this.#broadcast(p, 'participantReconnecting', { identity: p.identity });
-    this.#logger.info('participant connection lost', { participant: p.identity, graceMs: this.#options.reconnectGraceMs });
+    this.#logger.info('participant connection lost', {
+      participant: p.identity,
+      graceMs: this.#options.reconnectGraceMs,
+    });
     p.graceTimer = setTimeout(() => {
       p.graceTimer = undefined;
       if (!p.connected) this.leave(p, 'disconnected');
@@ -307,16 +346,27 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (p.tokenTimer) clearTimeout(p.tokenTimer);
     const ms = (p.tokenExpiresAt + this.#options.clockToleranceSec) * 1000 - Date.now();
     // setTimeout cannot wait longer than ~24.8 days; tokens never live that long.
-    p.tokenTimer = setTimeout(() => {
-      p.notify('sessionClosed', { code: ErrorCode.TOKEN_EXPIRED, reason: 'Your access token expired and was not renewed.' });
-      this.leave(p, 'expired');
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    p.tokenTimer = setTimeout(
+      () => {
+        p.notify('sessionClosed', {
+          code: ErrorCode.TOKEN_EXPIRED,
+          reason: 'Your access token expired and was not renewed.',
+        });
+        this.leave(p, 'expired');
+      },
+      Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+    );
     p.tokenTimer.unref();
   }
 
   // --- host controls ----------------------------------------------------------
 
-  async muteParticipant(actor: Participant, identity: string, source: TrackSource, allowUnmute: boolean): Promise<void> {
+  async muteParticipant(
+    actor: Participant,
+    identity: string,
+    source: TrackSource,
+    allowUnmute: boolean,
+  ): Promise<void> {
     this.#require(actor, 'muteOthers', 'mute other participants');
     const target = this.participants.get(identity);
     if (!target) throw notFound('participant', identity);
@@ -328,7 +378,13 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.#broadcast(target, 'trackMuted', { participantIdentity: target.identity, trackId: track.producer.id });
     }
     target.notify('mutedByHost', { trackId: track.producer.id, source, by: actor.ref(), allowUnmute });
-    this.#audit.append({ event: 'mute_by_host', room: this.id, actor: actorOf(actor), target: identity, details: { source, allowUnmute } });
+    this.#audit.append({
+      event: 'mute_by_host',
+      room: this.id,
+      actor: actorOf(actor),
+      target: identity,
+      details: { source, allowUnmute },
+    });
   }
 
   removeParticipant(actor: Participant, identity: string, reason?: string): void {
@@ -337,7 +393,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     const target = this.participants.get(identity) ?? this.lobby.get(identity);
     if (!target) throw notFound('participant', identity);
     this.consult.ban(identity, target.issuer);
-    target.notify('sessionClosed', { code: ErrorCode.REMOVED, reason: reason ?? 'A host removed you from this consult.' });
+    target.notify('sessionClosed', {
+      code: ErrorCode.REMOVED,
+      reason: reason ?? 'A host removed you from this consult.',
+    });
     this.#audit.append({ event: 'remove', room: this.id, actor: actorOf(actor), target: identity });
     this.leave(target, 'removed');
   }
@@ -364,7 +423,10 @@ export class Room extends TypedEmitter<RoomEvents> {
         durationSec: summary.durationSec,
         participants: summary.participants.length,
         // Who took part (identities, no names): the summary as the audit trail keeps it.
-        who: summary.participants.slice(0, 100).map((e) => `${e.role}:${e.identity}`).join(','),
+        who: summary.participants
+          .slice(0, 100)
+          .map((e) => `${e.role}:${e.identity}`)
+          .join(','),
       },
     });
     this.close(reason ?? `${actor.name} ended the consult.`, ErrorCode.ROOM_ENDED, summary);
@@ -390,7 +452,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   setOpinion(p: Participant, text: string): Opinion {
     this.#require(p, 'writeOpinion', 'write a consult opinion');
     const opinion = this.consult.writeOpinion(p, text);
-    this.#audit.append({ event: 'opinion_written', room: this.id, actor: actorOf(p), details: { version: opinion.version, length: text.length } });
+    this.#audit.append({
+      event: 'opinion_written',
+      room: this.id,
+      actor: actorOf(p),
+      details: { version: opinion.version, length: text.length },
+    });
     for (const other of this.others(p)) if (isClinician(other.role)) other.notify('opinionUpdated', { opinion });
     return opinion;
   }
@@ -445,7 +512,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     p.transports.set(transport.id, transport);
     transport.observer.once('close', () => p.transports.delete(transport.id));
     transport.on('dtlsstatechange', (state) => {
-      if (state === 'failed' || state === 'closed') this.#logger.warn('transport DTLS state', { participant: p.identity, transport: transport.id, state });
+      if (state === 'failed' || state === 'closed')
+        this.#logger.warn('transport DTLS state', { participant: p.identity, transport: transport.id, state });
     });
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(this.#media.maxIncomingBitrate).catch(() => undefined);
@@ -459,12 +527,20 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Load generator only: plain RTP (optionally SDES-keyed SRTP), rtcp-mux, comedia for senders. */
-  async createPlainTransport(p: Participant, direction: 'send' | 'recv', srtp: boolean): Promise<ResponseData['createPlainTransport']> {
+  async createPlainTransport(
+    p: Participant,
+    direction: 'send' | 'recv',
+    srtp: boolean,
+  ): Promise<ResponseData['createPlainTransport']> {
     this.#assertMember(p);
     if (!p.loadTest) throw permissionDenied('use load-test transports');
     p.transport(direction)?.close();
     const transport = await this.router.createPlainTransport({
-      listenInfo: { protocol: 'udp', ip: this.worker.listenIp, ...(this.worker.announcedAddress ? { announcedAddress: this.worker.announcedAddress } : {}) },
+      listenInfo: {
+        protocol: 'udp',
+        ip: this.worker.listenIp,
+        ...(this.worker.announcedAddress ? { announcedAddress: this.worker.announcedAddress } : {}),
+      },
       rtcpMux: true,
       // A sending generator is learned from its first packet.
       comedia: direction === 'send',
@@ -526,10 +602,20 @@ export class Room extends TypedEmitter<RoomEvents> {
 
   async produce(
     p: Participant,
-    request: { transportId: string; kind: MediaKind; source: TrackSource; rtpParameters: types.RtpParameters; paused?: boolean },
+    request: {
+      transportId: string;
+      kind: MediaKind;
+      source: TrackSource;
+      rtpParameters: types.RtpParameters;
+      paused?: boolean;
+    },
   ): Promise<string> {
     const { kind, source } = request;
-    if (SOURCE_KIND[source] !== kind) throw new HuizhenError(ErrorCode.INVALID_REQUEST, `A ${source} track must be ${SOURCE_KIND[source]}, not ${kind}.`);
+    if (SOURCE_KIND[source] !== kind)
+      throw new HuizhenError(
+        ErrorCode.INVALID_REQUEST,
+        `A ${source} track must be ${SOURCE_KIND[source]}, not ${kind}.`,
+      );
     const needed = source === 'camera' ? 'publishVideo' : source === 'microphone' ? 'publishAudio' : 'publishScreen';
     if (!p.can(needed)) throw permissionDenied(`publish ${source}`);
     const transport = this.#transport(p, request.transportId);
@@ -569,12 +655,16 @@ export class Room extends TypedEmitter<RoomEvents> {
   async setProducerPaused(p: Participant, producerId: string, paused: boolean): Promise<void> {
     const track = this.#track(p, producerId);
     if (!paused && track.hostMuted) {
-      if (!track.hostMuted.allowUnmute) throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'A host muted this track; only they can let you unmute.');
+      if (!track.hostMuted.allowUnmute)
+        throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'A host muted this track; only they can let you unmute.');
       track.hostMuted = undefined;
     }
     if (track.producer.paused === paused) return;
     await mediaCall(() => (paused ? track.producer.pause() : track.producer.resume()));
-    this.#broadcast(p, paused ? 'trackMuted' : 'trackUnmuted', { participantIdentity: p.identity, trackId: producerId });
+    this.#broadcast(p, paused ? 'trackMuted' : 'trackUnmuted', {
+      participantIdentity: p.identity,
+      trackId: producerId,
+    });
   }
 
   // --- subscribing --------------------------------------------------------
@@ -605,7 +695,12 @@ export class Room extends TypedEmitter<RoomEvents> {
   }
 
   /** Picks the simulcast layer that fits the size the subscriber renders at. */
-  async setConsumerVideoSize(p: Participant, consumerId: string, width: number, height: number): Promise<number | null> {
+  async setConsumerVideoSize(
+    p: Participant,
+    consumerId: string,
+    width: number,
+    height: number,
+  ): Promise<number | null> {
     const consumer = this.#consumer(p, consumerId);
     if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return null;
     const producerEncodings = (consumer.appData.producerScales as number[] | undefined) ?? [];
@@ -650,11 +745,18 @@ export class Room extends TypedEmitter<RoomEvents> {
         appData: {
           identity: subscriber.identity,
           // The SDK sends scaleResolutionDownBy with each simulcast encoding.
-          producerScales: producer.rtpParameters.encodings?.map((e) => (e as { scaleResolutionDownBy?: number }).scaleResolutionDownBy ?? 1) ?? [],
+          producerScales:
+            producer.rtpParameters.encodings?.map(
+              (e) => (e as { scaleResolutionDownBy?: number }).scaleResolutionDownBy ?? 1,
+            ) ?? [],
         },
       });
     } catch (err) {
-      this.#logger.warn('consume failed', { participant: subscriber.identity, track: producer.id, error: err as Error });
+      this.#logger.warn('consume failed', {
+        participant: subscriber.identity,
+        track: producer.id,
+        error: err as Error,
+      });
       return;
     }
     if (subscriber.closed) {
@@ -664,7 +766,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     subscriber.consumers.set(consumer.id, consumer);
     const closed = () => {
       if (!subscriber.consumers.delete(consumer.id)) return;
-      subscriber.notify('consumerClosed', { consumerId: consumer.id, trackId: producer.id, participantIdentity: publisher.identity });
+      subscriber.notify('consumerClosed', {
+        consumerId: consumer.id,
+        trackId: producer.id,
+        participantIdentity: publisher.identity,
+      });
     };
     consumer.on('transportclose', () => subscriber.consumers.delete(consumer.id));
     consumer.on('producerclose', closed);
@@ -774,7 +880,10 @@ async function mediaCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof HuizhenError) throw err;
     if (err instanceof TypeError || (err as Error).name === 'UnsupportedError') {
-      throw new HuizhenError(ErrorCode.INVALID_REQUEST, `The media parameters were rejected: ${(err as Error).message}`);
+      throw new HuizhenError(
+        ErrorCode.INVALID_REQUEST,
+        `The media parameters were rejected: ${(err as Error).message}`,
+      );
     }
     if ((err as Error).name === 'InvalidStateError') throw invalidState((err as Error).message);
     throw new HuizhenError(ErrorCode.MEDIA_ERROR, `The media server could not do that: ${(err as Error).message}`);

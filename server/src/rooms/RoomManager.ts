@@ -52,17 +52,34 @@ export class RoomManager {
   /** Books a room's kind, capacity and host ahead of the first join. */
   schedule(room: ScheduledRoom): RoomInfo {
     const stored = this.#options.store.load(room.id);
-    if (stored?.room.state === 'ended') throw new HuizhenError(ErrorCode.ROOM_ENDED, `Consult '${room.id}' has already ended.`);
+    if (stored?.room.state === 'ended')
+      throw new HuizhenError(ErrorCode.ROOM_ENDED, `Consult '${room.id}' has already ended.`);
     const live = this.#rooms.get(room.id);
     if (live || stored) {
       const info = live?.consult.info ?? stored!.room;
-      if (info.kind !== room.kind) throw new HuizhenError(ErrorCode.INVALID_STATE, `Room '${room.id}' already exists as a ${info.kind}.`);
+      if (info.kind !== room.kind)
+        throw new HuizhenError(ErrorCode.INVALID_STATE, `Room '${room.id}' already exists as a ${info.kind}.`);
       return info;
     }
     for (const [id, s] of this.#scheduled) if (s.expiresAt < Date.now()) this.#scheduled.delete(id);
     this.#scheduled.set(room.id, room);
-    this.#options.audit.append({ event: 'room_created', room: room.id, actor: { identity: room.bookedBy }, details: { kind: room.kind, capacity: room.capacity } });
-    return { id: room.id, kind: room.kind, state: 'created', locked: false, host: room.host, capacity: room.capacity, createdAt: Date.now(), startedAt: null, endedAt: null };
+    this.#options.audit.append({
+      event: 'room_created',
+      room: room.id,
+      actor: { identity: room.bookedBy },
+      details: { kind: room.kind, capacity: room.capacity },
+    });
+    return {
+      id: room.id,
+      kind: room.kind,
+      state: 'created',
+      locked: false,
+      host: room.host,
+      capacity: room.capacity,
+      createdAt: Date.now(),
+      startedAt: null,
+      endedAt: null,
+    };
   }
 
   /**
@@ -78,7 +95,8 @@ export class RoomManager {
     }
     const pending = this.#creating.get(id);
     if (pending) return pending;
-    if (this.#options.store.load(id)?.room.state === 'ended') throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
+    if (this.#options.store.load(id)?.room.state === 'ended')
+      throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
     const settings = this.#scheduled.get(id) ?? fallback;
     const creation = this.#create(id, settings).finally(() => this.#creating.delete(id));
     this.#creating.set(id, creation);

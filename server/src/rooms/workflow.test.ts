@@ -13,7 +13,8 @@ import { startTestServer, type TestServer } from '../testing/testServer.js';
 
 const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const tertiary = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const pem = (k: { export(o: { type: 'spki'; format: 'pem' }): string | Buffer }) => k.export({ type: 'spki', format: 'pem' }).toString();
+const pem = (k: { export(o: { type: 'spki'; format: 'pem' }): string | Buffer }) =>
+  k.export({ type: 'spki', format: 'pem' }).toString();
 
 let t: TestServer;
 const connect = () => t.connect();
@@ -23,10 +24,29 @@ beforeAll(async () => {
   t = await startTestServer({
     auth: {
       issuers: [
-        { iss: 'huizhen-test', audience: 'huizhen', algorithm: 'HS256', secret: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', roles: ALL_ROLES, scopes: ['rooms:write', 'rooms:read'] },
+        {
+          iss: 'huizhen-test',
+          audience: 'huizhen',
+          algorithm: 'HS256',
+          secret: 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz',
+          roles: ALL_ROLES,
+          scopes: ['rooms:write', 'rooms:read'],
+        },
         // A partner hospital's identity system may only vouch for specialists.
-        { iss: 'https://sso.partner.example', audience: 'huizhen', algorithm: 'RS256', publicKey: pem(partner.publicKey), roles: ['specialist'] },
-        { iss: 'https://id.tertiary.example', audience: 'huizhen', algorithm: 'ES256', publicKey: pem(tertiary.publicKey), roles: ['specialist'] },
+        {
+          iss: 'https://sso.partner.example',
+          audience: 'huizhen',
+          algorithm: 'RS256',
+          publicKey: pem(partner.publicKey),
+          roles: ['specialist'],
+        },
+        {
+          iss: 'https://id.tertiary.example',
+          audience: 'huizhen',
+          algorithm: 'ES256',
+          publicKey: pem(tertiary.publicKey),
+          roles: ['specialist'],
+        },
       ],
     },
   });
@@ -34,7 +54,13 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const partnerToken = (sub: string, role: string, room: string) =>
-  jwt.sign({ name: `Prof ${sub}`, room, role }, partner.privateKey, { algorithm: 'RS256', issuer: 'https://sso.partner.example', audience: 'huizhen', subject: sub, expiresIn: 600 });
+  jwt.sign({ name: `Prof ${sub}`, room, role }, partner.privateKey, {
+    algorithm: 'RS256',
+    issuer: 'https://sso.partner.example',
+    audience: 'huizhen',
+    subject: sub,
+    expiresIn: 600,
+  });
 
 async function doctorIn(room: string, extra: Parameters<TestServer['token']>[3] = {}) {
   const doctor = await connect();
@@ -45,7 +71,11 @@ async function doctorIn(room: string, extra: Parameters<TestServer['token']>[3] 
 describe('waiting room', () => {
   it('keeps a patient out of the room until a clinician admits them', async () => {
     const { doctor, joined } = await doctorIn('lobby-1');
-    expect(joined).toMatchObject({ admission: 'admitted', room: { kind: 'consult', state: 'created', host: 'dr-lobby-1' }, waitingRoom: [] });
+    expect(joined).toMatchObject({
+      admission: 'admitted',
+      room: { kind: 'consult', state: 'created', host: 'dr-lobby-1' },
+      waitingRoom: [],
+    });
 
     const patient = await connect();
     const waiting = await patient.join(t.token('pt-1', 'patient', 'lobby-1', { name: '张三' }));
@@ -53,11 +83,22 @@ describe('waiting room', () => {
     expect(waiting).not.toHaveProperty('participants');
     expect(waiting).not.toHaveProperty('routerRtpCapabilities');
     // No media and no view of the room while waiting.
-    expect(await patient.call('createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'NOT_ADMITTED' } });
-    expect(await patient.call('sendChat', { text: 'hello?' })).toMatchObject({ ok: false, error: { code: 'NOT_ADMITTED' } });
+    expect(await patient.call('createTransport', { direction: 'recv' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_ADMITTED' },
+    });
+    expect(await patient.call('sendChat', { text: 'hello?' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_ADMITTED' },
+    });
 
     const lobby = await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 1);
-    expect(lobby.waiting[0]).toMatchObject({ identity: 'pt-1', name: '张三', role: 'patient', since: expect.any(Number) });
+    expect(lobby.waiting[0]).toMatchObject({
+      identity: 'pt-1',
+      name: '张三',
+      role: 'patient',
+      since: expect.any(Number),
+    });
     expect((await doctor.notification('roomUpdated')).room.state).toBe('waiting');
     expect(doctor.notifications.some((n) => n.notification === 'participantJoined')).toBe(false);
 
@@ -77,7 +118,10 @@ describe('waiting room', () => {
     await patient.join(t.token('pt-2', 'patient', 'lobby-2'));
     await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 1);
     await doctor.request('deny', { identity: 'pt-2', reason: 'Please book a new appointment.' });
-    expect(await patient.notification('sessionClosed')).toEqual({ code: 'ADMISSION_DENIED', reason: 'Please book a new appointment.' });
+    expect(await patient.notification('sessionClosed')).toEqual({
+      code: 'ADMISSION_DENIED',
+      reason: 'Please book a new appointment.',
+    });
     expect((await patient.waitClosed()).code).toBe(4007);
     await doctor.notification('waitingRoomChanged', (d) => d.waiting.length === 0);
   });
@@ -88,7 +132,10 @@ describe('waiting room', () => {
     await specialist.join(t.token('sp-3', 'specialist', 'lobby-3'));
     const patient = await connect();
     await patient.join(t.token('pt-3', 'patient', 'lobby-3'));
-    expect(await specialist.call('admit', { identity: 'pt-3' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await specialist.call('admit', { identity: 'pt-3' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
     const nurse = await connect();
     await nurse.join(t.token('rn-3', 'nurse', 'lobby-3'));
     await nurse.request('admit', { identity: 'pt-3' });
@@ -111,9 +158,13 @@ describe('waiting room', () => {
     const { doctor } = await doctorIn('locked');
     expect((await doctor.request('setLocked', { locked: true })).room.locked).toBe(true);
     const patient = await connect();
-    expect(await patient.call('join', { protocolVersion: 1, token: t.token('pt-5', 'patient', 'locked') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+    expect(
+      await patient.call('join', { protocolVersion: 1, token: t.token('pt-5', 'patient', 'locked') }),
+    ).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
     const outsider = await connect();
-    expect(await outsider.call('join', { protocolVersion: 1, token: partnerToken('prof-x', 'specialist', 'locked') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+    expect(
+      await outsider.call('join', { protocolVersion: 1, token: partnerToken('prof-x', 'specialist', 'locked') }),
+    ).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
     const colleague = await connect();
     expect((await colleague.join(t.token('sp-same-hospital', 'specialist', 'locked'))).admission).toBe('admitted');
     await doctor.request('setLocked', { locked: false });
@@ -130,11 +181,19 @@ describe('cross-hospital clinic', () => {
     expect(res).toMatchObject({ admission: 'admitted', participant: { identity: 'prof-chen', role: 'specialist' } });
     expect((await doctor.notification('participantJoined')).participant.identity).toBe('prof-chen');
     const ecSpecialist = await connect();
-    const ecToken = jwt.sign({ room: 'clinic-1', role: 'specialist' }, tertiary.privateKey, { algorithm: 'ES256', issuer: 'https://id.tertiary.example', audience: 'huizhen', subject: 'prof-ec', expiresIn: 600 });
+    const ecToken = jwt.sign({ room: 'clinic-1', role: 'specialist' }, tertiary.privateKey, {
+      algorithm: 'ES256',
+      issuer: 'https://id.tertiary.example',
+      audience: 'huizhen',
+      subject: 'prof-ec',
+      expiresIn: 600,
+    });
     expect((await ecSpecialist.join(ecToken)).admission).toBe('admitted');
 
     const impostor = await connect();
-    expect(await impostor.call('join', { protocolVersion: 1, token: partnerToken('prof-chen', 'doctor', 'clinic-1') })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(
+      await impostor.call('join', { protocolVersion: 1, token: partnerToken('prof-chen', 'doctor', 'clinic-1') }),
+    ).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
   });
 
   it('rounds: viewers subscribe only', async () => {
@@ -143,7 +202,10 @@ describe('cross-hospital clinic', () => {
     const res = await viewer.join(t.token('trainee-1', 'patient', 'rounds-1'));
     expect(res.admission).toBe('admitted');
     expect(res.permissions).not.toContain('publishVideo');
-    expect(await viewer.call('createTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await viewer.call('createTransport', { direction: 'send' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
     expect((await viewer.call('createTransport', { direction: 'recv' })).ok).toBe(true);
   });
 });
@@ -153,13 +215,18 @@ describe('host controls and lifecycle', () => {
     const { doctor } = await doctorIn('remove-1');
     const specialist = await connect();
     await specialist.join(t.token('sp-r', 'specialist', 'remove-1'));
-    expect(await specialist.call('removeParticipant', { identity: 'dr-remove-1' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await specialist.call('removeParticipant', { identity: 'dr-remove-1' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
     await doctor.request('removeParticipant', { identity: 'sp-r', reason: 'Wrong consult.' });
     expect(await specialist.notification('sessionClosed')).toEqual({ code: 'REMOVED', reason: 'Wrong consult.' });
     expect((await specialist.waitClosed()).code).toBe(4008);
     expect(await doctor.notification('participantLeft')).toEqual({ identity: 'sp-r', reason: 'removed' });
     const back = await connect();
-    expect(await back.call('join', { protocolVersion: 1, token: t.token('sp-r', 'specialist', 'remove-1') })).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
+    expect(
+      await back.call('join', { protocolVersion: 1, token: t.token('sp-r', 'specialist', 'remove-1') }),
+    ).toMatchObject({ ok: false, error: { code: 'REMOVED' } });
   });
 
   it('ends the consult for everyone; an ended room refuses joins and keeps its summary', async () => {
@@ -176,25 +243,43 @@ describe('host controls and lifecycle', () => {
     expect(closed.summary?.participants.map((p) => p.identity).sort()).toEqual(['dr-end-1', 'sp-e']);
     expect((await specialist.waitClosed()).code).toBe(4009);
     const late = await connect();
-    expect(await late.call('join', { protocolVersion: 1, token: t.token('dr-end-1', 'doctor', 'end-1') })).toMatchObject({ ok: false, error: { code: 'ROOM_ENDED' } });
+    expect(
+      await late.call('join', { protocolVersion: 1, token: t.token('dr-end-1', 'doctor', 'end-1') }),
+    ).toMatchObject({ ok: false, error: { code: 'ROOM_ENDED' } });
 
-    const res = await fetch(`${t.url}/api/rooms/end-1/summary`, { headers: { authorization: `Bearer ${t.token('dr-end-1', 'doctor', 'end-1')}` } });
+    const res = await fetch(`${t.url}/api/rooms/end-1/summary`, {
+      headers: { authorization: `Bearer ${t.token('dr-end-1', 'doctor', 'end-1')}` },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { summary: { room: { state: string } } }).summary.room.state).toBe('ended');
-    const patientRead = await fetch(`${t.url}/api/rooms/end-1/summary`, { headers: { authorization: `Bearer ${t.token('pt-x', 'patient', 'end-1')}` } });
+    const patientRead = await fetch(`${t.url}/api/rooms/end-1/summary`, {
+      headers: { authorization: `Bearer ${t.token('pt-x', 'patient', 'end-1')}` },
+    });
     expect(patientRead.status).toBe(403);
   });
 
   it('books a room ahead over HTTP with a service token', async () => {
-    const service = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', { algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'appointments', expiresIn: 60 });
+    const service = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
+      algorithm: 'HS256',
+      issuer: 'huizhen-test',
+      audience: 'huizhen',
+      subject: 'appointments',
+      expiresIn: 60,
+    });
     const booked = await fetch(`${t.url}/api/rooms`, {
       method: 'POST',
       headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
       body: JSON.stringify({ room: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked' }),
     });
     expect(booked.status).toBe(201);
-    expect(await booked.json()).toMatchObject({ room: { id: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked', state: 'created' } });
-    const noAuth = await fetch(`${t.url}/api/rooms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: 'x', kind: 'clinic' }) });
+    expect(await booked.json()).toMatchObject({
+      room: { id: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked', state: 'created' },
+    });
+    const noAuth = await fetch(`${t.url}/api/rooms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'x', kind: 'clinic' }),
+    });
     expect(noAuth.status).toBe(401);
     const personal = await fetch(`${t.url}/api/rooms`, {
       method: 'POST',
@@ -205,7 +290,11 @@ describe('host controls and lifecycle', () => {
     const c = await connect();
     // The booking wins over what a token asks for.
     const joined = await c.join(t.token('dr-other', 'doctor', 'booked-1', { kind: 'consult' }));
-    expect(joined.admission === 'admitted' && joined.room).toMatchObject({ kind: 'clinic', capacity: 4, host: 'dr-booked' });
+    expect(joined.admission === 'admitted' && joined.room).toMatchObject({
+      kind: 'clinic',
+      capacity: 4,
+      host: 'dr-booked',
+    });
   });
 });
 
@@ -215,7 +304,10 @@ describe('identity across hospitals', () => {
     await doctor.request('setLocked', { locked: true });
     const impostor = await connect();
     // The partner may grant specialists only, and its `dr-impostor-1` is not our doctor.
-    const res = await impostor.call('join', { protocolVersion: 1, token: partnerToken('dr-impostor-1', 'specialist', 'impostor-1') });
+    const res = await impostor.call('join', {
+      protocolVersion: 1,
+      token: partnerToken('dr-impostor-1', 'specialist', 'impostor-1'),
+    });
     expect(res).toMatchObject({ ok: false, error: { code: 'DUPLICATE_IDENTITY' } });
     expect(doctor.closed).toBeUndefined();
     expect(t.server.rooms.rooms.get('impostor-1')?.participants.get('dr-impostor-1')?.issuer).toBe('huizhen-test');
@@ -232,13 +324,32 @@ describe('identity across hospitals', () => {
   });
 
   it('lets only issuers granted a scope use service tokens', async () => {
-    const svc = jwt.sign({ scope: 'rooms:write rooms:read' }, partner.privateKey, { algorithm: 'RS256', issuer: 'https://sso.partner.example', audience: 'huizhen', subject: 'svc', expiresIn: 60 });
+    const svc = jwt.sign({ scope: 'rooms:write rooms:read' }, partner.privateKey, {
+      algorithm: 'RS256',
+      issuer: 'https://sso.partner.example',
+      audience: 'huizhen',
+      subject: 'svc',
+      expiresIn: 60,
+    });
     const read = await fetch(`${t.url}/api/rooms/anything/opinions`, { headers: { authorization: `Bearer ${svc}` } });
     expect(read.status).toBe(403);
-    const book = await fetch(`${t.url}/api/rooms`, { method: 'POST', headers: { authorization: `Bearer ${svc}`, 'content-type': 'application/json' }, body: JSON.stringify({ room: 'x2', kind: 'clinic' }) });
+    const book = await fetch(`${t.url}/api/rooms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${svc}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ room: 'x2', kind: 'clinic' }),
+    });
     expect(book.status).toBe(403);
-    const writeOnly = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', { algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'svc', expiresIn: 60 });
-    expect((await fetch(`${t.url}/api/rooms/anything/summary`, { headers: { authorization: `Bearer ${writeOnly}` } })).status).toBe(403);
+    const writeOnly = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
+      algorithm: 'HS256',
+      issuer: 'huizhen-test',
+      audience: 'huizhen',
+      subject: 'svc',
+      expiresIn: 60,
+    });
+    expect(
+      (await fetch(`${t.url}/api/rooms/anything/summary`, { headers: { authorization: `Bearer ${writeOnly}` } }))
+        .status,
+    ).toBe(403);
   });
 
   it('lets the first doctor settle a room a patient opened', async () => {
@@ -265,11 +376,22 @@ describe('chat and opinions', () => {
     const note = await doctor.request('sendChat', { text: 'BP trending up; consider ACE inhibitor', to: 'clinicians' });
     const reply = await patient.request('sendChat', { text: '<b>早上好</b>' });
     expect([first.message.seq, note.message.seq, reply.message.seq]).toEqual([1, 2, 3]);
-    expect((await doctor.notification('chat')).message).toMatchObject({ text: '<b>早上好</b>', from: { identity: 'pt-c', role: 'patient' } });
-    expect(await patient.call('sendChat', { text: 'x', to: 'clinicians' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
-    expect(await patient.call('sendChat', { text: 'x'.repeat(2001) })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect((await doctor.notification('chat')).message).toMatchObject({
+      text: '<b>早上好</b>',
+      from: { identity: 'pt-c', role: 'patient' },
+    });
+    expect(await patient.call('sendChat', { text: 'x', to: 'clinicians' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
+    expect(await patient.call('sendChat', { text: 'x'.repeat(2001) })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
     // The patient never saw the clinicians-only note.
-    const seenByPatient = patient.notifications.filter((n) => n.notification === 'chat').map((n) => (n.data as { message: { text: string } }).message.text);
+    const seenByPatient = patient.notifications
+      .filter((n) => n.notification === 'chat')
+      .map((n) => (n.data as { message: { text: string } }).message.text);
     expect(seenByPatient).toEqual(['Good morning']);
 
     const specialist = await connect();
@@ -292,19 +414,32 @@ describe('chat and opinions', () => {
     const specialist = await connect();
     await specialist.join(partnerToken('prof-op', 'specialist', 'opinion-1'));
     const v1 = await specialist.request('setOpinion', { text: 'Suspect early-stage CKD; repeat eGFR in 3 months.' });
-    expect(await specialist.call('setOpinion', { text: 'too soon' })).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+    expect(await specialist.call('setOpinion', { text: 'too soon' })).toMatchObject({
+      ok: false,
+      error: { code: 'RATE_LIMITED' },
+    });
     await new Promise((r) => setTimeout(r, 1000));
-    const v2 = await specialist.request('setOpinion', { text: 'CKD stage 2; repeat eGFR in 3 months; nephrology referral.' });
+    const v2 = await specialist.request('setOpinion', {
+      text: 'CKD stage 2; repeat eGFR in 3 months; nephrology referral.',
+    });
     expect([v1.opinion.version, v2.opinion.version]).toEqual([1, 2]);
-    expect((await doctor.notification('opinionUpdated', (d) => d.opinion.version === 2)).opinion.author).toMatchObject({ identity: 'prof-op', issuer: 'https://sso.partner.example' });
+    expect((await doctor.notification('opinionUpdated', (d) => d.opinion.version === 2)).opinion.author).toMatchObject({
+      identity: 'prof-op',
+      issuer: 'https://sso.partner.example',
+    });
     const patient = await connect();
     await patient.join(t.token('pt-op', 'patient', 'opinion-1'));
     await doctor.request('admit', { identity: 'pt-op' });
     await patient.notification('admitted');
     expect(await patient.call('getOpinions', {})).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
-    expect(await patient.call('setOpinion', { text: 'I feel fine' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await patient.call('setOpinion', { text: 'I feel fine' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
     await doctor.request('endRoom', {});
-    const res = await fetch(`${t.url}/api/rooms/opinion-1/opinions`, { headers: { authorization: `Bearer ${t.token('dr-opinion-1', 'doctor', 'opinion-1')}` } });
+    const res = await fetch(`${t.url}/api/rooms/opinion-1/opinions`, {
+      headers: { authorization: `Bearer ${t.token('dr-opinion-1', 'doctor', 'opinion-1')}` },
+    });
     const { opinions } = (await res.json()) as { opinions: { version: number; text: string }[] };
     expect(opinions.map((o) => o.version)).toEqual([1, 2]);
   });
@@ -338,16 +473,25 @@ describe('reconnection and tokens', () => {
     await doctor.request('sendChat', { text: 'two' });
     await doctor.request('sendChat', { text: 'three' });
     const again = await connect();
-    const resumed = await again.join(t.token('sp-seq', 'specialist', 'resume-3'), { resumeSessionId: first.sessionId, resumeFromSeq: seen });
+    const resumed = await again.join(t.token('sp-seq', 'specialist', 'resume-3'), {
+      resumeSessionId: first.sessionId,
+      resumeFromSeq: seen,
+    });
     expect(resumed.resumed).toBe(true);
     await again.notification('chat', (d) => d.message.text === 'three');
-    const replayed = again.notifications.filter((n) => n.notification === 'chat').map((n) => (n.data as { message: { text: string } }).message.text);
+    const replayed = again.notifications
+      .filter((n) => n.notification === 'chat')
+      .map((n) => (n.data as { message: { text: string } }).message.text);
     expect(replayed).toEqual(['two', 'three']);
     // The stale connection is let go, and its close does not end the resumed session.
     expect((await specialist.waitClosed()).code).toBe(4003);
     await new Promise((r) => setTimeout(r, 1500));
     expect(t.server.rooms.rooms.get('resume-3')?.participants.has('sp-seq')).toBe(true);
-    expect(doctor.notifications.some((n) => n.notification === 'participantLeft' || n.notification === 'participantReconnecting')).toBe(false);
+    expect(
+      doctor.notifications.some(
+        (n) => n.notification === 'participantLeft' || n.notification === 'participantReconnecting',
+      ),
+    ).toBe(false);
     await doctor.request('sendChat', { text: 'four' });
     expect((await again.notification('chat', (d) => d.message.text === 'four')).message.text).toBe('four');
   });
@@ -358,7 +502,14 @@ describe('reconnection and tokens', () => {
     const first = await specialist.join(t.token('sp-far', 'specialist', 'resume-4'));
     await doctor.request('sendChat', { text: 'x' });
     const again = await connect();
-    expect(await again.call('join', { protocolVersion: 1, token: t.token('sp-far', 'specialist', 'resume-4'), resumeSessionId: first.sessionId, resumeFromSeq: 10_000 })).toMatchObject({
+    expect(
+      await again.call('join', {
+        protocolVersion: 1,
+        token: t.token('sp-far', 'specialist', 'resume-4'),
+        resumeSessionId: first.sessionId,
+        resumeFromSeq: 10_000,
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'SESSION_EXPIRED' },
     });
@@ -369,9 +520,18 @@ describe('reconnection and tokens', () => {
     const specialist = await connect();
     const first = await specialist.join(t.token('sp-late', 'specialist', 'resume-2'));
     specialist.ws.terminate();
-    expect(await doctor.notification('participantLeft', undefined, 4000)).toEqual({ identity: 'sp-late', reason: 'disconnected' });
+    expect(await doctor.notification('participantLeft', undefined, 4000)).toEqual({
+      identity: 'sp-late',
+      reason: 'disconnected',
+    });
     const again = await connect();
-    expect(await again.call('join', { protocolVersion: 1, token: t.token('sp-late', 'specialist', 'resume-2'), resumeSessionId: first.sessionId })).toMatchObject({
+    expect(
+      await again.call('join', {
+        protocolVersion: 1,
+        token: t.token('sp-late', 'specialist', 'resume-2'),
+        resumeSessionId: first.sessionId,
+      }),
+    ).toMatchObject({
       ok: false,
       error: { code: 'SESSION_EXPIRED' },
     });
@@ -382,15 +542,23 @@ describe('reconnection and tokens', () => {
     const shortLived = await connect();
     // Expires in 2 s (clock tolerance 5 s in the default config, so ~7 s in all): refreshed in time.
     await shortLived.join(t.token('sp-refresh', 'specialist', 'expiry-1', { ttlSec: 60 }));
-    const refreshed = await shortLived.request('refreshToken', { token: t.token('sp-refresh', 'specialist', 'expiry-1', { ttlSec: 600 }) });
+    const refreshed = await shortLived.request('refreshToken', {
+      token: t.token('sp-refresh', 'specialist', 'expiry-1', { ttlSec: 600 }),
+    });
     expect(refreshed.tokenExpiresIn).toBeGreaterThan(500);
-    expect(await shortLived.call('refreshToken', { token: t.token('someone-else', 'specialist', 'expiry-1') })).toMatchObject({ ok: false, error: { code: 'TOKEN_ROOM_MISMATCH' } });
+    expect(
+      await shortLived.call('refreshToken', { token: t.token('someone-else', 'specialist', 'expiry-1') }),
+    ).toMatchObject({ ok: false, error: { code: 'TOKEN_ROOM_MISMATCH' } });
 
     const expiring = await startTestServer({ auth: { clockToleranceSec: 0 } });
     try {
       const c = await SignalingTestClient.connect(expiring.wsUrl);
       const token = jwt.sign({ room: 'exp', role: 'specialist' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
-        algorithm: 'HS256', issuer: 'huizhen-test', audience: 'huizhen', subject: 'sp-exp', expiresIn: 1,
+        algorithm: 'HS256',
+        issuer: 'huizhen-test',
+        audience: 'huizhen',
+        subject: 'sp-exp',
+        expiresIn: 1,
       });
       await c.join(token);
       expect(await c.notification('sessionClosed', undefined, 4000)).toMatchObject({ code: 'TOKEN_EXPIRED' });
@@ -418,7 +586,10 @@ describe('audit trail', () => {
     expect(result.ok).toBe(true);
     const { readFileSync } = await import('node:fs');
     const text = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
-    const events = text.trim().split('\n').map((l) => JSON.parse(l) as { event: string; room?: string; target?: string });
+    const events = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; room?: string; target?: string });
     const mine = events.filter((e) => e.room === 'audit-1').map((e) => e.event);
     expect(mine).toEqual(expect.arrayContaining(['join', 'waiting', 'admit', 'remove', 'leave']));
     expect(events.some((e) => e.event === 'token_rejected')).toBe(true);
@@ -431,12 +602,66 @@ describe('permission matrix', () => {
   // Every role × every host/clinical action, checked on the server.
   const expected: Record<string, Record<string, boolean>> = {
     doctor: { admit: true, mute: true, remove: true, lock: true, end: true, chat: true, opinion: true, publish: true },
-    specialist: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: true, publish: true },
-    nurse: { admit: true, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
-    patient: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
-    family: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
-    interpreter: { admit: false, mute: false, remove: false, lock: false, end: false, chat: true, opinion: false, publish: true },
-    observer: { admit: false, mute: false, remove: false, lock: false, end: false, chat: false, opinion: false, publish: false },
+    specialist: {
+      admit: false,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: true,
+      opinion: true,
+      publish: true,
+    },
+    nurse: {
+      admit: true,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: true,
+      opinion: false,
+      publish: true,
+    },
+    patient: {
+      admit: false,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: true,
+      opinion: false,
+      publish: true,
+    },
+    family: {
+      admit: false,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: true,
+      opinion: false,
+      publish: true,
+    },
+    interpreter: {
+      admit: false,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: true,
+      opinion: false,
+      publish: true,
+    },
+    observer: {
+      admit: false,
+      mute: false,
+      remove: false,
+      lock: false,
+      end: false,
+      chat: false,
+      opinion: false,
+      publish: false,
+    },
   };
 
   it.each(Object.keys(expected))('%s', async (role) => {
@@ -453,7 +678,7 @@ describe('permission matrix', () => {
     }
     const can = async (method: string, data: Record<string, unknown>) => {
       const r = await actor.call(method as never, data);
-      return r.ok || (r.error.code !== 'PERMISSION_DENIED');
+      return r.ok || r.error.code !== 'PERMISSION_DENIED';
     };
     const other = await connect();
     await other.join(t.token(`waiter-${role}`, 'patient', room));

@@ -39,7 +39,11 @@ const SESSION_CLOSE_CODES: Record<string, number> = {
 const MAX_BAD_FRAMES = 20;
 /** Failed token checks tolerated on one connection. */
 const MAX_TOKEN_FAILURES = 5;
-const TOKEN_FAILURES: ReadonlySet<string> = new Set([ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_EXPIRED, ErrorCode.ISSUER_UNKNOWN]);
+const TOKEN_FAILURES: ReadonlySet<string> = new Set([
+  ErrorCode.TOKEN_INVALID,
+  ErrorCode.TOKEN_EXPIRED,
+  ErrorCode.ISSUER_UNKNOWN,
+]);
 
 /** Requests refused for rate before the connection is closed. */
 const MAX_RATE_LIMITED = 200;
@@ -130,11 +134,17 @@ export class Connection implements SinkOwner {
         this.close(CloseCode.RATE_LIMITED, 'too many requests');
         return;
       }
-      this.#sendError(peekId(data, isBinary), new HuizhenError(ErrorCode.RATE_LIMITED, 'Too many requests; slow down.'));
+      this.#sendError(
+        peekId(data, isBinary),
+        new HuizhenError(ErrorCode.RATE_LIMITED, 'Too many requests; slow down.'),
+      );
       return;
     }
     if (isBinary) {
-      this.#badFrame(null, new HuizhenError(ErrorCode.MALFORMED_MESSAGE, 'Binary frames are not part of the protocol; send JSON text.'));
+      this.#badFrame(
+        null,
+        new HuizhenError(ErrorCode.MALFORMED_MESSAGE, 'Binary frames are not part of the protocol; send JSON text.'),
+      );
       return;
     }
     let parsed: unknown;
@@ -148,8 +158,11 @@ export class Connection implements SinkOwner {
     try {
       envelope = requestEnvelope.parse(parsed, '');
     } catch (err) {
-      const id = typeof (parsed as { id?: unknown })?.id === 'number' ? ((parsed as { id: number }).id) : null;
-      this.#badFrame(id, new HuizhenError(ErrorCode.INVALID_REQUEST, `The message envelope is invalid: ${(err as Error).message}.`));
+      const id = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : null;
+      this.#badFrame(
+        id,
+        new HuizhenError(ErrorCode.INVALID_REQUEST, `The message envelope is invalid: ${(err as Error).message}.`),
+      );
       return;
     }
     const { id, method } = envelope;
@@ -194,7 +207,8 @@ export class Connection implements SinkOwner {
       session: this.#session,
       attach: (session, options) => {
         // The client was already told this request failed (timeout) or went away.
-        if (answered || this.#closed) throw new HuizhenError(ErrorCode.TIMEOUT, 'The join took too long and was abandoned.');
+        if (answered || this.#closed)
+          throw new HuizhenError(ErrorCode.TIMEOUT, 'The join took too long and was abandoned.');
         this.#attach(session, options);
       },
       detach: () => this.#detach(),
@@ -210,13 +224,15 @@ export class Connection implements SinkOwner {
       this.#afterResponse = undefined;
       after?.();
       this.#ctx.metrics.signalingRequests.inc({ method, outcome: 'ok' });
-      if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
+      if (method === 'join')
+        this.#ctx.metrics.joinDuration.observe({ outcome: 'ok' }, (performance.now() - started) / 1000);
     } catch (err) {
       const error = toHuizhenError(err);
       if (error.code === ErrorCode.INTERNAL) this.#logger.error('request failed', { method, error: err as Error });
       else this.#logger.info('request refused', { method, code: error.code });
       this.#ctx.metrics.signalingRequests.inc({ method, outcome: error.code });
-      if (method === 'join') this.#ctx.metrics.joinDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
+      if (method === 'join')
+        this.#ctx.metrics.joinDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       this.#sendError(id, error);
       // Guessing tokens costs the guesser the connection (and keeps the audit log readable).
       if (method === 'join' && TOKEN_FAILURES.has(error.code) && ++this.#tokenFailures >= MAX_TOKEN_FAILURES) {
@@ -231,7 +247,9 @@ export class Connection implements SinkOwner {
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
     const sink = <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => {
-      this.#send((seq === undefined ? { notification: name, data } : { notification: name, data, seq }) as ServerMessage);
+      this.#send(
+        (seq === undefined ? { notification: name, data } : { notification: name, data, seq }) as ServerMessage,
+      );
       if (name === 'sessionClosed') {
         // The room has already let go of this session; the socket just closes.
         this.#session = undefined;
@@ -302,7 +320,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, method: string): 
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HuizhenError(ErrorCode.TIMEOUT, `The server took too long to handle '${method}'.`)), ms);
+        timer = setTimeout(
+          () => reject(new HuizhenError(ErrorCode.TIMEOUT, `The server took too long to handle '${method}'.`)),
+          ms,
+        );
       }),
     ]);
   } finally {

@@ -106,7 +106,8 @@ function joinResponse(room: Room, p: Participant, expiresAt: number, resumed: bo
     permissions: [...p.permissions],
     tokenExpiresIn: secondsUntil(expiresAt),
   };
-  if (p.admission === 'waiting') return { ...common, admission: 'waiting', room: { id: room.id, kind: room.consult.kind } };
+  if (p.admission === 'waiting')
+    return { ...common, admission: 'waiting', room: { id: room.id, kind: room.consult.kind } };
   return { ...common, admission: 'admitted', ...room.view(p) };
 }
 
@@ -114,13 +115,19 @@ export const handlers: Handlers = {
   async join(scope, data) {
     if (scope.session) throw new HuizhenError(ErrorCode.ALREADY_JOINED, 'This connection has already joined a room.');
     if (data.protocolVersion !== PROTOCOL_VERSION) {
-      throw new HuizhenError(ErrorCode.UNSUPPORTED_PROTOCOL, `This server speaks protocol version ${PROTOCOL_VERSION}; the client sent ${data.protocolVersion}.`);
+      throw new HuizhenError(
+        ErrorCode.UNSUPPORTED_PROTOCOL,
+        `This server speaks protocol version ${PROTOCOL_VERSION}; the client sent ${data.protocolVersion}.`,
+      );
     }
     const { ctx } = scope;
     const claims = verify(scope, data.token);
     if (data.room !== undefined && data.room !== claims.room) {
       reject(scope, ErrorCode.TOKEN_ROOM_MISMATCH);
-      throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}', not '${data.room}'.`);
+      throw new HuizhenError(
+        ErrorCode.TOKEN_ROOM_MISMATCH,
+        `This token is for room '${claims.room}', not '${data.room}'.`,
+      );
     }
     // Kind and capacity come from a booking, else from the token of a clinician opening the room.
     // Only doctors vouched for by an issuer that may grant `doctor` choose how a room runs.
@@ -130,7 +137,12 @@ export const handlers: Handlers = {
     const room = await ctx.rooms.getOrCreate(claims.room, { kind, capacity, host: null, provisional: !decides });
     // A patient who arrived first opened the room with defaults; the doctor's token settles it,
     // unless that would change the rules for people already waiting.
-    if (decides && room.consult.provisional && room.participants.size === 0 && (room.lobby.size === 0 || kind !== 'rounds')) {
+    if (
+      decides &&
+      room.consult.provisional &&
+      room.participants.size === 0 &&
+      (room.lobby.size === 0 || kind !== 'rounds')
+    ) {
       room.consult.settle(kind, capacity);
     }
 
@@ -143,7 +155,10 @@ export const handlers: Handlers = {
       }
       room.refreshToken(previous, claims.expiresAt);
       // Replay what was missed only after the client has this response.
-      scope.attach({ room, participant: previous }, { resume: true, ...(data.resumeFromSeq !== undefined ? { fromSeq: data.resumeFromSeq } : {}) });
+      scope.attach(
+        { room, participant: previous },
+        { resume: true, ...(data.resumeFromSeq !== undefined ? { fromSeq: data.resumeFromSeq } : {}) },
+      );
       return joinResponse(room, previous, claims.expiresAt, true);
     }
 
@@ -165,7 +180,12 @@ export const handlers: Handlers = {
     } catch (err) {
       scope.detach();
       if (err instanceof HuizhenError && (err.code === ErrorCode.REMOVED || err.code === ErrorCode.ROOM_LOCKED)) {
-        ctx.audit.append({ event: 'token_rejected', room: room.id, actor: actorOf(claims), details: { code: err.code } });
+        ctx.audit.append({
+          event: 'token_rejected',
+          room: room.id,
+          actor: actorOf(claims),
+          details: { code: err.code },
+        });
       }
       throw err;
     }
@@ -179,7 +199,10 @@ export const handlers: Handlers = {
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, 'The new token must be for the same person and room.');
     }
     if (claims.role !== participant.role) {
-      throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'The new token carries a different role; rejoin to take it up.');
+      throw new HuizhenError(
+        ErrorCode.PERMISSION_DENIED,
+        'The new token carries a different role; rejoin to take it up.',
+      );
     }
     room.refreshToken(participant, claims.expiresAt);
     return { tokenExpiresIn: secondsUntil(claims.expiresAt) };
@@ -187,7 +210,9 @@ export const handlers: Handlers = {
 
   admit: act((room, p, data) => room.admit(p, data.identity)),
   deny: act((room, p, data) => room.deny(p, data.identity, data.reason)),
-  muteParticipant: act((room, p, data) => room.muteParticipant(p, data.identity, data.source, data.allowUnmute ?? false)),
+  muteParticipant: act((room, p, data) =>
+    room.muteParticipant(p, data.identity, data.source, data.allowUnmute ?? false),
+  ),
   removeParticipant: act((room, p, data) => room.removeParticipant(p, data.identity, data.reason)),
   setLocked: ask((room, p, data) => ({ room: room.setLocked(p, data.locked) })),
   endRoom: ask((room, p, data) => ({ summary: room.end(p, data.reason) })),
@@ -197,9 +222,13 @@ export const handlers: Handlers = {
   setOpinion: ask((room, p, data) => ({ opinion: room.setOpinion(p, data.text) })),
   getOpinions: ask((room, p) => ({ opinions: room.opinions(p) })),
 
-  setRtpCapabilities: act((room, p, data) => room.setRtpCapabilities(p, data.rtpCapabilities as unknown as types.RtpCapabilities)),
+  setRtpCapabilities: act((room, p, data) =>
+    room.setRtpCapabilities(p, data.rtpCapabilities as unknown as types.RtpCapabilities),
+  ),
   createTransport: ask((room, p, data) => room.createTransport(p, data.direction)),
-  connectTransport: act((room, p, data) => room.connectTransport(p, data.transportId, data.dtlsParameters as types.DtlsParameters)),
+  connectTransport: act((room, p, data) =>
+    room.connectTransport(p, data.transportId, data.dtlsParameters as types.DtlsParameters),
+  ),
   restartIce: ask((room, p, data) => room.restartIce(p, data.transportId)),
   produce: ask(async (room, p, data) => {
     const trackId = await room.produce(p, {
@@ -214,12 +243,16 @@ export const handlers: Handlers = {
   closeProducer: act((room, p, data) => room.closeProducer(p, data.producerId)),
   setProducerPaused: act((room, p, data) => room.setProducerPaused(p, data.producerId, data.paused)),
   resumeConsumer: act((room, p, data) => room.resumeConsumer(p, data.consumerId)),
-  setConsumerVideoSize: ask(async (room, p, data) => ({ spatialLayer: await room.setConsumerVideoSize(p, data.consumerId, data.width, data.height) })),
+  setConsumerVideoSize: ask(async (room, p, data) => ({
+    spatialLayer: await room.setConsumerVideoSize(p, data.consumerId, data.width, data.height),
+  })),
   setConsumerPaused: act((room, p, data) => room.setConsumerPaused(p, data.consumerId, data.paused)),
   requestKeyFrame: act((room, p, data) => room.requestKeyFrame(p, data.consumerId)),
   getStats: ask((room, p) => room.getStats(p)),
   createPlainTransport: ask((room, p, data) => room.createPlainTransport(p, data.direction, data.srtp ?? false)),
-  connectPlainTransport: act((room, p, data) => room.connectPlainTransport(p, data.transportId, data.ip, data.port, data.srtpParameters)),
+  connectPlainTransport: act((room, p, data) =>
+    room.connectPlainTransport(p, data.transportId, data.ip, data.port, data.srtpParameters),
+  ),
 
   listRecords: ask((room, p) => ({ records: room.records.list(p) })),
   getRecordUrl: ask((room, p, data) => room.records.urlFor(p, data.recordId)),
@@ -228,7 +261,9 @@ export const handlers: Handlers = {
   stopShare: act((room, p, data) => room.records.stopShare(p, data.recordId)),
   setViewState: ask((room, p, data) => ({ view: room.records.setViewState(p, data.recordId, data.view) })),
   requestPresenter: act((room, p, data) => room.records.requestPresenter(p, data.recordId)),
-  grantPresenter: act((room, p, data) => room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity))),
+  grantPresenter: act((room, p, data) =>
+    room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity)),
+  ),
   pointer: act((room, p, data) => room.records.pointer(p, data.recordId, data.page, data.x, data.y)),
   annotate: ask((room, p, { recordId, mark }) => ({
     mark: room.records.annotate(p, recordId, {

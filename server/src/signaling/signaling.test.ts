@@ -11,7 +11,10 @@ let t: TestServer;
 const connect = () => t.connect();
 
 beforeAll(async () => {
-  t = await startTestServer({ signaling: { rateLimitPerSec: 20, rateLimitBurst: 40, maxMessageBytes: 16384 }, rooms: { emptyRoomCloseMs: 200 } });
+  t = await startTestServer({
+    signaling: { rateLimitPerSec: 20, rateLimitBurst: 40, maxMessageBytes: 16384 },
+    rooms: { emptyRoomCloseMs: 200 },
+  });
 });
 afterAll(() => t.close());
 
@@ -53,9 +56,15 @@ describe('join and leave', () => {
 
   it('refuses an unknown protocol version and a second join', async () => {
     const c = await connect();
-    expect(await c.call('join', { protocolVersion: 99, token: t.token('x', 'doctor', 'v') })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_PROTOCOL' } });
+    expect(await c.call('join', { protocolVersion: 99, token: t.token('x', 'doctor', 'v') })).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED_PROTOCOL' },
+    });
     await c.join(t.token('x', 'doctor', 'v'));
-    expect(await c.call('join', { protocolVersion: 1, token: t.token('x', 'doctor', 'v') })).toMatchObject({ ok: false, error: { code: 'ALREADY_JOINED' } });
+    expect(await c.call('join', { protocolVersion: 1, token: t.token('x', 'doctor', 'v') })).toMatchObject({
+      ok: false,
+      error: { code: 'ALREADY_JOINED' },
+    });
   });
 
   it('replaces an older session of the same identity', async () => {
@@ -71,7 +80,10 @@ describe('join and leave', () => {
   it('checks permissions on the server: an observer cannot publish', async () => {
     const c = await connect();
     await c.join(t.token('trainee', 'observer', 'perm'));
-    expect(await c.call('createTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await c.call('createTransport', { direction: 'send' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
     const recv = await c.call('createTransport', { direction: 'recv' });
     expect(recv.ok).toBe(true);
   });
@@ -91,17 +103,34 @@ describe('load-test transports', () => {
   it('are refused to ordinary tokens', async () => {
     const c = await connect();
     await c.join(t.token('dr-plain', 'doctor', 'plain'));
-    expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+    expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({
+      ok: false,
+      error: { code: 'PERMISSION_DENIED' },
+    });
   });
 
   it('are offered to load-test tokens and never aimed at a foreign address', async () => {
     const c = await connect();
     await c.join(t.token('gen-1', 'doctor', 'plain', { loadTest: true }));
     const recv = await c.request('createPlainTransport', { direction: 'recv', srtp: true });
-    expect(recv).toMatchObject({ ip: '127.0.0.1', port: expect.any(Number), srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' } });
-    const refused = await c.call('connectPlainTransport', { transportId: recv.id, ip: '203.0.113.9', port: 5000, srtpParameters: recv.srtpParameters });
+    expect(recv).toMatchObject({
+      ip: '127.0.0.1',
+      port: expect.any(Number),
+      srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80' },
+    });
+    const refused = await c.call('connectPlainTransport', {
+      transportId: recv.id,
+      ip: '203.0.113.9',
+      port: 5000,
+      srtpParameters: recv.srtpParameters,
+    });
     expect(refused).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
-    await c.request('connectPlainTransport', { transportId: recv.id, ip: '127.0.0.1', port: 5000, srtpParameters: recv.srtpParameters });
+    await c.request('connectPlainTransport', {
+      transportId: recv.id,
+      ip: '127.0.0.1',
+      port: 5000,
+      srtpParameters: recv.srtpParameters,
+    });
   });
 
   it('are off when the server disables load testing', async () => {
@@ -109,7 +138,10 @@ describe('load-test transports', () => {
     try {
       const c = await SignalingTestClient.connect(off.wsUrl);
       await c.join(off.token('gen-2', 'doctor', 'plain', { loadTest: true }));
-      expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+      expect(await c.call('createPlainTransport', { direction: 'send' })).toMatchObject({
+        ok: false,
+        error: { code: 'PERMISSION_DENIED' },
+      });
       c.close();
     } finally {
       await off.close();
@@ -134,7 +166,9 @@ describe('bad input', () => {
     expect((await a.request('createTransport', { direction: 'recv' })).id).toBeTruthy();
     const present = t.server.rooms.rooms.get(room)?.participants;
     expect(present?.has('bystander-a') && present.has('bystander-b')).toBe(true);
-    const left = b.notifications.filter((n) => n.notification === 'participantLeft').map((n) => (n.data as { identity: string }).identity);
+    const left = b.notifications
+      .filter((n) => n.notification === 'participantLeft')
+      .map((n) => (n.data as { identity: string }).identity);
     expect(left).not.toContain('bystander-a');
   }
 
@@ -145,16 +179,34 @@ describe('bad input', () => {
     c.sendRaw('[1,2,3]');
     c.sendRaw('"just a string"');
     expect(await c.call('fly' as never, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
-    expect(await c.call('join', { protocolVersion: '1', token: 5 })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
-    expect(await c.call('join', { protocolVersion: 1, token: 'x', extra: true })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST', message: expect.stringContaining('data.extra') } });
+    expect(await c.call('join', { protocolVersion: '1', token: 5 })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
+    expect(await c.call('join', { protocolVersion: 1, token: 'x', extra: true })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST', message: expect.stringContaining('data.extra') },
+    });
     await c.join(t.token('c', 'doctor', 'bad-json'));
-    expect(await c.call('produce', { transportId: 'nope', kind: 'video', source: 'camera', rtpParameters: { codecs: 'x' } })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(
+      await c.call('produce', { transportId: 'nope', kind: 'video', source: 'camera', rtpParameters: { codecs: 'x' } }),
+    ).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     const send = await c.request('createTransport', { direction: 'send' });
-    const bogus = await c.call('produce', { transportId: send.id, kind: 'video', source: 'camera', rtpParameters: { codecs: 'not-an-array' } });
+    const bogus = await c.call('produce', {
+      transportId: send.id,
+      kind: 'video',
+      source: 'camera',
+      rtpParameters: { codecs: 'not-an-array' },
+    });
     expect(bogus).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
-    expect(await c.call('produce', { transportId: send.id, kind: 'audio', source: 'camera', rtpParameters: {} })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(
+      await c.call('produce', { transportId: send.id, kind: 'audio', source: 'camera', rtpParameters: {} }),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
     const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: {} } } } } } } } } } };
-    expect(await c.call('setRtpCapabilities', { rtpCapabilities: deep })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(await c.call('setRtpCapabilities', { rtpCapabilities: deep })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
     const malformed = c.responses.filter((r) => r.id === null).map((r) => r.error?.code);
     expect(malformed).toEqual(['MALFORMED_MESSAGE', 'INVALID_REQUEST', 'INVALID_REQUEST']);
     await stillFine(side, 'bad-json');
@@ -187,7 +239,9 @@ describe('bad input', () => {
     expect((await c.waitClosed()).code).toBe(4002);
     // The flooder's session is gone; the others are untouched.
     // After the reconnect grace period (1 s in tests) the flooder is gone.
-    await expect.poll(() => t.server.rooms.rooms.get('flood')?.participants.has('flooder'), { timeout: 4000 }).toBe(false);
+    await expect
+      .poll(() => t.server.rooms.rooms.get('flood')?.participants.has('flooder'), { timeout: 4000 })
+      .toBe(false);
     await stillFine(side, 'flood');
   });
 
@@ -203,7 +257,11 @@ describe('bad input', () => {
 
   it('closes a connection that keeps guessing tokens', async () => {
     const c = await connect();
-    for (let i = 0; i < 4; i++) expect(await c.call('join', { protocolVersion: 1, token: `guess.${i}.x` })).toMatchObject({ ok: false, error: { code: 'TOKEN_INVALID' } });
+    for (let i = 0; i < 4; i++)
+      expect(await c.call('join', { protocolVersion: 1, token: `guess.${i}.x` })).toMatchObject({
+        ok: false,
+        error: { code: 'TOKEN_INVALID' },
+      });
     c.sendRaw(JSON.stringify({ id: 99, method: 'join', data: { protocolVersion: 1, token: 'guess.5.x' } }));
     expect((await c.waitClosed()).code).toBe(4000);
   });
@@ -215,7 +273,9 @@ describe('bad input', () => {
       await host.join(quick.token('dr-lock', 'doctor', 'locked-out'));
       await host.request('setLocked', { locked: true });
       const c = await quick.connect();
-      expect(await c.call('join', { protocolVersion: 1, token: quick.token('pt-out', 'patient', 'locked-out') })).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
+      expect(
+        await c.call('join', { protocolVersion: 1, token: quick.token('pt-out', 'patient', 'locked-out') }),
+      ).toMatchObject({ ok: false, error: { code: 'ROOM_LOCKED' } });
       expect((await c.waitClosed()).code).toBe(4001);
     } finally {
       await quick.close();
@@ -239,20 +299,39 @@ describe('http', () => {
     expect(await health.json()).toMatchObject({ status: 'ok', workers: 1 });
 
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    for (const name of ['huizhen_rooms', 'huizhen_participants', 'huizhen_producers', 'huizhen_consumers', 'huizhen_worker_cpu_seconds_total', 'huizhen_join_duration_seconds_bucket']) {
+    for (const name of [
+      'huizhen_rooms',
+      'huizhen_participants',
+      'huizhen_producers',
+      'huizhen_consumers',
+      'huizhen_worker_cpu_seconds_total',
+      'huizhen_join_duration_seconds_bucket',
+    ]) {
       expect(metrics).toContain(name);
     }
 
-    const ok = await fetch(`${t.url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'pt-9', name: '病人', role: 'patient', room: 'http-room' }) });
+    const ok = await fetch(`${t.url}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: 'pt-9', name: '病人', role: 'patient', room: 'http-room' }),
+    });
     expect(ok.status).toBe(200);
     const { token } = (await ok.json()) as { token: string };
     const c = await connect();
     expect((await c.join(token)).participant).toMatchObject({ identity: 'pt-9', name: '病人', role: 'patient' });
 
-    const bad = await fetch(`${t.url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'x', name: 'x', role: 'admin', room: 'r' }) });
+    const bad = await fetch(`${t.url}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: 'x', name: 'x', role: 'admin', room: 'r' }),
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'INVALID_REQUEST' } });
-    const notJson = await fetch(`${t.url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    const notJson = await fetch(`${t.url}/api/dev/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(notJson.status).toBe(400);
     expect(await notJson.json()).toMatchObject({ error: { code: 'MALFORMED_MESSAGE' } });
   });
@@ -260,7 +339,11 @@ describe('http', () => {
   it('has no dev token endpoint when dev tokens are off', async () => {
     const prod = await startTestServer({ devTokens: { enabled: false } });
     try {
-      const res = await fetch(`${prod.url}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const res = await fetch(`${prod.url}/api/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(res.status).toBe(404);
     } finally {
       await prod.close();

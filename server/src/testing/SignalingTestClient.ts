@@ -16,7 +16,12 @@ export class SignalingTestClient {
     this.ws = ws;
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString()) as Response & { notification?: Notification; seq?: number };
-      if (msg.notification) this.notifications.push({ notification: msg.notification, data: msg.data, ...(msg.seq !== undefined ? { seq: msg.seq } : {}) });
+      if (msg.notification)
+        this.notifications.push({
+          notification: msg.notification,
+          data: msg.data,
+          ...(msg.seq !== undefined ? { seq: msg.seq } : {}),
+        });
       else this.responses.push(msg);
       this.#wake();
     });
@@ -64,7 +69,10 @@ export class SignalingTestClient {
   }
 
   /** Sends a request and resolves with the full response (ok or error). */
-  async call<M extends Method>(method: M, data: RequestData<M> | Record<string, unknown>): Promise<{ ok: true; data: ResponseData[M] } | { ok: false; error: WireError }> {
+  async call<M extends Method>(
+    method: M,
+    data: RequestData<M> | Record<string, unknown>,
+  ): Promise<{ ok: true; data: ResponseData[M] } | { ok: false; error: WireError }> {
     const id = this.#nextId++;
     this.ws.send(JSON.stringify({ id, method, data }));
     const res = await this.waitFor(() => this.responses.find((r) => r.id === id), 10_000, `response to ${method}`);
@@ -78,7 +86,11 @@ export class SignalingTestClient {
     return res.data;
   }
 
-  async notification<N extends Notification>(name: N, match: (d: NotificationData[N]) => boolean = () => true, timeoutMs = 5000): Promise<NotificationData[N]> {
+  async notification<N extends Notification>(
+    name: N,
+    match: (d: NotificationData[N]) => boolean = () => true,
+    timeoutMs = 5000,
+  ): Promise<NotificationData[N]> {
     const found = await this.waitFor(
       () => this.notifications.find((n) => n.notification === name && match(n.data as NotificationData[N])),
       timeoutMs,

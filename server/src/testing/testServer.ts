@@ -23,7 +23,19 @@ export interface TestServer {
   scratch: string;
   /** A signaling client on this server; closed with the server. */
   connect(): Promise<SignalingTestClient>;
-  token(identity: string, role: Role, room: string, extra?: { name?: string; ttlSec?: number; grants?: string[]; loadTest?: boolean; kind?: RoomKind; capacity?: number }): string;
+  token(
+    identity: string,
+    role: Role,
+    room: string,
+    extra?: {
+      name?: string;
+      ttlSec?: number;
+      grants?: string[];
+      loadTest?: boolean;
+      kind?: RoomKind;
+      capacity?: number;
+    },
+  ): string;
   close(): Promise<void>;
 }
 

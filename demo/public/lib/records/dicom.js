@@ -43,10 +43,24 @@ const T = {
 };
 /** VRs of the elements read here, for implicit VR files (which do not carry them). */
 const IMPLICIT_VR = new Map([
-  [T.transferSyntax, 'UI'], [T.modality, 'CS'], [T.studyDescription, 'LO'], [T.seriesDescription, 'LO'],
-  [T.samplesPerPixel, 'US'], [T.photometric, 'CS'], [T.frames, 'IS'], [T.rows, 'US'], [T.columns, 'US'],
-  [T.pixelSpacing, 'DS'], [T.bitsAllocated, 'US'], [T.bitsStored, 'US'], [T.pixelRepresentation, 'US'],
-  [T.windowCenter, 'DS'], [T.windowWidth, 'DS'], [T.rescaleIntercept, 'DS'], [T.rescaleSlope, 'DS'], [T.pixelData, 'OW'],
+  [T.transferSyntax, 'UI'],
+  [T.modality, 'CS'],
+  [T.studyDescription, 'LO'],
+  [T.seriesDescription, 'LO'],
+  [T.samplesPerPixel, 'US'],
+  [T.photometric, 'CS'],
+  [T.frames, 'IS'],
+  [T.rows, 'US'],
+  [T.columns, 'US'],
+  [T.pixelSpacing, 'DS'],
+  [T.bitsAllocated, 'US'],
+  [T.bitsStored, 'US'],
+  [T.pixelRepresentation, 'US'],
+  [T.windowCenter, 'DS'],
+  [T.windowWidth, 'DS'],
+  [T.rescaleIntercept, 'DS'],
+  [T.rescaleSlope, 'DS'],
+  [T.pixelData, 'OW'],
 ]);
 
 /**
@@ -76,7 +90,9 @@ export function parseDicom(buffer) {
   const syntax = text(bytes, elements.get(T.transferSyntax)).replace(/\0/g, '').trim() || EXPLICIT_LE;
   if (syntax === DEFLATED) throw new DicomError('Deflated DICOM files are not supported by this viewer.');
   if (syntax !== EXPLICIT_LE && syntax !== IMPLICIT_LE) {
-    throw new DicomError(`This DICOM image is compressed (transfer syntax ${syntax}); this viewer shows uncompressed images only.`);
+    throw new DicomError(
+      `This DICOM image is compressed (transfer syntax ${syntax}); this viewer shows uncompressed images only.`,
+    );
   }
   const explicit = syntax === EXPLICIT_LE;
   while (pos + 8 <= bytes.length) {
@@ -90,7 +106,11 @@ export function parseDicom(buffer) {
     const e = elements.get(t);
     return e && e.length >= 2 ? view.getUint16(e.offset, true) : fallback;
   };
-  const ds = (t) => text(bytes, elements.get(t)).split('\\').map((v) => Number.parseFloat(v)).filter(Number.isFinite);
+  const ds = (t) =>
+    text(bytes, elements.get(t))
+      .split('\\')
+      .map((v) => Number.parseFloat(v))
+      .filter(Number.isFinite);
   const rows = us(T.rows, 0);
   const columns = us(T.columns, 0);
   const samples = us(T.samplesPerPixel, 1);
@@ -105,12 +125,20 @@ export function parseDicom(buffer) {
   if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
     throw new DicomError(`This viewer shows grayscale DICOM images only (this one is ${photometric}).`);
   }
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) throw new DicomError(`${bitsAllocated}-bit DICOM pixels are not supported.`);
-  if (pixel.length === 0xffffffff) throw new DicomError('This DICOM image is stored encapsulated (compressed); this viewer shows uncompressed images only.');
+  if (bitsAllocated !== 8 && bitsAllocated !== 16)
+    throw new DicomError(`${bitsAllocated}-bit DICOM pixels are not supported.`);
+  if (pixel.length === 0xffffffff)
+    throw new DicomError(
+      'This DICOM image is stored encapsulated (compressed); this viewer shows uncompressed images only.',
+    );
   const bytesPerPixel = bitsAllocated / 8;
   const frameBytes = rows * columns * bytesPerPixel;
-  if (pixel.offset + frameBytes > bytes.length) throw new DicomError('The DICOM pixel data is shorter than the image size says.');
-  const available = Math.max(1, Math.min(frames, Math.floor(Math.min(pixel.length, bytes.length - pixel.offset) / frameBytes)));
+  if (pixel.offset + frameBytes > bytes.length)
+    throw new DicomError('The DICOM pixel data is shorter than the image size says.');
+  const available = Math.max(
+    1,
+    Math.min(frames, Math.floor(Math.min(pixel.length, bytes.length - pixel.offset) / frameBytes)),
+  );
 
   const slope = ds(T.rescaleSlope)[0] ?? 1;
   const intercept = ds(T.rescaleIntercept)[0] ?? 0;
@@ -136,15 +164,18 @@ export function parseDicom(buffer) {
   }
   const center = ds(T.windowCenter)[0];
   const width = ds(T.windowWidth)[0];
-  const defaultWindow = Number.isFinite(center) && Number.isFinite(width) && width > 0
-    ? { center, width }
-    : { center: (min + max) / 2, width: Math.max(1, max - min) };
+  const defaultWindow =
+    Number.isFinite(center) && Number.isFinite(width) && width > 0
+      ? { center, width }
+      : { center: (min + max) / 2, width: Math.max(1, max - min) };
   return {
     rows,
     columns,
     frames: available,
     modality: text(bytes, elements.get(T.modality)).trim(),
-    description: (text(bytes, elements.get(T.seriesDescription)) || text(bytes, elements.get(T.studyDescription))).trim(),
+    description: (
+      text(bytes, elements.get(T.seriesDescription)) || text(bytes, elements.get(T.studyDescription))
+    ).trim(),
     monochrome1: photometric === 'MONOCHROME1',
     slope,
     intercept,

@@ -87,7 +87,12 @@ export class RecordsPanel {
       el('option', { value: 'everyone', text: 'Everyone in the consult' }),
       el('option', { value: 'clinicians', text: 'Clinicians only' }),
     ]);
-    const upload = el('button', { type: 'submit', class: 'primary small', text: 'Upload', 'data-testid': 'record-upload' });
+    const upload = el('button', {
+      type: 'submit',
+      class: 'primary small',
+      text: 'Upload',
+      'data-testid': 'record-upload',
+    });
     const form = el('form', { class: 'record-upload' }, [
       el('label', { class: 'field' }, [el('span', { text: 'File (PDF, PNG, JPEG or DICOM)' }), file]),
       el('label', { class: 'field' }, [el('span', { text: 'Who may see it' }), visibility]),
@@ -149,22 +154,28 @@ export class RecordsPanel {
         share.disabled = false;
       }
     });
-    return el('li', {
-      class: 'record-item',
-      'data-testid': 'record-item',
-      'data-record-id': record.id,
-      'data-visibility': record.visibility,
-      'data-shared': String(isShared),
-    }, [
-      el('div', { class: 'record-main' }, [
-        el('span', { class: 'record-type', 'data-type': record.type, text: TYPE_LABELS[record.type] ?? record.type }),
-        el('span', { class: 'record-name', 'data-testid': 'record-name', text: record.name, title: record.name }),
-      ]),
-      el('div', { class: 'record-meta' }, [
-        el('span', { text: `${formatBytes(record.size)} · ${record.uploadedBy.name} · ${formatClock(record.uploadedAt)}` }),
-        record.visibility === 'clinicians' ? el('span', { class: 'chip-private', text: 'Clinicians only' }) : '',
-      ]),
-      canShare ? share : isShared ? el('span', { class: 'hint', text: 'On screen' }) : '',
-    ]);
+    return el(
+      'li',
+      {
+        class: 'record-item',
+        'data-testid': 'record-item',
+        'data-record-id': record.id,
+        'data-visibility': record.visibility,
+        'data-shared': String(isShared),
+      },
+      [
+        el('div', { class: 'record-main' }, [
+          el('span', { class: 'record-type', 'data-type': record.type, text: TYPE_LABELS[record.type] ?? record.type }),
+          el('span', { class: 'record-name', 'data-testid': 'record-name', text: record.name, title: record.name }),
+        ]),
+        el('div', { class: 'record-meta' }, [
+          el('span', {
+            text: `${formatBytes(record.size)} · ${record.uploadedBy.name} · ${formatClock(record.uploadedAt)}`,
+          }),
+          record.visibility === 'clinicians' ? el('span', { class: 'chip-private', text: 'Clinicians only' }) : '',
+        ]),
+        canShare ? share : isShared ? el('span', { class: 'hint', text: 'On screen' }) : '',
+      ],
+    );
   }
 }

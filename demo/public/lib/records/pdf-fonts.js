@@ -22,15 +22,87 @@ const LATIN1_NAMES = (
   'eth ntilde ograve oacute ocircumflex otilde odieresis divide oslash ugrave uacute ucircumflex udieresis yacute thorn ydieresis'
 ).split(' ');
 const EXTRA_NAMES = {
-  bullet: '•', endash: '–', emdash: '—', quoteleft: '‘', quoteright: '’', quotedblleft: '“', quotedblright: '”', quotesinglbase: '‚',
-  quotedblbase: '„', ellipsis: '…', dagger: '†', daggerdbl: '‡', perthousand: '‰', trademark: '™', Euro: '€', florin: 'ƒ', fi: 'ﬁ',
-  fl: 'ﬂ', ff: 'ﬀ', ffi: 'ﬃ', ffl: 'ﬄ', minus: '−', OE: 'Œ', oe: 'œ', Scaron: 'Š', scaron: 'š', Zcaron: 'Ž', zcaron: 'ž', Ydieresis: 'Ÿ',
-  circumflex: 'ˆ', tilde: '˜', guilsinglleft: '‹', guilsinglright: '›', dotlessi: 'ı', Lslash: 'Ł', lslash: 'ł', fraction: '⁄',
-  ring: '˚', caron: 'ˇ', breve: '˘', dotaccent: '˙', hungarumlaut: '˝', ogonek: '˛', nbspace: ' ', sfthyphen: '-', middot: '·',
-  approxequal: '≈', notequal: '≠', lessequal: '≤', greaterequal: '≥', infinity: '∞', partialdiff: '∂', summation: '∑', product: '∏',
-  pi: 'π', integral: '∫', Omega: 'Ω', radical: '√', lozenge: '◊', arrowright: '→', arrowleft: '←', arrowup: '↑', arrowdown: '↓',
-  mu1: 'µ', micro: 'µ', alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', lambda: 'λ', sigma: 'σ', omega: 'ω',
-  checkmark: '✓', square: '■', filledbox: '■', H22073: '□', triagup: '▲', triagdn: '▼', copyrightsans: '©', registersans: '®',
+  bullet: '•',
+  endash: '–',
+  emdash: '—',
+  quoteleft: '‘',
+  quoteright: '’',
+  quotedblleft: '“',
+  quotedblright: '”',
+  quotesinglbase: '‚',
+  quotedblbase: '„',
+  ellipsis: '…',
+  dagger: '†',
+  daggerdbl: '‡',
+  perthousand: '‰',
+  trademark: '™',
+  Euro: '€',
+  florin: 'ƒ',
+  fi: 'ﬁ',
+  fl: 'ﬂ',
+  ff: 'ﬀ',
+  ffi: 'ﬃ',
+  ffl: 'ﬄ',
+  minus: '−',
+  OE: 'Œ',
+  oe: 'œ',
+  Scaron: 'Š',
+  scaron: 'š',
+  Zcaron: 'Ž',
+  zcaron: 'ž',
+  Ydieresis: 'Ÿ',
+  circumflex: 'ˆ',
+  tilde: '˜',
+  guilsinglleft: '‹',
+  guilsinglright: '›',
+  dotlessi: 'ı',
+  Lslash: 'Ł',
+  lslash: 'ł',
+  fraction: '⁄',
+  ring: '˚',
+  caron: 'ˇ',
+  breve: '˘',
+  dotaccent: '˙',
+  hungarumlaut: '˝',
+  ogonek: '˛',
+  nbspace: ' ',
+  sfthyphen: '-',
+  middot: '·',
+  approxequal: '≈',
+  notequal: '≠',
+  lessequal: '≤',
+  greaterequal: '≥',
+  infinity: '∞',
+  partialdiff: '∂',
+  summation: '∑',
+  product: '∏',
+  pi: 'π',
+  integral: '∫',
+  Omega: 'Ω',
+  radical: '√',
+  lozenge: '◊',
+  arrowright: '→',
+  arrowleft: '←',
+  arrowup: '↑',
+  arrowdown: '↓',
+  mu1: 'µ',
+  micro: 'µ',
+  alpha: 'α',
+  beta: 'β',
+  gamma: 'γ',
+  delta: 'δ',
+  epsilon: 'ε',
+  lambda: 'λ',
+  sigma: 'σ',
+  omega: 'ω',
+  checkmark: '✓',
+  square: '■',
+  filledbox: '■',
+  H22073: '□',
+  triagup: '▲',
+  triagdn: '▼',
+  copyrightsans: '©',
+  registersans: '®',
 };
 
 /** Glyph name → text (Adobe glyph list naming: "eacute", "uni4E2D", "u1F600", "a.sc"). */
@@ -70,16 +142,70 @@ const STANDARD = (() => {
   table[0x27] = '’';
   table[0x60] = '‘';
   const upper = {
-    0xa1: '¡', 0xa2: '¢', 0xa3: '£', 0xa4: '⁄', 0xa5: '¥', 0xa6: 'ƒ', 0xa7: '§', 0xa8: '¤', 0xa9: "'", 0xaa: '“', 0xab: '«', 0xac: '‹',
-    0xad: '›', 0xae: 'ﬁ', 0xaf: 'ﬂ', 0xb1: '–', 0xb2: '†', 0xb3: '‡', 0xb4: '·', 0xb6: '¶', 0xb7: '•', 0xb8: '‚', 0xb9: '„', 0xba: '”',
-    0xbb: '»', 0xbc: '…', 0xbd: '‰', 0xbf: '¿', 0xc1: '`', 0xc2: '´', 0xc3: 'ˆ', 0xc4: '˜', 0xc5: '¯', 0xc6: '˘', 0xc7: '˙', 0xc8: '¨',
-    0xca: '˚', 0xcb: '¸', 0xcd: '˝', 0xce: '˛', 0xcf: 'ˇ', 0xd0: '—', 0xe1: 'Æ', 0xe3: 'ª', 0xe8: 'Ł', 0xe9: 'Ø', 0xea: 'Œ', 0xeb: 'º',
-    0xf1: 'æ', 0xf5: 'ı', 0xf8: 'ł', 0xf9: 'ø', 0xfa: 'œ', 0xfb: 'ß',
+    0xa1: '¡',
+    0xa2: '¢',
+    0xa3: '£',
+    0xa4: '⁄',
+    0xa5: '¥',
+    0xa6: 'ƒ',
+    0xa7: '§',
+    0xa8: '¤',
+    0xa9: "'",
+    0xaa: '“',
+    0xab: '«',
+    0xac: '‹',
+    0xad: '›',
+    0xae: 'ﬁ',
+    0xaf: 'ﬂ',
+    0xb1: '–',
+    0xb2: '†',
+    0xb3: '‡',
+    0xb4: '·',
+    0xb6: '¶',
+    0xb7: '•',
+    0xb8: '‚',
+    0xb9: '„',
+    0xba: '”',
+    0xbb: '»',
+    0xbc: '…',
+    0xbd: '‰',
+    0xbf: '¿',
+    0xc1: '`',
+    0xc2: '´',
+    0xc3: 'ˆ',
+    0xc4: '˜',
+    0xc5: '¯',
+    0xc6: '˘',
+    0xc7: '˙',
+    0xc8: '¨',
+    0xca: '˚',
+    0xcb: '¸',
+    0xcd: '˝',
+    0xce: '˛',
+    0xcf: 'ˇ',
+    0xd0: '—',
+    0xe1: 'Æ',
+    0xe3: 'ª',
+    0xe8: 'Ł',
+    0xe9: 'Ø',
+    0xea: 'Œ',
+    0xeb: 'º',
+    0xf1: 'æ',
+    0xf5: 'ı',
+    0xf8: 'ł',
+    0xf9: 'ø',
+    0xfa: 'œ',
+    0xfb: 'ß',
   };
   for (const [code, text] of Object.entries(upper)) table[Number(code)] = text;
   return table;
 })();
-const BASE_ENCODINGS = { WinAnsiEncoding: WIN_ANSI, MacRomanEncoding: MAC_ROMAN, StandardEncoding: STANDARD, PDFDocEncoding: WIN_ANSI };
+const BASE_ENCODINGS = {
+  WinAnsiEncoding: WIN_ANSI,
+  MacRomanEncoding: MAC_ROMAN,
+  StandardEncoding: STANDARD,
+  PDFDocEncoding: WIN_ANSI,
+};
 
 /** Predefined CJK CMaps (by name) the browser can decode as text, with how codes are split. */
 const CJK_CMAPS = [
@@ -114,7 +240,8 @@ export function parseCMap(text) {
   const utf16 = (hex) => {
     const clean = hex.replace(/\s+/g, '');
     let out = '';
-    for (let i = 0; i + 4 <= clean.length; i += 4) out += String.fromCharCode(Number.parseInt(clean.slice(i, i + 4), 16));
+    for (let i = 0; i + 4 <= clean.length; i += 4)
+      out += String.fromCharCode(Number.parseInt(clean.slice(i, i + 4), 16));
     if (clean.length === 2) out = String.fromCharCode(Number.parseInt(clean, 16));
     return out;
   };
@@ -158,7 +285,8 @@ export function parseCMap(text) {
 
 const FAMILIES = {
   sans: '"Helvetica", "Arial", "Liberation Sans", "Noto Sans", "DejaVu Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif',
-  serif: '"Times New Roman", "Times", "Liberation Serif", "Noto Serif", "DejaVu Serif", "Noto Serif CJK SC", "SimSun", "Songti SC", serif',
+  serif:
+    '"Times New Roman", "Times", "Liberation Serif", "Noto Serif", "DejaVu Serif", "Noto Serif CJK SC", "SimSun", "Songti SC", serif',
   mono: '"Courier New", "Courier", "Liberation Mono", "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace',
 };
 
@@ -186,7 +314,10 @@ export async function loadFont(file, dict, measure) {
   const fixed = (flags & 1) !== 0 || /Courier|Mono|Consol|Fixed|CMTT|SFTT|Typewriter/i.test(baseFont);
   const serif =
     !fixed &&
-    ((flags & 2) !== 0 || /Times|Serif|Roman|Georgia|Garamond|Song|Ming|SimSun|NSimSun|FangSong|Kai|STSong|Symbol|^CM(R|BX|TI|SL|MI)\d|^SF(RM|BX|TI)\d|NimbusRom/i.test(baseFont)) &&
+    ((flags & 2) !== 0 ||
+      /Times|Serif|Roman|Georgia|Garamond|Song|Ming|SimSun|NSimSun|FangSong|Kai|STSong|Symbol|^CM(R|BX|TI|SL|MI)\d|^SF(RM|BX|TI)\d|NimbusRom/i.test(
+        baseFont,
+      )) &&
     !/Sans|Hei|Arial|Helvet|^CMSS/i.test(baseFont);
   const bold = weight >= 600 || /Bold|Black|Heavy|Semibold|Demi|,B\b/i.test(baseFont) || (flags & 0x40000) !== 0;
   const italic = (flags & 64) !== 0 || /Italic|Oblique|,I\b/i.test(baseFont);
@@ -220,7 +351,7 @@ export async function loadFont(file, dict, measure) {
     const dw = descendant instanceof Map ? Number(file.get(descendant.get('DW')) ?? 1000) : 1000;
     const w = descendant instanceof Map ? file.get(descendant.get('W')) : null;
     if (Array.isArray(w)) {
-      for (let i = 0; i < w.length && widths.size < MAX_CMAP_ENTRIES; ) {
+      for (let i = 0; i < w.length && widths.size < MAX_CMAP_ENTRIES;) {
         const first = file.get(w[i]);
         const next = file.get(w[i + 1]);
         if (Array.isArray(next)) {
@@ -229,7 +360,8 @@ export async function loadFont(file, dict, measure) {
         } else {
           const last = next;
           const value = Number(file.get(w[i + 2]));
-          for (let c = first; c <= last && c - first < 65536 && widths.size < MAX_CMAP_ENTRIES; c++) widths.set(c, value);
+          for (let c = first; c <= last && c - first < 65536 && widths.size < MAX_CMAP_ENTRIES; c++)
+            widths.set(c, value);
           i += 3;
         }
       }
@@ -258,10 +390,18 @@ export async function loadFont(file, dict, measure) {
     }
     font.glyphs = (bytes) => {
       const out = [];
-      for (let i = 0; i < bytes.length; ) {
+      for (let i = 0; i < bytes.length;) {
         let n;
         if (decoder) n = codeLength(split, bytes, i);
-        else n = codeLengths.length === 1 ? codeLengths[0] : bytes.length - i >= 2 && codeLengths.includes(2) ? (codeLengths.includes(1) && bytes[i] < 0x80 ? 1 : 2) : 1;
+        else
+          n =
+            codeLengths.length === 1
+              ? codeLengths[0]
+              : bytes.length - i >= 2 && codeLengths.includes(2)
+                ? codeLengths.includes(1) && bytes[i] < 0x80
+                  ? 1
+                  : 2
+                : 1;
         // Whatever the font claims, every step consumes 1–4 bytes.
         n = Math.min(4, Math.max(1, Math.trunc(Number(n)) || 1));
         let code = 0;
@@ -347,10 +487,10 @@ export function fallbackFont(measure) {
     css,
     type3: false,
     unmapped: 0,
-    glyphs: (bytes) => [...bytes].map((code) => {
-      const text = WIN_ANSI[code] ?? '';
-      return { code, text, width: measure(css(1000), text || ' '), space: code === 32 };
-    }),
+    glyphs: (bytes) =>
+      [...bytes].map((code) => {
+        const text = WIN_ANSI[code] ?? '';
+        return { code, text, width: measure(css(1000), text || ' '), space: code === 32 };
+      }),
   };
 }
-

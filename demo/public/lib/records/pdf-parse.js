@@ -186,11 +186,21 @@ export class Lexer {
       if (c === 0x5c) {
         c = d[this.pos++];
         switch (c) {
-          case 0x6e: out.push(0x0a); continue;
-          case 0x72: out.push(0x0d); continue;
-          case 0x74: out.push(0x09); continue;
-          case 0x62: out.push(0x08); continue;
-          case 0x66: out.push(0x0c); continue;
+          case 0x6e:
+            out.push(0x0a);
+            continue;
+          case 0x72:
+            out.push(0x0d);
+            continue;
+          case 0x74:
+            out.push(0x09);
+            continue;
+          case 0x62:
+            out.push(0x08);
+            continue;
+          case 0x66:
+            out.push(0x0c);
+            continue;
           case 0x0d:
             if (d[this.pos] === 0x0a) this.pos++;
             continue;
@@ -199,7 +209,8 @@ export class Lexer {
           default:
             if (c >= 0x30 && c <= 0x37) {
               let v = c - 0x30;
-              for (let i = 0; i < 2 && d[this.pos] >= 0x30 && d[this.pos] <= 0x37; i++) v = v * 8 + (d[this.pos++] - 0x30);
+              for (let i = 0; i < 2 && d[this.pos] >= 0x30 && d[this.pos] <= 0x37; i++)
+                v = v * 8 + (d[this.pos++] - 0x30);
               out.push(v & 0xff);
               continue;
             }
@@ -261,7 +272,8 @@ function hexValue(c) {
 /** Bytes as a string, one character per byte. */
 export function latin1(bytes, start = 0, end = bytes.length) {
   let out = '';
-  for (let i = start; i < end; i += 8192) out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)));
+  for (let i = start; i < end; i += 8192)
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)));
   return out;
 }
 
@@ -294,10 +306,11 @@ export class PdfFile {
   /** @param {Uint8Array} data */
   constructor(data) {
     this.data = data;
-    if (latin1(data, 0, Math.min(1024, data.length)).indexOf('%PDF-') < 0) throw new PdfError('This is not a PDF file.');
+    if (latin1(data, 0, Math.min(1024, data.length)).indexOf('%PDF-') < 0)
+      throw new PdfError('This is not a PDF file.');
     const text = latin1(data);
     const re = /(\d+)\s+(\d+)\s+obj\b/g;
-    for (let m; (m = re.exec(text)); ) this.#offsets.set(Number(m[1]), m.index); // later definitions (updates) win
+    for (let m; (m = re.exec(text));) this.#offsets.set(Number(m[1]), m.index); // later definitions (updates) win
     this.text = text;
   }
 
@@ -319,7 +332,8 @@ export class PdfFile {
         if (obj instanceof Stream && nameOf(obj.dict.get('Type')) === 'XRef') trailer = obj.dict;
       }
     }
-    if (trailer?.get('Encrypt')) throw new PdfError('This PDF is encrypted; download it and open it with a PDF reader.');
+    if (trailer?.get('Encrypt'))
+      throw new PdfError('This PDF is encrypted; download it and open it with a PDF reader.');
     let root = trailer ? this.get(trailer.get('Root')) : null;
     if (!(root instanceof Map)) {
       for (const num of [...this.#offsets.keys(), ...this.#inStreams.keys()]) {
@@ -385,7 +399,8 @@ export class PdfFile {
   #nextEndstream(from) {
     if (!this.#endstreams) {
       this.#endstreams = [];
-      for (let at = this.text.indexOf('endstream'); at >= 0; at = this.text.indexOf('endstream', at + 9)) this.#endstreams.push(at);
+      for (let at = this.text.indexOf('endstream'); at >= 0; at = this.text.indexOf('endstream', at + 9))
+        this.#endstreams.push(at);
     }
     const list = this.#endstreams;
     let lo = 0;
@@ -421,7 +436,8 @@ export class PdfFile {
         const offset = lexer.read(false);
         if (typeof objNum !== 'number' || typeof offset !== 'number') break;
         offsets.push(first + offset);
-        if (!this.#offsets.has(objNum) && !this.#inStreams.has(objNum)) this.#inStreams.set(objNum, { stream: num, index: i });
+        if (!this.#offsets.has(objNum) && !this.#inStreams.has(objNum))
+          this.#inStreams.set(objNum, { stream: num, index: i });
       }
       this.#objStreams.set(num, { data, offsets });
     } catch {
@@ -444,7 +460,8 @@ export class PdfFile {
       if (!(node instanceof Map) || seen.has(node) || out.length > 5000) return;
       seen.add(node);
       const attrs = { ...inherited };
-      for (const key of ['MediaBox', 'CropBox', 'Resources', 'Rotate']) if (node.has(key)) attrs[key] = this.get(node.get(key));
+      for (const key of ['MediaBox', 'CropBox', 'Resources', 'Rotate'])
+        if (node.has(key)) attrs[key] = this.get(node.get(key));
       const kids = this.get(node.get('Kids'));
       if (Array.isArray(kids)) {
         for (const kid of kids) walk(this.get(kid), attrs);
@@ -475,7 +492,8 @@ export async function decodeStream(file, stream) {
   let parms = file.get(stream.dict.get('DecodeParms') ?? stream.dict.get('DP'));
   if (!Array.isArray(filters)) filters = filters ? [filters] : [];
   if (!Array.isArray(parms)) parms = [parms];
-  if (filters.length > MAX_FILTERS) throw new PdfError('This PDF stacks more compression filters than can be shown safely.');
+  if (filters.length > MAX_FILTERS)
+    throw new PdfError('This PDF stacks more compression filters than can be shown safely.');
   for (let i = 0; i < filters.length; i++) {
     const name = nameOf(file.get(filters[i]));
     const p = file.get(parms[i]);
@@ -486,7 +504,7 @@ export async function decodeStream(file, stream) {
         break;
       case 'LZWDecode':
       case 'LZW':
-        data = predict(lzw(data, p instanceof Map ? file.get(p.get('EarlyChange')) ?? 1 : 1, file), p, file);
+        data = predict(lzw(data, p instanceof Map ? (file.get(p.get('EarlyChange')) ?? 1) : 1, file), p, file);
         break;
       case 'ASCIIHexDecode':
       case 'AHx':
@@ -578,9 +596,15 @@ function predict(data, parms, file) {
       const upLeft = i >= bpp ? prev[i - bpp] : 0;
       let v;
       switch (type) {
-        case 1: v = raw + left; break;
-        case 2: v = raw + up; break;
-        case 3: v = raw + ((left + up) >> 1); break;
+        case 1:
+          v = raw + left;
+          break;
+        case 2:
+          v = raw + up;
+          break;
+        case 3:
+          v = raw + ((left + up) >> 1);
+          break;
         case 4: {
           const p = left + up - upLeft;
           const pa = Math.abs(p - left);
@@ -589,7 +613,8 @@ function predict(data, parms, file) {
           v = raw + (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
           break;
         }
-        default: v = raw;
+        default:
+          v = raw;
       }
       out[dst + i] = v & 0xff;
     }
@@ -710,7 +735,7 @@ function ascii85(data) {
 
 function runLength(data, file) {
   const out = new ByteSink(file);
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     const n = data[i++];
     if (n === 128) break;
     if (n < 128) {

@@ -109,7 +109,7 @@ export class PdfDocument {
       return [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
     };
     const box = pick(page?.CropBox) ?? pick(page?.MediaBox) ?? [0, 0, 612, 792];
-    const rotate = ((Math.round(Number(page?.Rotate ?? 0) / 90) * 90) % 360 + 360) % 360;
+    const rotate = (((Math.round(Number(page?.Rotate ?? 0) / 90) * 90) % 360) + 360) % 360;
     return { box, rotate };
   }
 
@@ -153,7 +153,11 @@ function joinWithSpaces(parts) {
   return out;
 }
 
-const cmykToRgb = (c, m, y, k) => [255 * (1 - Math.min(1, c + k)), 255 * (1 - Math.min(1, m + k)), 255 * (1 - Math.min(1, y + k))];
+const cmykToRgb = (c, m, y, k) => [
+  255 * (1 - Math.min(1, c + k)),
+  255 * (1 - Math.min(1, m + k)),
+  255 * (1 - Math.min(1, y + k)),
+];
 const rgbCss = ([r, g, b]) => `rgb(${Math.round(r)} ${Math.round(g)} ${Math.round(b)})`;
 
 /** Drawing operators one page may run, nested forms included. */
@@ -261,10 +265,18 @@ class Painter {
           case 'cm':
             s.ctm = mul(/** @type {Matrix} */ ([num(0), num(1), num(2), num(3), num(4), num(5)]), s.ctm);
             break;
-          case 'w': s.lineWidth = num(0); break;
-          case 'J': s.lineCap = num(0); break;
-          case 'j': s.lineJoin = num(0); break;
-          case 'M': s.miter = num(0); break;
+          case 'w':
+            s.lineWidth = num(0);
+            break;
+          case 'J':
+            s.lineCap = num(0);
+            break;
+          case 'j':
+            s.lineJoin = num(0);
+            break;
+          case 'M':
+            s.miter = num(0);
+            break;
           case 'd':
             s.dash = Array.isArray(operands[0]) ? operands[0].map(Number) : [];
             s.dashPhase = num(1);
@@ -272,37 +284,96 @@ class Painter {
           case 'gs':
             this.extGState(resources, operands[0]);
             break;
-          case 'ri': case 'i': break;
+          case 'ri':
+          case 'i':
+            break;
           // --- colour
-          case 'g': s.fillSpace = { n: 1, kind: 'gray' }; s.fill = rgbCss([num(0) * 255, num(0) * 255, num(0) * 255]); break;
-          case 'G': s.strokeSpace = { n: 1, kind: 'gray' }; s.stroke = rgbCss([num(0) * 255, num(0) * 255, num(0) * 255]); break;
-          case 'rg': s.fillSpace = { n: 3, kind: 'rgb' }; s.fill = rgbCss([num(0) * 255, num(1) * 255, num(2) * 255]); break;
-          case 'RG': s.strokeSpace = { n: 3, kind: 'rgb' }; s.stroke = rgbCss([num(0) * 255, num(1) * 255, num(2) * 255]); break;
-          case 'k': s.fillSpace = { n: 4, kind: 'cmyk' }; s.fill = rgbCss(cmykToRgb(num(0), num(1), num(2), num(3))); break;
-          case 'K': s.strokeSpace = { n: 4, kind: 'cmyk' }; s.stroke = rgbCss(cmykToRgb(num(0), num(1), num(2), num(3))); break;
-          case 'cs': s.fillSpace = this.colorSpace(resources, operands[0]); s.fill = this.initialColor(s.fillSpace); break;
-          case 'CS': s.strokeSpace = this.colorSpace(resources, operands[0]); s.stroke = this.initialColor(s.strokeSpace); break;
-          case 'sc': case 'scn': s.fill = this.color(s.fillSpace, operands); break;
-          case 'SC': case 'SCN': s.stroke = this.color(s.strokeSpace, operands); break;
+          case 'g':
+            s.fillSpace = { n: 1, kind: 'gray' };
+            s.fill = rgbCss([num(0) * 255, num(0) * 255, num(0) * 255]);
+            break;
+          case 'G':
+            s.strokeSpace = { n: 1, kind: 'gray' };
+            s.stroke = rgbCss([num(0) * 255, num(0) * 255, num(0) * 255]);
+            break;
+          case 'rg':
+            s.fillSpace = { n: 3, kind: 'rgb' };
+            s.fill = rgbCss([num(0) * 255, num(1) * 255, num(2) * 255]);
+            break;
+          case 'RG':
+            s.strokeSpace = { n: 3, kind: 'rgb' };
+            s.stroke = rgbCss([num(0) * 255, num(1) * 255, num(2) * 255]);
+            break;
+          case 'k':
+            s.fillSpace = { n: 4, kind: 'cmyk' };
+            s.fill = rgbCss(cmykToRgb(num(0), num(1), num(2), num(3)));
+            break;
+          case 'K':
+            s.strokeSpace = { n: 4, kind: 'cmyk' };
+            s.stroke = rgbCss(cmykToRgb(num(0), num(1), num(2), num(3)));
+            break;
+          case 'cs':
+            s.fillSpace = this.colorSpace(resources, operands[0]);
+            s.fill = this.initialColor(s.fillSpace);
+            break;
+          case 'CS':
+            s.strokeSpace = this.colorSpace(resources, operands[0]);
+            s.stroke = this.initialColor(s.strokeSpace);
+            break;
+          case 'sc':
+          case 'scn':
+            s.fill = this.color(s.fillSpace, operands);
+            break;
+          case 'SC':
+          case 'SCN':
+            s.stroke = this.color(s.strokeSpace, operands);
+            break;
           // --- paths
-          case 'm': path.moveTo(num(0), num(1)); pathEmpty = false; break;
-          case 'l': path.lineTo(num(0), num(1)); pathEmpty = false; break;
-          case 'c': path.bezierCurveTo(num(0), num(1), num(2), num(3), num(4), num(5)); pathEmpty = false; break;
+          case 'm':
+            path.moveTo(num(0), num(1));
+            pathEmpty = false;
+            break;
+          case 'l':
+            path.lineTo(num(0), num(1));
+            pathEmpty = false;
+            break;
+          case 'c':
+            path.bezierCurveTo(num(0), num(1), num(2), num(3), num(4), num(5));
+            pathEmpty = false;
+            break;
           case 'v': {
             // The current point is the first control point; Path2D does not expose it, a quadratic is close enough.
             path.quadraticCurveTo(num(0), num(1), num(2), num(3));
             pathEmpty = false;
             break;
           }
-          case 'y': path.bezierCurveTo(num(0), num(1), num(2), num(3), num(2), num(3)); pathEmpty = false; break;
-          case 'h': path.closePath(); break;
-          case 're': path.rect(num(0), num(1), num(2), num(3)); pathEmpty = false; break;
-          case 'S': case 's': case 'f': case 'F': case 'f*': case 'B': case 'B*': case 'b': case 'b*': case 'n': {
+          case 'y':
+            path.bezierCurveTo(num(0), num(1), num(2), num(3), num(2), num(3));
+            pathEmpty = false;
+            break;
+          case 'h':
+            path.closePath();
+            break;
+          case 're':
+            path.rect(num(0), num(1), num(2), num(3));
+            pathEmpty = false;
+            break;
+          case 'S':
+          case 's':
+          case 'f':
+          case 'F':
+          case 'f*':
+          case 'B':
+          case 'B*':
+          case 'b':
+          case 'b*':
+          case 'n': {
             if (op === 's' || op === 'b' || op === 'b*') path.closePath();
             const even = op.endsWith('*');
             if (!pathEmpty) {
               if (op !== 'S' && op !== 's' && op !== 'n') this.fillPath(path, even ? 'evenodd' : 'nonzero');
-              if (op === 'S' || op === 's' || op === 'B' || op === 'B*' || op === 'b' || op === 'b*') this.strokePath(path);
+              if (op === 'S' || op === 's' || op === 'B' || op === 'B*' || op === 'b' || op === 'b*')
+                this.strokePath(path);
               if (clip) {
                 this.setDevice(s.ctm);
                 ctx.clip(path, clip);
@@ -313,17 +384,36 @@ class Painter {
             pathEmpty = true;
             break;
           }
-          case 'W': clip = 'nonzero'; break;
-          case 'W*': clip = 'evenodd'; break;
+          case 'W':
+            clip = 'nonzero';
+            break;
+          case 'W*':
+            clip = 'evenodd';
+            break;
           // --- text
-          case 'BT': tm = tlm = IDENTITY; break;
-          case 'ET': break;
-          case 'Tc': s.charSpacing = num(0); break;
-          case 'Tw': s.wordSpacing = num(0); break;
-          case 'Tz': s.hScale = num(0) / 100; break;
-          case 'TL': s.leading = num(0); break;
-          case 'Ts': s.rise = num(0); break;
-          case 'Tr': s.render = num(0); break;
+          case 'BT':
+            tm = tlm = IDENTITY;
+            break;
+          case 'ET':
+            break;
+          case 'Tc':
+            s.charSpacing = num(0);
+            break;
+          case 'Tw':
+            s.wordSpacing = num(0);
+            break;
+          case 'Tz':
+            s.hScale = num(0) / 100;
+            break;
+          case 'TL':
+            s.leading = num(0);
+            break;
+          case 'Ts':
+            s.rise = num(0);
+            break;
+          case 'Tr':
+            s.render = num(0);
+            break;
           case 'Tf': {
             const fonts = this.file.get(resources.get('Font'));
             const ref = fonts instanceof Map && operands[0] instanceof Name ? fonts.get(operands[0].name) : null;
@@ -363,7 +453,8 @@ class Painter {
           case 'TJ':
             for (const item of Array.isArray(operands[0]) ? operands[0] : []) {
               if (item instanceof PdfString) tm = this.showText(item, tm);
-              else if (typeof item === 'number') tm = mul(/** @type {Matrix} */ ([1, 0, 0, 1, (-item / 1000) * s.fontSize * s.hScale, 0]), tm);
+              else if (typeof item === 'number')
+                tm = mul(/** @type {Matrix} */ ([1, 0, 0, 1, (-item / 1000) * s.fontSize * s.hScale, 0]), tm);
             }
             break;
           // --- XObjects, inline images, shadings
@@ -377,7 +468,15 @@ class Painter {
           case 'sh':
             this.skipped.add('colour gradients');
             break;
-          case 'd0': case 'd1': case 'BMC': case 'BDC': case 'EMC': case 'MP': case 'DP': case 'BX': case 'EX':
+          case 'd0':
+          case 'd1':
+          case 'BMC':
+          case 'BDC':
+          case 'EMC':
+          case 'MP':
+          case 'DP':
+          case 'BX':
+          case 'EX':
             break;
           default:
             break;
@@ -445,13 +544,24 @@ class Painter {
       if (depth > 4) return { n: 1, kind: 'gray' };
       if (cs instanceof Name) {
         switch (cs.name) {
-          case 'DeviceGray': case 'G': case 'CalGray': return { n: 1, kind: 'gray' };
-          case 'DeviceRGB': case 'RGB': case 'CalRGB': return { n: 3, kind: 'rgb' };
-          case 'DeviceCMYK': case 'CMYK': return { n: 4, kind: 'cmyk' };
-          case 'Pattern': return { n: 0, kind: 'pattern' };
+          case 'DeviceGray':
+          case 'G':
+          case 'CalGray':
+            return { n: 1, kind: 'gray' };
+          case 'DeviceRGB':
+          case 'RGB':
+          case 'CalRGB':
+            return { n: 3, kind: 'rgb' };
+          case 'DeviceCMYK':
+          case 'CMYK':
+            return { n: 4, kind: 'cmyk' };
+          case 'Pattern':
+            return { n: 0, kind: 'pattern' };
           default: {
             const spaces = file.get(resources.get('ColorSpace'));
-            return spaces instanceof Map && spaces.has(cs.name) ? resolve(spaces.get(cs.name), depth + 1) : { n: 1, kind: 'gray' };
+            return spaces instanceof Map && spaces.has(cs.name)
+              ? resolve(spaces.get(cs.name), depth + 1)
+              : { n: 1, kind: 'gray' };
           }
         }
       }
@@ -467,7 +577,8 @@ class Painter {
         if (family === 'Indexed' || family === 'I') {
           const base = resolve(cs[1], depth + 1);
           let lookup = file.get(cs[3]);
-          lookup = lookup instanceof PdfString ? lookup.bytes : lookup instanceof Stream ? lookup.raw : new Uint8Array(0);
+          lookup =
+            lookup instanceof PdfString ? lookup.bytes : lookup instanceof Stream ? lookup.raw : new Uint8Array(0);
           return { n: 1, kind: 'indexed', base, hival: Number(file.get(cs[2])) || 0, lookup };
         }
         if (family === 'Separation' || family === 'DeviceN') {
@@ -495,15 +606,19 @@ class Painter {
       return 'pattern';
     }
     switch (space.kind) {
-      case 'rgb': return rgbCss([nums[0] * 255, nums[1] * 255, nums[2] * 255]);
-      case 'cmyk': return rgbCss(cmykToRgb(nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 0, nums[3] ?? 1));
-      case 'indexed': return rgbCss(this.indexed(space, nums[0] ?? 0));
+      case 'rgb':
+        return rgbCss([nums[0] * 255, nums[1] * 255, nums[2] * 255]);
+      case 'cmyk':
+        return rgbCss(cmykToRgb(nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 0, nums[3] ?? 1));
+      case 'indexed':
+        return rgbCss(this.indexed(space, nums[0] ?? 0));
       case 'tint': {
         // A spot colour: shown as the darkness of its tint.
         const t = Math.max(...nums.map((v) => v ?? 0), 0);
         return rgbCss([255 * (1 - t), 255 * (1 - t), 255 * (1 - t)]);
       }
-      default: return rgbCss([(nums[0] ?? 0) * 255, (nums[0] ?? 0) * 255, (nums[0] ?? 0) * 255]);
+      default:
+        return rgbCss([(nums[0] ?? 0) * 255, (nums[0] ?? 0) * 255, (nums[0] ?? 0) * 255]);
     }
   }
 
@@ -574,7 +689,8 @@ class Painter {
     this.depth++;
     try {
       const matrix = file.get(stream.dict.get('Matrix'));
-      if (Array.isArray(matrix) && matrix.length === 6) s.ctm = mul(/** @type {Matrix} */ (matrix.map((v) => Number(file.get(v)))), s.ctm);
+      if (Array.isArray(matrix) && matrix.length === 6)
+        s.ctm = mul(/** @type {Matrix} */ (matrix.map((v) => Number(file.get(v)))), s.ctm);
       const bbox = file.get(stream.dict.get('BBox'));
       if (Array.isArray(bbox) && bbox.length === 4) {
         const [x0, y0, x1, y1] = bbox.map((v) => Number(file.get(v)));
@@ -651,7 +767,9 @@ class Painter {
     const get = (k, alt) => file.get(dict.get(k) ?? (alt ? dict.get(alt) : undefined));
     const stencil = get('ImageMask', 'IM') === true;
     const bpc = stencil ? 1 : Number(get('BitsPerComponent', 'BPC') ?? 8);
-    const space = stencil ? { n: 1, kind: 'gray' } : this.colorSpace(new Map(), get('ColorSpace', 'CS') ?? new Name('DeviceGray'));
+    const space = stencil
+      ? { n: 1, kind: 'gray' }
+      : this.colorSpace(new Map(), get('ColorSpace', 'CS') ?? new Name('DeviceGray'));
     const n = space.kind === 'indexed' ? 1 : space.n || 1;
     const decode = get('Decode', 'D');
     const invert = Array.isArray(decode) && Number(file.get(decode[0])) === 1;
@@ -687,7 +805,13 @@ class Painter {
           let v = to255(sample(y, x));
           if (invert) v = 255 - v;
           rgb = [v, v, v];
-        } else if (n === 4) rgb = cmykToRgb(to255(sample(y, x * 4)) / 255, to255(sample(y, x * 4 + 1)) / 255, to255(sample(y, x * 4 + 2)) / 255, to255(sample(y, x * 4 + 3)) / 255);
+        } else if (n === 4)
+          rgb = cmykToRgb(
+            to255(sample(y, x * 4)) / 255,
+            to255(sample(y, x * 4 + 1)) / 255,
+            to255(sample(y, x * 4 + 2)) / 255,
+            to255(sample(y, x * 4 + 3)) / 255,
+          );
         else rgb = [to255(sample(y, x * 3)), to255(sample(y, x * 3 + 1)), to255(sample(y, x * 3 + 2))];
         out[o] = rgb[0];
         out[o + 1] = rgb[1];
@@ -708,7 +832,12 @@ class Painter {
     }
     lexer.pos++;
     for (let i = lexer.pos; i < d.length - 2; i++) {
-      if (d[i] === 0x45 && d[i + 1] === 0x49 && (i === 0 || d[i - 1] <= 0x20) && (i + 2 >= d.length || d[i + 2] <= 0x20)) {
+      if (
+        d[i] === 0x45 &&
+        d[i + 1] === 0x49 &&
+        (i === 0 || d[i - 1] <= 0x20) &&
+        (i + 2 >= d.length || d[i + 2] <= 0x20)
+      ) {
         lexer.pos = i + 2;
         return;
       }

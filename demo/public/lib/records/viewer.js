@@ -86,7 +86,8 @@ export class RecordViewer {
     });
     this.#on(RoomEvent.PresenterChanged, (id, presenter) => {
       hooks.log('presenterChanged', { detail: id, identity: presenter });
-      if (presenter === room.localParticipant.identity) this.#showToast('You are presenting now: the others see what you see.');
+      if (presenter === room.localParticipant.identity)
+        this.#showToast('You are presenting now: the others see what you see.');
       this.#update();
     });
     this.#on(RoomEvent.PresenterRequested, (_id, from) => this.#askHandOver(from));
@@ -128,7 +129,14 @@ export class RecordViewer {
     const room = this.#room;
     const canAnnotate = room.can('annotate');
     const button = (testid, text, title, onClick, cls = 'small') => {
-      const b = el('button', { type: 'button', class: `viewer-button ${cls}`, text, title, 'aria-label': title, 'data-testid': testid });
+      const b = el('button', {
+        type: 'button',
+        class: `viewer-button ${cls}`,
+        text,
+        title,
+        'aria-label': title,
+        'data-testid': testid,
+      });
       b.addEventListener('click', onClick);
       return b;
     };
@@ -136,10 +144,16 @@ export class RecordViewer {
     dom.title = el('span', { class: 'viewer-name', 'data-testid': 'viewer-name' });
     dom.describe = el('span', { class: 'viewer-describe', 'data-testid': 'viewer-describe' });
     dom.presenter = el('span', { class: 'viewer-presenter', 'data-testid': 'viewer-presenter' });
-    dom.follow = button('viewer-follow', 'Follow presenter', 'Go back to what the presenter shows', () => {
-      room.records.followPresenter();
-      this.#update();
-    }, 'primary small');
+    dom.follow = button(
+      'viewer-follow',
+      'Follow presenter',
+      'Go back to what the presenter shows',
+      () => {
+        room.records.followPresenter();
+        this.#update();
+      },
+      'primary small',
+    );
     dom.request = button('viewer-request', 'Ask to present', 'Ask the presenter to hand over', async () => {
       try {
         await room.records.requestPresenter();
@@ -148,14 +162,22 @@ export class RecordViewer {
         this.#hooks.report(err, 'Could not ask to present');
       }
     });
-    dom.takeOver = button('viewer-take-over', 'Present', 'Take over presenting (host)', () => this.#grant(room.localParticipant.identity));
-    dom.stop = button('viewer-stop', 'Stop sharing', 'Close the record for everyone', async () => {
-      try {
-        await room.records.stopShare();
-      } catch (err) {
-        this.#hooks.report(err, 'Could not stop sharing');
-      }
-    }, 'danger-outline small');
+    dom.takeOver = button('viewer-take-over', 'Present', 'Take over presenting (host)', () =>
+      this.#grant(room.localParticipant.identity),
+    );
+    dom.stop = button(
+      'viewer-stop',
+      'Stop sharing',
+      'Close the record for everyone',
+      async () => {
+        try {
+          await room.records.stopShare();
+        } catch (err) {
+          this.#hooks.report(err, 'Could not stop sharing');
+        }
+      },
+      'danger-outline small',
+    );
 
     dom.prev = button('viewer-prev', '‹', 'Previous page', () => this.#step(-1));
     dom.page = el('span', { class: 'viewer-readout', 'data-testid': 'viewer-page', 'aria-live': 'polite' });
@@ -163,13 +185,23 @@ export class RecordViewer {
     dom.zoomOut = button('viewer-zoom-out', '−', 'Zoom out', () => this.#zoomBy(-1));
     dom.zoom = el('span', { class: 'viewer-readout', 'data-testid': 'viewer-zoom' });
     dom.zoomIn = button('viewer-zoom-in', '+', 'Zoom in', () => this.#zoomBy(1));
-    dom.fit = button('viewer-fit', 'Fit', 'Fit the page and centre it', () => this.#setView({ zoom: 1, panX: 0, panY: 0 }));
+    dom.fit = button('viewer-fit', 'Fit', 'Fit the page and centre it', () =>
+      this.#setView({ zoom: 1, panX: 0, panY: 0 }),
+    );
     dom.rotate = button('viewer-rotate', '⟳', 'Rotate 90° clockwise', () => {
       const view = room.records.localView;
       if (view) this.#setView({ rotation: (view.rotation + 90) % 360 });
     });
-    dom.windowCenter = el('input', { type: 'range', 'data-testid': 'viewer-window-center', 'aria-label': 'Window level (centre)' });
-    dom.windowWidth = el('input', { type: 'range', 'data-testid': 'viewer-window-width', 'aria-label': 'Window width' });
+    dom.windowCenter = el('input', {
+      type: 'range',
+      'data-testid': 'viewer-window-center',
+      'aria-label': 'Window level (centre)',
+    });
+    dom.windowWidth = el('input', {
+      type: 'range',
+      'data-testid': 'viewer-window-width',
+      'aria-label': 'Window width',
+    });
     const sendWindow = throttle((patch) => this.#setView(patch), DRAG_SEND_MS);
     const onWindowInput = () => {
       // While the user moves a slider, echoes of earlier steps must not move it back.
@@ -178,12 +210,21 @@ export class RecordViewer {
     };
     dom.windowCenter.addEventListener('input', onWindowInput);
     dom.windowWidth.addEventListener('input', onWindowInput);
-    dom.windowReset = button('viewer-window-reset', '↺', 'Back to the image’s own window and level', () => this.#setView(this.#defaultWindow()));
-    dom.windowGroup = el('div', { class: 'viewer-group viewer-window', hidden: true, title: 'Window / level (DICOM)' }, [
-      el('label', { class: 'viewer-slider', title: 'Level (window centre)' }, [el('span', { text: 'L' }), dom.windowCenter]),
-      el('label', { class: 'viewer-slider', title: 'Window width' }, [el('span', { text: 'W' }), dom.windowWidth]),
-      dom.windowReset,
-    ]);
+    dom.windowReset = button('viewer-window-reset', '↺', 'Back to the image’s own window and level', () =>
+      this.#setView(this.#defaultWindow()),
+    );
+    dom.windowGroup = el(
+      'div',
+      { class: 'viewer-group viewer-window', hidden: true, title: 'Window / level (DICOM)' },
+      [
+        el('label', { class: 'viewer-slider', title: 'Level (window centre)' }, [
+          el('span', { text: 'L' }),
+          dom.windowCenter,
+        ]),
+        el('label', { class: 'viewer-slider', title: 'Window width' }, [el('span', { text: 'W' }), dom.windowWidth]),
+        dom.windowReset,
+      ],
+    );
 
     dom.tools = new Map();
     const toolButtons = TOOLS.filter((t) => canAnnotate || !t.annotate).map((t) => {
@@ -192,15 +233,25 @@ export class RecordViewer {
       dom.tools.set(t.name, b);
       return b;
     });
-    dom.swatches = el('div', { class: 'viewer-swatches', role: 'group', 'aria-label': 'Colour', hidden: !canAnnotate }, MARK_COLORS.map((c) => {
-      const swatch = el('button', { type: 'button', class: 'swatch', title: `Colour ${c}`, 'aria-label': `Colour ${c}`, 'data-color': c });
-      swatch.style.background = c;
-      swatch.addEventListener('click', () => {
-        this.#color = c;
-        for (const s of dom.swatches.children) s.setAttribute('aria-pressed', String(s.dataset.color === c));
-      });
-      return swatch;
-    }));
+    dom.swatches = el(
+      'div',
+      { class: 'viewer-swatches', role: 'group', 'aria-label': 'Colour', hidden: !canAnnotate },
+      MARK_COLORS.map((c) => {
+        const swatch = el('button', {
+          type: 'button',
+          class: 'swatch',
+          title: `Colour ${c}`,
+          'aria-label': `Colour ${c}`,
+          'data-color': c,
+        });
+        swatch.style.background = c;
+        swatch.addEventListener('click', () => {
+          this.#color = c;
+          for (const s of dom.swatches.children) s.setAttribute('aria-pressed', String(s.dataset.color === c));
+        });
+        return swatch;
+      }),
+    );
     dom.undo = button('viewer-undo', 'Undo', 'Remove your last mark', async () => {
       try {
         await room.records.undo();
@@ -214,14 +265,24 @@ export class RecordViewer {
     dom.overlay = el('canvas', { class: 'viewer-overlay', 'data-testid': 'viewer-overlay' });
     dom.box = el('div', { class: 'viewer-box', 'data-testid': 'viewer-box' }, [dom.canvas, dom.overlay]);
     dom.message = el('div', { class: 'viewer-message', 'data-testid': 'viewer-message', role: 'status' });
-    dom.viewport = el('div', { class: 'viewer-viewport', 'data-testid': 'viewer-viewport', tabIndex: 0, 'data-tool': this.#tool }, [dom.box, dom.message]);
+    dom.viewport = el(
+      'div',
+      { class: 'viewer-viewport', 'data-testid': 'viewer-viewport', tabIndex: 0, 'data-tool': this.#tool },
+      [dom.box, dom.message],
+    );
     dom.notice = el('p', { class: 'viewer-notice', 'data-testid': 'viewer-notice', hidden: true });
     dom.toast = el('div', { class: 'viewer-toast', 'data-testid': 'viewer-toast', role: 'status', hidden: true });
 
     this.#root.replaceChildren(
       el('header', { class: 'viewer-bar' }, [
         el('div', { class: 'viewer-heading' }, [dom.title, dom.describe]),
-        el('div', { class: 'viewer-group viewer-who' }, [dom.presenter, dom.follow, dom.request, dom.takeOver, dom.stop]),
+        el('div', { class: 'viewer-group viewer-who' }, [
+          dom.presenter,
+          dom.follow,
+          dom.request,
+          dom.takeOver,
+          dom.stop,
+        ]),
       ]),
       el('div', { class: 'viewer-bar viewer-tools', role: 'toolbar', 'aria-label': 'Record tools' }, [
         el('div', { class: 'viewer-group' }, [dom.prev, dom.page, dom.next]),
@@ -247,17 +308,29 @@ export class RecordViewer {
       this.#drawOverlay();
     });
     viewport.addEventListener('keydown', (event) => {
-      const keys = { ArrowRight: () => this.#step(1), PageDown: () => this.#step(1), ArrowLeft: () => this.#step(-1), PageUp: () => this.#step(-1), '+': () => this.#zoomBy(1), '=': () => this.#zoomBy(1), '-': () => this.#zoomBy(-1) };
+      const keys = {
+        ArrowRight: () => this.#step(1),
+        PageDown: () => this.#step(1),
+        ArrowLeft: () => this.#step(-1),
+        PageUp: () => this.#step(-1),
+        '+': () => this.#zoomBy(1),
+        '=': () => this.#zoomBy(1),
+        '-': () => this.#zoomBy(-1),
+      };
       const action = keys[event.key];
       if (!action) return;
       event.preventDefault();
       action();
     });
-    viewport.addEventListener('wheel', (event) => {
-      if (!event.ctrlKey) return;
-      event.preventDefault();
-      this.#zoomBy(event.deltaY < 0 ? 1 : -1);
-    }, { passive: false });
+    viewport.addEventListener(
+      'wheel',
+      (event) => {
+        if (!event.ctrlKey) return;
+        event.preventDefault();
+        this.#zoomBy(event.deltaY < 0 ? 1 : -1);
+      },
+      { passive: false },
+    );
   }
 
   // --- opening and closing ----------------------------------------------------------
@@ -343,7 +416,10 @@ export class RecordViewer {
   #zoomBy(direction) {
     const view = this.#view();
     if (!view) return;
-    const next = direction > 0 ? ZOOM_STEPS.find((z) => z > view.zoom + 1e-6) : [...ZOOM_STEPS].reverse().find((z) => z < view.zoom - 1e-6);
+    const next =
+      direction > 0
+        ? ZOOM_STEPS.find((z) => z > view.zoom + 1e-6)
+        : [...ZOOM_STEPS].reverse().find((z) => z < view.zoom - 1e-6);
     if (next) void this.#setView({ zoom: next });
   }
 
@@ -437,7 +513,13 @@ export class RecordViewer {
     const drawing = { key };
     this.#drawing = drawing;
     try {
-      const result = await content.draw(this.#dom.canvas, page, pxScale, view, () => generation !== this.#generation || this.#content !== content);
+      const result = await content.draw(
+        this.#dom.canvas,
+        page,
+        pxScale,
+        view,
+        () => generation !== this.#generation || this.#content !== content,
+      );
       if (!result || generation !== this.#generation) return;
       this.#skipped = result.skipped;
       this.#rendered = { recordId: this.#record.id, page, zoom: view.zoom, rotation: view.rotation, key };
@@ -446,7 +528,9 @@ export class RecordViewer {
       canvas.dataset.zoom = String(view.zoom);
       const notice = this.#dom.notice;
       notice.hidden = result.skipped.length === 0;
-      notice.textContent = result.skipped.length ? `Not shown on this page: ${result.skipped.join(', ')}. Download the file to see everything.` : '';
+      notice.textContent = result.skipped.length
+        ? `Not shown on this page: ${result.skipped.join(', ')}. Download the file to see everything.`
+        : '';
       this.#hooks.log('recordRendered', { detail: `${this.#record.id}:${page}:${view.zoom}` });
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -466,7 +550,9 @@ export class RecordViewer {
     const presenting = share.presenter === me;
     const presenter = room.getParticipant(share.presenter);
     const following = room.records.follow;
-    dom.presenter.textContent = presenting ? 'You are presenting' : `Presented by ${presenter?.name ?? share.presenter}`;
+    dom.presenter.textContent = presenting
+      ? 'You are presenting'
+      : `Presented by ${presenter?.name ?? share.presenter}`;
     dom.presenter.dataset.presenting = String(presenting);
     dom.follow.hidden = presenting || following;
     dom.request.hidden = presenting;
@@ -486,7 +572,11 @@ export class RecordViewer {
     dom.windowGroup.hidden = !win;
     if (win && Date.now() > this.#windowEditUntil) {
       const span = Math.max(1, win.max - win.min);
-      Object.assign(dom.windowCenter, { min: String(round(win.min - span / 2)), max: String(round(win.max + span / 2)), step: 'any' });
+      Object.assign(dom.windowCenter, {
+        min: String(round(win.min - span / 2)),
+        max: String(round(win.max + span / 2)),
+        step: 'any',
+      });
       Object.assign(dom.windowWidth, { min: '1', max: String(round(span * 2)), step: 'any' });
       dom.windowCenter.value = String(view.windowCenter ?? win.center);
       dom.windowWidth.value = String(view.windowWidth ?? win.width);
@@ -524,7 +614,14 @@ export class RecordViewer {
     const color = this.#color ?? colorFor(this.#room.localParticipant.identity);
     switch (this.#tool) {
       case 'pan':
-        this.#gesture = { kind: 'pan', startX: event.clientX, startY: event.clientY, panX: view.panX, panY: view.panY, send: throttle((patch) => this.#setView(patch), DRAG_SEND_MS) };
+        this.#gesture = {
+          kind: 'pan',
+          startX: event.clientX,
+          startY: event.clientY,
+          panX: view.panX,
+          panY: view.panY,
+          send: throttle((patch) => this.#setView(patch), DRAG_SEND_MS),
+        };
         break;
       case 'pen':
         if (inside) this.#gesture = { kind: 'stroke', page: view.page, points: [clamp(p)], color };
@@ -587,7 +684,12 @@ export class RecordViewer {
     // Keep the draft on screen until the server's copy arrives.
     this.#gesture = { ...g, pending: true };
     try {
-      await this.#room.records.annotate({ kind: g.kind, page: g.page, points: g.kind === 'stroke' ? simplify(g.points) : g.points, color: g.color });
+      await this.#room.records.annotate({
+        kind: g.kind,
+        page: g.page,
+        points: g.kind === 'stroke' ? simplify(g.points) : g.points,
+        color: g.color,
+      });
     } catch (err) {
       this.#hooks.report(err, 'Could not add the mark');
     } finally {
@@ -599,7 +701,15 @@ export class RecordViewer {
   async #addNote(page, point, color) {
     const answer = await ask({
       title: 'Add a note to the record',
-      fields: [{ name: 'text', label: 'Note (everyone who sees the record sees it)', type: 'textarea', maxLength: 1000, required: true }],
+      fields: [
+        {
+          name: 'text',
+          label: 'Note (everyone who sees the record sees it)',
+          type: 'textarea',
+          maxLength: 1000,
+          required: true,
+        },
+      ],
       confirm: 'Add note',
       testid: 'note-dialog',
     });
@@ -663,7 +773,14 @@ export class RecordViewer {
       following: this.#room.records.follow,
       view: { ...view },
       pageCount: this.#pageCount(),
-      rendered: this.#rendered ? { recordId: this.#rendered.recordId, page: this.#rendered.page, zoom: this.#rendered.zoom, rotation: this.#rendered.rotation } : null,
+      rendered: this.#rendered
+        ? {
+            recordId: this.#rendered.recordId,
+            page: this.#rendered.page,
+            zoom: this.#rendered.zoom,
+            rotation: this.#rendered.rotation,
+          }
+        : null,
       marksOnPage: share.marks.filter((m) => m.page === view.page).length,
       marks: share.marks.length,
       skipped: this.#skipped,

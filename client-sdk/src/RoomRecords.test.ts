@@ -135,13 +135,11 @@ describe('room.records', () => {
   it('turns the server’s JSON errors into HuizhenErrors with its code, and others by status', async () => {
     room = await connect(server.url, 't', options());
     respond = (_call, res) => {
-      res
-        .writeHead(415, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Records must be PDF, PNG, JPEG or DICOM.' },
-          }),
-        );
+      res.writeHead(415, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Records must be PDF, PNG, JPEG or DICOM.' },
+        }),
+      );
     };
     const error = await room.records
       .upload(new Uint8Array([1, 2, 3]), { visibility: 'everyone' })
@@ -158,13 +156,11 @@ describe('room.records', () => {
       code: ErrorCode.MESSAGE_TOO_LARGE,
     });
     respond = (_call, res) => {
-      res
-        .writeHead(403, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            error: { code: 'URL_INVALID', message: 'This download link is not valid: it has expired.' },
-          }),
-        );
+      res.writeHead(403, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: { code: 'URL_INVALID', message: 'This download link is not valid: it has expired.' },
+        }),
+      );
     };
     await expect(room.records.fetch('rec-1')).rejects.toMatchObject({ code: ErrorCode.URL_INVALID });
   });

@@ -309,18 +309,16 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       const jobs: (() => Promise<void>)[] = [];
       for (; rooms < target; rooms++) {
         const roomId = `${opts.runId}-${opts.scenario}-${rooms}`;
-        const members = shape
-          .plans(roomId, `${opts.runId}-${rooms}`)
-          .map(
-            (plan) =>
-              new SyntheticParticipant(plan, {
-                mode,
-                srtp: mode === 'webrtc' || opts.srtp,
-                ...(webrtc ? { webrtc } : {}),
-                pacer,
-                collector,
-              }),
-          );
+        const members = shape.plans(roomId, `${opts.runId}-${rooms}`).map(
+          (plan) =>
+            new SyntheticParticipant(plan, {
+              mode,
+              srtp: mode === 'webrtc' || opts.srtp,
+              ...(webrtc ? { webrtc } : {}),
+              pacer,
+              collector,
+            }),
+        );
         participants.push(...members);
         // The first clinician opens the room (its kind comes from their token); the others then join together.
         jobs.push(async () => {

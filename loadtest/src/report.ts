@@ -332,20 +332,16 @@ export function renderHtml(report: Report): string {
       name: `bare worker, ${r.scenario}`,
       points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]),
     })),
-    ...huizhen
-      .slice(0, 1)
-      .map((r) => ({
-        name: 'Huizhen Node',
-        dashed: true,
-        points: r.steps.map((s) => [s.participants, (s.server.nodeCpu ?? NaN) * 100] as [number, number]),
-      })),
-    ...huizhen
-      .slice(0, 1)
-      .map((r) => ({
-        name: 'generator',
-        dashed: true,
-        points: r.steps.map((s) => [s.participants, s.generator.cpu * 100] as [number, number]),
-      })),
+    ...huizhen.slice(0, 1).map((r) => ({
+      name: 'Huizhen Node',
+      dashed: true,
+      points: r.steps.map((s) => [s.participants, (s.server.nodeCpu ?? NaN) * 100] as [number, number]),
+    })),
+    ...huizhen.slice(0, 1).map((r) => ({
+      name: 'generator',
+      dashed: true,
+      points: r.steps.map((s) => [s.participants, s.generator.cpu * 100] as [number, number]),
+    })),
   ];
   const main = huizhen[0];
   const delaySeries: Series[] = main

@@ -10,7 +10,7 @@ import type { MediaSession } from './MediaSession.js';
 import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import { TypedEmitter } from '@huizhen/protocol';
 
 export interface VideoResolution {
   width: number;

@@ -5,7 +5,7 @@
 import type { ParticipantEventCallbacks } from './events.js';
 import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { RemoteTrack } from './tracks.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import { TypedEmitter } from '@huizhen/protocol';
 
 export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** Stable id of the participant within the room (from their token). */

@@ -46,7 +46,7 @@ import { RoomRecords, isRecordNotification } from './RoomRecords.js';
 import { SignalClient, type AnyNotification, type SignalCloseInfo } from './SignalClient.js';
 import { TokenRefresher } from './TokenRefresher.js';
 import { RemoteTrack } from './tracks.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import { TypedEmitter } from '@huizhen/protocol';
 import { toHttpBase, toSignalUrl } from './url.js';
 
 /** How long `disconnect()` waits for the server to acknowledge `leave`. */

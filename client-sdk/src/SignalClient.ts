@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Method, NotificationData, Notification, RequestData, ResponseData } from '@huizhen/protocol';
-import { TypedEmitter } from './TypedEmitter.js';
+import { TypedEmitter } from '@huizhen/protocol';
 
 /**
  * The part of the WebSocket API the SDK uses. The browser's `WebSocket` and the

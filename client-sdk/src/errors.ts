@@ -3,21 +3,10 @@
  * protocol (the same code the server sends) and a sentence a developer can act
  * on; failures to connect also say *why* in `ConnectionError.reason`.
  */
-import { CloseCode, ERROR_CODES, ErrorCode } from '@huizhen/protocol';
+import { CloseCode, ERROR_CODES, ErrorCode, HuizhenError } from '@huizhen/protocol';
 
-export { CloseCode, ErrorCode };
-
-/** The base class of every error the SDK throws or emits. */
-export class HuizhenError extends Error {
-  /** Stable, machine-readable code (see `ErrorCode`). */
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'HuizhenError';
-    this.code = code;
-  }
-}
+/** The base class of every error the SDK throws or emits (shared with the server). */
+export { CloseCode, ErrorCode, HuizhenError };
 
 /** Why connecting failed, or why an established connection was lost. */
 export const ConnectionErrorReason = {

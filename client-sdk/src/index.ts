@@ -44,7 +44,7 @@ export {
   isHuizhenError,
   isErrorCode,
 } from './errors.js';
-export { TypedEmitter, type EventListeners, type TypedEmitterOptions } from './TypedEmitter.js';
+export { TypedEmitter, type EventListeners, type TypedEmitterOptions } from '@huizhen/protocol';
 export {
   SignalClient,
   type WebSocketLike,

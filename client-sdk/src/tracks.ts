@@ -8,7 +8,7 @@ import { errorFields, type Logger } from './logger.js';
 import type { TrackEventCallbacks } from './events.js';
 import type { MediaKind, PersonRef, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
-import { TypedEmitter } from './TypedEmitter.js';
+import { TypedEmitter } from '@huizhen/protocol';
 import { VideoSizeReporter, type VideoSizeReporterOptions } from './videoSize.js';
 
 export type { MediaKind, TrackSource };

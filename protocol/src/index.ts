@@ -1,4 +1,6 @@
-/** The Huizhen wire protocol: shared by the server and the SDK. */
+/** The Huizhen wire protocol and the small foundations every package shares. */
 export * from './errors.js';
+export * from './HuizhenError.js';
 export * from './messages.js';
 export * from './validate.js';
+export * from './TypedEmitter.js';

@@ -3,20 +3,9 @@
  * a sentence a person can act on. Anything else thrown inside a handler is
  * reported to the client as INTERNAL and logged in full on the server.
  */
-import { ErrorCode, type WireError } from '@huizhen/protocol';
+import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 
-export class HuizhenError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
-    super(message);
-    this.name = 'HuizhenError';
-    this.code = code;
-  }
-
-  toWire(): WireError {
-    return { code: this.code, message: this.message };
-  }
-}
+export { HuizhenError };
 
 export const permissionDenied = (action: string): HuizhenError =>
   new HuizhenError(ErrorCode.PERMISSION_DENIED, `Your role does not allow you to ${action}.`);

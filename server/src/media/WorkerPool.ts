@@ -7,10 +7,9 @@
 import { cpus } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { ErrorCode } from '@huizhen/protocol';
+import { ErrorCode, TypedEmitter } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { TypedEmitter } from '../util/TypedEmitter.js';
 import { MEDIA_CODECS } from './codecs.js';
 
 export interface WorkerPoolOptions {
@@ -37,7 +36,7 @@ export interface MediaWorker {
 }
 
 export interface WorkerPoolEvents {
-  workerDied: [index: number, error: Error];
+  workerDied: (index: number, error: Error) => void;
 }
 
 export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
@@ -46,7 +45,10 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
   #closed = false;
 
   private constructor(logger: Logger) {
-    super();
+    // A listener's bug is logged, never thrown into the worker's death handling.
+    super({
+      onListenerError: (error, event) => logger.error('workerPool listener failed', { event, error: error as Error }),
+    });
     this.#logger = logger;
   }
 

@@ -7,6 +7,7 @@
 import type { types } from 'mediasoup';
 import {
   ErrorCode,
+  TypedEmitter,
   type ChatMessage,
   type ConsultSummary,
   type MediaKind,
@@ -24,7 +25,6 @@ import type { Permission } from '../auth/permissions.js';
 import { HuizhenError, invalidState, notFound, permissionDenied } from '../errors.js';
 import type { MediaWorker, WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
-import { TypedEmitter } from '../util/TypedEmitter.js';
 import { RoomRecords } from '../records/RoomRecords.js';
 import type { RecordStore } from '../records/RecordStore.js';
 import type { UrlSigner } from '../records/signedUrls.js';
@@ -68,9 +68,9 @@ export type LeaveReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'de
 
 export interface RoomEvents {
   /** The room closed; its participants have been told. */
-  closed: [reason: string];
-  participantJoined: [participant: Participant];
-  participantLeft: [participant: Participant, reason: LeaveReason];
+  closed: (reason: string) => void;
+  participantJoined: (participant: Participant) => void;
+  participantLeft: (participant: Participant, reason: LeaveReason) => void;
 }
 
 const SOURCE_KIND: Record<TrackSource, MediaKind> = {
@@ -107,7 +107,11 @@ export class Room extends TypedEmitter<RoomEvents> {
     worker: MediaWorker,
     speakerObserver: types.ActiveSpeakerObserver,
   ) {
-    super();
+    // A listener's bug is logged with the room, never thrown into the room's own bookkeeping.
+    super({
+      onListenerError: (error, event) =>
+        options.logger.error('room listener failed', { room: options.id, event, error: error as Error }),
+    });
     this.id = options.id;
     this.router = router;
     this.worker = worker;

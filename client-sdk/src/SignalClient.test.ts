@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionError, ErrorCode, HuizhenError } from './errors.js';
+import { createLogger } from './logger.js';
 import { SignalClient, type AnyNotification, type SignalCloseInfo, type WebSocketLike } from './SignalClient.js';
 
 interface ReceivedRequest {
@@ -14,8 +15,9 @@ class TestServer {
   readonly wss: WebSocketServer;
   readonly requests: ReceivedRequest[] = [];
   socket: WebSocket | undefined;
+  // Answers are protocol-valid (the client checks them): a getStats answer whose one entry names the method.
   onRequest: (request: ReceivedRequest, socket: WebSocket) => void = (req, socket) =>
-    socket.send(JSON.stringify({ id: req.id, ok: true, data: { echo: req.method } }));
+    socket.send(JSON.stringify({ id: req.id, ok: true, data: { transports: [{ echo: req.method }] } }));
   readonly #connected: Promise<WebSocket>;
 
   constructor() {
@@ -78,7 +80,7 @@ describe('SignalClient over a real WebSocket', () => {
     await client.connect();
     expect(client.state).toBe('open');
     const data = await client.request('getStats', {});
-    expect(data).toEqual({ echo: 'getStats' });
+    expect(data).toEqual({ transports: [{ echo: 'getStats' }] });
     expect(server.requests).toEqual([{ id: 1, method: 'getStats', data: {} }]);
   });
 
@@ -89,16 +91,15 @@ describe('SignalClient over a real WebSocket', () => {
       if (held.length < 3) return;
       // Answer in reverse order, each with data naming the request it belongs to.
       for (const r of [...held].reverse()) {
-        socket.send(
-          JSON.stringify({ id: r.id, ok: true, data: { consumerId: (r.data as { consumerId: string }).consumerId } }),
-        );
+        const { recordId } = r.data as { recordId: string };
+        socket.send(JSON.stringify({ id: r.id, ok: true, data: { url: `/records/${recordId}`, expiresAt: 1 } }));
       }
     };
     await client.connect();
     const results = await Promise.all(
-      ['c1', 'c2', 'c3'].map((consumerId) => client.request('resumeConsumer', { consumerId })),
+      ['r1', 'r2', 'r3'].map((recordId) => client.request('getRecordUrl', { recordId })),
     );
-    expect(results).toEqual([{ consumerId: 'c1' }, { consumerId: 'c2' }, { consumerId: 'c3' }]);
+    expect(results.map((r) => r.url)).toEqual(['/records/r1', '/records/r2', '/records/r3']);
     expect(new Set(server.requests.map((r) => r.id)).size).toBe(3);
     expect(client.pendingRequestCount).toBe(0);
   });
@@ -129,8 +130,9 @@ describe('SignalClient over a real WebSocket', () => {
 
     // A late answer must not resolve anything or break the client.
     server.send({ id: late?.id, ok: true, data: {} });
-    server.onRequest = (req, socket) => socket.send(JSON.stringify({ id: req.id, ok: true, data: { fine: true } }));
-    await expect(client.request('getStats', {})).resolves.toEqual({ fine: true });
+    server.onRequest = (req, socket) =>
+      socket.send(JSON.stringify({ id: req.id, ok: true, data: { transports: [{ fine: true }] } }));
+    await expect(client.request('getStats', {})).resolves.toEqual({ transports: [{ fine: true }] });
   });
 
   it('uses the client-wide request timeout by default', async () => {
@@ -167,7 +169,7 @@ describe('SignalClient over a real WebSocket', () => {
     server.socket?.send('[1,2]');
     server.send({ hello: 'there' });
     server.send({ id: null, ok: false, error: { code: 'MALFORMED_MESSAGE', message: 'bad frame' } });
-    await expect(client.request('getStats', {})).resolves.toEqual({ echo: 'getStats' });
+    await expect(client.request('getStats', {})).resolves.toEqual({ transports: [{ echo: 'getStats' }] });
     expect(notifications).toEqual([]);
   });
 
@@ -227,7 +229,7 @@ describe('SignalClient over a real WebSocket', () => {
     await client.connect({ timeoutMs: 1000 });
     expect(client.state).toBe('open');
     expect(await second).not.toBe(first);
-    await expect(client.request('leave', {})).resolves.toEqual({ echo: 'leave' });
+    await expect(client.request('getStats', {})).resolves.toEqual({ transports: [{ echo: 'getStats' }] });
     expect(server.requests.map((r) => r.id)).toEqual([1, 2]);
   });
 });
@@ -297,5 +299,101 @@ describe('SignalClient connect failures', () => {
       },
     });
     await expect(client.connect()).rejects.toMatchObject({ reason: 'serverUnreachable' });
+  });
+});
+
+describe('SignalClient checks what the server sends against the protocol', () => {
+  let server: TestServer;
+  let client: SignalClient;
+  let logged: { level: string; message: string; fields: Record<string, unknown> }[];
+
+  beforeEach(async () => {
+    server = new TestServer();
+    const url = await server.listening();
+    logged = [];
+    // The SDK's own logger, writing into a list instead of the console.
+    const record =
+      (level: string) =>
+      (_prefix: unknown, message: unknown, fields: unknown): void => {
+        logged.push({ level, message: String(message), fields: fields as Record<string, unknown> });
+      };
+    const logger = createLogger(
+      'debug',
+      {},
+      {
+        debug: record('debug'),
+        info: record('info'),
+        warn: record('warn'),
+        error: record('error'),
+      },
+    );
+    client = new SignalClient(url, { webSocketFactory: factory, requestTimeoutMs: 2000, logger });
+    await client.connect();
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.close();
+  });
+
+  const protocolErrors = () => logged.filter((l) => l.fields.code === ErrorCode.PROTOCOL_ERROR);
+
+  it('drops malformed and unknown notifications, logs PROTOCOL_ERROR without the payload, and goes on', async () => {
+    const notifications: AnyNotification[] = [];
+    client.on('notification', (m) => notifications.push(m));
+    // Wrong type, missing field, unknown name, then a valid one (as the server sends it).
+    server.send({ notification: 'trackMuted', data: { participantIdentity: 42, trackId: 'p1' }, seq: 1 });
+    server.send({ notification: 'participantLeft', data: { reason: 'left' }, seq: 2 });
+    server.send({ notification: 'participantTeleported', data: { identity: 'secret-patient-name' }, seq: 3 });
+    server.send({ notification: 'consumerClosed', data: 'not an object', seq: 4 });
+    const valid = {
+      consumerId: 'c1',
+      trackId: 'p1',
+      participantIdentity: 'dr-zhang',
+      kind: 'video',
+      source: 'camera',
+      rtpParameters: {
+        mid: '0',
+        codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, parameters: {}, rtcpFeedback: [] }],
+        headerExtensions: [],
+        encodings: [{ ssrc: 1234 }],
+        rtcp: { cname: 'abc', reducedSize: true },
+      },
+      producerPaused: false,
+    };
+    server.send({ notification: 'consumerCreated', data: valid, seq: 5 });
+    await expect(client.request('getStats', {})).resolves.toEqual({ transports: [{ echo: 'getStats' }] });
+
+    expect(notifications).toEqual([{ notification: 'consumerCreated', data: valid }]);
+    expect(client.lastNotificationSeq).toBe(5);
+    const errors = protocolErrors();
+    expect(errors.map((e) => e.fields.notification)).toEqual([
+      'trackMuted',
+      'participantLeft',
+      'participantTeleported',
+      'consumerClosed',
+    ]);
+    expect(errors.map((e) => e.fields.path)).toEqual(['data.participantIdentity', 'data.identity', undefined, 'data']);
+    expect(JSON.stringify(logged)).not.toContain('secret-patient-name');
+  });
+
+  it('rejects a malformed response with PROTOCOL_ERROR; later requests still resolve', async () => {
+    let answer: unknown = { transports: 'lots' };
+    server.onRequest = (req, socket) => socket.send(JSON.stringify({ id: req.id, ok: true, data: answer }));
+    const error = await client.request('getStats', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HuizhenError);
+    expect(error).toMatchObject({ code: ErrorCode.PROTOCOL_ERROR });
+    expect((error as Error).message).toMatch(/data\.transports: expected array, got string/);
+
+    // A join answer missing its session id is as bad as a wrong type.
+    answer = { protocolVersion: 1, resumed: false, admission: 'waiting', room: { id: 'r1', kind: 'consult' } };
+    await expect(client.request('join', { protocolVersion: 1, token: 't' })).rejects.toMatchObject({
+      code: ErrorCode.PROTOCOL_ERROR,
+    });
+
+    answer = { transports: [] };
+    await expect(client.request('getStats', {})).resolves.toEqual({ transports: [] });
+    expect(client.pendingRequestCount).toBe(0);
+    expect(protocolErrors().map((e) => e.fields.method)).toEqual(['getStats', 'join']);
   });
 });

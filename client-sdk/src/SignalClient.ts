@@ -12,7 +12,13 @@ import {
 } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Method, NotificationData, Notification, RequestData, ResponseData } from '@huizhen/protocol';
-import { TypedEmitter } from '@huizhen/protocol';
+import {
+  ProtocolValidationError,
+  TypedEmitter,
+  isNotification,
+  parseNotification,
+  parseResponse,
+} from '@huizhen/protocol';
 
 /**
  * The part of the WebSocket API the SDK uses. The browser's `WebSocket` and the
@@ -373,9 +379,8 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       // The server could not read a frame's id, so no request can be failed; it is a client bug.
       const error = fromWireError(message.error);
       this.#log.warn('server rejected an unreadable frame', { code: error.code, error: error.message });
-    } else if (typeof message.notification === 'string' && isRecord(message.data)) {
-      if (typeof message.seq === 'number' && message.seq > this.#lastSeq) this.#lastSeq = message.seq;
-      this.emit('notification', { notification: message.notification, data: message.data } as AnyNotification);
+    } else if (typeof message.notification === 'string') {
+      this.#onNotification(message.notification, message.data, message.seq);
     } else {
       this.#log.warn('ignoring signaling frame of unknown shape');
     }
@@ -390,7 +395,59 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     }
     this.#pending.delete(id);
     clearTimeout(request.timer);
-    if (message.ok === true) request.resolve(isRecord(message.data) ? message.data : {});
-    else request.reject(fromWireError(message.error));
+    if (message.ok !== true) {
+      request.reject(fromWireError(message.error));
+      return;
+    }
+    let data: unknown;
+    try {
+      data = parseResponse(request.method, message.data ?? {});
+    } catch (error) {
+      if (!(error instanceof ProtocolValidationError)) throw error;
+      // Only the field path goes to the log: payloads may carry names and clinical text.
+      this.#log.warn('rejecting a response that does not match the protocol', {
+        code: ErrorCode.PROTOCOL_ERROR,
+        method: request.method,
+        path: error.path,
+      });
+      request.reject(
+        new HuizhenError(
+          ErrorCode.PROTOCOL_ERROR,
+          `The server's answer to '${request.method}' is malformed: ${error.message}`,
+        ),
+      );
+      return;
+    }
+    request.resolve(data);
+  }
+
+  /**
+   * A notification reaches listeners only once it matches its schema; a
+   * malformed or unknown one is dropped and logged (name and field path only),
+   * and the connection goes on.
+   */
+  #onNotification(name: string, rawData: unknown, seq: unknown): void {
+    // Counted even when dropped: it was delivered, and a replay on resume would be just as bad.
+    if (typeof seq === 'number' && seq > this.#lastSeq) this.#lastSeq = seq;
+    if (!isNotification(name)) {
+      this.#log.warn('dropping an unknown notification', {
+        code: ErrorCode.PROTOCOL_ERROR,
+        notification: name.slice(0, 64),
+      });
+      return;
+    }
+    let data: NotificationData[Notification];
+    try {
+      data = parseNotification(name, rawData);
+    } catch (error) {
+      if (!(error instanceof ProtocolValidationError)) throw error;
+      this.#log.warn('dropping a notification that does not match the protocol', {
+        code: ErrorCode.PROTOCOL_ERROR,
+        notification: name,
+        path: error.path,
+      });
+      return;
+    }
+    this.emit('notification', { notification: name, data } as AnyNotification);
   }
 }

@@ -3,6 +3,7 @@
  * WebSocketServer, for SDK tests in Node. Paired with mediasoup-client's
  * FakeHandler, the SDK's real Device/Transport code runs without a browser.
  */
+import type { RtpParameters } from 'mediasoup-client/types';
 import { FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { DeviceOptions, HandlerInterface, HandlerSendOptions } from 'mediasoup-client/types';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -80,7 +81,7 @@ export function consumerCreated(
     kind,
     source: kind === 'audio' ? 'microphone' : 'camera',
     producerPaused: false,
-    rtpParameters: JSON.parse(JSON.stringify(generated.rtpParameters)) as Record<string, unknown>,
+    rtpParameters: JSON.parse(JSON.stringify(generated.rtpParameters)) as RtpParameters,
     ...fields,
   };
 }

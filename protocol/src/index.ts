@@ -2,5 +2,4 @@
 export * from './errors.js';
 export * from './HuizhenError.js';
 export * from './messages.js';
-export * from './validate.js';
 export * from './TypedEmitter.js';

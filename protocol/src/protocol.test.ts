@@ -1,87 +1,164 @@
 import { describe, expect, it } from 'vitest';
-import { METHODS, requestEnvelope, requestValidators } from './messages.js';
-import { ValidationError, array, json, number, object, optional, string } from './validate.js';
+import {
+  METHODS,
+  NOTIFICATIONS,
+  ProtocolValidationError,
+  arr,
+  json,
+  notificationSchemas,
+  num,
+  parseEnvelope,
+  parseNotification,
+  parseRequest,
+  parseResponse,
+  parseWith,
+  requestSchemas,
+  responseSchemas,
+  str,
+  z,
+  type Method,
+  type Notification,
+} from './index.js';
+import { consumerCreated, goodNotifications, goodRequests, goodResponses, joinWaiting } from './testing/fixtures.js';
 
 const fails = (fn: () => unknown): string => {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ValidationError) return err.message;
+    if (err instanceof ProtocolValidationError) return err.message;
     throw err;
   }
-  throw new Error('expected a ValidationError');
+  throw new Error('expected a ProtocolValidationError');
 };
 
-describe('validators', () => {
+/** The good value with its first field replaced by something of the wrong type. */
+function spoilFirstField(good: unknown): unknown {
+  const entries = Object.entries(good as Record<string, unknown>);
+  if (entries.length === 0) return null;
+  const [key, value] = entries[0]!;
+  return { ...(good as object), [key]: typeof value === 'boolean' ? 'yes' : true };
+}
+
+describe('zod issues read as "<path>: <problem>"', () => {
   it('name the failing field', () => {
-    const v = object({ a: object({ b: array(number({ integer: true }), { max: 3 }) }) });
-    expect(fails(() => v.parse({ a: { b: [1, 2.5] } }, 'data'))).toBe('data.a.b[1]: must be an integer');
-    expect(fails(() => v.parse({ a: {} }, 'data'))).toBe('data.a.b: is required');
-    expect(fails(() => v.parse({ a: { b: [1, 2, 3, 4] } }, 'data'))).toBe('data.a.b: must have at most 3 items');
+    const v = z.strictObject({ a: z.strictObject({ b: arr(num({ integer: true }), { max: 3 }) }) });
+    expect(fails(() => parseWith(v, { a: { b: [1, 2.5] } }, 'data'))).toBe('data.a.b[1]: must be an integer');
+    expect(fails(() => parseWith(v, { a: {} }, 'data'))).toBe('data.a.b: is required');
+    expect(fails(() => parseWith(v, { a: { b: [1, 2, 3, 4] } }, 'data'))).toBe('data.a.b: must have at most 3 items');
   });
 
   it('reject unknown fields and wrong types', () => {
-    const v = object({ name: string({ max: 5 }), note: optional(string({ max: 5 })) });
-    expect(v.parse({ name: 'abc' })).toEqual({ name: 'abc' });
-    expect(fails(() => v.parse({ name: 'abc', admin: true }))).toBe('admin: is not a known field');
-    expect(fails(() => v.parse({ name: 123 }))).toBe('name: expected string, got number');
-    expect(fails(() => v.parse({ name: 'toolong' }))).toBe('name: must be at most 5 characters');
-    expect(fails(() => v.parse(null))).toBe('expected object, got null');
+    const v = z.strictObject({ name: str({ max: 5 }), note: z.optional(str({ max: 5 })) });
+    expect(parseWith(v, { name: 'abc' })).toEqual({ name: 'abc' });
+    expect(fails(() => parseWith(v, { name: 'abc', admin: true }))).toBe('admin: is not a known field');
+    expect(fails(() => parseWith(v, { name: 123 }))).toBe('name: expected string, got number');
+    expect(fails(() => parseWith(v, { name: 'toolong' }))).toBe('name: must be at most 5 characters');
+    expect(fails(() => parseWith(v, null))).toBe('expected object, got null');
   });
 
   it('bound free-form JSON in depth, breadth and string size', () => {
     const v = json({ maxDepth: 3, maxItems: 4, maxString: 10 });
-    expect(v.parse({ a: [1, { b: 'x' }] })).toEqual({ a: [1, { b: 'x' }] });
-    expect(fails(() => v.parse({ a: { b: { c: { d: 1 } } } }))).toMatch(/nested too deeply/);
-    expect(fails(() => v.parse({ a: [1, 2, 3, 4, 5] }))).toMatch(/too many items/);
-    expect(fails(() => v.parse({ a: 'x'.repeat(11) }))).toMatch(/string is too long/);
-    expect(fails(() => v.parse(JSON.parse('{"__proto__": {"polluted": true}}')))).toMatch(/forbidden field name/);
+    expect(parseWith(v, { a: [1, { b: 'x' }] })).toEqual({ a: [1, { b: 'x' }] });
+    expect(fails(() => parseWith(v, { a: { b: { c: { d: 1 } } } }))).toMatch(/nested too deeply/);
+    expect(fails(() => parseWith(v, { a: [1, 2, 3, 4, 5] }))).toMatch(/too many items/);
+    expect(fails(() => parseWith(v, { a: 'x'.repeat(11) }))).toMatch(/string is too long/);
+    expect(fails(() => parseWith(v, JSON.parse('{"__proto__": {"polluted": true}}')))).toMatch(
+      /__proto__: is a forbidden field name/,
+    );
+    expect(fails(() => parseWith(v, { a: { constructor: 1 } }, 'data'))).toBe(
+      'data.a.constructor: is a forbidden field name',
+    );
+    expect(fails(() => parseWith(z.strictObject({ blob: v }), {}, 'data'))).toBe('data.blob: is required');
   });
 
   it('reject non-finite numbers', () => {
-    expect(fails(() => number().parse(Number.NaN))).toMatch(/finite number/);
-    expect(fails(() => number().parse(Infinity))).toMatch(/finite number/);
+    expect(fails(() => parseWith(num(), Number.NaN))).toMatch(/finite number/);
+    expect(fails(() => parseWith(num(), Infinity))).toMatch(/finite number/);
+  });
+});
+
+describe('protocol coverage', () => {
+  it('has a request and a response schema for exactly the protocol methods, and a schema per notification', () => {
+    expect(METHODS.length).toBeGreaterThan(10);
+    expect(Object.keys(requestSchemas).sort()).toEqual([...METHODS].sort());
+    expect(Object.keys(responseSchemas).sort()).toEqual([...METHODS].sort());
+    expect(Object.keys(notificationSchemas).sort()).toEqual([...NOTIFICATIONS].sort());
+    // The fixtures cover every name too, so the loops below test every schema.
+    expect(Object.keys(goodRequests).sort()).toEqual([...METHODS].sort());
+    expect(Object.keys(goodResponses).sort()).toEqual([...METHODS].sort());
+    expect(Object.keys(goodNotifications).sort()).toEqual([...NOTIFICATIONS].sort());
+  });
+
+  it.each(METHODS)('request %s: accepts a real payload, rejects a spoiled one and unknown keys', (method: Method) => {
+    const good = goodRequests[method];
+    expect(parseRequest(method, good)).toEqual(good);
+    expect(fails(() => parseRequest(method, spoilFirstField(good)))).toMatch(/^data/);
+    expect(fails(() => parseRequest(method, { ...(good as object), admin: true }))).toBe(
+      'data.admin: is not a known field',
+    );
+  });
+
+  it.each(METHODS)('response %s: accepts a real answer, rejects a spoiled one', (method: Method) => {
+    const good = goodResponses[method];
+    expect(parseResponse(method, good)).toEqual(good);
+    expect(() => parseResponse(method, spoilFirstField(good))).toThrow(ProtocolValidationError);
+    expect(() => parseResponse(method, 'ok')).toThrow(ProtocolValidationError);
+  });
+
+  it.each(NOTIFICATIONS)('notification %s: accepts a real one, rejects a spoiled one', (name: Notification) => {
+    const good = goodNotifications[name];
+    expect(parseNotification(name, good)).toEqual(good);
+    expect(() => parseNotification(name, spoilFirstField(good))).toThrow(ProtocolValidationError);
   });
 });
 
 describe('protocol messages', () => {
-  it('has a validator for every method', () => {
-    expect(METHODS.length).toBeGreaterThan(10);
-    for (const m of METHODS) expect(typeof requestValidators[m].parse).toBe('function');
-  });
-
   it('validates join', () => {
-    expect(requestValidators.join.parse({ protocolVersion: 1, token: 'abc' })).toEqual({
-      protocolVersion: 1,
-      token: 'abc',
-    });
-    expect(fails(() => requestValidators.join.parse({ protocolVersion: 1 }, 'data'))).toBe('data.token: is required');
-    expect(fails(() => requestValidators.join.parse({ protocolVersion: 1, token: 'a', room: '../x' }, 'data'))).toBe(
+    expect(parseRequest('join', { protocolVersion: 1, token: 'abc' })).toEqual({ protocolVersion: 1, token: 'abc' });
+    expect(fails(() => parseRequest('join', { protocolVersion: 1 }))).toBe('data.token: is required');
+    expect(fails(() => parseRequest('join', { protocolVersion: 1, token: 'a', room: '../x' }))).toBe(
       'data.room: has an invalid format',
     );
   });
 
   it('validates produce and connectTransport shapes', () => {
     expect(
-      fails(() =>
-        requestValidators.produce.parse(
-          { transportId: 't', kind: 'smell', source: 'camera', rtpParameters: {} },
-          'data',
-        ),
-      ),
+      fails(() => parseRequest('produce', { transportId: 't', kind: 'smell', source: 'camera', rtpParameters: {} })),
     ).toMatch(/data\.kind: must be one of/);
     expect(
-      fails(() =>
-        requestValidators.connectTransport.parse({ transportId: 't', dtlsParameters: { fingerprints: [] } }, 'data'),
-      ),
+      fails(() => parseRequest('connectTransport', { transportId: 't', dtlsParameters: { fingerprints: [] } })),
     ).toBe('data.dtlsParameters.fingerprints: must have at least 1 items');
+    expect(
+      fails(() => parseRequest('setRtpCapabilities', { rtpCapabilities: { codecs: [{ mimeType: 'x'.repeat(513) }] } })),
+    ).toBe('data.rtpCapabilities.codecs[0].mimeType: string is too long (max 512)');
   });
 
   it('validates the envelope', () => {
-    expect(requestEnvelope.parse({ id: 1, method: 'leave' })).toEqual({ id: 1, method: 'leave' });
-    expect(fails(() => requestEnvelope.parse({ id: -1, method: 'leave' }))).toBe('id: must be >= 0');
-    expect(fails(() => requestEnvelope.parse({ id: 1, method: 'x'.repeat(65) }))).toBe(
-      'method: must be at most 64 characters',
+    expect(parseEnvelope({ id: 1, method: 'leave' })).toEqual({ id: 1, method: 'leave' });
+    expect(fails(() => parseEnvelope({ id: -1, method: 'leave' }))).toBe('id: must be >= 0');
+    expect(fails(() => parseEnvelope({ id: 1, method: 'x'.repeat(65) }))).toBe('method: must be at most 64 characters');
+  });
+
+  it('tells the two join answers apart and checks each', () => {
+    expect(parseResponse('join', joinWaiting)).toEqual(joinWaiting);
+    expect(() => parseResponse('join', { ...joinWaiting, admission: 'maybe' })).toThrow(/data\.admission/);
+    const { routerRtpCapabilities: _omit, ...noCaps } = goodResponses.join as Record<string, unknown>;
+    expect(fails(() => parseResponse('join', noCaps))).toBe('data.routerRtpCapabilities: is required');
+  });
+
+  it('checks a real consumerCreated field by field', () => {
+    expect(parseNotification('consumerCreated', consumerCreated).rtpParameters.codecs[0]?.mimeType).toBe('audio/opus');
+    expect(fails(() => parseNotification('consumerCreated', { ...consumerCreated, kind: 'smell' }))).toMatch(
+      /^data\.kind: must be one of "audio", "video"$/,
     );
+    const { rtpParameters: _omit, ...noParams } = consumerCreated;
+    expect(fails(() => parseNotification('consumerCreated', noParams))).toBe('data.rtpParameters: is required');
+  });
+
+  it('lets an older SDK read a newer server: unknown fields in server messages are dropped, not fatal', () => {
+    expect(parseNotification('trackMuted', { participantIdentity: 'a', trackId: 'b', extra: 1 })).toEqual({
+      participantIdentity: 'a',
+      trackId: 'b',
+    });
   });
 });

@@ -8,131 +8,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ROLES,
-  ValidationError,
-  array,
-  boolean,
-  number,
-  object,
-  oneOf,
-  optional,
-  string,
-  type Infer,
-  type Validator,
-} from '@huizhen/protocol';
-import { LOG_LEVELS } from './observability/logger.js';
+import { ProtocolValidationError, parseWith } from '@huizhen/protocol';
+import { configSchema, type HuizhenConfig } from './configSchema.js';
+
+export type { HuizhenConfig, IssuerConfig } from './configSchema.js';
 
 /** The repository root (server/dist/.. or server/src/..). */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_CONFIG_PATH = join(PROJECT_ROOT, 'config/default.json');
-
-const nullable = <T>(inner: Validator<T>): Validator<T | null> => ({
-  parse: (value, path) => (value === null ? null : inner.parse(value, path)),
-});
-
-const port = number({ integer: true, min: 0, max: 65535 });
-const ms = (max: number) => number({ integer: true, min: 1, max });
-
-const issuerSchema = object({
-  /** The token `iss` this entry trusts. */
-  iss: string({ min: 1, max: 256 }),
-  /** The `aud` tokens from this issuer must carry. */
-  audience: string({ min: 1, max: 256 }),
-  /** Pinned signing algorithm: a token signed any other way is rejected. */
-  algorithm: oneOf(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const),
-  /** HMAC secret inline (discouraged outside tests), from a file, or from an environment variable. */
-  secret: optional(string({ min: 32, max: 4096 })),
-  secretFile: optional(string({ min: 1, max: 1024 })),
-  secretEnv: optional(string({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ })),
-  /** Dev convenience: create a random secret in secretFile on first start. */
-  generateSecretIfMissing: optional(boolean()),
-  /** PEM public key for RS/ES/PS algorithms, inline or from a file. */
-  publicKey: optional(string({ min: 1, max: 16384 })),
-  publicKeyFile: optional(string({ min: 1, max: 1024 })),
-  /** JWKS document on disk (keys selected by `kid`). */
-  jwksFile: optional(string({ min: 1, max: 1024 })),
-  /** Roles this issuer may grant; a token asking for another role is refused. */
-  roles: array(oneOf(ROLES), { min: 1, max: ROLES.length }),
-  /**
-   * Service scopes this issuer may grant to systems (e.g. an appointment
-   * system): rooms:write books rooms, rooms:read reads summaries and
-   * opinions of any room. None unless listed.
-   */
-  scopes: optional(array(oneOf(['rooms:write', 'rooms:read'] as const), { max: 2 })),
-  /** A readable name for logs and the UI (e.g. the hospital's name). */
-  displayName: optional(string({ min: 1, max: 128 })),
-});
-
-const configSchema = object({
-  $comment: optional(string({ max: 4096 })),
-  server: object({
-    host: string({ min: 1, max: 255 }),
-    port,
-    trustProxy: boolean(),
-  }),
-  media: object({
-    /** 0 = one worker per CPU core. */
-    workers: number({ integer: true, min: 0, max: 256 }),
-    logLevel: oneOf(['debug', 'warn', 'error', 'none'] as const),
-    rtcListenIp: string({ min: 1, max: 64 }),
-    rtcAnnouncedAddress: nullable(string({ min: 1, max: 255 })),
-    /** First UDP/TCP port; worker i listens on rtcPort + i. 0 = any free port. */
-    rtcPort: port,
-    maxIncomingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
-    initialOutgoingBitrate: number({ integer: true, min: 100_000, max: 100_000_000 }),
-  }),
-  auth: object({
-    clockToleranceSec: number({ integer: true, min: 0, max: 300 }),
-    maxTokenLifetimeSec: number({ integer: true, min: 60, max: 7 * 86400 }),
-    issuers: array(issuerSchema, { min: 1, max: 64 }),
-  }),
-  devTokens: object({
-    enabled: boolean(),
-    issuer: optional(string({ min: 1, max: 256 })),
-    ttlSec: optional(number({ integer: true, min: 60, max: 86400 })),
-  }),
-  rooms: object({
-    maxParticipants: number({ integer: true, min: 2, max: 1000 }),
-    joinTimeoutMs: ms(300_000),
-    emptyRoomCloseMs: ms(3_600_000),
-    /** A dropped participant keeps identity, admission and media this long. */
-    reconnectGraceMs: ms(600_000),
-  }),
-  /** Consult records (lifecycle, participants, opinions) and shared records. */
-  storage: object({ dir: string({ min: 1, max: 1024 }) }),
-  records: object({
-    /** Largest upload, in bytes. */
-    maxBytes: number({ integer: true, min: 1024, max: 512 * 1024 * 1024 }),
-    /** Lifetime of a download URL. */
-    urlTtlSec: number({ integer: true, min: 10, max: 3600 }),
-    /** AES-256 key (32 bytes, base64) from a file or an environment variable. */
-    // null clears a value inherited from the default config.
-    keyFile: optional(nullable(string({ min: 1, max: 1024 }))),
-    keyEnv: optional(nullable(string({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ }))),
-    /** Dev convenience: create a random key in keyFile on first start. */
-    generateKeyIfMissing: optional(boolean()),
-    /** What happens to a consult's records when it ends. */
-    retention: oneOf(['keep', 'delete'] as const),
-  }),
-  audit: object({
-    dir: string({ min: 1, max: 1024 }),
-    maxFileBytes: number({ integer: true, min: 1024, max: 1024 ** 3 }),
-  }),
-  signaling: object({
-    maxMessageBytes: number({ integer: true, min: 1024, max: 1024 * 1024 }),
-    rateLimitPerSec: number({ integer: true, min: 1, max: 10_000 }),
-    rateLimitBurst: number({ integer: true, min: 1, max: 100_000 }),
-    requestTimeoutMs: ms(120_000),
-  }),
-  /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
-  loadTest: object({ enabled: boolean() }),
-  log: object({ level: oneOf(LOG_LEVELS) }),
-  redis: object({ url: nullable(string({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
-});
-
-export type HuizhenConfig = Infer<typeof configSchema>;
-export type IssuerConfig = HuizhenConfig['auth']['issuers'][number];
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -185,9 +68,9 @@ export function loadConfig(options: LoadConfigOptions = {}): HuizhenConfig {
 export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): HuizhenConfig {
   let config: HuizhenConfig;
   try {
-    config = configSchema.parse(raw, '');
+    config = parseWith(configSchema, raw);
   } catch (err) {
-    if (err instanceof ValidationError) throw new ConfigError(`invalid config: ${err.message}`);
+    if (err instanceof ProtocolValidationError) throw new ConfigError(`invalid config: ${err.message}`);
     throw err;
   }
   for (const [i, issuer] of config.auth.issuers.entries()) {

@@ -5,17 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import {
-  ErrorCode,
-  ROLES,
-  ROOM_KINDS,
-  ValidationError,
-  boolean,
-  object,
-  oneOf,
-  optional,
-  string,
-} from '@huizhen/protocol';
+import { ErrorCode, ROLES, ROOM_KINDS, ProtocolValidationError, oneOf, parseWith, str, z } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';
@@ -46,15 +36,15 @@ export interface AppDeps {
 const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
 const DEMO_DIR = join(PROJECT_ROOT, 'demo/public');
 
-const devTokenRequest = object({
-  identity: string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ }),
-  name: string({ min: 1, max: 128 }),
+const devTokenRequest = z.strictObject({
+  identity: str({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ }),
+  name: str({ min: 1, max: 128 }),
   role: oneOf(ROLES),
-  room: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
+  room: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
   /** The room kind a clinician's token opens. */
-  kind: optional(oneOf(ROOM_KINDS)),
+  kind: z.optional(oneOf(ROOM_KINDS)),
   /** A load-generator credential (huizhen-loadtest --dev-token); only while loadTest.enabled. */
-  loadtest: optional(boolean()),
+  loadtest: z.optional(z.boolean()),
 });
 
 export function createApp(deps: AppDeps): express.Express {
@@ -90,7 +80,7 @@ export function createApp(deps: AppDeps): express.Express {
     const issuer = deps.issuers.get(config.devTokens.issuer!);
     if (!issuer) throw new Error(`dev token issuer '${config.devTokens.issuer}' is not loaded`);
     app.post('/api/dev/token', express.json({ limit: '4kb' }), (req, res) => {
-      const { kind, loadtest, ...body } = devTokenRequest.parse(req.body, 'body');
+      const { kind, loadtest, ...body } = parseWith(devTokenRequest, req.body, 'body');
       if (loadtest && !config.loadTest.enabled)
         throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Load testing is off on this server (loadTest.enabled).');
       const token = mintAccessToken(issuer, {
@@ -145,7 +135,7 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
               : 400;
     return { status, error: err.toWire() };
   }
-  if (err instanceof ValidationError)
+  if (err instanceof ProtocolValidationError)
     return { status: 400, error: { code: ErrorCode.INVALID_REQUEST, message: err.message } };
   const e = err as { type?: string; status?: number; message?: string };
   // body-parser errors: bad JSON, too large, wrong charset.

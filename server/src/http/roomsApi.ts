@@ -9,7 +9,7 @@
  */
 import express, { type Request, type Router } from 'express';
 import jwt from 'jsonwebtoken';
-import { ErrorCode, ROOM_KINDS, number, object, oneOf, optional, string } from '@huizhen/protocol';
+import { ErrorCode, ROOM_KINDS, num, oneOf, parseWith, str, z } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';
@@ -33,11 +33,11 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A booking is forgotten if nobody joins within this time. */
 const BOOKING_TTL_MS = 7 * 24 * 3600 * 1000;
 
-const bookRequest = object({
-  room: string({ min: 1, max: 64, pattern: ROOM_ID }),
+const bookRequest = z.strictObject({
+  room: str({ min: 1, max: 64, pattern: ROOM_ID }),
   kind: oneOf(ROOM_KINDS),
-  capacity: optional(number({ integer: true, min: 2, max: 1000 })),
-  host: optional(string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ })),
+  capacity: z.optional(num({ integer: true, min: 2, max: 1000 })),
+  host: z.optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ })),
 });
 
 export function createRoomsApi(deps: RoomsApiDeps): Router {
@@ -49,7 +49,7 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
 
   router.post('/api/rooms', express.json({ limit: '4kb' }), (req, res) => {
     const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
-    const body = bookRequest.parse(req.body, 'body');
+    const body = parseWith(bookRequest, req.body, 'body');
     const room = deps.rooms.schedule({
       id: body.room,
       kind: body.kind,

@@ -9,9 +9,9 @@ import {
   CloseCode,
   ErrorCode,
   METHODS,
-  ValidationError,
-  requestEnvelope,
-  requestValidators,
+  ProtocolValidationError,
+  parseEnvelope,
+  parseRequest,
   type Method,
   type NotificationData,
   type Notification,
@@ -156,7 +156,7 @@ export class Connection implements SinkOwner {
     }
     let envelope;
     try {
-      envelope = requestEnvelope.parse(parsed, '');
+      envelope = parseEnvelope(parsed);
     } catch (err) {
       const id = typeof (parsed as { id?: unknown })?.id === 'number' ? (parsed as { id: number }).id : null;
       this.#badFrame(
@@ -173,9 +173,9 @@ export class Connection implements SinkOwner {
     }
     let payload: unknown;
     try {
-      payload = requestValidators[method as Method].parse(envelope.data ?? {}, 'data');
+      payload = parseRequest(method as Method, envelope.data ?? {});
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
+      if (!(err instanceof ProtocolValidationError)) throw err;
       this.#ctx.metrics.signalingRequests.inc({ method, outcome: ErrorCode.INVALID_REQUEST });
       this.#sendError(id, new HuizhenError(ErrorCode.INVALID_REQUEST, err.message));
       return;

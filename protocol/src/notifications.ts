@@ -1,0 +1,87 @@
+/** Server → client notifications: one schema per name. */
+import { z } from './schema.js';
+import {
+  chatMessage,
+  consultSummary,
+  mark,
+  mediaKind,
+  opinion,
+  participantInfo,
+  personRef,
+  recordInfo,
+  roomInfo,
+  roomView,
+  rtpParametersBlob,
+  sharedRecord,
+  trackSource,
+  viewState,
+  waitingEntry,
+} from './shapes.js';
+
+const text = z.string();
+const byIdentity = z.object({ identity: text });
+
+export const notificationSchemas = {
+  participantJoined: z.object({ participant: participantInfo }),
+  participantLeft: z.object({ identity: text, reason: z.literal(['left', 'disconnected', 'removed']) }),
+  /** Their connection dropped; they keep their place for the grace period. */
+  participantReconnecting: byIdentity,
+  participantReconnected: byIdentity,
+  /** To participants who may admit: the lobby changed. */
+  waitingRoomChanged: z.object({ waiting: z.array(waitingEntry) }),
+  /** To a waiting participant: you are in; set up media now (no reconnect needed). */
+  admitted: roomView,
+  /** Room state, lock or host changed. */
+  roomUpdated: z.object({ room: roomInfo }),
+  /** A host paused one of your tracks. */
+  mutedByHost: z.object({ trackId: text, source: trackSource, by: personRef, allowUnmute: z.boolean() }),
+  chat: z.object({ message: chatMessage }),
+  /** To clinicians: an opinion was written or revised. */
+  opinionUpdated: z.object({ opinion }),
+  /** To those who may see it: a record was uploaded or deleted. */
+  recordAdded: z.object({ record: recordInfo }),
+  recordDeleted: z.object({ recordId: text }),
+  recordShared: z.object({ share: sharedRecord }),
+  recordShareStopped: z.object({ recordId: text }),
+  viewStateChanged: z.object({ recordId: text, view: viewState, by: text }),
+  presenterChanged: z.object({ recordId: text, presenter: text }),
+  /** To the presenter: someone asks to present. */
+  presenterRequested: z.object({ recordId: text, from: personRef }),
+  pointer: z.object({ recordId: text, identity: text, page: z.number(), x: z.number(), y: z.number() }),
+  annotationAdded: z.object({ recordId: text, mark }),
+  annotationRemoved: z.object({ recordId: text, markId: text }),
+  /** A track became available to this participant; set it up and call `resumeConsumer`. */
+  consumerCreated: z.object({
+    consumerId: text,
+    trackId: text,
+    participantIdentity: text,
+    kind: mediaKind,
+    source: trackSource,
+    rtpParameters: rtpParametersBlob,
+    /** The publisher has the track muted. */
+    producerPaused: z.boolean(),
+  }),
+  consumerClosed: z.object({ consumerId: text, trackId: text, participantIdentity: text }),
+  trackMuted: z.object({ participantIdentity: text, trackId: text }),
+  trackUnmuted: z.object({ participantIdentity: text, trackId: text }),
+  consumerLayersChanged: z.object({
+    consumerId: text,
+    spatialLayer: z.nullable(z.number()),
+    temporalLayer: z.nullable(z.number()),
+  }),
+  activeSpeakerChanged: z.object({ identity: z.nullable(text) }),
+  /**
+   * The server is closing this session; the socket closes right after.
+   * code: ADMISSION_DENIED, REMOVED, ROOM_ENDED, TOKEN_EXPIRED, DUPLICATE_IDENTITY, ...
+   */
+  sessionClosed: z.object({
+    code: text,
+    reason: text,
+    /** With ROOM_ENDED, for clinicians: who took part, when, and for how long. */
+    summary: z.optional(consultSummary),
+  }),
+};
+
+export type Notification = keyof typeof notificationSchemas;
+export const NOTIFICATIONS = Object.keys(notificationSchemas) as Notification[];
+export type NotificationData = { [N in Notification]: z.infer<(typeof notificationSchemas)[N]> };

@@ -1,0 +1,91 @@
+/** Server → client: the data of a successful response, one schema per method. */
+import { PERMISSIONS, ROOM_KINDS } from './constants.js';
+import type { Method } from './requests.js';
+import { oneOf, z } from './schema.js';
+import {
+  chatMessage,
+  consultSummary,
+  iceParametersBlob,
+  mark,
+  opinion,
+  participantInfo,
+  recordInfo,
+  roomInfo,
+  roomViewShape,
+  sharedRecord,
+  statsBlob,
+  transportOptions,
+  viewState,
+} from './shapes.js';
+
+const empty = z.object({});
+const joinedShape = {
+  protocolVersion: z.number(),
+  sessionId: z.string(),
+  /** True when a reconnect resumed the previous session (tracks and subscriptions kept). */
+  resumed: z.boolean(),
+  participant: participantInfo,
+  /** This participant's permissions in this room. */
+  permissions: z.array(oneOf(PERMISSIONS)),
+  /** Seconds until the token used to join expires. */
+  tokenExpiresIn: z.number(),
+};
+const srtpParameters = z.object({ cryptoSuite: z.string(), keyBase64: z.string() });
+
+export const responseSchemas = {
+  /** waiting: in the lobby until a clinician admits (then `admitted` arrives). */
+  join: z.discriminatedUnion('admission', [
+    z.object({ ...joinedShape, admission: z.literal('admitted'), ...roomViewShape }),
+    z.object({
+      ...joinedShape,
+      admission: z.literal('waiting'),
+      room: z.object({ id: z.string(), kind: oneOf(ROOM_KINDS) }),
+    }),
+  ]),
+  setRtpCapabilities: empty,
+  createTransport: transportOptions,
+  connectTransport: empty,
+  restartIce: z.object({ iceParameters: iceParametersBlob }),
+  produce: z.object({ trackId: z.string() }),
+  closeProducer: empty,
+  setProducerPaused: empty,
+  resumeConsumer: empty,
+  setConsumerVideoSize: z.object({ spatialLayer: z.nullable(z.number()) }),
+  setConsumerPaused: empty,
+  requestKeyFrame: empty,
+  getStats: z.object({ transports: z.array(statsBlob) }),
+  ping: empty,
+  leave: empty,
+  refreshToken: z.object({ tokenExpiresIn: z.number() }),
+  admit: empty,
+  deny: empty,
+  muteParticipant: empty,
+  removeParticipant: empty,
+  setLocked: z.object({ room: roomInfo }),
+  endRoom: z.object({ summary: consultSummary }),
+  getSummary: z.object({ summary: consultSummary }),
+  sendChat: z.object({ message: chatMessage }),
+  setOpinion: z.object({ opinion }),
+  getOpinions: z.object({ opinions: z.array(opinion) }),
+  listRecords: z.object({ records: z.array(recordInfo) }),
+  getRecordUrl: z.object({ url: z.string(), expiresAt: z.number() }),
+  deleteRecord: empty,
+  shareRecord: z.object({ share: sharedRecord }),
+  stopShare: empty,
+  setViewState: z.object({ view: viewState }),
+  requestPresenter: empty,
+  grantPresenter: empty,
+  pointer: empty,
+  annotate: z.object({ mark }),
+  undoAnnotation: z.object({ markId: z.nullable(z.string()) }),
+  createPlainTransport: z.object({
+    id: z.string(),
+    /** Where the server listens for this transport's RTP (and RTCP: rtcp-mux). */
+    ip: z.string(),
+    port: z.number(),
+    srtpParameters: z.optional(srtpParameters),
+  }),
+  connectPlainTransport: empty,
+} satisfies Record<Method, z.core.$ZodType>;
+
+export type ResponseData = { [M in Method]: z.infer<(typeof responseSchemas)[M]> };

@@ -1,5 +1,5 @@
 /** Server → client notifications: one schema per name. */
-import { z } from './schema.js';
+import * as z from 'zod/v4/mini';
 import {
   chatMessage,
   consultSummary,

@@ -15,10 +15,10 @@ import {
   requestSchemas,
   responseSchemas,
   str,
-  z,
   type Method,
   type Notification,
 } from './index.js';
+import * as z from 'zod/v4/mini';
 import { consumerCreated, goodNotifications, goodRequests, goodResponses, joinWaiting } from './testing/fixtures.js';
 
 const fails = (fn: () => unknown): string => {

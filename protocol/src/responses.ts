@@ -1,7 +1,8 @@
 /** Server → client: the data of a successful response, one schema per method. */
 import { PERMISSIONS, ROOM_KINDS } from './constants.js';
 import type { Method } from './requests.js';
-import { oneOf, z } from './schema.js';
+import { oneOf } from './schema.js';
+import * as z from 'zod/v4/mini';
 import {
   chatMessage,
   consultSummary,

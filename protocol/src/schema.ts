@@ -5,8 +5,6 @@
  */
 import * as z from 'zod/v4/mini';
 
-export { z };
-
 /** Any zod schema (classic or mini): what `parseWith` accepts. */
 export type Schema<T = unknown> = z.core.$ZodType<T>;
 

@@ -3,7 +3,8 @@
  * sentences as the wire protocol: `server.port: must be <= 65535`). Rules that
  * span keys (one secret source per issuer, ...) are checked in config.ts.
  */
-import { ROLES, arr, num, oneOf, str, z } from '@huizhen/protocol';
+import { ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
+import * as z from 'zod/v4/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });

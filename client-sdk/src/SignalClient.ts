@@ -1,6 +1,8 @@
+// Over 400 lines on purpose: one socket's whole life (connect, requests, heartbeat, inbound checks) in one class.
 /**
  * Request/response and notifications over one signaling WebSocket, typed with
- * the shared protocol. Knows nothing about rooms or media.
+ * the shared protocol and checked against it on the way in. Knows nothing about
+ * rooms or media.
  */
 import {
   ConnectionError,

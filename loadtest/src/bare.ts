@@ -82,9 +82,9 @@ class BareSession implements SfuSession {
     if (direction === 'recv') this.#peer.recv = t;
     return {
       id: t.id,
-      iceParameters: t.iceParameters as unknown as Record<string, unknown>,
-      iceCandidates: t.iceCandidates as unknown as Record<string, unknown>[],
-      dtlsParameters: t.dtlsParameters as unknown as Record<string, unknown>,
+      iceParameters: t.iceParameters,
+      iceCandidates: t.iceCandidates,
+      dtlsParameters: t.dtlsParameters,
     };
   }
 
@@ -145,7 +145,7 @@ class BareSession implements SfuSession {
       participantIdentity: pub.identity,
       kind: consumer.kind,
       source: producer.kind === 'audio' ? 'microphone' : 'camera',
-      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      rtpParameters: consumer.rtpParameters,
       producerPaused: false,
     });
   }

@@ -13,7 +13,7 @@ import type { WireError } from './errors.js';
 import { notificationSchemas, type Notification, type NotificationData } from './notifications.js';
 import { requestSchemas, type Method, type RequestData } from './requests.js';
 import { responseSchemas, type ResponseData } from './responses.js';
-import { json, num, parseWith, str } from './schema.js';
+import { ProtocolValidationError, json, num, parseWith, str } from './schema.js';
 import * as z from 'zod/v4/mini';
 
 export * from './constants.js';
@@ -97,3 +97,17 @@ export function parseResponse<M extends Method>(method: M, data: unknown): Respo
 export function parseNotification<N extends Notification>(name: N, data: unknown): NotificationData[N] {
   return parseWith<unknown>(notificationSchemas[name], data, 'data') as NotificationData[N];
 }
+
+/** @deprecated Use `parseRequest`; the old validator table, kept for existing importers. */
+export const requestValidators = /* @__PURE__ */ (() =>
+  Object.fromEntries(
+    Object.keys(requestSchemas).map((method) => [
+      method,
+      { parse: (value: unknown, path = '') => parseWith<unknown>(requestSchemas[method as Method], value, path) },
+    ]),
+  ))() as { [M in Method]: { parse(value: unknown, path?: string): RequestData<M> } };
+
+/** @deprecated Use `ProtocolValidationError` (same class). */
+export const ValidationError = ProtocolValidationError;
+/** @deprecated Use `ProtocolValidationError`. */
+export type ValidationError = ProtocolValidationError;

@@ -12,7 +12,9 @@ import {
   parseRequest,
   parseResponse,
   parseWith,
+  ValidationError,
   requestSchemas,
+  requestValidators,
   responseSchemas,
   str,
   type Method,
@@ -160,5 +162,14 @@ describe('protocol messages', () => {
       participantIdentity: 'a',
       trackId: 'b',
     });
+  });
+});
+
+describe('names kept for existing importers', () => {
+  it('requestValidators and ValidationError still work as before', () => {
+    expect(Object.keys(requestValidators).sort()).toEqual([...METHODS].sort());
+    expect(requestValidators.leave.parse({})).toEqual({});
+    expect(() => requestValidators.join.parse({ protocolVersion: 1 }, 'data')).toThrow(ValidationError);
+    expect(fails(() => requestValidators.join.parse({ protocolVersion: 1 }, 'data'))).toBe('data.token: is required');
   });
 });

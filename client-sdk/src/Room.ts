@@ -8,7 +8,8 @@
 import { ConnectionError, ConnectionErrorReason, DisconnectReason, ErrorCode, HuizhenError } from './errors.js';
 import type { Device } from 'mediasoup-client/types';
 import { ChatLog } from './ChatLog.js';
-import { RoomEngine, type EngineEvents } from './engine/RoomEngine.js';
+import type { EngineEvents } from './engine/EngineEvents.js';
+import { RoomEngine } from './engine/RoomEngine.js';
 import { mediaSetupError } from './engine/failures.js';
 import type { ConnectionState, Participant, RoomEventCallbacks } from './events.js';
 import { LocalParticipant } from './LocalParticipant.js';

@@ -15,7 +15,6 @@ import {
   disconnectFromCloseCode,
   disconnectReasonForCode,
   isErrorCode,
-  isHuizhenError,
 } from '../errors.js';
 import type { ConnectionState } from '../events.js';
 import { createLogger, errorFields, type Logger } from '../logger.js';
@@ -27,57 +26,22 @@ import {
   type RequestData,
   type ResponseData,
 } from '@huizhen/protocol';
-import { DefaultReconnectPolicy, type ReconnectPolicy } from '../ReconnectPolicy.js';
+import { DefaultReconnectPolicy } from '../ReconnectPolicy.js';
 import { SignalClient, type AnyNotification, type SignalCloseInfo } from '../SignalClient.js';
 import { TokenRefresher } from '../TokenRefresher.js';
 import { toHttpBase, toSignalUrl } from '../url.js';
-import { cancelledError, connectFailure, isRetryable } from './failures.js';
+import { cancelledError, connectFailure } from './failures.js';
 import { NotificationGate } from './NotificationGate.js';
-import { waitForRetry } from './waitForRetry.js';
+import type { EngineEvents, JoinResponse } from './EngineEvents.js';
+import { Reconnector } from './Reconnector.js';
 
 /** How long leaving waits for the server to acknowledge `leave`. */
 const LEAVE_TIMEOUT_MS = 1500;
-/** Opening a socket while reconnecting may take this long at most: the grace period is short. */
-const RECONNECT_CONNECT_TIMEOUT_MS = 5000;
 /** A reconnect asks the token provider for a new token when the current one has less left than this. */
 const TOKEN_REUSE_MARGIN_MS = 30_000;
 
-type JoinResponse = ResponseData['join'];
-
-/**
- * What the engine tells the Room. A delegate rather than emitter events: the
- * engine waits on the async ones (connect() resolves, and `reconnected`
- * follows, only once the Room has set up what the join brought; the next
- * notification waits for the one before), and there is only ever one Room.
- */
-export interface EngineEvents {
-  /** While connecting, before the socket opens: load what media needs (the Device). A throw fails connect(). */
-  prepare(): Promise<void>;
-  /** The first join was answered. A throw fails connect(). */
-  joined(response: JoinResponse): Promise<void>;
-  /** After a drop, the server resumed the same session; catch up. A throw fails this reconnect attempt. */
-  resumed(response: JoinResponse): Promise<void>;
-  /** After a drop, the server no longer has the old session: what belonged to it there is gone (before the fresh join). */
-  sessionReplaced(): void;
-  /** The fresh session that follows `sessionReplaced` was joined; rebuild. A throw fails this reconnect attempt. */
-  rejoined(response: JoinResponse): Promise<void>;
-  /** One server notification, in order; the engine waits for it before the next one. */
-  notification(message: AnyNotification): Promise<void>;
-  /** The server says it is ending the session (the socket closes right after). */
-  sessionClosed(data: NotificationData['sessionClosed']): void;
-  stateChanged(state: ConnectionState): void;
-  reconnecting(error: HuizhenError): void;
-  /** Connected again; `resumed` is false after a fresh rejoin. */
-  reconnected(resumed: boolean): void;
-  /** The session is over (or connect failed): drop tracks, participants and media. The socket closes next. */
-  teardown(connectFailed: boolean): void;
-  /** Last of all, once per engine. */
-  disconnected(reason: DisconnectReason, error?: HuizhenError): void;
-}
-
 export class RoomEngine {
   readonly #options: ConnectOptions;
-  readonly #policy: ReconnectPolicy;
   readonly #room: EngineEvents;
   readonly #notifications = new NotificationGate();
   #log: Logger;
@@ -97,14 +61,32 @@ export class RoomEngine {
   /** Set when the session is over; queued notifications are then skipped. */
   #ended = false;
   #sessionClosed: NotificationData['sessionClosed'] | undefined;
-  /** Cuts the current wait between reconnect attempts short. */
-  #wake: (() => void) | undefined;
+  readonly #reconnector: Reconnector;
 
   constructor(options: ConnectOptions, room: EngineEvents) {
     this.#options = options;
     this.#room = room;
-    this.#policy = options.reconnectPolicy ?? new DefaultReconnectPolicy();
     this.#log = createLogger(options.logLevel ?? 'silent', {}, options.logSink);
+    this.#reconnector = new Reconnector({
+      policy: options.reconnectPolicy ?? new DefaultReconnectPolicy(),
+      canGetNewToken: options.tokenProvider !== undefined,
+      connectTimeoutMs: options.connectTimeoutMs,
+      log: () => this.#log,
+      signal: () => this.#signal,
+      sessionId: () => this.#sessionId,
+      tokenFor: (forceNew) => this.#tokenForReconnect(forceNew),
+      setToken: (token) => (this.#token = token),
+      ended: () => this.#ended,
+      sessionClosed: () => this.#sessionClosed,
+      resume: (joined) => this.#resume(joined),
+      replaceSession: () => {
+        this.#notifications.newEpoch();
+        this.#room.sessionReplaced();
+      },
+      startFresh: (joined) => this.#startFreshSession(joined),
+      finish: (reason, error) => this.#finish(reason, error),
+      finishClosedByServer: (closed) => this.#finishClosedByServer(closed),
+    });
   }
 
   get state(): ConnectionState {
@@ -367,117 +349,21 @@ export class RoomEngine {
     );
   }
 
-  /**
-   * Retries as the policy says: each attempt opens a new socket and joins with
-   * `resumeSessionId`. The server keeps the session for its grace period; past
-   * that (SESSION_EXPIRED) the room joins afresh.
-   */
+  /** Holds notifications back and hands over to the Reconnector. */
   async #reconnect(lost: SignalCloseInfo, error: HuizhenError): Promise<void> {
-    const startedAt = Date.now();
     this.#notifications.close();
     this.#refresher?.pause();
     this.#log.info('connection lost; reconnecting', { code: lost.code });
     this.#setState('reconnecting');
     this.#room.reconnecting(error);
-    let retryCount = 0;
-    let newToken = false;
-    for (;;) {
-      const elapsedMs = Date.now() - startedAt;
-      const delay = this.#policy.nextRetryDelayMs({
-        retryCount,
-        elapsedMs,
-        closeCode: lost.code,
-        closeReason: lost.reason,
-      });
-      if (delay === null) {
-        this.#log.warn('giving up reconnecting', { attempts: retryCount, elapsedMs });
-        this.#finish(
-          DisconnectReason.ConnectionLost,
-          new ConnectionError(
-            ConnectionErrorReason.ConnectionLost,
-            `The connection to the server was lost and could not be restored (${retryCount} attempt${retryCount === 1 ? '' : 's'} in ${Math.round(elapsedMs / 1000)} s)`,
-            ErrorCode.CONNECTION_FAILED,
-            { cause: error },
-          ),
-        );
-        return;
-      }
-      await waitForRetry(delay, (wake) => (this.#wake = wake));
-      if (this.#ended) return;
-      retryCount++;
-      try {
-        await this.#attemptRejoin(newToken);
-        return;
-      } catch (failure) {
-        if (this.#ended) return;
-        // Drop a half-open attempt (e.g. join timed out) before the next one.
-        this.#signal?.close(1000, 'reconnect attempt failed');
-        const closed = this.#sessionClosed;
-        if (closed) {
-          this.#finishClosedByServer(closed);
-          return;
-        }
-        if (isHuizhenError(failure, ErrorCode.TOKEN_EXPIRED) && this.#options.tokenProvider && !newToken) {
-          newToken = true;
-        } else if (!isRetryable(failure)) {
-          const code = (failure as HuizhenError).code;
-          this.#log.warn('reconnect refused', { code });
-          this.#finish(disconnectReasonForCode(code), failure as HuizhenError);
-          return;
-        }
-        this.#log.info('reconnect attempt failed', { attempt: retryCount, ...errorFields(failure) });
-      }
-    }
+    await this.#reconnector.run(lost, error);
   }
 
-  async #attemptRejoin(forceNewToken: boolean): Promise<void> {
-    const signal = this.#signal;
-    if (!signal) throw new HuizhenError(ErrorCode.INVALID_STATE, 'No signaling client to reconnect');
-    const token = await this.#tokenForReconnect(forceNewToken);
-    if (this.#ended) return;
-    await signal.connect({
-      timeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_CONNECT_TIMEOUT_MS, RECONNECT_CONNECT_TIMEOUT_MS),
-    });
-    let joined: JoinResponse;
-    try {
-      joined = await signal.request('join', {
-        protocolVersion: PROTOCOL_VERSION,
-        token,
-        resumeSessionId: this.#sessionId,
-        // Only notifications after this one are replayed; nothing twice, nothing lost.
-        resumeFromSeq: signal.lastNotificationSeq,
-      });
-    } catch (error) {
-      if (!isHuizhenError(error, ErrorCode.SESSION_EXPIRED)) throw error;
-      this.#log.info('the server no longer has this session; joining afresh');
-      this.#token = token;
-      await this.#joinAfresh(signal, token);
-      return;
-    }
-    if (this.#ended) return;
-    this.#token = token;
-    if (!joined.resumed) {
-      // Not resumed although asked: treat it as the fresh session it is.
-      this.#notifications.newEpoch();
-      this.#room.sessionReplaced();
-      await this.#startFreshSession(joined);
-      return;
-    }
+  async #resume(joined: JoinResponse): Promise<void> {
     this.#applyJoin(joined);
     await this.#room.resumed(joined);
     if (this.#ended) return;
     this.#reconnected(true, joined.tokenExpiresIn);
-  }
-
-  /** The server forgot the session: join as new, then bring back what this client had. */
-  async #joinAfresh(signal: SignalClient, token: string): Promise<void> {
-    // Anything still queued from the old session no longer applies.
-    this.#notifications.newEpoch();
-    this.#room.sessionReplaced();
-    signal.resetNotificationSeq();
-    const joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token });
-    if (this.#ended) return;
-    await this.#startFreshSession(joined);
   }
 
   async #startFreshSession(joined: JoinResponse): Promise<void> {
@@ -502,7 +388,7 @@ export class RoomEngine {
     this.#ended = true;
     this.#notifications.markReady();
     this.#refresher?.stop();
-    this.#wake?.();
+    this.#reconnector.wake();
     this.#log.info('disconnected', { reason, ...(error ? { code: error.code } : {}) });
     this.#room.teardown(false);
     this.#signal?.close(1000, 'client left');

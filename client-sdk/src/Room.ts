@@ -22,7 +22,6 @@ import type {
   Method,
   NotificationData,
   Opinion,
-  ParticipantInfo,
   Permission,
   RequestData,
   ResponseData,
@@ -33,10 +32,10 @@ import type {
   WaitingEntry,
 } from '@huizhen/protocol';
 import { defaultFetch } from './recordsHttp.js';
-import { RemoteParticipant } from './RemoteParticipant.js';
+import type { RemoteParticipant } from './RemoteParticipant.js';
+import { ParticipantRoster } from './ParticipantRoster.js';
 import { RoomRecords, isRecordNotification } from './RoomRecords.js';
 import type { AnyNotification } from './SignalClient.js';
-import { RemoteTrack } from './tracks.js';
 import { TypedEmitter } from '@huizhen/protocol';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
@@ -60,7 +59,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   readonly records: RoomRecords;
   readonly #options: ConnectOptions;
   readonly #engine: RoomEngine;
-  readonly #remote = new Map<string, RemoteParticipant>();
+  readonly #roster: ParticipantRoster;
   readonly #chat = new ChatLog();
   #admission: Admission = 'waiting';
   #info: RoomInfo | undefined;
@@ -70,7 +69,6 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #waitingRoom: WaitingEntry[] = [];
   #device: Device | undefined;
   #media: MediaSession | undefined;
-  #activeSpeaker: Participant | null = null;
   #endSummary: ConsultSummary | undefined;
   /** Admitted while the connection was down: `admitted` follows `reconnected`. */
   #admittedWhileAway = false;
@@ -79,6 +77,16 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     super();
     this.#options = { ...options };
     this.#engine = new RoomEngine(this.#options, this.#engineEvents());
+    this.#roster = new ParticipantRoster({
+      engine: this.#engine,
+      options: this.#options,
+      emit: (event, ...args) => void this.emit(event, ...args),
+      localIdentity: () => this.localParticipant.identity,
+      local: (identity) =>
+        identity && identity === this.localParticipant.identity ? this.localParticipant : undefined,
+      media: () => this.#media,
+      log: () => this.#log,
+    });
     this.localParticipant = new LocalParticipant({
       session: () => {
         const state = this.#engine.state;
@@ -181,12 +189,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** Everyone else in the room, by identity. */
   get remoteParticipants(): ReadonlyMap<string, RemoteParticipant> {
-    return this.#remote;
+    return this.#roster.remote;
   }
 
   /** The participant currently speaking loudest, if any. */
   get activeSpeaker(): Participant | null {
-    return this.#activeSpeaker;
+    return this.#roster.activeSpeaker;
   }
 
   /** When the current token expires (ms since the epoch, local clock); without a refresh the server then ends the session. */
@@ -206,8 +214,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** The local or a remote participant with this identity. */
   getParticipant(identity: string): Participant | undefined {
-    if (identity && identity === this.localParticipant.identity) return this.localParticipant;
-    return this.#remote.get(identity);
+    return this.#roster.get(identity);
   }
 
   // --- connecting and leaving ---------------------------------------------------
@@ -238,8 +245,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * a click handler after a `mediaPlaybackBlocked` event.
    */
   async startMedia(): Promise<void> {
-    const tracks = [...this.#remote.values()].flatMap((p) => [...p.tracks.values()]);
-    await Promise.all(tracks.map((t) => t.play()));
+    await Promise.all(this.#roster.tracks().map((t) => t.play()));
   }
 
   // --- waiting room and host controls ------------------------------------------------
@@ -413,13 +419,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       throw new HuizhenError(ErrorCode.INVALID_STATE, 'Entering a room without a connection');
     this.#syncView(view, mode === 'rejoin');
     if (mode === 'rejoin') {
-      this.#reconcileParticipants(view);
+      this.#roster.reconcile(view);
     } else {
-      const self = this.localParticipant.identity;
-      for (const info of view.participants) {
-        if (info.identity !== self && !this.#remote.has(info.identity))
-          this.#remote.set(info.identity, new RemoteParticipant(info));
-      }
+      this.#roster.addFromView(view);
     }
     try {
       // A device is loaded once; a fresh session (perhaps on a restarted server) gets a new one.
@@ -458,30 +460,6 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.records._applyShare(view.share, emit);
   }
 
-  /**
-   * Makes the participants match a view the server sent after a reconnect.
-   * Notifications replayed after it may repeat some of this; each handler
-   * ignores what is already in place. The view also covers notifications lost
-   * in the socket that died before the server noticed.
-   */
-  #reconcileParticipants(view: RoomView): void {
-    const self = this.localParticipant.identity;
-    const present = new Map(view.participants.filter((p) => p.identity !== self).map((p) => [p.identity, p]));
-    for (const identity of [...this.#remote.keys()]) {
-      if (!present.has(identity)) this.#onParticipantLeft(identity, 'disconnected');
-    }
-    for (const info of present.values()) {
-      const participant = this.#remote.get(info.identity);
-      if (!participant || participant.joinedAt !== info.joinedAt) {
-        // New, or the same person on a new session (which replaced the old one).
-        this.#onParticipantJoined(info);
-        continue;
-      }
-      for (const gone of participant._syncPublished(info.tracks)) this.#unsubscribe(participant, gone, true);
-      for (const track of info.tracks) this.#onTrackMuted(info.identity, track.trackId, track.muted);
-    }
-  }
-
   // --- after a reconnect ---------------------------------------------------------------
 
   /** The same session goes on: catch up on what changed and restart ICE. */
@@ -500,7 +478,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       if (this.#media) await this.localParticipant._republishAll(this.#media);
     } else {
       this.#syncView(joined, true);
-      this.#reconcileParticipants(joined);
+      this.#roster.reconcile(joined);
       // The network may have changed under the media too.
       await media.restartIce();
       const signal = this.#engine.signal;
@@ -518,7 +496,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     } else {
       // Back in the lobby: nobody to see, nothing may be published until admitted again.
       this.#admission = 'waiting';
-      for (const identity of [...this.#remote.keys()]) this.#onParticipantLeft(identity, 'disconnected');
+      this.#roster.leaveAll();
       this.localParticipant._unpublishAll();
       this.records._applyShare(undefined, true);
       this.#info = undefined;
@@ -532,22 +510,18 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** Before a fresh session: what belonged to the old one on the server is gone. */
   #teardownSession(): void {
-    for (const participant of this.#remote.values()) {
-      for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, false);
-    }
-    this.#setActiveSpeaker(null, true);
+    this.#roster.unsubscribeAll();
+    this.#roster.setActiveSpeaker(null, true);
     this.#media?.close();
     this.#media = undefined;
   }
 
   /** The session is over: unsubscribe and unpublish everything, close media. */
   #dropEverything(): void {
-    for (const participant of this.#remote.values()) {
-      for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, false);
-    }
-    this.#remote.clear();
+    this.#roster.unsubscribeAll();
+    this.#roster.clear();
     this.localParticipant._unpublishAll();
-    this.#setActiveSpeaker(null, false);
+    this.#roster.setActiveSpeaker(null, false);
     this.records._reset();
     this.#media?.close();
   }
@@ -555,7 +529,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** connect() failed: nothing was published or subscribed yet. */
   #dropAfterFailedConnect(): void {
     this.#media?.close();
-    this.#remote.clear();
+    this.#roster.clear();
   }
 
   // --- notifications ------------------------------------------------------------------------
@@ -567,23 +541,23 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     }
     switch (message.notification) {
       case 'participantJoined':
-        return this.#onParticipantJoined(message.data.participant);
+        return this.#roster.joined(message.data.participant);
       case 'participantLeft':
-        return this.#onParticipantLeft(message.data.identity, message.data.reason);
+        return this.#roster.left(message.data.identity, message.data.reason);
       case 'participantReconnecting':
-        return this.#onParticipantReconnecting(message.data.identity, true);
+        return this.#roster.reconnecting(message.data.identity, true);
       case 'participantReconnected':
-        return this.#onParticipantReconnecting(message.data.identity, false);
+        return this.#roster.reconnecting(message.data.identity, false);
       case 'consumerCreated':
-        return this.#onConsumerCreated(message.data);
+        return this.#roster.consumerCreated(message.data);
       case 'consumerClosed':
-        return this.#onConsumerClosed(message.data);
+        return this.#roster.consumerClosed(message.data);
       case 'trackMuted':
-        return this.#onTrackMuted(message.data.participantIdentity, message.data.trackId, true);
+        return this.#roster.trackMuted(message.data.participantIdentity, message.data.trackId, true);
       case 'trackUnmuted':
-        return this.#onTrackMuted(message.data.participantIdentity, message.data.trackId, false);
+        return this.#roster.trackMuted(message.data.participantIdentity, message.data.trackId, false);
       case 'consumerLayersChanged':
-        return this.#onLayersChanged(message.data);
+        return this.#roster.layersChanged(message.data);
       case 'admitted':
         return this.#onAdmitted(message.data);
       case 'roomUpdated':
@@ -604,7 +578,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         return this.#onMutedByHost(message.data);
       case 'activeSpeakerChanged': {
         const identity = message.data.identity;
-        return this.#setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
+        return this.#roster.setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
       }
       default:
         this.#log.debug('ignoring notification', { notification: (message as { notification: string }).notification });
@@ -630,156 +604,5 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (!track) return;
     track._mutedByHost({ by: data.by, allowUnmute: data.allowUnmute });
     this.emit('mutedByHost', track, data.by, data.allowUnmute);
-  }
-
-  #onParticipantJoined(info: ParticipantInfo): void {
-    if (info.identity === this.localParticipant.identity) return;
-    const existing = this.#remote.get(info.identity);
-    // Already known from a reconnect's room view, and this is the replay of the same join.
-    if (existing && existing.joinedAt === info.joinedAt) return;
-    // The same identity rejoining (e.g. from a new device) replaces the old entry.
-    if (existing) this.#onParticipantLeft(info.identity, 'disconnected');
-    const participant = new RemoteParticipant(info);
-    this.#remote.set(info.identity, participant);
-    this.#log.debug('participant joined', { identity: info.identity });
-    this.emit('participantJoined', participant);
-  }
-
-  #onParticipantLeft(identity: string, reason: NotificationData['participantLeft']['reason']): void {
-    const participant = this.#remote.get(identity);
-    if (!participant) return;
-    for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, true);
-    this.#remote.delete(identity);
-    if (this.#activeSpeaker === participant) this.#setActiveSpeaker(null, true);
-    this.#log.debug('participant left', { identity, reason });
-    this.emit('participantLeft', participant, reason);
-  }
-
-  #onParticipantReconnecting(identity: string, reconnecting: boolean): void {
-    const participant = this.#remote.get(identity);
-    if (!participant?._setReconnecting(reconnecting)) return;
-    this.emit(reconnecting ? 'participantReconnecting' : 'participantReconnected', participant);
-  }
-
-  async #onConsumerCreated(data: NotificationData['consumerCreated']): Promise<void> {
-    const epoch = this.#engine.epoch;
-    const participant = this.#remote.get(data.participantIdentity);
-    const media = this.#media;
-    const signal = this.#engine.signal;
-    if (!participant || !media || !signal) {
-      this.#log.warn('track offered for an unknown participant', {
-        identity: data.participantIdentity,
-        trackId: data.trackId,
-      });
-      return;
-    }
-    // Replayed after a reconnect, for a track already received.
-    if (participant.getTrackByConsumerId(data.consumerId)) return;
-    const log = this.#log.child({
-      identity: data.participantIdentity,
-      trackId: data.trackId,
-      consumerId: data.consumerId,
-    });
-    let consumer;
-    try {
-      consumer = await media.consume({
-        consumerId: data.consumerId,
-        trackId: data.trackId,
-        kind: data.kind,
-        rtpParameters: data.rtpParameters,
-      });
-    } catch (error) {
-      log.warn('could not receive track', errorFields(error));
-      this.emit(
-        'trackSubscriptionFailed',
-        data.trackId,
-        participant,
-        error instanceof Error ? error : new Error(String(error)),
-      );
-      return;
-    }
-    const autoSubscribe = this.#options.autoSubscribe !== false;
-    if (autoSubscribe) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await signal.request('resumeConsumer', { consumerId: data.consumerId });
-          break;
-        } catch (error) {
-          // The connection dropped mid-way; the server keeps the consumer, so try again once resumed.
-          if (attempt === 0 && error instanceof ConnectionError && this.#engine.state === 'reconnecting') {
-            await this.#engine.whenReconnected();
-            if (this.#engine.isCurrent(epoch)) continue;
-          }
-          consumer.close();
-          if (!this.#engine.isCurrent(epoch)) return;
-          log.warn('could not resume track', errorFields(error));
-          this.emit('trackSubscriptionFailed', data.trackId, participant, error as Error);
-          return;
-        }
-      }
-    } else {
-      consumer.pause();
-    }
-    if (!this.#engine.isCurrent(epoch) || this.#remote.get(participant.identity) !== participant) {
-      consumer.close();
-      return;
-    }
-    const previous = participant.tracks.get(data.trackId);
-    if (previous) this.#unsubscribe(participant, previous, false);
-
-    const track = new RemoteTrack({
-      consumer,
-      trackId: data.trackId,
-      source: data.source,
-      participantIdentity: participant.identity,
-      muted: data.producerPaused,
-      signal,
-      logger: log,
-      resumed: autoSubscribe,
-      videoSize:
-        this.#options.videoSizeDebounceMs === undefined ? undefined : { debounceMs: this.#options.videoSizeDebounceMs },
-    });
-    track.on('playbackBlocked', (element) => this.emit('mediaPlaybackBlocked', track, element));
-    participant._addTrack(track);
-    log.debug('track subscribed', { kind: track.kind, source: track.source });
-    this.emit('trackSubscribed', track, participant);
-  }
-
-  #onConsumerClosed(data: NotificationData['consumerClosed']): void {
-    const participant = this.#remote.get(data.participantIdentity);
-    const track = participant?.getTrackByConsumerId(data.consumerId);
-    if (!participant || !track) return;
-    this.#unsubscribe(participant, track, true);
-  }
-
-  #unsubscribe(participant: RemoteParticipant, track: RemoteTrack, unpublished: boolean): void {
-    participant._removeTrack(track, unpublished);
-    this.emit('trackUnsubscribed', track, participant);
-    track._end();
-  }
-
-  #onTrackMuted(identity: string, trackId: string, muted: boolean): void {
-    const participant = this.#remote.get(identity);
-    if (!participant) return;
-    const track = participant._setTrackMuted(trackId, muted);
-    if (track) this.emit(muted ? 'trackMuted' : 'trackUnmuted', track, participant);
-  }
-
-  #onLayersChanged(data: NotificationData['consumerLayersChanged']): void {
-    for (const participant of this.#remote.values()) {
-      const track = participant.getTrackByConsumerId(data.consumerId);
-      if (track) {
-        track._setLayers({ spatialLayer: data.spatialLayer, temporalLayer: data.temporalLayer });
-        return;
-      }
-    }
-  }
-
-  #setActiveSpeaker(speaker: Participant | null, emit: boolean): void {
-    if (this.#activeSpeaker === speaker) return;
-    this.#activeSpeaker?._setSpeaking(false);
-    this.#activeSpeaker = speaker;
-    speaker?._setSpeaking(true);
-    if (emit) this.emit('activeSpeakerChanged', speaker);
   }
 }

@@ -1,4 +1,7 @@
 /**
+ * Over 400 lines on purpose: this is the app-facing facade (every public getter and method, with its docs);
+ * the connection lives in engine/, remote participants and tracks in ParticipantRoster.ts.
+ *
  * A joined consult room, the model the application sees: the participants,
  * the consult workflow (waiting room, host controls, chat, opinions), and
  * turning server notifications into tracks and events. The connection itself

@@ -1,81 +1,51 @@
 /**
- * A joined consult room: connection lifecycle (join, reconnect, token
- * refresh), the participants, the consult workflow (waiting room, host
- * controls, chat, opinions), and turning server notifications into tracks and
- * events. Shared records live in `room.records` (RoomRecords.ts).
+ * Over 400 lines on purpose: this is the app-facing facade (every public getter and method, with its docs);
+ * the connection lives in engine/, remote participants and tracks in ParticipantRoster.ts.
+ *
+ * A joined consult room, the model the application sees: the participants,
+ * the consult workflow (waiting room, host controls, chat, opinions), and
+ * turning server notifications into tracks and events. The connection itself
+ * (join, reconnect, token refresh, notification order) is the RoomEngine's
+ * (engine/RoomEngine.ts); shared records live in `room.records` (RoomRecords.ts).
  */
-import {
-  ConnectionError,
-  ConnectionErrorReason,
-  DisconnectReason,
-  ErrorCode,
-  HuizhenError,
-  disconnectFromCloseCode,
-  disconnectReasonForCode,
-  isErrorCode,
-  isHuizhenError,
-} from './errors.js';
+import { ConnectionError, ConnectionErrorReason, DisconnectReason, ErrorCode, HuizhenError } from './errors.js';
 import type { Device } from 'mediasoup-client/types';
 import { ChatLog } from './ChatLog.js';
+import type { EngineEvents } from './engine/EngineEvents.js';
+import { RoomEngine } from './engine/RoomEngine.js';
+import { mediaSetupError } from './engine/failures.js';
 import type { ConnectionState, Participant, RoomEventCallbacks } from './events.js';
 import { LocalParticipant } from './LocalParticipant.js';
-import { createLogger, errorFields, type Logger } from './logger.js';
+import { errorFields, type Logger } from './logger.js';
 import { MediaSession } from './MediaSession.js';
 import type { ConnectOptions } from './options.js';
-import {
-  PROTOCOL_VERSION,
-  type ChatMessage,
-  type ConsultSummary,
-  type Method,
-  type NotificationData,
-  type Opinion,
-  type ParticipantInfo,
-  type Permission,
-  type RequestData,
-  type ResponseData,
-  type RoomInfo,
-  type RoomKind,
-  type RoomView,
-  type TrackSource,
-  type WaitingEntry,
+import type {
+  ChatMessage,
+  ConsultSummary,
+  Method,
+  NotificationData,
+  Opinion,
+  Permission,
+  RequestData,
+  ResponseData,
+  RoomInfo,
+  RoomKind,
+  RoomView,
+  TrackSource,
+  WaitingEntry,
 } from '@huizhen/protocol';
-import { DefaultReconnectPolicy, type ReconnectPolicy } from './ReconnectPolicy.js';
 import { defaultFetch } from './recordsHttp.js';
-import { RemoteParticipant } from './RemoteParticipant.js';
+import type { RemoteParticipant } from './RemoteParticipant.js';
+import { ParticipantRoster } from './ParticipantRoster.js';
 import { RoomRecords, isRecordNotification } from './RoomRecords.js';
-import { SignalClient, type AnyNotification, type SignalCloseInfo } from './SignalClient.js';
-import { TokenRefresher } from './TokenRefresher.js';
-import { RemoteTrack } from './tracks.js';
+import type { AnyNotification } from './SignalClient.js';
 import { TypedEmitter } from '@huizhen/protocol';
-import { toHttpBase, toSignalUrl } from './url.js';
-
-/** How long `disconnect()` waits for the server to acknowledge `leave`. */
-const LEAVE_TIMEOUT_MS = 1500;
-/** Opening a socket while reconnecting may take this long at most: the grace period is short. */
-const RECONNECT_CONNECT_TIMEOUT_MS = 5000;
-/** A reconnect asks the token provider for a new token when the current one has less left than this. */
-const TOKEN_REUSE_MARGIN_MS = 30_000;
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
 
 /** Permission names the server grants (see `room.permissions`); defined by the protocol. */
 export type { Permission };
-
-/** Join codes that another attempt may get past (the network, an overloaded or restarting server). */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCode.CONNECTION_FAILED,
-  ErrorCode.TIMEOUT,
-  ErrorCode.RATE_LIMITED,
-  ErrorCode.INTERNAL,
-  ErrorCode.MEDIA_ERROR,
-  ErrorCode.SERVER_SHUTTING_DOWN,
-]);
-
-function isRetryable(error: unknown): boolean {
-  // Anything that is not a server answer (a token provider that could not reach its backend, say) may work next time.
-  return !(error instanceof HuizhenError) || RETRYABLE_CODES.has(error.code);
-}
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -91,65 +61,46 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** The room's shared medical records: upload, share, synchronized view, annotations. */
   readonly records: RoomRecords;
   readonly #options: ConnectOptions;
-  readonly #policy: ReconnectPolicy;
-  readonly #remote = new Map<string, RemoteParticipant>();
+  readonly #engine: RoomEngine;
+  readonly #roster: ParticipantRoster;
   readonly #chat = new ChatLog();
-  #log: Logger;
-  #state: ConnectionState = 'disconnected';
   #admission: Admission = 'waiting';
   #info: RoomInfo | undefined;
   #kind: RoomKind | undefined;
   #name = '';
-  #sessionId = '';
   #permissions: ReadonlySet<string> = new Set();
   #waitingRoom: WaitingEntry[] = [];
-  #token = '';
-  #httpBase = '';
-  #tokenExpiresAt: number | undefined;
-  #refresher: TokenRefresher | undefined;
-  #signal: SignalClient | undefined;
   #device: Device | undefined;
   #media: MediaSession | undefined;
-  #activeSpeaker: Participant | null = null;
-  /** Set once connect() has been called: a Room is used for one session. */
-  #started = false;
-  #connecting: Promise<void> | undefined;
-  #cancelled = false;
-  #leaving = false;
-  #leave: Promise<void> | undefined;
-  /** Set when the session is over; queued notifications are then skipped. */
-  #ended = false;
-  #sessionClosed: NotificationData['sessionClosed'] | undefined;
   #endSummary: ConsultSummary | undefined;
-  /** Notifications are handled one at a time, in arrival order. */
-  #queue: Promise<void> = Promise.resolve();
-  readonly #ready: Promise<void>;
-  #markReady!: () => void;
-  /** Closed while reconnecting: notifications (and replays) wait until the resumed state is in place. */
-  #gate: Promise<void> = Promise.resolve();
-  #openGate: (() => void) | undefined;
-  /** Counts server sessions; notifications of an earlier one (before a fresh rejoin) are dropped. */
-  #epoch = 0;
-  /** Cuts the current wait between reconnect attempts short. */
-  #wake: (() => void) | undefined;
+  /** Admitted while the connection was down: `admitted` follows `reconnected`. */
+  #admittedWhileAway = false;
 
   constructor(options: ConnectOptions = {}) {
     super();
     this.#options = { ...options };
-    this.#policy = options.reconnectPolicy ?? new DefaultReconnectPolicy();
-    this.#log = createLogger(options.logLevel ?? 'silent', {}, options.logSink);
-    this.#ready = new Promise<void>((resolve) => {
-      this.#markReady = resolve;
+    this.#engine = new RoomEngine(this.#options, this.#engineEvents());
+    this.#roster = new ParticipantRoster({
+      engine: this.#engine,
+      options: this.#options,
+      emit: (event, ...args) => void this.emit(event, ...args),
+      localIdentity: () => this.localParticipant.identity,
+      local: (identity) =>
+        identity && identity === this.localParticipant.identity ? this.localParticipant : undefined,
+      media: () => this.#media,
+      log: () => this.#log,
     });
     this.localParticipant = new LocalParticipant({
       session: () => {
-        if (this.#state === 'reconnecting') {
+        const state = this.#engine.state;
+        const signal = this.#engine.signal;
+        if (state === 'reconnecting') {
           throw new ConnectionError(
             ConnectionErrorReason.ConnectionLost,
             'Reconnecting to the server; try again after the reconnected event',
           );
         }
-        if (this.#state !== 'connected' || !this.#signal) {
+        if (state !== 'connected' || !signal) {
           throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
         }
         if (this.#admission !== 'admitted' || !this.#media) {
@@ -158,9 +109,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
             'Waiting for a clinician to admit you; publish after the admitted event',
           );
         }
-        return { media: this.#media, signal: this.#signal };
+        return { media: this.#media, signal };
       },
-      isReconnecting: () => this.#state === 'reconnecting',
+      isReconnecting: () => this.#engine.state === 'reconnecting',
       logger: () => this.#log,
       onTrackPublished: (track) => this.emit('localTrackPublished', track, this.localParticipant),
       onTrackUnpublished: (track) => this.emit('localTrackUnpublished', track, this.localParticipant),
@@ -171,18 +122,23 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       identity: () => this.localParticipant.identity,
       http: () => {
         // Uploads and downloads do not need the socket, so they work while reconnecting too.
-        if (this.#state !== 'connected' && this.#state !== 'reconnecting') {
+        const state = this.#engine.state;
+        if (state !== 'connected' && state !== 'reconnecting') {
           throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
         }
         return {
-          baseUrl: this.#httpBase,
+          baseUrl: this.#engine.httpBase,
           room: this.#name,
-          token: this.#token,
+          token: this.#engine.token,
           fetch: this.#options.fetch ?? defaultFetch(),
         };
       },
       logger: () => this.#log,
     });
+  }
+
+  get #log(): Logger {
+    return this.#engine.log;
   }
 
   // --- state ------------------------------------------------------------------
@@ -226,27 +182,27 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** This connection's session id on the server (empty until connected; kept across a resumed reconnect). */
   get sessionId(): string {
-    return this.#sessionId;
+    return this.#engine.sessionId;
   }
 
   /** The signaling connection: connecting, connected, reconnecting or disconnected. */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#engine.state;
   }
 
   /** Everyone else in the room, by identity. */
   get remoteParticipants(): ReadonlyMap<string, RemoteParticipant> {
-    return this.#remote;
+    return this.#roster.remote;
   }
 
   /** The participant currently speaking loudest, if any. */
   get activeSpeaker(): Participant | null {
-    return this.#activeSpeaker;
+    return this.#roster.activeSpeaker;
   }
 
   /** When the current token expires (ms since the epoch, local clock); without a refresh the server then ends the session. */
   get tokenExpiresAt(): number | undefined {
-    return this.#tokenExpiresAt;
+    return this.#engine.tokenExpiresAt;
   }
 
   /** Who waits in the lobby; kept current for participants who may admit (`waitingRoomChanged`), empty for others. */
@@ -261,8 +217,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** The local or a remote participant with this identity. */
   getParticipant(identity: string): Participant | undefined {
-    if (identity && identity === this.localParticipant.identity) return this.localParticipant;
-    return this.#remote.get(identity);
+    return this.#roster.get(identity);
   }
 
   // --- connecting and leaving ---------------------------------------------------
@@ -274,17 +229,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * why (TOKEN_EXPIRED, TOKEN_INVALID, ROOM_NOT_FOUND, CONNECTION_FAILED, ...).
    */
   connect(serverUrl: string, token: string): Promise<void> {
-    if (this.#started) {
-      return Promise.reject(
-        new HuizhenError(
-          ErrorCode.INVALID_STATE,
-          'This Room was already connected once; create a new one to join again',
-        ),
-      );
-    }
-    this.#started = true;
-    this.#connecting = this.#connect(serverUrl, token);
-    return this.#connecting;
+    return this.#engine.connect(serverUrl, token);
   }
 
   /**
@@ -294,39 +239,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * while reconnecting, stops trying.
    */
   disconnect(): Promise<void> {
-    if (this.#ended || !this.#started) return Promise.resolve();
-    if (this.#state === 'connecting') {
-      this.#cancelled = true;
-      this.#signal?.close(1000, 'cancelled');
-      return (
-        this.#connecting?.then(
-          () => undefined,
-          () => undefined,
-        ) ?? Promise.resolve()
-      );
-    }
-    if (this.#state === 'reconnecting') {
-      // No session to say leave on; the server lets the place go after its grace period.
-      this.#leaving = true;
-      this.#finish(DisconnectReason.ClientInitiated);
-      return Promise.resolve();
-    }
-    // A second call while leaving waits for the first instead of leaving twice.
-    this.#leave ??= this.#leaveRoom();
-    return this.#leave;
-  }
-
-  async #leaveRoom(): Promise<void> {
-    this.#leaving = true;
-    const signal = this.#signal;
-    if (signal?.state === 'open') {
-      try {
-        await signal.request('leave', {}, { timeoutMs: LEAVE_TIMEOUT_MS });
-      } catch (error) {
-        this.#log.debug('leave was not acknowledged', errorFields(error));
-      }
-    }
-    this.#finish(DisconnectReason.ClientInitiated);
+    return this.#engine.disconnect();
   }
 
   /**
@@ -335,8 +248,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * a click handler after a `mediaPlaybackBlocked` event.
    */
   async startMedia(): Promise<void> {
-    const tracks = [...this.#remote.values()].flatMap((p) => [...p.tracks.values()]);
-    await Promise.all(tracks.map((t) => t.play()));
+    await Promise.all(this.#roster.tracks().map((t) => t.play()));
   }
 
   // --- waiting room and host controls ------------------------------------------------
@@ -446,93 +358,57 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** A request on the live session, with a clear error while there is none. */
   #request<M extends Method>(method: M, data: RequestData<M>): Promise<ResponseData[M]> {
-    const signal = this.#signal;
-    if (this.#state === 'reconnecting') {
-      return Promise.reject(
-        new ConnectionError(
-          ConnectionErrorReason.ConnectionLost,
-          `Cannot send '${method}' while reconnecting; try again after the reconnected event`,
-        ),
-      );
-    }
-    if (this.#state !== 'connected' || !signal) {
-      return Promise.reject(new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected'));
-    }
-    return signal.request(method, data);
+    return this.#engine.request(method, data);
   }
 
   #addChat(message: ChatMessage): void {
     if (this.#chat.add(message)) this.emit('chat', message);
   }
 
-  // --- joining -----------------------------------------------------------------------
+  // --- what the engine tells the room ---------------------------------------------------
 
-  async #connect(serverUrl: string, token: string): Promise<void> {
-    this.#setState('connecting');
-    try {
-      this.#httpBase = toHttpBase(serverUrl);
-      this.#token = token;
-      const signal = new SignalClient(toSignalUrl(serverUrl), {
-        webSocketFactory: this.#options.webSocketFactory,
-        requestTimeoutMs: this.#options.requestTimeoutMs,
-        connectTimeoutMs: this.#options.connectTimeoutMs,
-        ...(this.#options.heartbeatIntervalMs !== undefined
-          ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
-          : {}),
-        logger: this.#log,
-      });
-      this.#signal = signal;
-      signal.on('notification', (message) => this.#onNotification(message));
-      signal.on('close', (info) => this.#onSignalClose(info));
-
-      try {
-        this.#device = await MediaSession.createDevice(this.#options.mediasoupDevice);
-      } catch (error) {
-        throw this.#mediaSetupError(error);
-      }
-      this.#throwIfCancelled();
-      await signal.connect();
-      this.#throwIfCancelled();
-      signal.resetNotificationSeq();
-      const joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token });
-      this.#throwIfCancelled();
-      this.#applyJoin(joined);
-      if (joined.admission === 'admitted') {
-        await this.#enterRoom(joined, 'join');
-        this.#throwIfCancelled();
-      }
-      if (signal.state !== 'open') {
-        throw new ConnectionError(ConnectionErrorReason.ConnectionLost, 'The connection closed while setting up media');
-      }
-      this.#setState('connected');
-      this.#startTokenRefresh(joined.tokenExpiresIn);
-      this.#log.info('connected', { admission: this.#admission });
-      // Hold back track events until the caller of connect() has had a turn to add listeners.
-      setTimeout(() => this.#markReady(), 0);
-    } catch (error) {
-      const failure = this.#connectFailure(error);
-      this.#log.warn('connect failed', errorFields(failure));
-      this.#ended = true;
-      this.#markReady();
-      this.#releaseMedia();
-      this.#remote.clear();
-      this.#setState('disconnected');
-      throw failure;
-    }
+  #engineEvents(): EngineEvents {
+    return {
+      prepare: async () => {
+        try {
+          this.#device = await MediaSession.createDevice(this.#options.mediasoupDevice);
+        } catch (error) {
+          throw mediaSetupError(error);
+        }
+      },
+      joined: async (joined) => {
+        this.#applyJoin(joined);
+        if (joined.admission === 'admitted') await this.#enterRoom(joined, 'join');
+      },
+      resumed: (joined) => this.#resumeSession(joined),
+      sessionReplaced: () => this.#teardownSession(),
+      rejoined: (joined) => this.#startFreshSession(joined),
+      notification: (message) => this.#handle(message),
+      sessionClosed: (data) => {
+        if (data.summary) this.#endSummary = data.summary;
+      },
+      stateChanged: (state) => void this.emit('connectionStateChanged', state),
+      reconnecting: (error) => void this.emit('reconnecting', error),
+      reconnected: (resumed) => {
+        this.emit('reconnected', resumed);
+        if (this.#admittedWhileAway) {
+          this.#admittedWhileAway = false;
+          this.emit('admitted');
+        }
+      },
+      teardown: (connectFailed) => (connectFailed ? this.#dropAfterFailedConnect() : this.#dropEverything()),
+      disconnected: (reason, error) => void this.emit('disconnected', reason, error),
+    };
   }
 
+  // --- joining -----------------------------------------------------------------------
+
+  /** The room's part of a join answer (the engine keeps the session id and token expiry). */
   #applyJoin(joined: ResponseData['join']): void {
-    this.#sessionId = joined.sessionId;
     this.#name = joined.room.id;
     this.#kind = joined.room.kind;
     this.#permissions = new Set(joined.permissions);
     this.localParticipant._setInfo(joined.participant);
-    this.#log = createLogger(this.#options.logLevel ?? 'silent', {}, this.#options.logSink).child({
-      room: joined.room.id,
-      participant: joined.participant.identity,
-      session: joined.sessionId,
-    });
-    if (Number.isFinite(joined.tokenExpiresIn)) this.#tokenExpiresAt = Date.now() + joined.tokenExpiresIn * 1000;
   }
 
   /**
@@ -541,18 +417,14 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
    * ConnectionError if media fails.
    */
   async #enterRoom(view: RoomView, mode: 'join' | 'admitted' | 'rejoin'): Promise<void> {
-    const signal = this.#signal;
+    const signal = this.#engine.signal;
     if (!signal || !this.#device)
       throw new HuizhenError(ErrorCode.INVALID_STATE, 'Entering a room without a connection');
     this.#syncView(view, mode === 'rejoin');
     if (mode === 'rejoin') {
-      this.#reconcileParticipants(view);
+      this.#roster.reconcile(view);
     } else {
-      const self = this.localParticipant.identity;
-      for (const info of view.participants) {
-        if (info.identity !== self && !this.#remote.has(info.identity))
-          this.#remote.set(info.identity, new RemoteParticipant(info));
-      }
+      this.#roster.addFromView(view);
     }
     try {
       // A device is loaded once; a fresh session (perhaps on a restarted server) gets a new one.
@@ -566,7 +438,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         onConnectionStateChange: (direction, state) => this.emit('mediaConnectionStateChanged', direction, state),
       });
     } catch (error) {
-      throw this.#mediaSetupError(error);
+      throw mediaSetupError(error);
     }
     this.#admission = 'admitted';
   }
@@ -591,307 +463,33 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.records._applyShare(view.share, emit);
   }
 
-  /**
-   * Makes the participants match a view the server sent after a reconnect.
-   * Notifications replayed after it may repeat some of this; each handler
-   * ignores what is already in place. The view also covers notifications lost
-   * in the socket that died before the server noticed.
-   */
-  #reconcileParticipants(view: RoomView): void {
-    const self = this.localParticipant.identity;
-    const present = new Map(view.participants.filter((p) => p.identity !== self).map((p) => [p.identity, p]));
-    for (const identity of [...this.#remote.keys()]) {
-      if (!present.has(identity)) this.#onParticipantLeft(identity, 'disconnected');
-    }
-    for (const info of present.values()) {
-      const participant = this.#remote.get(info.identity);
-      if (!participant || participant.joinedAt !== info.joinedAt) {
-        // New, or the same person on a new session (which replaced the old one).
-        this.#onParticipantJoined(info);
-        continue;
-      }
-      for (const gone of participant._syncPublished(info.tracks)) this.#unsubscribe(participant, gone, true);
-      for (const track of info.tracks) this.#onTrackMuted(info.identity, track.trackId, track.muted);
-    }
-  }
-
-  #throwIfCancelled(): void {
-    if (this.#cancelled)
-      throw new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
-  }
-
-  /** One typed error for every way connecting can fail. */
-  #connectFailure(error: unknown): ConnectionError {
-    if (this.#cancelled)
-      return new ConnectionError(ConnectionErrorReason.Cancelled, 'disconnect() was called while connecting');
-    const closed = this.#sessionClosed;
-    if (closed && isErrorCode(closed.code)) {
-      return new ConnectionError(
-        ConnectionErrorReason.Rejected,
-        closed.reason || 'The server closed the session',
-        closed.code,
-      );
-    }
-    if (error instanceof ConnectionError) return error;
-    if (error instanceof HuizhenError) {
-      const reason = error.code === ErrorCode.TIMEOUT ? ConnectionErrorReason.Timeout : ConnectionErrorReason.Rejected;
-      return new ConnectionError(reason, error.message, error.code, { cause: error });
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(
-      ConnectionErrorReason.MediaSetupFailed,
-      `Could not connect: ${message}`,
-      ErrorCode.CONNECTION_FAILED,
-      {
-        cause: error,
-      },
-    );
-  }
-
-  #mediaSetupError(error: unknown): ConnectionError {
-    if (error instanceof ConnectionError) return error;
-    if (error instanceof HuizhenError) {
-      return new ConnectionError(ConnectionErrorReason.MediaSetupFailed, error.message, error.code, { cause: error });
-    }
-    if ((error as { name?: unknown })?.name === 'UnsupportedError') {
-      return new ConnectionError(
-        ConnectionErrorReason.UnsupportedBrowser,
-        'This browser does not support the WebRTC features consults need',
-        ErrorCode.CONNECTION_FAILED,
-        { cause: error },
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(
-      ConnectionErrorReason.MediaSetupFailed,
-      `Media setup failed: ${message}`,
-      ErrorCode.CONNECTION_FAILED,
-      {
-        cause: error,
-      },
-    );
-  }
-
-  #setState(state: ConnectionState): void {
-    if (this.#state === state) return;
-    this.#state = state;
-    this.emit('connectionStateChanged', state);
-  }
-
-  // --- tokens ---------------------------------------------------------------------
-
-  #startTokenRefresh(expiresInSec: number): void {
-    const provider = this.#options.tokenProvider;
-    if (!provider || !Number.isFinite(expiresInSec)) return;
-    this.#refresher ??= new TokenRefresher({
-      provider,
-      send: async (token) => (await this.#request('refreshToken', { token })).tokenExpiresIn,
-      onRefreshed: (token, expiresIn) => {
-        this.#token = token;
-        this.#tokenExpiresAt = Date.now() + expiresIn * 1000;
-      },
-      logger: () => this.#log,
-    });
-    this.#refresher.schedule(expiresInSec);
-  }
-
-  /** The token to rejoin with: the current one while it has time left, else a fresh one from the provider. */
-  async #tokenForReconnect(forceNew: boolean): Promise<string> {
-    const provider = this.#options.tokenProvider;
-    if (!provider) return this.#token;
-    const left = (this.#tokenExpiresAt ?? 0) - Date.now();
-    if (!forceNew && left > TOKEN_REUSE_MARGIN_MS) return this.#token;
-    return provider();
-  }
-
-  // --- losing the connection, and reconnecting ------------------------------------------
-
-  #onSignalClose(info: SignalCloseInfo): void {
-    // While connecting, the pending request fails and connect() reports it; while reconnecting, the attempt does.
-    if (this.#state !== 'connected') return;
-    if (this.#leaving || info.initiatedLocally) {
-      this.#finish(DisconnectReason.ClientInitiated);
-      return;
-    }
-    // The server ended the session on purpose (denied, removed, ended, expired, replaced): no coming back.
-    const closed = this.#sessionClosed;
-    if (closed) {
-      this.#finishClosedByServer(closed);
-      return;
-    }
-    const { reason, error } = disconnectFromCloseCode(info.code, info.reason);
-    if (reason !== DisconnectReason.ConnectionLost) {
-      this.#finish(reason, error);
-      return;
-    }
-    void this.#reconnect(info, error);
-  }
-
-  #finishClosedByServer(closed: NotificationData['sessionClosed']): void {
-    const code = isErrorCode(closed.code) ? closed.code : ErrorCode.CONNECTION_FAILED;
-    this.#finish(
-      disconnectReasonForCode(code),
-      new HuizhenError(code, closed.reason || 'The server ended the session'),
-    );
-  }
-
-  /**
-   * Retries as the policy says: each attempt opens a new socket and joins with
-   * `resumeSessionId`. The server keeps the session for its grace period; past
-   * that (SESSION_EXPIRED) the room joins afresh.
-   */
-  async #reconnect(lost: SignalCloseInfo, error: HuizhenError): Promise<void> {
-    const startedAt = Date.now();
-    this.#holdNotifications();
-    this.#refresher?.pause();
-    this.#log.info('connection lost; reconnecting', { code: lost.code });
-    this.#setState('reconnecting');
-    this.emit('reconnecting', error);
-    let retryCount = 0;
-    let newToken = false;
-    for (;;) {
-      const elapsedMs = Date.now() - startedAt;
-      const delay = this.#policy.nextRetryDelayMs({
-        retryCount,
-        elapsedMs,
-        closeCode: lost.code,
-        closeReason: lost.reason,
-      });
-      if (delay === null) {
-        this.#log.warn('giving up reconnecting', { attempts: retryCount, elapsedMs });
-        this.#finish(
-          DisconnectReason.ConnectionLost,
-          new ConnectionError(
-            ConnectionErrorReason.ConnectionLost,
-            `The connection to the server was lost and could not be restored (${retryCount} attempt${retryCount === 1 ? '' : 's'} in ${Math.round(elapsedMs / 1000)} s)`,
-            ErrorCode.CONNECTION_FAILED,
-            { cause: error },
-          ),
-        );
-        return;
-      }
-      await this.#sleep(delay);
-      if (this.#ended) return;
-      retryCount++;
-      try {
-        await this.#attemptRejoin(newToken);
-        return;
-      } catch (failure) {
-        if (this.#ended) return;
-        // Drop a half-open attempt (e.g. join timed out) before the next one.
-        this.#signal?.close(1000, 'reconnect attempt failed');
-        const closed = this.#sessionClosed;
-        if (closed) {
-          this.#finishClosedByServer(closed);
-          return;
-        }
-        if (isHuizhenError(failure, ErrorCode.TOKEN_EXPIRED) && this.#options.tokenProvider && !newToken) {
-          newToken = true;
-        } else if (!isRetryable(failure)) {
-          const code = (failure as HuizhenError).code;
-          this.#log.warn('reconnect refused', { code });
-          this.#finish(disconnectReasonForCode(code), failure as HuizhenError);
-          return;
-        }
-        this.#log.info('reconnect attempt failed', { attempt: retryCount, ...errorFields(failure) });
-      }
-    }
-  }
-
-  /** Waits `ms`, or less if the browser says it is back online or the room is left. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const target = globalThis as {
-        addEventListener?: (type: string, fn: () => void) => void;
-        removeEventListener?: (type: string, fn: () => void) => void;
-      };
-      const done = (): void => {
-        clearTimeout(timer);
-        target.removeEventListener?.('online', done);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      target.addEventListener?.('online', done);
-      this.#wake = done;
-    });
-  }
-
-  async #attemptRejoin(forceNewToken: boolean): Promise<void> {
-    const signal = this.#signal;
-    if (!signal) throw new HuizhenError(ErrorCode.INVALID_STATE, 'No signaling client to reconnect');
-    const token = await this.#tokenForReconnect(forceNewToken);
-    if (this.#ended) return;
-    await signal.connect({
-      timeoutMs: Math.min(this.#options.connectTimeoutMs ?? RECONNECT_CONNECT_TIMEOUT_MS, RECONNECT_CONNECT_TIMEOUT_MS),
-    });
-    let joined: ResponseData['join'];
-    try {
-      joined = await signal.request('join', {
-        protocolVersion: PROTOCOL_VERSION,
-        token,
-        resumeSessionId: this.#sessionId,
-        // Only notifications after this one are replayed; nothing twice, nothing lost.
-        resumeFromSeq: signal.lastNotificationSeq,
-      });
-    } catch (error) {
-      if (!isHuizhenError(error, ErrorCode.SESSION_EXPIRED)) throw error;
-      this.#log.info('the server no longer has this session; joining afresh');
-      this.#token = token;
-      await this.#joinAfresh(signal, token);
-      return;
-    }
-    if (this.#ended) return;
-    this.#token = token;
-    if (!joined.resumed) {
-      // Not resumed although asked: treat it as the fresh session it is.
-      this.#epoch++;
-      this.#teardownSession();
-      await this.#startFreshSession(joined);
-      return;
-    }
-    await this.#resumeSession(signal, joined);
-  }
+  // --- after a reconnect ---------------------------------------------------------------
 
   /** The same session goes on: catch up on what changed and restart ICE. */
-  async #resumeSession(signal: SignalClient, joined: ResponseData['join']): Promise<void> {
+  async #resumeSession(joined: ResponseData['join']): Promise<void> {
     const wasAdmitted = this.#admission === 'admitted';
     this.#applyJoin(joined);
-    let admittedWhileAway = false;
-    if (joined.admission === 'admitted') {
-      const media = this.#media;
-      if (!media && !wasAdmitted) {
-        // Admitted while away: enter now, as the admitted notification would have.
-        await this.#enterRoom(joined, 'admitted');
-        admittedWhileAway = true;
-      } else if (!media) {
-        // A fresh join whose media setup was cut off by another drop: finish setting it up.
-        await this.#enterRoom(joined, 'rejoin');
-        if (this.#media) await this.localParticipant._republishAll(this.#media);
-      } else {
-        this.#syncView(joined, true);
-        this.#reconcileParticipants(joined);
-        // The network may have changed under the media too.
-        await media.restartIce();
-        await this.localParticipant._syncAfterResume(media, signal, joined.participant.tracks);
-      }
+    if (joined.admission !== 'admitted') return;
+    const media = this.#media;
+    if (!media && !wasAdmitted) {
+      // Admitted while away: enter now, as the admitted notification would have.
+      await this.#enterRoom(joined, 'admitted');
+      this.#admittedWhileAway = true;
+    } else if (!media) {
+      // A fresh join whose media setup was cut off by another drop: finish setting it up.
+      await this.#enterRoom(joined, 'rejoin');
+      if (this.#media) await this.localParticipant._republishAll(this.#media);
+    } else {
+      this.#syncView(joined, true);
+      this.#roster.reconcile(joined);
+      // The network may have changed under the media too.
+      await media.restartIce();
+      const signal = this.#engine.signal;
+      if (signal) await this.localParticipant._syncAfterResume(media, signal, joined.participant.tracks);
     }
-    if (this.#ended) return;
-    this.#reconnected(true, joined.tokenExpiresIn);
-    if (admittedWhileAway) this.emit('admitted');
   }
 
-  /** The server forgot the session: join as new, then bring back what this client had. */
-  async #joinAfresh(signal: SignalClient, token: string): Promise<void> {
-    // Anything still queued from the old session no longer applies.
-    this.#epoch++;
-    this.#teardownSession();
-    signal.resetNotificationSeq();
-    const joined = await signal.request('join', { protocolVersion: PROTOCOL_VERSION, token });
-    if (this.#ended) return;
-    await this.#startFreshSession(joined);
-  }
-
+  /** A fresh session after a drop: bring back what this client had, or go back to the lobby. */
   async #startFreshSession(joined: ResponseData['join']): Promise<void> {
     const wasAdmitted = this.#admission === 'admitted';
     this.#applyJoin(joined);
@@ -901,7 +499,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     } else {
       // Back in the lobby: nobody to see, nothing may be published until admitted again.
       this.#admission = 'waiting';
-      for (const identity of [...this.#remote.keys()]) this.#onParticipantLeft(identity, 'disconnected');
+      this.#roster.leaveAll();
       this.localParticipant._unpublishAll();
       this.records._applyShare(undefined, true);
       this.#info = undefined;
@@ -910,91 +508,34 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         this.emit('waitingRoomChanged', []);
       }
     }
-    if (this.#ended) return;
-    this.#log.info('joined afresh after reconnecting', { admission: joined.admission, wasAdmitted });
-    this.#reconnected(false, joined.tokenExpiresIn);
+    this.#log.debug('fresh session after reconnecting', { admission: joined.admission, wasAdmitted });
   }
 
   /** Before a fresh session: what belonged to the old one on the server is gone. */
   #teardownSession(): void {
-    for (const participant of this.#remote.values()) {
-      for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, false);
-    }
-    this.#setActiveSpeaker(null, true);
+    this.#roster.unsubscribeAll();
+    this.#roster.setActiveSpeaker(null, true);
     this.#media?.close();
     this.#media = undefined;
   }
 
-  #reconnected(resumed: boolean, tokenExpiresIn: number): void {
-    this.#setState('connected');
-    this.#startTokenRefresh(tokenExpiresIn);
-    this.#log.info('reconnected', { resumed });
-    this.emit('reconnected', resumed);
-    this.#releaseNotifications();
-  }
-
-  #holdNotifications(): void {
-    if (this.#openGate) return;
-    this.#gate = new Promise<void>((resolve) => {
-      this.#openGate = resolve;
-    });
-  }
-
-  #releaseNotifications(): void {
-    const open = this.#openGate;
-    this.#openGate = undefined;
-    open?.();
-  }
-
-  /** Ends the session once: unsubscribes and unpublishes everything, then emits `disconnected`. */
-  #finish(reason: DisconnectReason, error?: HuizhenError): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#markReady();
-    this.#refresher?.stop();
-    this.#wake?.();
-    this.#log.info('disconnected', { reason, ...(error ? { code: error.code } : {}) });
-    for (const participant of this.#remote.values()) {
-      for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, false);
-    }
-    this.#remote.clear();
+  /** The session is over: unsubscribe and unpublish everything, close media. */
+  #dropEverything(): void {
+    this.#roster.unsubscribeAll();
+    this.#roster.clear();
     this.localParticipant._unpublishAll();
-    this.#setActiveSpeaker(null, false);
+    this.#roster.setActiveSpeaker(null, false);
     this.records._reset();
-    this.#releaseMedia();
-    this.#setState('disconnected');
-    // Let anything queued drain (it is skipped now that the room has ended).
-    this.#releaseNotifications();
-    this.emit('disconnected', reason, error);
+    this.#media?.close();
   }
 
-  #releaseMedia(): void {
+  /** connect() failed: nothing was published or subscribed yet. */
+  #dropAfterFailedConnect(): void {
     this.#media?.close();
-    this.#signal?.close(1000, 'client left');
+    this.#roster.clear();
   }
 
   // --- notifications ------------------------------------------------------------------------
-
-  #onNotification(message: AnyNotification): void {
-    if (message.notification === 'sessionClosed') {
-      // Recorded now, not queued: the socket closes right after and the close handler needs it.
-      this.#sessionClosed = message.data;
-      if (message.data.summary) this.#endSummary = message.data.summary;
-      this.#log.info('session closed by server', { code: message.data.code });
-      return;
-    }
-    const epoch = this.#epoch;
-    this.#queue = this.#queue
-      .then(() => this.#ready)
-      // Read at each step: a reconnect that started meanwhile holds the rest back.
-      .then(() => this.#gate)
-      .then(async () => {
-        if (!this.#ended && epoch === this.#epoch) await this.#handle(message);
-      })
-      .catch((error: unknown) =>
-        this.#log.warn('notification handling failed', { notification: message.notification, ...errorFields(error) }),
-      );
-  }
 
   async #handle(message: AnyNotification): Promise<void> {
     if (isRecordNotification(message)) {
@@ -1003,23 +544,23 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     }
     switch (message.notification) {
       case 'participantJoined':
-        return this.#onParticipantJoined(message.data.participant);
+        return this.#roster.joined(message.data.participant);
       case 'participantLeft':
-        return this.#onParticipantLeft(message.data.identity, message.data.reason);
+        return this.#roster.left(message.data.identity, message.data.reason);
       case 'participantReconnecting':
-        return this.#onParticipantReconnecting(message.data.identity, true);
+        return this.#roster.reconnecting(message.data.identity, true);
       case 'participantReconnected':
-        return this.#onParticipantReconnecting(message.data.identity, false);
+        return this.#roster.reconnecting(message.data.identity, false);
       case 'consumerCreated':
-        return this.#onConsumerCreated(message.data);
+        return this.#roster.consumerCreated(message.data);
       case 'consumerClosed':
-        return this.#onConsumerClosed(message.data);
+        return this.#roster.consumerClosed(message.data);
       case 'trackMuted':
-        return this.#onTrackMuted(message.data.participantIdentity, message.data.trackId, true);
+        return this.#roster.trackMuted(message.data.participantIdentity, message.data.trackId, true);
       case 'trackUnmuted':
-        return this.#onTrackMuted(message.data.participantIdentity, message.data.trackId, false);
+        return this.#roster.trackMuted(message.data.participantIdentity, message.data.trackId, false);
       case 'consumerLayersChanged':
-        return this.#onLayersChanged(message.data);
+        return this.#roster.layersChanged(message.data);
       case 'admitted':
         return this.#onAdmitted(message.data);
       case 'roomUpdated':
@@ -1040,7 +581,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         return this.#onMutedByHost(message.data);
       case 'activeSpeakerChanged': {
         const identity = message.data.identity;
-        return this.#setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
+        return this.#roster.setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
       }
       default:
         this.#log.debug('ignoring notification', { notification: (message as { notification: string }).notification });
@@ -1052,11 +593,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     try {
       await this.#enterRoom(view, 'admitted');
     } catch (error) {
-      const failure = error instanceof HuizhenError ? error : this.#mediaSetupError(error);
+      const failure = error instanceof HuizhenError ? error : mediaSetupError(error);
       this.#log.warn('could not enter the room after admission', errorFields(failure));
-      // Tell the server, so clinicians do not wait for someone who cannot take part.
-      await this.#signal?.request('leave', {}, { timeoutMs: LEAVE_TIMEOUT_MS }).catch(() => undefined);
-      this.#finish(DisconnectReason.MediaSetupFailed, failure);
+      await this.#engine.abandon(DisconnectReason.MediaSetupFailed, failure);
       return;
     }
     this.#log.info('admitted');
@@ -1068,156 +607,5 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (!track) return;
     track._mutedByHost({ by: data.by, allowUnmute: data.allowUnmute });
     this.emit('mutedByHost', track, data.by, data.allowUnmute);
-  }
-
-  #onParticipantJoined(info: ParticipantInfo): void {
-    if (info.identity === this.localParticipant.identity) return;
-    const existing = this.#remote.get(info.identity);
-    // Already known from a reconnect's room view, and this is the replay of the same join.
-    if (existing && existing.joinedAt === info.joinedAt) return;
-    // The same identity rejoining (e.g. from a new device) replaces the old entry.
-    if (existing) this.#onParticipantLeft(info.identity, 'disconnected');
-    const participant = new RemoteParticipant(info);
-    this.#remote.set(info.identity, participant);
-    this.#log.debug('participant joined', { identity: info.identity });
-    this.emit('participantJoined', participant);
-  }
-
-  #onParticipantLeft(identity: string, reason: NotificationData['participantLeft']['reason']): void {
-    const participant = this.#remote.get(identity);
-    if (!participant) return;
-    for (const track of [...participant.tracks.values()]) this.#unsubscribe(participant, track, true);
-    this.#remote.delete(identity);
-    if (this.#activeSpeaker === participant) this.#setActiveSpeaker(null, true);
-    this.#log.debug('participant left', { identity, reason });
-    this.emit('participantLeft', participant, reason);
-  }
-
-  #onParticipantReconnecting(identity: string, reconnecting: boolean): void {
-    const participant = this.#remote.get(identity);
-    if (!participant?._setReconnecting(reconnecting)) return;
-    this.emit(reconnecting ? 'participantReconnecting' : 'participantReconnected', participant);
-  }
-
-  async #onConsumerCreated(data: NotificationData['consumerCreated']): Promise<void> {
-    const epoch = this.#epoch;
-    const participant = this.#remote.get(data.participantIdentity);
-    const media = this.#media;
-    const signal = this.#signal;
-    if (!participant || !media || !signal) {
-      this.#log.warn('track offered for an unknown participant', {
-        identity: data.participantIdentity,
-        trackId: data.trackId,
-      });
-      return;
-    }
-    // Replayed after a reconnect, for a track already received.
-    if (participant.getTrackByConsumerId(data.consumerId)) return;
-    const log = this.#log.child({
-      identity: data.participantIdentity,
-      trackId: data.trackId,
-      consumerId: data.consumerId,
-    });
-    let consumer;
-    try {
-      consumer = await media.consume({
-        consumerId: data.consumerId,
-        trackId: data.trackId,
-        kind: data.kind,
-        rtpParameters: data.rtpParameters,
-      });
-    } catch (error) {
-      log.warn('could not receive track', errorFields(error));
-      this.emit(
-        'trackSubscriptionFailed',
-        data.trackId,
-        participant,
-        error instanceof Error ? error : new Error(String(error)),
-      );
-      return;
-    }
-    const autoSubscribe = this.#options.autoSubscribe !== false;
-    if (autoSubscribe) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await signal.request('resumeConsumer', { consumerId: data.consumerId });
-          break;
-        } catch (error) {
-          // The connection dropped mid-way; the server keeps the consumer, so try again once resumed.
-          if (attempt === 0 && error instanceof ConnectionError && this.#state === 'reconnecting') {
-            await this.#gate;
-            if (!this.#ended && epoch === this.#epoch) continue;
-          }
-          consumer.close();
-          if (this.#ended || epoch !== this.#epoch) return;
-          log.warn('could not resume track', errorFields(error));
-          this.emit('trackSubscriptionFailed', data.trackId, participant, error as Error);
-          return;
-        }
-      }
-    } else {
-      consumer.pause();
-    }
-    if (this.#ended || epoch !== this.#epoch || this.#remote.get(participant.identity) !== participant) {
-      consumer.close();
-      return;
-    }
-    const previous = participant.tracks.get(data.trackId);
-    if (previous) this.#unsubscribe(participant, previous, false);
-
-    const track = new RemoteTrack({
-      consumer,
-      trackId: data.trackId,
-      source: data.source,
-      participantIdentity: participant.identity,
-      muted: data.producerPaused,
-      signal,
-      logger: log,
-      resumed: autoSubscribe,
-      videoSize:
-        this.#options.videoSizeDebounceMs === undefined ? undefined : { debounceMs: this.#options.videoSizeDebounceMs },
-    });
-    track.on('playbackBlocked', (element) => this.emit('mediaPlaybackBlocked', track, element));
-    participant._addTrack(track);
-    log.debug('track subscribed', { kind: track.kind, source: track.source });
-    this.emit('trackSubscribed', track, participant);
-  }
-
-  #onConsumerClosed(data: NotificationData['consumerClosed']): void {
-    const participant = this.#remote.get(data.participantIdentity);
-    const track = participant?.getTrackByConsumerId(data.consumerId);
-    if (!participant || !track) return;
-    this.#unsubscribe(participant, track, true);
-  }
-
-  #unsubscribe(participant: RemoteParticipant, track: RemoteTrack, unpublished: boolean): void {
-    participant._removeTrack(track, unpublished);
-    this.emit('trackUnsubscribed', track, participant);
-    track._end();
-  }
-
-  #onTrackMuted(identity: string, trackId: string, muted: boolean): void {
-    const participant = this.#remote.get(identity);
-    if (!participant) return;
-    const track = participant._setTrackMuted(trackId, muted);
-    if (track) this.emit(muted ? 'trackMuted' : 'trackUnmuted', track, participant);
-  }
-
-  #onLayersChanged(data: NotificationData['consumerLayersChanged']): void {
-    for (const participant of this.#remote.values()) {
-      const track = participant.getTrackByConsumerId(data.consumerId);
-      if (track) {
-        track._setLayers({ spatialLayer: data.spatialLayer, temporalLayer: data.temporalLayer });
-        return;
-      }
-    }
-  }
-
-  #setActiveSpeaker(speaker: Participant | null, emit: boolean): void {
-    if (this.#activeSpeaker === speaker) return;
-    this.#activeSpeaker?._setSpeaking(false);
-    this.#activeSpeaker = speaker;
-    speaker?._setSpeaking(true);
-    if (emit) this.emit('activeSpeakerChanged', speaker);
   }
 }

@@ -1,4 +1,7 @@
 /**
+ * Over 400 lines on purpose: one public surface (`room.records`) whose share state and the notifications that
+ * change it belong together; the HTTP half is recordsHttp.ts.
+ *
  * `room.records`: the room's shared medical records. Upload and download go
  * over HTTP; listing, sharing, the synchronized view, presenting and
  * annotations go over signaling. Keeps `current` (the record being shared,

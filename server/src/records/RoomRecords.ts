@@ -2,6 +2,7 @@
  * The medical records of one room and how they are looked at together: who
  * may see each one, the record being shared, the view state the server owns
  * (one presenter at a time), and the annotation log per record.
+ * Over 400 lines: it now also orders its own store writes; splitting sharing/marks out is left to the rooms redesign.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -166,6 +166,8 @@ export class HuizhenServer {
         this.#http.close(() => resolve());
         this.#http.closeAllConnections();
       });
+      // The rooms' last consult and records writes land before the process may exit.
+      await this.rooms.idle();
       this.logger.info('stopped');
     })();
     return this.#closing;

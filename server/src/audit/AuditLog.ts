@@ -102,7 +102,10 @@ export class AuditLog implements AuditSink {
     const hash = hashEntry(entry);
     const line = JSON.stringify({ ...entry, hash }) + '\n';
     this.#rotateIfNeeded(line.length);
-    // Synchronous on purpose: an audit entry must be on disk before the action is reported done.
+    // Synchronous on purpose, unlike the record and consult stores: an audit entry must be on disk
+    // before the action it records is acknowledged, and in the order the actions happened — an async
+    // append could report an action whose entry is later lost or lands out of the hash chain's order.
+    // Entries are a few hundred bytes, so the stall is small.
     appendFileSync(this.path, line, { mode: 0o600 });
     this.#prev = hash;
     this.#seq = entry.seq;

@@ -64,7 +64,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     '/api/rooms/:room/records',
     uploadAuth,
     express.raw({ type: () => true, limit: deps.config.records.maxBytes }),
-    (req, res) => {
+    async (req, res) => {
       const visibility = (req.query.visibility ?? 'everyone') as RecordVisibility;
       if (!RECORD_VISIBILITIES.includes(visibility))
         throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'visibility must be everyone or clinicians.');
@@ -79,12 +79,13 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
       ) {
         throw new HuizhenError(ErrorCode.NOT_JOINED, 'You are no longer in this consult; the file was not stored.');
       }
-      const record = room.records.add(participant, { data, fileName: name, visibility });
+      // Encrypted and written off the control thread; the record is listed once it is wholly on disk.
+      const record = await room.records.add(participant, { data, fileName: name, visibility });
       res.status(201).json({ record });
     },
   );
 
-  router.get('/api/rooms/:room/records/:id/content', (req, res) => {
+  router.get('/api/rooms/:room/records/:id/content', async (req, res) => {
     const claims = authenticate(req);
     const recordId = String(req.params.id);
     if (!ID.test(recordId)) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'The record id is malformed.');
@@ -98,7 +99,10 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     const info = room.records.info(recordId);
     // A record the requester may not see is answered as if it did not exist.
     if (!info || !canSee(participant, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
-    const body = room.records.content(recordId);
+    const body = await room.records.content(recordId);
+    // Reading took time: someone removed meanwhile is not served.
+    if (liveParticipant(room, claims) !== participant)
+      throw new HuizhenError(ErrorCode.NOT_JOINED, 'Records are served only to people in the consult.');
     deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: actorOf(claims), target: recordId });
     res.set({
       'Content-Type': info.type,

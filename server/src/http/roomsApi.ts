@@ -48,10 +48,10 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
     maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec,
   };
 
-  router.post('/api/rooms', express.json({ limit: '4kb' }), (req, res) => {
+  router.post('/api/rooms', express.json({ limit: '4kb' }), async (req, res) => {
     const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
     const body = parseWith(bookRequest, req.body, 'body');
-    const room = deps.rooms.schedule({
+    const room = await deps.rooms.schedule({
       id: body.room,
       kind: body.kind,
       capacity: Math.min(body.capacity ?? DEFAULT_CAPACITY[body.kind], deps.config.rooms.maxParticipants),
@@ -80,17 +80,17 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
     return id;
   };
 
-  router.get('/api/rooms/:id/summary', (req, res) => {
+  router.get('/api/rooms/:id/summary', async (req, res) => {
     const id = readable(req);
     const live = deps.rooms.rooms.get(id);
     const summary = live ? live.consult.summary() : undefined;
-    const stored = summary ?? storedSummary(deps.store, id);
+    const stored = summary ?? (await storedSummary(deps.store, id));
     res.set('Cache-Control', 'no-store').json({ summary: stored });
   });
 
-  router.get('/api/rooms/:id/opinions', (req, res) => {
+  router.get('/api/rooms/:id/opinions', async (req, res) => {
     const id = readable(req);
-    const record = deps.store.load(id);
+    const record = await deps.store.load(id);
     if (!record) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `No consult '${id}' is known.`);
     res.set('Cache-Control', 'no-store').json({ opinions: record.opinions });
   });
@@ -98,8 +98,8 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
   return router;
 }
 
-function storedSummary(store: ConsultStore, id: string) {
-  const record = store.load(id);
+async function storedSummary(store: ConsultStore, id: string) {
+  const record = await store.load(id);
   if (!record) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, `No consult '${id}' is known.`);
   return summaryOf(record);
 }

@@ -174,6 +174,22 @@ describe('records', () => {
     expect(await after.json()).toMatchObject({ error: { code: 'NOT_JOINED' } });
   });
 
+  it('keeps the marks of a room closed right after annotating: the reopened room sees them', async () => {
+    const { doctor, doctorToken } = await clinic('rec-8');
+    const png = await upload('rec-8', doctorToken, makePng());
+    const id = png.body.record!.id;
+    await doctor.request('annotate', {
+      recordId: id,
+      mark: { kind: 'text', page: 1, points: [{ x: 0.5, y: 0.5 }], text: 'last' },
+    });
+    // Closed before the coalesced mark write is due: closing flushes it, reopening waits for it.
+    t.server.rooms.rooms.get('rec-8')!.close('test');
+    const again = await connect();
+    await again.join(t.token('dr2-rec-8', 'doctor', 'rec-8'));
+    const { share } = await again.request('shareRecord', { recordId: id });
+    expect(share.marks.map((m) => m.text)).toEqual(['last']);
+  });
+
   it('refuses expired URLs', () => {
     const signer = new UrlSigner(Buffer.alloc(32, 7));
     const url = signer.sign({ room: 'r', recordId: 'x', identity: 'dr', expiresAt: 1000 });

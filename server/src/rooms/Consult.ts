@@ -39,14 +39,18 @@ export function summaryOf(record: ConsultRecord): ConsultSummary {
 
 export class Consult {
   readonly #store: ConsultStore;
-  readonly #record: ConsultRecord;
+  #record: ConsultRecord;
+  /** Settles when the stored record (if any) has been read; the room is not used before. */
+  readonly ready: Promise<void>;
+  /** The latest queued write, and the first write failure not yet reported. */
+  #lastSave: Promise<void> = Promise.resolve();
+  #saveError: unknown;
   /** Issuers of the clinicians in this room: their clinicians may still enter a locked room. */
   readonly issuers = new Set<string>();
 
   constructor(id: string, settings: ConsultSettings, store: ConsultStore) {
     this.#store = store;
-    const existing = store.load(id);
-    this.#record = existing ?? {
+    this.#record = {
       room: {
         id,
         kind: settings.kind,
@@ -63,10 +67,25 @@ export class Consult {
       banned: [],
       ...(settings.provisional ? { provisional: true } : {}),
     };
+    this.ready = this.#load(id);
+  }
+
+  async #load(id: string): Promise<void> {
+    const existing = await this.#store.load(id);
+    if (existing) this.#record = existing;
     // A room recreated after an idle close starts unlocked, as a new sitting.
     this.#record.room.locked = false;
     for (const entry of this.#record.ledger) if (isClinician(entry.role)) this.issuers.add(entry.issuer);
     if (!existing) this.#save();
+    await this.saved();
+  }
+
+  /** Resolves when every change so far is on disk; rejects with the first write that failed since the last call. */
+  async saved(): Promise<void> {
+    await this.#lastSave;
+    const error = this.#saveError;
+    this.#saveError = undefined;
+    if (error !== undefined) throw error;
   }
 
   get info(): RoomInfo {
@@ -206,7 +225,10 @@ export class Consult {
     return this.#record.opinions.map((o) => ({ ...o, author: { ...o.author } }));
   }
 
+  /** The store snapshots the record now and keeps writes in order; callers need not wait. */
   #save(): void {
-    this.#store.save(this.#record);
+    this.#lastSave = this.#store.save(this.#record).catch((err: unknown) => {
+      this.#saveError ??= err;
+    });
   }
 }

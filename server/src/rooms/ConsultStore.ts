@@ -1,10 +1,18 @@
 /**
  * What outlives a call: the room's lifecycle, who took part, and the written
  * opinions. One JSON file per room, replaced atomically on every change.
+ *
+ * Asynchronous, so persisting a consult never stalls signaling. `save` takes
+ * its snapshot at once and the writes of one consult are queued, so an older
+ * version can never land after a newer one; `load` waits for the queued
+ * writes of that consult, so it always reads the latest saved version.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConsultSummary, Opinion, RoomInfo } from '@huizhen/protocol';
+import { SerialQueue } from '../storage/SerialQueue.js';
 
 export interface ConsultRecord {
   room: RoomInfo;
@@ -17,29 +25,49 @@ export interface ConsultRecord {
 }
 
 export interface ConsultStore {
-  load(roomId: string): ConsultRecord | undefined;
-  save(record: ConsultRecord): void;
+  load(roomId: string): Promise<ConsultRecord | undefined>;
+  /** Snapshots `record` now; resolves when that version (or a newer one) is on disk. */
+  save(record: ConsultRecord): Promise<void>;
 }
 
 export class FileConsultStore implements ConsultStore {
   readonly #dir: string;
+  readonly #writes = new SerialQueue();
 
   constructor(dir: string) {
     this.#dir = dir;
+    // Startup only: the folder exists before the first request.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  load(roomId: string): ConsultRecord | undefined {
+  async load(roomId: string): Promise<ConsultRecord | undefined> {
     const file = this.#file(roomId);
-    if (!existsSync(file)) return undefined;
-    return JSON.parse(readFileSync(file, 'utf8')) as ConsultRecord;
+    await this.#writes.idle(roomId);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return JSON.parse(text) as ConsultRecord;
   }
 
-  save(record: ConsultRecord): void {
-    const file = this.#file(record.room.id);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(tmp, file);
+  save(record: ConsultRecord): Promise<void> {
+    const roomId = record.room.id;
+    const file = this.#file(roomId);
+    // The snapshot is taken now: later changes to `record` belong to a later save.
+    const text = JSON.stringify(record);
+    return this.#writes.run(roomId, async () => {
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      try {
+        await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+        await rename(tmp, file);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    });
   }
 
   #file(roomId: string): string {
@@ -51,11 +79,11 @@ export class FileConsultStore implements ConsultStore {
 
 export class MemoryConsultStore implements ConsultStore {
   readonly #records = new Map<string, ConsultRecord>();
-  load(roomId: string): ConsultRecord | undefined {
+  async load(roomId: string): Promise<ConsultRecord | undefined> {
     const r = this.#records.get(roomId);
     return r ? structuredClone(r) : undefined;
   }
-  save(record: ConsultRecord): void {
+  async save(record: ConsultRecord): Promise<void> {
     this.#records.set(record.room.id, structuredClone(record));
   }
 }

@@ -38,6 +38,8 @@ export class RoomManager {
   readonly #creating = new Map<string, Promise<Room>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
   readonly #scheduled = new Map<string, ScheduledRoom>();
+  /** Rooms closed but still writing their last changes: reopening one waits for them. */
+  readonly #closing = new Map<string, Promise<void>>();
   readonly #options: RoomManagerOptions;
   #closed = false;
 
@@ -50,8 +52,9 @@ export class RoomManager {
   }
 
   /** Books a room's kind, capacity and host ahead of the first join. */
-  schedule(room: ScheduledRoom): RoomInfo {
-    const stored = this.#options.store.load(room.id);
+  async schedule(room: ScheduledRoom): Promise<RoomInfo> {
+    await this.#closing.get(room.id);
+    const stored = await this.#options.store.load(room.id);
     if (stored?.room.state === 'ended')
       throw new HuizhenError(ErrorCode.ROOM_ENDED, `Consult '${room.id}' has already ended.`);
     const live = this.#rooms.get(room.id);
@@ -95,12 +98,17 @@ export class RoomManager {
     }
     const pending = this.#creating.get(id);
     if (pending) return pending;
-    if (this.#options.store.load(id)?.room.state === 'ended')
-      throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
-    const settings = this.#scheduled.get(id) ?? fallback;
-    const creation = this.#create(id, settings).finally(() => this.#creating.delete(id));
+    const creation = this.#open(id, fallback).finally(() => this.#creating.delete(id));
     this.#creating.set(id, creation);
     return creation;
+  }
+
+  async #open(id: string, fallback: ConsultSettings): Promise<Room> {
+    // A room reopened right after it closed must see what it wrote last.
+    await this.#closing.get(id);
+    if ((await this.#options.store.load(id))?.room.state === 'ended')
+      throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
+    return this.#create(id, this.#scheduled.get(id) ?? fallback);
   }
 
   async #create(id: string, settings: ConsultSettings): Promise<Room> {
@@ -117,6 +125,13 @@ export class RoomManager {
       clockToleranceSec: this.#options.clockToleranceSec,
       records: this.#options.records,
     });
+    try {
+      // The stored consult and record metadata are read before anyone can use the room.
+      await Promise.all([room.consult.ready, room.records.ready]);
+    } catch (err) {
+      room.close('The room could not be loaded.', ErrorCode.INTERNAL);
+      throw err;
+    }
     this.#scheduled.delete(id);
     this.#rooms.set(id, room);
     room.on('participantLeft', () => {
@@ -126,11 +141,31 @@ export class RoomManager {
     room.once('closed', () => {
       this.#cancelEmptyTimer(id);
       if (this.#rooms.get(id) === room) this.#rooms.delete(id);
+      this.#trackLastWrites(room);
     });
     this.#options.logger.info('room opened', { room: id, kind: room.consult.kind, worker: room.worker.index });
     // A room nobody manages to join must not linger either.
     this.#scheduleEmptyClose(room);
     return room;
+  }
+
+  /** Waits for a closed room's last consult and records writes, and reports any that failed. */
+  #trackLastWrites(room: Room): void {
+    const done = Promise.all([room.consult.saved(), room.records.flush().then(() => room.records.saved())])
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          this.#options.logger.error('room state not saved', { room: room.id, error: error as Error }),
+      )
+      .finally(() => {
+        if (this.#closing.get(room.id) === done) this.#closing.delete(room.id);
+      });
+    this.#closing.set(room.id, done);
+  }
+
+  /** Resolves when every closed room has written its last changes (shutdown waits for it). */
+  async idle(): Promise<void> {
+    await Promise.all(this.#closing.values());
   }
 
   #scheduleEmptyClose(room: Room): void {

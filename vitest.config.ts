@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@huizhen/protocol': fileURLToPath(new URL('./protocol/src/index.ts', import.meta.url)),
+      '@huizhen/server/client': fileURLToPath(new URL('./server/src/client/ProtocolClient.ts', import.meta.url)),
+      '@huizhen/server/mint': fileURLToPath(new URL('./server/src/auth/mint.ts', import.meta.url)),
     },
   },
   test: {

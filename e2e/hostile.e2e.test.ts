@@ -3,8 +3,8 @@
  * it sends malformed JSON, binary garbage, an oversized frame, guessed tokens
  * and a request flood to the same server.
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolClient } from '../server/src/client/ProtocolClient.js';
 import { joinViaUi, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
 import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
 import { devToken, startServer, type HuizhenServer } from './helpers/server.js';
@@ -13,23 +13,19 @@ import { waitFor } from './helpers/wait.js';
 const SILENCE_RMS = 0.005;
 const MIN_LIVE_FRAMES = 10;
 
-/** Opens a raw socket, runs `attack`, and reports how the server answered and closed it. */
+/** Opens a socket with the shared protocol client, runs `attack`, and reports how the server answered and closed it. */
 async function hostileSocket(
   url: string,
-  attack: (ws: WebSocket) => void,
+  attack: (client: ProtocolClient) => void,
 ): Promise<{ answers: string[]; closeCode: number }> {
-  const ws = new WebSocket(url);
-  const answers: string[] = [];
-  ws.on('message', (m) => answers.push(String(m)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  attack(ws);
-  const closeCode = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 8_000))]);
-  if (closeCode === -1) ws.terminate();
-  return { answers, closeCode };
+  const client = await ProtocolClient.connect(url);
+  attack(client);
+  const closeCode = await client.waitClosed(8_000).then(
+    (c) => c.code,
+    () => -1,
+  );
+  if (closeCode === -1) client.ws.terminate();
+  return { answers: client.raw, closeCode };
 }
 
 describe('a call beside a hostile client', () => {
@@ -61,23 +57,25 @@ describe('a call beside a hostile client', () => {
     const insiderToken = await devToken(server!, { identity: 'insider', name: 'Insider', role: 'doctor', room });
 
     const attacks = await Promise.all([
-      hostileSocket(wsUrl, (ws) => {
-        for (let i = 0; i < 30; i++) ws.send('{"id": 1, "method": "join", ');
+      hostileSocket(wsUrl, (c) => {
+        for (let i = 0; i < 30; i++) c.sendRaw('{"id": 1, "method": "join", ');
       }),
-      hostileSocket(wsUrl, (ws) => {
-        for (let i = 0; i < 30; i++) ws.send(Buffer.from([0xde, 0xad, 0xbe, 0xef, i]));
+      hostileSocket(wsUrl, (c) => {
+        for (let i = 0; i < 30; i++) c.sendRaw(Buffer.from([0xde, 0xad, 0xbe, 0xef, i]));
       }),
-      hostileSocket(wsUrl, (ws) =>
-        ws.send(JSON.stringify({ id: 1, method: 'join', data: { protocolVersion: 1, token: 'x'.repeat(200_000) } })),
+      hostileSocket(wsUrl, (c) =>
+        c.sendRaw(JSON.stringify({ id: 1, method: 'join', data: { protocolVersion: 1, token: 'x'.repeat(200_000) } })),
       ),
-      hostileSocket(wsUrl, (ws) => {
+      hostileSocket(wsUrl, (c) => {
         for (let i = 0; i < 10; i++)
-          ws.send(JSON.stringify({ id: i, method: 'join', data: { protocolVersion: 1, token: `forged.${i}.token` } }));
+          c.sendRaw(
+            JSON.stringify({ id: i, method: 'join', data: { protocolVersion: 1, token: `forged.${i}.token` } }),
+          );
       }),
-      hostileSocket(wsUrl, (ws) => {
-        ws.send(JSON.stringify({ id: 0, method: 'join', data: { protocolVersion: 1, token: insiderToken, room } }));
+      hostileSocket(wsUrl, (c) => {
+        c.sendRaw(JSON.stringify({ id: 0, method: 'join', data: { protocolVersion: 1, token: insiderToken, room } }));
         for (let i = 1; i <= 600; i++)
-          ws.send(
+          c.sendRaw(
             JSON.stringify({
               id: i,
               method: i % 2 ? 'getStats' : 'sendChat',

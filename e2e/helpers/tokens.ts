@@ -1,9 +1,11 @@
 /**
  * A partner hospital's identity system, for tests: an RSA key pair made in the
  * test, the config entry that makes a Huizhen server trust it, and RS256 join
- * tokens signed with its private key (what the hospital would issue).
+ * tokens signed with its private key (what the hospital would issue), through
+ * the same minting module as every other Huizhen token.
  */
-import { createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import { mintToken } from '../../server/src/auth/mint.js';
 
 export interface PartnerIssuer {
   iss: string;
@@ -26,16 +28,16 @@ export function makePartnerIssuer(iss: string, roles: string[]): PartnerIssuer {
       displayName: 'Partner tertiary hospital',
     },
     token: ({ sub, name, room, role, ttlSec = 600 }) => {
-      const now = Math.floor(Date.now() / 1000);
-      return signRs256({ iss, aud: 'huizhen', sub, name, room, role, iat: now, exp: now + ttlSec }, privateKey);
+      return mintToken(
+        { iss, audience: 'huizhen', algorithm: 'RS256', key: privateKey },
+        {
+          identity: sub,
+          name,
+          room,
+          role,
+          ttlSec,
+        },
+      );
     },
   };
-}
-
-const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
-
-function signRs256(payload: Record<string, unknown>, key: KeyObject): string {
-  const head = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }))}.${b64url(JSON.stringify(payload))}`;
-  const signature = createSign('RSA-SHA256').update(head).sign(key);
-  return `${head}.${b64url(signature)}`;
 }

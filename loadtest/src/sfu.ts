@@ -4,8 +4,8 @@
  * produce → consume. The bare-mediasoup baseline implements the same interface
  * without Huizhen in between (bare.ts).
  */
-import WebSocket from 'ws';
-import type { NotificationData, ResponseData, RoomKind, RoomView, WaitingEntry } from '@huizhen/protocol';
+import { ProtocolClient } from '@huizhen/server/client';
+import type { Method, NotificationData, ResponseData, RoomKind, RoomView, WaitingEntry } from '@huizhen/protocol';
 import { AuthError, LoadTestError, UnreachableError } from './errors.js';
 import type { SrtpParameters } from './rtp/srtp.js';
 import type { TokenSource } from './tokens.js';
@@ -87,17 +87,12 @@ export interface SfuConnector {
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** A minimal protocol-v1 client: one request at a time per id, bounded by a timeout. */
+/** A load-test session over the shared protocol client; requests are bounded by a timeout. */
 class WsSession implements SfuSession {
   routerRtpCapabilities: Record<string, unknown> = {};
   onConsumer: ((c: ConsumerInfo) => void) | undefined;
   onClosed: ((reason: string) => void) | undefined;
-  readonly #ws: WebSocket;
-  #nextId = 1;
-  readonly #pending = new Map<
-    number,
-    { resolve: (d: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
-  >();
+  readonly #client: ProtocolClient;
   #closedByUs = false;
   /** Consumers announced before the participant set onConsumer. */
   readonly #early: ConsumerInfo[] = [];
@@ -106,80 +101,41 @@ class WsSession implements SfuSession {
   autoAdmit = false;
   readonly #admitting = new Set<string>();
 
-  constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.on('message', (raw) => this.#onMessage(raw.toString()));
-    ws.on('close', (code, reason) => {
-      const why = `signaling closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`;
-      for (const p of this.#pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new LoadTestError('SERVER_REFUSED', why));
-      }
-      this.#pending.clear();
-      if (!this.#closedByUs) this.onClosed?.(why);
-    });
-    ws.on('error', () => undefined);
+  constructor(client: ProtocolClient) {
+    this.#client = client;
+    client.onNotification = (name, data) => this.#onNotification(name, data);
+    client.onClose = (code, reason) => {
+      if (!this.#closedByUs) this.onClosed?.(`signaling closed (${code}${reason.length ? ` ${reason}` : ''})`);
+    };
   }
 
-  #onMessage(text: string): void {
-    let msg: {
-      id?: number;
-      ok?: boolean;
-      data?: unknown;
-      error?: { code: string; message: string };
-      notification?: string;
-    };
-    try {
-      msg = JSON.parse(text) as typeof msg;
-    } catch {
-      return;
-    }
-    if (msg.notification === 'consumerCreated') {
-      const c = msg.data as ConsumerInfo;
+  #onNotification(name: string, data: unknown): void {
+    if (name === 'consumerCreated') {
+      const c = data as ConsumerInfo;
       if (this.onConsumer) this.onConsumer(c);
       else this.#early.push(c);
-      return;
-    }
-    if (msg.notification === 'admitted') {
-      this.#admitted?.(msg.data as RoomView);
-      return;
-    }
-    if (msg.notification === 'waitingRoomChanged') {
-      this.admitAll((msg.data as { waiting: WaitingEntry[] }).waiting);
-      return;
-    }
-    if (msg.notification === 'sessionClosed') {
-      const d = msg.data as { code: string; reason: string };
+    } else if (name === 'admitted') {
+      this.#admitted?.(data as RoomView);
+    } else if (name === 'waitingRoomChanged') {
+      this.admitAll((data as { waiting: WaitingEntry[] }).waiting);
+    } else if (name === 'sessionClosed') {
+      const d = data as { code: string; reason: string };
       this.onClosed?.(`${d.code}: ${d.reason}`);
-      return;
-    }
-    if (typeof msg.id !== 'number') return;
-    const p = this.#pending.get(msg.id);
-    if (!p) return;
-    this.#pending.delete(msg.id);
-    clearTimeout(p.timer);
-    if (msg.ok) p.resolve(msg.data);
-    else {
-      const code = msg.error?.code ?? 'UNKNOWN';
-      const text2 = `${code}: ${msg.error?.message ?? 'request failed'}`;
-      p.reject(
-        /^TOKEN|ISSUER|PERMISSION/.test(code)
-          ? new AuthError(`the server refused the load-test credentials: ${text2}`)
-          : new LoadTestError('SERVER_REFUSED', text2),
-      );
     }
   }
 
-  request<T>(method: string, data: Record<string, unknown>): Promise<T> {
-    const id = this.#nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new LoadTestError('SERVER_REFUSED', `no answer to '${method}' within ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
-      this.#pending.set(id, { resolve: resolve as (d: unknown) => void, reject, timer });
-      this.#ws.send(JSON.stringify({ id, method, data }));
-    });
+  async request<T>(method: Method, data: Record<string, unknown>): Promise<T> {
+    let res;
+    try {
+      res = await this.#client.call(method, data, REQUEST_TIMEOUT_MS);
+    } catch (err) {
+      throw new LoadTestError('SERVER_REFUSED', (err as Error).message);
+    }
+    if (res.ok) return res.data as T;
+    const text = `${res.error.code}: ${res.error.message}`;
+    throw /^TOKEN|ISSUER|PERMISSION/.test(res.error.code)
+      ? new AuthError(`the server refused the load-test credentials: ${text}`)
+      : new LoadTestError('SERVER_REFUSED', text);
   }
 
   admitAll(waiting: readonly WaitingEntry[] | undefined): void {
@@ -256,7 +212,7 @@ class WsSession implements SfuSession {
   }
   close(): void {
     this.#closedByUs = true;
-    this.#ws.close();
+    this.#client.close();
   }
 }
 
@@ -303,17 +259,20 @@ export class HuizhenConnector implements SfuConnector {
 
   async connect(req: JoinRequest, timing: JoinTiming): Promise<SfuSession> {
     const token = await this.#tokens.token(req);
-    const ws = new WebSocket(this.#target.wsUrl, { perMessageDeflate: false, handshakeTimeout: REQUEST_TIMEOUT_MS });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', (err) =>
-        reject(
-          new UnreachableError(`cannot open the signaling WebSocket ${this.#target.wsUrl}: ${(err as Error).message}`),
-        ),
+    let client: ProtocolClient;
+    try {
+      client = await ProtocolClient.connect(this.#target.wsUrl, {
+        keepLog: false,
+        perMessageDeflate: false,
+        handshakeTimeoutMs: REQUEST_TIMEOUT_MS,
+      });
+    } catch (err) {
+      throw new UnreachableError(
+        `cannot open the signaling WebSocket ${this.#target.wsUrl}: ${(err as Error).message}`,
       );
-    });
+    }
     timing.wsOpenAt = performance.now();
-    const session = new WsSession(ws);
+    const session = new WsSession(client);
     try {
       const admitted = session.waitAdmitted(30_000);
       admitted.catch(() => undefined);

@@ -1,13 +1,14 @@
 /**
  * Where synthetic participants get their access tokens. A deployment decides:
- *  - an HMAC issuer secret the operator trusts for load testing (signed here, HS256);
+ *  - an HMAC issuer secret the operator trusts for load testing (signed here, HS256, with the
+ *    server's own minting module, so the claims are the ones its verifier reads);
  *  - a command the operator already uses to mint tokens ({identity} {room} {role} {kind} substituted);
  *  - the server's dev token endpoint, when it is on (local setups).
  * Every token carries the `loadtest` claim, which the server honours only when
  * its loadTest.enabled setting is on.
  */
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { mintToken } from '@huizhen/server/mint';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
 
 export interface TokenRequest {
@@ -21,16 +22,6 @@ export interface TokenRequest {
 export interface TokenSource {
   readonly description: string;
   token(req: TokenRequest): Promise<string>;
-}
-
-const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url');
-
-/** HS256 JWT with the claims Huizhen's verifier expects. */
-export function signHs256(secret: string, claims: Record<string, unknown>): string {
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify(claims));
-  const sig = createHmac('sha256', secret).update(`${head}.${body}`).digest('base64url');
-  return `${head}.${body}.${sig}`;
 }
 
 export class HmacTokenSource implements TokenSource {
@@ -51,19 +42,17 @@ export class HmacTokenSource implements TokenSource {
   }
 
   async token(req: TokenRequest): Promise<string> {
-    const now = Math.floor(Date.now() / 1000);
-    return signHs256(this.#secret, {
-      sub: req.identity,
-      name: req.identity,
-      room: req.room,
-      role: req.role,
-      loadtest: true,
-      kind: req.kind,
-      iss: this.#issuer,
-      aud: this.#audience,
-      iat: now,
-      exp: now + this.#ttlSec,
-    });
+    return mintToken(
+      { iss: this.#issuer, audience: this.#audience, algorithm: 'HS256', key: this.#secret },
+      {
+        identity: req.identity,
+        room: req.room,
+        role: req.role,
+        roomKind: req.kind,
+        loadTest: true,
+        ttlSec: this.#ttlSec,
+      },
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * elsewhere (#token=...), e.g. by a hospital's own identity system.
  */
 import { byId } from './dom.js';
-import { CLINICIAN_ROLES, ROLES } from './roles.js';
+import { CLINICIAN_ROLES, ROLES } from '/sdk/huizhen-client.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const KINDS = ['consult', 'clinic', 'rounds'];

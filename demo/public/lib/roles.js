@@ -1,4 +1,9 @@
-/** Labels for the roles a Huizhen token may carry (see the server's role list). */
+/**
+ * Display labels for roles. The role lists themselves (ROLES, CLINICIAN_ROLES)
+ * come from the SDK, which takes them from the wire protocol.
+ */
+import { CLINICIAN_ROLES } from '/sdk/huizhen-client.js';
+
 export const ROLE_LABELS = Object.freeze({
   doctor: 'Doctor',
   specialist: 'Specialist',
@@ -9,15 +14,10 @@ export const ROLE_LABELS = Object.freeze({
   observer: 'Observer',
 });
 
-export const ROLES = Object.freeze(Object.keys(ROLE_LABELS));
-
 /** @param {string} role */
 export function roleLabel(role) {
   return Object.hasOwn(ROLE_LABELS, role) ? ROLE_LABELS[role] : role;
 }
-
-/** Roles that run the clinical side of a consult (the server's list; they see clinician-only chat and opinions). */
-export const CLINICIAN_ROLES = Object.freeze(['doctor', 'specialist', 'nurse']);
 
 /** @param {string} role */
 export function isClinician(role) {

@@ -7,6 +7,7 @@ import jwt from 'jsonwebtoken';
 import { ErrorCode, ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
 import type { TrustedIssuer } from './issuers.js';
+import { mintToken, type SigningAlgorithm } from './mint.js';
 import { isPermission } from './permissions.js';
 
 export interface TokenClaims {
@@ -192,22 +193,15 @@ export function mintAccessToken(issuer: TrustedIssuer, options: MintOptions): st
     throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'identity must be 1-128 characters of A-Z a-z 0-9 _ . @ : -');
   if (!ROOM.test(options.room))
     throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'room must be 1-64 characters of A-Z a-z 0-9 _ -');
-  const payload: Record<string, unknown> = {
-    name: options.name ?? options.identity,
-    room: options.room,
-    role: options.role,
-  };
-  if (options.grants) payload.grants = options.grants;
-  if (options.loadTest) payload.loadtest = true;
-  if (options.roomKind) payload.kind = options.roomKind;
-  if (options.capacity) payload.capacity = options.capacity;
-  return jwt.sign(payload, issuer.secret, {
-    algorithm: issuer.config.algorithm as jwt.Algorithm,
-    subject: options.identity,
-    issuer: issuer.config.iss,
-    audience: issuer.config.audience,
-    expiresIn: options.ttlSec,
-  });
+  return mintToken(
+    {
+      iss: issuer.config.iss,
+      audience: issuer.config.audience,
+      algorithm: issuer.config.algorithm as SigningAlgorithm,
+      key: issuer.secret,
+    },
+    options,
+  );
 }
 
 function truncate(s: string): string {

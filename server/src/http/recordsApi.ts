@@ -52,7 +52,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   const uploadAuth = (req: Request, res: Response, next: NextFunction) => {
     const claims = authenticate(req);
     const room = deps.rooms.rooms.get(claims.room);
-    const participant = liveParticipant(room, claims);
+    const participant = room?.admittedMember(claims);
     if (!room || !participant)
       throw new HuizhenError(ErrorCode.NOT_JOINED, 'Join the room before sharing records into it.');
     res.locals.room = room;
@@ -73,10 +73,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
       const room = res.locals.room as Room;
       const participant = res.locals.participant as Participant;
       // The body took time to arrive: the uploader may have been removed, or the consult ended, meanwhile.
-      if (
-        liveParticipant(room, { identity: participant.identity, issuer: participant.issuer }) !== participant ||
-        room.consult.ended
-      ) {
+      if (room.admittedMember(participant) !== participant || room.consult.ended) {
         throw new HuizhenError(ErrorCode.NOT_JOINED, 'You are no longer in this consult; the file was not stored.');
       }
       // Encrypted and written off the control thread; the record is listed once it is wholly on disk.
@@ -94,14 +91,14 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
     if (!room)
       throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'The room is not open now; records are served while it is.');
     // Only someone in the room now, with the permissions they have there (not just what their token says).
-    const participant = liveParticipant(room, claims);
+    const participant = room?.admittedMember(claims);
     if (!participant) throw new HuizhenError(ErrorCode.NOT_JOINED, 'Records are served only to people in the consult.');
     const info = room.records.info(recordId);
     // A record the requester may not see is answered as if it did not exist.
     if (!info || !canSee(participant, info)) throw new HuizhenError(ErrorCode.NOT_FOUND, 'No such record.');
     const body = await room.records.content(recordId);
     // Reading took time: someone removed meanwhile is not served.
-    if (liveParticipant(room, claims) !== participant)
+    if (room?.admittedMember(claims) !== participant)
       throw new HuizhenError(ErrorCode.NOT_JOINED, 'Records are served only to people in the consult.');
     deps.audit.append({ event: 'record_downloaded', room: claims.room, actor: actorOf(claims), target: recordId });
     res.set({
@@ -116,13 +113,4 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   });
 
   return router;
-}
-
-/** The admitted participant these claims belong to (same issuer), if they are in the room now. */
-function liveParticipant(
-  room: Room | undefined,
-  claims: { identity: string; issuer: string },
-): Participant | undefined {
-  const p = room?.participants.get(claims.identity);
-  return p && !p.closed && !room!.closed && p.issuer === claims.issuer ? p : undefined;
 }

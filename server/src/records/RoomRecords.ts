@@ -19,7 +19,7 @@ import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import { HuizhenError, notFound, permissionDenied } from '../errors.js';
 import type { Participant } from '../rooms/Participant.js';
 import { isClinician } from '../rooms/policy.js';
-import { RateLimiter } from '../signaling/RateLimiter.js';
+import { RateLimiter } from '../util/RateLimiter.js';
 import { detectRecordType } from './contentCheck.js';
 import { checkFileName, sanitizeFileName } from './filenames.js';
 import { SerialQueue } from '../storage/SerialQueue.js';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, type ChatMessage, type PersonRef, type Role } from '@huizhen/protocol';
 import { HuizhenError } from '../errors.js';
-import { RateLimiter } from '../signaling/RateLimiter.js';
+import { RateLimiter } from '../util/RateLimiter.js';
 import { isClinician } from './policy.js';
 
 const HISTORY_LIMIT = 500;

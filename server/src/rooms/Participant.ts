@@ -1,21 +1,16 @@
 /**
- * One person in a room: who they are, what they may do, and the media
- * objects they own. Notifications go through a sink that the signaling
- * connection sets, so the session can outlive one WebSocket later on.
+ * One person in a room: who they are, what they may do, their session state
+ * (waiting or admitted, connected or within the reconnect grace, token expiry)
+ * and their media objects. Notifications go through a sink that the signaling
+ * connection sets, so the session can outlive one WebSocket.
  */
-import type { types } from 'mediasoup';
-import type { NotificationData, Notification, ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
+import type { NotificationData, Notification, ParticipantInfo, Role } from '@huizhen/protocol';
 import type { Permission } from '../auth/permissions.js';
+import type { MediaPeer } from './media/MediaPeer.js';
+import { PeerMedia, trackInfo } from './media/PeerMedia.js';
 
 /** `seq` numbers the notifications a reconnecting client may need replayed; ephemeral ones have none. */
 export type NotificationSink = <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => void;
-
-export interface PublishedTrack {
-  producer: types.Producer;
-  source: TrackSource;
-  /** Set when a host muted the track; whether its owner may unmute it. */
-  hostMuted?: { allowUnmute: boolean };
-}
 
 /** The connection a session's notifications go to. */
 export interface SinkOwner {
@@ -43,7 +38,7 @@ export interface ParticipantOptions {
   remoteIp?: string;
 }
 
-export class Participant {
+export class Participant implements MediaPeer {
   readonly identity: string;
   readonly name: string;
   readonly role: Role;
@@ -55,22 +50,15 @@ export class Participant {
   readonly remoteIp: string | undefined;
   tokenExpiresAt: number;
 
-  /** WebRTC transports, or plain RTP ones for the load generator. */
-  readonly transports = new Map<string, types.WebRtcTransport | types.PlainTransport>();
-  /** Keyed by producer id (the track id on the wire). */
-  readonly tracks = new Map<string, PublishedTrack>();
-  /** Keyed by consumer id. */
-  readonly consumers = new Map<string, types.Consumer>();
-  /** The device capabilities; consuming starts once they are known. */
-  rtpCapabilities: types.RtpCapabilities | undefined;
+  /** Transports, published tracks and subscriptions on this node. */
+  readonly media = new PeerMedia();
 
-  /** In the lobby until admitted. */
-  admission: 'waiting' | 'admitted' = 'admitted';
-  waitingSince = 0;
+  #admission: 'waiting' | 'admitted' = 'admitted';
+  #waitingSince = 0;
   /** False between a dropped connection and its resumption. */
-  connected = true;
-  graceTimer: NodeJS.Timeout | undefined;
-  tokenTimer: NodeJS.Timeout | undefined;
+  #connected = true;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #tokenTimer: NodeJS.Timeout | undefined;
 
   #sink: NotificationSink | undefined;
   /** Which connection owns the sink; a stale connection's close must not disconnect a resumed session. */
@@ -95,6 +83,39 @@ export class Participant {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** In the waiting room until a clinician admits them. */
+  get admission(): 'waiting' | 'admitted' {
+    return this.#admission;
+  }
+
+  get waitingSince(): number {
+    return this.#waitingSince;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  markWaiting(): void {
+    this.#admission = 'waiting';
+    this.#waitingSince = Date.now();
+  }
+
+  markAdmitted(): void {
+    this.#admission = 'admitted';
+  }
+
+  /**
+   * (Re)arms the session's end at token expiry plus the clock tolerance.
+   * setTimeout cannot wait longer than ~24.8 days; tokens never live that long.
+   */
+  armTokenExpiry(toleranceSec: number, onExpired: () => void): void {
+    if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
+    const ms = (this.tokenExpiresAt + toleranceSec) * 1000 - Date.now();
+    this.#tokenTimer = setTimeout(onExpired, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    this.#tokenTimer.unref();
   }
 
   can(permission: Permission): boolean {
@@ -123,8 +144,13 @@ export class Participant {
   }
 
   /** The connection dropped: keep numbering and recording until it resumes. */
-  disconnect(): void {
-    this.connected = false;
+  disconnect(graceMs: number, onGraceOver: () => void): void {
+    this.#connected = false;
+    this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = undefined;
+      if (!this.#connected) onGraceOver();
+    }, graceMs);
+    this.#graceTimer.unref();
     this.#sink = undefined;
     this.#sinkOwner = undefined;
     this.#seqAtDisconnect = this.#seq;
@@ -141,27 +167,19 @@ export class Participant {
 
   /** Attaches a new connection and replays, in order, what it has not seen. */
   resume(sink: NotificationSink, owner: SinkOwner, fromSeq?: number): void {
-    const from = fromSeq ?? (this.connected ? this.#seq : this.#seqAtDisconnect);
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#graceTimer = undefined;
+    const from = fromSeq ?? (this.#connected ? this.#seq : this.#seqAtDisconnect);
     const previous = this.#sinkOwner;
     if (previous && previous !== owner) previous.superseded();
     this.#sink = sink;
     this.#sinkOwner = owner;
-    this.connected = true;
+    this.#connected = true;
     for (const n of this.#history) if (n.seq > from) sink(n.name, n.data as NotificationData[typeof n.name], n.seq);
   }
 
   ref(): { identity: string; name: string; role: Role } {
     return { identity: this.identity, name: this.name, role: this.role };
-  }
-
-  transport(direction: 'send' | 'recv'): types.WebRtcTransport | types.PlainTransport | undefined {
-    for (const t of this.transports.values()) if (t.appData.direction === direction && !t.closed) return t;
-    return undefined;
-  }
-
-  trackBySource(source: TrackSource): PublishedTrack | undefined {
-    for (const t of this.tracks.values()) if (t.source === source) return t;
-    return undefined;
   }
 
   info(): ParticipantInfo {
@@ -170,7 +188,7 @@ export class Participant {
       name: this.name,
       role: this.role,
       joinedAt: this.joinedAt,
-      tracks: [...this.tracks.values()].map((t) => trackInfo(t)),
+      tracks: [...this.media.tracks()].map(trackInfo),
     };
   }
 
@@ -180,15 +198,8 @@ export class Participant {
     this.#closed = true;
     this.#sink = undefined;
     this.#history = [];
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    if (this.tokenTimer) clearTimeout(this.tokenTimer);
-    for (const t of this.transports.values()) t.close();
-    this.transports.clear();
-    this.tracks.clear();
-    this.consumers.clear();
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    if (this.#tokenTimer) clearTimeout(this.#tokenTimer);
+    this.media.close();
   }
-}
-
-export function trackInfo(t: PublishedTrack): TrackInfo {
-  return { trackId: t.producer.id, kind: t.producer.kind, source: t.source, muted: t.producer.paused };
 }

@@ -664,34 +664,103 @@ describe('permission matrix', () => {
     },
   };
 
+  // An allowed action must take effect where it should; a denied one must be refused with
+  // PERMISSION_DENIED and change nothing. Any other outcome fails the test.
   it.each(Object.keys(expected))('%s', async (role) => {
     const room = `matrix-${role}`;
-    // A clinic room without waiting for this test: admit whoever waits first.
     const { doctor } = await doctorIn(room);
+    // The target has a real microphone track on the server, so a mute has something to pause.
     const target = await connect();
     await target.join(t.token(`target-${role}`, 'specialist', room));
+    const send = await target.request('createTransport', { direction: 'send' });
+    const trackId = (
+      await target.request('produce', {
+        transportId: send.id,
+        kind: 'audio',
+        source: 'microphone',
+        rtpParameters: {
+          codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }],
+          encodings: [{ ssrc: 11111111 }],
+        },
+      })
+    ).trackId;
     const actor = await connect();
     const res = await actor.join(t.token(`actor-${role}`, role as never, room));
     if (res.admission === 'waiting') {
       await doctor.request('admit', { identity: `actor-${role}` });
       await actor.notification('admitted');
     }
-    const can = async (method: string, data: Record<string, unknown>) => {
+    const waiter = await connect();
+    const waiting = await waiter.join(t.token(`waiter-${role}`, 'patient', room));
+    expect(waiting.admission).toBe('waiting');
+
+    /** Runs `method`; when allowed, `effect` must see it happen; when denied, `unchanged` must hold. */
+    const check = async (
+      method: string,
+      data: Record<string, unknown>,
+      effect: () => Promise<unknown>,
+      unchanged: () => void | Promise<void>,
+    ): Promise<boolean> => {
       const r = await actor.call(method as never, data);
-      return r.ok || r.error.code !== 'PERMISSION_DENIED';
+      if (r.ok) {
+        await effect();
+        return true;
+      }
+      expect(r.error.code, `${role} ${method}: ${r.error.message}`).toBe('PERMISSION_DENIED');
+      await unchanged();
+      return false;
     };
-    const other = await connect();
-    await other.join(t.token(`waiter-${role}`, 'patient', room));
-    const outcome = {
-      admit: await can('admit', { identity: `waiter-${role}` }),
-      mute: await can('muteParticipant', { identity: `target-${role}`, source: 'microphone' }),
-      lock: await can('setLocked', { locked: false }),
-      chat: await can('sendChat', { text: 'hi' }),
-      opinion: await can('setOpinion', { text: 'note' }),
-      publish: await can('createTransport', { direction: 'send' }),
-      remove: await can('removeParticipant', { identity: `target-${role}` }),
-      end: await can('endRoom', {}),
-    };
+    const has = (c: SignalingTestClient, name: string) => c.notifications.some((n) => n.notification === name);
+
+    const outcome: Record<string, boolean> = {};
+    outcome.admit = await check(
+      'admit',
+      { identity: `waiter-${role}` },
+      () => waiter.notification('admitted'),
+      () => expect(has(waiter, 'admitted')).toBe(false),
+    );
+    outcome.mute = await check(
+      'muteParticipant',
+      { identity: `target-${role}`, source: 'microphone' },
+      () => target.notification('mutedByHost', (d) => d.trackId === trackId),
+      () => expect(has(target, 'mutedByHost')).toBe(false),
+    );
+    outcome.lock = await check(
+      'setLocked',
+      { locked: true },
+      () => doctor.notification('roomUpdated', (d) => d.room.locked),
+      async () => expect((await doctor.request('getSummary', {})).summary.room.locked).toBe(false),
+    );
+    outcome.chat = await check(
+      'sendChat',
+      { text: `hi from ${role}` },
+      () => target.notification('chat', (d) => d.message.text === `hi from ${role}`),
+      () => expect(has(target, 'chat')).toBe(false),
+    );
+    outcome.opinion = await check(
+      'setOpinion',
+      { text: `note from ${role}` },
+      () => doctor.notification('opinionUpdated', (d) => d.opinion.text === `note from ${role}`),
+      async () => expect((await doctor.request('getOpinions', {})).opinions).toEqual([]),
+    );
+    outcome.publish = await check(
+      'createTransport',
+      { direction: 'send' },
+      async () => expect((await actor.request('getStats', {})).transports).toHaveLength(1),
+      async () => expect((await actor.request('getStats', {})).transports).toHaveLength(0),
+    );
+    outcome.remove = await check(
+      'removeParticipant',
+      { identity: `target-${role}` },
+      () => target.notification('sessionClosed', (d) => d.code === 'REMOVED'),
+      () => expect(has(target, 'sessionClosed')).toBe(false),
+    );
+    outcome.end = await check(
+      'endRoom',
+      {},
+      () => doctor.notification('sessionClosed', (d) => d.code === 'ROOM_ENDED'),
+      () => expect(has(doctor, 'sessionClosed')).toBe(false),
+    );
     expect(outcome).toEqual(expected[role]);
   });
 });

@@ -22,7 +22,7 @@ import { HuizhenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { SinkOwner } from '../rooms/Participant.js';
 import { handlers, type HandlerScope, type Session } from './handlers.js';
-import { RateLimiter } from './RateLimiter.js';
+import { RateLimiter } from '../util/RateLimiter.js';
 import type { SignalingContext } from './SignalingContext.js';
 
 /** How the socket closes when the server ends a session, by the reason's error code. */

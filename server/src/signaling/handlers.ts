@@ -1,17 +1,19 @@
 /**
- * One function per protocol method. Each receives data already validated
- * against the shared protocol and the caller's session; permission checks
- * happen in the room.
+ * One function per protocol method: each translates a request (already
+ * validated against the shared protocol) into a domain call and its result
+ * back into a response. Every in-room request first passes the room's one
+ * authorization point (`room.authorize`); the rules live in rooms/.
  */
 import { randomUUID } from 'node:crypto';
 import type { types } from 'mediasoup';
 import { ErrorCode, PROTOCOL_VERSION, type Method, type RequestData, type ResponseData } from '@huizhen/protocol';
 import { actorOf } from '../audit/AuditLog.js';
-import { permissionsFor } from '../auth/permissions.js';
 import { verifyAccessToken, type TokenClaims } from '../auth/tokens.js';
+import type { Permission } from '../auth/permissions.js';
 import { HuizhenError, invalidState } from '../errors.js';
 import { Participant } from '../rooms/Participant.js';
-import { DEFAULT_CAPACITY, permissionsInRoom } from '../rooms/policy.js';
+import { createPlainTransport, connectPlainTransport } from '../rooms/media/LoadTestTransports.js';
+import { permissionsIn, roomOpening, settleIfProvisional } from '../rooms/JoinPolicy.js';
 import type { Room } from '../rooms/Room.js';
 import type { SignalingContext } from './SignalingContext.js';
 
@@ -43,21 +45,22 @@ function present(scope: HandlerScope): Session {
   return scope.session;
 }
 
-/** A session inside the room: waiting participants get NOT_ADMITTED. */
-function joined(scope: HandlerScope): Session {
+/** What an action needs beyond being admitted: a permission, named in the refusal. */
+type Needs = [permission: Permission, action: string] | [];
+
+/** A session admitted to its room (waiting participants get NOT_ADMITTED), holding `permission` if given. */
+function joined(scope: HandlerScope, ...[permission, action]: Needs): Session {
   const session = present(scope);
-  if (session.participant.admission === 'waiting') {
-    throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'You are in the waiting room; a clinician will admit you.');
-  }
+  session.room.authorize(session.participant, permission, action);
   return session;
 }
 
 type InRoom<M extends Method, R> = (room: Room, participant: Participant, data: RequestData<M>) => R;
 
 /** A request of an admitted participant that the room answers. */
-function ask<M extends Method>(fn: InRoom<M, ResponseData[M] | Promise<ResponseData[M]>>): Handler<M> {
+function ask<M extends Method>(fn: InRoom<M, ResponseData[M] | Promise<ResponseData[M]>>, ...needs: Needs): Handler<M> {
   return async (scope, data) => {
-    const { room, participant } = joined(scope);
+    const { room, participant } = joined(scope, ...needs);
     return fn(room, participant, data);
   };
 }
@@ -66,12 +69,23 @@ function ask<M extends Method>(fn: InRoom<M, ResponseData[M] | Promise<ResponseD
 type EmptyMethod = { [M in Method]: ResponseData[M] extends Record<string, never> ? M : never }[Method];
 
 /** A request of an admitted participant that the room carries out; the response is empty. */
-function act<M extends EmptyMethod>(fn: InRoom<M, void | Promise<void>>): Handler<M> {
+function act<M extends EmptyMethod>(fn: InRoom<M, void | Promise<void>>, ...needs: Needs): Handler<M> {
   return async (scope, data) => {
-    const { room, participant } = joined(scope);
+    const { room, participant } = joined(scope, ...needs);
     await fn(room, participant, data);
     return EMPTY as ResponseData[M];
   };
+}
+
+/**
+ * The protocol types RTP blobs with mediasoup-client's types; mediasoup checks
+ * them in depth itself. The two libraries' types differ only in which header
+ * extension URIs they list, so this is a type-level hand-over, not a conversion.
+ */
+function serverRtp(value: RequestData<'produce'>['rtpParameters']): types.RtpParameters;
+function serverRtp(value: RequestData<'setRtpCapabilities'>['rtpCapabilities']): types.RtpCapabilities;
+function serverRtp(value: object): object {
+  return value;
 }
 
 function verify(scope: HandlerScope, token: string): TokenClaims {
@@ -129,22 +143,13 @@ export const handlers: Handlers = {
         `This token is for room '${claims.room}', not '${data.room}'.`,
       );
     }
-    // Kind and capacity come from a booking, else from the token of a clinician opening the room.
-    // Only doctors vouched for by an issuer that may grant `doctor` choose how a room runs.
-    const decides = claims.role === 'doctor' && (ctx.issuers.get(claims.issuer)?.config.roles ?? []).includes('doctor');
-    const kind = (decides && claims.roomKind) || 'consult';
-    const capacity = Math.min((decides && claims.capacity) || DEFAULT_CAPACITY[kind], ctx.config.rooms.maxParticipants);
-    const room = await ctx.rooms.getOrCreate(claims.room, { kind, capacity, host: null, provisional: !decides });
-    // A patient who arrived first opened the room with defaults; the doctor's token settles it,
-    // unless that would change the rules for people already waiting.
-    if (
-      decides &&
-      room.consult.provisional &&
-      room.participants.size === 0 &&
-      (room.lobby.size === 0 || kind !== 'rounds')
-    ) {
-      room.consult.settle(kind, capacity);
-    }
+    const opening = roomOpening(
+      claims,
+      ctx.issuers.get(claims.issuer)?.config.roles ?? [],
+      ctx.config.rooms.maxParticipants,
+    );
+    const room = await ctx.rooms.getOrCreate(claims.room, opening.fallback);
+    settleIfProvisional(room, opening);
 
     if (data.resumeSessionId !== undefined) {
       const found = room.findSession(claims.identity, data.resumeSessionId);
@@ -166,7 +171,7 @@ export const handlers: Handlers = {
       identity: claims.identity,
       name: claims.name,
       role: claims.role,
-      permissions: permissionsInRoom(room.consult.kind, claims.role, permissionsFor(claims.role, claims.grants)),
+      permissions: permissionsIn(room, claims),
       issuer: claims.issuer,
       sessionId: randomUUID(),
       tokenExpiresAt: claims.expiresAt,
@@ -208,50 +213,67 @@ export const handlers: Handlers = {
     return { tokenExpiresIn: secondsUntil(claims.expiresAt) };
   },
 
-  admit: act((room, p, data) => room.admit(p, data.identity)),
-  deny: act((room, p, data) => room.deny(p, data.identity, data.reason)),
-  muteParticipant: act((room, p, data) =>
-    room.muteParticipant(p, data.identity, data.source, data.allowUnmute ?? false),
+  admit: act((room, p, data) => room.admit(p, data.identity), 'admit', 'admit people from the waiting room'),
+  deny: act(
+    (room, p, data) => room.deny(p, data.identity, data.reason),
+    'admit',
+    'turn people away from the waiting room',
   ),
-  removeParticipant: act((room, p, data) => room.removeParticipant(p, data.identity, data.reason)),
-  setLocked: ask((room, p, data) => ({ room: room.setLocked(p, data.locked) })),
-  endRoom: ask((room, p, data) => ({ summary: room.end(p, data.reason) })),
+  muteParticipant: act(
+    (room, p, data) => room.host.mute(p, room.admittedTarget(data.identity), data.source, data.allowUnmute ?? false),
+    'muteOthers',
+    'mute other participants',
+  ),
+  removeParticipant: act(
+    (room, p, data) => room.host.remove(p, data.identity, data.reason),
+    'remove',
+    'remove participants',
+  ),
+  setLocked: ask((room, p, data) => {
+    room.authorize(p, 'lock', data.locked ? 'lock the room' : 'unlock the room');
+    return { room: room.host.setLocked(p, data.locked) };
+  }),
+  endRoom: ask((room, p, data) => ({ summary: room.host.end(p, data.reason) }), 'end', 'end the consult'),
   getSummary: ask((room, p) => ({ summary: room.summary(p) })),
 
-  sendChat: ask((room, p, data) => ({ message: room.sendChat(p, data.text, data.to ?? 'everyone') })),
-  setOpinion: ask((room, p, data) => ({ opinion: room.setOpinion(p, data.text) })),
-  getOpinions: ask((room, p) => ({ opinions: room.opinions(p) })),
+  sendChat: ask(
+    (room, p, data) => ({ message: room.conversation.sendChat(p, data.text, data.to ?? 'everyone') }),
+    'chat',
+    'chat',
+  ),
+  setOpinion: ask(
+    (room, p, data) => ({ opinion: room.conversation.setOpinion(p, data.text) }),
+    'writeOpinion',
+    'write a consult opinion',
+  ),
+  getOpinions: ask((room, p) => ({ opinions: room.conversation.opinions(p) })),
 
-  setRtpCapabilities: act((room, p, data) =>
-    room.setRtpCapabilities(p, data.rtpCapabilities as unknown as types.RtpCapabilities),
-  ),
-  createTransport: ask((room, p, data) => room.createTransport(p, data.direction)),
-  connectTransport: act((room, p, data) =>
-    room.connectTransport(p, data.transportId, data.dtlsParameters as types.DtlsParameters),
-  ),
-  restartIce: ask((room, p, data) => room.restartIce(p, data.transportId)),
+  setRtpCapabilities: act((room, p, data) => room.setRtpCapabilities(p, serverRtp(data.rtpCapabilities))),
+  createTransport: ask((room, p, data) => room.media.createTransport(p, data.direction)),
+  connectTransport: act((room, p, data) => room.media.connectTransport(p, data.transportId, data.dtlsParameters)),
+  restartIce: ask((room, p, data) => room.media.restartIce(p, data.transportId)),
   produce: ask(async (room, p, data) => {
     const trackId = await room.produce(p, {
       transportId: data.transportId,
       kind: data.kind,
       source: data.source,
-      rtpParameters: data.rtpParameters as unknown as types.RtpParameters,
+      rtpParameters: serverRtp(data.rtpParameters),
       ...(data.paused !== undefined ? { paused: data.paused } : {}),
     });
     return { trackId };
   }),
-  closeProducer: act((room, p, data) => room.closeProducer(p, data.producerId)),
+  closeProducer: act((room, p, data) => room.media.closeProducer(p, data.producerId)),
   setProducerPaused: act((room, p, data) => room.setProducerPaused(p, data.producerId, data.paused)),
-  resumeConsumer: act((room, p, data) => room.resumeConsumer(p, data.consumerId)),
+  resumeConsumer: act((room, p, data) => room.media.subscriptions.resume(p, data.consumerId)),
   setConsumerVideoSize: ask(async (room, p, data) => ({
-    spatialLayer: await room.setConsumerVideoSize(p, data.consumerId, data.width, data.height),
+    spatialLayer: await room.media.subscriptions.setVideoSize(p, data.consumerId, data.width, data.height),
   })),
-  setConsumerPaused: act((room, p, data) => room.setConsumerPaused(p, data.consumerId, data.paused)),
-  requestKeyFrame: act((room, p, data) => room.requestKeyFrame(p, data.consumerId)),
-  getStats: ask((room, p) => room.getStats(p)),
-  createPlainTransport: ask((room, p, data) => room.createPlainTransport(p, data.direction, data.srtp ?? false)),
+  setConsumerPaused: act((room, p, data) => room.media.subscriptions.setPaused(p, data.consumerId, data.paused)),
+  requestKeyFrame: act((room, p, data) => room.media.subscriptions.requestKeyFrame(p, data.consumerId)),
+  getStats: ask((room, p) => room.media.getStats(p)),
+  createPlainTransport: ask((room, p, data) => createPlainTransport(room.media, p, data.direction, data.srtp ?? false)),
   connectPlainTransport: act((room, p, data) =>
-    room.connectPlainTransport(p, data.transportId, data.ip, data.port, data.srtpParameters),
+    connectPlainTransport(room.media, p, data.transportId, data.ip, data.port, data.srtpParameters),
   ),
 
   listRecords: ask((room, p) => ({ records: room.records.list(p) })),

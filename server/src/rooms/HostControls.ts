@@ -1,0 +1,86 @@
+/**
+ * What a host may do to others in the room: mute a track (with or without
+ * allowing unmute), remove someone for good, lock the room, end the consult.
+ * Permissions are checked by the caller through `authorize`; this class does
+ * the deed, tells the people concerned and writes the audit trail.
+ */
+import { ErrorCode, type ConsultSummary, type RoomInfo, type TrackSource } from '@huizhen/protocol';
+import { actorOf } from '../audit/AuditLog.js';
+import { HuizhenError, invalidState, notFound } from '../errors.js';
+import type { MediaRoom } from './media/MediaRoom.js';
+import type { Participant } from './Participant.js';
+import type { RoomContext } from './RoomContext.js';
+
+export class HostControls {
+  readonly #room: RoomContext;
+  readonly #media: MediaRoom;
+  /** Called when a consult ends: deletes its records if the retention policy says so. */
+  readonly #onEnd: () => void;
+
+  constructor(room: RoomContext, media: MediaRoom, onEnd: () => void) {
+    this.#room = room;
+    this.#media = media;
+    this.#onEnd = onEnd;
+  }
+
+  async mute(actor: Participant, target: Participant, source: TrackSource, allowUnmute: boolean): Promise<void> {
+    const paused = await this.#media.hostPause(target, source, allowUnmute);
+    if (!paused) throw new HuizhenError(ErrorCode.NOT_FOUND, `${target.name} has no ${source} track.`);
+    const { track, changed } = paused;
+    if (changed) {
+      this.#room.broadcast(target, 'trackMuted', { participantIdentity: target.identity, trackId: track.producer.id });
+    }
+    target.notify('mutedByHost', { trackId: track.producer.id, source, by: actor.ref(), allowUnmute });
+    this.#room.audit.append({
+      event: 'mute_by_host',
+      room: this.#room.id,
+      actor: actorOf(actor),
+      target: target.identity,
+      details: { source, allowUnmute },
+    });
+  }
+
+  remove(actor: Participant, identity: string, reason?: string): void {
+    if (identity === actor.identity) throw invalidState('Use leave to leave the room yourself.');
+    const target = this.#room.find(identity);
+    if (!target) throw notFound('participant', identity);
+    this.#room.consult.ban(identity, target.issuer);
+    target.notify('sessionClosed', {
+      code: ErrorCode.REMOVED,
+      reason: reason ?? 'A host removed you from this consult.',
+    });
+    this.#room.audit.append({ event: 'remove', room: this.#room.id, actor: actorOf(actor), target: identity });
+    this.#room.leave(target, 'removed');
+  }
+
+  setLocked(actor: Participant, locked: boolean): RoomInfo {
+    const { consult } = this.#room;
+    if (consult.locked !== locked) {
+      consult.setLocked(locked);
+      this.#room.audit.append({ event: locked ? 'lock' : 'unlock', room: this.#room.id, actor: actorOf(actor) });
+      this.#room.broadcast(null, 'roomUpdated', { room: consult.info });
+    }
+    return consult.info;
+  }
+
+  end(actor: Participant, reason?: string): ConsultSummary {
+    const summary = this.#room.consult.end();
+    this.#onEnd();
+    this.#room.audit.append({
+      event: 'end',
+      room: this.#room.id,
+      actor: actorOf(actor),
+      details: {
+        durationSec: summary.durationSec,
+        participants: summary.participants.length,
+        // Who took part (identities, no names): the summary as the audit trail keeps it.
+        who: summary.participants
+          .slice(0, 100)
+          .map((e) => `${e.role}:${e.identity}`)
+          .join(','),
+      },
+    });
+    this.#room.close(reason ?? `${actor.name} ended the consult.`, ErrorCode.ROOM_ENDED, summary);
+    return summary;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The waiting room: who waits (in arrival order) and who was admitted once
+ * (they do not wait again after a reconnect or rejoin). Decisions about who
+ * must wait come from policy.ts; telling people happens in Room.
+ */
+import type { WaitingEntry } from '@huizhen/protocol';
+import { notFound } from '../errors.js';
+import type { Participant } from './Participant.js';
+
+export class Lobby {
+  readonly #waiting = new Map<string, Participant>();
+  /** People (issuer + identity) admitted once. */
+  readonly #admittedBefore = new Set<string>();
+
+  get size(): number {
+    return this.#waiting.size;
+  }
+
+  get(identity: string): Participant | undefined {
+    return this.#waiting.get(identity);
+  }
+
+  has(p: Participant): boolean {
+    return this.#waiting.get(p.identity) === p;
+  }
+
+  wasAdmitted(p: Participant): boolean {
+    return this.#admittedBefore.has(personKey(p));
+  }
+
+  recordAdmitted(p: Participant): void {
+    this.#admittedBefore.add(personKey(p));
+  }
+
+  wait(p: Participant): void {
+    p.markWaiting();
+    this.#waiting.set(p.identity, p);
+  }
+
+  /** Takes a waiting person out to be admitted. */
+  take(identity: string): Participant {
+    const p = this.#waiting.get(identity);
+    if (!p) throw notFound('waiting participant', identity);
+    this.#waiting.delete(identity);
+    return p;
+  }
+
+  remove(p: Participant): boolean {
+    if (this.#waiting.get(p.identity) !== p) return false;
+    this.#waiting.delete(p.identity);
+    return true;
+  }
+
+  values(): IterableIterator<Participant> {
+    return this.#waiting.values();
+  }
+
+  list(): WaitingEntry[] {
+    return [...this.#waiting.values()].map((w) => ({
+      identity: w.identity,
+      name: w.name,
+      role: w.role,
+      since: w.waitingSince,
+    }));
+  }
+
+  clear(): void {
+    this.#waiting.clear();
+  }
+}
+
+/** A person is their issuer and subject together. */
+export function personKey(p: { issuer: string; identity: string }): string {
+  return `${p.issuer}\n${p.identity}`;
+}

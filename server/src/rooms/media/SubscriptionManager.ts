@@ -1,0 +1,141 @@
+/**
+ * Who receives which track: creates consumers paused (the client resumes each
+ * once its local consumer exists, so the first packets and the key frame are
+ * not lost), fans a new track out to every subscriber at once, and applies the
+ * subscriber's own choices (paused tile, rendered size, key frame requests).
+ */
+import type { types } from 'mediasoup';
+import { ErrorCode } from '@huizhen/protocol';
+import { HuizhenError } from '../../errors.js';
+import type { Logger } from '../../observability/logger.js';
+import { chooseSpatialLayer } from '../layers.js';
+import { mediaCall } from './mediaCall.js';
+import type { MediaPeer } from './MediaPeer.js';
+import type { PublishedTrack, Subscription } from './PeerMedia.js';
+
+export class SubscriptionManager {
+  readonly #router: types.Router;
+  readonly #logger: Logger;
+
+  constructor(router: types.Router, logger: Logger) {
+    this.#router = router;
+    this.#logger = logger;
+  }
+
+  /**
+   * Subscribes everyone in `subscribers` to `track`, concurrently. Never
+   * throws: a subscriber that cannot receive it is logged and skipped, so one
+   * slow or broken subscriber never holds up the publisher or the others.
+   */
+  async fanOut(publisher: MediaPeer, track: PublishedTrack, subscribers: Iterable<MediaPeer>): Promise<void> {
+    await Promise.all([...subscribers].map((s) => this.#consume(s, publisher, track)));
+  }
+
+  /** Subscribes `subscriber` to everything the `publishers` have published. */
+  async catchUp(subscriber: MediaPeer, publishers: Iterable<MediaPeer>): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (const publisher of publishers) {
+      for (const track of publisher.media.tracks()) work.push(this.#consume(subscriber, publisher, track));
+    }
+    await Promise.all(work);
+  }
+
+  async resume(peer: MediaPeer, consumerId: string): Promise<void> {
+    const s = this.#subscription(peer, consumerId);
+    // The client paused it on purpose (tile hidden): keep it paused.
+    if (s.clientPaused) return;
+    await mediaCall(() => s.consumer.resume());
+  }
+
+  async setPaused(peer: MediaPeer, consumerId: string, paused: boolean): Promise<void> {
+    const s = this.#subscription(peer, consumerId);
+    s.clientPaused = paused;
+    await mediaCall(() => (paused ? s.consumer.pause() : s.consumer.resume()));
+  }
+
+  /** Picks the simulcast layer that fits the size the subscriber renders at. */
+  async setVideoSize(peer: MediaPeer, consumerId: string, width: number, height: number): Promise<number | null> {
+    const { consumer, producerScales } = this.#subscription(peer, consumerId);
+    if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return null;
+    const spatialLayer = chooseSpatialLayer(width, height, [...producerScales]);
+    await mediaCall(() => consumer.setPreferredLayers({ spatialLayer, temporalLayer: 2 }));
+    return spatialLayer;
+  }
+
+  async requestKeyFrame(peer: MediaPeer, consumerId: string): Promise<void> {
+    const { consumer } = this.#subscription(peer, consumerId);
+    await mediaCall(() => consumer.requestKeyFrame());
+  }
+
+  #subscription(peer: MediaPeer, consumerId: string): Subscription {
+    const s = peer.media.subscription(consumerId);
+    if (!s) throw new HuizhenError(ErrorCode.NOT_FOUND, `No consumer with id '${consumerId}' belongs to this session.`);
+    return s;
+  }
+
+  async #consume(subscriber: MediaPeer, publisher: MediaPeer, track: PublishedTrack): Promise<void> {
+    const { producer } = track;
+    const recv = subscriber.media.transport('recv');
+    const caps = subscriber.media.rtpCapabilities;
+    if (!recv || !caps || subscriber.closed || producer.closed) return;
+    if (!subscriber.can('subscribe') || (producer.kind === 'video' && !subscriber.can('subscribeVideo'))) return;
+    if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
+      this.#logger.warn('subscriber cannot decode track', { participant: subscriber.identity, track: producer.id });
+      return;
+    }
+    let consumer: types.Consumer;
+    try {
+      consumer = await recv.transport.consume({
+        producerId: producer.id,
+        rtpCapabilities: caps,
+        paused: true,
+        appData: { identity: subscriber.identity },
+      });
+    } catch (err) {
+      this.#logger.warn('consume failed', {
+        participant: subscriber.identity,
+        track: producer.id,
+        error: err as Error,
+      });
+      return;
+    }
+    if (subscriber.closed) {
+      consumer.close();
+      return;
+    }
+    subscriber.media.addSubscription({
+      consumer,
+      clientPaused: false,
+      // The SDK sends scaleResolutionDownBy with each simulcast encoding.
+      producerScales:
+        producer.rtpParameters.encodings?.map(
+          (e) => (e as { scaleResolutionDownBy?: number }).scaleResolutionDownBy ?? 1,
+        ) ?? [],
+    });
+    consumer.on('transportclose', () => subscriber.media.removeSubscription(consumer.id));
+    consumer.on('producerclose', () => {
+      if (!subscriber.media.removeSubscription(consumer.id)) return;
+      subscriber.notify('consumerClosed', {
+        consumerId: consumer.id,
+        trackId: producer.id,
+        participantIdentity: publisher.identity,
+      });
+    });
+    consumer.on('layerschange', (layers) => {
+      subscriber.notify('consumerLayersChanged', {
+        consumerId: consumer.id,
+        spatialLayer: layers?.spatialLayer ?? null,
+        temporalLayer: layers?.temporalLayer ?? null,
+      });
+    });
+    subscriber.notify('consumerCreated', {
+      consumerId: consumer.id,
+      trackId: producer.id,
+      participantIdentity: publisher.identity,
+      kind: consumer.kind,
+      source: track.source,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+    });
+  }
+}

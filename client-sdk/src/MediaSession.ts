@@ -9,13 +9,9 @@ import type {
   Consumer,
   ConnectionState as TransportConnectionState,
   DeviceOptions,
-  DtlsParameters,
-  IceCandidate,
-  IceParameters,
   MediaKind,
   Producer,
   ProducerCodecOptions,
-  RtpCapabilities,
   RtpEncodingParameters,
   RtpParameters,
   Transport,
@@ -53,7 +49,7 @@ export interface ConsumeOptions {
   consumerId: string;
   trackId: string;
   kind: MediaKind;
-  rtpParameters: Record<string, unknown>;
+  rtpParameters: RtpParameters;
 }
 
 /** Source and initial pause state travel to the 'produce' handler in appData. */
@@ -95,7 +91,7 @@ export class MediaSession {
    */
   static async create(options: MediaSessionOptions): Promise<MediaSession> {
     const device = options.device;
-    await device.load({ routerRtpCapabilities: options.routerRtpCapabilities as unknown as RtpCapabilities });
+    await device.load({ routerRtpCapabilities: options.routerRtpCapabilities });
     const remote = await options.signal.request('createTransport', { direction: 'recv' });
     const session = new MediaSession(device, remote, options);
     try {
@@ -131,7 +127,7 @@ export class MediaSession {
       id: options.consumerId,
       producerId: options.trackId,
       kind: options.kind,
-      rtpParameters: options.rtpParameters as unknown as RtpParameters,
+      rtpParameters: options.rtpParameters,
     });
   }
 
@@ -204,9 +200,9 @@ export class MediaSession {
   #setUpTransport(direction: TransportDirection, remote: TransportOptions): Transport {
     const init = {
       id: remote.id,
-      iceParameters: remote.iceParameters as unknown as IceParameters,
-      iceCandidates: remote.iceCandidates as unknown as IceCandidate[],
-      dtlsParameters: remote.dtlsParameters as unknown as DtlsParameters,
+      iceParameters: remote.iceParameters,
+      iceCandidates: remote.iceCandidates,
+      dtlsParameters: remote.dtlsParameters,
       ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
     };
     const transport =
@@ -276,7 +272,7 @@ export class MediaSession {
       log.info('restarting ICE');
       const { iceParameters } = await this.#signal.request('restartIce', { transportId: transport.id });
       if (this.#closed || transport.closed) return;
-      await transport.restartIce({ iceParameters: iceParameters as unknown as IceParameters });
+      await transport.restartIce({ iceParameters });
     } catch (error) {
       log.warn('ICE restart failed', errorFields(error));
     } finally {

@@ -5,6 +5,8 @@
  * refreshes the token, and orders notifications around all of that. It knows
  * nothing of participants, tracks or the consult workflow: it tells the Room
  * through `EngineEvents` and waits where the Room must finish first.
+ *
+ * Slightly over 400 lines on purpose: one session's lifecycle reads best in one place (the loop is in Reconnector).
  */
 import {
   ConnectionError,

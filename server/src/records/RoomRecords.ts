@@ -2,7 +2,8 @@
  * The medical records of one room and how they are looked at together: who
  * may see each one, the record being shared, the view state the server owns
  * (one presenter at a time), and the annotation log per record.
- * Over 400 lines: it now also orders its own store writes; splitting sharing/marks out is left to the rooms redesign.
+ * Over 400 lines on purpose for now: it also orders its own store writes; splitting the share and mark
+ * state out of it is the next step (noted in docs/architecture.md).
  */
 import { randomUUID } from 'node:crypto';
 import {

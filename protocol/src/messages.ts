@@ -14,7 +14,7 @@ import { notificationSchemas, type Notification, type NotificationData } from '.
 import { requestSchemas, type Method, type RequestData } from './requests.js';
 import { responseSchemas, type ResponseData } from './responses.js';
 import { ProtocolValidationError, json, num, parseWith, str } from './schema.js';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 
 export * from './constants.js';
 export * from './notifications.js';

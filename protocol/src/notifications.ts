@@ -1,5 +1,5 @@
 /** Server → client notifications: one schema per name. */
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import {
   chatMessage,
   consultSummary,

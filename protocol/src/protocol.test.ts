@@ -20,7 +20,7 @@ import {
   type Method,
   type Notification,
 } from './index.js';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import { consumerCreated, goodNotifications, goodRequests, goodResponses, joinWaiting } from './testing/fixtures.js';
 
 const fails = (fn: () => unknown): string => {

@@ -6,7 +6,7 @@
 import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-client/types';
 import { MAX_CHAT_LENGTH, MAX_OPINION_LENGTH, TRACK_SOURCES } from './constants.js';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 
 export const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 /** Identities as in the token `sub`. */

@@ -2,7 +2,7 @@
 import { PERMISSIONS, ROOM_KINDS } from './constants.js';
 import type { Method } from './requests.js';
 import { oneOf } from './schema.js';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import {
   chatMessage,
   consultSummary,

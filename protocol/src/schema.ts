@@ -3,7 +3,7 @@
  * bundle tree-shakes) and the one place that turns a zod issue into the
  * sentence Huizhen has always reported: `<path>: <problem>`.
  */
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 
 /** Any zod schema (classic or mini): what `parseWith` accepts. */
 export type Schema<T = unknown> = z.core.$ZodType<T>;

@@ -14,7 +14,7 @@ import type {
 } from 'mediasoup-client/types';
 import { RECORD_TYPES, RECORD_VISIBILITIES, ROLES, ROOM_KINDS, ROOM_STATES, TRACK_SOURCES } from './constants.js';
 import { arr, json, oneOf, type JsonBounds } from './schema.js';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 
 /** Server-made mediasoup blobs: looser than what a client may send, still bounded. */
 const SERVER_BLOB: JsonBounds = { maxDepth: 12, maxItems: 4096, maxString: 32768 };

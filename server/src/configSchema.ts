@@ -4,7 +4,7 @@
  * span keys (one secret source per issuer, ...) are checked in config.ts.
  */
 import { ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ErrorCode, ROLES, ROOM_KINDS, ProtocolValidationError, oneOf, parseWith, str } from '@huizhen/protocol';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';

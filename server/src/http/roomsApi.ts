@@ -10,7 +10,7 @@
 import express, { type Request, type Router } from 'express';
 import jwt from 'jsonwebtoken';
 import { ErrorCode, ROOM_KINDS, num, oneOf, parseWith, str } from '@huizhen/protocol';
-import * as z from 'zod/v4/mini';
+import * as z from 'zod/mini';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';

@@ -12,11 +12,10 @@ export interface Membership {
   readonly closed: boolean;
   /** This very session is admitted (a replaced session of the same person is not). */
   isAdmitted(p: Participant): boolean;
-  isWaiting(p: Participant): boolean;
 }
 
 export function authorize(room: Membership, p: Participant, permission?: Permission, action?: string): void {
-  if (!room.closed && room.isWaiting(p)) {
+  if (p.admission === 'waiting') {
     throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'You are in the waiting room; a clinician will admit you.');
   }
   if (room.closed || p.closed || !room.isAdmitted(p)) throw invalidState('You are not in this room.');

@@ -101,6 +101,11 @@ export class PeerMedia {
     return this.#subscriptions.get(consumerId);
   }
 
+  subscribesTo(producerId: string): boolean {
+    for (const s of this.#subscriptions.values()) if (s.consumer.producerId === producerId) return true;
+    return false;
+  }
+
   /** Returns whether the subscription was still there. */
   removeSubscription(consumerId: string): boolean {
     return this.#subscriptions.delete(consumerId);

@@ -5,10 +5,9 @@
  * subscriber's own choices (paused tile, rendered size, key frame requests).
  */
 import type { types } from 'mediasoup';
-import { ErrorCode } from '@huizhen/protocol';
-import { HuizhenError } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
-import { chooseSpatialLayer } from '../layers.js';
+import { chooseSpatialLayer } from './layers.js';
 import { mediaCall } from './mediaCall.js';
 import type { MediaPeer } from './MediaPeer.js';
 import type { PublishedTrack, Subscription } from './PeerMedia.js';
@@ -28,7 +27,13 @@ export class SubscriptionManager {
    * slow or broken subscriber never holds up the publisher or the others.
    */
   async fanOut(publisher: MediaPeer, track: PublishedTrack, subscribers: Iterable<MediaPeer>): Promise<void> {
-    await Promise.all([...subscribers].map((s) => this.#consume(s, publisher, track)));
+    await Promise.all([...subscribers].map((s) => this.#consume(s, publisher, track))).catch((error: unknown) => {
+      this.#logger.error('fan-out failed', {
+        participant: publisher.identity,
+        track: track.producer.id,
+        error: error as Error,
+      });
+    });
   }
 
   /** Subscribes `subscriber` to everything the `publishers` have published. */
@@ -69,7 +74,7 @@ export class SubscriptionManager {
 
   #subscription(peer: MediaPeer, consumerId: string): Subscription {
     const s = peer.media.subscription(consumerId);
-    if (!s) throw new HuizhenError(ErrorCode.NOT_FOUND, `No consumer with id '${consumerId}' belongs to this session.`);
+    if (!s) throw notFound('consumer', consumerId);
     return s;
   }
 
@@ -78,6 +83,8 @@ export class SubscriptionManager {
     const recv = subscriber.media.transport('recv');
     const caps = subscriber.media.rtpCapabilities;
     if (!recv || !caps || subscriber.closed || producer.closed) return;
+    // catchUp and fanOut can meet on a track published while the subscriber's capabilities arrived.
+    if (subscriber.media.subscribesTo(producer.id)) return;
     if (!subscriber.can('subscribe') || (producer.kind === 'video' && !subscriber.can('subscribeVideo'))) return;
     if (!this.#router.canConsume({ producerId: producer.id, rtpCapabilities: caps })) {
       this.#logger.warn('subscriber cannot decode track', { participant: subscriber.identity, track: producer.id });
@@ -99,7 +106,9 @@ export class SubscriptionManager {
       });
       return;
     }
-    if (subscriber.closed) {
+    // The publisher may have closed the track, or either side left, while the consumer was made
+    // (produce answers before its fan-out ends): announce nothing for a track that is gone.
+    if (subscriber.closed || publisher.closed || producer.closed || consumer.closed) {
       consumer.close();
       return;
     }

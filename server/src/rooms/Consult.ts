@@ -12,6 +12,7 @@ import {
   type RoomKind,
   type RoomState,
 } from '@huizhen/protocol';
+import { personKey } from '../auth/person.js';
 import { HuizhenError } from '../errors.js';
 import type { ConsultRecord, ConsultStore } from './ConsultStore.js';
 import type { Participant } from './Participant.js';
@@ -119,7 +120,7 @@ export class Consult {
 
   /** Bans are per person: the identity as vouched for by its issuer. */
   isBanned(identity: string, issuer: string): boolean {
-    return this.#record.banned.includes(`${issuer}\n${identity}`);
+    return this.#record.banned.includes(personKey(issuer, identity));
   }
 
   /** Records an admitted participant; the first doctor becomes host if none was named. */
@@ -174,7 +175,7 @@ export class Consult {
   }
 
   ban(identity: string, issuer: string): void {
-    const key = `${issuer}\n${identity}`;
+    const key = personKey(issuer, identity);
     if (!this.#record.banned.includes(key)) this.#record.banned.push(key);
     this.#save();
   }

@@ -4,6 +4,7 @@
  * must wait come from policy.ts; telling people happens in Room.
  */
 import type { WaitingEntry } from '@huizhen/protocol';
+import { personKey } from '../auth/person.js';
 import { notFound } from '../errors.js';
 import type { Participant } from './Participant.js';
 
@@ -25,11 +26,11 @@ export class Lobby {
   }
 
   wasAdmitted(p: Participant): boolean {
-    return this.#admittedBefore.has(personKey(p));
+    return this.#admittedBefore.has(personKey(p.issuer, p.identity));
   }
 
   recordAdmitted(p: Participant): void {
-    this.#admittedBefore.add(personKey(p));
+    this.#admittedBefore.add(personKey(p.issuer, p.identity));
   }
 
   wait(p: Participant): void {
@@ -67,9 +68,4 @@ export class Lobby {
   clear(): void {
     this.#waiting.clear();
   }
-}
-
-/** A person is their issuer and subject together. */
-export function personKey(p: { issuer: string; identity: string }): string {
-  return `${p.issuer}\n${p.identity}`;
 }

@@ -7,14 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { joinViaUi, launchChromium, openDemo, reportFailure, type Chromium, type DemoPage } from './helpers/browser.js';
 import { icePaths } from './helpers/icePath.js';
-import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
+import { seesAndHears } from './helpers/mediaFlow.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
-
-/** RMS below this is silence (about -46 dBFS); Chromium's fake microphone beeps far above it. */
-const SILENCE_RMS = 0.005;
-/** Fewer frames in 2 s means the picture is not really moving (fake camera: ~30 fps). */
-const MIN_LIVE_FRAMES = 10;
 
 describe('media over ICE-TCP only', () => {
   let server: HuizhenServer | undefined;
@@ -46,11 +41,7 @@ describe('media over ICE-TCP only', () => {
       [doctor, nurse],
       [nurse, doctor],
     ] as const) {
-      await untilDecoding(viewer, other, 45_000);
-      const frames = await framesDuring(viewer, other.identity, 2000);
-      expect(frames.probe, `${viewer.label} sees ${other.label} move`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
-      const audio = await audioDuring(viewer, other.identity, 3000);
-      expect(audio.peakRms, `${viewer.label} hears ${other.label}`).toBeGreaterThan(SILENCE_RMS);
+      await seesAndHears(viewer, other, 'over ICE-TCP');
     }
 
     for (const page of [doctor, nurse]) {

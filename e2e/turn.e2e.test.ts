@@ -19,14 +19,10 @@ import {
 } from './helpers/browser.js';
 import { restCredential, startCoturn, type Coturn } from './helpers/coturn.js';
 import { iceConfigs, icePaths, peerConnectionStates } from './helpers/icePath.js';
-import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
+import { seesAndHears } from './helpers/mediaFlow.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
-/** RMS below this is silence (about -46 dBFS); Chromium's fake microphone beeps far above it. */
-const SILENCE_RMS = 0.005;
-/** Fewer frames in 2 s means the picture is not really moving (fake camera: ~30 fps). */
-const MIN_LIVE_FRAMES = 10;
 /**
  * coturn refusing a request that carried credentials. (Every first request is
  * answered 401 with an empty user: the challenge that hands out the nonce.)
@@ -42,10 +38,14 @@ describe('TURN relay through coturn', () => {
   const pages: DemoPage[] = [];
   const suffix = Date.now().toString(36);
 
-  const turnConfig = async (secret: string, name: string) => {
+  const turnConfig = async (
+    secret: string,
+    name: string,
+    { urls = [coturn!.url('udp'), coturn!.url('tcp')], ttlSec = 600 }: { urls?: string[]; ttlSec?: number } = {},
+  ) => {
     const secretFile = path.join(scratch!, name);
     await writeFile(secretFile, secret + '\n', { mode: 0o600 });
-    return { turn: { urls: [coturn!.url('udp'), coturn!.url('tcp')], secretFile, ttlSec: 600 } };
+    return { turn: { urls, secretFile, ttlSec } };
   };
 
   beforeAll(async () => {
@@ -79,11 +79,7 @@ describe('TURN relay through coturn', () => {
       [doctor, specialist],
       [specialist, doctor],
     ] as const) {
-      await untilDecoding(viewer, other, 45_000);
-      const frames = await framesDuring(viewer, other.identity, 2000);
-      expect(frames.probe, `${viewer.label} sees ${other.label} move`).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES);
-      const audio = await audioDuring(viewer, other.identity, 3000);
-      expect(audio.peakRms, `${viewer.label} hears ${other.label}`).toBeGreaterThan(SILENCE_RMS);
+      await seesAndHears(viewer, other, 'through the relay');
     }
 
     for (const page of [doctor, specialist]) {
@@ -178,4 +174,72 @@ describe('TURN relay through coturn', () => {
     expect(coturn!.lines(refusedUser('hz_expired')).length).toBeGreaterThan(before);
     expect(coturn!.lines(refusedUser('hz_fresh'))).toEqual([]);
   });
+
+  it('relays over TCP only (UDP blocked) and renews credentials before they expire, without dropping media', async () => {
+    // A hospital network that lets only TCP out: the only TURN URL is TCP. Credentials live 60 s.
+    const tcp = await startServer({
+      config: await turnConfig(coturn!.secret, 'tcp.secret', { urls: [coturn!.url('tcp')], ttlSec: 60 }),
+    });
+    try {
+      const room = `e2e-turn-tcp-${suffix}`;
+      const doctor = await openDemo(chromium!, tcp.url, 'doctor (TCP relay)', '/?relay=1');
+      const nurse = await openDemo(chromium!, tcp.url, 'nurse (TCP relay)', '/?relay=1');
+      pages.push(doctor, nurse);
+      await joinViaUi(doctor, { name: 'Dr Ma Jun', role: 'doctor', room });
+      await joinViaUi(nurse, { name: 'Nurse Liu Yan', role: 'nurse', room });
+      const flowing = async (what: string) => {
+        for (const [viewer, other] of [
+          [doctor, nurse],
+          [nurse, doctor],
+        ] as const) {
+          await seesAndHears(viewer, other, what);
+        }
+        for (const page of [doctor, nurse]) {
+          const paths = await waitFor(
+            `${page.label}'s transports to be connected (${what})`,
+            async () => {
+              const p = (await icePaths(page)).filter((x) => x.connectionState === 'connected');
+              return p.length >= 2 ? p : undefined;
+            },
+            { timeoutMs: 30_000, describe: () => icePaths(page) },
+          );
+          for (const p of paths) {
+            expect(p.localType, `${what}: ${page.label}`).toBe('relay');
+            expect(p.relayProtocol, `${what}: ${page.label} reaches coturn over`).toBe('tcp');
+          }
+        }
+      };
+      await flowing('at the start');
+
+      const username = async (page: DemoPage) => {
+        const [config] = await iceConfigs(page);
+        return config!.servers.find((s) => s.urls.includes(coturn!.url('tcp')))!.username!;
+      };
+      const first = await username(doctor);
+      const [firstExpiry, pseudonym] = first.split(':');
+      // At ~80 % of 60 s the SDK fetches fresh credentials and re-allocates with them.
+      const renewed = await waitFor(
+        'the doctor page to get fresh TURN credentials',
+        async () => {
+          const now = await username(doctor);
+          return now !== first ? now : undefined;
+        },
+        { timeoutMs: 75_000, intervalMs: 1000, describe: () => username(doctor) },
+      );
+      const [renewedExpiry, renewedPseudonym] = renewed.split(':');
+      expect(Number(renewedExpiry)).toBeGreaterThan(Number(firstExpiry));
+      expect(renewedPseudonym).toBe(pseudonym);
+      await waitFor(
+        'coturn to allocate with the fresh credentials',
+        () => coturn!.lines(new RegExp(`user <${renewed}>: incoming packet ALLOCATE processed, success`)).length > 0,
+        { timeoutMs: 30_000, describe: () => coturn!.tail(10) },
+      );
+      // Past the first credentials' expiry, media still flows, relayed with the new ones.
+      const wait = Number(firstExpiry) * 1000 - Date.now() + 2000;
+      if (wait > 0) await sleep(wait);
+      await flowing('after the first credentials expired');
+    } finally {
+      await tcp.stop();
+    }
+  }, 240_000);
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../observability/logger.js';
 import { startTestServer, type TestServer } from '../testing/testServer.js';
 import { loadTurnCredentials, TurnCredentials, turnPassword, turnUserFor } from './turnCredentials.js';
 
@@ -84,8 +85,14 @@ describe('TurnCredentials.issue', () => {
     expect(gone.iceServersExpireIn).toBe(0);
   });
 
-  it('does not print the secret when serialised', () => {
+  it('does not print the secret when serialised, and the logger redacts credentials', () => {
     expect(JSON.stringify({ turn })).not.toContain(SECRET);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const issued = turn.issue({ issuer: 'his', identity: 'p', tokenExpiresAt: now + 600 }, now);
+    logger.info('careless', { iceServers: issued.iceServers, credential: issued.iceServers[0]!.credential, turn });
+    expect(lines.join('\n')).not.toContain(issued.iceServers[0]!.credential!);
+    expect(lines.join('\n')).not.toContain(SECRET);
   });
 });
 

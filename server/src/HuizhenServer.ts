@@ -21,6 +21,7 @@ import { UrlSigner } from './records/signedUrls.js';
 import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { PreflightService } from './preflight/PreflightService.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -35,6 +36,7 @@ export class HuizhenServer {
   readonly metrics: Metrics;
   readonly issuers: ReadonlyMap<string, TrustedIssuer>;
   readonly audit: AuditSink;
+  readonly preflight: PreflightService;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   #closing: Promise<void> | undefined;
@@ -49,7 +51,9 @@ export class HuizhenServer {
     audit: AuditSink;
     http: HttpServer;
     signaling: SignalingServer;
+    preflight: PreflightService;
   }) {
+    this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
     this.logger = parts.logger;
@@ -114,7 +118,15 @@ export class HuizhenServer {
       version: packageVersion(),
     });
     const http = createServer(app);
-    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit });
+    // --- pre-call check (TURN credentials join in here once the server hands them out)
+    const preflight = new PreflightService({
+      config: config.preflight,
+      pool,
+      registry: metrics.registry,
+      audit,
+      logger,
+    });
+    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -129,7 +141,18 @@ export class HuizhenServer {
         cause: err,
       });
     }
-    const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, audit, http, signaling });
+    const server = new HuizhenServer({
+      config,
+      logger,
+      pool,
+      rooms,
+      metrics,
+      issuers,
+      audit,
+      http,
+      signaling,
+      preflight,
+    });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
         host: config.server.host,
@@ -160,6 +183,7 @@ export class HuizhenServer {
     this.#closing ??= (async () => {
       this.logger.info('shutting down');
       this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
+      this.preflight.close();
       await this.#signaling.close();
       this.pool.close();
       await new Promise<void>((resolve) => {

@@ -155,3 +155,52 @@ describe('preflight()', () => {
     await demo.page.close();
   });
 });
+
+describe('the demo join form', () => {
+  it('offers patients the check, shows each step, the verdict and advice, and plays a test sound', async () => {
+    const s = await server();
+    const demo = await openDemo(chromium!, s.url, 'patient', '/?role=patient&name=Wang%20Fang&room=pf-demo');
+    const { page } = demo;
+    await page.waitForSelector('[data-testid="preflight-button"]', { visible: true });
+    await page.click('[data-testid="preflight-button"]');
+    const verdict = await waitFor(
+      'the check to show a verdict',
+      () => page.$eval('[data-testid="preflight-verdict"]', (n) => (n as HTMLElement).dataset.verdict ?? undefined),
+      { timeoutMs: 60_000, describe: () => describePage(demo) },
+    );
+    const shown = await page.evaluate(() => ({
+      title: document.querySelector('[data-testid="preflight-verdict-title"]')?.textContent,
+      advice: [...document.querySelectorAll('[data-testid="preflight-advice"] li')].map((li) => li.textContent),
+      details: document.querySelector('[data-testid="preflight-details"]')?.textContent,
+      steps: Object.fromEntries(
+        [...document.querySelectorAll<HTMLElement>('[data-testid^="preflight-step-"]')].map((li) => [
+          li.dataset.testid!.replace('preflight-step-', ''),
+          li.dataset.status,
+        ]),
+      ),
+    }));
+    const context = `${JSON.stringify(shown)}\n${await describePage(demo)}`;
+    expect(['excellent', 'good'], context).toContain(verdict);
+    expect(shown.title).toMatch(/Your connection is (excellent|good)/);
+    expect(shown.advice.length).toBeGreaterThan(0);
+    expect(shown.steps, context).toEqual({
+      camera: 'passed',
+      microphone: 'passed',
+      signaling: 'passed',
+      media: 'passed',
+    });
+    expect(shown.details).toMatch(/host over udp/);
+
+    await page.click('[data-testid="preflight-speaker"]');
+    await waitFor('the speaker test to finish', async () =>
+      (await page.$eval('[data-testid="preflight-speaker-result"]', (n) => n.textContent))?.includes('Did you hear')
+        ? true
+        : undefined,
+    );
+
+    // Clinicians are not offered the check.
+    await page.select('[data-testid="join-role"]', 'doctor');
+    expect(await page.$eval('#preflight-offer', (n) => (n as HTMLElement).hidden)).toBe(true);
+    await page.close();
+  });
+});

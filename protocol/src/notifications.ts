@@ -10,7 +10,8 @@ import {
   personRef,
   recordInfo,
   roomInfo,
-  roomView,
+  roomViewShape,
+  iceServersShape,
   rtpParametersBlob,
   sharedRecord,
   trackSource,
@@ -31,7 +32,7 @@ export const notificationSchemas = {
   /** To participants who may admit: the lobby changed. */
   waitingRoomChanged: z.object({ waiting: z.array(waitingEntry) }),
   /** To a waiting participant: you are in; set up media now (no reconnect needed). */
-  admitted: roomView,
+  admitted: z.object({ ...roomViewShape, ...iceServersShape }),
   /** Room state, lock or host changed. */
   roomUpdated: z.object({ room: roomInfo }),
   /** A host paused one of your tracks. */

@@ -99,6 +99,8 @@ export const requestSchemas = {
    */
   /** Swap in a fresh token before the current one expires. Same identity and room. */
   refreshToken: z.strictObject({ token: str({ min: 1, max: 8192 }) }),
+  // --- TURN
+  getIceServers: z.strictObject({}),
 
   // --- waiting room and host controls (server checks the permission for each)
   admit: z.strictObject({ identity }),

@@ -7,6 +7,8 @@ import {
   chatMessage,
   consultSummary,
   iceParametersBlob,
+  iceServer,
+  iceServersShape,
   mark,
   opinion,
   participantInfo,
@@ -31,6 +33,8 @@ const joinedShape = {
   permissions: z.array(oneOf(PERMISSIONS)),
   /** Seconds until the token used to join expires. */
   tokenExpiresIn: z.number(),
+  // --- TURN
+  ...iceServersShape,
 };
 const srtpParameters = z.object({ cryptoSuite: z.string(), keyBase64: z.string() });
 
@@ -58,7 +62,9 @@ export const responseSchemas = {
   getStats: z.object({ transports: z.array(statsBlob) }),
   ping: empty,
   leave: empty,
-  refreshToken: z.object({ tokenExpiresIn: z.number() }),
+  refreshToken: z.object({ tokenExpiresIn: z.number(), ...iceServersShape }),
+  // --- TURN: fresh credentials without a new token (they still end with the token)
+  getIceServers: z.object({ iceServers: z.array(iceServer), iceServersExpireIn: z.optional(z.number()) }),
   admit: empty,
   deny: empty,
   muteParticipant: empty,

@@ -165,6 +165,23 @@ export const roomViewShape = {
   share: z.optional(sharedRecord),
 };
 export const roomView = z.object(roomViewShape);
+
+// --- TURN: ICE servers with time-limited credentials
+/** One TURN server entry, as `RTCIceServer` takes it. */
+export const iceServer = z.object({
+  urls: z.array(text),
+  username: z.optional(text),
+  credential: z.optional(text),
+});
+export type IceServer = z.infer<typeof iceServer>;
+/**
+ * TURN servers for this participant (absent when the server has none) and the
+ * seconds until their credentials expire (never after the token does).
+ */
+export const iceServersShape = {
+  iceServers: z.optional(z.array(iceServer)),
+  iceServersExpireIn: z.optional(z.number()),
+};
 export type RoomView = z.infer<typeof roomView>;
 
 export const transportOptions = z.object({

@@ -12,6 +12,7 @@ import { AuditLog, type AuditSink } from './audit/AuditLog.js';
 import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
 import { PROJECT_ROOT, type HuizhenConfig } from './config.js';
 import { createApp } from './http/app.js';
+import { loadTurnCredentials } from './media/turnCredentials.js';
 import { WorkerPool } from './media/WorkerPool.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -68,6 +69,8 @@ export class HuizhenServer {
   static async start(config: HuizhenConfig, options: StartOptions = {}): Promise<HuizhenServer> {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     const issuers = loadIssuers(config.auth.issuers, options.env);
+    // --- TURN
+    const turn = loadTurnCredentials(config.turn, options.env);
     const audit = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
     const store = new FileConsultStore(join(config.storage.dir, 'consults'));
     const recordsKey = loadRecordsKey(config.records, options.env);
@@ -80,6 +83,7 @@ export class HuizhenServer {
       listenIp: config.media.rtcListenIp,
       announcedAddress: config.media.rtcAnnouncedAddress,
       port: config.media.rtcPort,
+      ...(config.media.iceProtocols ? { protocols: config.media.iceProtocols } : {}),
       logger,
     });
     const rooms = new RoomManager({
@@ -101,6 +105,8 @@ export class HuizhenServer {
       media: {
         maxIncomingBitrate: config.media.maxIncomingBitrate,
         initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+        ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
+        ...(turn ? { turn } : {}),
       },
     });
     const metrics = createMetrics(rooms, pool);

@@ -119,6 +119,19 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
     throw new ConfigError('invalid config: records.generateKeyIfMissing needs records.keyFile');
   if (config.records.keyFile && !isAbsolute(config.records.keyFile))
     config.records.keyFile = resolve(baseDir, config.records.keyFile);
+  // --- TURN
+  if (config.turn) {
+    if ((config.turn.secretFile === undefined) === (config.turn.secretEnv === undefined))
+      throw new ConfigError(
+        'invalid config: turn needs exactly one of secretFile, secretEnv (the secret shared with coturn)',
+      );
+    if (config.turn.secretFile && !isAbsolute(config.turn.secretFile))
+      config.turn.secretFile = resolve(baseDir, config.turn.secretFile);
+    if (config.media.iceProtocols && !config.media.iceProtocols.includes('udp'))
+      throw new ConfigError(
+        "invalid config: turn needs 'udp' in media.iceProtocols (coturn relays to the media server over UDP)",
+      );
+  }
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }

@@ -40,6 +40,22 @@ const issuerSchema = z.strictObject({
   displayName: z.optional(str({ min: 1, max: 128 })),
 });
 
+// --- TURN
+/** turn:host[:port][?transport=udp|tcp] or turns:host[:port][?transport=tcp] (host name, IPv4 or [IPv6]). */
+const TURN_URL =
+  /^(turn:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=(udp|tcp))?|turns:(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?(\?transport=tcp)?)$/;
+
+/** coturn with `use-auth-secret`: time-limited credentials from a shared secret. Absent: no TURN. */
+const turnSchema = z.strictObject({
+  /** e.g. turn:turn.example.org:3478?transport=udp, ...?transport=tcp, turns:turn.example.org:443?transport=tcp */
+  urls: arr(str({ min: 6, max: 512, pattern: TURN_URL }), { min: 1, max: 8 }),
+  /** The secret shared with coturn (`static-auth-secret`), from a file or an environment variable. */
+  secretFile: z.optional(str({ min: 1, max: 1024 })),
+  secretEnv: z.optional(str({ min: 1, max: 128, pattern: /^[A-Z_][A-Z0-9_]*$/ })),
+  /** Longest lifetime of a credential; never beyond the participant's token. */
+  ttlSec: num({ integer: true, min: 60, max: 7 * 86400 }),
+});
+
 export const configSchema = z.strictObject({
   $comment: z.optional(str({ max: 4096 })),
   server: z.strictObject({
@@ -57,6 +73,11 @@ export const configSchema = z.strictObject({
     rtcPort: port,
     maxIncomingBitrate: num({ integer: true, min: 100_000, max: 100_000_000 }),
     initialOutgoingBitrate: num({ integer: true, min: 100_000, max: 100_000_000 }),
+    /**
+     * Which ICE candidates the server offers: ['udp', 'tcp'] (default), or
+     * ['tcp'] where only TCP reaches the server. TURN relays need 'udp'.
+     */
+    iceProtocols: z.optional(arr(oneOf(['udp', 'tcp'] as const), { min: 1, max: 2 })),
   }),
   auth: z.strictObject({
     clockToleranceSec: num({ integer: true, min: 0, max: 300 }),
@@ -119,6 +140,8 @@ export const configSchema = z.strictObject({
   loadTest: z.strictObject({ enabled: z.boolean() }),
   log: z.strictObject({ level: oneOf(LOG_LEVELS) }),
   redis: z.strictObject({ url: z.nullable(str({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
+  // --- TURN (null or absent: no TURN, the embedded default)
+  turn: z.optional(z.nullable(turnSchema)),
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

@@ -161,6 +161,7 @@ export const goodRequests: Record<Method, unknown> = {
   ping: {},
   leave: {},
   refreshToken: { token: 'eyJhbGciOiJIUzI1NiJ9.e30.sig2' },
+  getIceServers: {},
   admit: { identity: 'patient-1' },
   deny: { identity: 'patient-1', reason: 'Wrong room' },
   muteParticipant: { identity: 'patient-1', source: 'microphone', allowUnmute: true },
@@ -204,6 +205,20 @@ export const goodRequests: Record<Method, unknown> = {
   endPreflight: {},
 };
 
+// --- TURN
+/** TURN servers as the server hands them out (REST credentials: `<expiry>:<pseudonym>`). */
+export const iceServers = [
+  {
+    urls: [
+      'turn:turn.example.org:3478?transport=udp',
+      'turn:turn.example.org:3478?transport=tcp',
+      'turns:turn.example.org:443?transport=tcp',
+    ],
+    username: '1764629600:hz_6bWvJ3kXq0fRZp1cT9yN2aA',
+    credential: 'kZ3w0a7qvF2Jm1sXbQe9rT4yU8o=',
+  },
+];
+
 /** A real `join` answer for an admitted clinician (the admitted branch of the union). */
 export const joinAdmitted = {
   protocolVersion: 1,
@@ -212,6 +227,8 @@ export const joinAdmitted = {
   participant,
   permissions: ['publishAudio', 'publishVideo', 'subscribe', 'admit', 'chat'],
   tokenExpiresIn: 3599,
+  iceServers,
+  iceServersExpireIn: 3599,
   admission: 'admitted',
   ...roomView,
   waitingRoom: [{ identity: 'patient-1', name: 'Li Wei', role: 'patient', since: 1764626001500 }],
@@ -243,7 +260,8 @@ export const goodResponses: Record<Method, unknown> = {
   getStats: { transports: [{ transportId: 't-1', direction: 'send', type: 'webrtc-transport', bytesReceived: 1024 }] },
   ping: {},
   leave: {},
-  refreshToken: { tokenExpiresIn: 3600 },
+  refreshToken: { tokenExpiresIn: 3600, iceServers, iceServersExpireIn: 3600 },
+  getIceServers: { iceServers, iceServersExpireIn: 3500 },
   admit: {},
   deny: {},
   muteParticipant: {},
@@ -311,7 +329,7 @@ export const goodNotifications: Record<Notification, unknown> = {
   participantReconnecting: { identity: 'dr-zhang' },
   participantReconnected: { identity: 'dr-zhang' },
   waitingRoomChanged: { waiting: [{ identity: 'patient-1', name: 'Li Wei', role: 'patient', since: 1764626001500 }] },
-  admitted: roomView,
+  admitted: { ...roomView, iceServers, iceServersExpireIn: 3599 },
   roomUpdated: { room },
   mutedByHost: { trackId: 'p-1', source: 'microphone', by: person, allowUnmute: true },
   chat: { message: chatMessage },

@@ -20,6 +20,8 @@ export interface WorkerPoolOptions {
   announcedAddress: string | null;
   /** First port; worker i uses port + i. 0 = any free port. */
   port: number;
+  /** Which sockets each WebRtcServer opens: UDP and TCP by default, or TCP only. */
+  protocols?: readonly ('udp' | 'tcp')[];
   logger: Logger;
 }
 
@@ -74,7 +76,8 @@ export class WorkerPool extends TypedEmitter<WorkerPoolEvents> {
     });
     let webRtcServer: types.WebRtcServer;
     try {
-      webRtcServer = await worker.createWebRtcServer({ listenInfos: [listen('udp'), listen('tcp')] });
+      const protocols = (['udp', 'tcp'] as const).filter((p) => options.protocols?.includes(p) ?? true);
+      webRtcServer = await worker.createWebRtcServer({ listenInfos: protocols.map(listen) });
     } catch (err) {
       worker.close();
       throw new Error(

@@ -9,7 +9,7 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 export type LogFields = Record<string, unknown>;
 
 const SECRET_KEYS =
-  /^(token|accessToken|authorization|secret|password|key|privateKey|content|contents|body|dtlsParameters)$/i;
+  /^(token|accessToken|authorization|secret|password|key|privateKey|content|contents|body|dtlsParameters|credential|iceServers)$/i;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

@@ -224,7 +224,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     const target = this.lobby.take(identity);
     this.#admit(target);
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });
-    target.notify('admitted', this.view(target));
+    target.notify('admitted', { ...this.view(target), ...this.media.iceServersFor(target) });
     this.#waitingRoomChanged();
   }
 

@@ -126,6 +126,8 @@ function joinResponse(room: Room, p: Participant, expiresAt: number, resumed: bo
     participant: p.info(),
     permissions: [...p.permissions],
     tokenExpiresIn: secondsUntil(expiresAt),
+    // --- TURN: credentials end with the token (p.tokenExpiresAt is this join's)
+    ...room.media.iceServersFor(p),
   };
   if (p.admission === 'waiting')
     return { ...common, admission: 'waiting', room: { id: room.id, kind: room.consult.kind } };
@@ -231,7 +233,17 @@ export const handlers: Handlers = {
       );
     }
     room.refreshToken(participant, claims.expiresAt);
-    return { tokenExpiresIn: secondsUntil(claims.expiresAt) };
+    return { tokenExpiresIn: secondsUntil(claims.expiresAt), ...room.media.iceServersFor(participant) };
+  },
+
+  // --- TURN
+  async getIceServers(scope) {
+    const { room, participant } = present(scope);
+    const issued = room.media.iceServersFor(participant);
+    return {
+      iceServers: issued.iceServers ?? [],
+      ...(issued.iceServersExpireIn !== undefined ? { iceServersExpireIn: issued.iceServersExpireIn } : {}),
+    };
   },
 
   admit: act((room, p, data) => room.admit(p, data.identity), 'admit', 'admit people from the waiting room'),

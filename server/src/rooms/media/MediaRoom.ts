@@ -20,6 +20,7 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, TypedEmitter, type MediaKind, type ResponseData, type TrackSource } from '@huizhen/protocol';
 import { HuizhenError, invalidState, notFound, permissionDenied } from '../../errors.js';
+import type { IssuedIceServers, TurnCredentials, TurnSubject } from '../../media/turnCredentials.js';
 import type { MediaWorker, WorkerPool } from '../../media/WorkerPool.js';
 import type { Logger } from '../../observability/logger.js';
 import { mediaCall } from './mediaCall.js';
@@ -30,6 +31,11 @@ import { SubscriptionManager } from './SubscriptionManager.js';
 export interface MediaRoomOptions {
   maxIncomingBitrate: number;
   initialOutgoingBitrate: number;
+  // --- TURN and ICE transports
+  /** Which ICE candidates transports offer; both by default. */
+  iceProtocols?: readonly ('udp' | 'tcp')[];
+  /** Issues TURN credentials; absent when the server has no TURN. */
+  turn?: TurnCredentials;
 }
 
 export interface MediaRoomEvents {
@@ -99,6 +105,17 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     return this.router.rtpCapabilities;
   }
 
+  // --- TURN and ICE transports
+  /** Fresh TURN servers for a participant (none when the server has no TURN). */
+  iceServersFor(subject: TurnSubject): Partial<Pick<IssuedIceServers, 'iceServers' | 'iceServersExpireIn'>> {
+    const issued = this.#options.turn?.issue(subject);
+    return issued ? { iceServers: issued.iceServers, iceServersExpireIn: issued.iceServersExpireIn } : {};
+  }
+
+  #offers(protocol: 'udp' | 'tcp'): boolean {
+    return this.#options.iceProtocols?.includes(protocol) ?? true;
+  }
+
   // --- transports -----------------------------------------------------------
 
   async createTransport(peer: MediaPeer, direction: Direction): Promise<ResponseData['createTransport']> {
@@ -110,9 +127,9 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     peer.media.transport(direction)?.transport.close();
     const transport = await this.router.createWebRtcTransport({
       webRtcServer: this.worker.webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
+      enableUdp: this.#offers('udp'),
+      enableTcp: this.#offers('tcp'),
+      preferUdp: this.#offers('udp'),
       initialAvailableOutgoingBitrate: this.#options.initialOutgoingBitrate,
       appData: { direction, identity: peer.identity },
     });

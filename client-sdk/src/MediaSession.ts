@@ -31,6 +31,11 @@ export interface MediaSessionOptions {
   device: Device;
   /** ICE servers (TURN) for networks where direct UDP/TCP to the server is blocked. */
   iceServers?: RTCIceServer[];
+  // --- TURN
+  /** 'relay' sends all media through TURN (strict networks, tests); 'all' by default. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** A TURN server refused the credentials (e.g. expired: 401). */
+  onIceServerError?: (error: HuizhenError) => void;
   /** How long a transport may stay 'disconnected' before an ICE restart; 3000 ms by default. */
   iceRestartDelayMs?: number;
   onConnectionStateChange?: (direction: TransportDirection, state: TransportConnectionState) => void;
@@ -72,6 +77,7 @@ export class MediaSession {
   readonly #restarting = new Set<string>();
   #sendTransport: Promise<Transport> | undefined;
   #closed = false;
+  #iceServers: RTCIceServer[] | undefined;
 
   /**
    * Detects the browser's WebRTC flavour. Done before joining so an unsupported
@@ -108,6 +114,7 @@ export class MediaSession {
     this.#signal = options.signal;
     this.#log = options.logger;
     this.#options = options;
+    this.#iceServers = options.iceServers;
     this.recvTransport = this.#setUpTransport('recv', recv);
   }
 
@@ -171,6 +178,32 @@ export class MediaSession {
     await Promise.all(transports.map((t) => this.#restartIce(t)));
   }
 
+  // --- TURN
+  /**
+   * New ICE servers (fresh TURN credentials) for both transports. They apply
+   * to the next ICE gathering; a transport that relays through TURN now
+   * restarts ICE at once, so its allocation is renewed with credentials that
+   * are still valid instead of failing when the old ones expire.
+   */
+  async updateIceServers(iceServers: RTCIceServer[]): Promise<void> {
+    if (this.#closed) return;
+    this.#iceServers = iceServers;
+    const transports: Transport[] = [this.recvTransport];
+    const send = await this.#sendTransport?.catch(() => undefined);
+    if (send) transports.push(send);
+    await Promise.all(
+      transports.map(async (t) => {
+        if (t.closed) return;
+        try {
+          await t.updateIceServers({ iceServers });
+          if (this.#options.iceTransportPolicy === 'relay' || (await usesRelay(t))) await this.#restartIce(t);
+        } catch (error) {
+          this.#log.warn('could not update ICE servers', { transportId: t.id, ...errorFields(error) });
+        }
+      }),
+    );
+  }
+
   /** Closes both transports (and with them every producer and consumer). */
   close(): void {
     if (this.#closed) return;
@@ -203,11 +236,13 @@ export class MediaSession {
       iceParameters: remote.iceParameters,
       iceCandidates: remote.iceCandidates,
       dtlsParameters: remote.dtlsParameters,
-      ...(this.#options.iceServers ? { iceServers: this.#options.iceServers } : {}),
+      ...(this.#iceServers ? { iceServers: this.#iceServers } : {}),
+      ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
     };
     const transport =
       direction === 'send' ? this.device.createSendTransport(init) : this.device.createRecvTransport(init);
     const log = this.#log.child({ transportId: transport.id, direction });
+    watchIceServerErrors(transport, log, (error) => this.#options.onIceServerError?.(error));
 
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#signal
@@ -279,4 +314,51 @@ export class MediaSession {
       this.#restarting.delete(transport.id);
     }
   }
+}
+
+// --- TURN
+/** Whether the transport's selected candidate pair goes through a TURN relay. */
+async function usesRelay(transport: Transport): Promise<boolean> {
+  const stats = await transport.getStats();
+  const byId = new Map<string, Record<string, unknown>>();
+  stats.forEach((s: Record<string, unknown>) => byId.set(s.id as string, s));
+  for (const s of byId.values()) {
+    if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') continue;
+    const pair = byId.get(s.selectedCandidatePairId);
+    const local = pair ? byId.get(pair.localCandidateId as string) : undefined;
+    if (local?.candidateType === 'relay') return true;
+  }
+  return false;
+}
+
+/**
+ * Reports STUN/TURN failures (RTCPeerConnection `icecandidateerror`): 401 means
+ * the TURN server refused the credentials (wrong secret or expired), 701 that it
+ * could not be reached. mediasoup-client does not surface these, so this looks
+ * at its handler's RTCPeerConnection (a private field, guarded: without it
+ * nothing is reported and ICE still fails visibly through the connection state).
+ */
+function watchIceServerErrors(transport: Transport, log: Logger, report: (error: HuizhenError) => void): void {
+  const pc = (transport.handler as unknown as { _pc?: unknown })._pc;
+  if (typeof RTCPeerConnection === 'undefined' || !(pc instanceof RTCPeerConnection)) return;
+  const seen = new Set<string>();
+  pc.addEventListener('icecandidateerror', (event: Event) => {
+    const e = event as RTCPeerConnectionIceErrorEvent;
+    const key = `${e.url}|${e.errorCode}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    // 701 (no answer) also fires for sockets that can never reach the server (another
+    // address family, say), so it is only logged; a refusal (4xx) is always real.
+    if (e.errorCode < 400 || e.errorCode > 499) {
+      log.debug('ICE server unreachable from one local address', { url: e.url, errorCode: e.errorCode });
+      return;
+    }
+    log.warn('ICE server refused', { url: e.url, errorCode: e.errorCode, errorText: e.errorText });
+    report(
+      new HuizhenError(
+        ErrorCode.ICE_SERVER_FAILED,
+        `The TURN server ${e.url} refused the credentials (${e.errorCode} ${e.errorText}); they may have expired, or the TURN server's secret differs from Huizhen's.`,
+      ),
+    );
+  });
 }

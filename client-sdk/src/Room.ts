@@ -17,6 +17,7 @@ import { mediaSetupError } from './engine/failures.js';
 import type { ConnectionState, Participant, RoomEventCallbacks } from './events.js';
 import { LocalParticipant } from './LocalParticipant.js';
 import { errorFields, type Logger } from './logger.js';
+import { IceServerManager } from './IceServerManager.js';
 import { MediaSession } from './MediaSession.js';
 import type { ConnectOptions } from './options.js';
 import type {
@@ -75,11 +76,19 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #endSummary: ConsultSummary | undefined;
   /** Admitted while the connection was down: `admitted` follows `reconnected`. */
   #admittedWhileAway = false;
+  // --- TURN
+  readonly #iceServers: IceServerManager;
 
   constructor(options: ConnectOptions = {}) {
     super();
     this.#options = { ...options };
     this.#engine = new RoomEngine(this.#options, this.#engineEvents());
+    this.#iceServers = new IceServerManager({
+      ...(this.#options.iceServers ? { appServers: this.#options.iceServers } : {}),
+      fetch: () => this.#request('getIceServers', {}),
+      onChange: (servers) => void this.#media?.updateIceServers(servers),
+      logger: () => this.#log,
+    });
     this.#roster = new ParticipantRoster({
       engine: this.#engine,
       options: this.#options,
@@ -378,17 +387,28 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       },
       joined: async (joined) => {
         this.#applyJoin(joined);
+        this.#iceServers.apply(joined);
         if (joined.admission === 'admitted') await this.#enterRoom(joined, 'join');
       },
-      resumed: (joined) => this.#resumeSession(joined),
+      resumed: (joined) => {
+        this.#iceServers.apply(joined);
+        return this.#resumeSession(joined);
+      },
       sessionReplaced: () => this.#teardownSession(),
-      rejoined: (joined) => this.#startFreshSession(joined),
+      rejoined: (joined) => {
+        this.#iceServers.apply(joined);
+        return this.#startFreshSession(joined);
+      },
+      iceServersRefreshed: (refreshed) => this.#iceServers.apply(refreshed),
       notification: (message) => this.#handle(message),
       sessionClosed: (data) => {
         if (data.summary) this.#endSummary = data.summary;
       },
       stateChanged: (state) => void this.emit('connectionStateChanged', state),
-      reconnecting: (error) => void this.emit('reconnecting', error),
+      reconnecting: (error) => {
+        this.#iceServers.pause();
+        this.emit('reconnecting', error);
+      },
       reconnected: (resumed) => {
         this.emit('reconnected', resumed);
         if (this.#admittedWhileAway) {
@@ -397,7 +417,10 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         }
       },
       teardown: (connectFailed) => (connectFailed ? this.#dropAfterFailedConnect() : this.#dropEverything()),
-      disconnected: (reason, error) => void this.emit('disconnected', reason, error),
+      disconnected: (reason, error) => {
+        this.#iceServers.stop();
+        this.emit('disconnected', reason, error);
+      },
     };
   }
 
@@ -434,7 +457,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         device: this.#device,
         routerRtpCapabilities: view.routerRtpCapabilities,
         logger: this.#log,
-        iceServers: this.#options.iceServers,
+        iceServers: this.#iceServers.servers,
+        ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
+        onIceServerError: (error) => void this.emit('iceServerError', error),
         onConnectionStateChange: (direction, state) => this.emit('mediaConnectionStateChanged', direction, state),
       });
     } catch (error) {
@@ -562,6 +587,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       case 'consumerLayersChanged':
         return this.#roster.layersChanged(message.data);
       case 'admitted':
+        this.#iceServers.apply(message.data);
         return this.#onAdmitted(message.data);
       case 'roomUpdated':
         this.#info = message.data.room;

@@ -293,6 +293,15 @@ export enum RoomEvent {
    * args: (view: ViewState, following: boolean)
    */
   LocalViewChanged = 'localViewChanged',
+  // --- TURN
+  /**
+   * A TURN server refused this client's credentials (wrong secret or
+   * expired: 401). Media may still flow directly; with
+   * `iceTransportPolicy: 'relay'` it cannot, and the media connection fails.
+   *
+   * args: (error: HuizhenError) with code ICE_SERVER_FAILED
+   */
+  IceServerError = 'iceServerError',
 }
 
 export type RoomEventCallbacks = {
@@ -331,6 +340,8 @@ export type RoomEventCallbacks = {
   annotationAdded: (recordId: string, mark: Mark) => void;
   annotationRemoved: (recordId: string, markId: string) => void;
   localViewChanged: (view: ViewState, following: boolean) => void;
+  // --- TURN
+  iceServerError: (error: HuizhenError) => void;
 };
 
 /** Events of a RemoteParticipant, about that participant only. */

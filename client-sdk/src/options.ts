@@ -28,8 +28,19 @@ export interface ConnectOptions {
   logLevel?: LogLevel;
   /** Where log lines go; `console` by default. */
   logSink?: LogSink;
-  /** TURN/STUN servers for networks that block direct media to the server. */
+  /**
+   * Your own TURN/STUN servers, used in addition to the TURN servers (with
+   * time-limited credentials, refreshed before they expire) that the Huizhen
+   * server hands out when it has TURN configured.
+   */
   iceServers?: RTCIceServer[];
+  // --- TURN
+  /**
+   * 'relay' sends all media through TURN: for networks that allow nothing
+   * else, and to test the relay path. 'all' (the default) lets ICE pick the
+   * best path: direct UDP, direct TCP, or a relay.
+   */
+  iceTransportPolicy?: 'all' | 'relay';
   /**
    * Passed to mediasoup-client's `Device` (e.g. `{ handlerName: 'Safari12' }`,
    * or a custom `handlerFactory`). Normally the browser is detected.

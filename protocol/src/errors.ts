@@ -67,6 +67,9 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   /** The connection to the server could not be made or was lost. */
   CONNECTION_FAILED: 'CONNECTION_FAILED',
+  // --- TURN
+  /** A STUN/TURN server refused the credentials (wrong secret, expired) or could not be reached. */
+  ICE_SERVER_FAILED: 'ICE_SERVER_FAILED',
   /** A message from the other side did not match the protocol (e.g. a malformed response). */
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
   /** An unexpected server-side failure; details are in the server log. */

@@ -36,6 +36,9 @@ export interface EngineEvents {
   reconnected(resumed: boolean): void;
   /** The session is over (or connect failed): drop tracks, participants and media. The socket closes next. */
   teardown(connectFailed: boolean): void;
+  // --- TURN
+  /** A token refresh was answered with fresh ICE servers. */
+  iceServersRefreshed(response: ResponseData['refreshToken']): void;
   /** Last of all, once per engine. */
   disconnected(reason: DisconnectReason, error?: HuizhenError): void;
 }

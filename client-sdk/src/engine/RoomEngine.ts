@@ -301,7 +301,11 @@ export class RoomEngine {
     if (!provider || !Number.isFinite(expiresInSec)) return;
     this.#refresher ??= new TokenRefresher({
       provider,
-      send: async (token) => (await this.request('refreshToken', { token })).tokenExpiresIn,
+      send: async (token) => {
+        const refreshed = await this.request('refreshToken', { token });
+        this.#room.iceServersRefreshed(refreshed);
+        return refreshed.tokenExpiresIn;
+      },
       onRefreshed: (token, expiresIn) => {
         this.#token = token;
         this.#tokenExpiresAt = Date.now() + expiresIn * 1000;

@@ -61,6 +61,8 @@ async function join(request) {
     room = await connect(location.origin, token, {
       // Dev tokens can be renewed by asking again; a link token cannot, so it lives as long as it was issued for.
       ...('token' in request ? {} : { tokenProvider: () => fetchDevToken(request) }),
+      // --- TURN: ?relay=1 sends all media through the TURN server (strict networks, and tests of the relay path)
+      ...(new URLSearchParams(location.search).get('relay') === '1' ? { iceTransportPolicy: 'relay' } : {}),
     });
   } catch (err) {
     setJoinBusy(false);

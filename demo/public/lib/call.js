@@ -444,6 +444,10 @@ export class Call {
   #listen() {
     const room = this.#room;
     const tiles = this.#tiles;
+    // --- TURN: the relay refused this client's credentials (expired, or a misconfigured secret)
+    room.on(RoomEvent.IceServerError, (error) => {
+      this.#reportError(describeError(error, 'The media relay refused this connection'));
+    });
     room.on(RoomEvent.Admitted, () => {
       this.#log('admitted', {});
       if (this.#state.admission === 'waiting') void this.#enterRoom();

@@ -62,21 +62,24 @@ export async function peerConnectionStates(demo: DemoPage): Promise<string[]> {
   );
 }
 
-/** The ICE servers (without credentials) and policy each peer connection was configured with. */
+/** The ICE servers and policy each open peer connection was configured with. */
 export async function iceConfigs(
   demo: DemoPage,
 ): Promise<{ policy: string; servers: { urls: string[]; username?: string; credential?: string }[] }[]> {
   return demo.page.evaluate(() =>
-    ((window as unknown as { __hzPeerConnections?: RTCPeerConnection[] }).__hzPeerConnections ?? []).map((pc) => {
-      const config = pc.getConfiguration();
-      return {
-        policy: config.iceTransportPolicy ?? 'all',
-        servers: (config.iceServers ?? []).map((s) => ({
-          urls: Array.isArray(s.urls) ? s.urls : [s.urls],
-          ...(s.username ? { username: s.username } : {}),
-          ...(typeof s.credential === 'string' ? { credential: s.credential } : {}),
-        })),
-      };
-    }),
+    ((window as unknown as { __hzPeerConnections?: RTCPeerConnection[] }).__hzPeerConnections ?? [])
+      // mediasoup-client opens (and closes) one to read the browser's capabilities.
+      .filter((pc) => pc.connectionState !== 'closed')
+      .map((pc) => {
+        const config = pc.getConfiguration();
+        return {
+          policy: config.iceTransportPolicy ?? 'all',
+          servers: (config.iceServers ?? []).map((s) => ({
+            urls: Array.isArray(s.urls) ? s.urls : [s.urls],
+            ...(s.username ? { username: s.username } : {}),
+            ...(typeof s.credential === 'string' ? { credential: s.credential } : {}),
+          })),
+        };
+      }),
   );
 }

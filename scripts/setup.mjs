@@ -52,7 +52,9 @@ const WORKER_BUILD_PACKAGES = [
   'patch',
 ];
 // Browser tests drive Debian's Chromium; a font so pages render text.
-const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core'];
+// --- TURN: the relay tests start their own coturn (turnserver) on free loopback ports;
+// iproute2 (ip, tc) for tests that build network namespaces.
+const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'coturn', 'iproute2'];
 
 main();
 

@@ -8,7 +8,7 @@
  */
 import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-client/types';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
-import { mediaKind, rtpCapabilitiesBlob, rtpParametersBlob, statsBlob, transportOptions } from './shapes.js';
+import { iceServer, mediaKind, rtpCapabilitiesBlob, rtpParametersBlob, statsBlob, transportOptions } from './shapes.js';
 import * as z from 'zod/mini';
 
 const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -50,14 +50,6 @@ export const preflightRequestSchemas = {
   endPreflight: z.strictObject({}),
 } as const;
 
-/** An ICE server as RTCPeerConnection takes it (TURN credentials are short-lived). */
-export const iceServerInfo = z.object({
-  urls: z.union([z.string(), z.array(z.string())]),
-  username: z.optional(z.string()),
-  credential: z.optional(z.string()),
-});
-export type IceServerInfo = z.infer<typeof iceServerInfo>;
-
 const empty = z.object({});
 
 export const preflightResponseSchemas = {
@@ -71,8 +63,8 @@ export const preflightResponseSchemas = {
     maxDurationMs: z.number(),
     /** The most the server accepts from the client per second, in bits. */
     maxBitrate: z.number(),
-    /** TURN/STUN servers for this check, with fresh credentials (absent: none configured). */
-    iceServers: z.optional(z.array(iceServerInfo)),
+    /** TURN servers for this check, with credentials that expire shortly after it (absent: none configured). */
+    iceServers: z.optional(z.array(iceServer)),
   }),
   preflightConnectTransport: empty,
   preflightProduce: z.object({

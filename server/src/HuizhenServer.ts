@@ -124,13 +124,15 @@ export class HuizhenServer {
       version: packageVersion(),
     });
     const http = createServer(app);
-    // --- pre-call check (TURN credentials join in here once the server hands them out)
+    // --- pre-call check: the same TURN and ICE settings as rooms
     const preflight = new PreflightService({
       config: config.preflight,
       pool,
       registry: metrics.registry,
       audit,
       logger,
+      ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
+      ...(turn ? { turn } : {}),
     });
     const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {

@@ -7,13 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ErrorCode, type IceServerInfo, type NotificationData } from '@huizhen/protocol';
+import { ErrorCode, type IceServer, type NotificationData } from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { TokenClaims } from '../auth/tokens.js';
 import { personKey } from '../auth/person.js';
 import { HuizhenError } from '../errors.js';
 import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
+import type { TurnCredentials } from '../media/turnCredentials.js';
 import { KeyedRateLimiter } from './KeyedRateLimiter.js';
 import { PreflightSession, type PreflightEnd } from './PreflightSession.js';
 
@@ -38,8 +39,10 @@ export interface PreflightServiceOptions {
   registry: Registry;
   audit: AuditSink;
   logger: Logger;
-  /** STUN/TURN servers with fresh credentials for this person (the same as for a join), if TURN is configured. */
-  iceServers?: (claims: TokenClaims) => IceServerInfo[] | undefined;
+  /** Which ICE candidates the loopback offers (as rooms do): both by default. */
+  iceProtocols?: readonly ('udp' | 'tcp')[];
+  /** Issues TURN credentials (the same as for a join); absent when the server has no TURN. */
+  turn?: TurnCredentials;
 }
 
 const MINUTE_MS = 60_000;
@@ -102,7 +105,7 @@ export class PreflightService {
     claims: TokenClaims,
     remoteIp: string | undefined,
     host: PreflightHost,
-  ): Promise<{ session: PreflightSession; iceServers: IceServerInfo[] | undefined }> {
+  ): Promise<{ session: PreflightSession; iceServers: IceServer[] | undefined }> {
     const { config, pool, audit, logger } = this.#options;
     if (this.#closed)
       this.#refuse(ErrorCode.SERVER_SHUTTING_DOWN, 'The server is restarting; please try again in a moment.');
@@ -124,7 +127,7 @@ export class PreflightService {
     try {
       // A router of its own: no room's router is ever touched by a preflight.
       const place = await pool.createRouter({ preflight: id });
-      session = await PreflightSession.create(id, place, config, log, {
+      session = await PreflightSession.create(id, place, { ...config, protocols: this.#options.iceProtocols }, log, {
         onEnd: (reason, durationMs) => this.#ended(session, claims, reason, durationMs, host),
       });
     } catch (err) {
@@ -139,7 +142,23 @@ export class PreflightService {
       details: { preflight: id, remote: remoteIp ?? null },
     });
     log.info('preflight started');
-    return { session, iceServers: this.#options.iceServers?.(claims) };
+    return { session, iceServers: this.#iceServers(claims) };
+  }
+
+  /**
+   * TURN credentials for the check only: they expire a minute after its time
+   * cap (and never after the token), so a check's credentials cannot be kept
+   * for relaying anything else.
+   */
+  #iceServers(claims: TokenClaims): IceServer[] | undefined {
+    const { turn, config } = this.#options;
+    if (!turn) return undefined;
+    const until = Math.floor(Date.now() / 1000) + Math.ceil(config.maxDurationMs / 1000) + 60;
+    return turn.issue({
+      issuer: claims.issuer,
+      identity: claims.identity,
+      tokenExpiresAt: Math.min(claims.expiresAt, until),
+    }).iceServers;
   }
 
   #ended(

@@ -19,6 +19,8 @@ export type PreflightEnd = 'ended' | 'closed' | PreflightEndReason;
 export interface PreflightLimits {
   maxDurationMs: number;
   maxBitrate: number;
+  /** Which ICE candidates to offer (the server's media.iceProtocols); both by default. */
+  protocols?: readonly ('udp' | 'tcp')[] | undefined;
 }
 
 export interface PreflightSessionEvents {
@@ -79,9 +81,9 @@ export class PreflightSession {
     try {
       const options: types.WebRtcTransportOptions = {
         webRtcServer: worker.webRtcServer,
-        enableUdp: true,
-        enableTcp: true,
-        preferUdp: true,
+        enableUdp: limits.protocols?.includes('udp') ?? true,
+        enableTcp: limits.protocols?.includes('tcp') ?? true,
+        preferUdp: limits.protocols?.includes('udp') ?? true,
         // Start low and let congestion control find the real capacity: that capacity is what the check measures.
         initialAvailableOutgoingBitrate: Math.min(600_000, limits.maxBitrate),
         appData: { preflight: id },

@@ -4,7 +4,9 @@
  * token names sees nothing), is rate-limited per identity, is cut off at its
  * time cap, and leaves nothing behind.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,15 +16,20 @@ import { TEST_SECRET, startTestServer, type TestServer } from '../testing/testSe
 
 let t: TestServer;
 let capped: TestServer;
+let withTurn: TestServer;
+const TURN_SECRET = 'turn-secret-for-preflight-tests-0123456789';
 
 beforeAll(async () => {
-  [t, capped] = await Promise.all([
+  const secretFile = join(mkdtempSync(join(tmpdir(), 'huizhen-preflight-')), 'turn.secret');
+  writeFileSync(secretFile, TURN_SECRET);
+  [t, capped, withTurn] = await Promise.all([
     startTestServer({ preflight: { perIdentityPerMinute: 2, perIpPerMinute: 1000, maxDurationMs: 20_000 } }),
-    startTestServer({ preflight: { maxDurationMs: 1500 } }),
+    startTestServer({ preflight: { maxDurationMs: 1500 }, media: { iceProtocols: ['tcp'] } }),
+    startTestServer({ turn: { urls: ['turn:127.0.0.1:3478?transport=udp'], secretFile, ttlSec: 3600 } }),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([t.close(), capped.close()]);
+  await Promise.all([t.close(), capped.close(), withTurn.close()]);
 });
 
 const routers = (s: TestServer) => s.server.pool.workers.reduce((n, w) => n + w.routers, 0);
@@ -222,5 +229,31 @@ describe('the time cap', () => {
     expect(closed.code).toBe(1000);
     expect(routers(capped)).toBe(before);
     expect(capped.server.preflight.active).toBe(0);
+  });
+});
+
+describe('TURN and ICE settings', () => {
+  it('hands out TURN credentials that expire shortly after the check', async () => {
+    const res = await start(withTurn, withTurn.token('pt-pf-7', 'patient', 'pf-turn', { ttlSec: 3000 }));
+    const server = res.res.iceServers?.[0];
+    expect(server?.urls).toEqual(['turn:127.0.0.1:3478?transport=udp']);
+    const expiry = Number(server?.username?.split(':')[0]);
+    const now = Math.floor(Date.now() / 1000);
+    // The check's cap (30 s by default) plus a minute, not the TURN ttl (an hour) nor the token's life.
+    expect(expiry).toBeGreaterThan(now + 30);
+    expect(expiry).toBeLessThanOrEqual(now + 30 + 60 + 2);
+    expect(server?.credential).toBe(createHmac('sha1', TURN_SECRET).update(server!.username!).digest('base64'));
+    expect(server?.username).not.toContain('pt-pf-7');
+    res.c.close();
+  });
+
+  it('offers only TCP candidates when the server is configured for ICE over TCP only', async () => {
+    const { c, res } = await start(capped, capped.token('pt-pf-8', 'patient', 'pf-tcp'));
+    expect(res.iceServers).toBeUndefined();
+    for (const t of [res.sendTransport, res.recvTransport]) {
+      const protocols = new Set(t.iceCandidates.map((candidate) => (candidate as { protocol: string }).protocol));
+      expect([...protocols]).toEqual(['tcp']);
+    }
+    c.close();
   });
 });

@@ -5,7 +5,11 @@
  * forced with no TURN server) it says `failed`, why, within a bounded time.
  * And the demo's join form offers the check to patients.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoturn } from './helpers/coturn.js';
 import { describePage, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
 import { devToken, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -21,8 +25,8 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-async function server(env?: Record<string, string>): Promise<HuizhenServer> {
-  const s = await startServer(env ? { env } : {});
+async function server(env?: Record<string, string>, config?: Record<string, unknown>): Promise<HuizhenServer> {
+  const s = await startServer({ ...(env ? { env } : {}), ...(config ? { config } : {}) });
   servers.push(s);
   return s;
 }
@@ -152,6 +156,46 @@ describe('preflight()', () => {
     expect(report.verdict).toBe('failed');
     expect(report.failure).toMatchObject({ reason: 'tokenRejected', code: 'TOKEN_INVALID' });
     expect(report.advice[0]).toMatch(/invitation link/);
+    await demo.page.close();
+  });
+});
+
+describe('preflight() on other paths', () => {
+  it('reports relay when forced through a real coturn, with the credentials the server handed out', async () => {
+    const coturn = await startCoturn();
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'huizhen-e2e-preflight-'));
+    try {
+      const secretFile = path.join(scratch, 'turn.secret');
+      await writeFile(secretFile, coturn.secret + '\n', { mode: 0o600 });
+      const s = await server(undefined, { turn: { urls: [coturn.url('udp')], secretFile, ttlSec: 600 } });
+      const demo = await openDemo(chromium!, s.url, 'patient');
+      const report = await runPreflight(demo, await patientToken(s, 'pt-turn'), {
+        durationMs: 4000,
+        iceTransportPolicy: 'relay',
+      });
+      const context = `${JSON.stringify(report, null, 1)}\ncoturn:\n${coturn.tail(20)}`;
+      expect(['excellent', 'good', 'poor'], context).toContain(report.verdict);
+      expect(report.media, context).toMatchObject({ status: 'ok', candidateType: 'relay', relayProtocol: 'udp' });
+      expect(report.media.framesDecoded as number).toBeGreaterThan(0);
+      expect(coturn.lines(/ALLOCATE processed, success/).length, context).toBeGreaterThan(0);
+      await demo.page.close();
+    } finally {
+      await coturn.stop();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it('reports tcp, and at most good, when the server offers ICE over TCP only', async () => {
+    const s = await server(undefined, { media: { iceProtocols: ['tcp'] } });
+    const demo = await openDemo(chromium!, s.url, 'patient');
+    const report = await runPreflight(demo, await patientToken(s, 'pt-tcp'), { durationMs: 4000 });
+    const context = JSON.stringify(report, null, 1);
+    expect(report.media, context).toMatchObject({ status: 'ok', protocol: 'tcp' });
+    // Chrome's active TCP candidate is learnt by the server as peer-reflexive; no relay either way.
+    expect(['host', 'prflx'], context).toContain(report.media.candidateType);
+    expect(report.media.framesDecoded as number).toBeGreaterThan(0);
+    expect(['good', 'poor'], context).toContain(report.verdict);
+    expect(report.advice.join(' ')).toMatch(/blocks the fastest way/);
     await demo.page.close();
   });
 });

@@ -14,6 +14,7 @@ import {
   selectedPath,
   sendSample,
   mean,
+  median,
   type ReceiveSample,
   type SendSample,
   type SelectedPath,
@@ -217,6 +218,7 @@ export async function runLoopback(options: LoopbackOptions): Promise<MediaCheck>
     const sends: { at: number; s: SendSample }[] = [];
     const recvs: { at: number; r: ReceiveSample }[] = [];
     const paths: SelectedPath[] = [];
+    const estimates: number[] = [];
     const runStart = performance.now();
     let ended = false;
     const onEnded = (n: { notification: string }) => {
@@ -232,13 +234,23 @@ export async function runLoopback(options: LoopbackOptions): Promise<MediaCheck>
         recvs.push({ at: now, r: receiveSample(cs) });
         const path = selectedPath(ts) ?? selectedPath(ps);
         if (path) paths.push(path);
+        // The send side's estimate lives on the send transport's pair (the producer's report).
+        const available = selectedPath(ps)?.availableOutgoingKbps;
+        if (available !== undefined) estimates.push(available);
         options.onTick?.(Math.min(1, (now - runStart) / options.durationMs));
         if (now - runStart >= options.durationMs) break;
       }
     } finally {
       signal.off('notification', onEnded);
     }
-    return summarize({ sends, recvs, paths, connectMs, durationMs: Math.round(performance.now() - runStart) });
+    return summarize({
+      sends,
+      recvs,
+      paths,
+      estimates,
+      connectMs,
+      durationMs: Math.round(performance.now() - runStart),
+    });
   } finally {
     producer?.close();
     consumer?.close();
@@ -252,6 +264,8 @@ function summarize(run: {
   sends: { at: number; s: SendSample }[];
   recvs: { at: number; r: ReceiveSample }[];
   paths: SelectedPath[];
+  /** The sender's estimate, once a second. */
+  estimates: number[];
   connectMs: number;
   durationMs: number;
 }): MediaCheck {
@@ -313,6 +327,8 @@ function summarize(run: {
   put('packetLossPercent', round(losses.length ? Math.max(...losses) : undefined, 2));
   put('bitrateKbps', bitrateKbps);
   put('sendBitrateKbps', sendBitrateKbps);
+  // The estimate after ramping up: the median of the second half of the run.
+  put('availableBitrateKbps', round(median(run.estimates.slice(Math.floor(run.estimates.length / 2)))));
   check.message =
     check.status === 'ok'
       ? `Video went to the server and back (${path.candidateType ?? 'unknown'} over ${path.protocol ?? 'unknown'}, ${bitrateKbps ?? 0} kbit/s).`

@@ -22,6 +22,8 @@ export interface SelectedPath {
   relayProtocol?: 'udp' | 'tcp' | 'tls';
   /** STUN round trip on the selected pair, ms. */
   rttMs?: number;
+  /** The sender's congestion-control estimate of what the path carries (GCC), kbit/s. */
+  availableOutgoingKbps?: number;
 }
 
 /** The candidate pair ICE selected: from `transport.selectedCandidatePairId`, else the nominated succeeded pair. */
@@ -40,7 +42,9 @@ export function selectedPath(report: RTCStatsReport): SelectedPath | undefined {
   const protocol = local?.protocol;
   const relay = local?.relayProtocol;
   const rtt = num(pair.currentRoundTripTime);
+  const available = num(pair.availableOutgoingBitrate);
   return {
+    ...(available !== undefined ? { availableOutgoingKbps: available / 1000 } : {}),
     ...(type === 'host' || type === 'srflx' || type === 'prflx' || type === 'relay' ? { candidateType: type } : {}),
     ...(protocol === 'udp' || protocol === 'tcp' ? { protocol } : {}),
     ...(relay === 'udp' || relay === 'tcp' || relay === 'tls' ? { relayProtocol: relay } : {}),

@@ -89,6 +89,13 @@ export interface MediaCheck {
   packetLossPercent?: number;
   /** The video bitrate received back through the server, averaged over the run, kbit/s. */
   bitrateKbps?: number;
+  /**
+   * What the path was shown to carry: the browser's congestion-control
+   * estimate for sending to the server at the end of the run, kbit/s. The
+   * achieved bitrate is bounded by what the encoder chose to send for the
+   * picture (a still room needs little), this by the network.
+   */
+  availableBitrateKbps?: number;
   /** What this browser sent, averaged over the run, kbit/s. */
   sendBitrateKbps?: number;
   /** Video frames received back from the server, and decoded. */

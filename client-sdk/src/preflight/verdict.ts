@@ -11,10 +11,13 @@
  * - Jitter: excellent ≤ 20 ms, good ≤ 50 ms. WebRTC's jitter buffer absorbs
  *   this much without adding noticeable delay; more means added delay and
  *   concealed (robotic) audio.
- * - Bitrate received back through the server: excellent ≥ 500 kbit/s (a clear
- *   640×360 camera picture with sound), good ≥ 150 kbit/s (Huizhen's lowest
- *   simulcast layer, ~100 kbit/s, plus Opus at ~40 kbit/s). Below that a visit
- *   is sound-only in practice.
+ * - Bitrate: excellent ≥ 500 kbit/s (a clear 640×360 camera picture with
+ *   sound), good ≥ 150 kbit/s (Huizhen's lowest simulcast layer, ~100 kbit/s,
+ *   plus Opus at ~40 kbit/s). Below that a visit is sound-only in practice.
+ *   Judged on the better of what came back through the server and the
+ *   browser's own estimate of the path (congestion control): the first is
+ *   bounded by what the encoder chose to send for this picture, the second
+ *   by the network; a weak link pulls both down.
  * - ICE over TCP (UDP blocked): at most `good`. TCP retransmits lost packets
  *   in order, so one loss stalls everything behind it; video lags on it.
  * - Microphone: a visit without sound is impossible, so no usable microphone
@@ -150,7 +153,8 @@ export function decideVerdict(input: VerdictInput): { verdict: PreflightVerdict;
     const loss = grade(media.packetLossPercent, THRESHOLDS.lossPercent);
     const rtt = grade(media.rttMs, THRESHOLDS.rttMs);
     const jitter = grade(media.jitterMs, THRESHOLDS.jitterMs);
-    const bitrate = gradeUp(media.bitrateKbps, THRESHOLDS.bitrateKbps);
+    const measured = [media.bitrateKbps, media.availableBitrateKbps].filter((v): v is number => v !== undefined);
+    const bitrate = gradeUp(measured.length ? Math.max(...measured) : undefined, THRESHOLDS.bitrateKbps);
     lower(bitrate, bitrate === 'poor' ? ADVICE.weak : undefined);
     lower(loss, loss === 'poor' ? ADVICE.lossy : undefined);
     lower(rtt, rtt === 'poor' ? ADVICE.slow : undefined);

@@ -331,7 +331,7 @@ function summarize(run: {
   put('availableBitrateKbps', round(median(run.estimates.slice(Math.floor(run.estimates.length / 2)))));
   check.message =
     check.status === 'ok'
-      ? `Video went to the server and back (${path.candidateType ?? 'unknown'} over ${path.protocol ?? 'unknown'}, ${bitrateKbps ?? 0} kbit/s).`
+      ? 'Video reached the clinic’s server and came back.'
       : 'The connection was made, but no video came back from the server.';
   return check;
 }

@@ -158,6 +158,7 @@ function showReport(node, report) {
     m.jitterMs !== undefined && `jitter ${m.jitterMs} ms`,
     m.packetLossPercent !== undefined && `loss ${m.packetLossPercent} %`,
     m.bitrateKbps !== undefined && `video ${m.bitrateKbps} kbit/s`,
+    m.availableBitrateKbps !== undefined && `path carries ~${m.availableBitrateKbps} kbit/s`,
     m.framesDecoded !== undefined && `${m.framesDecoded} frames back`,
     report.signaling.rttMs !== undefined && `server answers in ${report.signaling.rttMs} ms`,
   ].filter(Boolean);

@@ -93,3 +93,25 @@ export {
   type ViewState,
   type Mark,
 } from '@huizhen/protocol';
+
+// --- pre-call check
+export { preflight, PreflightTest } from './preflight/preflight.js';
+export { playTestSound, type TestSoundOptions } from './preflight/speaker.js';
+export { THRESHOLDS as PREFLIGHT_THRESHOLDS } from './preflight/verdict.js';
+export {
+  PreflightError,
+  PreflightFailureReason,
+  type PreflightOptions,
+  type PreflightReport,
+  type PreflightProgress,
+  type PreflightStep,
+  type PreflightStepStatus,
+  type PreflightVerdict,
+  type PreflightEvents,
+  type CameraCheck,
+  type MicrophoneCheck,
+  type SignalingCheck,
+  type MediaCheck,
+  type CandidateType,
+  type DeviceStatus,
+} from './preflight/types.js';

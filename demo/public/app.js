@@ -17,6 +17,7 @@ import {
   showJoinMessage,
   takeTokenFromUrl,
   useLinkToken,
+  offerPreflight,
 } from './lib/join-form.js';
 import { SidePanel } from './lib/panels.js';
 import { showConnectionState, showError } from './lib/status.js';
@@ -114,6 +115,7 @@ function endCall(reason, { byUser, summary }) {
 function main() {
   prefillFromUrl();
   if (linkToken) useLinkToken();
+  offerPreflight(linkToken);
   byId('summary-close').addEventListener('click', () => showView('join'));
   byId('join-form').addEventListener('submit', (event) => {
     event.preventDefault();

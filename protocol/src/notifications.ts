@@ -18,6 +18,7 @@ import {
   viewState,
   waitingEntry,
 } from './shapes.js';
+import { preflightNotificationSchemas } from './preflight.js';
 
 const text = z.string();
 const byIdentity = z.object({ identity: text });
@@ -81,6 +82,8 @@ export const notificationSchemas = {
     /** With ROOM_ENDED, for clinicians: who took part, when, and for how long. */
     summary: z.optional(consultSummary),
   }),
+  // --- pre-call check (preflight.ts)
+  ...preflightNotificationSchemas,
 };
 
 export type Notification = keyof typeof notificationSchemas;

@@ -7,6 +7,7 @@ import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-c
 import { MAX_CHAT_LENGTH, MAX_OPINION_LENGTH, TRACK_SOURCES } from './constants.js';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
 import * as z from 'zod/mini';
+import { preflightRequestSchemas } from './preflight.js';
 
 export const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 /** Identities as in the token `sub`. */
@@ -157,6 +158,9 @@ export const requestSchemas = {
       z.strictObject({ cryptoSuite: str({ min: 1, max: 64 }), keyBase64: str({ min: 1, max: 128 }) }),
     ),
   }),
+
+  // --- pre-call check (preflight.ts)
+  ...preflightRequestSchemas,
 } as const;
 
 export type Method = keyof typeof requestSchemas;

@@ -20,6 +20,7 @@ import {
   transportOptions,
   viewState,
 } from './shapes.js';
+import { preflightResponseSchemas } from './preflight.js';
 
 const empty = z.object({});
 const joinedShape = {
@@ -93,6 +94,8 @@ export const responseSchemas = {
     srtpParameters: z.optional(srtpParameters),
   }),
   connectPlainTransport: empty,
+  // --- pre-call check (preflight.ts)
+  ...preflightResponseSchemas,
 } satisfies Record<Method, z.core.$ZodType>;
 
 export type ResponseData = { [M in Method]: z.infer<(typeof responseSchemas)[M]> };

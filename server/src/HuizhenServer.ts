@@ -22,6 +22,7 @@ import { UrlSigner } from './records/signedUrls.js';
 import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { PreflightService } from './preflight/PreflightService.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -36,6 +37,7 @@ export class HuizhenServer {
   readonly metrics: Metrics;
   readonly issuers: ReadonlyMap<string, TrustedIssuer>;
   readonly audit: AuditSink;
+  readonly preflight: PreflightService;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   #closing: Promise<void> | undefined;
@@ -50,7 +52,9 @@ export class HuizhenServer {
     audit: AuditSink;
     http: HttpServer;
     signaling: SignalingServer;
+    preflight: PreflightService;
   }) {
+    this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
     this.logger = parts.logger;
@@ -120,7 +124,17 @@ export class HuizhenServer {
       version: packageVersion(),
     });
     const http = createServer(app);
-    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit });
+    // --- pre-call check: the same TURN and ICE settings as rooms
+    const preflight = new PreflightService({
+      config: config.preflight,
+      pool,
+      registry: metrics.registry,
+      audit,
+      logger,
+      ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
+      ...(turn ? { turn } : {}),
+    });
+    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -135,7 +149,18 @@ export class HuizhenServer {
         cause: err,
       });
     }
-    const server = new HuizhenServer({ config, logger, pool, rooms, metrics, issuers, audit, http, signaling });
+    const server = new HuizhenServer({
+      config,
+      logger,
+      pool,
+      rooms,
+      metrics,
+      issuers,
+      audit,
+      http,
+      signaling,
+      preflight,
+    });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
         host: config.server.host,
@@ -166,6 +191,7 @@ export class HuizhenServer {
     this.#closing ??= (async () => {
       this.logger.info('shutting down');
       this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
+      this.preflight.close();
       await this.#signaling.close();
       this.pool.close();
       await new Promise<void>((resolve) => {

@@ -122,6 +122,20 @@ export const configSchema = z.strictObject({
     rateLimitBurst: num({ integer: true, min: 1, max: 100_000 }),
     requestTimeoutMs: ms(120_000),
   }),
+  // --- pre-call check: a media loopback outside every room, for any valid token
+  preflight: z.strictObject({
+    enabled: z.boolean(),
+    /** The server ends a check after this long, whatever the client does. */
+    maxDurationMs: num({ integer: true, min: 1000, max: 300_000 }),
+    /** Bits per second a check may send (and is sent back); far above it for 3 s ends the check. */
+    maxBitrate: num({ integer: true, min: 100_000, max: 20_000_000 }),
+    /** Checks one person (issuer + subject) may start per minute. */
+    perIdentityPerMinute: num({ integer: true, min: 1, max: 1000 }),
+    /** Checks one IP address may start per minute (clinics share an address: keep it generous). */
+    perIpPerMinute: num({ integer: true, min: 1, max: 100_000 }),
+    /** Checks running at once on this node. */
+    maxConcurrent: num({ integer: true, min: 1, max: 10_000 }),
+  }),
   /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
   loadTest: z.strictObject({ enabled: z.boolean() }),
   log: z.strictObject({ level: oneOf(LOG_LEVELS) }),

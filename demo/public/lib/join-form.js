@@ -6,6 +6,8 @@
  */
 import { byId } from './dom.js';
 import { CLINICIAN_ROLES, ROLES } from '/sdk/huizhen-client.js';
+import { mountPreflight } from './preflight.js';
+import { fetchDevToken } from './token.js';
 
 const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const KINDS = ['consult', 'clinic', 'rounds'];
@@ -115,4 +117,24 @@ export function setJoinBusy(busy) {
   button.textContent = busy ? 'Joining…' : 'Join';
   for (const id of ['join-name', 'join-role', 'join-room', 'join-kind', 'join-camera', 'join-mic'])
     byId(id).disabled = busy;
+}
+
+// --- pre-call check
+/**
+ * Offers the camera, microphone and connection check to patients (and their
+ * family) before they enter the waiting room. With a link token the check
+ * uses it; otherwise a demo token for who the form says.
+ * @param {string | null} linkToken
+ */
+export function offerPreflight(linkToken) {
+  const offer = mountPreflight(byId('preflight-offer'), {
+    getToken: async () => {
+      if (linkToken) return linkToken;
+      const form = readJoinForm();
+      if (!form.ok) throw new Error(form.error);
+      return fetchDevToken(form.value);
+    },
+    shouldOffer: () => Boolean(linkToken) || !CLINICIAN_ROLES.includes(byId('join-role').value),
+  });
+  byId('join-role').addEventListener('change', offer.refresh);
 }

@@ -193,6 +193,16 @@ export const goodRequests: Record<Method, unknown> = {
     port: 40002,
     srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: 'c2VjcmV0' },
   },
+  // --- pre-call check
+  startPreflight: { protocolVersion: 1, token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJwYXRpZW50LXdhbmcifQ.c2ln' },
+  preflightConnectTransport: {
+    transportId: 't-1',
+    dtlsParameters: { role: 'client', fingerprints: [{ algorithm: 'sha-256', value: 'AB:CD:EF' }] },
+  },
+  preflightProduce: { transportId: 't-1', kind: 'audio', rtpParameters, rtpCapabilities: routerRtpCapabilities },
+  preflightResumeConsumer: { consumerId: 'c-9' },
+  preflightStats: {},
+  endPreflight: {},
 };
 
 // --- TURN
@@ -275,6 +285,31 @@ export const goodResponses: Record<Method, unknown> = {
   undoAnnotation: { markId: null },
   createPlainTransport: { id: 't-2', ip: '127.0.0.1', port: 40002 },
   connectPlainTransport: {},
+  // --- pre-call check
+  startPreflight: {
+    protocolVersion: 1,
+    preflightId: '2b0c6a4e-7f0e-4a59-9d3c-5b1e7a9c0d11',
+    routerRtpCapabilities,
+    sendTransport: transport,
+    recvTransport: { ...transport, id: 't-2' },
+    maxDurationMs: 30000,
+    maxBitrate: 1500000,
+    iceServers: [
+      {
+        urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:443?transport=tcp'],
+        username: '1764629600:patient-wang',
+        credential: 'hV1m0wW7JvXo3cQe9mKq4y3S2tE=',
+      },
+    ],
+  },
+  preflightConnectTransport: {},
+  preflightProduce: {
+    producerId: 'p-9',
+    consumer: { consumerId: 'c-9', producerId: 'p-9', kind: 'audio', rtpParameters },
+  },
+  preflightResumeConsumer: {},
+  preflightStats: { transports: [{ type: 'webrtc-transport', transportId: 't-1', bytesReceived: 52000 }] },
+  endPreflight: { durationMs: 8200 },
 };
 
 /** A real `consumerCreated`, as the server sends it when a track becomes available. */
@@ -316,4 +351,6 @@ export const goodNotifications: Record<Notification, unknown> = {
   consumerLayersChanged: { consumerId: 'c-1', spatialLayer: 2, temporalLayer: null },
   activeSpeakerChanged: { identity: null },
   sessionClosed: { code: 'ROOM_ENDED', reason: 'The consult ended', summary },
+  // --- pre-call check
+  preflightEnded: { reason: 'timeLimit', durationMs: 30000 },
 };

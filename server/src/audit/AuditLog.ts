@@ -29,7 +29,10 @@ export type AuditEvent =
   | 'record_downloaded'
   | 'record_annotated'
   | 'record_share_stopped'
-  | 'record_deleted';
+  | 'record_deleted'
+  // --- pre-call check (no room: a loopback outside every room)
+  | 'preflight_started'
+  | 'preflight_ended';
 
 export interface AuditActor {
   identity: string;

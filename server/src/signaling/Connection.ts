@@ -24,6 +24,7 @@ import type { SinkOwner } from '../rooms/Participant.js';
 import { handlers, type HandlerScope, type Session } from './handlers.js';
 import { RateLimiter } from '../util/RateLimiter.js';
 import type { SignalingContext } from './SignalingContext.js';
+import type { PreflightSession } from '../preflight/PreflightSession.js';
 
 /** How the socket closes when the server ends a session, by the reason's error code. */
 const SESSION_CLOSE_CODES: Record<string, number> = {
@@ -68,6 +69,8 @@ export class Connection implements SinkOwner {
   #inFlight = false;
   #closeAfterResponse: { code: number; reason: string } | undefined;
   #closed = false;
+  /** A pre-call check run on this connection instead of a room session. */
+  #preflight: PreflightSession | undefined;
   /** Set by the heartbeat; a socket that misses two pings is dead. */
   alive = true;
 
@@ -94,7 +97,7 @@ export class Connection implements SinkOwner {
   #armJoinTimer(): void {
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#joinTimer = setTimeout(() => {
-      if (!this.#session) this.close(CloseCode.JOIN_TIMEOUT, 'join timeout');
+      if (!this.#session && !this.#preflight) this.close(CloseCode.JOIN_TIMEOUT, 'join timeout');
     }, this.#ctx.config.rooms.joinTimeoutMs);
   }
 
@@ -212,6 +215,25 @@ export class Connection implements SinkOwner {
         this.#attach(session, options);
       },
       detach: () => this.#detach(),
+      // --- pre-call check
+      preflight: this.#preflight,
+      setPreflight: (preflight) => {
+        if (preflight && (answered || this.#closed)) {
+          preflight.end('closed');
+          throw new HuizhenError(ErrorCode.TIMEOUT, 'The connection check took too long to start and was abandoned.');
+        }
+        this.#preflight = preflight;
+        if (preflight && this.#joinTimer) clearTimeout(this.#joinTimer);
+        if (!preflight && !this.#closed) this.#armJoinTimer();
+      },
+      preflightHost: {
+        ended: (data) => {
+          this.#preflight = undefined;
+          this.#send({ notification: 'preflightEnded', data } as ServerMessage);
+          if (this.#inFlight) this.#closeAfterResponse = { code: CloseCode.NORMAL, reason: `preflight ${data.reason}` };
+          else this.close(CloseCode.NORMAL, `preflight ${data.reason}`);
+        },
+      },
     };
     try {
       const handler = handlers[method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
@@ -235,7 +257,11 @@ export class Connection implements SinkOwner {
         this.#ctx.metrics.joinDuration.observe({ outcome: 'error' }, (performance.now() - started) / 1000);
       this.#sendError(id, error);
       // Guessing tokens costs the guesser the connection (and keeps the audit log readable).
-      if (method === 'join' && TOKEN_FAILURES.has(error.code) && ++this.#tokenFailures >= MAX_TOKEN_FAILURES) {
+      if (
+        (method === 'join' || method === 'startPreflight') &&
+        TOKEN_FAILURES.has(error.code) &&
+        ++this.#tokenFailures >= MAX_TOKEN_FAILURES
+      ) {
         this.#logger.warn('closing connection: repeated token failures');
         this.close(CloseCode.BAD_MESSAGES, 'too many token failures');
       }
@@ -278,6 +304,8 @@ export class Connection implements SinkOwner {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
+    this.#preflight?.end('closed');
+    this.#preflight = undefined;
     const session = this.#session;
     this.#session = undefined;
     // Not a leave: the participant keeps their place for the reconnect grace period.

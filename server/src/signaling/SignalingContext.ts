@@ -5,6 +5,7 @@ import type { TrustedIssuer } from '../auth/issuers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
+import type { PreflightService } from '../preflight/PreflightService.js';
 
 export interface SignalingContext {
   config: HuizhenConfig;
@@ -13,4 +14,6 @@ export interface SignalingContext {
   metrics: Metrics;
   logger: Logger;
   audit: AuditSink;
+  /** The pre-call check (media loopback outside every room). */
+  preflight: PreflightService;
 }

@@ -16,6 +16,9 @@ import { createPlainTransport, connectPlainTransport } from '../rooms/media/Load
 import { permissionsIn, roomOpening, settleIfProvisional } from '../rooms/JoinPolicy.js';
 import type { Room } from '../rooms/Room.js';
 import type { SignalingContext } from './SignalingContext.js';
+import { preflightHandlers, type PreflightScope } from '../preflight/handlers.js';
+import type { PreflightHost } from '../preflight/PreflightService.js';
+import type { PreflightSession } from '../preflight/PreflightSession.js';
 
 /** The state of one connection's session, owned by its Connection. */
 export interface Session {
@@ -32,6 +35,10 @@ export interface HandlerScope {
   attach(session: Session, options?: { resume?: boolean; fromSeq?: number }): void;
   /** Called by `leave`. */
   detach(): void;
+  // --- pre-call check: a connection runs either a room session or a preflight loopback
+  preflight: PreflightSession | undefined;
+  setPreflight(session: PreflightSession | undefined): void;
+  preflightHost: PreflightHost;
 }
 
 type Handler<M extends Method> = (scope: HandlerScope, data: RequestData<M>) => Promise<ResponseData[M]>;
@@ -127,9 +134,23 @@ function joinResponse(room: Room, p: Participant, expiresAt: number, resumed: bo
   return { ...common, admission: 'admitted', ...room.view(p) };
 }
 
+// --- pre-call check
+function preflightScope(scope: HandlerScope): PreflightScope {
+  return {
+    ctx: scope.ctx,
+    remoteIp: scope.remoteIp,
+    inRoom: scope.session !== undefined,
+    preflight: scope.preflight,
+    setPreflight: (session) => scope.setPreflight(session),
+    preflightHost: scope.preflightHost,
+    verify: (token) => verify(scope, token),
+  };
+}
+
 export const handlers: Handlers = {
   async join(scope, data) {
-    if (scope.session) throw new HuizhenError(ErrorCode.ALREADY_JOINED, 'This connection has already joined a room.');
+    if (scope.session || scope.preflight)
+      throw new HuizhenError(ErrorCode.ALREADY_JOINED, 'This connection has already joined a room.');
     if (data.protocolVersion !== PROTOCOL_VERSION) {
       throw new HuizhenError(
         ErrorCode.UNSUPPORTED_PROTOCOL,
@@ -313,6 +334,14 @@ export const handlers: Handlers = {
   async ping() {
     return EMPTY;
   },
+
+  // --- pre-call check (preflight/handlers.ts): outside every room
+  startPreflight: (scope, data) => preflightHandlers.startPreflight(preflightScope(scope), data),
+  preflightConnectTransport: (scope, data) => preflightHandlers.preflightConnectTransport(preflightScope(scope), data),
+  preflightProduce: (scope, data) => preflightHandlers.preflightProduce(preflightScope(scope), data),
+  preflightResumeConsumer: (scope, data) => preflightHandlers.preflightResumeConsumer(preflightScope(scope), data),
+  preflightStats: (scope, data) => preflightHandlers.preflightStats(preflightScope(scope), data),
+  endPreflight: (scope, data) => preflightHandlers.endPreflight(preflightScope(scope), data),
 
   async leave(scope) {
     const session = scope.session;

@@ -1,5 +1,6 @@
 /** Server → client notifications: one schema per name. */
 import * as z from 'zod/mini';
+import { dataNotificationSchemas } from './data.js';
 import {
   chatMessage,
   consultSummary,
@@ -80,6 +81,9 @@ export const notificationSchemas = {
     /** With ROOM_ENDED, for clinicians: who took part, when, and for how long. */
     summary: z.optional(consultSummary),
   }),
+
+  // --- data channels (see data.ts)
+  ...dataNotificationSchemas,
 };
 
 export type Notification = keyof typeof notificationSchemas;

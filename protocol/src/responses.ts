@@ -1,5 +1,6 @@
 /** Server → client: the data of a successful response, one schema per method. */
 import { PERMISSIONS, ROOM_KINDS } from './constants.js';
+import { dataResponseSchemas } from './data.js';
 import type { Method } from './requests.js';
 import { oneOf } from './schema.js';
 import * as z from 'zod/mini';
@@ -87,6 +88,9 @@ export const responseSchemas = {
     srtpParameters: z.optional(srtpParameters),
   }),
   connectPlainTransport: empty,
+
+  // --- data channels (see data.ts)
+  ...dataResponseSchemas,
 } satisfies Record<Method, z.core.$ZodType>;
 
 export type ResponseData = { [M in Method]: z.infer<(typeof responseSchemas)[M]> };

@@ -78,6 +78,8 @@ export class HuizhenServer {
       port: config.media.rtcPort,
       logger,
     });
+    // --- data channels: refusals are counted once the metrics (which read the rooms) exist
+    let countData: (outcome: string) => void = () => undefined;
     const rooms = new RoomManager({
       pool,
       logger,
@@ -97,9 +99,22 @@ export class HuizhenServer {
       media: {
         maxIncomingBitrate: config.media.maxIncomingBitrate,
         initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+        ...(config.data.enabled
+          ? { sctp: { numStreams: config.data.numSctpStreams, maxMessageSize: config.data.maxSctpMessageSize } }
+          : {}),
+      },
+      data: {
+        enabled: config.data.enabled,
+        maxMessageBytes: config.data.maxMessageBytes,
+        rateLimitPerSec: config.data.rateLimitPerSec,
+        rateLimitBurst: config.data.rateLimitBurst,
+        restrictedTopics: config.data.restrictedTopics,
+        maxSctpMessageSize: config.data.maxSctpMessageSize,
+        count: (outcome) => countData(outcome),
       },
     });
     const metrics = createMetrics(rooms, pool);
+    countData = (outcome) => metrics.dataMessages.inc({ outcome });
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,

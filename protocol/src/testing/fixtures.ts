@@ -101,6 +101,8 @@ const transport = {
       },
     ],
   },
+  // --- data channels: a transport created with the client's sctpCapabilities
+  sctpParameters: { port: 5000, OS: 1024, MIS: 1024, maxMessageSize: 262144 },
 };
 const chatMessage = { id: 'm-1', seq: 1, from: person, text: 'BP 120/80', to: 'everyone', sentAt: 1764626002000 };
 const opinion = { version: 1, author: { ...person, issuer: 'hospital-a' }, text: 'Agree.', writtenAt: 1764626003000 };
@@ -144,7 +146,7 @@ export const goodRequests: Record<Method, unknown> = {
     resumeFromSeq: 4,
   },
   setRtpCapabilities: { rtpCapabilities: routerRtpCapabilities },
-  createTransport: { direction: 'send' },
+  createTransport: { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } },
   connectTransport: {
     transportId: 't-1',
     dtlsParameters: { role: 'client', fingerprints: transport.dtlsParameters.fingerprints },
@@ -192,6 +194,15 @@ export const goodRequests: Record<Method, unknown> = {
     port: 40002,
     srtpParameters: { cryptoSuite: 'AES_CM_128_HMAC_SHA1_80', keyBase64: 'c2VjcmV0' },
   },
+  // --- data channels
+  produceData: {
+    transportId: 't-1',
+    sctpStreamParameters: { streamId: 0, ordered: false, maxRetransmits: 0 },
+    label: 'app.cursor',
+    protocol: '',
+  },
+  closeDataProducer: { dataProducerId: 'dp-1' },
+  subscribeData: {},
 };
 
 /** A real `join` answer for an admitted clinician (the admitted branch of the union). */
@@ -257,6 +268,30 @@ export const goodResponses: Record<Method, unknown> = {
   undoAnnotation: { markId: null },
   createPlainTransport: { id: 't-2', ip: '127.0.0.1', port: 40002 },
   connectPlainTransport: {},
+  // --- data channels
+  produceData: { dataProducerId: 'dp-1', maxMessageBytes: 16384 },
+  closeDataProducer: {},
+  subscribeData: {
+    maxMessageBytes: 16384,
+    channels: [
+      {
+        dataConsumerId: 'dc-1',
+        dataProducerId: 'dp-9',
+        sctpStreamParameters: { streamId: 1, ordered: true },
+        label: 'huizhen.reliable',
+        protocol: 'huizhen-envelope-1',
+        reliable: true,
+      },
+      {
+        dataConsumerId: 'dc-2',
+        dataProducerId: 'dp-10',
+        sctpStreamParameters: { streamId: 2, ordered: false, maxRetransmits: 0 },
+        label: 'huizhen.unreliable',
+        protocol: 'huizhen-envelope-1',
+        reliable: false,
+      },
+    ],
+  },
 };
 
 /** A real `consumerCreated`, as the server sends it when a track becomes available. */
@@ -298,4 +333,7 @@ export const goodNotifications: Record<Notification, unknown> = {
   consumerLayersChanged: { consumerId: 'c-1', spatialLayer: 2, temporalLayer: null },
   activeSpeakerChanged: { identity: null },
   sessionClosed: { code: 'ROOM_ENDED', reason: 'The consult ended', summary },
+  // --- data channels
+  dataConsumerClosed: { dataConsumerId: 'dc-1' },
+  dataRefused: { topic: 'vitals', code: 'PERMISSION_DENIED', reason: 'Your role may not publish on this topic.' },
 };

@@ -79,7 +79,7 @@ export class HuizhenServer {
       logger,
     });
     // --- data channels: refusals are counted once the metrics (which read the rooms) exist
-    let countData: (outcome: string) => void = () => undefined;
+    let countData: (outcome: string, n?: number) => void = () => undefined;
     const rooms = new RoomManager({
       pool,
       logger,
@@ -110,11 +110,11 @@ export class HuizhenServer {
         rateLimitBurst: config.data.rateLimitBurst,
         restrictedTopics: config.data.restrictedTopics,
         maxSctpMessageSize: config.data.maxSctpMessageSize,
-        count: (outcome) => countData(outcome),
+        count: (outcome, n) => countData(outcome, n),
       },
     });
     const metrics = createMetrics(rooms, pool);
-    countData = (outcome) => metrics.dataMessages.inc({ outcome });
+    countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,

@@ -40,8 +40,11 @@ export interface DataRelaySettings {
   rateLimitBurst: number;
   restrictedTopics: readonly string[];
   maxSctpMessageSize: number;
-  /** Counts every message by outcome: 'forwarded', 'kept' (a policy kept it), or the refusal's error code. */
-  count?: (outcome: string) => void;
+  /**
+   * Counts messages by outcome: 'forwarded', 'kept' (a policy kept it),
+   * 'no_receivers', or the refusal's error code (also for messages dropped in the worker).
+   */
+  count?: (outcome: string, n?: number) => void;
 }
 
 /** WebRTC PPIDs (RFC 8831): string, binary, empty string, empty binary. */
@@ -64,6 +67,9 @@ interface Source {
   readonly policy: DataTopicPolicy;
   readonly producer: types.DataProducer;
   readonly tap: types.DataConsumer;
+  /** Messages that reached this process, and those known dropped in the worker while paused. */
+  seen: number;
+  droppedInWorker: number;
 }
 
 interface PeerData {
@@ -211,7 +217,7 @@ export class DataRelay {
       producer.close();
       throw invalidState('The session closed while the data channel was being opened.');
     }
-    const source: Source = { topic: policy.topic, reliable, policy, producer, tap };
+    const source: Source = { topic: policy.topic, reliable, policy, producer, tap, seen: 0, droppedInWorker: 0 };
     state.sources.set(producer.id, source);
     producer.observer.once('close', () => state.sources.delete(producer.id));
     tap.on('message', (message, ppid) => this.#onMessage(peer, state, source, message, ppid));
@@ -322,6 +328,7 @@ export class DataRelay {
   // --- one message -------------------------------------------------------------
 
   #onMessage(peer: DataPeer, state: PeerData, source: Source, message: Buffer, ppid: number): void {
+    source.seen += 1;
     if (peer.closed) return;
     const now = Date.now();
     // Cheapest checks first: a flood is dropped before anything is decoded.
@@ -434,11 +441,26 @@ export class DataRelay {
       participant: peer.identity,
       pauseMs: FLOOD_PAUSE_MS,
     });
-    const taps = [...state.sources.values()].map((s) => s.tap);
-    for (const tap of taps) void tap.pause().catch(() => undefined);
+    const sources = [...state.sources.values()];
+    for (const s of sources) void s.tap.pause().catch(() => undefined);
     setTimeout(() => {
-      for (const tap of taps) if (!tap.closed) void tap.resume().catch(() => undefined);
+      for (const s of sources) if (!s.tap.closed) void this.#resumeAfterFlood(s);
     }, FLOOD_PAUSE_MS).unref();
+  }
+
+  /** Counts what the worker dropped meanwhile (it reached the worker but never this process), then resumes. */
+  async #resumeAfterFlood(source: Source): Promise<void> {
+    try {
+      const [stats] = await source.producer.getStats();
+      const dropped = (stats?.messagesReceived ?? 0) - source.seen - source.droppedInWorker;
+      if (dropped > 0) {
+        source.droppedInWorker += dropped;
+        this.#settings.count?.(ErrorCode.RATE_LIMITED, dropped);
+      }
+    } catch {
+      // The producer closed meanwhile: nothing left to count.
+    }
+    if (!source.tap.closed) await source.tap.resume().catch(() => undefined);
   }
 
   close(): void {

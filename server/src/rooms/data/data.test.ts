@@ -262,6 +262,35 @@ describe('data channels: the relay', () => {
     expect(notices[0]?.data).toMatchObject({ topic: 'app.flood', code: 'RATE_LIMITED' });
   });
 
+  it('drops a sustained flood in the worker for a while, and still counts every refused message', async () => {
+    const id = 'data-flood';
+    await joined(id, 'dr-s', 'doctor');
+    await joined(id, 'nurse-s', 'nurse');
+    const room = roomOf(id);
+    const rNurse = await receiver(room, participant(room, 'nurse-s'));
+    const direct = await room.router.createDirectTransport();
+    const flood = await direct.produceData({ label: 'app.flood' });
+    await room.data.attach(participant(room, 'dr-s'), flood, { reliable: true });
+    const counted = async () => {
+      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const read = (outcome: string) =>
+        Number(new RegExp(`huizhen_data_messages_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { forwarded: read('forwarded'), limited: read('RATE_LIMITED') };
+    };
+    const before = await counted();
+    const total = 2000;
+    for (let i = 0; i < total; i++) flood.send(`f${i}`, 51);
+    // After the pause (2 s) the worker's drops are counted too: every message is accounted for.
+    await new Promise((r) => setTimeout(r, 3000));
+    const now = await counted();
+    const forwarded = now.forwarded - before.forwarded;
+    const limited = now.limited - before.limited;
+    expect(forwarded).toBe(rNurse.got.length);
+    expect(forwarded).toBeLessThan(20);
+    expect(forwarded + limited).toBe(total);
+    expect(t.logs.some((l) => l.includes('data flood: dropping in the media worker'))).toBe(true);
+  });
+
   it('forgets a participant who leaves: their sources close and they receive nothing more', async () => {
     const id = 'data-leave';
     await joined(id, 'dr-l', 'doctor');

@@ -198,6 +198,21 @@ describe('room.data', () => {
     expect(got.at(-1)?.topic).toBe('vitals');
   });
 
+  it('is the channel room.vitals sits on: publish of text, and handleTopic', async () => {
+    const r = await join();
+    // The shape room.vitals asks of its data channel (VitalsDataChannel) is room.data's own.
+    const channel: { publish(topic: string, payload: string | Uint8Array, o: { reliable: boolean }): Promise<void> } =
+      r.data;
+    await channel.publish('app.vitals-test', '{"samples":[]}', { reliable: true });
+    expect(dev.sent).toEqual(['{"samples":[]}']);
+    const taken: string[] = [];
+    const release = r.data.handleTopic('vitals', (m) => taken.push(m.from.identity));
+    expect(() => r.data.handleTopic('vitals', () => undefined)).toThrow(HuizhenError);
+    release();
+    r.data.handleTopic('vitals', () => undefined);
+    expect(taken).toEqual([]);
+  });
+
   it('turns dataRefused into a typed error event', async () => {
     const r = await join();
     const refused = nextEvent(r, 'dataRefused');
@@ -206,6 +221,21 @@ describe('room.data', () => {
     expect(topic).toBe('app.flood');
     expect(error).toBeInstanceOf(HuizhenError);
     expect(error).toMatchObject({ code: ErrorCode.RATE_LIMITED, message: 'Too fast.' });
+  });
+
+  it('after a resumed session, keeps its channels and DataProducers (the transports stayed)', async () => {
+    const r = await join();
+    await r.data.publish('app.notes', 'before');
+    const before = server.requests.length;
+    const reconnected = nextEvent(r, 'reconnected');
+    server.drop();
+    expect(await reconnected).toEqual([true]);
+    await r.data.publish('app.notes', 'after');
+    const methods = server.requests.slice(before).map((q) => q.method);
+    expect(methods).not.toContain('produceData');
+    expect(methods).not.toContain('subscribeData');
+    expect(dev.receiving).toHaveLength(2);
+    expect(dev.sent).toEqual(['before', 'after']);
   });
 
   it('after a fresh session, opens the receiving channels again and reopens its topics on the new transport', async () => {

@@ -8,6 +8,8 @@ import type {
   AppData,
   Consumer,
   ConnectionState as TransportConnectionState,
+  DataConsumer,
+  DataProducer,
   DeviceOptions,
   MediaKind,
   Producer,
@@ -18,7 +20,7 @@ import type {
 } from 'mediasoup-client/types';
 import { ErrorCode, HuizhenError } from './errors.js';
 import { errorFields, type Logger } from './logger.js';
-import { TRACK_SOURCES, type TrackSource, type TransportOptions } from '@huizhen/protocol';
+import { TRACK_SOURCES, type DataChannelInfo, type TrackSource, type TransportOptions } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 
 export type TransportDirection = 'send' | 'recv';
@@ -75,6 +77,8 @@ export class MediaSession {
   readonly #options: MediaSessionOptions;
   readonly #restartTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #restarting = new Set<string>();
+  /** Transports the server gave an SCTP association (data channels). */
+  readonly #sctp = new Set<string>();
   #sendTransport: Promise<Transport> | undefined;
   #closed = false;
   #iceServers: RTCIceServer[] | undefined;
@@ -98,7 +102,10 @@ export class MediaSession {
   static async create(options: MediaSessionOptions): Promise<MediaSession> {
     const device = options.device;
     await device.load({ routerRtpCapabilities: options.routerRtpCapabilities });
-    const remote = await options.signal.request('createTransport', { direction: 'recv' });
+    const remote = await options.signal.request('createTransport', {
+      direction: 'recv',
+      sctpCapabilities: device.sctpCapabilities,
+    });
     const session = new MediaSession(device, remote, options);
     try {
       await options.signal.request('setRtpCapabilities', { rtpCapabilities: device.recvRtpCapabilities });
@@ -165,6 +172,41 @@ export class MediaSession {
     return producer;
   }
 
+  // --- data channels
+
+  /** Whether the receive transport carries data channels (the server has them on). */
+  get receivesData(): boolean {
+    return this.#sctp.has(this.recvTransport.id);
+  }
+
+  /**
+   * Opens a DataProducer on the send transport (created on first use). The
+   * label is the topic; unreliable means unordered with no retransmissions.
+   */
+  async produceData(options: { label: string; reliable: boolean }): Promise<DataProducer> {
+    this.#assertOpen();
+    const transport = await this.#getSendTransport();
+    if (!this.#sctp.has(transport.id))
+      throw new HuizhenError(ErrorCode.INVALID_STATE, 'This server has data channels turned off');
+    return transport.produceData({
+      label: options.label,
+      ordered: options.reliable,
+      ...(options.reliable ? {} : { maxRetransmits: 0 }),
+    });
+  }
+
+  /** Sets up one of the server's data channels on the receive transport. */
+  consumeData(info: DataChannelInfo): Promise<DataConsumer> {
+    this.#assertOpen();
+    return this.recvTransport.consumeData({
+      id: info.dataConsumerId,
+      dataProducerId: info.dataProducerId,
+      sctpStreamParameters: info.sctpStreamParameters,
+      label: info.label,
+      protocol: info.protocol,
+    });
+  }
+
   /**
    * Restarts ICE on every transport, e.g. after the signaling connection came
    * back: the network (and so the working candidate pair) may have changed.
@@ -219,10 +261,12 @@ export class MediaSession {
   }
 
   #getSendTransport(): Promise<Transport> {
-    this.#sendTransport ??= this.#signal.request('createTransport', { direction: 'send' }).then((remote) => {
-      if (this.#closed) throw new HuizhenError(ErrorCode.INVALID_STATE, 'The media session is closed');
-      return this.#setUpTransport('send', remote);
-    });
+    this.#sendTransport ??= this.#signal
+      .request('createTransport', { direction: 'send', sctpCapabilities: this.device.sctpCapabilities })
+      .then((remote) => {
+        if (this.#closed) throw new HuizhenError(ErrorCode.INVALID_STATE, 'The media session is closed');
+        return this.#setUpTransport('send', remote);
+      });
     // A failed creation must not poison later publishes.
     this.#sendTransport.catch(() => {
       this.#sendTransport = undefined;
@@ -238,11 +282,13 @@ export class MediaSession {
       dtlsParameters: remote.dtlsParameters,
       ...(this.#iceServers ? { iceServers: this.#iceServers } : {}),
       ...(this.#options.iceTransportPolicy ? { iceTransportPolicy: this.#options.iceTransportPolicy } : {}),
+      ...(remote.sctpParameters ? { sctpParameters: remote.sctpParameters } : {}),
     };
     const transport =
       direction === 'send' ? this.device.createSendTransport(init) : this.device.createRecvTransport(init);
     const log = this.#log.child({ transportId: transport.id, direction });
     watchIceServerErrors(transport, log, (error) => this.#options.onIceServerError?.(error));
+    if (remote.sctpParameters) this.#sctp.add(transport.id);
 
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#signal
@@ -266,6 +312,27 @@ export class MediaSession {
             ...(paused ? { paused: true } : {}),
           })
           .then(({ trackId }) => callback({ id: trackId }), errback);
+      });
+      // --- data channels
+      transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
+        const { streamId, ordered, maxPacketLifeTime, maxRetransmits } = sctpStreamParameters;
+        if (streamId === undefined || label === undefined) {
+          errback(new HuizhenError(ErrorCode.INVALID_STATE, 'The data channel got no SCTP stream or label'));
+          return;
+        }
+        this.#signal
+          .request('produceData', {
+            transportId: transport.id,
+            sctpStreamParameters: {
+              streamId,
+              ...(ordered !== undefined ? { ordered } : {}),
+              ...(maxPacketLifeTime !== undefined ? { maxPacketLifeTime } : {}),
+              ...(maxRetransmits !== undefined ? { maxRetransmits } : {}),
+            },
+            label,
+            ...(protocol ? { protocol } : {}),
+          })
+          .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
       });
     }
 

@@ -60,7 +60,11 @@ describe('Room', () => {
 
     expect(server.requests[0]).toMatchObject({ method: 'join', data: { protocolVersion: 1, token: 'the-token' } });
     expect(server.methods().slice(0, 3)).toEqual(['join', 'createTransport', 'setRtpCapabilities']);
-    expect(server.requests[1]?.data).toEqual({ direction: 'recv' });
+    // The device's SCTP capabilities ask for data channels on the transport.
+    expect(server.requests[1]?.data).toEqual({
+      direction: 'recv',
+      sctpCapabilities: { numStreams: { OS: expect.any(Number), MIS: expect.any(Number) } },
+    });
     // Observers and listeners need no send transport: it is created on first publish.
     expect(server.requests.filter((r) => r.method === 'createTransport')).toHaveLength(1);
     const caps = server.requests[2]?.data.rtpCapabilities as { codecs?: unknown[] };
@@ -404,7 +408,8 @@ describe('Room', () => {
     expect(room.admission).toBe('admitted');
     expect(room.info?.state).toBe('active');
     expect([...room.remoteParticipants.keys()]).toEqual(['dr-zhang']);
-    expect(server.methods()).toEqual(['join', 'createTransport', 'setRtpCapabilities']);
+    // The receiving data channels connect the receive transport (connectTransport follows).
+    expect(server.methods().slice(0, 4)).toEqual(['join', 'createTransport', 'setRtpCapabilities', 'subscribeData']);
     const mic = await room.localParticipant.publishMicrophone({ track: fakeTrack('audio') });
     expect(mic.trackId).toBe('prod-1');
   });

@@ -11,6 +11,7 @@
 import { ConnectionError, ConnectionErrorReason, DisconnectReason, ErrorCode, HuizhenError } from './errors.js';
 import type { Device } from 'mediasoup-client/types';
 import { ChatLog } from './ChatLog.js';
+import { RoomData } from './data/RoomData.js';
 import type { EngineEvents } from './engine/EngineEvents.js';
 import { RoomEngine } from './engine/RoomEngine.js';
 import { mediaSetupError } from './engine/failures.js';
@@ -61,6 +62,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   readonly localParticipant: LocalParticipant;
   /** The room's shared medical records: upload, share, synchronized view, annotations. */
   readonly records: RoomRecords;
+  /** App data over the room's data channels: `publish(topic, payload)` and the `dataReceived` event. */
+  readonly data: RoomData;
   readonly #options: ConnectOptions;
   readonly #engine: RoomEngine;
   readonly #roster: ParticipantRoster;
@@ -100,30 +103,22 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       log: () => this.#log,
     });
     this.localParticipant = new LocalParticipant({
-      session: () => {
-        const state = this.#engine.state;
-        const signal = this.#engine.signal;
-        if (state === 'reconnecting') {
-          throw new ConnectionError(
-            ConnectionErrorReason.ConnectionLost,
-            'Reconnecting to the server; try again after the reconnected event',
-          );
-        }
-        if (state !== 'connected' || !signal) {
-          throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
-        }
-        if (this.#admission !== 'admitted' || !this.#media) {
-          throw new HuizhenError(
-            ErrorCode.NOT_ADMITTED,
-            'Waiting for a clinician to admit you; publish after the admitted event',
-          );
-        }
-        return { media: this.#media, signal };
-      },
+      session: () => this.#liveSession(),
       isReconnecting: () => this.#engine.state === 'reconnecting',
       logger: () => this.#log,
       onTrackPublished: (track) => this.emit('localTrackPublished', track, this.localParticipant),
       onTrackUnpublished: (track) => this.emit('localTrackUnpublished', track, this.localParticipant),
+    });
+    // --- data channels
+    this.data = new RoomData({
+      session: () => this.#liveSession(),
+      request: (method, data) => this.#request(method, data),
+      can: (permission) => this.can(permission),
+      localIdentity: () => this.localParticipant.identity,
+      participant: (identity) => this.#roster.remote.get(identity),
+      emitReceived: (m) => void this.emit('dataReceived', m.payload, m.participant, m.topic, m),
+      emitRefused: (topic, error) => void this.emit('dataRefused', topic, error),
+      logger: () => this.#log,
     });
     this.records = new RoomRecords({
       request: (method, data) => this.#request(method, data),
@@ -148,6 +143,28 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   get #log(): Logger {
     return this.#engine.log;
+  }
+
+  /** The live, admitted session (media and signaling), or the typed error that says why there is none. */
+  #liveSession(): { media: MediaSession; signal: NonNullable<RoomEngine['signal']> } {
+    const state = this.#engine.state;
+    const signal = this.#engine.signal;
+    if (state === 'reconnecting') {
+      throw new ConnectionError(
+        ConnectionErrorReason.ConnectionLost,
+        'Reconnecting to the server; try again after the reconnected event',
+      );
+    }
+    if (state !== 'connected' || !signal) {
+      throw new HuizhenError(ErrorCode.NOT_JOINED, 'The room is not connected');
+    }
+    if (this.#admission !== 'admitted' || !this.#media) {
+      throw new HuizhenError(
+        ErrorCode.NOT_ADMITTED,
+        'Waiting for a clinician to admit you; publish after the admitted event',
+      );
+    }
+    return { media: this.#media, signal };
   }
 
   // --- state ------------------------------------------------------------------
@@ -465,6 +482,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     } catch (error) {
       throw mediaSetupError(error);
     }
+    // --- data channels (never fails the join: without them room.data only receives nothing)
+    await this.data._attach(this.#media, signal);
     this.#admission = 'admitted';
   }
 
@@ -540,6 +559,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #teardownSession(): void {
     this.#roster.unsubscribeAll();
     this.#roster.setActiveSpeaker(null, true);
+    this.data._detach();
     this.#media?.close();
     this.#media = undefined;
   }
@@ -551,11 +571,13 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.localParticipant._unpublishAll();
     this.#roster.setActiveSpeaker(null, false);
     this.records._reset();
+    this.data._reset();
     this.#media?.close();
   }
 
   /** connect() failed: nothing was published or subscribed yet. */
   #dropAfterFailedConnect(): void {
+    this.data._reset();
     this.#media?.close();
     this.#roster.clear();
   }
@@ -605,6 +627,11 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         return;
       case 'mutedByHost':
         return this.#onMutedByHost(message.data);
+      // --- data channels
+      case 'dataRefused':
+        return this.data._refused(message.data);
+      case 'dataConsumerClosed':
+        return this.data._consumerClosed(message.data.dataConsumerId);
       case 'activeSpeakerChanged': {
         const identity = message.data.identity;
         return this.#roster.setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);

@@ -16,6 +16,7 @@ import type {
   ViewState,
   WaitingEntry,
 } from '@huizhen/protocol';
+import type { DataMessage } from './data/RoomData.js';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
@@ -302,6 +303,25 @@ export enum RoomEvent {
    * args: (error: HuizhenError) with code ICE_SERVER_FAILED
    */
   IceServerError = 'iceServerError',
+  // --- data channels
+  /**
+   * Another participant published on a data topic (`room.data.publish`).
+   * `participant` is undefined only if this client does not know the sender
+   * yet; `message.from` always names them as the server authenticated them.
+   * Topics a module took over (`room.data.handleTopic`, e.g. vitals) do not
+   * arrive here.
+   *
+   * args: (payload: string | Uint8Array, participant: RemoteParticipant | undefined, topic: string, message: DataMessage)
+   */
+  DataReceived = 'dataReceived',
+  /**
+   * The server did not forward a message this client published (too large,
+   * over the rate limit, refused by the topic's policy). Sent at most once per
+   * topic and code per second, however many messages were refused.
+   *
+   * args: (topic: string, error: HuizhenError)
+   */
+  DataRefused = 'dataRefused',
 }
 
 export type RoomEventCallbacks = {
@@ -342,6 +362,14 @@ export type RoomEventCallbacks = {
   localViewChanged: (view: ViewState, following: boolean) => void;
   // --- TURN
   iceServerError: (error: HuizhenError) => void;
+  // --- data channels
+  dataReceived: (
+    payload: string | Uint8Array,
+    participant: RemoteParticipant | undefined,
+    topic: string,
+    message: DataMessage,
+  ) => void;
+  dataRefused: (topic: string, error: HuizhenError) => void;
 };
 
 /** Events of a RemoteParticipant, about that participant only. */

@@ -8,6 +8,14 @@ export { Room, type Admission, type Permission } from './Room.js';
 export { RoomRecords, POINTER_INTERVAL_MS, type ViewPatch, type MarkInput, type RecordUrl } from './RoomRecords.js';
 export type { RecordBody, UploadRecordOptions } from './recordsHttp.js';
 export type { ConnectOptions } from './options.js';
+// --- data channels
+export {
+  RoomData,
+  type DataMessage,
+  type DataPayload,
+  type DataTopicHandler,
+  type PublishDataOptions,
+} from './data/RoomData.js';
 export {
   LocalParticipant,
   CAMERA_SIMULCAST_ENCODINGS,
@@ -73,6 +81,7 @@ export {
   RECORD_TYPES,
   MAX_CHAT_LENGTH,
   MAX_OPINION_LENGTH,
+  DATA_TOPIC_PATTERN,
   type Role,
   type TrackSource,
   type MediaKind,

@@ -110,6 +110,8 @@ export class FakeHuizhenServer {
   socket: WebSocket | undefined;
   /** Sockets accepted so far. */
   connections = 0;
+  /** The data payload limit the server announces. */
+  maxDataBytes = 1024;
   readonly #wss: WebSocketServer;
   #httpServer: Server | undefined;
   readonly #waiters: { method: string; resolve: (r: ReceivedRequest) => void }[] = [];
@@ -189,6 +191,29 @@ export class FakeHuizhenServer {
       },
       restartIce: () => ({ iceParameters: { usernameFragment: 'u2', password: 'p2', iceLite: true } }),
       setConsumerVideoSize: () => ({ spatialLayer: 0 }),
+      // --- data channels: the server's two channels to this client, and one DataProducer per topic
+      subscribeData: () => ({
+        maxMessageBytes: this.maxDataBytes,
+        channels: [
+          {
+            dataConsumerId: 'dc-reliable',
+            dataProducerId: 'dp-server-r',
+            sctpStreamParameters: { streamId: 1, ordered: true },
+            label: 'huizhen.reliable',
+            protocol: 'huizhen-envelope-1',
+            reliable: true,
+          },
+          {
+            dataConsumerId: 'dc-unreliable',
+            dataProducerId: 'dp-server-u',
+            sctpStreamParameters: { streamId: 2, ordered: false, maxRetransmits: 1 },
+            label: 'huizhen.unreliable',
+            protocol: 'huizhen-envelope-1',
+            reliable: false,
+          },
+        ],
+      }),
+      produceData: () => ({ dataProducerId: `dp-${this.#nextProducer++}`, maxMessageBytes: this.maxDataBytes }),
     };
     wss.on('connection', (socket) => {
       this.socket = socket;

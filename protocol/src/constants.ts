@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   'annotate',
   'chat',
   'writeOpinion',
+  // --- data channels: publish app data (room.data); receiving is up to each topic's policy
+  'data',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -17,6 +17,7 @@ import { ProtocolValidationError, json, num, parseWith, str } from './schema.js'
 import * as z from 'zod/mini';
 
 export * from './constants.js';
+export * from './data.js';
 export * from './notifications.js';
 export * from './requests.js';
 export * from './responses.js';

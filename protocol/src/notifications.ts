@@ -1,5 +1,6 @@
 /** Server → client notifications: one schema per name. */
 import * as z from 'zod/mini';
+import { dataNotificationSchemas } from './data.js';
 import {
   chatMessage,
   consultSummary,
@@ -84,6 +85,9 @@ export const notificationSchemas = {
   }),
   // --- pre-call check (preflight.ts)
   ...preflightNotificationSchemas,
+
+  // --- data channels (see data.ts)
+  ...dataNotificationSchemas,
 };
 
 export type Notification = keyof typeof notificationSchemas;

@@ -5,6 +5,7 @@
  */
 import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-client/types';
 import { MAX_CHAT_LENGTH, MAX_OPINION_LENGTH, TRACK_SOURCES } from './constants.js';
+import { dataRequestSchemas, sctpCapabilitiesInput } from './data.js';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
 import * as z from 'zod/mini';
 import { preflightRequestSchemas } from './preflight.js';
@@ -53,7 +54,11 @@ export const requestSchemas = {
   }),
   /** The client's device capabilities; the server starts consuming once it has them. */
   setRtpCapabilities: z.strictObject({ rtpCapabilities: json<RtpCapabilities>(RTP_BOUNDS) }),
-  createTransport: z.strictObject({ direction: oneOf(['send', 'recv'] as const) }),
+  createTransport: z.strictObject({
+    direction: oneOf(['send', 'recv'] as const),
+    /** The device's SCTP capabilities: the transport gets an SCTP association for data channels. */
+    sctpCapabilities: z.optional(sctpCapabilitiesInput),
+  }),
   connectTransport: z.strictObject({
     transportId: id,
     dtlsParameters: typed<DtlsParameters>(
@@ -161,6 +166,8 @@ export const requestSchemas = {
 
   // --- pre-call check (preflight.ts)
   ...preflightRequestSchemas,
+  // --- data channels (see data.ts)
+  ...dataRequestSchemas,
 } as const;
 
 export type Method = keyof typeof requestSchemas;

@@ -1,5 +1,6 @@
 /** Server → client: the data of a successful response, one schema per method. */
 import { PERMISSIONS, ROOM_KINDS } from './constants.js';
+import { dataResponseSchemas } from './data.js';
 import type { Method } from './requests.js';
 import { oneOf } from './schema.js';
 import * as z from 'zod/mini';
@@ -96,6 +97,9 @@ export const responseSchemas = {
   connectPlainTransport: empty,
   // --- pre-call check (preflight.ts)
   ...preflightResponseSchemas,
+
+  // --- data channels (see data.ts)
+  ...dataResponseSchemas,
 } satisfies Record<Method, z.core.$ZodType>;
 
 export type ResponseData = { [M in Method]: z.infer<(typeof responseSchemas)[M]> };

@@ -86,6 +86,8 @@ export class HuizhenServer {
       ...(config.media.iceProtocols ? { protocols: config.media.iceProtocols } : {}),
       logger,
     });
+    // --- data channels: refusals are counted once the metrics (which read the rooms) exist
+    let countData: (outcome: string, n?: number) => void = () => undefined;
     const rooms = new RoomManager({
       pool,
       logger,
@@ -107,9 +109,22 @@ export class HuizhenServer {
         initialOutgoingBitrate: config.media.initialOutgoingBitrate,
         ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
         ...(turn ? { turn } : {}),
+        ...(config.data.enabled
+          ? { sctp: { numStreams: config.data.numSctpStreams, maxMessageSize: config.data.maxSctpMessageSize } }
+          : {}),
+      },
+      data: {
+        enabled: config.data.enabled,
+        maxMessageBytes: config.data.maxMessageBytes,
+        rateLimitPerSec: config.data.rateLimitPerSec,
+        rateLimitBurst: config.data.rateLimitBurst,
+        restrictedTopics: config.data.restrictedTopics,
+        maxSctpMessageSize: config.data.maxSctpMessageSize,
+        count: (outcome, n) => countData(outcome, n),
       },
     });
     const metrics = createMetrics(rooms, pool);
+    countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,

@@ -3,7 +3,7 @@
  * sentences as the wire protocol: `server.port: must be <= 65535`). Rules that
  * span keys (one secret source per issuer, ...) are checked in config.ts.
  */
-import { ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
+import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 
@@ -136,6 +136,40 @@ export const configSchema = z.strictObject({
     /** Checks running at once on this node. */
     maxConcurrent: num({ integer: true, min: 1, max: 10_000 }),
   }),
+  // --- data channels
+  /**
+   * App data over SCTP (room.data): the server consumes every client's data,
+   * checks it and re-sends it. Limits are per participant.
+   */
+  data: z
+    .strictObject({
+      /** Off: transports get no SCTP association and produceData is refused. */
+      enabled: z.boolean(),
+      /** Largest payload of one message, in bytes. */
+      maxMessageBytes: num({ integer: true, min: 16, max: 256 * 1024 }),
+      /** Messages per second one participant may publish (all topics together), sustained ... */
+      rateLimitPerSec: num({ integer: true, min: 1, max: 10_000 }),
+      /** ... and at once. */
+      rateLimitBurst: num({ integer: true, min: 1, max: 100_000 }),
+      /**
+       * Topics nobody may publish unless a module of the server registered a
+       * policy for them: exact names ("vitals") or prefixes ending in '.' ("huizhen.").
+       */
+      restrictedTopics: arr(str({ min: 1, max: 64, pattern: DATA_TOPIC_PATTERN }), { max: 64 }),
+      /** SCTP streams each way on a transport (one per data channel). */
+      numSctpStreams: z.strictObject({
+        OS: num({ integer: true, min: 1, max: 65535 }),
+        MIS: num({ integer: true, min: 1, max: 65535 }),
+      }),
+      /** Largest SCTP message a transport accepts; must leave room for the envelope around maxMessageBytes. */
+      maxSctpMessageSize: num({ integer: true, min: 1024, max: 1024 * 1024 }),
+    })
+    .check(
+      z.refine((d) => d.maxMessageBytes + 4096 <= d.maxSctpMessageSize, {
+        message: 'maxSctpMessageSize must exceed maxMessageBytes by at least 4096 (the envelope)',
+        path: ['maxSctpMessageSize'],
+      }),
+    ),
   /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
   loadTest: z.strictObject({ enabled: z.boolean() }),
   log: z.strictObject({ level: oneOf(LOG_LEVELS) }),

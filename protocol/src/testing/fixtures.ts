@@ -101,6 +101,8 @@ const transport = {
       },
     ],
   },
+  // --- data channels: a transport created with the client's sctpCapabilities
+  sctpParameters: { port: 5000, OS: 1024, MIS: 1024, maxMessageSize: 262144 },
 };
 const chatMessage = { id: 'm-1', seq: 1, from: person, text: 'BP 120/80', to: 'everyone', sentAt: 1764626002000 };
 const opinion = { version: 1, author: { ...person, issuer: 'hospital-a' }, text: 'Agree.', writtenAt: 1764626003000 };
@@ -144,7 +146,7 @@ export const goodRequests: Record<Method, unknown> = {
     resumeFromSeq: 4,
   },
   setRtpCapabilities: { rtpCapabilities: routerRtpCapabilities },
-  createTransport: { direction: 'send' },
+  createTransport: { direction: 'send', sctpCapabilities: { numStreams: { OS: 1024, MIS: 1024 } } },
   connectTransport: {
     transportId: 't-1',
     dtlsParameters: { role: 'client', fingerprints: transport.dtlsParameters.fingerprints },
@@ -203,6 +205,15 @@ export const goodRequests: Record<Method, unknown> = {
   preflightResumeConsumer: { consumerId: 'c-9' },
   preflightStats: {},
   endPreflight: {},
+  // --- data channels
+  produceData: {
+    transportId: 't-1',
+    sctpStreamParameters: { streamId: 0, ordered: false, maxRetransmits: 0 },
+    label: 'app.cursor',
+    protocol: '',
+  },
+  closeDataProducer: { dataProducerId: 'dp-1' },
+  subscribeData: {},
 };
 
 // --- TURN
@@ -310,6 +321,30 @@ export const goodResponses: Record<Method, unknown> = {
   preflightResumeConsumer: {},
   preflightStats: { transports: [{ type: 'webrtc-transport', transportId: 't-1', bytesReceived: 52000 }] },
   endPreflight: { durationMs: 8200 },
+  // --- data channels
+  produceData: { dataProducerId: 'dp-1', maxMessageBytes: 16384 },
+  closeDataProducer: {},
+  subscribeData: {
+    maxMessageBytes: 16384,
+    channels: [
+      {
+        dataConsumerId: 'dc-1',
+        dataProducerId: 'dp-9',
+        sctpStreamParameters: { streamId: 1, ordered: true },
+        label: 'huizhen.reliable',
+        protocol: 'huizhen-envelope-1',
+        reliable: true,
+      },
+      {
+        dataConsumerId: 'dc-2',
+        dataProducerId: 'dp-10',
+        sctpStreamParameters: { streamId: 2, ordered: false, maxRetransmits: 0 },
+        label: 'huizhen.unreliable',
+        protocol: 'huizhen-envelope-1',
+        reliable: false,
+      },
+    ],
+  },
 };
 
 /** A real `consumerCreated`, as the server sends it when a track becomes available. */
@@ -353,4 +388,7 @@ export const goodNotifications: Record<Notification, unknown> = {
   sessionClosed: { code: 'ROOM_ENDED', reason: 'The consult ended', summary },
   // --- pre-call check
   preflightEnded: { reason: 'timeLimit', durationMs: 30000 },
+  // --- data channels
+  dataConsumerClosed: { dataConsumerId: 'dc-1' },
+  dataRefused: { topic: 'vitals', code: 'PERMISSION_DENIED', reason: 'Your role may not publish on this topic.' },
 };

@@ -23,6 +23,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'annotate',
     'chat',
     'writeOpinion',
+    'data',
   ],
   nurse: [
     'publishAudio',
@@ -35,12 +36,16 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'shareRecords',
     'annotate',
     'chat',
+    'data',
   ],
-  patient: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
-  family: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat'],
-  // Interpreters work by voice only and never see records.
-  interpreter: ['publishAudio', 'subscribe', 'chat'],
-  // Trainees watch and listen.
+  // 'data' (publish app data; each topic's policy decides more, e.g. only patients and family publish vitals):
+  // patients and family take part actively (their own devices' readings, app features such as "raise hand").
+  patient: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat', 'data'],
+  family: ['publishAudio', 'publishVideo', 'subscribe', 'subscribeVideo', 'viewRecords', 'chat', 'data'],
+  // Interpreters work by voice only and never see records. They may publish app data (e.g. live captions);
+  // restricted topics such as vitals keep their own rules.
+  interpreter: ['publishAudio', 'subscribe', 'chat', 'data'],
+  // Trainees watch and listen: they publish nothing, app data included (free topics still reach them).
   observer: ['subscribe', 'subscribeVideo'],
 };
 

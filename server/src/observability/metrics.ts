@@ -13,6 +13,8 @@ export interface Metrics {
   tokenRejections: Counter<'code'>;
   workerDeaths: Counter;
   connections: Gauge;
+  // --- data channels
+  dataMessages: Counter<'outcome'>;
 }
 
 export function createMetrics(rooms: RoomManager, pool: WorkerPool): Metrics {
@@ -85,6 +87,13 @@ export function createMetrics(rooms: RoomManager, pool: WorkerPool): Metrics {
     connections: new Gauge({
       name: 'huizhen_signaling_connections',
       help: 'Open signaling WebSocket connections',
+      registers: [registry],
+    }),
+    // --- data channels
+    dataMessages: new Counter({
+      name: 'huizhen_data_messages_total',
+      help: 'Data-channel messages by outcome: forwarded, kept, no_receivers, or the refusal code',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

@@ -22,7 +22,13 @@ export interface SinkOwner {
 const REPLAY_HISTORY = 500;
 
 /** Notifications that are stale the moment they are missed: never replayed, never numbered. */
-const EPHEMERAL: ReadonlySet<Notification> = new Set(['pointer', 'activeSpeakerChanged', 'consumerLayersChanged']);
+const EPHEMERAL: ReadonlySet<Notification> = new Set([
+  'pointer',
+  'activeSpeakerChanged',
+  'consumerLayersChanged',
+  // --- data channels: a refusal is about a message already gone
+  'dataRefused',
+]);
 
 export interface ParticipantOptions {
   identity: string;

@@ -27,6 +27,7 @@ import type { Logger } from '../observability/logger.js';
 import { RoomRecords } from '../records/RoomRecords.js';
 import { authorize } from './access.js';
 import { Consult } from './Consult.js';
+import { DataRelay } from './data/DataRelay.js';
 import { Conversation } from './Conversation.js';
 import { HostControls } from './HostControls.js';
 import { Lobby } from './Lobby.js';
@@ -48,13 +49,15 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly host: HostControls;
   readonly conversation: Conversation;
   readonly audit: AuditSink;
+  /** Data channels: topics (register restricted topics' policies here), checks, relay. */
+  readonly data: DataRelay;
   /** Admitted participants, by identity. */
   readonly #participants = new Map<string, Participant>();
   readonly #logger: Logger;
   readonly #options: RoomOptions;
   #closed = false;
 
-  private constructor(options: RoomOptions, media: MediaRoom) {
+  private constructor(options: RoomOptions, media: MediaRoom, data: DataRelay) {
     // A listener's bug is logged with the room, never thrown into the room's own bookkeeping.
     super({
       onListenerError: (error, event) =>
@@ -62,6 +65,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     });
     this.id = options.id;
     this.media = media;
+    this.data = data;
     this.#options = options;
     this.#logger = options.logger.child({ room: options.id });
     this.audit = options.audit;
@@ -86,7 +90,17 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   static async create(options: RoomOptions): Promise<Room> {
     const logger = options.logger.child({ room: options.id });
     const media = await MediaRoom.create(options.id, options.pool, options.media, logger);
-    return new Room(options, media);
+    // --- data channels: the relay receives from and sends to the admitted participants
+    const room: { ref?: Room } = {};
+    let data: DataRelay;
+    try {
+      data = await DataRelay.create(media.router, options.data, logger, () => room.ref?.participants.values() ?? []);
+    } catch (err) {
+      media.close();
+      throw err;
+    }
+    room.ref = new Room(options, media, data);
+    return room.ref;
   }
 
   get closed(): boolean {
@@ -267,6 +281,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     }
     if (this.#participants.get(p.identity) !== p) return;
     this.#participants.delete(p.identity);
+    this.data.forget(p);
     p.close();
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {

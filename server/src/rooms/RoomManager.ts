@@ -10,6 +10,7 @@ import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
+import type { DataRelaySettings } from './data/DataRelay.js';
 import { Room, type RoomMediaOptions, type RoomRecordsSettings } from './Room.js';
 
 export interface RoomManagerOptions {
@@ -23,6 +24,8 @@ export interface RoomManagerOptions {
   store: ConsultStore;
   audit: AuditSink;
   records: RoomRecordsSettings;
+  // --- data channels
+  data: DataRelaySettings;
 }
 
 /** A room booked ahead (e.g. by an appointment system) before anyone joins. */
@@ -124,6 +127,7 @@ export class RoomManager {
       reconnectGraceMs: this.#options.reconnectGraceMs,
       clockToleranceSec: this.#options.clockToleranceSec,
       records: this.#options.records,
+      data: this.#options.data,
     });
     try {
       // The stored consult and record metadata are read before anyone can use the room.

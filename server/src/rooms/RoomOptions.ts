@@ -6,6 +6,7 @@ import type { RecordStore } from '../records/RecordStore.js';
 import type { UrlSigner } from '../records/signedUrls.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
+import type { DataRelaySettings } from './data/DataRelay.js';
 import type { MediaRoomOptions } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
 import type { LeaveReason } from './RoomContext.js';
@@ -26,6 +27,8 @@ export interface RoomOptions {
   reconnectGraceMs: number;
   clockToleranceSec: number;
   records: RoomRecordsSettings;
+  // --- data channels
+  data: DataRelaySettings;
 }
 
 export interface RoomRecordsSettings {

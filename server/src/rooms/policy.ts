@@ -13,7 +13,8 @@ const WAITING_ROLES: Record<RoomKind, readonly Role[]> = {
 };
 
 const ROUNDS_PRESENTERS: readonly Role[] = ['doctor', 'specialist'];
-const PUBLISH: readonly Permission[] = ['publishAudio', 'publishVideo', 'publishScreen'];
+// --- data channels: in rounds viewers only watch, so they publish no app data either ('data').
+const PUBLISH: readonly Permission[] = ['publishAudio', 'publishVideo', 'publishScreen', 'data'];
 
 export const DEFAULT_CAPACITY: Record<RoomKind, number> = { consult: 6, clinic: 16, rounds: 200 };
 

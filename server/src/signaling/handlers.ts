@@ -282,7 +282,9 @@ export const handlers: Handlers = {
   getOpinions: ask((room, p) => ({ opinions: room.conversation.opinions(p) })),
 
   setRtpCapabilities: act((room, p, data) => room.setRtpCapabilities(p, serverRtp(data.rtpCapabilities))),
-  createTransport: ask((room, p, data) => room.media.createTransport(p, data.direction)),
+  createTransport: ask((room, p, data) =>
+    room.media.createTransport(p, data.direction, room.data.enabled ? data.sctpCapabilities : undefined),
+  ),
   connectTransport: act((room, p, data) => room.media.connectTransport(p, data.transportId, data.dtlsParameters)),
   restartIce: ask((room, p, data) => room.media.restartIce(p, data.transportId)),
   produce: ask(async (room, p, data) => {
@@ -308,6 +310,11 @@ export const handlers: Handlers = {
   connectPlainTransport: act((room, p, data) =>
     connectPlainTransport(room.media, p, data.transportId, data.ip, data.port, data.srtpParameters),
   ),
+
+  // --- data channels
+  produceData: ask((room, p, data) => room.data.produceData(p, data), 'data', 'publish data'),
+  closeDataProducer: act((room, p, data) => room.data.closeDataProducer(p, data.dataProducerId)),
+  subscribeData: ask((room, p) => room.data.subscribe(p)),
 
   listRecords: ask((room, p) => ({ records: room.records.list(p) })),
   getRecordUrl: ask((room, p, data) => room.records.urlFor(p, data.recordId)),

@@ -36,6 +36,9 @@ export interface MediaRoomOptions {
   iceProtocols?: readonly ('udp' | 'tcp')[];
   /** Issues TURN credentials; absent when the server has no TURN. */
   turn?: TurnCredentials;
+  // --- data channels
+  /** SCTP on WebRTC transports whose client sends sctpCapabilities; absent: no data channels. */
+  sctp?: { numStreams: { OS: number; MIS: number }; maxMessageSize: number };
 }
 
 export interface MediaRoomEvents {
@@ -118,14 +121,33 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
 
   // --- transports -----------------------------------------------------------
 
-  async createTransport(peer: MediaPeer, direction: Direction): Promise<ResponseData['createTransport']> {
-    if (direction === 'send' && !(peer.can('publishAudio') || peer.can('publishVideo') || peer.can('publishScreen'))) {
+  async createTransport(
+    peer: MediaPeer,
+    direction: Direction,
+    sctpCapabilities?: types.SctpCapabilities,
+  ): Promise<ResponseData['createTransport']> {
+    const publishes = peer.can('publishAudio') || peer.can('publishVideo') || peer.can('publishScreen');
+    if (direction === 'send' && !publishes && !peer.can('data')) {
       throw permissionDenied('publish media');
     }
     if (direction === 'recv' && !peer.can('subscribe')) throw permissionDenied('receive media');
     // One transport per direction: a new one (e.g. after ICE failed for good) replaces the old.
     peer.media.transport(direction)?.transport.close();
+    // Data channels: never more streams than the client can take.
+    const sctp = this.#options.sctp;
+    const sctpOptions =
+      sctp && sctpCapabilities
+        ? {
+            enableSctp: true,
+            numSctpStreams: {
+              OS: Math.min(sctp.numStreams.OS, sctpCapabilities.numStreams.MIS),
+              MIS: Math.min(sctp.numStreams.MIS, sctpCapabilities.numStreams.OS),
+            },
+            maxSctpMessageSize: sctp.maxMessageSize,
+          }
+        : {};
     const transport = await this.router.createWebRtcTransport({
+      ...sctpOptions,
       webRtcServer: this.worker.webRtcServer,
       enableUdp: this.#offers('udp'),
       enableTcp: this.#offers('tcp'),
@@ -146,6 +168,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       iceParameters: transport.iceParameters,
       iceCandidates: transport.iceCandidates,
       dtlsParameters: transport.dtlsParameters,
+      ...(transport.sctpParameters ? { sctpParameters: transport.sctpParameters } : {}),
     };
   }
 

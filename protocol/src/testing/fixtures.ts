@@ -298,4 +298,15 @@ export const goodNotifications: Record<Notification, unknown> = {
   consumerLayersChanged: { consumerId: 'c-1', spatialLayer: 2, temporalLayer: null },
   activeSpeakerChanged: { identity: null },
   sessionClosed: { code: 'ROOM_ENDED', reason: 'The consult ended', summary },
+  // --- vitals
+  vitalsAlert: {
+    identity: 'patient-1',
+    type: 'spo2',
+    state: 'raised',
+    value: 87,
+    threshold: 90,
+    direction: 'below',
+    message: 'SpO2 below 90 % for 10 s',
+    at: 1764626004000,
+  },
 };

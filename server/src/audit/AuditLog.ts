@@ -29,7 +29,13 @@ export type AuditEvent =
   | 'record_downloaded'
   | 'record_annotated'
   | 'record_share_stopped'
-  | 'record_deleted';
+  | 'record_deleted'
+  // --- vitals (device and alert events, never the readings)
+  | 'vitals_device_connected'
+  | 'vitals_device_disconnected'
+  | 'vitals_alert_raised'
+  | 'vitals_alert_cleared'
+  | 'vitals_read';
 
 export interface AuditActor {
   identity: string;

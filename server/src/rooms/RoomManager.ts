@@ -10,7 +10,7 @@ import type { WorkerPool } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
-import { Room, type RoomMediaOptions, type RoomRecordsSettings } from './Room.js';
+import { Room, type RoomMediaOptions, type RoomRecordsSettings, type RoomVitalsSettings } from './Room.js';
 
 export interface RoomManagerOptions {
   pool: WorkerPool;
@@ -23,6 +23,7 @@ export interface RoomManagerOptions {
   store: ConsultStore;
   audit: AuditSink;
   records: RoomRecordsSettings;
+  vitals: RoomVitalsSettings;
 }
 
 /** A room booked ahead (e.g. by an appointment system) before anyone joins. */
@@ -124,6 +125,7 @@ export class RoomManager {
       reconnectGraceMs: this.#options.reconnectGraceMs,
       clockToleranceSec: this.#options.clockToleranceSec,
       records: this.#options.records,
+      vitals: this.#options.vitals,
     });
     try {
       // The stored consult and record metadata are read before anyone can use the room.
@@ -151,7 +153,11 @@ export class RoomManager {
 
   /** Waits for a closed room's last consult and records writes, and reports any that failed. */
   #trackLastWrites(room: Room): void {
-    const done = Promise.all([room.consult.saved(), room.records.flush().then(() => room.records.saved())])
+    const done = Promise.all([
+      room.consult.saved(),
+      room.records.flush().then(() => room.records.saved()),
+      room.vitals.close(),
+    ])
       .then(
         () => undefined,
         (error: unknown) =>

@@ -9,6 +9,9 @@ import type { ConsultStore } from './ConsultStore.js';
 import type { MediaRoomOptions } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
 import type { LeaveReason } from './RoomContext.js';
+import type { VitalsCounters } from '../vitals/RoomVitals.js';
+import type { VitalsConfig } from '../vitals/vitalsConfig.js';
+import type { VitalsStore } from '../vitals/VitalsStore.js';
 
 export type RoomMediaOptions = MediaRoomOptions;
 
@@ -26,6 +29,14 @@ export interface RoomOptions {
   reconnectGraceMs: number;
   clockToleranceSec: number;
   records: RoomRecordsSettings;
+  // --- vitals
+  vitals: RoomVitalsSettings;
+}
+
+export interface RoomVitalsSettings {
+  config: VitalsConfig;
+  store: VitalsStore;
+  counters?: VitalsCounters;
 }
 
 export interface RoomRecordsSettings {

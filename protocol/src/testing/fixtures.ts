@@ -133,7 +133,15 @@ const mark = {
   createdAt: 1764626005000,
 };
 const share = { record, presenter: 'dr-zhang', view, marks: [mark] };
-const roomView = { room, participants: [participant], routerRtpCapabilities, chatHistory: [chatMessage], share };
+const roomView = {
+  room,
+  participants: [participant],
+  routerRtpCapabilities,
+  chatHistory: [chatMessage],
+  share,
+  // --- vitals
+  vitals: [{ identity: 'patient-1', samples: [{ type: 'heartRate', value: 72, unit: '/min', at: 1764626003000 }] }],
+};
 
 export const goodRequests: Record<Method, unknown> = {
   join: {

@@ -231,6 +231,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   /** What an admitted participant sees of the room. */
   view(p: Participant): RoomView {
     const share = this.records.currentShareFor(p);
+    const vitals = this.vitals.latestFor(p);
     return {
       room: this.consult.info,
       participants: this.others(p).map((o) => o.info()),
@@ -238,6 +239,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       chatHistory: this.conversation.chatHistoryFor(p.role),
       ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
       ...(share ? { share } : {}),
+      ...(vitals.length > 0 ? { vitals } : {}),
     };
   }
 

@@ -181,12 +181,21 @@ export class RoomVitals {
     return result;
   }
 
-  /** The latest reading of each type this viewer may see (clinicians: everyone's; patients, family: their own). */
-  latestFor(viewer: { identity: string; role: Role; can(permission: Permission): boolean }): VitalsSample[] {
-    const out: VitalsSample[] = [];
+  /**
+   * The latest reading of each type per participant that this viewer may see
+   * (the clinical team: everyone's; patients and family: their own), for the
+   * room view a late joiner or a returning session gets.
+   */
+  latestFor(viewer: {
+    identity: string;
+    role: Role;
+    can(permission: Permission): boolean;
+  }): { identity: string; samples: VitalsSample[] }[] {
     const all = maySeeVitals(viewer);
+    const out: { identity: string; samples: VitalsSample[] }[] = [];
     for (const [identity, byType] of this.#latest) {
-      if (all || identity === viewer.identity) out.push(...byType.values());
+      if ((all || identity === viewer.identity) && byType.size > 0)
+        out.push({ identity, samples: [...byType.values()] });
     }
     return out;
   }

@@ -15,8 +15,10 @@ import type { FhirBundle } from './fhir.js';
 
 let t: TestServer;
 beforeAll(async () => {
+  // Compile the FHIR schema first: a multi-second pause between requests would race the server's keep-alive timeout.
+  fhirSchemaErrors({ resourceType: 'Bundle', type: 'collection' });
   t = await startTestServer();
-});
+}, 60_000);
 afterAll(() => t.close());
 
 const service = (scope: string) =>
@@ -91,6 +93,21 @@ describe('vitals over a live consult', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(interpreter.notifications.some((n) => n.notification === 'vitalsAlert')).toBe(false);
     expect(observer.notifications.some((n) => n.notification === 'vitalsAlert')).toBe(false);
+
+    // Late joiners: the clinician's room view carries the latest reading per type; the interpreter's does not.
+    const lateSpecialist = await t.connect();
+    const view = await lateSpecialist.join(t.token('sp-late', 'specialist', 'vit-1'));
+    expect(view.vitals).toEqual([
+      {
+        identity: 'pt-vit-1',
+        samples: [
+          { type: 'spo2', value: 86, unit: '%', at: t0 + 11_000, device },
+          { type: 'heartRate', value: 112, unit: '/min', at: new Date(t0 + 11_500).toISOString(), device },
+        ],
+      },
+    ]);
+    const lateInterpreter = await t.connect();
+    expect(await lateInterpreter.join(t.token('int-late', 'interpreter', 'vit-1'))).not.toHaveProperty('vitals');
 
     // Refusals are counted on /metrics.
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

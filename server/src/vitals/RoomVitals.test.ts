@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode, VitalsError, type NotificationData, type Role } from '@huizhen/protocol';
 import type { AuditInput } from '../audit/AuditLog.js';
 import { permissionsFor, type Permission } from '../auth/permissions.js';
+import { loadConfig } from '../config.js';
 import { createLogger } from '../observability/logger.js';
 import { EncryptedFileStore } from '../records/RecordStore.js';
 import { RoomVitals, type VitalsResult, type VitalsViewer } from './RoomVitals.js';
@@ -341,12 +342,25 @@ describe('RoomVitals alerts and audit', () => {
     expect(() => vitals.ingest(patient, [hr(70)], NOW)).toThrow(expect.objectContaining({ code: 'ROOM_NOT_FOUND' }));
   });
 
-  it('config refuses an alert rule without a direction or with a stray component', () => {
-    expect(() => config({ alerts: [{ type: 'spo2', forSec: 10 }] as never })).toThrow();
-    expect(() => config({ alerts: [{ type: 'spo2', below: 90, above: 99, forSec: 10 }] as never })).toThrow();
-    expect(() => config({ alerts: [{ type: 'bloodPressure', above: 180, forSec: 0 }] as never })).toThrow();
-    expect(() =>
-      config({ alerts: [{ type: 'heartRate', component: 'systolic', above: 1, forSec: 0 }] as never }),
-    ).toThrow();
+  it('config refuses a bad alert rule at start, naming the key', () => {
+    const refused = (alerts: unknown[]) => {
+      try {
+        loadConfig({ env: {}, overrides: { vitals: { alerts } } });
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refused([{ type: 'spo2', below: 88, forSec: 5 }])).toBe('accepted');
+    expect(refused([{ type: 'spo2', forSec: 10 }])).toBe(
+      'invalid config: vitals.alerts[0]: needs exactly one of below, above',
+    );
+    expect(refused([{ type: 'spo2', below: 90, above: 99, forSec: 10 }])).toMatch(
+      /vitals\.alerts\[0\]: needs exactly one/,
+    );
+    expect(refused([{ type: 'bloodPressure', above: 180, forSec: 0 }])).toMatch(/needs a component/);
+    expect(refused([{ type: 'heartRate', component: 'systolic', above: 1, forSec: 0 }])).toMatch(/bloodPressure only/);
+    expect(refused([{ type: 'waveform', above: 1, forSec: 0 }])).toMatch(/vitals\.alerts\[0\]\.type/);
+    expect(refused([{ type: 'spo2', below: 90, forSec: -1 }])).toMatch(/vitals\.alerts\[0\]\.forSec: must be >= 0/);
   });
 });

@@ -68,7 +68,7 @@ describe('vitals over a live consult', () => {
     samples.push({ type: 'heartRate', value: 900, unit: '/min', at: t0, device });
     const policy = live.vitalsTopic;
     expect(policy.topic).toBe('vitals');
-    const { forward } = policy.inspect(participant, JSON.stringify({ samples }));
+    const { forward } = policy.inspect(participant, JSON.stringify({ samples }), Date.now());
     const forwarded = JSON.parse(String(forward)) as { samples: { type: string; value: number }[] };
     expect(forwarded.samples).toHaveLength(13);
     expect(forwarded.samples.some((s) => s.value === 900)).toBe(false);
@@ -80,10 +80,10 @@ describe('vitals over a live consult', () => {
     expect(policy.mayReceive(participant)).toBe(false);
     expect(policy.mayPublish(participant)).toBe(true);
     expect(policy.mayPublish(p('dr-vit-1'))).toBe(false);
-    expect(() => policy.inspect(p('int-vit-1'), JSON.stringify({ samples: [samples[0]] }))).toThrow(
+    expect(() => policy.inspect(p('int-vit-1'), JSON.stringify({ samples: [samples[0]] }), Date.now())).toThrow(
       expect.objectContaining({ code: 'PERMISSION_DENIED' }),
     );
-    expect(() => policy.inspect(participant, JSON.stringify({ samples: [samples.at(-1)] }))).toThrow(
+    expect(() => policy.inspect(participant, JSON.stringify({ samples: [samples.at(-1)] }), Date.now())).toThrow(
       expect.objectContaining({ code: 'VITALS_INVALID' }),
     );
 
@@ -97,7 +97,7 @@ describe('vitals over a live consult', () => {
     // Late joiners: the clinician's room view carries the latest reading per type; the interpreter's does not.
     const lateSpecialist = await t.connect();
     const view = await lateSpecialist.join(t.token('sp-late', 'specialist', 'vit-1'));
-    expect(view.vitals).toEqual([
+    expect(view.admission === 'admitted' && view.vitals).toEqual([
       {
         identity: 'pt-vit-1',
         samples: [
@@ -187,10 +187,12 @@ describe('vitals over a live consult', () => {
           { type: 'bodyTemperature', value: 37.9, unit: 'Cel', at: now - 1000 },
         ],
       }),
+      now,
     );
     b.live.vitalsTopic.inspect(
       b.participant,
       JSON.stringify({ samples: [{ type: 'heartRate', value: 66, unit: '/min', at: now - 500 }] }),
+      now,
     );
     await a.doctor.request('endRoom', {});
     await a.patient.waitClosed();

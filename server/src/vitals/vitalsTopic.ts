@@ -7,8 +7,7 @@
  * acceptable sample is refused with the first sample's typed error.
  */
 import { VITALS_LIMITS, VITALS_TOPIC, VitalsError } from '@huizhen/protocol';
-import type { DataPayload, DataTopicPolicy } from '../rooms/data/DataTopic.js';
-import type { Participant } from '../rooms/Participant.js';
+import type { DataPayload, DataPeer, DataTopicPolicy } from '../rooms/data/DataTopic.js';
 import type { RoomVitals } from './RoomVitals.js';
 import { mayPublishVitals, maySeeVitals } from './vitalsAccess.js';
 
@@ -44,17 +43,19 @@ export function vitalsEnvelope(payload: DataPayload): unknown[] {
   return samples;
 }
 
-export function vitalsTopic(vitals: RoomVitals, now: () => number = Date.now): DataTopicPolicy {
+export function vitalsTopic(vitals: RoomVitals): DataTopicPolicy {
   return {
     topic: VITALS_TOPIC,
-    mayPublish: (p: Participant) => mayPublishVitals(p.role),
-    mayReceive: (p: Participant) => maySeeVitals(p),
-    inspect(from: Participant, payload: DataPayload) {
+    mayPublish: (p: DataPeer) => mayPublishVitals(p.role),
+    mayReceive: (p: DataPeer) => maySeeVitals(p),
+    inspect(from: DataPeer, payload: DataPayload, now: number) {
       const samples = vitalsEnvelope(payload);
+      // A person is their issuer and identity together; the relay's peers are Participants, which carry it.
+      const issuer = (from as Partial<{ issuer: string }>).issuer;
       const { accepted, rejected } = vitals.ingest(
-        { identity: from.identity, role: from.role, issuer: from.issuer, name: from.name },
+        { identity: from.identity, role: from.role, name: from.name, ...(issuer ? { issuer } : {}) },
         samples,
-        now(),
+        now,
       );
       if (accepted.length === 0) throw rejected[0]!.error;
       const text = JSON.stringify({ samples: accepted });

@@ -180,6 +180,8 @@ describe('RoomVitals.ingest', () => {
       expect(() => vitalsEnvelope(bad)).toThrow(expect.objectContaining({ code: ErrorCode.VITALS_INVALID }));
     const many = { samples: Array.from({ length: 65 }, () => hr(70)) };
     expect(() => vitalsEnvelope(JSON.stringify(many))).toThrow(VitalsError);
+    // The same bound when ingest is called directly.
+    expect(() => setup().vitals.ingest(patient, many.samples, NOW)).toThrow(VitalsError);
   });
 });
 
@@ -259,6 +261,12 @@ describe('RoomVitals storage', () => {
     await vitals.flush();
     expect(await store.read('room-v')).toHaveLength(10);
     expect(counted.dropped).toBe(6);
+    // The bound holds across a restart: a new store counts what is on disk from the chunk names.
+    const restarted = new EncryptedVitalsStore(new EncryptedFileStore(dir, KEY));
+    const more = (await store.read('room-v')).slice(0, 3);
+    expect(await restarted.append('room-v', more, 10)).toBe(0);
+    expect(await restarted.append('room-v', more, 12)).toBe(2);
+    expect(await restarted.read('room-v')).toHaveLength(12);
     expect(logs.some((l) => l.includes('storage bound reached'))).toBe(true);
   });
 });

@@ -12,6 +12,7 @@
 import {
   ErrorCode,
   HuizhenError,
+  VITALS_LIMITS,
   VitalsError,
   checkSampleTime,
   parseVitalsSample,
@@ -142,6 +143,10 @@ export class RoomVitals {
     if (!mayPublishVitals(from.role)) {
       this.#counters.samples('forbidden', samples.length);
       throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Only patients and family share their own vitals.');
+    }
+    if (samples.length > VITALS_LIMITS.maxSamplesPerMessage) {
+      this.#counters.samples('shape', samples.length);
+      throw new VitalsError('shape', 'samples', `must have at most ${VITALS_LIMITS.maxSamplesPerMessage} items`);
     }
     this.#publishers.set(from.identity, from);
     this.#clock = now;

@@ -88,6 +88,25 @@ export const notificationSchemas = {
 
   // --- data channels (see data.ts)
   ...dataNotificationSchemas,
+  // --- vitals
+  /**
+   * To the clinical team: a vitals threshold from the server's config was
+   * crossed for long enough (`raised`, once per episode), or the reading is
+   * back in range (`cleared`). `value` is the reading that did it, `at` its
+   * measurement time (ms since the epoch).
+   */
+  vitalsAlert: z.object({
+    identity: text,
+    type: z.literal(['heartRate', 'spo2', 'respiratoryRate', 'bodyTemperature', 'bloodPressure', 'bloodGlucose']),
+    /** Blood pressure: which reading the threshold applies to. */
+    component: z.optional(z.literal(['systolic', 'diastolic', 'mean'])),
+    state: z.literal(['raised', 'cleared']),
+    value: z.optional(z.number()),
+    threshold: z.number(),
+    direction: z.literal(['below', 'above']),
+    message: text,
+    at: z.number(),
+  }),
 };
 
 export type Notification = keyof typeof notificationSchemas;

@@ -15,6 +15,7 @@ import type {
 import { RECORD_TYPES, RECORD_VISIBILITIES, ROLES, ROOM_KINDS, ROOM_STATES, TRACK_SOURCES } from './constants.js';
 import { arr, json, oneOf, type JsonBounds } from './schema.js';
 import * as z from 'zod/mini';
+import { vitalsSample } from './vitals.js';
 
 /** Server-made mediasoup blobs: looser than what a client may send, still bounded. */
 const SERVER_BLOB: JsonBounds = { maxDepth: 12, maxItems: 4096, maxString: 32768 };
@@ -163,6 +164,9 @@ export const roomViewShape = {
   waitingRoom: z.optional(z.array(waitingEntry)),
   /** The record being shared now, if this participant may see it. */
   share: z.optional(sharedRecord),
+  // --- vitals
+  /** The latest vitals reading of each type per participant, for those who may see them (so late joiners see BP too). */
+  vitals: z.optional(z.array(z.object({ identity: z.string(), samples: z.array(vitalsSample) }))),
 };
 export const roomView = z.object(roomViewShape);
 

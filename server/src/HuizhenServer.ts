@@ -23,6 +23,8 @@ import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { PreflightService } from './preflight/PreflightService.js';
+import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
+import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -77,6 +79,14 @@ export class HuizhenServer {
     const recordStore = new EncryptedFileStore(join(config.storage.dir, 'records'), recordsKey);
     // A separate key for URL signatures, derived so one secret serves both.
     const signer = new UrlSigner(Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'record download urls', 32)));
+    // --- vitals: encrypted at rest like records, in their own folder, under a key derived for them.
+    const vitalsStore = new EncryptedVitalsStore(
+      new EncryptedFileStore(
+        join(config.storage.dir, 'vitals'),
+        Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'vitals at rest', 32)),
+      ),
+    );
+    const vitalsMetrics = createVitalsMetrics();
     const pool = await WorkerPool.create({
       workers: config.media.workers,
       logLevel: config.media.logLevel,
@@ -122,9 +132,11 @@ export class HuizhenServer {
         maxSctpMessageSize: config.data.maxSctpMessageSize,
         count: (outcome, n) => countData(outcome, n),
       },
+      vitals: { config: config.vitals, store: vitalsStore, counters: vitalsMetrics.counters },
     });
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
+    vitalsMetrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,
@@ -136,6 +148,7 @@ export class HuizhenServer {
       audit,
       store,
       signer,
+      vitalsStore,
       version: packageVersion(),
     });
     const http = createServer(app);

@@ -6,6 +6,7 @@
 import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
+import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -33,9 +34,10 @@ const issuerSchema = z.strictObject({
   /**
    * Service scopes this issuer may grant to systems (e.g. an appointment
    * system): rooms:write books rooms, rooms:read reads summaries and
-   * opinions of any room. None unless listed.
+   * opinions of any room, vitals:read reads any room's vitals (FHIR Bundle).
+   * None unless listed.
    */
-  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read'] as const), { max: 2 })),
+  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read', 'vitals:read'] as const), { max: 3 })),
   /** A readable name for logs and the UI (e.g. the hospital's name). */
   displayName: z.optional(str({ min: 1, max: 128 })),
 });
@@ -176,6 +178,9 @@ export const configSchema = z.strictObject({
   redis: z.strictObject({ url: z.nullable(str({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
   // --- TURN (null or absent: no TURN, the embedded default)
   turn: z.optional(z.nullable(turnSchema)),
+  // --- vitals
+  /** Wearable vitals: freshness, rate limits, what is stored, alert thresholds (vitals/vitalsConfig.ts). */
+  vitals: vitalsConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

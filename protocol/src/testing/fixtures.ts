@@ -135,7 +135,15 @@ const mark = {
   createdAt: 1764626005000,
 };
 const share = { record, presenter: 'dr-zhang', view, marks: [mark] };
-const roomView = { room, participants: [participant], routerRtpCapabilities, chatHistory: [chatMessage], share };
+const roomView = {
+  room,
+  participants: [participant],
+  routerRtpCapabilities,
+  chatHistory: [chatMessage],
+  share,
+  // --- vitals
+  vitals: [{ identity: 'patient-1', samples: [{ type: 'heartRate', value: 72, unit: '/min', at: 1764626003000 }] }],
+};
 
 export const goodRequests: Record<Method, unknown> = {
   join: {
@@ -391,4 +399,15 @@ export const goodNotifications: Record<Notification, unknown> = {
   // --- data channels
   dataConsumerClosed: { dataConsumerId: 'dc-1' },
   dataRefused: { topic: 'vitals', code: 'PERMISSION_DENIED', reason: 'Your role may not publish on this topic.' },
+  // --- vitals
+  vitalsAlert: {
+    identity: 'patient-1',
+    type: 'spo2',
+    state: 'raised',
+    value: 87,
+    threshold: 90,
+    direction: 'below',
+    message: 'SpO2 below 90 % for 10 s',
+    at: 1764626004000,
+  },
 };

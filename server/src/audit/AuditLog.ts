@@ -32,7 +32,13 @@ export type AuditEvent =
   | 'record_deleted'
   // --- pre-call check (no room: a loopback outside every room)
   | 'preflight_started'
-  | 'preflight_ended';
+  | 'preflight_ended'
+  // --- vitals (device and alert events, never the readings)
+  | 'vitals_device_connected'
+  | 'vitals_device_disconnected'
+  | 'vitals_alert_raised'
+  | 'vitals_alert_cleared'
+  | 'vitals_read';
 
 export interface AuditActor {
   identity: string;

@@ -20,6 +20,8 @@ import type { RoomManager } from '../rooms/RoomManager.js';
 import type { UrlSigner } from '../records/signedUrls.js';
 import { createRecordsApi } from './recordsApi.js';
 import { createRoomsApi } from './roomsApi.js';
+import { createVitalsApi } from './vitalsApi.js';
+import type { VitalsStore } from '../vitals/VitalsStore.js';
 
 export interface AppDeps {
   config: HuizhenConfig;
@@ -31,6 +33,7 @@ export interface AppDeps {
   audit: AuditSink;
   store: ConsultStore;
   signer: UrlSigner;
+  vitalsStore: VitalsStore;
   version: string;
 }
 
@@ -97,6 +100,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(createRoomsApi(deps));
   app.use(createRecordsApi(deps));
+  app.use(createVitalsApi(deps));
 
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));

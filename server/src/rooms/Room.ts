@@ -36,9 +36,18 @@ import type { NotificationSink, Participant, SinkOwner } from './Participant.js'
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
 import type { RoomEvents, RoomOptions } from './RoomOptions.js';
+import type { DataTopicPolicy } from './data/DataTopic.js';
+import { RoomVitals } from '../vitals/RoomVitals.js';
+import { vitalsTopic } from '../vitals/vitalsTopic.js';
 
 export type { LeaveReason };
-export type { RoomEvents, RoomMediaOptions, RoomOptions, RoomRecordsSettings } from './RoomOptions.js';
+export type {
+  RoomEvents,
+  RoomMediaOptions,
+  RoomOptions,
+  RoomRecordsSettings,
+  RoomVitalsSettings,
+} from './RoomOptions.js';
 export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly id: string;
   readonly createdAt = Date.now();
@@ -51,6 +60,11 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly audit: AuditSink;
   /** Data channels: topics (register restricted topics' policies here), checks, relay. */
   readonly data: DataRelay;
+  // --- vitals
+  /** Wearable vitals: ingest, latest readings, storage as FHIR, alerts. */
+  readonly vitals: RoomVitals;
+  /** The data relay's policy for topic `vitals` (publish: patients, family; receive: the clinical team). */
+  readonly vitalsTopic: DataTopicPolicy;
   /** Admitted participants, by identity. */
   readonly #participants = new Map<string, Participant>();
   readonly #logger: Logger;
@@ -83,6 +97,18 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       if (options.records.retention === 'delete') void this.records.deleteAll();
     });
     this.conversation = new Conversation(this);
+    // --- vitals
+    this.vitals = new RoomVitals({
+      roomId: options.id,
+      config: options.vitals.config,
+      store: options.vitals.store,
+      ...(options.vitals.counters ? { counters: options.vitals.counters } : {}),
+      audit: options.audit,
+      logger: this.#logger,
+      participants: () => this.#participants.values(),
+    });
+    this.vitalsTopic = vitalsTopic(this.vitals);
+    data.topics.register(this.vitalsTopic);
     media.on('activeSpeaker', (identity) => this.broadcast(null, 'activeSpeakerChanged', { identity }));
     media.on('closed', () => this.close('The media server for this room stopped.', ErrorCode.MEDIA_ERROR));
   }
@@ -220,6 +246,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   /** What an admitted participant sees of the room. */
   view(p: Participant): RoomView {
     const share = this.records.currentShareFor(p);
+    const vitals = this.vitals.latestFor(p);
     return {
       room: this.consult.info,
       participants: this.others(p).map((o) => o.info()),
@@ -227,6 +254,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       chatHistory: this.conversation.chatHistoryFor(p.role),
       ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
       ...(share ? { share } : {}),
+      ...(vitals.length > 0 ? { vitals } : {}),
     };
   }
 
@@ -291,6 +319,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
         reason: reason === 'removed' ? 'removed' : reason === 'left' ? 'left' : 'disconnected',
       });
       this.consult.left(p.identity);
+      this.vitals.participantLeft(p.identity);
       this.audit.append({ event: 'leave', room: this.id, actor: actorOf(p), details: { reason } });
     }
     this.#logger.info('participant left', { participant: p.identity, reason, participants: this.#participants.size });
@@ -414,6 +443,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.#participants.clear();
     this.lobby.clear();
     void this.records.flush();
+    void this.vitals.close();
     this.media.close();
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);

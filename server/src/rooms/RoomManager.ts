@@ -11,7 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
 import type { DataRelaySettings } from './data/DataRelay.js';
-import { Room, type RoomMediaOptions, type RoomRecordsSettings } from './Room.js';
+import { Room, type RoomMediaOptions, type RoomRecordsSettings, type RoomVitalsSettings } from './Room.js';
 
 export interface RoomManagerOptions {
   pool: WorkerPool;
@@ -26,6 +26,7 @@ export interface RoomManagerOptions {
   records: RoomRecordsSettings;
   // --- data channels
   data: DataRelaySettings;
+  vitals: RoomVitalsSettings;
 }
 
 /** A room booked ahead (e.g. by an appointment system) before anyone joins. */
@@ -128,6 +129,7 @@ export class RoomManager {
       clockToleranceSec: this.#options.clockToleranceSec,
       records: this.#options.records,
       data: this.#options.data,
+      vitals: this.#options.vitals,
     });
     try {
       // The stored consult and record metadata are read before anyone can use the room.
@@ -155,7 +157,11 @@ export class RoomManager {
 
   /** Waits for a closed room's last consult and records writes, and reports any that failed. */
   #trackLastWrites(room: Room): void {
-    const done = Promise.all([room.consult.saved(), room.records.flush().then(() => room.records.saved())])
+    const done = Promise.all([
+      room.consult.saved(),
+      room.records.flush().then(() => room.records.saved()),
+      room.vitals.close(),
+    ])
       .then(
         () => undefined,
         (error: unknown) =>

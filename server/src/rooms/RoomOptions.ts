@@ -10,6 +10,9 @@ import type { DataRelaySettings } from './data/DataRelay.js';
 import type { MediaRoomOptions } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
 import type { LeaveReason } from './RoomContext.js';
+import type { VitalsCounters } from '../vitals/RoomVitals.js';
+import type { VitalsConfig } from '../vitals/vitalsConfig.js';
+import type { VitalsStore } from '../vitals/VitalsStore.js';
 
 export type RoomMediaOptions = MediaRoomOptions;
 
@@ -29,6 +32,14 @@ export interface RoomOptions {
   records: RoomRecordsSettings;
   // --- data channels
   data: DataRelaySettings;
+  // --- vitals
+  vitals: RoomVitalsSettings;
+}
+
+export interface RoomVitalsSettings {
+  config: VitalsConfig;
+  store: VitalsStore;
+  counters?: VitalsCounters;
 }
 
 export interface RoomRecordsSettings {

@@ -52,7 +52,7 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
           algorithm: 'HS256',
           secret: TEST_SECRET,
           roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'],
-          scopes: ['rooms:write', 'rooms:read'],
+          scopes: ['rooms:write', 'rooms:read', 'vitals:read'],
         },
       ],
     },

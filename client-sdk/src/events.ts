@@ -16,6 +16,7 @@ import type {
   ViewState,
   WaitingEntry,
 } from '@huizhen/protocol';
+import type { ConnectionQuality, LinkDirection } from '@huizhen/protocol';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
@@ -293,6 +294,27 @@ export enum RoomEvent {
    * args: (view: ViewState, following: boolean)
    */
   LocalViewChanged = 'localViewChanged',
+
+  // --- connection quality ------------------------------------------------------------
+
+  /**
+   * A participant's connection quality changed (`participant.connectionQuality`):
+   * 'excellent' | 'good' | 'poor' | 'lost', measured by the server with
+   * hysteresis. Clinicians get it for everyone; others for themselves only.
+   *
+   * args: (quality: ConnectionQuality, participant: Participant)
+   */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /**
+   * Video to or from a participant stopped (`audioOnly: true`) or came back
+   * because their network cannot carry it; audio goes on. `direction`
+   * 'uplink': they do not send video (for this client's own participant: the
+   * SDK paused the camera; not a mute, `track.pausedForNetwork`); 'downlink':
+   * they receive no video. Not a user's choice: show it apart from mute.
+   *
+   * args: (participant: Participant, audioOnly: boolean, direction: 'uplink' | 'downlink')
+   */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type RoomEventCallbacks = {
@@ -331,6 +353,8 @@ export type RoomEventCallbacks = {
   annotationAdded: (recordId: string, mark: Mark) => void;
   annotationRemoved: (recordId: string, markId: string) => void;
   localViewChanged: (view: ViewState, following: boolean) => void;
+  connectionQualityChanged: (quality: ConnectionQuality, participant: Participant) => void;
+  audioOnlyChanged: (participant: Participant, audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of a RemoteParticipant, about that participant only. */
@@ -349,6 +373,10 @@ export enum ParticipantEvent {
   Reconnecting = 'reconnecting',
   /** They are back after reconnecting. args: () */
   Reconnected = 'reconnected',
+  /** args: (quality: ConnectionQuality) */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /** Video stopped or came back for the network. args: (audioOnly: boolean, direction: 'uplink' | 'downlink') */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type ParticipantEventCallbacks = {
@@ -359,6 +387,8 @@ export type ParticipantEventCallbacks = {
   isSpeakingChanged: (speaking: boolean) => void;
   reconnecting: () => void;
   reconnected: () => void;
+  connectionQualityChanged: (quality: ConnectionQuality) => void;
+  audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of the LocalParticipant. */
@@ -369,12 +399,18 @@ export enum LocalParticipantEvent {
   LocalTrackUnpublished = 'localTrackUnpublished',
   /** args: (speaking: boolean) */
   IsSpeakingChanged = 'isSpeakingChanged',
+  /** args: (quality: ConnectionQuality) */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /** args: (audioOnly: boolean, direction: 'uplink' | 'downlink') */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type LocalParticipantEventCallbacks = {
   localTrackPublished: (track: LocalTrack) => void;
   localTrackUnpublished: (track: LocalTrack) => void;
   isSpeakingChanged: (speaking: boolean) => void;
+  connectionQualityChanged: (quality: ConnectionQuality) => void;
+  audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of a single track. */

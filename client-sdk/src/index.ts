@@ -93,3 +93,8 @@ export {
   type ViewState,
   type Mark,
 } from '@huizhen/protocol';
+
+// --- connection quality
+export type { ParticipantQuality } from './LinkState.js';
+export type { ConnectionQuality, LinkDirection, QualityReport } from '@huizhen/protocol';
+export { REPORT_INTERVAL_MS } from './QualityReporter.js';

@@ -21,6 +21,7 @@ export * from './notifications.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './shapes.js';
+export * from './quality.js';
 // The field helpers, so server-side schemas (config, HTTP bodies) give the same error sentences.
 // zod itself is not re-exported: a re-exported namespace defeats tree-shaking (+200 KiB in the SDK).
 export {

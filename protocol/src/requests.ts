@@ -6,6 +6,7 @@
 import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-client/types';
 import { MAX_CHAT_LENGTH, MAX_OPINION_LENGTH, TRACK_SOURCES } from './constants.js';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
+import { qualityReport } from './quality.js';
 import * as z from 'zod/mini';
 
 export const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
@@ -141,6 +142,10 @@ export const requestSchemas = {
   annotate: z.strictObject({ recordId: id, mark: markInput }),
   /** Remove your own most recent mark on this record. */
   undoAnnotation: z.strictObject({ recordId: id }),
+
+  // --- connection quality
+  /** The client's summary of its own WebRTC stats (every ~2 s); feeds the server's quality verdict. */
+  reportQuality: qualityReport,
 
   createPlainTransport: z.strictObject({
     direction: oneOf(['send', 'recv'] as const),

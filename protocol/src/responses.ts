@@ -56,6 +56,8 @@ export const responseSchemas = {
   requestKeyFrame: empty,
   getStats: z.object({ transports: z.array(statsBlob) }),
   ping: empty,
+  // --- connection quality
+  reportQuality: empty,
   leave: empty,
   refreshToken: z.object({ tokenExpiresIn: z.number() }),
   admit: empty,

@@ -36,6 +36,8 @@ export interface EngineEvents {
   reconnected(resumed: boolean): void;
   /** The session is over (or connect failed): drop tracks, participants and media. The socket closes next. */
   teardown(connectFailed: boolean): void;
+  /** Whether media is still connected (ICE), so a slow socket is not taken for a dead one. */
+  mediaAlive(): boolean;
   /** Last of all, once per engine. */
   disconnected(reason: DisconnectReason, error?: HuizhenError): void;
 }

@@ -302,6 +302,11 @@ export const handlers: Handlers = {
     return EMPTY;
   },
 
+  // --- connection quality
+  reportQuality: act((room, p, data) => {
+    room.media.links.report(p, data);
+  }),
+
   async leave(scope) {
     const session = scope.session;
     if (!session) throw invalidState('There is no session to leave.');

@@ -83,6 +83,8 @@ interface PeerLink {
   cap: number;
   report?: { at: number; data: QualityReport };
   lastReportAt: number;
+  /** Set once a transport connected: from then on silence counts. */
+  measuring?: boolean;
 }
 
 function fraction(value: number | undefined): number | undefined {
@@ -93,6 +95,12 @@ function iceUp(t: PeerTransport | undefined): boolean {
   if (!t || t.plain) return false;
   const state = (t.transport as types.WebRtcTransport).iceState;
   return state === 'connected' || state === 'completed';
+}
+
+function everConnected(t: PeerTransport | undefined): boolean {
+  if (!t || t.plain) return false;
+  const state = (t.transport as types.WebRtcTransport).iceState;
+  return state !== 'new' && state !== 'closed';
 }
 
 export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements DownlinkPolicy {
@@ -196,7 +204,13 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     const send = peer.media.transport('send');
     const recv = peer.media.transport('recv');
     if (!send && !recv) return;
+    // Nothing to measure until ICE got through once: a transport still being set up is not a lost link.
+    if (!everConnected(send) && !everConnected(recv)) return;
     const link = this.#link(peer);
+    if (!link.measuring) {
+      link.measuring = true;
+      link.lastHeardAt = now;
+    }
     const [sendStats, recvStats] = await Promise.all([
       send ? send.transport.getStats().then((s) => s[0]) : undefined,
       recv ? recv.transport.getStats().then((s) => s[0]) : undefined,
@@ -226,17 +240,19 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     const consumerScores = [...peer.media.subscriptions()]
       .filter((s) => !s.consumer.paused && !s.consumer.producerPaused)
       .map((s) => s.consumer.score.score);
+    const starved = link.down.state === 'audioOnly' ? undefined : starvedVideo(peer);
     const sample: LinkSample = {
       iceConnected: iceUp(send) || iceUp(recv),
       silentForMs: now - link.lastHeardAt,
       ...defined('rttMs', rtcpRtt ?? report?.rttMs),
       ...defined('uplinkLoss', fraction(sendStats?.rtpPacketLossReceived) ?? report?.outboundLoss),
       ...defined('downlinkLoss', fraction(recvStats?.rtpPacketLossSent) ?? report?.inboundLoss),
+      // An estimate says "too little" only when video is held back by it (see starvedVideo / the encoder's flag).
+      ...defined('downlinkBitrate', starved === true ? recvStats?.availableOutgoingBitrate : undefined),
       ...defined(
-        'downlinkBitrate',
-        recv && link.down.state === 'video' ? recvStats?.availableOutgoingBitrate : undefined,
+        'uplinkBitrate',
+        link.up.state === 'video' && report?.bandwidthLimited ? report.availableOutgoingBitrate : undefined,
       ),
-      ...defined('uplinkBitrate', link.up.state === 'video' ? report?.availableOutgoingBitrate : undefined),
       ...defined('producerScore', producerScores.length ? Math.min(...producerScores) : undefined),
       ...defined('consumerScore', consumerScores.length ? Math.min(...consumerScores) : undefined),
       ...defined('jitterMs', report?.jitterMs),
@@ -280,8 +296,13 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
         await (recv.transport as types.WebRtcTransport).setMaxOutgoingBitrate(cap).catch(() => undefined);
       }
     }
-    const hasVideo = [...peer.media.subscriptions()].some((s) => s.consumer.kind === 'video');
-    const fits = !hasVideo ? undefined : fitsVideo(estimate, sample.downlinkLoss, sample.rttMs);
+    const starved = starvedVideo(peer);
+    const fits =
+      link.down.state === 'trial'
+        ? trialFits(starved, sample.downlinkLoss, sample.rttMs)
+        : starved === undefined
+          ? undefined
+          : !starved && fitsVideo(sample.downlinkLoss, sample.rttMs);
     const change = link.down.push({ now, fits, healthy: healthy(sample.downlinkLoss, sample.rttMs) });
     if (change) await this.#applyDownlink(peer, change);
     // The link got good: sizes the client asked for while it was weak now apply.
@@ -307,7 +328,10 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     s.networkPaused = false;
     if (s.consumer.type === 'simulcast')
       await s.consumer.setPreferredLayers({ spatialLayer: 0, temporalLayer: 2 }).catch(() => undefined);
-    if (s.clientResumed && !s.clientPaused && s.consumer.paused) await s.consumer.resume().catch(() => undefined);
+    if (s.clientResumed && !s.clientPaused && s.consumer.paused) {
+      s.resumedAt = Date.now();
+      await s.consumer.resume().catch(() => undefined);
+    }
   }
 
   async #restoreLayers(peer: MediaPeer): Promise<void> {
@@ -331,11 +355,14 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     if (!camera) return;
     // While the camera is paused for the network, only the client's estimate and the audio say anything.
     const score = sendingVideo ? sample.producerScore : undefined;
+    // The encoder itself says bandwidth holds it back, and the estimate is below the lowest layer's needs.
+    const tooThin = report?.bandwidthLimited === true && (report.availableOutgoingBitrate ?? 0) < VIDEO_MIN_BITRATE;
     const fits =
-      report === undefined && score === undefined
-        ? undefined
-        : fitsVideo(report?.availableOutgoingBitrate, sample.uplinkLoss, sample.rttMs) &&
-          (score === undefined || score > SCORE_POOR);
+      link.up.state === 'trial'
+        ? trialFits(score === undefined ? undefined : score <= SCORE_POOR || tooThin, sample.uplinkLoss, sample.rttMs)
+        : report === undefined && score === undefined
+          ? undefined
+          : !tooThin && fitsVideo(sample.uplinkLoss, sample.rttMs) && (score === undefined || score > SCORE_POOR);
     const state = link.up.state;
     const change = link.up.push({ now, fits, healthy: healthy(sample.uplinkLoss, sample.rttMs) });
     if (!change) return;
@@ -346,8 +373,50 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
   }
 }
 
-function fitsVideo(bitrate: number | undefined, loss: number | undefined, rttMs: number | undefined): boolean {
-  if (bitrate !== undefined && bitrate < VIDEO_MIN_BITRATE) return false;
+/**
+ * Whether video towards `peer` is held back by their downlink: a video
+ * consumer that should flow (not paused by anyone, its producer sending) but
+ * has no layer at all. mediasoup selects no layer when its bandwidth estimate
+ * is below even the lowest layer's bitrate, so this is "the lowest layer does
+ * not fit", measured where it is decided. Undefined: no such consumer now.
+ *
+ * The estimate itself is no good for this: GCC barely grows it beyond what is
+ * actually sent, so a doctor on fibre who receives only a patient's thin
+ * stream has a low estimate too.
+ */
+/** How long a just-resumed video consumer may have no layer before it counts as starved. */
+const FIRST_FRAME_GRACE_MS = 3_000;
+
+function starvedVideo(peer: MediaPeer, now = Date.now()): boolean | undefined {
+  let flowing: boolean | undefined;
+  for (const s of peer.media.subscriptions()) {
+    const c = s.consumer;
+    if (c.kind !== 'video' || c.paused || c.producerPaused || s.networkPaused) continue;
+    // Just started: the first key frame is still on its way.
+    if (now - (s.resumedAt ?? 0) < FIRST_FRAME_GRACE_MS) continue;
+    if (!c.score.producerScores.some((x) => x > 0) && c.score.producerScore <= 0) continue;
+    if (c.currentLayers === undefined && c.type !== 'simple') return true;
+    flowing = false;
+  }
+  return flowing;
+}
+
+/**
+ * During a trial (video on at the lowest layer): video that does not fit
+ * shows as a queue (round trip up) or loss, which fails it; video flowing
+ * cleanly passes it; video not flowing yet decides nothing (the trial then
+ * times out as failed, see TRIAL_MAX_MS).
+ */
+function trialFits(
+  held: boolean | undefined,
+  loss: number | undefined,
+  rttMs: number | undefined,
+): boolean | undefined {
+  if ((loss ?? 0) > LOSS_POOR || (rttMs ?? 0) >= RTT_POOR_MS) return false;
+  return held === false ? true : undefined;
+}
+
+function fitsVideo(loss: number | undefined, rttMs: number | undefined): boolean {
   if (loss !== undefined && loss > FIT_MAX_LOSS) return false;
   if (rttMs !== undefined && rttMs > FIT_MAX_RTT_MS) return false;
   return true;

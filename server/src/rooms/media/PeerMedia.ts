@@ -35,6 +35,8 @@ export interface Subscription {
   clientResumed?: boolean;
   /** The server paused it because the subscriber's downlink cannot carry video (not the client's pause). */
   networkPaused?: boolean;
+  /** When media last started flowing to the subscriber (resumed), ms: the first key frame takes a moment. */
+  resumedAt?: number;
   /** The layer the subscriber's rendered size asked for, restored once the link allows. */
   requestedSpatialLayer?: number;
 }

@@ -58,6 +58,7 @@ export class SubscriptionManager {
   async resume(peer: MediaPeer, consumerId: string): Promise<void> {
     const s = this.#subscription(peer, consumerId);
     s.clientResumed = true;
+    s.resumedAt = Date.now();
     // The client paused it on purpose (tile hidden), or the link cannot carry it: keep it paused.
     if (s.clientPaused || s.networkPaused) return;
     await mediaCall(() => s.consumer.resume());
@@ -67,6 +68,7 @@ export class SubscriptionManager {
     const s = this.#subscription(peer, consumerId);
     s.clientPaused = paused;
     if (!paused && s.networkPaused) return;
+    if (!paused) s.resumedAt = Date.now();
     await mediaCall(() => (paused ? s.consumer.pause() : s.consumer.resume()));
   }
 

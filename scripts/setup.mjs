@@ -52,7 +52,8 @@ const WORKER_BUILD_PACKAGES = [
   'patch',
 ];
 // Browser tests drive Debian's Chromium; a font so pages render text.
-const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core'];
+// iproute2: `ip netns` and `tc … tbf` for the weak-network browser tests.
+const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'iproute2'];
 
 main();
 

@@ -38,6 +38,8 @@ export interface NetNs {
 }
 
 export async function createNetNs(): Promise<NetNs> {
+  if (process.getuid?.() !== 0)
+    throw new Error('network namespaces and tc need root: run the weak-network tests as root');
   const suffix = randomBytes(3).toString('hex');
   const name = `hz-${suffix}`;
   // Interface names are limited to 15 characters.

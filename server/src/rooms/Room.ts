@@ -403,6 +403,8 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       if (p === to) continue;
       const quality = this.media.links.quality(p);
       if (quality) to.notify('connectionQualityChanged', { identity: p.identity, quality });
+      for (const direction of this.media.links.audioOnly(p))
+        to.notify('audioOnlyChanged', { identity: p.identity, audioOnly: true, reason: 'network', direction });
     }
   }
 

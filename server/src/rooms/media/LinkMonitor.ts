@@ -150,6 +150,13 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     return this.#links.get(peer)?.tracker.quality;
   }
 
+  /** The directions in which `peer` is announced as audio only now. */
+  audioOnly(peer: MediaPeer): LinkDirection[] {
+    const link = this.#links.get(peer);
+    if (!link) return [];
+    return (['downlink', 'uplink'] as const).filter((d) => (d === 'downlink' ? link.down : link.up).audioOnly);
+  }
+
   // --- DownlinkPolicy (asked by SubscriptionManager when it creates consumers) ---
 
   startLow(peer: MediaPeer): boolean {

@@ -10,6 +10,18 @@ import { connect } from './connect.js';
 import type { ConnectOptions } from './options.js';
 import type { Room } from './Room.js';
 
+/** The next `event` of a participant (nextEvent is for the room's events). */
+function nextOf(emitter: object, event: string): Promise<unknown[]> {
+  const target = emitter as { once(event: string, listener: (...args: unknown[]) => void): unknown };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${event}' event`)), 3000);
+    target.once(event, (...args) => {
+      clearTimeout(timer);
+      resolve(args);
+    });
+  });
+}
+
 describe('connection quality in the SDK', () => {
   let server: FakeHuizhenServer;
   let room: Room | undefined;
@@ -32,7 +44,7 @@ describe('connection quality in the SDK', () => {
     expect(li.connectionQuality).toBe('unknown');
     expect(li.audioOnly).toBe(false);
 
-    const onParticipant = nextEvent(li, 'connectionQualityChanged');
+    const onParticipant = nextOf(li, 'connectionQualityChanged');
     const onRoom = nextEvent(room, 'connectionQualityChanged');
     server.notify('connectionQualityChanged', { identity: 'patient-li', quality: 'poor', downlink: 'poor' });
     expect(await onRoom).toEqual(['poor', li]);
@@ -56,7 +68,7 @@ describe('connection quality in the SDK', () => {
       reason: 'network',
       direction: 'uplink',
     });
-    await nextEvent(li, 'audioOnlyChanged');
+    await nextOf(li, 'audioOnlyChanged');
     expect(li.audioOnly).toBe(false);
   });
 
@@ -80,7 +92,7 @@ describe('connection quality in the SDK', () => {
     // The person mutes meanwhile: when the link recovers, the camera stays muted.
     await cam.mute();
     server.notify('audioOnlyChanged', { identity: 'me', audioOnly: false, reason: 'network', direction: 'uplink' });
-    await nextEvent(lp, 'audioOnlyChanged');
+    await nextOf(lp, 'audioOnlyChanged');
     expect(cam.pausedForNetwork).toBe(false);
     expect(cam.producer.paused).toBe(true);
     await cam.unmute();
@@ -91,7 +103,7 @@ describe('connection quality in the SDK', () => {
     room = await connect(server.url, 't', options());
     const cam = await room.localParticipant.publishCamera({ track: fakeTrack('video'), muted: true });
     server.notify('audioOnlyChanged', { identity: 'me', audioOnly: true, reason: 'network', direction: 'uplink' });
-    await nextEvent(room.localParticipant, 'audioOnlyChanged');
+    await nextOf(room.localParticipant, 'audioOnlyChanged');
     await cam.unmute();
     expect(cam.muted).toBe(false);
     expect(cam.producer.paused).toBe(true);

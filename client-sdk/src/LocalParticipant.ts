@@ -12,7 +12,8 @@ import type { MediaSession } from './MediaSession.js';
 import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
 import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.js';
-import { TypedEmitter } from '@huizhen/protocol';
+import { TypedEmitter, type ConnectionQuality, type LinkDirection } from '@huizhen/protocol';
+import { LinkState, type ParticipantQuality } from './LinkState.js';
 import {
   AUDIO_CODEC_OPTIONS,
   AUDIO_SOURCES,
@@ -57,6 +58,7 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
   #role: Role = 'observer';
   #joinedAt = 0;
   #isSpeaking = false;
+  readonly #link = new LinkState();
 
   /** @internal Created by Room. */
   constructor(host: LocalParticipantHost) {
@@ -90,6 +92,44 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
   /** Whether this participant is the room's active speaker. */
   get isSpeaking(): boolean {
     return this.#isSpeaking;
+  }
+
+  // --- connection quality
+
+  /** How well this client's link carries media, as the server measures it ('unknown' until measured). */
+  get connectionQuality(): ParticipantQuality {
+    return this.#link.quality;
+  }
+
+  /** True while video is stopped either way because this client's network cannot carry it. */
+  get audioOnly(): boolean {
+    return this.#link.audioOnly;
+  }
+
+  /** 'uplink': the camera is held back (`track.pausedForNetwork`); 'downlink': no video is received. */
+  get audioOnlyDirections(): LinkDirection[] {
+    return this.#link.audioOnlyDirections;
+  }
+
+  /** @internal Returns whether it changed. */
+  _setConnectionQuality(quality: ConnectionQuality): boolean {
+    if (!this.#link.setQuality(quality)) return false;
+    this.emit('connectionQualityChanged', quality);
+    return true;
+  }
+
+  /**
+   * @internal The server says video does (not) fit this way. For the uplink
+   * the camera's sending is paused or resumed (the microphone is never
+   * touched). Returns whether the announced state changed.
+   */
+  _setAudioOnly(direction: LinkDirection, audioOnly: boolean): boolean {
+    if (direction === 'uplink') {
+      for (const track of this.#tracks.values()) if (track.source === 'camera') track._setNetworkPaused(audioOnly);
+    }
+    if (!this.#link.setAudioOnly(direction, audioOnly)) return false;
+    this.emit('audioOnlyChanged', audioOnly, direction);
+    return true;
   }
 
   /** The published track of `source`, if any. */
@@ -381,6 +421,7 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
         });
         this.#watchEnded(producer, local);
         this.#tracks.set(local.trackId, local);
+        if (source === 'camera' && this.#link.audioOnlyDirections.includes('uplink')) local._setNetworkPaused(true);
         log.debug('published', { trackId: local.trackId, source });
         this.emit('localTrackPublished', local);
         this.#host.onTrackPublished(local);

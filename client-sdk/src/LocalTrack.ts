@@ -34,6 +34,8 @@ export class LocalTrack extends Track {
   /** Our own state: the producer may be gone for a while (reconnecting) and replaced. */
   #muted: boolean;
   #hostMute: HostMute | undefined;
+  /** Paused because the uplink cannot carry it (the server said so); not a mute. */
+  #networkPaused = false;
   #queue: Promise<unknown> = Promise.resolve();
 
   /** @internal Created by LocalParticipant when publishing. */
@@ -75,6 +77,26 @@ export class LocalTrack extends Track {
   /** Set while a host has this track muted; `unmute()` is refused unless `allowUnmute`. */
   get mutedByHost(): Readonly<HostMute> | undefined {
     return this.#hostMute;
+  }
+
+  /**
+   * True while the SDK holds this video back because the network cannot carry
+   * it (`audioOnlyChanged` with direction 'uplink'). Not a mute: `muted` stays
+   * as the user left it, and video comes back by itself when the link recovers.
+   */
+  get pausedForNetwork(): boolean {
+    return this.#networkPaused;
+  }
+
+  /** @internal The uplink cannot carry video (true) or can again (false). Returns whether it changed. */
+  _setNetworkPaused(paused: boolean): boolean {
+    if (this.#networkPaused === paused || this.isEnded) return false;
+    this.#networkPaused = paused;
+    if (this.#producer.closed) return true;
+    // Only the sending stops; the user's mute state is theirs.
+    if (paused) this.#producer.pause();
+    else if (!this.#muted) this.#producer.resume();
+    return true;
   }
 
   /** @internal */
@@ -120,7 +142,7 @@ export class LocalTrack extends Track {
       await this.#host.setPaused(this, false);
       this.#hostMute = undefined;
       this.#muted = false;
-      if (!this.#producer.closed) this.#producer.resume();
+      if (!this.#producer.closed && !this.#networkPaused) this.#producer.resume();
       else this.#mediaStreamTrack.enabled = true;
       this.emit('unmuted');
     });
@@ -147,7 +169,7 @@ export class LocalTrack extends Track {
     if (!this.#producer.closed) this.#producer.close();
     this.#producer = producer;
     // Mute state and a host's mute carry over to the new producer: the person did not unmute.
-    if (this.#muted && !producer.paused) producer.pause();
+    if ((this.#muted || this.#networkPaused) && !producer.paused) producer.pause();
   }
 
   /** Stops publishing the track (and stops the camera/microphone if the SDK opened it). */

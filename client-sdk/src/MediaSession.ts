@@ -129,6 +129,21 @@ export class MediaSession {
     return this.#closed;
   }
 
+  /** Whether either transport is connected (media can flow). */
+  get connected(): boolean {
+    if (this.#closed) return false;
+    return this.recvTransport.connectionState === 'connected' || this.#sendConnected;
+  }
+
+  #sendConnected = false;
+
+  /** The send transport, once the first publish created it. */
+  get sendTransport(): Transport | undefined {
+    return this.#sendReady;
+  }
+
+  #sendReady: Transport | undefined;
+
   /** Whether this browser can send `kind` with the room's codecs. */
   canProduce(kind: MediaKind): boolean {
     return this.device.canProduce(kind);
@@ -265,7 +280,8 @@ export class MediaSession {
       .request('createTransport', { direction: 'send', sctpCapabilities: this.device.sctpCapabilities })
       .then((remote) => {
         if (this.#closed) throw new HuizhenError(ErrorCode.INVALID_STATE, 'The media session is closed');
-        return this.#setUpTransport('send', remote);
+        this.#sendReady = this.#setUpTransport('send', remote);
+        return this.#sendReady;
       });
     // A failed creation must not poison later publishes.
     this.#sendTransport.catch(() => {
@@ -338,6 +354,7 @@ export class MediaSession {
 
     transport.on('connectionstatechange', (state) => {
       log.debug('transport connection state', { state });
+      if (direction === 'send') this.#sendConnected = state === 'connected';
       this.#options.onConnectionStateChange?.(direction, state);
       this.#onConnectionState(transport, state);
     });

@@ -5,7 +5,8 @@
 import type { ParticipantEventCallbacks } from './events.js';
 import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { RemoteTrack } from './tracks.js';
-import { TypedEmitter } from '@huizhen/protocol';
+import { TypedEmitter, type ConnectionQuality, type LinkDirection } from '@huizhen/protocol';
+import { LinkState, type ParticipantQuality } from './LinkState.js';
 
 export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** Stable id of the participant within the room (from their token). */
@@ -20,6 +21,7 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   readonly #published = new Map<string, TrackInfo>();
   #isSpeaking = false;
   #reconnecting = false;
+  readonly #link = new LinkState();
 
   /** @internal Created by Room from the server's participant info. */
   constructor(info: ParticipantInfo) {
@@ -52,6 +54,37 @@ export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** True while their connection is dropped and the server keeps their place. */
   get isReconnecting(): boolean {
     return this.#reconnecting;
+  }
+
+  // --- connection quality
+
+  /** How well their link carries media, as the server measures it ('unknown' until measured; clinicians only see others'). */
+  get connectionQuality(): ParticipantQuality {
+    return this.#link.quality;
+  }
+
+  /** True while video to or from them is stopped because their network cannot carry it (audio goes on). */
+  get audioOnly(): boolean {
+    return this.#link.audioOnly;
+  }
+
+  /** 'uplink': they stopped sending video; 'downlink': they receive no video. */
+  get audioOnlyDirections(): LinkDirection[] {
+    return this.#link.audioOnlyDirections;
+  }
+
+  /** @internal Returns whether it changed. */
+  _setConnectionQuality(quality: ConnectionQuality): boolean {
+    if (!this.#link.setQuality(quality)) return false;
+    this.emit('connectionQualityChanged', quality);
+    return true;
+  }
+
+  /** @internal Returns whether it changed. */
+  _setAudioOnly(direction: LinkDirection, audioOnly: boolean): boolean {
+    if (!this.#link.setAudioOnly(direction, audioOnly)) return false;
+    this.emit('audioOnlyChanged', audioOnly, direction);
+    return true;
   }
 
   /** The received track of `source` (e.g. 'camera'), if any. */

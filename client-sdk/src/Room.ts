@@ -42,6 +42,7 @@ import { ParticipantRoster } from './ParticipantRoster.js';
 import { RoomRecords, isRecordNotification } from './RoomRecords.js';
 import type { AnyNotification } from './SignalClient.js';
 import { TypedEmitter } from '@huizhen/protocol';
+import { QualityReporter } from './QualityReporter.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
@@ -81,6 +82,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #admittedWhileAway = false;
   // --- TURN
   readonly #iceServers: IceServerManager;
+  /** This browser's stats summary for the server's quality verdict (connection quality). */
+  readonly #qualityReporter = new QualityReporter({
+    media: () => (this.#engine.state === 'connected' ? this.#media : undefined),
+    send: (report) => this.#engine.request('reportQuality', report),
+    log: () => this.#log,
+  });
 
   constructor(options: ConnectOptions = {}) {
     super();
@@ -438,6 +445,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         this.#iceServers.stop();
         this.emit('disconnected', reason, error);
       },
+      mediaAlive: () => this.#media?.connected ?? false,
     };
   }
 
@@ -485,6 +493,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     // --- data channels (never fails the join: without them room.data only receives nothing)
     await this.data._attach(this.#media, signal);
     this.#admission = 'admitted';
+    this.#qualityReporter.start();
   }
 
   /**
@@ -566,6 +575,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
 
   /** The session is over: unsubscribe and unpublish everything, close media. */
   #dropEverything(): void {
+    this.#qualityReporter.stop();
     this.#roster.unsubscribeAll();
     this.#roster.clear();
     this.localParticipant._unpublishAll();
@@ -578,6 +588,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** connect() failed: nothing was published or subscribed yet. */
   #dropAfterFailedConnect(): void {
     this.data._reset();
+    this.#qualityReporter.stop();
     this.#media?.close();
     this.#roster.clear();
   }
@@ -636,6 +647,11 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         const identity = message.data.identity;
         return this.#roster.setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
       }
+      // --- connection quality
+      case 'connectionQualityChanged':
+        return this.#onConnectionQuality(message.data);
+      case 'audioOnlyChanged':
+        return this.#onAudioOnly(message.data);
       default:
         this.#log.debug('ignoring notification', { notification: (message as { notification: string }).notification });
     }
@@ -653,6 +669,21 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     }
     this.#log.info('admitted');
     this.emit('admitted');
+  }
+
+  // --- connection quality ---------------------------------------------------------------
+
+  #onConnectionQuality(data: NotificationData['connectionQualityChanged']): void {
+    const participant = this.getParticipant(data.identity);
+    if (participant?._setConnectionQuality(data.quality))
+      this.emit('connectionQualityChanged', data.quality, participant);
+  }
+
+  #onAudioOnly(data: NotificationData['audioOnlyChanged']): void {
+    const participant = this.getParticipant(data.identity);
+    const direction = data.direction ?? 'downlink';
+    if (participant?._setAudioOnly(direction, data.audioOnly))
+      this.emit('audioOnlyChanged', participant, data.audioOnly, direction);
   }
 
   #onMutedByHost(data: NotificationData['mutedByHost']): void {

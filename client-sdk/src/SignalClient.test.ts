@@ -265,6 +265,62 @@ describe('SignalClient heartbeat', () => {
   });
 });
 
+// --- connection quality: a slow socket on a weak link is not a dead one
+describe('SignalClient heartbeat on a slow link', () => {
+  it('keeps a connection whose pongs are late while other frames still arrive', async () => {
+    const server = new TestServer();
+    const url = await server.listening();
+    const client = new SignalClient(url, {
+      webSocketFactory: factory,
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 150,
+    });
+    let ticker: ReturnType<typeof setInterval> | undefined;
+    try {
+      // Pings are never answered, but the server keeps talking (a notification every 50 ms).
+      server.onRequest = () => {};
+      let closed = false;
+      client.on('close', () => (closed = true));
+      await client.connect();
+      ticker = setInterval(() => {
+        server.send({ notification: 'activeSpeakerChanged', data: { identity: null } });
+      }, 50);
+      await new Promise((r) => setTimeout(r, 700));
+      expect(closed).toBe(false);
+      expect(client.state).toBe('open');
+    } finally {
+      clearInterval(ticker);
+      client.close();
+      await server.close();
+    }
+  });
+
+  it('keeps a silent connection while media flows, for heartbeatMediaAliveMs', async () => {
+    const server = new TestServer();
+    const url = await server.listening();
+    const client = new SignalClient(url, {
+      webSocketFactory: factory,
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 150,
+      heartbeatMediaAliveMs: 600,
+      isMediaAlive: () => true,
+    });
+    try {
+      server.onRequest = () => {};
+      const closedAt = new Promise<number>((resolve) => client.on('close', () => resolve(Date.now())));
+      const started = Date.now();
+      await client.connect();
+      const info = await Promise.race([closedAt, new Promise<null>((r) => setTimeout(() => r(null), 2000))]);
+      // Given up only once the silence outlasted the media allowance, not at the first late pong.
+      expect(info).not.toBeNull();
+      expect(info! - started).toBeGreaterThanOrEqual(600);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('SignalClient connect failures', () => {
   it('rejects with serverUnreachable when nothing listens', async () => {
     const server = new TestServer();

@@ -76,12 +76,27 @@ export interface SignalClientOptions {
    * How often to check that the server still answers (a `ping` request), in
    * ms; 0 turns it off. A socket whose ping goes unanswered for
    * `heartbeatTimeoutMs` is treated as lost, so a silently dead network is
-   * noticed in seconds rather than minutes. 5 000 / 4 000 ms by default.
+   * noticed in seconds rather than minutes. 5 000 / 8 000 ms by default.
    */
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;
+  /**
+   * Whether the media transports are still connected (ICE). A late pong on a
+   * weak link whose media still flows is a slow socket, not a dead one: the
+   * connection is then given up only after `heartbeatMediaAliveMs` without
+   * any frame from the server (30 000 ms by default).
+   */
+  isMediaAlive?: () => boolean;
+  heartbeatMediaAliveMs?: number;
   logger?: Logger;
 }
+
+/**
+ * How long a ping may go unanswered. 8 s: on a 64–96 kbit/s mobile link a pong
+ * can queue behind a few seconds of media; a dead network is still noticed in
+ * well under 15 s (and the media's ICE notices sooner).
+ */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 8000;
 
 /** Close code used locally when the server stopped answering pings. */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4100;
@@ -130,6 +145,10 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   readonly #heartbeatIntervalMs: number;
   readonly #heartbeatTimeoutMs: number;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  readonly #isMediaAlive: (() => boolean) | undefined;
+  readonly #heartbeatMediaAliveMs: number;
+  /** When the last frame of any kind arrived from the server. */
+  #lastInboundAt = 0;
   /** The highest notification `seq` received in the current session (0: none yet). */
   #lastSeq = 0;
 
@@ -140,7 +159,9 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5000;
-    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 4000;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    this.#isMediaAlive = options.isMediaAlive;
+    this.#heartbeatMediaAliveMs = options.heartbeatMediaAliveMs ?? 30_000;
     this.#log = options.logger ?? createLogger();
   }
 
@@ -292,7 +313,11 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
   }
 
   #attach(socket: WebSocketLike): void {
-    socket.onmessage = (event: { data?: unknown }) => this.#onMessage(event?.data);
+    this.#lastInboundAt = Date.now();
+    socket.onmessage = (event: { data?: unknown }) => {
+      this.#lastInboundAt = Date.now();
+      this.#onMessage(event?.data);
+    };
     socket.onerror = () => this.#log.debug('signal socket error');
     socket.onclose = (event: { code?: number; reason?: string }) => {
       this.#detach(socket);
@@ -310,6 +335,14 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
       if (this.#socket !== socket || this.#state !== 'open') return;
       this.request('ping', {}, { timeoutMs: this.#heartbeatTimeoutMs }).catch((error: unknown) => {
         if (this.#socket !== socket || !isHuizhenError(error, ErrorCode.TIMEOUT)) return;
+        // Frames still arrive (the pong is just queued behind them), or the media is up and the
+        // silence is not yet long: the socket is slow, not dead. A weak link must not cost the call.
+        const silentMs = Date.now() - this.#lastInboundAt;
+        if (silentMs < this.#heartbeatTimeoutMs) return;
+        if (silentMs < this.#heartbeatMediaAliveMs && this.#isMediaAlive?.()) {
+          this.#log.info('server answers late; media still flows, keeping the connection', { silentMs });
+          return;
+        }
         this.#log.warn('server stopped answering; treating the connection as lost');
         this.#detach(socket);
         try {

@@ -17,6 +17,7 @@ import type {
   WaitingEntry,
 } from '@huizhen/protocol';
 import type { DataMessage } from './data/RoomData.js';
+import type { ConnectionQuality, LinkDirection } from '@huizhen/protocol';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
@@ -322,6 +323,27 @@ export enum RoomEvent {
    * args: (topic: string, error: HuizhenError)
    */
   DataRefused = 'dataRefused',
+
+  // --- connection quality ------------------------------------------------------------
+
+  /**
+   * A participant's connection quality changed (`participant.connectionQuality`):
+   * 'excellent' | 'good' | 'poor' | 'lost', measured by the server with
+   * hysteresis. Clinicians get it for everyone; others for themselves only.
+   *
+   * args: (quality: ConnectionQuality, participant: Participant)
+   */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /**
+   * Video to or from a participant stopped (`audioOnly: true`) or came back
+   * because their network cannot carry it; audio goes on. `direction`
+   * 'uplink': they do not send video (for this client's own participant: the
+   * SDK paused the camera; not a mute, `track.pausedForNetwork`); 'downlink':
+   * they receive no video. Not a user's choice: show it apart from mute.
+   *
+   * args: (participant: Participant, audioOnly: boolean, direction: 'uplink' | 'downlink')
+   */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type RoomEventCallbacks = {
@@ -370,6 +392,8 @@ export type RoomEventCallbacks = {
     message: DataMessage,
   ) => void;
   dataRefused: (topic: string, error: HuizhenError) => void;
+  connectionQualityChanged: (quality: ConnectionQuality, participant: Participant) => void;
+  audioOnlyChanged: (participant: Participant, audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of a RemoteParticipant, about that participant only. */
@@ -388,6 +412,10 @@ export enum ParticipantEvent {
   Reconnecting = 'reconnecting',
   /** They are back after reconnecting. args: () */
   Reconnected = 'reconnected',
+  /** args: (quality: ConnectionQuality) */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /** Video stopped or came back for the network. args: (audioOnly: boolean, direction: 'uplink' | 'downlink') */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type ParticipantEventCallbacks = {
@@ -398,6 +426,8 @@ export type ParticipantEventCallbacks = {
   isSpeakingChanged: (speaking: boolean) => void;
   reconnecting: () => void;
   reconnected: () => void;
+  connectionQualityChanged: (quality: ConnectionQuality) => void;
+  audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of the LocalParticipant. */
@@ -408,12 +438,18 @@ export enum LocalParticipantEvent {
   LocalTrackUnpublished = 'localTrackUnpublished',
   /** args: (speaking: boolean) */
   IsSpeakingChanged = 'isSpeakingChanged',
+  /** args: (quality: ConnectionQuality) */
+  ConnectionQualityChanged = 'connectionQualityChanged',
+  /** args: (audioOnly: boolean, direction: 'uplink' | 'downlink') */
+  AudioOnlyChanged = 'audioOnlyChanged',
 }
 
 export type LocalParticipantEventCallbacks = {
   localTrackPublished: (track: LocalTrack) => void;
   localTrackUnpublished: (track: LocalTrack) => void;
   isSpeakingChanged: (speaking: boolean) => void;
+  connectionQualityChanged: (quality: ConnectionQuality) => void;
+  audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
 /** Events of a single track. */

@@ -124,3 +124,7 @@ export {
   type CandidateType,
   type DeviceStatus,
 } from './preflight/types.js';
+// --- connection quality
+export type { ParticipantQuality } from './LinkState.js';
+export type { ConnectionQuality, LinkDirection, QualityReport } from '@huizhen/protocol';
+export { REPORT_INTERVAL_MS } from './QualityReporter.js';

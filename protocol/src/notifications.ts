@@ -20,6 +20,7 @@ import {
   waitingEntry,
 } from './shapes.js';
 import { preflightNotificationSchemas } from './preflight.js';
+import { AUDIO_ONLY_REASONS, LINK_DIRECTIONS, connectionQuality } from './quality.js';
 
 const text = z.string();
 const byIdentity = z.object({ identity: text });
@@ -73,6 +74,32 @@ export const notificationSchemas = {
     temporalLayer: z.nullable(z.number()),
   }),
   activeSpeakerChanged: z.object({ identity: z.nullable(text) }),
+  // --- connection quality
+  /**
+   * To clinicians and to the participant themselves (never to other patients):
+   * how well a participant's link carries media now. `uplink` / `downlink`
+   * say which way is the weak one; the numbers are what the verdict rests on.
+   */
+  connectionQualityChanged: z.object({
+    identity: text,
+    quality: connectionQuality,
+    uplink: z.optional(connectionQuality),
+    downlink: z.optional(connectionQuality),
+    rttMs: z.optional(z.number()),
+    loss: z.optional(z.number()),
+    availableBitrate: z.optional(z.number()),
+  }),
+  /**
+   * Video stopped (or came back) because the link cannot carry it. `downlink`:
+   * the server stopped sending video to `identity` (audio goes on); `uplink`:
+   * `identity` stops sending their camera (their SDK pauses it; not a mute).
+   */
+  audioOnlyChanged: z.object({
+    identity: text,
+    audioOnly: z.boolean(),
+    reason: z.literal(AUDIO_ONLY_REASONS),
+    direction: z.optional(z.literal(LINK_DIRECTIONS)),
+  }),
   /**
    * The server is closing this session; the socket closes right after.
    * code: ADMISSION_DENIED, REMOVED, ROOM_ENDED, TOKEN_EXPIRED, DUPLICATE_IDENTITY, ...

@@ -7,6 +7,7 @@ import type { DtlsParameters, RtpCapabilities, RtpParameters } from 'mediasoup-c
 import { MAX_CHAT_LENGTH, MAX_OPINION_LENGTH, TRACK_SOURCES } from './constants.js';
 import { dataRequestSchemas, sctpCapabilitiesInput } from './data.js';
 import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js';
+import { qualityReport } from './quality.js';
 import * as z from 'zod/mini';
 import { preflightRequestSchemas } from './preflight.js';
 
@@ -149,6 +150,10 @@ export const requestSchemas = {
   annotate: z.strictObject({ recordId: id, mark: markInput }),
   /** Remove your own most recent mark on this record. */
   undoAnnotation: z.strictObject({ recordId: id }),
+
+  // --- connection quality
+  /** The client's summary of its own WebRTC stats (every ~2 s); feeds the server's quality verdict. */
+  reportQuality: qualityReport,
 
   createPlainTransport: z.strictObject({
     direction: oneOf(['send', 'recv'] as const),

@@ -62,6 +62,8 @@ export const responseSchemas = {
   requestKeyFrame: empty,
   getStats: z.object({ transports: z.array(statsBlob) }),
   ping: empty,
+  // --- connection quality
+  reportQuality: empty,
   leave: empty,
   refreshToken: z.object({ tokenExpiresIn: z.number(), ...iceServersShape }),
   // --- TURN: fresh credentials without a new token (they still end with the token)

@@ -39,6 +39,8 @@ export interface EngineEvents {
   // --- TURN
   /** A token refresh was answered with fresh ICE servers. */
   iceServersRefreshed(response: ResponseData['refreshToken']): void;
+  /** Whether media is still connected (ICE), so a slow socket is not taken for a dead one. */
+  mediaAlive(): boolean;
   /** Last of all, once per engine. */
   disconnected(reason: DisconnectReason, error?: HuizhenError): void;
 }

@@ -241,6 +241,7 @@ export class RoomEngine {
         ...(this.#options.heartbeatIntervalMs !== undefined
           ? { heartbeatIntervalMs: this.#options.heartbeatIntervalMs }
           : {}),
+        isMediaAlive: () => this.#room.mediaAlive(),
         logger: this.#log,
       });
       this.#signal = signal;

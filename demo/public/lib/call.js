@@ -12,6 +12,7 @@ import { byId } from './dom.js';
 import { HostControls } from './host.js';
 import { Lobby } from './lobby.js';
 import { OpinionPanel } from './opinions.js';
+import { watchQuality } from './quality.js';
 import { RecordsPanel } from './records/panel.js';
 import { RecordViewer } from './records/viewer.js';
 import { isClinician } from './roles.js';
@@ -109,6 +110,8 @@ export function createCallState() {
     endReason: null,
     /** @type {{ type: string, identity?: string, kind?: string, source?: string, detail?: string, at: number }[]} */
     events: [],
+    /** @type {Record<string, { quality: string, audioOnly: boolean, directions: string[] }>} connection quality by identity */
+    quality: {},
   };
 }
 
@@ -448,6 +451,8 @@ export class Call {
     room.on(RoomEvent.IceServerError, (error) => {
       this.#reportError(describeError(error, 'The media relay refused this connection'));
     });
+    // --- connection quality
+    watchQuality(room, tiles, this.#state, (type, fields) => this.#log(type, fields));
     room.on(RoomEvent.Admitted, () => {
       this.#log('admitted', {});
       if (this.#state.admission === 'waiting') void this.#enterRoom();

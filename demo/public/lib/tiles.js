@@ -8,6 +8,7 @@
  */
 import { el } from './dom.js';
 import { roleLabel } from './roles.js';
+import { audioOnlyBadge, qualityBadge, showQuality } from './quality.js';
 
 /**
  * @typedef {{ identity: string, name?: string, role?: string }} Who
@@ -58,6 +59,8 @@ class Tile {
       'aria-label': 'Microphone off',
       role: 'img',
     });
+    this.quality = qualityBadge();
+    this.audioOnly = audioOnlyBadge();
     this.root = el(
       'article',
       {
@@ -87,6 +90,8 @@ class Tile {
               })
             : '',
           source === 'camera' ? this.micOff : '',
+          source === 'camera' ? this.quality : '',
+          source === 'camera' ? this.audioOnly : '',
         ]),
       ],
     );
@@ -151,6 +156,19 @@ export class TileGrid {
       tile.root.dataset.reconnecting = String(reconnecting);
       tile.status.textContent = reconnecting ? 'Reconnecting…' : '';
     }
+  }
+
+  /**
+   * Connection quality and the network audio-only badge of a person's tile.
+   * @param {string} identity  @param {string} quality  @param {boolean} audioOnly
+   */
+  setLink(identity, quality, audioOnly) {
+    const tile = this.#tiles.get(`${identity}|camera`);
+    if (!tile) return;
+    showQuality(tile.quality, quality);
+    tile.audioOnly.hidden = !audioOnly;
+    tile.root.dataset.quality = quality;
+    tile.root.dataset.audioOnly = String(audioOnly);
   }
 
   /** Ensures the person's tile exists (idempotent). @param {Who} who */

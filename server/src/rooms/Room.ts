@@ -111,6 +111,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     data.topics.register(this.vitalsTopic);
     media.on('activeSpeaker', (identity) => this.broadcast(null, 'activeSpeakerChanged', { identity }));
     media.on('closed', () => this.close('The media server for this room stopped.', ErrorCode.MEDIA_ERROR));
+    this.#watchLinks(media);
   }
 
   static async create(options: RoomOptions): Promise<Room> {
@@ -241,6 +242,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     });
     this.emit('participantJoined', p);
     this.#updateState();
+    this.#sendLinkStates(p);
   }
 
   /** What an admitted participant sees of the room. */
@@ -393,6 +395,61 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   /** Stores the device capabilities and subscribes to everything already published. */
   setRtpCapabilities(p: Participant, rtpCapabilities: types.RtpCapabilities): Promise<void> {
     return this.media.setRtpCapabilities(p, rtpCapabilities, this.others(p));
+  }
+
+  // --- connection quality ---------------------------------------------------
+
+  /** Participants whose media went silent while their signaling still looked connected. */
+  readonly #mediaLost = new WeakSet<Participant>();
+
+  /** Quality and audio-only go to clinicians and to the participant themselves, never to other patients. */
+  #tellAboutLink<N extends 'connectionQualityChanged' | 'audioOnlyChanged'>(
+    about: Participant,
+    name: N,
+    data: NotificationData[N],
+  ): void {
+    for (const p of this.#participants.values()) if (p === about || isClinician(p.role)) p.notify(name, data);
+  }
+
+  #watchLinks(media: MediaRoom): void {
+    media.links.start(() => this.#participants.values());
+    const admitted = (identity: string) => this.#participants.get(identity);
+    media.links.on('quality', (peer, update) => {
+      const p = admitted(peer.identity);
+      if (!p || p !== peer) return;
+      this.#tellAboutLink(p, 'connectionQualityChanged', { identity: p.identity, ...update });
+      // No media at all: everyone sees them reconnecting (the socket may take far longer to notice).
+      if (update.quality === 'lost' && p.connected && !this.#mediaLost.has(p)) {
+        this.#mediaLost.add(p);
+        this.broadcast(p, 'participantReconnecting', { identity: p.identity });
+      } else if (update.quality !== 'lost' && this.#mediaLost.delete(p) && p.connected) {
+        this.broadcast(p, 'participantReconnected', { identity: p.identity });
+      }
+    });
+    media.links.on('audioOnly', (peer, audioOnly, direction) => {
+      const p = admitted(peer.identity);
+      if (!p || p !== peer) return;
+      this.#logger.info('audio only for the network', { participant: p.identity, audioOnly, direction });
+      this.#tellAboutLink(p, 'audioOnlyChanged', { identity: p.identity, audioOnly, reason: 'network', direction });
+    });
+    // A trial of the camera is between the server and the participant's SDK; others hear the outcome.
+    media.links.on('uplinkTrial', (peer, audioOnly) => {
+      const p = admitted(peer.identity);
+      if (p === peer)
+        p.notify('audioOnlyChanged', { identity: p.identity, audioOnly, reason: 'network', direction: 'uplink' });
+    });
+  }
+
+  /** A newly admitted participant learns the links already known (clinicians: everyone's). */
+  #sendLinkStates(to: Participant): void {
+    if (!isClinician(to.role)) return;
+    for (const p of this.#participants.values()) {
+      if (p === to) continue;
+      const quality = this.media.links.quality(p);
+      if (quality) to.notify('connectionQualityChanged', { identity: p.identity, quality });
+      for (const direction of this.media.links.audioOnly(p))
+        to.notify('audioOnlyChanged', { identity: p.identity, audioOnly: true, reason: 'network', direction });
+    }
   }
 
   // --- helpers -------------------------------------------------------------

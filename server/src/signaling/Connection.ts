@@ -53,6 +53,11 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
+/** Silent heartbeat intervals (10 s each) before a connection without live media is dropped. */
+const SILENT_MISSES = 2;
+/** The same while the participant's media is still connected: 40 s, still well inside the reconnect grace. */
+const MEDIA_ALIVE_MISSES = 4;
+
 export class Connection implements SinkOwner {
   readonly #ws: WebSocket;
   readonly #ctx: SignalingContext;
@@ -71,8 +76,10 @@ export class Connection implements SinkOwner {
   #closed = false;
   /** A pre-call check run on this connection instead of a room session. */
   #preflight: PreflightSession | undefined;
-  /** Set by the heartbeat; a socket that misses two pings is dead. */
+  /** Set by a pong or any frame from the peer; cleared by each heartbeat ping. */
   alive = true;
+  /** Heartbeats in a row without a pong or any frame. */
+  #missed = 0;
 
   constructor(ws: WebSocket, ctx: SignalingContext, remote: string, remoteIp: string | undefined) {
     this.#ws = ws;
@@ -81,7 +88,11 @@ export class Connection implements SinkOwner {
     this.#logger = ctx.logger.child({ remote });
     this.#limiter = new RateLimiter(ctx.config.signaling.rateLimitPerSec, ctx.config.signaling.rateLimitBurst);
     this.#armJoinTimer();
-    ws.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      // Any frame proves the peer is there, just as a pong does.
+      this.alive = true;
+      this.#onFrame(data, isBinary);
+    });
     ws.on('pong', () => {
       this.alive = true;
     });
@@ -107,9 +118,18 @@ export class Connection implements SinkOwner {
     this.close(CloseCode.DUPLICATE_IDENTITY, 'session resumed on another connection');
   }
 
+  /**
+   * One heartbeat. A peer that sent nothing for one interval is usually just
+   * slow; two intervals of silence end the connection, unless its media still
+   * flows (ICE connected): on a weak mobile link the WebSocket can sit behind
+   * seconds of queued packets while the call itself is fine, so the socket gets
+   * MEDIA_ALIVE_MISSES intervals before it is given up.
+   */
   ping(): void {
-    if (!this.alive) {
-      this.#logger.info('peer stopped answering pings');
+    this.#missed = this.alive ? 0 : this.#missed + 1;
+    const limit = this.#mediaAlive() ? MEDIA_ALIVE_MISSES : SILENT_MISSES;
+    if (this.#missed >= limit) {
+      this.#logger.info('peer stopped answering pings', { missed: this.#missed });
       this.#ws.terminate();
       return;
     }
@@ -119,6 +139,16 @@ export class Connection implements SinkOwner {
     } catch {
       // The socket is already closing.
     }
+  }
+
+  #mediaAlive(): boolean {
+    const media = this.#session?.participant.media;
+    if (!media) return false;
+    for (const t of media.transports()) {
+      const state = (t.transport as { iceState?: string }).iceState;
+      if (state === 'connected' || state === 'completed') return true;
+    }
+    return false;
   }
 
   close(code: number, reason: string): void {

@@ -349,6 +349,10 @@ export const handlers: Handlers = {
   preflightResumeConsumer: (scope, data) => preflightHandlers.preflightResumeConsumer(preflightScope(scope), data),
   preflightStats: (scope, data) => preflightHandlers.preflightStats(preflightScope(scope), data),
   endPreflight: (scope, data) => preflightHandlers.endPreflight(preflightScope(scope), data),
+  // --- connection quality
+  reportQuality: act((room, p, data) => {
+    room.media.links.report(p, data);
+  }),
 
   async leave(scope) {
     const session = scope.session;

@@ -27,6 +27,7 @@ import { mediaCall } from './mediaCall.js';
 import type { MediaPeer } from './MediaPeer.js';
 import type { Direction, PeerTransport, PublishedTrack } from './PeerMedia.js';
 import { SubscriptionManager } from './SubscriptionManager.js';
+import { LinkMonitor, RECV_START_BITRATE } from './LinkMonitor.js';
 
 export interface MediaRoomOptions {
   maxIncomingBitrate: number;
@@ -67,6 +68,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   readonly router: types.Router;
   readonly worker: MediaWorker;
   readonly subscriptions: SubscriptionManager;
+  /** Connection quality and the network audio-only fallback of every peer (started by the room). */
+  readonly links: LinkMonitor;
   readonly #speakerObserver: types.ActiveSpeakerObserver;
   readonly #options: MediaRoomOptions;
   readonly #logger: Logger;
@@ -87,10 +90,15 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     this.#options = options;
     this.#logger = logger;
     this.subscriptions = new SubscriptionManager(router, logger);
+    this.links = new LinkMonitor(logger);
+    this.subscriptions.downlink = this.links;
     speakerObserver.on('dominantspeaker', ({ producer }) => {
       this.emit('activeSpeaker', typeof producer.appData.identity === 'string' ? producer.appData.identity : null);
     });
-    router.observer.once('close', () => this.emit('closed'));
+    router.observer.once('close', () => {
+      this.links.stop();
+      this.emit('closed');
+    });
   }
 
   static async create(roomId: string, pool: WorkerPool, options: MediaRoomOptions, logger: Logger): Promise<MediaRoom> {
@@ -152,7 +160,11 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
       enableUdp: this.#offers('udp'),
       enableTcp: this.#offers('tcp'),
       preferUdp: this.#offers('udp'),
-      initialAvailableOutgoingBitrate: this.#options.initialOutgoingBitrate,
+      // Towards a receiver whose link is not known yet, start low (see RECV_START_BITRATE).
+      initialAvailableOutgoingBitrate:
+        direction === 'recv'
+          ? Math.min(this.#options.initialOutgoingBitrate, RECV_START_BITRATE)
+          : this.#options.initialOutgoingBitrate,
       appData: { direction, identity: peer.identity },
     });
     this.adopt(peer, { transport, direction, plain: false, connectCalled: false });
@@ -162,6 +174,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     });
     if (direction === 'send') {
       await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate).catch(() => undefined);
+    } else {
+      await this.links.prepareRecvTransport(peer, transport);
     }
     return {
       id: transport.id,
@@ -310,6 +324,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   }
 
   close(): void {
+    this.links.stop();
     this.router.close();
   }
 }

@@ -30,6 +30,15 @@ export interface Subscription {
   clientPaused: boolean;
   /** The publisher's simulcast scale-down factors, lowest layer first, for layer choice. */
   readonly producerScales: readonly number[];
+  // --- connection quality
+  /** The client asked for it to start (resumeConsumer): consumers are created paused. */
+  clientResumed?: boolean;
+  /** The server paused it because the subscriber's downlink cannot carry video (not the client's pause). */
+  networkPaused?: boolean;
+  /** When media last started flowing to the subscriber (resumed), ms: the first key frame takes a moment. */
+  resumedAt?: number;
+  /** The layer the subscriber's rendered size asked for, restored once the link allows. */
+  requestedSpatialLayer?: number;
 }
 
 export class PeerMedia {
@@ -99,6 +108,10 @@ export class PeerMedia {
 
   subscription(consumerId: string): Subscription | undefined {
     return this.#subscriptions.get(consumerId);
+  }
+
+  subscriptions(): IterableIterator<Subscription> {
+    return this.#subscriptions.values();
   }
 
   subscribesTo(producerId: string): boolean {

@@ -12,9 +12,19 @@ import { mediaCall } from './mediaCall.js';
 import type { MediaPeer } from './MediaPeer.js';
 import type { PublishedTrack, Subscription } from './PeerMedia.js';
 
+/** What the link monitor says about a subscriber's downlink (see LinkMonitor). */
+export interface DownlinkPolicy {
+  /** Unknown or weak link: new video starts at the lowest layer. */
+  startLow(peer: MediaPeer): boolean;
+  /** The downlink is on audio only: new video stays paused on the server. */
+  videoHeld(peer: MediaPeer): boolean;
+}
+
 export class SubscriptionManager {
   readonly #router: types.Router;
   readonly #logger: Logger;
+  /** Set by MediaRoom once its link monitor exists. */
+  downlink: DownlinkPolicy | undefined;
 
   constructor(router: types.Router, logger: Logger) {
     this.#router = router;
@@ -47,22 +57,30 @@ export class SubscriptionManager {
 
   async resume(peer: MediaPeer, consumerId: string): Promise<void> {
     const s = this.#subscription(peer, consumerId);
-    // The client paused it on purpose (tile hidden): keep it paused.
-    if (s.clientPaused) return;
+    s.clientResumed = true;
+    s.resumedAt = Date.now();
+    // The client paused it on purpose (tile hidden), or the link cannot carry it: keep it paused.
+    if (s.clientPaused || s.networkPaused) return;
     await mediaCall(() => s.consumer.resume());
   }
 
   async setPaused(peer: MediaPeer, consumerId: string, paused: boolean): Promise<void> {
     const s = this.#subscription(peer, consumerId);
     s.clientPaused = paused;
+    if (!paused && s.networkPaused) return;
+    if (!paused) s.resumedAt = Date.now();
     await mediaCall(() => (paused ? s.consumer.pause() : s.consumer.resume()));
   }
 
   /** Picks the simulcast layer that fits the size the subscriber renders at. */
   async setVideoSize(peer: MediaPeer, consumerId: string, width: number, height: number): Promise<number | null> {
-    const { consumer, producerScales } = this.#subscription(peer, consumerId);
+    const s = this.#subscription(peer, consumerId);
+    const { consumer, producerScales } = s;
     if (consumer.kind !== 'video' || consumer.type !== 'simulcast') return null;
     const spatialLayer = chooseSpatialLayer(width, height, [...producerScales]);
+    s.requestedSpatialLayer = spatialLayer;
+    // A weak downlink stays on the lowest layer; the size is applied once the link allows.
+    if (this.downlink?.startLow(peer)) return 0;
     await mediaCall(() => consumer.setPreferredLayers({ spatialLayer, temporalLayer: 2 }));
     return spatialLayer;
   }
@@ -112,9 +130,15 @@ export class SubscriptionManager {
       consumer.close();
       return;
     }
+    // --- connection quality: audio and signaling first on an unknown or weak downlink.
+    const held = producer.kind === 'video' && (this.downlink?.videoHeld(subscriber) ?? false);
+    if (consumer.type === 'simulcast' && (this.downlink?.startLow(subscriber) ?? false)) {
+      await consumer.setPreferredLayers({ spatialLayer: 0, temporalLayer: 2 }).catch(() => undefined);
+    }
     subscriber.media.addSubscription({
       consumer,
       clientPaused: false,
+      networkPaused: held,
       // The SDK sends scaleResolutionDownBy with each simulcast encoding.
       producerScales:
         producer.rtpParameters.encodings?.map(

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ENTER_AFTER,
+  FAIL_AFTER,
+  PASS_AFTER,
+  RETRY_FIRST_MS,
+  RETRY_MAX_MS,
+  TRIAL_MAX_MS,
+  VideoGate,
+} from './VideoGate.js';
+
+const STEP = 2_000;
+
+/** Feeds samples until `until` says stop; returns the changes seen. */
+function run(gate: VideoGate, from: number, samples: { fits: boolean | undefined; healthy?: boolean }[]) {
+  const changes = [];
+  let now = from;
+  for (const s of samples) {
+    now += STEP;
+    const change = gate.push({ now, fits: s.fits, healthy: s.healthy ?? true });
+    if (change) changes.push({ at: now, ...change });
+  }
+  return { changes, now };
+}
+
+const times = (n: number, fits: boolean | undefined, healthy = true) =>
+  Array.from({ length: n }, () => ({ fits, healthy }));
+
+describe('VideoGate', () => {
+  it('stops video after ENTER_AFTER samples that do not fit, not after one', () => {
+    const gate = new VideoGate();
+    expect(run(gate, 0, [{ fits: false }, { fits: true }, { fits: false }, { fits: true }]).changes).toEqual([]);
+    const { changes } = run(gate, 10_000, times(ENTER_AFTER, false));
+    expect(changes).toEqual([
+      { at: 10_000 + ENTER_AFTER * STEP, state: 'audioOnly', sendVideo: false, announce: true },
+    ]);
+    expect(gate.audioOnly).toBe(true);
+  });
+
+  it('ignores samples without a measurement', () => {
+    const gate = new VideoGate();
+    expect(run(gate, 0, times(10, undefined)).changes).toEqual([]);
+    expect(gate.state).toBe('video');
+  });
+
+  it('tries video again after the retry delay and brings it back when the trial fits', () => {
+    const gate = new VideoGate();
+    const entered = run(gate, 0, times(ENTER_AFTER, false));
+    // Waits out the delay, then a trial (video on, not announced).
+    const waiting = run(gate, entered.now, times(RETRY_FIRST_MS / STEP, true));
+    const trial = waiting.changes.find((c) => c.state === 'trial');
+    expect(trial).toMatchObject({ sendVideo: true });
+    expect(trial?.announce).toBeUndefined();
+    expect(trial!.at - entered.now).toBeGreaterThanOrEqual(RETRY_FIRST_MS);
+    const back = run(gate, waiting.now, times(PASS_AFTER, true));
+    expect(back.changes.at(-1)).toMatchObject({ state: 'video', sendVideo: true, announce: false });
+  });
+
+  it('does not start a trial while the audio-only link itself is unhealthy', () => {
+    const gate = new VideoGate();
+    const entered = run(gate, 0, times(ENTER_AFTER, false));
+    expect(run(gate, entered.now, times(20, undefined, false)).changes).toEqual([]);
+    expect(gate.state).toBe('audioOnly');
+  });
+
+  it('doubles the wait after each failed trial, up to RETRY_MAX_MS', () => {
+    const gate = new VideoGate();
+    let { now } = run(gate, 0, times(ENTER_AFTER, false));
+    const waits: number[] = [];
+    let lastBack = now;
+    for (let round = 0; round < 5; round++) {
+      // Wait for the trial...
+      for (;;) {
+        now += STEP;
+        const c = gate.push({ now, fits: undefined, healthy: true });
+        if (c?.state === 'trial') break;
+      }
+      waits.push(now - lastBack);
+      // ...and fail it.
+      const failed = run(gate, now, times(FAIL_AFTER, false));
+      now = failed.now;
+      lastBack = now;
+      expect(failed.changes.at(-1)).toMatchObject({ state: 'audioOnly', sendVideo: false });
+      expect(failed.changes.at(-1)?.announce).toBeUndefined();
+    }
+    expect(waits[0]).toBeGreaterThanOrEqual(RETRY_FIRST_MS);
+    expect(waits[1]).toBeGreaterThanOrEqual(2 * RETRY_FIRST_MS);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(RETRY_MAX_MS + STEP);
+    expect(waits.at(-1)).toBeGreaterThanOrEqual(RETRY_MAX_MS);
+  });
+
+  it('gives a trial that never decides up after TRIAL_MAX_MS', () => {
+    const gate = new VideoGate();
+    let { now } = run(gate, 0, times(ENTER_AFTER, false));
+    ({ now } = run(gate, now, times(RETRY_FIRST_MS / STEP, undefined)));
+    expect(gate.state).toBe('trial');
+    const { changes } = run(gate, now, times(TRIAL_MAX_MS / STEP, undefined));
+    expect(changes.at(-1)).toMatchObject({ state: 'audioOnly' });
+  });
+});

@@ -159,8 +159,9 @@ describe('room.data', () => {
     const r = await join();
     const got: DataMessage[] = [];
     r.on('dataReceived', (_payload, _participant, _topic, message) => got.push(message));
-    const vitals: DataMessage[] = [];
-    const release = r.data.handleTopic('vitals', (m) => vitals.push(m));
+    // A module's own topic (as room.vitals takes 'vitals'; that one is Room's own).
+    const module: DataMessage[] = [];
+    const release = r.data.handleTopic('app.module', (m) => module.push(m));
     const [reliable, unreliable] = dev.receiving as [FakeChannel, FakeChannel];
     const deliver = (channel: FakeChannel, data: unknown) => channel.dispatchEvent({ type: 'message', data });
 
@@ -170,7 +171,7 @@ describe('room.data', () => {
       envelope(header({ reliable: false, kind: 'binary', topic: 'app.cursor' }), new Uint8Array([9])),
     );
     deliver(reliable, envelope(header({ topic: 'app.json' }), '{"a":1}'));
-    deliver(unreliable, envelope(header({ reliable: false, topic: 'vitals' }), '{"samples":[]}'));
+    deliver(unreliable, envelope(header({ reliable: false, topic: 'app.module' }), '{"samples":[]}'));
     // Bad ones: text frame, wrong magic, header on the wrong channel, claims to be this client,
     // payload over the announced limit, a role that does not exist, text that is not UTF-8.
     deliver(reliable, 'not binary');
@@ -190,12 +191,12 @@ describe('room.data', () => {
     expect(got[0]?.receivedAt).toBe(1764626000000);
     expect(got[2]?.json()).toEqual({ a: 1 });
     expect(() => got[1]?.json()).toThrow(HuizhenError);
-    expect(vitals.map((m) => m.json())).toEqual([{ samples: [] }]);
+    expect(module.map((m) => m.json())).toEqual([{ samples: [] }]);
     expect(r.data.droppedMessages).toBe(7);
 
     release();
-    deliver(unreliable, envelope(header({ reliable: false, topic: 'vitals' }), '{}'));
-    expect(got.at(-1)?.topic).toBe('vitals');
+    deliver(unreliable, envelope(header({ reliable: false, topic: 'app.module' }), '{}'));
+    expect(got.at(-1)?.topic).toBe('app.module');
   });
 
   it('is the channel room.vitals sits on: publish of text, and handleTopic', async () => {
@@ -206,10 +207,10 @@ describe('room.data', () => {
     await channel.publish('app.vitals-test', '{"samples":[]}', { reliable: true });
     expect(dev.sent).toEqual(['{"samples":[]}']);
     const taken: string[] = [];
-    const release = r.data.handleTopic('vitals', (m) => taken.push(m.from.identity));
-    expect(() => r.data.handleTopic('vitals', () => undefined)).toThrow(HuizhenError);
+    const release = r.data.handleTopic('app.module', (m) => taken.push(m.from.identity));
+    expect(() => r.data.handleTopic('app.module', () => undefined)).toThrow(HuizhenError);
     release();
-    r.data.handleTopic('vitals', () => undefined);
+    r.data.handleTopic('app.module', () => undefined);
     expect(taken).toEqual([]);
   });
 

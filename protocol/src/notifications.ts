@@ -17,6 +17,7 @@ import {
   sharedRecord,
   trackSource,
   viewState,
+  vitalsAlert,
   waitingEntry,
 } from './shapes.js';
 import { preflightNotificationSchemas } from './preflight.js';
@@ -122,18 +123,7 @@ export const notificationSchemas = {
    * back in range (`cleared`). `value` is the reading that did it, `at` its
    * measurement time (ms since the epoch).
    */
-  vitalsAlert: z.object({
-    identity: text,
-    type: z.literal(['heartRate', 'spo2', 'respiratoryRate', 'bodyTemperature', 'bloodPressure', 'bloodGlucose']),
-    /** Blood pressure: which reading the threshold applies to. */
-    component: z.optional(z.literal(['systolic', 'diastolic', 'mean'])),
-    state: z.literal(['raised', 'cleared']),
-    value: z.optional(z.number()),
-    threshold: z.number(),
-    direction: z.literal(['below', 'above']),
-    message: text,
-    at: z.number(),
-  }),
+  vitalsAlert,
 };
 
 export type Notification = keyof typeof notificationSchemas;

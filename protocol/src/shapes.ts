@@ -155,6 +155,25 @@ export const sharedRecord = z.object({
 export type SharedRecord = z.infer<typeof sharedRecord>;
 
 /** What a participant gets once inside the room (at join, or when admitted). */
+// --- vitals
+/**
+ * A vitals threshold from the server's config was crossed for long enough
+ * (`raised`, once per episode), or the reading is back in range (`cleared`).
+ * `value` is the reading that did it, `at` its measurement time (ms since the epoch).
+ */
+export const vitalsAlert = z.object({
+  identity: z.string(),
+  type: z.literal(['heartRate', 'spo2', 'respiratoryRate', 'bodyTemperature', 'bloodPressure', 'bloodGlucose']),
+  /** Blood pressure: which reading the threshold applies to. */
+  component: z.optional(z.literal(['systolic', 'diastolic', 'mean'])),
+  state: z.literal(['raised', 'cleared']),
+  value: z.optional(z.number()),
+  threshold: z.number(),
+  direction: z.literal(['below', 'above']),
+  message: z.string(),
+  at: z.number(),
+});
+
 export const roomViewShape = {
   room: roomInfo,
   participants: z.array(participantInfo),
@@ -166,7 +185,16 @@ export const roomViewShape = {
   share: z.optional(sharedRecord),
   // --- vitals
   /** The latest vitals reading of each type per participant, for those who may see them (so late joiners see BP too). */
-  vitals: z.optional(z.array(z.object({ identity: z.string(), samples: z.array(vitalsSample) }))),
+  vitals: z.optional(
+    z.array(
+      z.object({
+        identity: z.string(),
+        samples: z.array(vitalsSample),
+        /** Alerts raised now and not yet cleared (for the clinical team only). */
+        alerts: z.optional(z.array(vitalsAlert)),
+      }),
+    ),
+  ),
 };
 export const roomView = z.object(roomViewShape);
 

@@ -32,6 +32,8 @@ interface RuleState {
   breachSince: number | undefined;
   raised: boolean;
   lastAt: number;
+  /** The event that raised it, while raised. */
+  event?: AlertEvent;
 }
 
 const NAMES: Record<AlertRule['type'], [string, string]> = {
@@ -106,7 +108,8 @@ export class AlertEngine {
         state.breachSince ??= at;
         if (!state.raised && at - state.breachSince >= rule.forSec * 1000) {
           state.raised = true;
-          events.push(event('raised'));
+          state.event = event('raised');
+          events.push(state.event);
         }
         continue;
       }
@@ -114,6 +117,7 @@ export class AlertEngine {
       const recovered = below ? value >= threshold + margin : value <= threshold - margin;
       if (state.raised && recovered) {
         state.raised = false;
+        delete state.event;
         events.push(event('cleared'));
       }
     }
@@ -122,9 +126,14 @@ export class AlertEngine {
 
   /** Rules currently raised for this participant. */
   raised(identity: string): AlertRule[] {
+    return this.active(identity).map((e) => e.rule);
+  }
+
+  /** The events that raised this participant's current alerts. */
+  active(identity: string): AlertEvent[] {
     const perIdentity = this.#states.get(identity);
     if (!perIdentity) return [];
-    return [...perIdentity].filter(([, s]) => s.raised).map(([i]) => this.#rules[i]!);
+    return [...perIdentity.values()].flatMap((s) => (s.raised && s.event ? [s.event] : []));
   }
 
   /** The participant left: their episodes end without a reading to clear them. */

@@ -284,6 +284,9 @@ describe('RoomVitals alerts and audit', () => {
     const t0 = NOW - 30_000;
     // 12 s of 86 %, then 91 % (inside the margin), then 93 %.
     for (let s = 0; s < 12; s++) vitals.ingest(patient, [spo2(86, t0 + s * 1000)], t0 + s * 1000 + 100);
+    // While raised, a clinician joining now sees it in the room view; the patient does not.
+    expect(vitals.latestFor(doctor)[0]!.alerts).toEqual([doctor.alerts[0]]);
+    expect(vitals.latestFor(me)[0]).not.toHaveProperty('alerts');
     vitals.ingest(patient, [spo2(91, t0 + 12_000)], t0 + 12_100);
     vitals.ingest(patient, [spo2(93, t0 + 13_000)], t0 + 13_100);
 
@@ -301,6 +304,8 @@ describe('RoomVitals alerts and audit', () => {
       expect.objectContaining({ state: 'cleared', value: 93, at: t0 + 13_000 }),
     ]);
     expect(nurse.alerts).toHaveLength(2);
+    // Cleared: nothing active for a late joiner any more.
+    expect(vitals.latestFor(doctor)[0]).not.toHaveProperty('alerts');
     for (const v of [narrowed, interpreter, observer, me]) expect(v.alerts).toEqual([]);
     expect(counted).toMatchObject({ 'alert:spo2:raised': 1, 'alert:spo2:cleared': 1 });
 

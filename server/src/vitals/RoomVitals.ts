@@ -18,6 +18,7 @@ import {
   parseVitalsSample,
   type NotificationData,
   type Role,
+  type RoomView,
   type VitalsDeviceInfo,
   type VitalsSample,
 } from '@huizhen/protocol';
@@ -93,6 +94,22 @@ function resultOf(err: HuizhenError): VitalsResult {
   if (err instanceof VitalsError) return err.reason;
   if (err.code === ErrorCode.RATE_LIMITED) return 'rate_limited';
   return 'forbidden';
+}
+
+/** What clinicians are told of an alert. */
+function alertData(event: AlertEvent): NotificationData['vitalsAlert'] {
+  const rule = event.rule;
+  return {
+    identity: event.identity,
+    type: rule.type,
+    ...(rule.component ? { component: rule.component } : {}),
+    state: event.state,
+    value: Math.round(event.value * 100) / 100,
+    threshold: event.threshold,
+    direction: event.direction,
+    message: event.message,
+    at: event.at,
+  };
 }
 
 const NOOP_COUNTERS: VitalsCounters = { samples() {}, alerts() {}, dropped() {} };
@@ -195,12 +212,14 @@ export class RoomVitals {
     identity: string;
     role: Role;
     can(permission: Permission): boolean;
-  }): { identity: string; samples: VitalsSample[] }[] {
+  }): NonNullable<RoomView['vitals']> {
     const all = maySeeVitals(viewer);
-    const out: { identity: string; samples: VitalsSample[] }[] = [];
+    const out: NonNullable<RoomView['vitals']> = [];
     for (const [identity, byType] of this.#latest) {
-      if ((all || identity === viewer.identity) && byType.size > 0)
-        out.push({ identity, samples: [...byType.values()] });
+      if (!(all || identity === viewer.identity) || byType.size === 0) continue;
+      // Alerts are for the clinical team: a late joiner sees the banner of an episode still going on.
+      const alerts = all ? this.#alerts.active(identity).map(alertData) : [];
+      out.push({ identity, samples: [...byType.values()], ...(alerts.length > 0 ? { alerts } : {}) });
     }
     return out;
   }
@@ -407,17 +426,7 @@ export class RoomVitals {
       direction: event.direction,
       threshold: event.threshold,
     });
-    const data: NotificationData['vitalsAlert'] = {
-      identity: from.identity,
-      type: rule.type,
-      ...(rule.component ? { component: rule.component } : {}),
-      state: event.state,
-      value: Math.round(event.value * 100) / 100,
-      threshold: event.threshold,
-      direction: event.direction,
-      message: event.message,
-      at: event.at,
-    };
+    const data = alertData(event);
     for (const p of this.#o.participants()) if (maySeeVitals(p)) p.notify('vitalsAlert', data);
     // What the waveform looked like leading up to it goes into the record.
     if (event.state === 'raised')

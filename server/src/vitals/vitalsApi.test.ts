@@ -104,6 +104,8 @@ describe('vitals over a live consult', () => {
           { type: 'spo2', value: 86, unit: '%', at: t0 + 11_000, device },
           { type: 'heartRate', value: 112, unit: '/min', at: new Date(t0 + 11_500).toISOString(), device },
         ],
+        // The desaturation is still going on: the late joiner sees its alert too.
+        alerts: [alert],
       },
     ]);
     const lateInterpreter = await t.connect();

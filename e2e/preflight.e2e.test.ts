@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoturn } from './helpers/coturn.js';
+import { createNetNs } from './helpers/netns.js';
 import { describePage, launchChromium, openDemo, type Chromium, type DemoPage } from './helpers/browser.js';
 import { devToken, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -197,6 +198,35 @@ describe('preflight() on other paths', () => {
     expect(['good', 'poor'], context).toContain(report.verdict);
     expect(report.advice.join(' ')).toMatch(/blocks the fastest way/);
     await demo.page.close();
+  });
+});
+
+describe('preflight() behind a weak link', () => {
+  it('says poor, with advice about the weak connection, behind a 96 kbit/s link (tc tbf)', async () => {
+    const net = await createNetNs();
+    try {
+      const s = await startServer({ config: { server: { host: net.hostIp }, media: { rtcListenIp: net.hostIp } } });
+      servers.push(s);
+      const base = `http://${net.hostIp}:${s.port}`;
+      const browser = await net.launchChromium(base);
+      // The page and the SDK bundle load on the good line; the check runs behind the limit.
+      const demo = await openDemo(browser, base, 'patient');
+      const token = await patientToken({ ...s, url: base }, 'pt-weak');
+      await net.limit(96);
+      const report = await runPreflight(demo, token, {
+        durationMs: 8000,
+        connectTimeoutMs: 20_000,
+      });
+      const context = JSON.stringify(report, null, 1);
+      console.info('preflight behind 96 kbit/s:', JSON.stringify({ verdict: report.verdict, media: report.media }));
+      expect(report.media.status, context).toBe('ok');
+      expect(report.verdict, context).toBe('poor');
+      expect(report.media.bitrateKbps as number, context).toBeLessThan(150);
+      expect(report.advice.join(' '), context).toMatch(/weak|losing data|slow to respond/);
+      await browser.close();
+    } finally {
+      await net.destroy();
+    }
   });
 });
 

@@ -71,6 +71,9 @@ export const ErrorCode = {
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
   /** An unexpected server-side failure; details are in the server log. */
   INTERNAL: 'INTERNAL',
+  // --- vitals
+  /** A vitals sample is malformed, in the wrong unit, implausible, future-dated or too old. */
+  VITALS_INVALID: 'VITALS_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './HuizhenError.js';
 export * from './messages.js';
 export * from './TypedEmitter.js';
+export * from './vitals.js';

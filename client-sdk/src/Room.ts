@@ -40,12 +40,17 @@ import { ParticipantRoster } from './ParticipantRoster.js';
 import { RoomRecords, isRecordNotification } from './RoomRecords.js';
 import type { AnyNotification } from './SignalClient.js';
 import { TypedEmitter } from '@huizhen/protocol';
+import { RoomVitals, vitalsAlertOf, vitalsUnavailable, type VitalsDataChannel } from './vitals/RoomVitals.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
 
 /** Permission names the server grants (see `room.permissions`); defined by the protocol. */
 export type { Permission };
+
+function throwError(error: Error): never {
+  throw error;
+}
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -60,6 +65,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   readonly localParticipant: LocalParticipant;
   /** The room's shared medical records: upload, share, synchronized view, annotations. */
   readonly records: RoomRecords;
+  /** Wearable vitals: connect a device and publish (patients), live readings and alerts (clinicians). */
+  readonly vitals: RoomVitals<RemoteParticipant>;
   readonly #options: ConnectOptions;
   readonly #engine: RoomEngine;
   readonly #roster: ParticipantRoster;
@@ -133,6 +140,14 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
           fetch: this.#options.fetch ?? defaultFetch(),
         };
       },
+      logger: () => this.#log,
+    });
+    // --- vitals: on room.data (topic `vitals`); Room hands inbound `vitals` messages to vitals.handleData
+    this.vitals = new RoomVitals<RemoteParticipant>({
+      data: () => (this as { data?: VitalsDataChannel }).data ?? throwError(vitalsUnavailable()),
+      localIdentity: () => this.localParticipant.identity,
+      participant: (identity) => this.#roster.remote.get(identity),
+      emit: (event, ...args) => void this.emit(event, ...args),
       logger: () => this.#log,
     });
   }
@@ -526,6 +541,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.localParticipant._unpublishAll();
     this.#roster.setActiveSpeaker(null, false);
     this.records._reset();
+    this.vitals.reset();
     this.#media?.close();
   }
 
@@ -542,6 +558,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       this.records._handle(message);
       return;
     }
+    const alert = vitalsAlertOf(message);
+    if (alert) return this.vitals.handleAlert(alert);
     switch (message.notification) {
       case 'participantJoined':
         return this.#roster.joined(message.data.participant);

@@ -19,6 +19,7 @@ import type {
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
+import type { RoomVitalsEvents } from './vitals/RoomVitals.js';
 
 /** The signaling connection state of a room. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -293,6 +294,32 @@ export enum RoomEvent {
    * args: (view: ViewState, following: boolean)
    */
   LocalViewChanged = 'localViewChanged',
+  // --- vitals (room.vitals)
+  /**
+   * A remote participant's vitals sample (validated against the protocol schema).
+   *
+   * args: (sample: VitalsSample, participant: RemoteParticipant)
+   */
+  VitalsReceived = 'vitalsReceived',
+  /**
+   * To the clinical team: the server raised or cleared a vitals alert.
+   *
+   * args: (alert: VitalsAlert, participant: RemoteParticipant | undefined)
+   */
+  VitalsAlert = 'vitalsAlert',
+  /**
+   * A device connected with `room.vitals.connect()` stopped (error null after
+   * `room.vitals.disconnect()`).
+   *
+   * args: (device: VitalsDevice, error: VitalsDeviceError | null)
+   */
+  VitalsDeviceDisconnected = 'vitalsDeviceDisconnected',
+  /**
+   * Sending vitals failed; `dropped` samples were given up (0: retried).
+   *
+   * args: (error: HuizhenError, dropped: number)
+   */
+  VitalsPublishFailed = 'vitalsPublishFailed',
 }
 
 export type RoomEventCallbacks = {
@@ -331,7 +358,7 @@ export type RoomEventCallbacks = {
   annotationAdded: (recordId: string, mark: Mark) => void;
   annotationRemoved: (recordId: string, markId: string) => void;
   localViewChanged: (view: ViewState, following: boolean) => void;
-};
+} & RoomVitalsEvents<RemoteParticipant>;
 
 /** Events of a RemoteParticipant, about that participant only. */
 export enum ParticipantEvent {

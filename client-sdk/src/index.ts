@@ -93,3 +93,25 @@ export {
   type ViewState,
   type Mark,
 } from '@huizhen/protocol';
+// --- vitals
+export * from './vitals/index.js';
+export {
+  VITALS_TOPIC,
+  VITAL_TYPES,
+  VITALS_UNITS,
+  VITALS_RANGES,
+  VITALS_LIMITS,
+  VITALS_LOINC,
+  VitalsError,
+  parseVitalsSample,
+  parseVitalsMessage,
+  checkSampleTime,
+  type VitalType,
+  type VitalsSample,
+  type VitalsDeviceInfo,
+  type VitalsProblem,
+  type NumericVitalsSample,
+  type BloodPressureSample,
+  type WaveformSample,
+  type Waveform,
+} from '@huizhen/protocol';

@@ -104,6 +104,7 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
   #info: VitalsDeviceInfo | undefined;
   #subscriptions: Subscription[] = [];
   #stopping = false;
+  #reconnecting = false;
   readonly #onDisconnected = (): void => void this.#linkLost();
 
   constructor(options: BluetoothVitalsOptions = {}) {
@@ -194,13 +195,15 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
       throw new VitalsDeviceError('connectFailed', 'Could not connect to the Bluetooth device', { cause: err });
     }
     await this.#unsubscribe();
+    let lookupError: unknown = null;
     for (const spec of VITALS_GATT_CHARACTERISTICS) {
       if (!this.#services.includes(spec.service)) continue;
       let characteristic: BluetoothRemoteGATTCharacteristic;
       try {
         const service = await server.getPrimaryService(VITALS_GATT_SERVICES[spec.service]);
         characteristic = await service.getCharacteristic(spec.uuid);
-      } catch {
+      } catch (err) {
+        lookupError = err;
         continue; // The device does not have this service or characteristic: fine, try the next.
       }
       const listener = (event: Event): void => this.#onValue(spec, event);
@@ -222,6 +225,7 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
       throw new VitalsDeviceError(
         'noService',
         'This Bluetooth device offers no heart rate, pulse oximeter, blood pressure or thermometer measurements',
+        { cause: lookupError },
       );
     }
   }
@@ -251,9 +255,19 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
   }
 
   async #linkLost(): Promise<void> {
-    if (this.#stopping || this.state === 'stopped') return;
+    // A failed attempt disconnects again itself: that is not a new loss.
+    if (this.#stopping || this.#reconnecting || this.state === 'stopped') return;
     const device = this.#device;
     if (!device) return;
+    this.#reconnecting = true;
+    try {
+      await this.#reconnect(device);
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+
+  async #reconnect(device: BluetoothDevice): Promise<void> {
     // The browser may hand out the same characteristic objects after reconnecting: drop the old listeners.
     for (const { characteristic, listener } of this.#subscriptions)
       characteristic.removeEventListener('characteristicvaluechanged', listener);

@@ -13,6 +13,7 @@ import { HostControls } from './host.js';
 import { Lobby } from './lobby.js';
 import { OpinionPanel } from './opinions.js';
 import { RecordsPanel } from './records/panel.js';
+import { createVitalsState, startVitals } from './vitals.js';
 import { RecordViewer } from './records/viewer.js';
 import { isClinician } from './roles.js';
 import { showConnectionState, showError } from './status.js';
@@ -109,6 +110,8 @@ export function createCallState() {
     endReason: null,
     /** @type {{ type: string, identity?: string, kind?: string, source?: string, detail?: string, at: number }[]} */
     events: [],
+    // --- vitals (see vitals.js)
+    vitals: createVitalsState(),
   };
 }
 
@@ -124,7 +127,7 @@ export class Call {
   /** False once the server refused a kind of media for this role. */
   #allowed = { mic: true, camera: true };
   /** Parts that exist while admitted: panels, host controls, the record viewer. */
-  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
   /** Set while this participant ends the consult: resolves with its summary. */
   #ending = null;
   #bannerTimer = 0;
@@ -280,13 +283,21 @@ export class Call {
         },
       });
     }
+    // --- vitals: patients connect devices, clinicians see live numbers and alerts
+    parts.vitals = startVitals(room, {
+      side,
+      tiles: this.#tiles,
+      stage: byId('stage'),
+      state: this.#state.vitals,
+      report,
+    });
     // On a phone the picture comes first: the panel starts folded.
     side.show(parts.lobby ? 'people' : 'chat', { open: false });
   }
 
   #stopParts() {
     for (const part of Object.values(this.#parts)) part?.dispose?.();
-    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
     this.#tiles.setDecorator(null);
     this.#side.clear();
     byId('stage').dataset.viewer = 'false';

@@ -183,6 +183,18 @@ describe('bluetoothVitalsDevice', () => {
     expect((err as VitalsDeviceError).reason).toBe('cancelled');
     expect((err as VitalsDeviceError).code).toBe('VITALS_DEVICE_FAILED');
     expect(cancelled.state).toBe('idle');
+    const noAdapter = Object.assign(new Error('Bluetooth adapter not available.'), { name: 'NotFoundError' });
+    await expect(
+      bluetoothVitalsDevice({ bluetooth: fakeBluetooth(noAdapter).bluetooth }).start(),
+    ).rejects.toMatchObject({
+      reason: 'unsupported',
+    });
+    const off = fakeBluetooth(new FakePeripheral('x', 'x', { 0x180d: [0x2a37] }));
+    off.bluetooth.getAvailability = async () => false;
+    await expect(bluetoothVitalsDevice({ bluetooth: off.bluetooth }).start()).rejects.toMatchObject({
+      reason: 'unsupported',
+    });
+    expect(off.requests).toEqual([]);
     const none = bluetoothVitalsDevice({});
     await expect(none.start()).rejects.toMatchObject({ reason: 'unsupported' });
     const scale = new FakePeripheral('w-1', 'Scale', { 0x181d: [0x2a9d] });

@@ -169,6 +169,9 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
         'unsupported',
         'This browser has no Web Bluetooth (use Chrome or Edge on https), so use the simulated device or enter readings by hand',
       );
+    // Transient user activation survives this short await, so the chooser still opens.
+    if (bluetooth.getAvailability && !(await bluetooth.getAvailability().catch(() => true)))
+      throw new VitalsDeviceError('unsupported', 'Bluetooth is off, or this computer has no Bluetooth adapter');
     const uuids = this.#services.map((s) => VITALS_GATT_SERVICES[s]);
     try {
       return await bluetooth.requestDevice({
@@ -177,6 +180,11 @@ export class BluetoothVitalsDevice extends VitalsDeviceBase {
       });
     } catch (err) {
       const name = errorName(err);
+      // Chromium reports a missing adapter and a closed chooser both as NotFoundError.
+      if (name === 'NotFoundError' && /adapter/i.test(err instanceof Error ? err.message : ''))
+        throw new VitalsDeviceError('unsupported', 'Bluetooth is off, or this computer has no Bluetooth adapter', {
+          cause: err,
+        });
       if (name === 'NotFoundError')
         throw new VitalsDeviceError('cancelled', 'No Bluetooth device was chosen', { cause: err });
       if (name === 'SecurityError' || name === 'NotAllowedError' || name === 'NotSupportedError')

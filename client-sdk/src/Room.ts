@@ -41,8 +41,9 @@ import type { RemoteParticipant } from './RemoteParticipant.js';
 import { ParticipantRoster } from './ParticipantRoster.js';
 import { RoomRecords, isRecordNotification } from './RoomRecords.js';
 import type { AnyNotification } from './SignalClient.js';
-import { TypedEmitter } from '@huizhen/protocol';
+import { TypedEmitter, VITALS_TOPIC } from '@huizhen/protocol';
 import { QualityReporter } from './QualityReporter.js';
+import { RoomVitals } from './vitals/RoomVitals.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
@@ -65,6 +66,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   readonly records: RoomRecords;
   /** App data over the room's data channels: `publish(topic, payload)` and the `dataReceived` event. */
   readonly data: RoomData;
+  /** Wearable vitals: connect a device and publish (patients), live readings and alerts (clinicians). */
+  readonly vitals: RoomVitals<RemoteParticipant>;
   readonly #options: ConnectOptions;
   readonly #engine: RoomEngine;
   readonly #roster: ParticipantRoster;
@@ -145,6 +148,17 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         };
       },
       logger: () => this.#log,
+    });
+    // --- vitals: on room.data (topic `vitals`), whose inbound messages go to vitals.handleData only
+    this.vitals = new RoomVitals<RemoteParticipant>({
+      data: () => this.data,
+      localIdentity: () => this.localParticipant.identity,
+      participant: (identity) => this.#roster.remote.get(identity),
+      emit: (event, ...args) => void this.emit(event, ...args),
+      logger: () => this.#log,
+    });
+    this.data.handleTopic(VITALS_TOPIC, (m) => {
+      if (m.participant) this.vitals.handleData(m.payload, m.participant);
     });
   }
 
@@ -582,6 +596,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.#roster.setActiveSpeaker(null, false);
     this.records._reset();
     this.data._reset();
+    this.vitals.reset();
     this.#media?.close();
   }
 
@@ -601,6 +616,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       return;
     }
     switch (message.notification) {
+      // --- vitals
+      case 'vitalsAlert':
+        return this.vitals.handleAlert(message.data);
       case 'participantJoined':
         return this.#roster.joined(message.data.participant);
       case 'participantLeft':

@@ -21,6 +21,7 @@ import type { ConnectionQuality, LinkDirection } from '@huizhen/protocol';
 import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
+import type { RoomVitalsEvents } from './vitals/RoomVitals.js';
 
 /** The signaling connection state of a room. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -344,6 +345,33 @@ export enum RoomEvent {
    * args: (participant: Participant, audioOnly: boolean, direction: 'uplink' | 'downlink')
    */
   AudioOnlyChanged = 'audioOnlyChanged',
+
+  // --- vitals (room.vitals)
+  /**
+   * A remote participant's vitals sample (validated against the protocol schema).
+   *
+   * args: (sample: VitalsSample, participant: RemoteParticipant)
+   */
+  VitalsReceived = 'vitalsReceived',
+  /**
+   * To the clinical team: the server raised or cleared a vitals alert.
+   *
+   * args: (alert: VitalsAlert, participant: RemoteParticipant | undefined)
+   */
+  VitalsAlert = 'vitalsAlert',
+  /**
+   * A device connected with `room.vitals.connect()` stopped (error null after
+   * `room.vitals.disconnect()`).
+   *
+   * args: (device: VitalsDevice, error: VitalsDeviceError | null)
+   */
+  VitalsDeviceDisconnected = 'vitalsDeviceDisconnected',
+  /**
+   * Sending vitals failed; `dropped` samples were given up (0: retried).
+   *
+   * args: (error: HuizhenError, dropped: number)
+   */
+  VitalsPublishFailed = 'vitalsPublishFailed',
 }
 
 export type RoomEventCallbacks = {
@@ -394,7 +422,7 @@ export type RoomEventCallbacks = {
   dataRefused: (topic: string, error: HuizhenError) => void;
   connectionQualityChanged: (quality: ConnectionQuality, participant: Participant) => void;
   audioOnlyChanged: (participant: Participant, audioOnly: boolean, direction: LinkDirection) => void;
-};
+} & RoomVitalsEvents<RemoteParticipant>;
 
 /** Events of a RemoteParticipant, about that participant only. */
 export enum ParticipantEvent {

@@ -128,3 +128,25 @@ export {
 export type { ParticipantQuality } from './LinkState.js';
 export type { ConnectionQuality, LinkDirection, QualityReport } from '@huizhen/protocol';
 export { REPORT_INTERVAL_MS } from './QualityReporter.js';
+// --- vitals
+export * from './vitals/index.js';
+export {
+  VITALS_TOPIC,
+  VITAL_TYPES,
+  VITALS_UNITS,
+  VITALS_RANGES,
+  VITALS_LIMITS,
+  VITALS_LOINC,
+  VitalsError,
+  parseVitalsSample,
+  parseVitalsMessage,
+  checkSampleTime,
+  type VitalType,
+  type VitalsSample,
+  type VitalsDeviceInfo,
+  type VitalsProblem,
+  type NumericVitalsSample,
+  type BloodPressureSample,
+  type WaveformSample,
+  type Waveform,
+} from '@huizhen/protocol';

@@ -77,6 +77,8 @@ export const ErrorCode = {
   // --- vitals
   /** A vitals sample is malformed, in the wrong unit, implausible, future-dated or too old. */
   VITALS_INVALID: 'VITALS_INVALID',
+  /** A vitals device could not be used (no Web Bluetooth, chooser cancelled, device lost). */
+  VITALS_DEVICE_FAILED: 'VITALS_DEVICE_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

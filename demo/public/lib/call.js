@@ -14,6 +14,7 @@ import { Lobby } from './lobby.js';
 import { OpinionPanel } from './opinions.js';
 import { watchQuality } from './quality.js';
 import { RecordsPanel } from './records/panel.js';
+import { createVitalsState, startVitals } from './vitals.js';
 import { RecordViewer } from './records/viewer.js';
 import { isClinician } from './roles.js';
 import { showConnectionState, showError } from './status.js';
@@ -112,6 +113,8 @@ export function createCallState() {
     events: [],
     /** @type {Record<string, { quality: string, audioOnly: boolean, directions: string[] }>} connection quality by identity */
     quality: {},
+    // --- vitals (see vitals.js)
+    vitals: createVitalsState(),
   };
 }
 
@@ -127,7 +130,7 @@ export class Call {
   /** False once the server refused a kind of media for this role. */
   #allowed = { mic: true, camera: true };
   /** Parts that exist while admitted: panels, host controls, the record viewer. */
-  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
   /** Set while this participant ends the consult: resolves with its summary. */
   #ending = null;
   #bannerTimer = 0;
@@ -283,13 +286,21 @@ export class Call {
         },
       });
     }
+    // --- vitals: patients connect devices, clinicians see live numbers and alerts
+    parts.vitals = startVitals(room, {
+      side,
+      tiles: this.#tiles,
+      stage: byId('stage'),
+      state: this.#state.vitals,
+      report,
+    });
     // On a phone the picture comes first: the panel starts folded.
     side.show(parts.lobby ? 'people' : 'chat', { open: false });
   }
 
   #stopParts() {
     for (const part of Object.values(this.#parts)) part?.dispose?.();
-    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null };
+    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
     this.#tiles.setDecorator(null);
     this.#side.clear();
     byId('stage').dataset.viewer = 'false';

@@ -130,6 +130,9 @@ export class TileGrid {
   #decorate = null;
   /** @type {Map<AnyTrack, HTMLAudioElement>} */
   #audio = new Map();
+  // --- overlays (e.g. vitals on a patient's tile): identity → key → node, kept for tiles created later
+  /** @type {Map<string, Map<string, Node>>} */
+  #overlays = new Map();
   #container;
   #audioSink;
 
@@ -169,6 +172,22 @@ export class TileGrid {
     tile.audioOnly.hidden = !audioOnly;
     tile.root.dataset.quality = quality;
     tile.root.dataset.audioOnly = String(audioOnly);
+  }
+
+  /**
+   * Puts `node` on the person's camera tile under `key` (null removes it); applied
+   * now if the tile exists, else when it is created.
+   * @param {string} identity  @param {string} key  @param {Node | null} node
+   */
+  setOverlay(identity, key, node) {
+    const mine = this.#overlays.get(identity) ?? new Map();
+    mine.get(key)?.parentNode?.removeChild(mine.get(key));
+    if (node) mine.set(key, node);
+    else mine.delete(key);
+    if (mine.size > 0) this.#overlays.set(identity, mine);
+    else this.#overlays.delete(identity);
+    const tile = this.#tiles.get(`${identity}|camera`);
+    if (tile && node) tile.root.append(node);
   }
 
   /** Ensures the person's tile exists (idempotent). @param {Who} who */
@@ -284,6 +303,7 @@ export class TileGrid {
   }
 
   clear() {
+    this.#overlays.clear();
     for (const tile of this.#tiles.values()) tile.destroy();
     this.#tiles.clear();
     for (const [track, audio] of this.#audio) {
@@ -303,6 +323,8 @@ export class TileGrid {
       tile.who = who;
       this.#tiles.set(key, tile);
       this.#applyDecorator(tile);
+      if (source === 'camera')
+        for (const node of this.#overlays.get(who.identity)?.values() ?? []) tile.root.append(node);
       // Screen shares lead the grid: they are what everyone is looking at.
       if (source === 'screen') this.#container.prepend(tile.root);
       else this.#container.append(tile.root);

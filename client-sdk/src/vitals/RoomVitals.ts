@@ -19,8 +19,7 @@
  * `handleAlert`.
  */
 import {
-  ErrorCode,
-  HuizhenError,
+  type HuizhenError,
   VITALS_TOPIC,
   VitalsError,
   parseVitalsMessage,
@@ -49,7 +48,7 @@ export interface VitalsParticipant {
  * enough, cleared when the reading is back in range.
  */
 /** A vitals alert as the server sends it (validated by the SignalClient against the protocol). */
-export type VitalsAlert = NotificationData<'vitalsAlert'>;
+export type VitalsAlert = NotificationData['vitalsAlert'];
 
 /** The room events RoomVitals emits (added to RoomEventCallbacks). */
 export interface RoomVitalsEvents<P extends VitalsParticipant = VitalsParticipant> {

@@ -6,6 +6,7 @@
  * and after it ended.
  */
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import type { FhirBundle } from './fhir.js';
 
 let t: TestServer;
 beforeAll(async () => {
-  // Compile the FHIR schema first: a multi-second pause between requests would race the server's keep-alive timeout.
+  // Compile the FHIR schema (seconds, once) before the server starts, outside the tests' own time.
   fhirSchemaErrors({ resourceType: 'Bundle', type: 'collection' });
   t = await startTestServer();
 }, 60_000);
@@ -30,8 +31,43 @@ const service = (scope: string) =>
     expiresIn: 60,
   });
 
-const getVitals = (room: string, token?: string) =>
-  fetch(`${t.url}/api/rooms/${room}/vitals`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+interface Reply {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/**
+ * A GET on a fresh connection each time: with fetch's pooled keep-alive, a
+ * pause on a loaded machine can race the server closing the idle socket
+ * (ECONNRESET), which would be a test artefact, not a server fault.
+ */
+function httpGet(path: string, token?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = get(
+      `${t.url}${path}`,
+      { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: { get: (name) => (res.headers[name.toLowerCase()] as string | undefined) ?? null },
+            text: () => Promise.resolve(body),
+            json: () => Promise.resolve(JSON.parse(body) as unknown),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+const getVitals = (room: string, token?: string) => httpGet(`/api/rooms/${room}/vitals`, token);
 
 async function consult(room: string) {
   const doctor = await t.connect();
@@ -112,7 +148,7 @@ describe('vitals over a live consult', () => {
     expect(await lateInterpreter.join(t.token('int-late', 'interpreter', 'vit-1'))).not.toHaveProperty('vitals');
 
     // Refusals are counted on /metrics.
-    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const metrics = await (await httpGet('/metrics')).text();
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="accepted"\} 13/);
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="range"\} 2/);
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="forbidden"\} 1/);

@@ -146,13 +146,13 @@ describe('data channels: the relay', () => {
     // A restricted topic registered by its module: published by doctors only, received by nurses only.
     const inspected: string[] = [];
     const policy: DataTopicPolicy = {
-      topic: 'vitals',
+      topic: 'huizhen.probe',
       mayPublish: (p) => p.role === 'doctor',
       mayReceive: (p) => p.role === 'nurse',
       inspect: (_from, payload) => {
         const text = typeof payload === 'string' ? payload : '';
         inspected.push(text);
-        if (text === 'bad') throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'That is not a vitals message.');
+        if (text === 'bad') throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'That is not a probe message.');
         return text === 'keep' ? {} : { forward: text.toUpperCase() };
       },
     };
@@ -165,11 +165,11 @@ describe('data channels: the relay', () => {
     // The doctor's sources (stand-ins for its browser's DataProducers).
     const direct = await room.router.createDirectTransport();
     const app = await direct.produceData({ label: 'app.notes' });
-    const vitals = await direct.produceData({ label: 'vitals' });
+    const vitals = await direct.produceData({ label: 'huizhen.probe' });
     await room.data.attach(doctor, app, { reliable: true });
     await room.data.attach(doctor, vitals, { reliable: false });
     await expect(
-      room.data.attach(nurse, await direct.produceData({ label: 'vitals' }), { reliable: true }),
+      room.data.attach(nurse, await direct.produceData({ label: 'huizhen.probe' }), { reliable: true }),
     ).rejects.toMatchObject({ code: ErrorCode.PERMISSION_DENIED });
 
     app.send('hello', 51);
@@ -207,10 +207,10 @@ describe('data channels: the relay', () => {
       { from: 'dr-c', role: 'doctor', topic: 'app.notes', kind: 'text', reliable: true, payload: 'hello' },
       { from: 'dr-c', role: 'doctor', topic: 'app.notes', kind: 'binary', reliable: true, payload: [1, 2, 3] },
       { from: 'dr-c', role: 'doctor', topic: 'app.notes', kind: 'binary', reliable: true, payload: [...forged] },
-      { from: 'dr-c', role: 'doctor', topic: 'vitals', kind: 'text', reliable: false, payload: 'HR 72' },
+      { from: 'dr-c', role: 'doctor', topic: 'huizhen.probe', kind: 'text', reliable: false, payload: 'HR 72' },
     ]);
     expect(rNurse.got[0]?.header.from.name).toBe('Name dr-c');
-    // The specialist gets the free topic, not vitals; the sender never gets its own messages.
+    // The specialist gets the free topic, not the probe topic; the sender never gets its own messages.
     expect(rSpecialist.got.map((g) => g.header.topic)).toEqual(['app.notes', 'app.notes', 'app.notes']);
     expect(rDoctor.got).toEqual([]);
     expect(inspected).toEqual(['hr 72', 'keep', 'bad']);
@@ -224,7 +224,7 @@ describe('data channels: the relay', () => {
       'refusals',
     );
     expect(refused).toEqual([
-      { topic: 'vitals', code: 'INVALID_REQUEST', reason: 'That is not a vitals message.' },
+      { topic: 'huizhen.probe', code: 'INVALID_REQUEST', reason: 'That is not a probe message.' },
       { topic: 'app.notes', code: 'MESSAGE_TOO_LARGE', reason: 'A data message may carry at most 1024 bytes.' },
     ]);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();

@@ -54,7 +54,7 @@ const WORKER_BUILD_PACKAGES = [
 // Browser tests drive Debian's Chromium; a font so pages render text.
 // --- TURN: the relay tests start their own coturn (turnserver) on free loopback ports;
 // iproute2 (ip, tc) for tests that build network namespaces.
-const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'coturn', 'iproute2'];
+const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'coturn', 'iproute2', 'ffmpeg'];
 
 main();
 

@@ -26,6 +26,8 @@ export const PERMISSIONS = [
   'writeOpinion',
   // --- data channels: publish app data (room.data); receiving is up to each topic's policy
   'data',
+  // --- recording: ask to record the consult (it runs only while everyone present consents)
+  'record',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -38,7 +38,24 @@ export type AuditEvent =
   | 'vitals_device_disconnected'
   | 'vitals_alert_raised'
   | 'vitals_alert_cleared'
-  | 'vitals_read';
+  | 'vitals_read'
+  // --- recording (consent and capture; never the media itself)
+  | 'recording_requested'
+  | 'recording_consented'
+  | 'recording_declined'
+  | 'recording_withdrawn'
+  | 'recording_started'
+  | 'recording_paused'
+  | 'recording_resumed'
+  | 'recording_stopped'
+  | 'recording_segment'
+  | 'recording_failed'
+  | 'recording_ready'
+  | 'recording_url_issued'
+  | 'recording_downloaded'
+  | 'recording_deleted'
+  // --- the patient's evaluation (never the comment's text)
+  | 'evaluation_submitted';
 
 export interface AuditActor {
   identity: string;

@@ -210,7 +210,11 @@ describe('vitals over a live consult', () => {
     expect(trail).toMatch(/"event":"vitals_read","room":"vit-1"/);
     expect(trail).toMatch(/"event":"vitals_device_connected","room":"vit-1"/);
     expect(trail).toMatch(/"event":"vitals_alert_raised","room":"vit-1"/);
-    expect(trail).not.toMatch(/"value"|112|"86"/);
+    // Checked without the hash chain and the time, whose digits may be anything.
+    for (const line of trail.trim().split('\n')) {
+      const { prev: _prev, hash: _hash, time: _time, ...entry } = JSON.parse(line) as Record<string, unknown>;
+      expect(JSON.stringify(entry)).not.toMatch(/"value"|112|"86"|\b86\b/);
+    }
   }, 60_000);
 
   it('serves the Bundle after the consult ended, never mixing in another room', async () => {

@@ -217,7 +217,8 @@ async function run(
       media = await runLoopback({
         signal,
         start,
-        iceServers: options.iceServers ?? start.iceServers,
+        // The same servers a call would use: the application's own plus the server's TURN.
+        iceServers: [...(options.iceServers ?? []), ...(start.iceServers ?? [])],
         iceTransportPolicy: options.iceTransportPolicy,
         videoTrack: devices.videoTrack,
         durationMs,

@@ -9,7 +9,7 @@ export interface PreflightOptions {
    * bitrate more truly.
    */
   durationMs?: number;
-  /** TURN/STUN servers to use instead of the ones the server hands out. */
+  /** The application's own TURN/STUN servers, used with the ones the server hands out (as `connect` does). */
   iceServers?: RTCIceServer[];
   /** 'relay' forces the media through a TURN server (for strict networks and to test TURN). */
   iceTransportPolicy?: RTCIceTransportPolicy;

@@ -371,10 +371,11 @@ export class DataRelay {
       this.#settings.count?.('kept');
       return;
     }
-    this.#forward(peer, source, forward, now);
+    // Text forwarded unchanged goes out as the bytes that came in, not decoded and encoded again.
+    this.#forward(peer, source, forward, now, forward === payload && typeof forward === 'string' ? message : undefined);
   }
 
-  #forward(from: DataPeer, source: Source, payload: DataPayload, now: number): void {
+  #forward(from: DataPeer, source: Source, payload: DataPayload, now: number, utf8?: Uint8Array): void {
     const out = this.#out;
     if (!out) return;
     const subchannels: number[] = [];
@@ -389,19 +390,18 @@ export class DataRelay {
       return;
     }
     const text = typeof payload === 'string';
-    const bytes = text ? textEncoder.encode(payload) : payload;
-    const envelope = encodeDataEnvelope(
-      {
-        v: DATA_ENVELOPE_VERSION,
-        from: { identity: from.identity, name: from.name, role: from.role },
-        topic: source.topic,
-        at: now,
-        kind: text ? 'text' : 'binary',
-        reliable: source.reliable,
-      },
-      bytes,
-    );
     try {
+      const envelope = encodeDataEnvelope(
+        {
+          v: DATA_ENVELOPE_VERSION,
+          from: { identity: from.identity, name: from.name, role: from.role },
+          topic: source.topic,
+          at: now,
+          kind: text ? 'text' : 'binary',
+          reliable: source.reliable,
+        },
+        text ? (utf8 ?? textEncoder.encode(payload)) : payload,
+      );
       (source.reliable ? out.reliable : out.unreliable).send(
         Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength),
         PPID.binary,
@@ -409,6 +409,7 @@ export class DataRelay {
       );
       this.#settings.count?.('forwarded');
     } catch (err) {
+      // An envelope that cannot be built or sent is this message's loss, never the relay's.
       this.#logger.warn('data forward failed', { topic: source.topic, error: err as Error });
       this.#settings.count?.(ErrorCode.MEDIA_ERROR);
     }

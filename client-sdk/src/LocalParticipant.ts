@@ -15,8 +15,9 @@ import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.
 import { TypedEmitter, type ConnectionQuality, type LinkDirection } from '@huizhen/protocol';
 import { LinkState, type ParticipantQuality } from './LinkState.js';
 import {
-  AUDIO_CODEC_OPTIONS,
   AUDIO_SOURCES,
+  audioCodecOptions,
+  microphoneBitrate,
   CAMERA_SIMULCAST_ENCODINGS,
   DEFAULT_CAMERA_RESOLUTION,
   VIDEO_CODEC_OPTIONS,
@@ -187,7 +188,7 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
         });
         return { track: firstTrack(stream, 'audio'), owned: true };
       },
-      { codecOptions: AUDIO_CODEC_OPTIONS, muted: options.muted },
+      { codecOptions: audioCodecOptions(microphoneBitrate(options.maxBitrate)), muted: options.muted },
     );
   }
 

@@ -30,7 +30,7 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    files: ['scripts/**/*.mjs', 'client-sdk/scripts/**/*.mjs', '*.js', '*.cjs', 'e2e/**/*.ts'],
+    files: ['scripts/**/*.mjs', 'client-sdk/scripts/**/*.mjs', 'server/bin/*.js', '*.js', '*.cjs', 'e2e/**/*.ts'],
     languageOptions: { globals: { ...globals.node } },
   },
   {

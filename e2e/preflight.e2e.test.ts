@@ -205,7 +205,9 @@ describe('preflight() behind a weak link', () => {
   it('says poor, with advice about the weak connection, behind a 96 kbit/s link (tc tbf)', async () => {
     const net = await createNetNs();
     try {
-      const s = await startServer({ config: { server: { host: net.hostIp }, media: { rtcListenIp: net.hostIp } } });
+      const s = await startServer({
+        config: { server: { host: net.hostIp, allowedOrigins: [] }, media: { rtcListenIp: net.hostIp } },
+      });
       servers.push(s);
       const base = `http://${net.hostIp}:${s.port}`;
       const browser = await net.launchChromium(base);

@@ -50,7 +50,9 @@ describe('a patient behind a weak or broken mobile link', () => {
   beforeAll(async () => {
     net = await createNetNs();
     // Signaling and RTC on the veth's host side only: the patient reaches nothing else.
-    server = await startServer({ config: { server: { host: net.hostIp }, media: { rtcListenIp: net.hostIp } } });
+    server = await startServer({
+      config: { server: { host: net.hostIp, allowedOrigins: [] }, media: { rtcListenIp: net.hostIp } },
+    });
     base = `http://${net.hostIp}:${server.port}`;
     doctorBrowser = await launchHostChromium(base);
     patientBrowser = await net.launchChromium(base);

@@ -150,6 +150,11 @@ function closeCodeError(closeCode: number, detail: string): HuizhenError {
       return new HuizhenError(ErrorCode.REMOVED, `A host removed you from the consult${detail}`);
     case CloseCode.ADMISSION_DENIED:
       return new HuizhenError(ErrorCode.ADMISSION_DENIED, `You were not admitted to the consult${detail}`);
+    case CloseCode.ORIGIN_NOT_ALLOWED:
+      return new HuizhenError(
+        ErrorCode.ORIGIN_NOT_ALLOWED,
+        `The server does not accept connections from this page's origin; add it to server.allowedOrigins${detail}`,
+      );
     case CloseCode.RATE_LIMITED:
       return new HuizhenError(ErrorCode.RATE_LIMITED, `The server closed the connection: too many requests${detail}`);
     case CloseCode.JOIN_TIMEOUT:

@@ -74,6 +74,9 @@ export const ErrorCode = {
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
   /** An unexpected server-side failure; details are in the server log. */
   INTERNAL: 'INTERNAL',
+  // --- origins
+  /** The page's origin is not in the server's `server.allowedOrigins`. */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   // --- vitals
   /** A vitals sample is malformed, in the wrong unit, implausible, future-dated or too old. */
   VITALS_INVALID: 'VITALS_INVALID',
@@ -117,6 +120,8 @@ export const CloseCode = {
   REMOVED: 4008,
   /** The consult ended. */
   ROOM_ENDED: 4009,
+  /** The page's origin is not allowed to connect (server.allowedOrigins). */
+  ORIGIN_NOT_ALLOWED: 4010,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

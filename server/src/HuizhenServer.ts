@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '@huizhen/protocol';
 import { AuditLog, type AuditSink } from './audit/AuditLog.js';
 import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
-import { PROJECT_ROOT, type HuizhenConfig } from './config.js';
+import { PROJECT_ROOT, isLoopbackHost, type HuizhenConfig } from './config.js';
 import { createApp } from './http/app.js';
 import { loadTurnCredentials } from './media/turnCredentials.js';
 import { WorkerPool } from './media/WorkerPool.js';
@@ -151,7 +151,16 @@ export class HuizhenServer {
       vitalsStore,
       version: packageVersion(),
     });
-    const http = createServer(app);
+    const http = createServer(
+      {
+        // Slow senders are cut off: headers within seconds, a whole request within its budget.
+        headersTimeout: config.server.headersTimeoutSec * 1000,
+        requestTimeout: config.server.requestTimeoutSec * 1000,
+        // How often those two are checked (Node's default, 30 s, would let a slow sender stay that long).
+        connectionsCheckingInterval: Math.min(1000, config.server.headersTimeoutSec * 500),
+      },
+      app,
+    );
     // --- pre-call check: the same TURN and ICE settings as rooms
     const preflight = new PreflightService({
       config: config.preflight,
@@ -189,7 +198,7 @@ export class HuizhenServer {
       signaling,
       preflight,
     });
-    if (config.devTokens.enabled && !isLoopback(config.server.host)) {
+    if (config.devTokens.enabled && !isLoopbackHost(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
         host: config.server.host,
       });
@@ -232,10 +241,6 @@ export class HuizhenServer {
     })();
     return this.#closing;
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function packageVersion(): string {

@@ -5,6 +5,7 @@
  *   3. environment variables (ENV_OVERRIDES below)
  * Every value is checked at start; an error names the key and what is wrong.
  */
+import { isWildcardOrigin } from './http/origins.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +28,10 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Environment variable → config key, with how to parse it. */
-const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'string' | 'nullableString' }[] = [
+const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'string' | 'nullableString' | 'list' }[] = [
   { env: 'PORT', path: ['server', 'port'], kind: 'int' },
   { env: 'HOST', path: ['server', 'host'], kind: 'string' },
+  { env: 'HUIZHEN_ALLOWED_ORIGINS', path: ['server', 'allowedOrigins'], kind: 'list' },
   { env: 'HUIZHEN_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'HUIZHEN_WORKERS', path: ['media', 'workers'], kind: 'int' },
   { env: 'HUIZHEN_RTC_PORT', path: ['media', 'rtcPort'], kind: 'int' },
@@ -132,6 +134,13 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
         "invalid config: turn needs 'udp' in media.iceProtocols (coturn relays to the media server over UDP)",
       );
   }
+  // --- origins: any-port entries are a development convenience, never on a reachable server
+  const wildcards = config.server.allowedOrigins.filter(isWildcardOrigin);
+  if (wildcards.length > 0 && !isLoopbackHost(config.server.host))
+    throw new ConfigError(
+      `invalid config: server.allowedOrigins: '${wildcards[0]}' allows any port, which only a loopback server (server.host 127.0.0.1 or localhost) may; list the exact origins of your apps, or [] (HUIZHEN_ALLOWED_ORIGINS=self) for this server's own only`,
+    );
+  config.server.allowedOrigins = config.server.allowedOrigins.map((o) => o.toLowerCase());
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }
@@ -171,6 +180,13 @@ function envOverrides(env: Env): Record<string, unknown> {
       case 'nullableString':
         value = raw === 'null' ? null : raw;
         break;
+      case 'list':
+        // 'self' alone: only the server's own origin (an empty variable means "not set").
+        value = (raw === 'self' ? '' : raw)
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '');
+        break;
       default:
         value = raw;
     }
@@ -191,4 +207,9 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
   return out;
+}
+
+/** A server listening only on the loopback interface: the embedded development default. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

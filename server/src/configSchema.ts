@@ -3,6 +3,7 @@
  * sentences as the wire protocol: `server.port: must be <= 65535`). Rules that
  * span keys (one secret source per issuer, ...) are checked in config.ts.
  */
+import { ORIGIN_PATTERN } from './http/origins.js';
 import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protocol';
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
@@ -64,6 +65,15 @@ export const configSchema = z.strictObject({
     host: str({ min: 1, max: 255 }),
     port,
     trustProxy: z.boolean(),
+    /**
+     * Web origins besides the server's own that may call the API and open /ws: exact
+     * (`https://his.example-hospital.cn`), or any port (`http://localhost:*`) on a loopback server only.
+     */
+    allowedOrigins: arr(str({ min: 8, max: 300, pattern: ORIGIN_PATTERN }), { max: 100 }),
+    /** A request's headers must arrive within this (slow-header attacks hold connections otherwise). */
+    headersTimeoutSec: num({ integer: true, min: 1, max: 120 }),
+    /** A whole request, body included, must arrive within this (a 25 MB record on a slow uplink needs time). */
+    requestTimeoutSec: num({ integer: true, min: 5, max: 3600 }),
   }),
   media: z.strictObject({
     /** 0 = one worker per CPU core. */

@@ -21,6 +21,8 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import { createRecordsApi } from './recordsApi.js';
 import { createRoomsApi } from './roomsApi.js';
 import { createVitalsApi } from './vitalsApi.js';
+import { apiCors, declaredBodyLimit } from './frontDoor.js';
+import { OriginPolicy } from './origins.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
 
 export interface AppDeps {
@@ -38,6 +40,9 @@ export interface AppDeps {
 }
 
 const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
+/** The largest body any endpoint takes, but a record upload (whose limit is records.maxBytes). */
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+const RECORD_UPLOAD = /^\/api\/rooms\/[^/]+\/records$/;
 const DEMO_DIR = join(PROJECT_ROOT, 'demo/public');
 
 const devTokenRequest = z.strictObject({
@@ -57,6 +62,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
   app.use(securityHeaders);
+  app.use(apiCors(new OriginPolicy(config.server.allowedOrigins, config.server.trustProxy)));
+  app.use(
+    declaredBodyLimit((req) =>
+      req.method === 'POST' && RECORD_UPLOAD.test(req.path) ? config.records.maxBytes : DEFAULT_BODY_LIMIT,
+    ),
+  );
 
   app.get('/healthz', (_req, res) => {
     const workers = deps.pool.workers.length;
@@ -83,7 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (config.devTokens.enabled) {
     const issuer = deps.issuers.get(config.devTokens.issuer!);
     if (!issuer) throw new Error(`dev token issuer '${config.devTokens.issuer}' is not loaded`);
-    app.post('/api/dev/token', express.json({ limit: '4kb' }), (req, res) => {
+    app.post('/api/dev/token', declaredBodyLimit(4096), express.json({ limit: '4kb' }), (req, res) => {
       const { kind, loadtest, ...body } = parseWith(devTokenRequest, req.body, 'body');
       if (loadtest && !config.loadTest.enabled)
         throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Load testing is off on this server (loadTest.enabled).');

@@ -21,6 +21,7 @@ import type { Participant } from '../rooms/Participant.js';
 import type { Room } from '../rooms/Room.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import { bearer } from './bearer.js';
+import { declaredBodyLimit } from './frontDoor.js';
 
 export interface RecordsApiDeps {
   config: HuizhenConfig;
@@ -63,6 +64,7 @@ export function createRecordsApi(deps: RecordsApiDeps): Router {
   router.post(
     '/api/rooms/:room/records',
     uploadAuth,
+    declaredBodyLimit(deps.config.records.maxBytes),
     express.raw({ type: () => true, limit: deps.config.records.maxBytes }),
     async (req, res) => {
       const visibility = (req.query.visibility ?? 'everyone') as RecordVisibility;

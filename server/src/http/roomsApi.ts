@@ -7,7 +7,7 @@
  *   GET  /api/rooms/:id/summary      Bearer service token (scope rooms:read), or a clinician's access token for that room
  *   GET  /api/rooms/:id/opinions     likewise
  */
-import express, { type Request, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import jwt from 'jsonwebtoken';
 import { ErrorCode, ROOM_KINDS, num, oneOf, parseWith, str } from '@huizhen/protocol';
 import * as z from 'zod/mini';
@@ -21,6 +21,7 @@ import type { ConsultStore } from '../rooms/ConsultStore.js';
 import { DEFAULT_CAPACITY, isClinician } from '../rooms/policy.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import { bearer } from './bearer.js';
+import { declaredBodyLimit } from './frontDoor.js';
 
 export interface RoomsApiDeps {
   config: HuizhenConfig;
@@ -48,8 +49,13 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
     maxTokenLifetimeSec: deps.config.auth.maxTokenLifetimeSec,
   };
 
-  router.post('/api/rooms', express.json({ limit: '4kb' }), async (req, res) => {
-    const service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
+  // The service token is checked before the body is read: a stranger's request costs no parsing.
+  const bookingAuth = (req: Request, res: Response, next: NextFunction): void => {
+    res.locals.service = verifyServiceToken(bearer(req), deps.issuers, verifyOptions, 'rooms:write');
+    next();
+  };
+  router.post('/api/rooms', bookingAuth, declaredBodyLimit(4096), express.json({ limit: '4kb' }), async (req, res) => {
+    const service = res.locals.service as ReturnType<typeof verifyServiceToken>;
     const body = parseWith(bookRequest, req.body, 'body');
     const room = await deps.rooms.schedule({
       id: body.room,

@@ -5,6 +5,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '@huizhen/protocol';
+import { OriginPolicy } from '../http/origins.js';
 import { Connection } from './Connection.js';
 import type { SignalingContext } from './SignalingContext.js';
 
@@ -15,9 +16,11 @@ export class SignalingServer {
   readonly #ctx: SignalingContext;
   readonly #connections = new Set<Connection>();
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #origins: OriginPolicy;
 
   constructor(httpServer: HttpServer, ctx: SignalingContext) {
     this.#ctx = ctx;
+    this.#origins = new OriginPolicy(ctx.config.server.allowedOrigins, ctx.config.server.trustProxy);
     this.#wss = new WebSocketServer({
       server: httpServer,
       path: '/ws',
@@ -38,6 +41,14 @@ export class SignalingServer {
 
   #onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    // A page from elsewhere is told why in the close reason (a refused handshake would show the
+    // browser only a bare 1006); nothing it sends is read.
+    const origin = req.headers.origin;
+    if (!this.#origins.allows(origin, req)) {
+      this.#ctx.logger.warn('websocket from an origin not allowed', { origin: origin?.slice(0, 200), remote });
+      ws.close(CloseCode.ORIGIN_NOT_ALLOWED, 'origin not allowed (server.allowedOrigins)');
+      return;
+    }
     const connection = new Connection(ws, this.#ctx, remote, req.socket.remoteAddress);
     this.#connections.add(connection);
     this.#ctx.metrics.connections.inc();

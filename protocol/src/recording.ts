@@ -46,6 +46,12 @@ export const recordingStatus = z.object({
   requestedBy: z.optional(z.string()),
   /** The recording's id, while one exists (absent when off). */
   recordingId: z.optional(z.string()),
+  /**
+   * Counts the room's recording changes, from 1. A client keeps the highest it has seen and
+   * ignores an older one (a notification replayed after a reconnect, once the join answer has
+   * told it the current state).
+   */
+  version: z.number(),
 });
 export type RecordingStatus = z.infer<typeof recordingStatus>;
 

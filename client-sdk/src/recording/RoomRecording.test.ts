@@ -17,7 +17,9 @@ const asked: RecordingStatus = {
   missingConsent: ['me'],
   requestedBy: 'dr-zhang',
   recordingId: 'rec-1',
+  version: 3,
 };
+const OFF: RecordingStatus = { state: 'off', missingConsent: [], version: 0 };
 
 describe('RoomRecording', () => {
   let server: FakeHuizhenServer;
@@ -37,7 +39,7 @@ describe('RoomRecording', () => {
   it('is unavailable and off when the server cannot record (no recording in the view)', async () => {
     room = await connect(server.url, 't', options());
     expect(room.recording.available).toBe(false);
-    expect(room.recording.state).toEqual({ state: 'off', missingConsent: [] });
+    expect(room.recording.state).toEqual(OFF);
     expect(room.recording.consentRequested).toBe(false);
     server.handlers.requestRecording = () => {
       throw new WireFailure('RECORDING_UNAVAILABLE', 'This server is not set up to record.');
@@ -54,8 +56,8 @@ describe('RoomRecording', () => {
     expect(room.recording.consented).toBe(false);
 
     let changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [] });
-    expect(await changed).toEqual([{ ...asked, state: 'recording', missingConsent: [] }, false]);
+    server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 4 });
+    expect(await changed).toEqual([{ ...asked, state: 'recording', missingConsent: [], version: 4 }, false]);
     expect(room.recording.consentRequested).toBe(false);
     expect(room.recording.consented).toBe(true);
 
@@ -64,23 +66,30 @@ describe('RoomRecording', () => {
       JSON.stringify({ notification: 'recordingStateChanged', data: { state: 'filming', missingConsent: [] } }),
     );
     changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1'] });
-    expect(await changed).toEqual([{ ...asked, state: 'paused', missingConsent: ['fam-1'] }, false]);
+    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1'], version: 6 });
+    expect(await changed).toEqual([{ ...asked, state: 'paused', missingConsent: ['fam-1'], version: 6 }, false]);
     expect(room.recording.state.state).toBe('paused');
+
+    // An older one (replayed after a reconnect) is stale: ignored, no event.
+    const seen: unknown[] = [];
+    room.on('recordingStateChanged', (status) => seen.push(status));
+    server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 5 });
 
     // Withdrawn: this participant is asked again.
     changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1', 'me'] });
+    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1', 'me'], version: 7 });
     expect((await changed)[1]).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(room.recording.state.version).toBe(7);
   });
 
   it('sends request, consent and stop, and passes the server’s refusal on', async () => {
-    server.view = { recording: { state: 'off', missingConsent: [] } };
+    server.view = { recording: OFF };
     server.handlers.requestRecording = () => ({ recording: { ...asked, missingConsent: ['pt-1'] } });
     server.handlers.recordingConsent = (data) => ({
       recording: { ...asked, state: data.agree ? 'recording' : 'paused', missingConsent: data.agree ? [] : ['me'] },
     });
-    server.handlers.stopRecording = () => ({ recording: { state: 'off', missingConsent: [] }, recordingId: 'rec-1' });
+    server.handlers.stopRecording = () => ({ recording: OFF, recordingId: 'rec-1' });
     room = await connect(server.url, 't', options());
 
     expect(await room.recording.request()).toMatchObject({ state: 'awaiting-consent', missingConsent: ['pt-1'] });
@@ -111,8 +120,13 @@ describe('RoomRecording', () => {
     recording._applyView(asked, true);
     recording._handle({ ...asked, missingConsent: ['me'] });
     expect(emitted).toEqual([]);
-    recording._applyView({ state: 'off', missingConsent: [] }, true);
-    expect(emitted).toEqual([[{ state: 'off', missingConsent: [] }, false]]);
+    // The same state at a newer version raises the bar for stale ones without an event.
+    recording._handle({ ...asked, version: 9 });
+    recording._handle({ ...asked, state: 'recording', missingConsent: [], version: 8 });
+    expect(emitted).toEqual([]);
+    expect(recording.state).toEqual({ ...asked, version: 9 });
+    recording._applyView(OFF, true);
+    expect(emitted).toEqual([[OFF, false]]);
     // The state handed out is a copy: changing it changes nothing here.
     recording.state.missingConsent.push('x');
     expect(recording.state.missingConsent).toEqual([]);

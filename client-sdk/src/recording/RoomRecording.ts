@@ -9,7 +9,8 @@
  *
  * `state` follows the server's `recordingStateChanged` notifications (checked
  * against the protocol schema on arrival, like every notification, and applied
- * in order) and the room view at join, admission and reconnect. What `request`,
+ * in order; one older than the state already known, as replayed after a
+ * reconnect, is ignored) and the room view at join, admission and reconnect. What `request`,
  * `consent` and `stop` resolve with is the server's answer at that moment; the
  * notification that carries the same change follows.
  */
@@ -35,7 +36,7 @@ export interface RoomRecordingEvents {
   recordingStateChanged: (status: RecordingStatus, consentRequested: boolean) => void;
 }
 
-const OFF: RecordingStatus = { state: 'off', missingConsent: [] };
+const OFF: RecordingStatus = { state: 'off', missingConsent: [], version: 0 };
 
 function same(a: RecordingStatus, b: RecordingStatus): boolean {
   return (
@@ -62,7 +63,7 @@ export class RoomRecording {
   }
 
   /**
-   * `{ state, missingConsent, requestedBy?, recordingId? }`: 'off' | 'awaiting-consent' |
+   * `{ state, missingConsent, requestedBy?, recordingId?, version }`: 'off' | 'awaiting-consent' |
    * 'recording' | 'paused', and the identities of those present who have not agreed.
    */
   get state(): RecordingStatus {
@@ -132,9 +133,10 @@ export class RoomRecording {
     this.#set(status ?? OFF, emit);
   }
 
-  /** @internal A `recordingStateChanged` notification. */
+  /** @internal A `recordingStateChanged` notification; an older one than the state known is stale. */
   _handle(status: RecordingStatus): void {
     this.#available = true;
+    if (status.version < this.#status.version) return;
     this.#set(status, true);
   }
 
@@ -145,8 +147,9 @@ export class RoomRecording {
   }
 
   #set(status: RecordingStatus, emit: boolean): void {
-    if (same(status, this.#status)) return;
+    // Kept even when nothing else changed: the version is what stale notifications are judged by.
+    const changed = !same(status, this.#status);
     this.#status = copy(status);
-    if (emit) this.#host.emitChanged(copy(status), this.consentRequested);
+    if (changed && emit) this.#host.emitChanged(copy(status), this.consentRequested);
   }
 }

@@ -144,7 +144,13 @@ const roomView = {
   // --- vitals
   vitals: [{ identity: 'patient-1', samples: [{ type: 'heartRate', value: 72, unit: '/min', at: 1764626003000 }] }],
   // --- recording
-  recording: { state: 'paused', missingConsent: ['patient-1'], requestedBy: 'dr-zhang', recordingId: 'rec-7f3a' },
+  recording: {
+    state: 'paused',
+    missingConsent: ['patient-1'],
+    requestedBy: 'dr-zhang',
+    recordingId: 'rec-7f3a',
+    version: 4,
+  },
 };
 
 export const goodRequests: Record<Method, unknown> = {
@@ -245,6 +251,7 @@ export const recordingAwaiting = {
   missingConsent: ['patient-1'],
   requestedBy: 'dr-zhang',
   recordingId: 'rec-7f3a',
+  version: 1,
 };
 
 // --- TURN
@@ -358,8 +365,8 @@ export const goodResponses: Record<Method, unknown> = {
   closeDataProducer: {},
   // --- recording
   requestRecording: { recording: recordingAwaiting },
-  recordingConsent: { recording: { ...recordingAwaiting, state: 'recording', missingConsent: [] } },
-  stopRecording: { recording: { state: 'off', missingConsent: [] }, recordingId: 'rec-7f3a' },
+  recordingConsent: { recording: { ...recordingAwaiting, state: 'recording', missingConsent: [], version: 2 } },
+  stopRecording: { recording: { state: 'off', missingConsent: [], version: 3 }, recordingId: 'rec-7f3a' },
   subscribeData: {
     maxMessageBytes: 16384,
     channels: [

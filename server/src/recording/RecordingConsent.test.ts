@@ -108,7 +108,7 @@ describe('RecordingConsent', () => {
     const pt = new Member('pt-1');
     join(dr);
     join(pt);
-    expect(consent.view()).toEqual({ state: 'off', missingConsent: [] });
+    expect(consent.view()).toEqual({ state: 'off', missingConsent: [], version: 0 });
 
     const asked = consent.request(dr);
     expect(asked).toEqual({
@@ -116,6 +116,7 @@ describe('RecordingConsent', () => {
       missingConsent: ['pt-1'],
       requestedBy: 'dr-li',
       recordingId: 'rec-1',
+      version: 1,
     });
     expect(capture().context).toEqual({ roomId: 'room-1', recordingId: 'rec-1', requestedBy: 'dr-li' });
     expect(capture().calls).toEqual([]);
@@ -263,8 +264,13 @@ describe('RecordingConsent', () => {
     consent.request(dr);
     consent.consent(pt, true);
     consent.consent(pt, false);
-    expect(consent.stop(dr)).toEqual({ recording: { state: 'off', missingConsent: [] }, recordingId: 'rec-1' });
-    expect(pt.last).toEqual({ state: 'off', missingConsent: [] });
+    expect(consent.stop(dr)).toEqual({
+      recording: { state: 'off', missingConsent: [], version: 4 },
+      recordingId: 'rec-1',
+    });
+    expect(pt.last).toEqual({ state: 'off', missingConsent: [], version: 4 });
+    // One version per change everyone was told of, so a client can drop an older, replayed one.
+    expect(pt.told.map((s) => s.version)).toEqual([1, 2, 3, 4]);
     await consent.idle();
     expect(capture().calls).toEqual(['resume', 'pause', 'finish']);
     expect(history()).toEqual(['requested:dr-li', 'consented:pt-1', 'withdrawn:pt-1', 'stopped:dr-li']);

@@ -76,13 +76,17 @@ interface Recording {
   state: LiveState;
 }
 
-const OFF: RecordingStatus = { state: 'off', missingConsent: [] };
+type StatusCore = Omit<RecordingStatus, 'version'>;
+
+const OFF: StatusCore = { state: 'off', missingConsent: [] };
 
 export class RecordingConsent<Media> {
   readonly #o: RecordingConsentOptions<Media>;
   #current: Recording | undefined;
   /** What everyone was last told, to send only changes. */
   #told = JSON.stringify(OFF);
+  /** Counts the changes everyone was told of (the status's `version`). */
+  #version = 0;
   /** Captures still finishing (closing their files, queueing the composition). */
   readonly #finishing = new Set<Promise<void>>();
 
@@ -97,6 +101,10 @@ export class RecordingConsent<Media> {
 
   /** The recording as everyone sees it now. */
   status(): RecordingStatus {
+    return { ...this.#core(), version: this.#version };
+  }
+
+  #core(): StatusCore {
     const r = this.#current;
     if (!r) return { ...OFF };
     return { state: r.state, missingConsent: this.#missing(r), requestedBy: r.requestedBy, recordingId: r.id };
@@ -277,10 +285,11 @@ export class RecordingConsent<Media> {
 
   /** Tells everyone admitted (but `except`) the status, if it changed since they were last told. */
   #publish(except: ConsentMember | null): void {
-    const status = this.status();
-    const json = JSON.stringify(status);
+    const json = JSON.stringify(this.#core());
     if (json === this.#told) return;
     this.#told = json;
+    this.#version++;
+    const status = this.status();
     for (const p of this.#o.present()) if (p !== except) p.notify('recordingStateChanged', status);
   }
 

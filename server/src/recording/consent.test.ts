@@ -110,7 +110,7 @@ describe('recording consent over signaling', () => {
   it('records only once everyone agreed; only `record` may ask or stop; withdrawal pauses', async () => {
     const { doctor, patient, joined, admitted } = await consult('rec-1');
     expect(joined).toMatchObject({ recording: { state: 'off', missingConsent: [] } });
-    expect(admitted.recording).toEqual({ state: 'off', missingConsent: [] });
+    expect(admitted.recording).toEqual({ state: 'off', missingConsent: [], version: 0 });
 
     // Patients cannot ask or stop, and nothing can be answered before anyone asked.
     expect(await patient.call('requestRecording', {})).toMatchObject({
@@ -157,10 +157,11 @@ describe('recording consent over signaling', () => {
     await seesState(doctor, 'recording', []);
 
     const stopped = await doctor.request('stopRecording', {});
-    expect(stopped).toEqual({
+    expect(stopped).toMatchObject({
       recording: { state: 'off', missingConsent: [] },
       recordingId: asked.recording.recordingId,
     });
+    expect(stopped.recording.version).toBeGreaterThan(asked.recording.version);
     await seesState(patient, 'off');
     await doctor.waitFor(() => (captureOf('rec-1').history ? true : undefined), 10_000, 'finish');
     expect(captureOf('rec-1').calls).toEqual(['resume', 'pause', 'resume', 'finish']);

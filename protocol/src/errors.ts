@@ -79,6 +79,11 @@ export const ErrorCode = {
   VITALS_INVALID: 'VITALS_INVALID',
   /** A vitals device could not be used (no Web Bluetooth, chooser cancelled, device lost). */
   VITALS_DEVICE_FAILED: 'VITALS_DEVICE_FAILED',
+  // --- evaluation
+  /** This person has already evaluated this consult (one evaluation per person). */
+  ALREADY_EVALUATED: 'ALREADY_EVALUATED',
+  /** The time to evaluate this consult is over (`evaluation.windowSec` after its end). */
+  EVALUATION_CLOSED: 'EVALUATION_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

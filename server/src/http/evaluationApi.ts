@@ -75,7 +75,10 @@ export function createEvaluationApi(deps: EvaluationApiDeps): Router {
       if (claims.room !== id)
         throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
       if (!isClinician(claims.role))
-        throw new HuizhenError(ErrorCode.PERMISSION_DENIED, "Only the consult's clinical team may read its evaluations.");
+        throw new HuizhenError(
+          ErrorCode.PERMISSION_DENIED,
+          "Only the consult's clinical team may read its evaluations.",
+        );
     }
     const evaluations = await deps.evaluations.list(id);
     res.set('Cache-Control', 'no-store, private').json({ evaluations });

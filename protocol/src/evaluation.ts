@@ -46,12 +46,11 @@ export function commentProblem(comment: string): string | null {
 }
 
 const rating = int(MIN_RATING, MAX_RATING);
-const comment = z.string().check(
-  z.refine((c) => commentProblem(c) === null, {
-    // zod/mini refinements carry one message; commentProblem gives the precise one in parseEvaluation.
-    message: 'must be plain text of 1 to 1000 characters without control characters',
-  }),
-);
+// A custom check, so the sentence says which rule the comment broke.
+const comment = z.string().check((ctx) => {
+  const problem = commentProblem(ctx.value);
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
 
 /** What a patient sends. */
 export const evaluationInput = z.strictObject({
@@ -71,10 +70,8 @@ export function parseEvaluation(value: unknown): EvaluationInput {
   try {
     return parseWith(evaluationInput, value);
   } catch (err) {
-    if (!(err instanceof ProtocolValidationError)) throw err;
-    const raw = (value as { comment?: unknown } | null)?.comment;
-    const problem = err.path === 'comment' && typeof raw === 'string' ? commentProblem(raw) : null;
-    throw new HuizhenError(ErrorCode.INVALID_REQUEST, problem ? `comment: ${problem}` : err.message);
+    if (err instanceof ProtocolValidationError) throw new HuizhenError(ErrorCode.INVALID_REQUEST, err.message);
+    throw err;
   }
 }
 

@@ -40,7 +40,7 @@ export interface EvaluationServiceDeps {
   consults: ConsultStore;
   store: EvaluationStore;
   audit: AuditSink;
-  /** ms since the epoch; tests may not need it, the window is configured small instead. */
+  /** The clock (ms since the epoch); Date.now by default. */
   now?: () => number;
 }
 
@@ -83,7 +83,7 @@ export class EvaluationService {
       ...input,
     };
     await this.#deps.store.add({ room: roomId, ...hostOf(record) }, evaluation);
-    // The overall rating only: never the comment, nor the other ratings that could be combined into it.
+    // The overall rating only (webhooks carry it on): never the comment.
     this.#deps.audit.append({
       event: 'evaluation_submitted',
       room: roomId,

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerDialog,
   describePage,
+  joinMessage,
   joinViaUi,
   launchChromium,
   openDemo,
@@ -71,6 +72,7 @@ describe('rating a consult after it ended', () => {
         }),
       { describe: () => describePage(patient) },
     );
+    expect(await joinMessage(patient)).toMatch(/consult has ended/i);
     // Without the overall rating it says what is missing, and sends nothing.
     await page.click('[data-testid="evaluation-submit"]');
     const missing = await page.$eval('[data-testid="evaluation-error"]', (el) => (el as HTMLElement).textContent);

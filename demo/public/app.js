@@ -119,6 +119,7 @@ function endCall(reason, { byUser, summary, evaluate }) {
   }
   // --- evaluation: a patient or family member whose consult ended is asked to rate it.
   if (evaluate) {
+    byId('evaluation-reason').textContent = reason;
     byId('evaluation-body').replaceChildren(renderEvaluationForm(evaluate, { onClose: () => showView('join') }));
     showView('evaluation');
     return;

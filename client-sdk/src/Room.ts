@@ -45,6 +45,9 @@ import { TypedEmitter, VITALS_TOPIC } from '@huizhen/protocol';
 import { QualityReporter } from './QualityReporter.js';
 import { RoomVitals } from './vitals/RoomVitals.js';
 import { RoomRecording } from './recording/RoomRecording.js';
+// --- evaluation
+import type { EvaluationInput, StoredEvaluation } from '@huizhen/protocol';
+import { submitEvaluation } from './evaluation/submitEvaluation.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
@@ -87,6 +90,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #endSummary: ConsultSummary | undefined;
   /** Admitted while the connection was down: `admitted` follows `reconnected`. */
   #admittedWhileAway = false;
+  // --- evaluation: set when the server ended the session because the consult ended
+  #consultEnded = false;
   // --- TURN
   readonly #iceServers: IceServerManager;
   /** This browser's stats summary for the server's quality verdict (connection quality). */
@@ -413,6 +418,29 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     return (await this.#request('getOpinions', {})).opinions;
   }
 
+  // --- evaluation --------------------------------------------------------------------
+
+  /**
+   * Rates the consult once it has ended (after `disconnected` with reason
+   * `roomEnded`): patients and family, once each, within the server's
+   * window. Sent over HTTP to this room's server with the current token (a
+   * fresh one from `tokenProvider` if it has expired). See `submitEvaluation`.
+   *
+   * @throws HuizhenError INVALID_STATE (the consult has not ended), INVALID_REQUEST,
+   *   ALREADY_EVALUATED, EVALUATION_CLOSED, PERMISSION_DENIED, ...
+   */
+  async submitEvaluation(evaluation: EvaluationInput): Promise<StoredEvaluation> {
+    if (!this.#name) throw new HuizhenError(ErrorCode.NOT_JOINED, 'This room never joined a consult');
+    if (!this.#consultEnded && this.#info?.state !== 'ended')
+      throw new HuizhenError(ErrorCode.INVALID_STATE, 'The consult has not ended yet; evaluate it once it has');
+    const provider = this.#options.tokenProvider;
+    const expired = (this.#engine.tokenExpiresAt ?? Infinity) <= Date.now() + 5000;
+    const token = expired && provider ? await provider() : this.#engine.token;
+    return submitEvaluation(this.#engine.httpBase, token, this.#name, evaluation, {
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+  }
+
   /** A request on the live session, with a clear error while there is none. */
   #request<M extends Method>(method: M, data: RequestData<M>): Promise<ResponseData[M]> {
     return this.#engine.request(method, data);
@@ -466,6 +494,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       },
       teardown: (connectFailed) => (connectFailed ? this.#dropAfterFailedConnect() : this.#dropEverything()),
       disconnected: (reason, error) => {
+        // --- evaluation
+        if (reason === DisconnectReason.RoomEnded) this.#consultEnded = true;
         this.#iceServers.stop();
         this.emit('disconnected', reason, error);
       },

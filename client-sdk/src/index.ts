@@ -158,3 +158,17 @@ export {
   type WaveformSample,
   type Waveform,
 } from '@huizhen/protocol';
+// --- evaluation
+export { submitEvaluation, type SubmitEvaluationOptions } from './evaluation/submitEvaluation.js';
+export {
+  EVALUATION_DIMENSIONS,
+  MAX_EVALUATION_COMMENT,
+  MIN_RATING,
+  MAX_RATING,
+  commentProblem,
+  parseEvaluation,
+  type EvaluationDimension,
+  type EvaluationInput,
+  type StoredEvaluation,
+  type EvaluationAggregate,
+} from '@huizhen/protocol';

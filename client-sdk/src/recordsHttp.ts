@@ -104,7 +104,7 @@ async function send(target: HttpTarget, url: string, init: RequestInit): Promise
   return response;
 }
 
-async function httpError(response: Response): Promise<HuizhenError> {
+export async function httpError(response: Response): Promise<HuizhenError> {
   const payload = (await response.json().catch(() => undefined)) as { error?: unknown } | undefined;
   if (payload && typeof payload.error === 'object' && payload.error !== null) return fromWireError(payload.error);
   // Not the server's JSON (a proxy in between, say): judge by the status.

@@ -22,14 +22,22 @@ import {
 import { SidePanel } from './lib/panels.js';
 import { showConnectionState, showError } from './lib/status.js';
 import { renderSummary } from './lib/summary.js';
+// --- evaluation
+import { renderEvaluationForm } from './lib/evaluation.js';
 import { TileGrid } from './lib/tiles.js';
 import { fetchDevToken } from './lib/token.js';
 
-const views = { join: byId('join-view'), call: byId('call-view'), summary: byId('summary-view') };
+const views = {
+  join: byId('join-view'),
+  call: byId('call-view'),
+  summary: byId('summary-view'),
+  // --- evaluation
+  evaluation: byId('evaluation-view'),
+};
 const tiles = new TileGrid(byId('tiles'), byId('audio-sink'));
 const side = new SidePanel(byId('side'));
 
-/** Shows one of the three top-level views. @param {keyof typeof views} name */
+/** Shows one of the top-level views. @param {keyof typeof views} name */
 function showView(name) {
   for (const [key, view] of Object.entries(views)) view.hidden = key !== name;
 }
@@ -95,7 +103,7 @@ async function join(request) {
  * Back to the join form, keeping what the user typed so rejoining is one
  * click; or, for the clinician who ended the consult, to its summary first.
  */
-function endCall(reason, { byUser, summary }) {
+function endCall(reason, { byUser, summary, evaluate }) {
   call = null;
   tiles.clear();
   byId('room-name').hidden = true;
@@ -107,6 +115,13 @@ function endCall(reason, { byUser, summary }) {
     byId('summary-body').replaceChildren(renderSummary(summary));
     showView('summary');
     byId('summary-close').focus();
+    return;
+  }
+  // --- evaluation: a patient or family member whose consult ended is asked to rate it.
+  if (evaluate) {
+    byId('evaluation-reason').textContent = reason;
+    byId('evaluation-body').replaceChildren(renderEvaluationForm(evaluate, { onClose: () => showView('join') }));
+    showView('evaluation');
     return;
   }
   showView('join');

@@ -180,11 +180,18 @@ export async function waitInCall(
   return state.identity;
 }
 
-/** The sentence the start page shows after joining failed or the call ended (null while none). */
+/**
+ * The sentence the start page shows after joining failed or the call ended
+ * (null while none); for a patient whose consult ended, the rating page shows it.
+ */
 export async function joinMessage(demo: DemoPage): Promise<string | null> {
   return demo.page.evaluate(() => {
-    const el = document.querySelector<HTMLElement>('[data-testid="join-error"]');
-    return el && !el.hidden && !el.closest('[hidden]') ? el.textContent : null;
+    // --- evaluation: the rating page a patient sees after the end
+    for (const testid of ['join-error', 'evaluation-reason']) {
+      const el = document.querySelector<HTMLElement>(`[data-testid="${testid}"]`);
+      if (el && !el.hidden && !el.closest('[hidden]') && el.textContent) return el.textContent;
+    }
+    return null;
   });
 }
 

@@ -89,6 +89,11 @@ export const ErrorCode = {
   RECORDING_ALREADY_ACTIVE: 'RECORDING_ALREADY_ACTIVE',
   /** No recording has been requested in this room (nothing to consent to or stop). */
   RECORDING_NOT_ACTIVE: 'RECORDING_NOT_ACTIVE',
+  // --- evaluation
+  /** This person has already evaluated this consult (one evaluation per person). */
+  ALREADY_EVALUATED: 'ALREADY_EVALUATED',
+  /** The time to evaluate this consult is over (`evaluation.windowSec` after its end). */
+  EVALUATION_CLOSED: 'EVALUATION_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

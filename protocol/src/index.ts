@@ -4,3 +4,5 @@ export * from './HuizhenError.js';
 export * from './messages.js';
 export * from './TypedEmitter.js';
 export * from './vitals.js';
+// --- evaluation
+export * from './evaluation.js';

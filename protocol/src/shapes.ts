@@ -105,6 +105,8 @@ export const consultSummary = z.object({
   room: roomInfo,
   durationSec: z.nullable(z.number()),
   participants: z.array(z.object({ ...personShape, issuer: text, firstJoinedAt: ms, lastLeftAt: nullableMs })),
+  // --- evaluation: how many patients and family rated the consult (read them at /api/rooms/:id/evaluations)
+  evaluations: z.optional(z.number()),
 });
 export type ConsultSummary = z.infer<typeof consultSummary>;
 

@@ -25,6 +25,9 @@ import { SignalingServer } from './signaling/SignalingServer.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
 import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
+// --- evaluation
+import { EncryptedEvaluationStore } from './evaluation/EvaluationStore.js';
+import { EvaluationService } from './evaluation/EvaluationService.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -90,6 +93,20 @@ export class HuizhenServer {
       ),
     );
     const vitalsMetrics = createVitalsMetrics();
+    // --- evaluation: encrypted at rest too (comments are the patient's words), under a key of its own.
+    const evaluationDir = join(config.storage.dir, 'evaluations');
+    const evaluations = new EvaluationService({
+      config: config.evaluation,
+      consults: store,
+      audit,
+      store: new EncryptedEvaluationStore(
+        new EncryptedFileStore(
+          evaluationDir,
+          Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'evaluations at rest', 32)),
+        ),
+        evaluationDir,
+      ),
+    });
     const pool = await WorkerPool.create({
       workers: config.media.workers,
       logLevel: config.media.logLevel,
@@ -154,6 +171,7 @@ export class HuizhenServer {
       store,
       signer,
       vitalsStore,
+      evaluations,
       version: packageVersion(),
     });
     const http = createServer(

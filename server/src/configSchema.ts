@@ -8,6 +8,8 @@ import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protoc
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
+// --- evaluation
+import { evaluationConfigSchema } from './evaluation/evaluationConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -191,6 +193,9 @@ export const configSchema = z.strictObject({
   // --- vitals
   /** Wearable vitals: freshness, rate limits, what is stored, alert thresholds (vitals/vitalsConfig.ts). */
   vitals: vitalsConfigSchema,
+  // --- evaluation
+  /** The patient's evaluation after a consult: how long it stays open (evaluation/evaluationConfig.ts). */
+  evaluation: evaluationConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

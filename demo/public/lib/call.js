@@ -154,7 +154,7 @@ export class Call {
    * @param {{ tiles: import('./tiles.js').TileGrid, controls: ReturnType<typeof import('./controls.js').createControls>,
    *           side: import('./panels.js').SidePanel, state: ReturnType<typeof createCallState>, roomName: string,
    *           prefs: { camera: boolean, mic: boolean },
-   *           onEnded(reason: string, how: { byUser: boolean, summary?: any }): void }} deps
+   *           onEnded(reason: string, how: { byUser: boolean, summary?: any, evaluate?: any }): void }} deps
    */
   constructor(room, { tiles, controls, side, state, roomName, prefs, onEnded }) {
     this.#room = room;
@@ -625,7 +625,10 @@ export class Call {
     }
     // Someone else ended it: clinicians get the summary with the news.
     if (reason === 'roomEnded' && !summary) summary = this.#room?.endSummary ?? null;
-    this.#end(endText(reason, error), { byUser: reason === 'clientInitiated', summary });
+    // --- evaluation: patients and family rate a consult that ended (the room still knows its server and token).
+    const role = this.#room?.localParticipant.role;
+    const evaluate = reason === 'roomEnded' && (role === 'patient' || role === 'family') ? this.#room : null;
+    this.#end(endText(reason, error), { byUser: reason === 'clientInitiated', summary, evaluate });
   }
 
   #setConnectionState(connectionState) {
@@ -636,7 +639,7 @@ export class Call {
   }
 
   /** Ends the call once, whoever noticed first (Leave button or the SDK). */
-  #end(reason, { byUser = false, summary = null } = {}) {
+  #end(reason, { byUser = false, summary = null, evaluate = null } = {}) {
     if (this.#state.phase === 'ended') return;
     closeOpen();
     this.#showNotice(null);
@@ -647,7 +650,7 @@ export class Call {
     this.#state.endReason = reason;
     this.#state.summary = summary;
     this.#state.connectionState = 'disconnected';
-    this.#onEnded(reason, { byUser, ...(summary ? { summary } : {}) });
+    this.#onEnded(reason, { byUser, ...(summary ? { summary } : {}), ...(evaluate ? { evaluate } : {}) });
   }
 
   /** Runs a user action; a failure becomes a status-line sentence, never an unhandled rejection. */

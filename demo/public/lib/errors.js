@@ -33,6 +33,9 @@ const PLAIN = Object.freeze({
   CORRUPT_FILE: 'The file is damaged or incomplete.',
   UNSAFE_CONTENT: 'The file contains active content (such as scripts) and was refused.',
   URL_INVALID: 'The download link is not valid for you (expired or someone else’s).',
+  // --- evaluation
+  ALREADY_EVALUATED: 'You have already rated this consult.',
+  EVALUATION_CLOSED: 'The time to rate this consult is over.',
 });
 
 /**

@@ -24,6 +24,9 @@ import { createVitalsApi } from './vitalsApi.js';
 import { apiCors, declaredBodyLimit } from './frontDoor.js';
 import { OriginPolicy } from './origins.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
+// --- evaluation
+import type { EvaluationService } from '../evaluation/EvaluationService.js';
+import { createEvaluationApi } from './evaluationApi.js';
 
 export interface AppDeps {
   config: HuizhenConfig;
@@ -36,6 +39,8 @@ export interface AppDeps {
   store: ConsultStore;
   signer: UrlSigner;
   vitalsStore: VitalsStore;
+  // --- evaluation
+  evaluations: EvaluationService;
   version: string;
 }
 
@@ -112,6 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createRoomsApi(deps));
   app.use(createRecordsApi(deps));
   app.use(createVitalsApi(deps));
+  // --- evaluation
+  app.use(createEvaluationApi(deps));
 
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));
@@ -146,7 +153,11 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
           ? 403
           : err.code.startsWith('TOKEN') || err.code === ErrorCode.ISSUER_UNKNOWN
             ? 401
-            : err.code === ErrorCode.ROOM_ENDED || err.code === ErrorCode.INVALID_STATE
+            : err.code === ErrorCode.ROOM_ENDED ||
+                err.code === ErrorCode.INVALID_STATE ||
+                // --- evaluation
+                err.code === ErrorCode.ALREADY_EVALUATED ||
+                err.code === ErrorCode.EVALUATION_CLOSED
               ? 409
               : 400;
     return { status, error: err.toWire() };

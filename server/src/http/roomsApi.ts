@@ -22,6 +22,7 @@ import { DEFAULT_CAPACITY, isClinician } from '../rooms/policy.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import { bearer } from './bearer.js';
 import { declaredBodyLimit } from './frontDoor.js';
+import type { EvaluationService } from '../evaluation/EvaluationService.js';
 
 export interface RoomsApiDeps {
   config: HuizhenConfig;
@@ -29,6 +30,8 @@ export interface RoomsApiDeps {
   rooms: RoomManager;
   store: ConsultStore;
   audit: AuditSink;
+  // --- evaluation: the summary says how many patients and family rated the consult
+  evaluations?: Pick<EvaluationService, 'count'>;
 }
 
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -91,7 +94,8 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
     const live = deps.rooms.rooms.get(id);
     const summary = live ? live.consult.summary() : undefined;
     const stored = summary ?? (await storedSummary(deps.store, id));
-    res.set('Cache-Control', 'no-store').json({ summary: stored });
+    const evaluations = deps.evaluations ? { evaluations: await deps.evaluations.count(id) } : {};
+    res.set('Cache-Control', 'no-store').json({ summary: { ...stored, ...evaluations } });
   });
 
   router.get('/api/rooms/:id/opinions', async (req, res) => {

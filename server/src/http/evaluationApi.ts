@@ -12,7 +12,7 @@
  *
  * Who may do what, and why, is in evaluation/EvaluationService.ts.
  */
-import express, { type Request, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import jwt from 'jsonwebtoken';
 import { ErrorCode, EVALUATION_HOST, evaluationInput, parseWith, str } from '@huizhen/protocol';
 import * as z from 'zod/mini';
@@ -23,6 +23,7 @@ import { HuizhenError } from '../errors.js';
 import type { EvaluationService } from '../evaluation/EvaluationService.js';
 import { isClinician } from '../rooms/policy.js';
 import { bearer } from './bearer.js';
+import { declaredBodyLimit } from './frontDoor.js';
 
 export interface EvaluationApiDeps {
   config: HuizhenConfig;
@@ -50,20 +51,32 @@ export function createEvaluationApi(deps: EvaluationApiDeps): Router {
     return id;
   };
 
-  // A comment of 1000 CJK characters, JSON-escaped, stays well under this.
-  router.post('/api/rooms/:id/evaluation', express.json({ limit: '16kb' }), async (req, res) => {
+  // Who is asking is settled before the body is read: a stranger's request costs no parsing.
+  const patientAuth = (req: Request, res: Response, next: NextFunction): void => {
     const id = roomId(req);
     const token = bearer(req);
     if (isServiceToken(token))
       throw new HuizhenError(ErrorCode.PERMISSION_DENIED, 'Evaluations come from patients, not from systems.');
     const claims = verifyAccessToken(token, deps.issuers, verifyOptions);
-    // Who is asking is settled before the body is looked at.
     if (claims.room !== id)
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, `This token is for room '${claims.room}'.`);
-    const input = parseWith(evaluationInput, req.body, 'body');
-    const evaluation = await deps.evaluations.submit(id, claims, input);
-    res.status(201).set('Cache-Control', 'no-store').json({ evaluation });
-  });
+    res.locals.claims = claims;
+    next();
+  };
+
+  // A comment of 1000 CJK characters, JSON-escaped, stays well under this.
+  router.post(
+    '/api/rooms/:id/evaluation',
+    patientAuth,
+    declaredBodyLimit(16 * 1024),
+    express.json({ limit: '16kb' }),
+    async (req, res) => {
+      const claims = res.locals.claims as ReturnType<typeof verifyAccessToken>;
+      const input = parseWith(evaluationInput, req.body, 'body');
+      const evaluation = await deps.evaluations.submit(roomId(req), claims, input);
+      res.status(201).set('Cache-Control', 'no-store').json({ evaluation });
+    },
+  );
 
   router.get('/api/rooms/:id/evaluations', async (req, res) => {
     const id = roomId(req);

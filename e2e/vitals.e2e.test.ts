@@ -104,6 +104,12 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const byNumber = (a: number, b: number) => a - b;
+/** The measurement times the consult's record keeps of a series (vitals.storage.numericIntervalMs 1000, less a tenth). */
+const atMostOneHz = (times: number[]) => {
+  const kept: number[] = [];
+  for (const t of times) if (kept.length === 0 || t - kept.at(-1)! >= 900) kept.push(t);
+  return kept;
+};
 const timeOf = (at: string | number) => (typeof at === 'number' ? at : Date.parse(at));
 
 describe('wearable vitals between a patient, a doctor and an interpreter', () => {
@@ -375,9 +381,10 @@ describe('wearable vitals between a patient, a doctor and an interpreter', () =>
       const stored = observations.filter((o) => o.code.coding.some((c) => c.code === loinc));
       const measured = sent[type]!;
       expect(stored.length, `${type} (${loinc}) observations`).toBeGreaterThan(0);
-      // The monitor reads once a second and storage keeps numbers at up to 1 Hz: the record is the whole series.
+      // The monitor reads once a second and storage keeps numbers at up to 1 Hz (a reading less than
+      // 0.9 s after the last stored one is thinned out): the record is the whole series, save a timer hiccup.
       expect(stored.map((o) => Date.parse(o.effectiveDateTime)).sort(byNumber)).toEqual(
-        measured.map((s) => timeOf(s.at)).sort(byNumber),
+        atMostOneHz(measured.map((s) => timeOf(s.at)).sort(byNumber)),
       );
       const measuredAt = new Map(measured.map((s) => [timeOf(s.at), s.value]));
       for (const o of stored) {

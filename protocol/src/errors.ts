@@ -94,6 +94,8 @@ export const ErrorCode = {
   ALREADY_EVALUATED: 'ALREADY_EVALUATED',
   /** The time to evaluate this consult is over (`evaluation.windowSec` after its end). */
   EVALUATION_CLOSED: 'EVALUATION_CLOSED',
+  /** A participant's samples name more vitals devices at once than the server tracks per person. */
+  VITALS_DEVICE_LIMIT: 'VITALS_DEVICE_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -2,8 +2,9 @@
  * What of the live stream is kept for the consult's record.
  *
  * - Numbers (heart rate, SpO2, ..., blood pressure): at most one reading per
- *   participant and type per `numericIntervalMs` (1 s = 1 Hz), the first one
- *   of each interval, by measurement time. Live viewers still get every
+ *   participant and type per `numericIntervalMs` (1 s = 1 Hz, less a tenth
+ *   of slack for device clock jitter), the first one of each interval, by
+ *   measurement time. Live viewers still get every
  *   accepted sample; only storage is thinned.
  * - Waveforms: never the continuous stream. The last `windowSec` seconds of
  *   each participant's PPG / ECG are held in memory; a window is stored (a)
@@ -47,6 +48,14 @@ interface Strip {
 
 /** Slack allowed between one batch's end and the next one's start (device clocks and batching jitter). */
 const CONTIGUOUS_MS = 250;
+/**
+ * The share of `numericIntervalMs` a reading may come early and still be kept.
+ * A 1 Hz oximeter stamps its readings 999 or 1003 ms apart (its clock, the
+ * browser's timers); with no slack every other such reading was dropped. A
+ * tenth keeps such a series whole while a faster stream is still thinned to
+ * at most one reading per 0.9 interval.
+ */
+const INTERVAL_SLACK = 0.1;
 /** Hard cap on points in one stored window, whatever the rate. */
 const MAX_WINDOW_POINTS = 20_000;
 
@@ -65,7 +74,8 @@ export class DownSampler {
   keepNumeric(identity: string, type: Exclude<VitalType, 'waveform'>, at: number): boolean {
     const key = `${identity}\n${type}`;
     const last = this.#lastKept.get(key);
-    if (last !== undefined && at < last + this.#options.numericIntervalMs && at >= last) return false;
+    const interval = this.#options.numericIntervalMs;
+    if (last !== undefined && at < last + interval * (1 - INTERVAL_SLACK) && at >= last) return false;
     // A reading from before the last kept one (a device's stored backlog) starts a fresh interval.
     this.#lastKept.set(key, at);
     return true;

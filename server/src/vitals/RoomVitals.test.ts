@@ -13,6 +13,7 @@ import { permissionsFor, type Permission } from '../auth/permissions.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../observability/logger.js';
 import { EncryptedFileStore } from '../records/RecordStore.js';
+import { MAX_DEVICES_PER_PARTICIPANT } from './DeviceTracker.js';
 import { RoomVitals, type VitalsResult, type VitalsViewer } from './RoomVitals.js';
 import { vitalsConfigSchema, type VitalsConfig } from './vitalsConfig.js';
 import { EncryptedVitalsStore } from './VitalsStore.js';
@@ -344,6 +345,22 @@ describe('RoomVitals alerts and audit', () => {
     vitals.participantLeft('pt-wang');
     expect(devices().slice(3)).toEqual([['vitals_device_disconnected', 'ble-01', 'left']]);
     for (const e of audit) expect(JSON.stringify(e)).not.toMatch(/\b(70|71|72|120)\b/);
+  });
+
+  it('refuses samples from more devices than one participant may connect, without auditing them', () => {
+    const { vitals } = setup(config({ ratePerSec: 100, rateBurst: 100 }));
+    const from = (i: number) => ({ ...hr(70 + i), device: { id: `spoofed-${i}`, kind: 'bluetooth' as const } });
+    const flood = Array.from({ length: MAX_DEVICES_PER_PARTICIPANT + 4 }, (_, i) => from(i));
+    const { accepted, rejected } = vitals.ingest(patient, flood, NOW);
+    expect(accepted).toHaveLength(MAX_DEVICES_PER_PARTICIPANT);
+    expect(rejected.map((r) => [r.index, r.error.code])).toEqual(
+      [0, 1, 2, 3].map((i) => [MAX_DEVICES_PER_PARTICIPANT + i, ErrorCode.VITALS_DEVICE_LIMIT]),
+    );
+    expect(counted).toMatchObject({ accepted: MAX_DEVICES_PER_PARTICIPANT, device_limit: 4 });
+    expect(audit.filter((e) => e.event === 'vitals_device_connected')).toHaveLength(MAX_DEVICES_PER_PARTICIPANT);
+    // A device already connected still gets through; so does another patient's.
+    expect(vitals.ingest(patient, [from(0)], NOW).accepted).toHaveLength(1);
+    expect(vitals.ingest({ ...patient, identity: 'pt-li' }, [from(99)], NOW).accepted).toHaveLength(1);
   });
 
   it('a closed room refuses samples and writes what it had', async () => {

@@ -41,7 +41,8 @@ import type { VitalsConfig } from './vitalsConfig.js';
 import type { VitalsStore } from './VitalsStore.js';
 
 /** The outcome label of `huizhen_vitals_samples_total`. */
-export type VitalsResult = 'accepted' | 'shape' | 'unit' | 'range' | 'future' | 'stale' | 'rate_limited' | 'forbidden';
+export type VitalsResult =
+  'accepted' | 'shape' | 'unit' | 'range' | 'future' | 'stale' | 'rate_limited' | 'device_limit' | 'forbidden';
 
 export interface VitalsCounters {
   samples(result: VitalsResult, n?: number): void;
@@ -93,6 +94,7 @@ export interface RoomVitalsOptions {
 function resultOf(err: HuizhenError): VitalsResult {
   if (err instanceof VitalsError) return err.reason;
   if (err.code === ErrorCode.RATE_LIMITED) return 'rate_limited';
+  if (err.code === ErrorCode.VITALS_DEVICE_LIMIT) return 'device_limit';
   return 'forbidden';
 }
 
@@ -153,7 +155,8 @@ export class RoomVitals {
    * Validates and takes in samples from one participant. Throws
    * PERMISSION_DENIED when the sender may not publish vitals at all; else
    * returns the accepted samples and a typed error for each refused one
-   * (VITALS_INVALID with a reason, or RATE_LIMITED).
+   * (VITALS_INVALID with a reason, RATE_LIMITED, or VITALS_DEVICE_LIMIT for a
+   * sample from one device too many).
    */
   ingest(from: VitalsPublisher, samples: readonly unknown[], now: number): IngestResult {
     if (this.#closed) throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed.');
@@ -172,6 +175,7 @@ export class RoomVitals {
     for (const [index, raw] of samples.entries()) {
       let sample: VitalsSample;
       let at: number;
+      let connected: DeviceEvent | undefined;
       try {
         sample = parseVitalsSample(raw, `samples[${index}]`);
         at = checkSampleTime(sample, now, timeLimits, `samples[${index}].at`);
@@ -181,6 +185,8 @@ export class RoomVitals {
             `samples[${index}]: ${sample.type} readings arrive more often than ${this.#o.config.ratePerSec} per second.`,
           );
         }
+        // Last: a refused sample never connects a device (nor audits one).
+        if (sample.device) connected = this.#devices.seen(from.identity, sample.device, now);
       } catch (err) {
         if (!(err instanceof HuizhenError)) throw err;
         this.#counters.samples(resultOf(err));
@@ -189,6 +195,7 @@ export class RoomVitals {
       }
       this.#counters.samples('accepted');
       result.accepted.push(sample);
+      if (connected) this.#deviceConnected(connected);
       this.#take(from, sample, at, now);
     }
     if (result.rejected.length > 0) {
@@ -309,7 +316,6 @@ export class RoomVitals {
   }
 
   #take(from: VitalsPublisher, sample: VitalsSample, at: number, now: number): void {
-    if (sample.device) this.#seenDevice(from.identity, sample.device, now);
     const ctx = (device: VitalsDeviceInfo | undefined, t: number): ObservationContext => ({
       roomId: this.#o.roomId,
       subject: {
@@ -370,9 +376,8 @@ export class RoomVitals {
     }
   }
 
-  #seenDevice(identity: string, device: VitalsDeviceInfo, now: number): void {
-    const e = this.#devices.seen(identity, device, now);
-    if (e) this.#deviceEvent(e);
+  #deviceConnected(e: DeviceEvent): void {
+    this.#deviceEvent(e);
     if (!this.#sweepTimer && !this.#closed) {
       const everyMs = Math.max(1000, Math.min(5000, (this.#o.config.deviceTimeoutSec * 1000) / 2));
       this.#sweepTimer = setInterval(() => this.sweep(), everyMs);

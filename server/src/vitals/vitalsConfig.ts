@@ -65,7 +65,10 @@ export const vitalsConfigSchema = z.strictObject({
   /** A device not heard from for this long counts as disconnected (audited). */
   deviceTimeoutSec: num({ integer: true, min: 2, max: 3600 }),
   storage: z.strictObject({
-    /** Numbers are stored at most once per this interval per participant and type (1000 = 1 Hz). */
+    /**
+     * Numbers are stored at most once per this interval per participant and type (1000 = 1 Hz);
+     * a reading up to a tenth of it early still counts, for device clock jitter.
+     */
     numericIntervalMs: num({ integer: true, min: 1000, max: 3_600_000 }),
     /** A stored waveform window is at most this long. */
     waveformWindowSec: num({ integer: true, min: 1, max: 60 }),

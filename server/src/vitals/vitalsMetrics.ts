@@ -15,7 +15,7 @@ export interface VitalsMetrics {
 export function createVitalsMetrics(): VitalsMetrics {
   const samples = new Counter({
     name: 'huizhen_vitals_samples_total',
-    help: 'Vitals samples received, by result (accepted, or the refusal: shape, unit, range, future, stale, rate_limited, forbidden)',
+    help: 'Vitals samples received, by result (accepted, or the refusal: shape, unit, range, future, stale, rate_limited, device_limit, forbidden)',
     labelNames: ['result'],
     registers: [],
   });

@@ -82,6 +82,8 @@ export const ErrorCode = {
   VITALS_INVALID: 'VITALS_INVALID',
   /** A vitals device could not be used (no Web Bluetooth, chooser cancelled, device lost). */
   VITALS_DEVICE_FAILED: 'VITALS_DEVICE_FAILED',
+  /** A participant's samples name more vitals devices at once than the server tracks per person. */
+  VITALS_DEVICE_LIMIT: 'VITALS_DEVICE_LIMIT',
   // --- recording
   /** This server records nothing (no capture configured). */
   RECORDING_UNAVAILABLE: 'RECORDING_UNAVAILABLE',
@@ -94,8 +96,6 @@ export const ErrorCode = {
   ALREADY_EVALUATED: 'ALREADY_EVALUATED',
   /** The time to evaluate this consult is over (`evaluation.windowSec` after its end). */
   EVALUATION_CLOSED: 'EVALUATION_CLOSED',
-  /** A participant's samples name more vitals devices at once than the server tracks per person. */
-  VITALS_DEVICE_LIMIT: 'VITALS_DEVICE_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

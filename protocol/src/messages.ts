@@ -22,6 +22,7 @@ export * from './notifications.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './shapes.js';
+export * from './http.js';
 // --- pre-call check
 export * from './preflight.js';
 export * from './quality.js';

@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ErrorCode, ROLES, ROOM_KINDS, ProtocolValidationError, oneOf, parseWith, str } from '@huizhen/protocol';
-import * as z from 'zod/mini';
+import { ErrorCode, ProtocolValidationError, devTokenRequest, parseWith } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { mintAccessToken } from '../auth/tokens.js';
@@ -23,6 +22,7 @@ import { createRoomsApi } from './roomsApi.js';
 import { createVitalsApi } from './vitalsApi.js';
 import { apiCors, declaredBodyLimit } from './frontDoor.js';
 import { OriginPolicy } from './origins.js';
+import { openApiDocument } from './openapi.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
 // --- evaluation
 import type { EvaluationService } from '../evaluation/EvaluationService.js';
@@ -49,17 +49,6 @@ const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 const RECORD_UPLOAD = /^\/api\/rooms\/[^/]+\/records$/;
 const DEMO_DIR = join(PROJECT_ROOT, 'demo/public');
-
-const devTokenRequest = z.strictObject({
-  identity: str({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ }),
-  name: str({ min: 1, max: 128 }),
-  role: oneOf(ROLES),
-  room: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }),
-  /** The room kind a clinician's token opens. */
-  kind: z.optional(oneOf(ROOM_KINDS)),
-  /** A load-generator credential (huizhen-loadtest --dev-token); only while loadTest.enabled. */
-  loadtest: z.optional(z.boolean()),
-});
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger } = deps;
@@ -113,6 +102,12 @@ export function createApp(deps: AppDeps): express.Express {
       res.set('Cache-Control', 'no-store').json({ token });
     });
   }
+
+  // The API's description, built once: it changes only with the code.
+  const openApi = openApiDocument({ version: deps.version, devTokens: config.devTokens.enabled });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').json(openApi);
+  });
 
   app.use(createRoomsApi(deps));
   app.use(createRecordsApi(deps));

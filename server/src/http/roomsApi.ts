@@ -9,8 +9,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import jwt from 'jsonwebtoken';
-import { ErrorCode, ROOM_KINDS, num, oneOf, parseWith, str } from '@huizhen/protocol';
-import * as z from 'zod/mini';
+import { ErrorCode, bookRoomRequest, parseWith } from '@huizhen/protocol';
 import type { AuditSink } from '../audit/AuditLog.js';
 import type { TrustedIssuer } from '../auth/issuers.js';
 import { verifyAccessToken, verifyServiceToken } from '../auth/tokens.js';
@@ -38,12 +37,6 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A booking is forgotten if nobody joins within this time. */
 const BOOKING_TTL_MS = 7 * 24 * 3600 * 1000;
 
-const bookRequest = z.strictObject({
-  room: str({ min: 1, max: 64, pattern: ROOM_ID }),
-  kind: oneOf(ROOM_KINDS),
-  capacity: z.optional(num({ integer: true, min: 2, max: 1000 })),
-  host: z.optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.@:-]+$/ })),
-});
 
 export function createRoomsApi(deps: RoomsApiDeps): Router {
   const router = express.Router();
@@ -59,7 +52,7 @@ export function createRoomsApi(deps: RoomsApiDeps): Router {
   };
   router.post('/api/rooms', bookingAuth, declaredBodyLimit(4096), express.json({ limit: '4kb' }), async (req, res) => {
     const service = res.locals.service as ReturnType<typeof verifyServiceToken>;
-    const body = parseWith(bookRequest, req.body, 'body');
+    const body = parseWith(bookRoomRequest, req.body, 'body');
     const room = await deps.rooms.schedule({
       id: body.room,
       kind: body.kind,

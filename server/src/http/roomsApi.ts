@@ -37,7 +37,6 @@ const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** A booking is forgotten if nobody joins within this time. */
 const BOOKING_TTL_MS = 7 * 24 * 3600 * 1000;
 
-
 export function createRoomsApi(deps: RoomsApiDeps): Router {
   const router = express.Router();
   const verifyOptions = {

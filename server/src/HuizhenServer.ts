@@ -25,6 +25,8 @@ import { SignalingServer } from './signaling/SignalingServer.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
 import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
+import { AuditTap } from './webhooks/AuditTap.js';
+import { WebhookService } from './webhooks/WebhookService.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -42,6 +44,7 @@ export class HuizhenServer {
   readonly preflight: PreflightService;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
+  readonly #webhooks: WebhookService;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -55,7 +58,9 @@ export class HuizhenServer {
     http: HttpServer;
     signaling: SignalingServer;
     preflight: PreflightService;
+    webhooks: WebhookService;
   }) {
+    this.#webhooks = parts.webhooks;
     this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
@@ -73,7 +78,16 @@ export class HuizhenServer {
     const issuers = loadIssuers(config.auth.issuers, options.env);
     // --- TURN
     const turn = loadTurnCredentials(config.turn, options.env);
-    const audit = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
+    const auditLog = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
+    // --- webhooks: derived from the audit trail, so the whole server writes to the tap
+    const webhooks = WebhookService.open({
+      endpoints: config.webhooks,
+      dir: join(config.storage.dir, 'webhooks'),
+      env: options.env ?? process.env,
+      logger,
+    });
+    const audit: AuditSink =
+      webhooks.endpointCount > 0 ? new AuditTap(auditLog, (entry) => webhooks.enqueue(entry), logger) : auditLog;
     const store = new FileConsultStore(join(config.storage.dir, 'consults'));
     const recordsKey = loadRecordsKey(config.records, options.env);
     const recordStore = new EncryptedFileStore(join(config.storage.dir, 'records'), recordsKey);
@@ -137,6 +151,7 @@ export class HuizhenServer {
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     vitalsMetrics.register(metrics.registry);
+    webhooks.metrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,
@@ -173,6 +188,7 @@ export class HuizhenServer {
       });
     } catch (err) {
       pool.close();
+      webhooks.close();
       throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -188,6 +204,7 @@ export class HuizhenServer {
       http,
       signaling,
       preflight,
+      webhooks,
     });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
@@ -228,6 +245,8 @@ export class HuizhenServer {
       });
       // The rooms' last consult and records writes land before the process may exit.
       await this.rooms.idle();
+      // --- webhooks: after the rooms' last audit entries; what is not delivered stays queued on disk
+      this.#webhooks.close();
       this.logger.info('stopped');
     })();
     return this.#closing;

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtocolValidationError, parseWith } from '@huizhen/protocol';
 import { configSchema, type HuizhenConfig } from './configSchema.js';
+import { checkWebhooksConfig } from './webhooks/webhookConfig.js';
 
 export type { HuizhenConfig, IssuerConfig } from './configSchema.js';
 
@@ -132,6 +133,9 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
         "invalid config: turn needs 'udp' in media.iceProtocols (coturn relays to the media server over UDP)",
       );
   }
+  // --- webhooks
+  const webhooksProblem = checkWebhooksConfig(config.webhooks, baseDir);
+  if (webhooksProblem) throw new ConfigError(`invalid config: ${webhooksProblem}`);
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }

@@ -7,6 +7,7 @@ import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protoc
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
+import { webhooksConfigSchema } from './webhooks/webhookConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -181,6 +182,9 @@ export const configSchema = z.strictObject({
   // --- vitals
   /** Wearable vitals: freshness, rate limits, what is stored, alert thresholds (vitals/vitalsConfig.ts). */
   vitals: vitalsConfigSchema,
+  // --- webhooks
+  /** Signed, durable event deliveries to the hospital's systems (webhooks/webhookConfig.ts). */
+  webhooks: webhooksConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

@@ -55,7 +55,9 @@ export type AuditEvent =
   | 'recording_downloaded'
   | 'recording_deleted'
   // --- the patient's evaluation (never the comment's text)
-  | 'evaluation_submitted';
+  | 'evaluation_submitted'
+  // --- webhooks: the consult became active (a clinician and someone else admitted), the source of room.started
+  | 'consult_started';
 
 export interface AuditActor {
   identity: string;
@@ -118,7 +120,8 @@ export class AuditLog implements AuditSink {
     return join(this.#dir, CURRENT_FILE);
   }
 
-  append(input: AuditInput): void {
+  /** Returns the entry as written (the webhooks' tap reads its time). */
+  append(input: AuditInput): AuditEntry {
     const entry: Omit<AuditEntry, 'hash'> = {
       seq: this.#seq + 1,
       time: new Date().toISOString(),
@@ -135,6 +138,7 @@ export class AuditLog implements AuditSink {
     appendFileSync(this.path, line, { mode: 0o600 });
     this.#prev = hash;
     this.#seq = entry.seq;
+    return { ...entry, hash };
   }
 
   #rotateIfNeeded(incoming: number): void {

@@ -469,6 +469,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
 
   #updateState(): void {
     if (this.consult.updateState([...this.#participants.values()], this.lobby.size)) {
+      // --- webhooks: room.started derives from this entry
+      if (this.consult.info.state === 'active')
+        this.audit.append({ event: 'consult_started', room: this.id, details: { kind: this.consult.kind } });
       this.broadcast(null, 'roomUpdated', { room: this.consult.info });
     }
   }

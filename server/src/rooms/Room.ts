@@ -266,8 +266,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
 
   admit(actor: Participant, identity: string): void {
     const target = this.lobby.take(identity);
-    this.#admit(target);
+    // Audited before the join it causes, so the trail (and its webhooks) read admitted → joined → started.
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });
+    this.#admit(target);
     target.notify('admitted', { ...this.view(target), ...this.media.iceServersFor(target) });
     this.#waitingRoomChanged();
   }

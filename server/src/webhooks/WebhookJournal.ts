@@ -82,12 +82,15 @@ export class WebhookJournal {
     const pending = new Map<string, QueuedEvent>();
     let settled = 0;
     let damaged = 0;
+    let tornTail = false;
     if (existsSync(path)) {
-      for (const text of readFileSync(path, 'utf8').split('\n')) {
-        if (!text) continue;
+      const text = readFileSync(path, 'utf8');
+      tornTail = text.length > 0 && !text.endsWith('\n');
+      for (const raw of text.split('\n')) {
+        if (!raw) continue;
         let line: z.infer<typeof lineSchema>;
         try {
-          line = lineSchema.parse(JSON.parse(text));
+          line = lineSchema.parse(JSON.parse(raw));
         } catch {
           damaged++;
           continue;
@@ -99,6 +102,8 @@ export class WebhookJournal {
       }
     }
     const fd = openSync(path, 'a', 0o600);
+    // End a torn last line, or the next line would be glued to it and be lost too.
+    if (tornTail) writeSync(fd, '\n');
     const journal = new WebhookJournal(dir, fd, [...pending.values()], settled, damaged);
     journal.#compactIfDue();
     return journal;

@@ -85,6 +85,7 @@ export class HuizhenServer {
       dir: join(config.storage.dir, 'webhooks'),
       env: options.env ?? process.env,
       logger,
+      audit: { dir: config.audit.dir, seq: () => auditLog.seq },
     });
     const audit: AuditSink =
       webhooks.endpointCount > 0 ? new AuditTap(auditLog, (entry) => webhooks.enqueue(entry), logger) : auditLog;

@@ -120,6 +120,11 @@ export class AuditLog implements AuditSink {
     return join(this.#dir, CURRENT_FILE);
   }
 
+  /** The seq of the last entry written (0 for an empty trail); webhooks catch up from it after a crash. */
+  get seq(): number {
+    return this.#seq;
+  }
+
   /** Returns the entry as written (the webhooks' tap reads its time). */
   append(input: AuditInput): AuditEntry {
     const entry: Omit<AuditEntry, 'hash'> = {

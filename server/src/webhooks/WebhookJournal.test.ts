@@ -38,18 +38,19 @@ describe('webhook journal', () => {
     const j = WebhookJournal.open(dir);
     j.add(event(0));
     for (let n = 1; n <= 2000; n++) {
-      j.add(event(n));
+      j.add({ ...event(n), auditSeq: n });
       j.settle(`e${n}`, 'done');
     }
     const size = statSync(join(dir, JOURNAL_FILE)).size;
     // 2000 delivered events of ~200 bytes would be ~400 kB uncompacted.
     expect(size).toBeLessThan(256 * 2 * 200);
     j.close();
-    expect(
-      WebhookJournal.open(dir)
-        .pending()
-        .map((e) => e.id),
-    ).toEqual(['e0']);
+    const again = WebhookJournal.open(dir);
+    expect(again.pending().map((e) => e.id)).toEqual(['e0']);
+    // What the compacted lines knew about the audit trail is kept.
+    expect(again.seenUpTo).toBe(2000);
+    expect(again.knows(1234)).toBe(true);
+    expect(again.knows(2001)).toBe(false);
   });
 
   it('skips a torn or hostile line and keeps the rest', () => {

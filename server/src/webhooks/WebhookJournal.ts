@@ -39,6 +39,8 @@ export interface QueuedEvent {
   queuedAt: number;
   /** The JSON body, exactly the bytes that are signed and sent on every attempt. */
   body: string;
+  /** The audit entry it came from: after a crash, entries past the journal's knowledge are queued again. */
+  auditSeq?: number;
 }
 
 const lineSchema = z.union([
@@ -49,8 +51,11 @@ const lineSchema = z.union([
     type: str({ min: 1, max: 64 }),
     queuedAt: num({ integer: true, min: 0 }),
     body: str({ min: 2, max: 1024 * 1024 }),
+    auditSeq: z.optional(num({ integer: true, min: 0 })),
   }),
   z.strictObject({ op: z.enum(['done', 'failed']), id: str({ min: 1, max: 64 }) }),
+  /** Every audit entry up to auditSeq has been considered (queued or not wanted). */
+  z.strictObject({ op: z.literal('seen'), auditSeq: num({ integer: true, min: 0 }) }),
 ]);
 
 export const JOURNAL_FILE = 'queue.jsonl';
@@ -59,6 +64,10 @@ const COMPACT_MIN_SETTLED = 256;
 export class WebhookJournal {
   readonly #dir: string;
   readonly #pending = new Map<string, QueuedEvent>();
+  /** Audit seqs of the events in the file (pending or settled since the last compaction). */
+  readonly #known = new Set<number>();
+  #maxKnown: number | undefined;
+  #seen: number | undefined;
   #fd: number;
   #settled = 0;
   #syncing = false;
@@ -67,9 +76,19 @@ export class WebhookJournal {
   /** Lines that could not be read when the journal was opened (a torn last line after a power cut). */
   readonly damagedLines: number;
 
-  private constructor(dir: string, fd: number, pending: QueuedEvent[], settled: number, damaged: number) {
+  private constructor(
+    dir: string,
+    fd: number,
+    pending: QueuedEvent[],
+    settled: number,
+    damaged: number,
+    seen: { mark: number | undefined; known: Set<number> },
+  ) {
     this.#dir = dir;
     this.#fd = fd;
+    this.#seen = seen.mark;
+    this.#known = seen.known;
+    for (const s of seen.known) this.#maxKnown = Math.max(this.#maxKnown ?? 0, s);
     for (const e of pending) this.#pending.set(e.id, e);
     this.#settled = settled;
     this.damagedLines = damaged;
@@ -83,6 +102,8 @@ export class WebhookJournal {
     let settled = 0;
     let damaged = 0;
     let tornTail = false;
+    let mark: number | undefined;
+    const known = new Set<number>();
     if (existsSync(path)) {
       const text = readFileSync(path, 'utf8');
       tornTail = text.length > 0 && !text.endsWith('\n');
@@ -98,13 +119,15 @@ export class WebhookJournal {
         if (line.op === 'add') {
           const { op: _op, ...event } = line;
           pending.set(line.id, event);
-        } else if (pending.delete(line.id)) settled++;
+          if (line.auditSeq !== undefined) known.add(line.auditSeq);
+        } else if (line.op === 'seen') mark = Math.max(mark ?? 0, line.auditSeq);
+        else if (pending.delete(line.id)) settled++;
       }
     }
     const fd = openSync(path, 'a', 0o600);
     // End a torn last line, or the next line would be glued to it and be lost too.
     if (tornTail) writeSync(fd, '\n');
-    const journal = new WebhookJournal(dir, fd, [...pending.values()], settled, damaged);
+    const journal = new WebhookJournal(dir, fd, [...pending.values()], settled, damaged, { mark, known });
     journal.#compactIfDue();
     return journal;
   }
@@ -118,9 +141,31 @@ export class WebhookJournal {
     return this.#pending.size;
   }
 
+  /** Audit entries up to this seq were all considered; undefined for a journal that never recorded one. */
+  get seenUpTo(): number | undefined {
+    if (this.#seen === undefined && this.#maxKnown === undefined) return undefined;
+    return Math.max(this.#seen ?? 0, this.#maxKnown ?? 0);
+  }
+
+  /** True when an event from this audit entry is (or was, since the last compaction) in the journal. */
+  knows(auditSeq: number): boolean {
+    return auditSeq <= (this.#seen ?? -1) || this.#known.has(auditSeq);
+  }
+
   add(event: QueuedEvent): void {
     this.#write({ op: 'add', ...event });
     this.#pending.set(event.id, event);
+    if (event.auditSeq !== undefined) {
+      this.#known.add(event.auditSeq);
+      this.#maxKnown = Math.max(this.#maxKnown ?? 0, event.auditSeq);
+    }
+  }
+
+  /** Records that every audit entry up to `auditSeq` has been considered (on close, or for a new journal). */
+  markSeen(auditSeq: number): void {
+    if (auditSeq <= (this.#seen ?? -1)) return;
+    this.#write({ op: 'seen', auditSeq });
+    this.#seen = auditSeq;
   }
 
   /** Marks an event delivered or given up; it will not be read back after a restart. */
@@ -167,8 +212,12 @@ export class WebhookJournal {
     const path = join(this.#dir, JOURNAL_FILE);
     const tmp = `${path}.tmp`;
     const fd = openSync(tmp, 'w', 0o600);
+    // What the dropped lines knew survives as one 'seen' line.
+    const seen = this.seenUpTo;
     try {
-      const text = [...this.#pending.values()].map((e) => JSON.stringify({ op: 'add', ...e }) + '\n').join('');
+      const text =
+        (seen !== undefined ? JSON.stringify({ op: 'seen', auditSeq: seen }) + '\n' : '') +
+        [...this.#pending.values()].map((e) => JSON.stringify({ op: 'add', ...e }) + '\n').join('');
       writeSync(fd, text);
       fsyncSync(fd);
     } finally {
@@ -185,5 +234,8 @@ export class WebhookJournal {
     closeSync(this.#fd);
     this.#fd = openSync(path, 'a', 0o600);
     this.#settled = 0;
+    if (seen !== undefined) this.#seen = seen;
+    this.#known.clear();
+    for (const e of this.#pending.values()) if (e.auditSeq !== undefined) this.#known.add(e.auditSeq);
   }
 }

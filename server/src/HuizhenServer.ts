@@ -79,16 +79,6 @@ export class HuizhenServer {
     // --- TURN
     const turn = loadTurnCredentials(config.turn, options.env);
     const auditLog = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
-    // --- webhooks: derived from the audit trail, so the whole server writes to the tap
-    const webhooks = WebhookService.open({
-      endpoints: config.webhooks,
-      dir: join(config.storage.dir, 'webhooks'),
-      env: options.env ?? process.env,
-      logger,
-      audit: { dir: config.audit.dir, seq: () => auditLog.seq },
-    });
-    const audit: AuditSink =
-      webhooks.endpointCount > 0 ? new AuditTap(auditLog, (entry) => webhooks.enqueue(entry), logger) : auditLog;
     const store = new FileConsultStore(join(config.storage.dir, 'consults'));
     const recordsKey = loadRecordsKey(config.records, options.env);
     const recordStore = new EncryptedFileStore(join(config.storage.dir, 'records'), recordsKey);
@@ -111,6 +101,23 @@ export class HuizhenServer {
       ...(config.media.iceProtocols ? { protocols: config.media.iceProtocols } : {}),
       logger,
     });
+    // --- webhooks: derived from the audit trail, so the whole server writes to the tap
+    let webhooks: WebhookService;
+    try {
+      webhooks = WebhookService.open({
+        endpoints: config.webhooks,
+        dir: join(config.storage.dir, 'webhooks'),
+        env: options.env ?? process.env,
+        logger,
+        audit: { dir: config.audit.dir, seq: () => auditLog.seq },
+      });
+    } catch (err) {
+      // A missing secret stops the start; the media workers must not outlive it.
+      pool.close();
+      throw err;
+    }
+    const audit: AuditSink =
+      webhooks.endpointCount > 0 ? new AuditTap(auditLog, (entry) => webhooks.enqueue(entry), logger) : auditLog;
     // --- data channels: refusals are counted once the metrics (which read the rooms) exist
     let countData: (outcome: string, n?: number) => void = () => undefined;
     const rooms = new RoomManager({

@@ -9,6 +9,7 @@ export default defineConfig({
       '@huizhen/protocol': fileURLToPath(new URL('./protocol/src/index.ts', import.meta.url)),
       '@huizhen/server/client': fileURLToPath(new URL('./server/src/client/ProtocolClient.ts', import.meta.url)),
       '@huizhen/server/mint': fileURLToPath(new URL('./server/src/auth/mint.ts', import.meta.url)),
+      '@huizhen/server/webhooks': fileURLToPath(new URL('./server/src/webhooks/signature.ts', import.meta.url)),
     },
   },
   test: {

@@ -25,6 +25,8 @@ export interface HuizhenServer {
   /** The last `n` log lines, for failure messages. */
   tail(n?: number): string;
   stop(): Promise<void>;
+  /** SIGKILL: the process gets no chance to flush or say goodbye (crash tests). Keeps a caller-given scratch. */
+  kill(): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -36,6 +38,11 @@ export interface StartServerOptions {
    */
   config?: Record<string, unknown>;
   timeoutMs?: number;
+  /**
+   * Use this directory for data, audit log and config and keep it on stop, so a
+   * second process can start on what the first one left (restart tests).
+   */
+  scratch?: string;
 }
 
 /** The issuer the default config trusts and signs dev tokens with, as a config entry (for configs that add issuers). */
@@ -68,7 +75,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
   const port = await freePort();
   const logs: string[] = [];
   // Records and the audit log of a test server stay out of the repository's var/.
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'huizhen-e2e-server-'));
+  const ownScratch = options.scratch === undefined;
+  const scratch = options.scratch ?? (await mkdtemp(path.join(os.tmpdir(), 'huizhen-e2e-server-')));
   const configEnv: Record<string, string> = {};
   if (options.config) {
     const file = path.join(scratch, 'config.json');
@@ -122,7 +130,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
     if (actual !== port) throw new Error(`server listens on ${actual}, expected PORT=${port}`);
   } catch (err) {
     await stopChild(child, exited);
-    await rm(scratch, { recursive: true, force: true });
+    if (ownScratch) await rm(scratch, { recursive: true, force: true });
     throw err;
   } finally {
     clearTimeout(timer);
@@ -136,7 +144,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
     tail,
     async stop() {
       await stopChild(child, exited);
-      await rm(scratch, { recursive: true, force: true });
+      if (ownScratch) await rm(scratch, { recursive: true, force: true });
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      if (ownScratch) await rm(scratch, { recursive: true, force: true });
     },
   };
 }

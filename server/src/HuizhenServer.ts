@@ -28,6 +28,8 @@ import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
 // --- evaluation
 import { EncryptedEvaluationStore } from './evaluation/EvaluationStore.js';
 import { EvaluationService } from './evaluation/EvaluationService.js';
+import { AuditTap } from './webhooks/AuditTap.js';
+import { WebhookService } from './webhooks/WebhookService.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -48,6 +50,7 @@ export class HuizhenServer {
   readonly preflight: PreflightService;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
+  readonly #webhooks: WebhookService;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -61,7 +64,9 @@ export class HuizhenServer {
     http: HttpServer;
     signaling: SignalingServer;
     preflight: PreflightService;
+    webhooks: WebhookService;
   }) {
+    this.#webhooks = parts.webhooks;
     this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
@@ -79,7 +84,7 @@ export class HuizhenServer {
     const issuers = loadIssuers(config.auth.issuers, options.env);
     // --- TURN
     const turn = loadTurnCredentials(config.turn, options.env);
-    const audit = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
+    const auditLog = new AuditLog({ dir: config.audit.dir, maxFileBytes: config.audit.maxFileBytes });
     const store = new FileConsultStore(join(config.storage.dir, 'consults'));
     const recordsKey = loadRecordsKey(config.records, options.env);
     const recordStore = new EncryptedFileStore(join(config.storage.dir, 'records'), recordsKey);
@@ -93,6 +98,32 @@ export class HuizhenServer {
       ),
     );
     const vitalsMetrics = createVitalsMetrics();
+    const pool = await WorkerPool.create({
+      workers: config.media.workers,
+      logLevel: config.media.logLevel,
+      listenIp: config.media.rtcListenIp,
+      announcedAddress: config.media.rtcAnnouncedAddress,
+      port: config.media.rtcPort,
+      ...(config.media.iceProtocols ? { protocols: config.media.iceProtocols } : {}),
+      logger,
+    });
+    // --- webhooks: derived from the audit trail, so the whole server writes to the tap
+    let webhooks: WebhookService;
+    try {
+      webhooks = WebhookService.open({
+        endpoints: config.webhooks,
+        dir: join(config.storage.dir, 'webhooks'),
+        env: options.env ?? process.env,
+        logger,
+        audit: { dir: config.audit.dir, seq: () => auditLog.seq },
+      });
+    } catch (err) {
+      // A missing secret stops the start; the media workers must not outlive it.
+      pool.close();
+      throw err;
+    }
+    const audit: AuditSink =
+      webhooks.endpointCount > 0 ? new AuditTap(auditLog, (entry) => webhooks.enqueue(entry), logger) : auditLog;
     // --- evaluation: encrypted at rest too (comments are the patient's words), under a key of its own.
     const evaluationDir = join(config.storage.dir, 'evaluations');
     const evaluations = new EvaluationService({
@@ -106,15 +137,6 @@ export class HuizhenServer {
         ),
         evaluationDir,
       ),
-    });
-    const pool = await WorkerPool.create({
-      workers: config.media.workers,
-      logLevel: config.media.logLevel,
-      listenIp: config.media.rtcListenIp,
-      announcedAddress: config.media.rtcAnnouncedAddress,
-      port: config.media.rtcPort,
-      ...(config.media.iceProtocols ? { protocols: config.media.iceProtocols } : {}),
-      logger,
     });
     // --- data channels: refusals are counted once the metrics (which read the rooms) exist
     let countData: (outcome: string, n?: number) => void = () => undefined;
@@ -159,6 +181,7 @@ export class HuizhenServer {
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     vitalsMetrics.register(metrics.registry);
+    webhooks.metrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,
@@ -205,6 +228,7 @@ export class HuizhenServer {
       });
     } catch (err) {
       pool.close();
+      webhooks.close();
       throw new Error(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -220,6 +244,7 @@ export class HuizhenServer {
       http,
       signaling,
       preflight,
+      webhooks,
     });
     if (config.devTokens.enabled && !isLoopbackHost(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
@@ -260,6 +285,8 @@ export class HuizhenServer {
       });
       // The rooms' last consult and records writes land before the process may exit.
       await this.rooms.idle();
+      // --- webhooks: after the rooms' last audit entries; what is not delivered stays queued on disk
+      this.#webhooks.close();
       this.logger.info('stopped');
     })();
     return this.#closing;

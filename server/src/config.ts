@@ -11,6 +11,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProtocolValidationError, parseWith } from '@huizhen/protocol';
 import { configSchema, type HuizhenConfig } from './configSchema.js';
+import { checkWebhooksConfig } from './webhooks/webhookConfig.js';
 
 export type { HuizhenConfig, IssuerConfig } from './configSchema.js';
 
@@ -141,6 +142,9 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
       `invalid config: server.allowedOrigins: '${wildcards[0]}' allows any port, which only a loopback server (server.host 127.0.0.1 or localhost) may; list the exact origins of your apps, or [] (HUIZHEN_ALLOWED_ORIGINS=self) for this server's own only`,
     );
   config.server.allowedOrigins = config.server.allowedOrigins.map((o) => o.toLowerCase());
+  // --- webhooks
+  const webhooksProblem = checkWebhooksConfig(config.webhooks, baseDir);
+  if (webhooksProblem) throw new ConfigError(`invalid config: ${webhooksProblem}`);
   if (config.signaling.rateLimitBurst < config.signaling.rateLimitPerSec) {
     throw new ConfigError('invalid config: signaling.rateLimitBurst must be >= signaling.rateLimitPerSec');
   }

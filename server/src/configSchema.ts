@@ -10,6 +10,7 @@ import { LOG_LEVELS } from './observability/logger.js';
 import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
 // --- evaluation
 import { evaluationConfigSchema } from './evaluation/evaluationConfig.js';
+import { webhooksConfigSchema } from './webhooks/webhookConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -196,6 +197,9 @@ export const configSchema = z.strictObject({
   // --- evaluation
   /** The patient's evaluation after a consult: how long it stays open (evaluation/evaluationConfig.ts). */
   evaluation: evaluationConfigSchema,
+  // --- webhooks
+  /** Signed, durable event deliveries to the hospital's systems (webhooks/webhookConfig.ts). */
+  webhooks: webhooksConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

@@ -55,7 +55,9 @@ export type AuditEvent =
   | 'recording_downloaded'
   | 'recording_deleted'
   // --- the patient's evaluation (never the comment's text)
-  | 'evaluation_submitted';
+  | 'evaluation_submitted'
+  // --- webhooks: the consult became active (a clinician and someone else admitted), the source of room.started
+  | 'consult_started';
 
 export interface AuditActor {
   identity: string;
@@ -118,7 +120,13 @@ export class AuditLog implements AuditSink {
     return join(this.#dir, CURRENT_FILE);
   }
 
-  append(input: AuditInput): void {
+  /** The seq of the last entry written (0 for an empty trail); webhooks catch up from it after a crash. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Returns the entry as written (the webhooks' tap reads its time). */
+  append(input: AuditInput): AuditEntry {
     const entry: Omit<AuditEntry, 'hash'> = {
       seq: this.#seq + 1,
       time: new Date().toISOString(),
@@ -135,6 +143,7 @@ export class AuditLog implements AuditSink {
     appendFileSync(this.path, line, { mode: 0o600 });
     this.#prev = hash;
     this.#seq = entry.seq;
+    return { ...entry, hash };
   }
 
   #rotateIfNeeded(incoming: number): void {

@@ -285,8 +285,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
 
   admit(actor: Participant, identity: string): void {
     const target = this.lobby.take(identity);
-    this.#admit(target);
+    // Audited before the join it causes, so the trail (and its webhooks) read admitted → joined → started.
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });
+    this.#admit(target);
     target.notify('admitted', { ...this.view(target), ...this.media.iceServersFor(target) });
     this.#waitingRoomChanged();
   }
@@ -490,6 +491,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
 
   #updateState(): void {
     if (this.consult.updateState([...this.#participants.values()], this.lobby.size)) {
+      // --- webhooks: room.started derives from this entry
+      if (this.consult.info.state === 'active')
+        this.audit.append({ event: 'consult_started', room: this.id, details: { kind: this.consult.kind } });
       this.broadcast(null, 'roomUpdated', { room: this.consult.info });
     }
   }

@@ -15,7 +15,8 @@ import {
 import { connect } from './connect.js';
 import { RoomEvent } from './events.js';
 import type { ConnectOptions } from './options.js';
-import type { Room } from './Room.js';
+import { ConnectionErrorReason } from './errors.js';
+import { Room } from './Room.js';
 
 describe('room.on(event, listener, { replay: true })', () => {
   let server: FakeHuizhenServer;
@@ -78,5 +79,22 @@ describe('room.on(event, listener, { replay: true })', () => {
     server.notify('participantJoined', { participant: participant('nurse-wu', { role: 'nurse' }) });
     await vi.waitFor(() => expect(joined).toContain('nurse-wu'), { timeout: 10_000 });
     expect(joined).toHaveLength(3);
+  });
+  it("follows the README's React pattern through StrictMode's double effect", async () => {
+    // Effect, cleanup, effect: the first room is cancelled by its own cleanup, the second stays.
+    const first = new Room(options());
+    const firstConnect = first.connect(server.url, 't');
+    void first.disconnect();
+    await expect(firstConnect).rejects.toMatchObject({ reason: ConnectionErrorReason.Cancelled });
+    room = new Room(options());
+    await room.connect(server.url, 't');
+    expect(first.state).toBe('disconnected');
+    expect(room.state).toBe('connected');
+    // The listening effect runs whenever it runs; with replay it still sees every track.
+    const r = room;
+    await vi.waitFor(() => expect(receivedTracks(r)).toBe(3), { timeout: 10_000 });
+    const tracks: string[] = [];
+    r.on(RoomEvent.TrackSubscribed, (track) => tracks.push(track.trackId), { replay: true });
+    expect(tracks.sort()).toEqual(['l-cam', 'z-cam', 'z-mic']);
   });
 });

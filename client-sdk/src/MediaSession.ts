@@ -3,9 +3,9 @@
  * receive transports, and keeping them connected (ICE restarts). Signaling for
  * transports goes through the SignalClient; rooms and participants live elsewhere.
  */
-import { Device } from 'mediasoup-client';
 import type {
   AppData,
+  Device,
   Consumer,
   ConnectionState as TransportConnectionState,
   DataConsumer,
@@ -89,7 +89,10 @@ export class MediaSession {
    *
    * @throws mediasoup-client's UnsupportedError when the browser cannot do WebRTC.
    */
-  static createDevice(options?: DeviceOptions): Promise<Device> {
+  static async createDevice(options?: DeviceOptions): Promise<Device> {
+    // Loaded on the first connect, not with the SDK: mediasoup-client is half of the SDK's
+    // weight, and an app's pages that import the SDK but join no call yet need not fetch it.
+    const { Device } = await import('mediasoup-client');
     return Device.factory(options);
   }
 

@@ -48,6 +48,8 @@ import { RoomRecording } from './recording/RoomRecording.js';
 // --- evaluation
 import type { EvaluationInput, StoredEvaluation } from '@huizhen/protocol';
 import { submitEvaluation } from './evaluation/submitEvaluation.js';
+// --- subscribe with replay
+import { replay, type ListenOptions } from './replay.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
@@ -83,7 +85,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   #info: RoomInfo | undefined;
   #kind: RoomKind | undefined;
   #name = '';
-  #permissions: ReadonlySet<string> = new Set();
+  #permissions: ReadonlySet<Permission> = new Set();
   #waitingRoom: WaitingEntry[] = [];
   #device: Device | undefined;
   #media: MediaSession | undefined;
@@ -203,6 +205,24 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     return { media: this.#media, signal };
   }
 
+  // --- subscribe with replay
+
+  /**
+   * Calls `listener` every time `event` is emitted. With `{ replay: true }` it
+   * is also called at once with what already holds (`trackSubscribed` for each
+   * track received, `participantJoined` for each participant, the lobby), so a
+   * listener added after `connect()` resolved misses nothing.
+   */
+  override on<E extends keyof RoomEventCallbacks>(
+    event: E,
+    listener: RoomEventCallbacks[E],
+    options?: ListenOptions,
+  ): this {
+    super.on(event, listener);
+    if (options?.replay === true) replay(this, event, listener);
+    return this;
+  }
+
   // --- state ------------------------------------------------------------------
 
   /** The room's id on the server (empty until connected). */
@@ -233,7 +253,7 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   }
 
   /** What the server lets this participant do (see `Permission`); empty until connected. */
-  get permissions(): ReadonlySet<string> {
+  get permissions(): ReadonlySet<Permission> {
     return this.#permissions;
   }
 

@@ -5,8 +5,7 @@
  * getStats on both ends of this browser: the selected candidate pair, RTT,
  * jitter, loss in each direction, the bitrate that came back, frames decoded.
  */
-import { Device } from 'mediasoup-client';
-import type { Consumer, Producer, Transport } from 'mediasoup-client/types';
+import type { Consumer, Device, Producer, Transport } from 'mediasoup-client/types';
 import { ErrorCode, type ResponseData } from '@huizhen/protocol';
 import type { SignalClient } from '../SignalClient.js';
 import {
@@ -121,6 +120,8 @@ export async function runLoopback(options: LoopbackOptions): Promise<MediaCheck>
   }
   let device: Device;
   try {
+    // Loaded when the check runs (as for a room): see MediaSession.createDevice.
+    const { Device } = await import('mediasoup-client');
     device = await Device.factory();
     await device.load({ routerRtpCapabilities: start.routerRtpCapabilities });
   } catch (cause) {

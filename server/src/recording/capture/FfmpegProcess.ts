@@ -2,7 +2,9 @@
  * One ffmpeg process under `nice`: started with an argument list that never
  * holds tokens or keys, stderr kept to its last few kilobytes for diagnostics,
  * stopped with SIGINT so it writes the container's trailer (a finalized,
- * playable file), killed only if it does not exit in time.
+ * playable file), killed only if it does not exit in time. (SIGINT is only
+ * seen between packets: an ffmpeg waiting on a silent network input must be
+ * woken up by its input ending; see TrackSegment.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TypedEmitter } from '@huizhen/protocol';
@@ -25,7 +27,6 @@ const STOP_GRACE_MS = 8000;
 export class FfmpegProcess extends TypedEmitter<FfmpegEvents> {
   readonly #child: ChildProcess;
   #stderr = '';
-  #seen = '';
   #requested = false;
   #stopping: Promise<void> | undefined;
   readonly exited: Promise<void>;
@@ -38,8 +39,6 @@ export class FfmpegProcess extends TypedEmitter<FfmpegEvents> {
     this.#child.stderr!.setEncoding('utf8');
     this.#child.stderr!.on('data', (chunk: string) => {
       this.#stderr = (this.#stderr + chunk).slice(-STDERR_KEEP);
-      // Only the start is searched for markers; it stays small too.
-      if (this.#seen.length < STDERR_KEEP) this.#seen += chunk.slice(0, STDERR_KEEP - this.#seen.length);
     });
     this.exited = new Promise((resolve) => {
       let done = false;
@@ -65,16 +64,18 @@ export class FfmpegProcess extends TypedEmitter<FfmpegEvents> {
     return this.#stderr;
   }
 
-  /** Resolves true once stderr has shown `text` (e.g. that the output file was opened), false on exit or timeout. */
-  async waitForOutput(text: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    while (!this.#seen.includes(text)) {
-      if (exited || Date.now() > deadline) return this.#seen.includes(text);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return true;
+  /** The coming exit is asked for (the input is being ended), not a crash. */
+  expectExit(): void {
+    this.#requested = true;
+  }
+
+  /** Resolves true if the process exits within `ms`. */
+  async exitsWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    const result = await Promise.race([this.exited.then(() => true), timeout]);
+    clearTimeout(timer);
+    return result;
   }
 
   /**

@@ -215,7 +215,10 @@ export class RoomRecorder implements RecordingCapture {
     if (startedAt === undefined || !segment.file) return;
     try {
       const bytes = await this.#deps.store.putSegment(this.#meta.room, this.id, segment.id, segment.file);
-      if (bytes === 0) return;
+      if (bytes === 0) {
+        this.#deps.logger.warn('recording segment empty', { room: this.#meta.room, recording: this.id, kind: segment.kind, stderr: segment.stderr.slice(-600) });
+        return;
+      }
       this.#meta.segments.push({
         id: segment.id,
         span,
@@ -237,7 +240,9 @@ export class RoomRecorder implements RecordingCapture {
       this.#saveMeta();
     } catch (err) {
       // ffmpeg wrote nothing (no media arrived before the span ended): there is no segment.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        this.#deps.logger.warn('recording segment empty', { room: this.#meta.room, recording: this.id, kind: segment.kind, stderr: segment.stderr.slice(-600) });
+      else
         this.#deps.logger.error('recording segment not stored', {
           room: this.#meta.room,
           recording: this.id,

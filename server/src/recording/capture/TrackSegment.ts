@@ -8,6 +8,7 @@
  * the file starts on a decodable frame. Nothing here is on the room's request
  * path: the recorder starts segments in the background.
  */
+import { createSocket } from 'node:dgram';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { types } from 'mediasoup';
@@ -32,7 +33,23 @@ export interface TrackSegmentOptions {
 }
 
 const LISTEN_TIMEOUT_MS = 20_000;
-const OUTPUT_WAIT_MS = 10_000;
+const BYE_EXIT_MS = 4000;
+
+/** RTCP BYE (RFC 3550 6.6) for `ssrc`, to ffmpeg's RTP port (muxed RTCP) and its RTCP port. */
+async function sendBye(port: number, ssrc: number): Promise<void> {
+  const bye = Buffer.alloc(8);
+  bye.writeUInt8(0x81, 0);
+  bye.writeUInt8(203, 1);
+  bye.writeUInt16BE(1, 2);
+  bye.writeUInt32BE(ssrc >>> 0, 4);
+  const socket = createSocket('udp4');
+  try {
+    for (const p of [port, port + 1])
+      await new Promise<void>((resolve) => socket.send(bye, p, '127.0.0.1', () => resolve()));
+  } finally {
+    socket.close();
+  }
+}
 /** Key frames asked for after the start: the first request may reach the sender before ffmpeg's probe is ready. */
 const KEY_FRAME_RETRIES_MS = [1000, 2500];
 
@@ -52,6 +69,8 @@ export class TrackSegment {
   #ffmpeg: FfmpegProcess | undefined;
   #stopping = false;
   #stopped: Promise<void> | undefined;
+  #port: number | undefined;
+  #ssrc: number | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
   #end!: (failure: string | undefined) => void;
   /**
@@ -96,6 +115,7 @@ export class TrackSegment {
     this.#transport = transport;
     const port = await freePortPair();
     await transport.connect({ ip: '127.0.0.1', port });
+    this.#port = port;
     const consumer = await transport.consume({
       producerId: track.producer.id,
       rtpCapabilities: recorderCapabilities(router),
@@ -103,6 +123,7 @@ export class TrackSegment {
       appData: { recording: this.id },
     });
     this.#consumer = consumer;
+    this.#ssrc = consumer.rtpParameters.encodings?.[0]?.ssrc;
     // The producer went away (or the router closed): this track's segment ends here.
     consumer.observer.once('close', () => void this.stop());
     this.codec = consumer.rtpParameters.codecs[0]?.mimeType.split('/')[1]?.toLowerCase() ?? '';
@@ -115,10 +136,8 @@ export class TrackSegment {
       args: [
         '-hide_banner',
         '-nostdin',
-        // 'info' prints when the output is open (stop() waits for that); -nostats keeps progress lines out.
         '-loglevel',
-        'info',
-        '-nostats',
+        'warning',
         '-protocol_whitelist',
         'file,udp,rtp',
         // mediasoup starts a consumer on a key frame, which names the size: no need to probe long
@@ -183,10 +202,17 @@ export class TrackSegment {
     for (const t of this.#timers) clearTimeout(t);
     this.#consumer?.close();
     this.#transport?.close();
-    // Media has stopped; what ffmpeg received until now was consented to. A SIGINT while it is
-    // still probing its input would lose all of it, so let it open its output first (bounded).
-    if (this.#ffmpeg && this.startedAt !== undefined) await this.#ffmpeg.waitForOutput('Output #0', OUTPUT_WAIT_MS);
-    await this.#ffmpeg?.stop();
+    // Media has stopped; what ffmpeg received until now was consented to. ffmpeg blocks reading a
+    // silent socket and only sees SIGINT between packets, so end its input the RTP way: an RTCP BYE
+    // makes it finish the file (also while it is still probing). SIGINT, then SIGKILL, if it does not.
+    const ffmpeg = this.#ffmpeg;
+    if (!ffmpeg) return;
+    if (this.#port !== undefined && this.#ssrc !== undefined) {
+      ffmpeg.expectExit();
+      await sendBye(this.#port, this.#ssrc);
+      if (await ffmpeg.exitsWithin(BYE_EXIT_MS)) return;
+    }
+    await ffmpeg.stop();
   }
 
   /** For tests of the recorder's crash handling: ffmpeg dies as if it crashed. */

@@ -44,6 +44,7 @@ import type { AnyNotification } from './SignalClient.js';
 import { TypedEmitter, VITALS_TOPIC } from '@huizhen/protocol';
 import { QualityReporter } from './QualityReporter.js';
 import { RoomVitals } from './vitals/RoomVitals.js';
+import { RoomRecording } from './recording/RoomRecording.js';
 
 /** 'waiting': in the lobby until a clinician admits this participant. */
 export type Admission = 'admitted' | 'waiting';
@@ -68,6 +69,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   readonly data: RoomData;
   /** Wearable vitals: connect a device and publish (patients), live readings and alerts (clinicians). */
   readonly vitals: RoomVitals<RemoteParticipant>;
+  // --- recording
+  /** Recording the consult with everyone's consent: `request()`, `consent(agree)`, `stop()`, `state`. */
+  readonly recording: RoomRecording;
   readonly #options: ConnectOptions;
   readonly #engine: RoomEngine;
   readonly #roster: ParticipantRoster;
@@ -159,6 +163,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     });
     this.data.handleTopic(VITALS_TOPIC, (m) => {
       if (m.participant) this.vitals.handleData(m.payload, m.participant);
+    });
+    // --- recording
+    this.recording = new RoomRecording({
+      request: (method, data) => this.#request(method, data),
+      emitChanged: (status, consentRequested) => void this.emit('recordingStateChanged', status, consentRequested),
+      identity: () => this.localParticipant.identity,
     });
   }
 
@@ -528,6 +538,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     const added = this.#chat.addAll(view.chatHistory);
     if (emit) for (const message of added) this.emit('chat', message);
     this.records._applyShare(view.share, emit);
+    // --- recording
+    this.recording._applyView(view.recording, emit);
   }
 
   // --- after a reconnect ---------------------------------------------------------------
@@ -569,6 +581,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
       this.#roster.leaveAll();
       this.localParticipant._unpublishAll();
       this.records._applyShare(undefined, true);
+      // --- recording: the lobby is told nothing of the room
+      this.recording._applyView(undefined, true);
       this.#info = undefined;
       if (this.#waitingRoom.length > 0) {
         this.#waitingRoom = [];
@@ -597,6 +611,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.records._reset();
     this.data._reset();
     this.vitals.reset();
+    // --- recording
+    this.recording._reset();
     this.#media?.close();
   }
 
@@ -665,6 +681,9 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
         const identity = message.data.identity;
         return this.#roster.setActiveSpeaker(identity === null ? null : (this.getParticipant(identity) ?? null), true);
       }
+      // --- recording
+      case 'recordingStateChanged':
+        return this.recording._handle(message.data);
       // --- connection quality
       case 'connectionQualityChanged':
         return this.#onConnectionQuality(message.data);

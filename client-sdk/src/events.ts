@@ -22,6 +22,7 @@ import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
 import type { LocalTrack, RemoteTrack, Track, VideoLayers } from './tracks.js';
 import type { RoomVitalsEvents } from './vitals/RoomVitals.js';
+import type { RoomRecordingEvents } from './recording/RoomRecording.js';
 
 /** The signaling connection state of a room. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -372,6 +373,19 @@ export enum RoomEvent {
    * args: (error: HuizhenError, dropped: number)
    */
   VitalsPublishFailed = 'vitalsPublishFailed',
+
+  // --- recording (room.recording)
+  /**
+   * The consult's recording changed state ('off' | 'awaiting-consent' |
+   * 'recording' | 'paused') or who has not consented changed
+   * (`room.recording.state`). `consentRequested`: this participant is asked
+   * now, show the consent prompt (`room.recording.consentRequested`). Not
+   * emitted for the state found at join or admission: read
+   * `room.recording.state` then.
+   *
+   * args: (status: RecordingStatus, consentRequested: boolean)
+   */
+  RecordingStateChanged = 'recordingStateChanged',
 }
 
 export type RoomEventCallbacks = {
@@ -422,7 +436,8 @@ export type RoomEventCallbacks = {
   dataRefused: (topic: string, error: HuizhenError) => void;
   connectionQualityChanged: (quality: ConnectionQuality, participant: Participant) => void;
   audioOnlyChanged: (participant: Participant, audioOnly: boolean, direction: LinkDirection) => void;
-} & RoomVitalsEvents<RemoteParticipant>;
+} & RoomVitalsEvents<RemoteParticipant> &
+  RoomRecordingEvents;
 
 /** Events of a RemoteParticipant, about that participant only. */
 export enum ParticipantEvent {

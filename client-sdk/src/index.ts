@@ -128,6 +128,14 @@ export {
 export type { ParticipantQuality } from './LinkState.js';
 export type { ConnectionQuality, LinkDirection, QualityReport } from '@huizhen/protocol';
 export { REPORT_INTERVAL_MS } from './QualityReporter.js';
+// --- recording
+export {
+  RoomRecording,
+  type RecordingState,
+  type RecordingStatus,
+  type RoomRecordingEvents,
+} from './recording/RoomRecording.js';
+export { RECORDING_STATES } from '@huizhen/protocol';
 // --- vitals
 export * from './vitals/index.js';
 export {

@@ -79,6 +79,13 @@ export const ErrorCode = {
   VITALS_INVALID: 'VITALS_INVALID',
   /** A vitals device could not be used (no Web Bluetooth, chooser cancelled, device lost). */
   VITALS_DEVICE_FAILED: 'VITALS_DEVICE_FAILED',
+  // --- recording
+  /** This server records nothing (no capture configured). */
+  RECORDING_UNAVAILABLE: 'RECORDING_UNAVAILABLE',
+  /** A recording was already requested in this room; stop it before asking again. */
+  RECORDING_ALREADY_ACTIVE: 'RECORDING_ALREADY_ACTIVE',
+  /** No recording has been requested in this room (nothing to consent to or stop). */
+  RECORDING_NOT_ACTIVE: 'RECORDING_NOT_ACTIVE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

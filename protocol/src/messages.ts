@@ -25,6 +25,8 @@ export * from './shapes.js';
 // --- pre-call check
 export * from './preflight.js';
 export * from './quality.js';
+// --- recording
+export * from './recording.js';
 // The field helpers, so server-side schemas (config, HTTP bodies) give the same error sentences.
 // zod itself is not re-exported: a re-exported namespace defeats tree-shaking (+200 KiB in the SDK).
 export {

@@ -21,6 +21,7 @@ import {
   waitingEntry,
 } from './shapes.js';
 import { preflightNotificationSchemas } from './preflight.js';
+import { recordingNotificationSchemas } from './recording.js';
 import { AUDIO_ONLY_REASONS, LINK_DIRECTIONS, connectionQuality } from './quality.js';
 
 const text = z.string();
@@ -124,6 +125,8 @@ export const notificationSchemas = {
    * measurement time (ms since the epoch).
    */
   vitalsAlert,
+  // --- recording with consent (see recording.ts)
+  ...recordingNotificationSchemas,
 };
 
 export type Notification = keyof typeof notificationSchemas;

@@ -10,6 +10,7 @@ import { arr, json, num, oneOf, str, typed, type JsonBounds } from './schema.js'
 import { qualityReport } from './quality.js';
 import * as z from 'zod/mini';
 import { preflightRequestSchemas } from './preflight.js';
+import { recordingRequestSchemas } from './recording.js';
 
 export const id = str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 /** Identities as in the token `sub`. */
@@ -173,6 +174,8 @@ export const requestSchemas = {
   ...preflightRequestSchemas,
   // --- data channels (see data.ts)
   ...dataRequestSchemas,
+  // --- recording with consent (see recording.ts)
+  ...recordingRequestSchemas,
 } as const;
 
 export type Method = keyof typeof requestSchemas;

@@ -22,6 +22,7 @@ import {
   viewState,
 } from './shapes.js';
 import { preflightResponseSchemas } from './preflight.js';
+import { recordingResponseSchemas } from './recording.js';
 
 const empty = z.object({});
 const joinedShape = {
@@ -102,6 +103,8 @@ export const responseSchemas = {
 
   // --- data channels (see data.ts)
   ...dataResponseSchemas,
+  // --- recording with consent (see recording.ts)
+  ...recordingResponseSchemas,
 } satisfies Record<Method, z.core.$ZodType>;
 
 export type ResponseData = { [M in Method]: z.infer<(typeof responseSchemas)[M]> };

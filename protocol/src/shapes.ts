@@ -16,6 +16,7 @@ import { RECORD_TYPES, RECORD_VISIBILITIES, ROLES, ROOM_KINDS, ROOM_STATES, TRAC
 import { arr, json, oneOf, type JsonBounds } from './schema.js';
 import * as z from 'zod/mini';
 import { vitalsSample } from './vitals.js';
+import { recordingStatus } from './recording.js';
 
 /** Server-made mediasoup blobs: looser than what a client may send, still bounded. */
 const SERVER_BLOB: JsonBounds = { maxDepth: 12, maxItems: 4096, maxString: 32768 };
@@ -195,6 +196,12 @@ export const roomViewShape = {
       }),
     ),
   ),
+  // --- recording
+  /**
+   * The consult's recording as it stands (so late joiners and admits are asked at once);
+   * present only when the server can record at all.
+   */
+  recording: z.optional(recordingStatus),
 };
 export const roomView = z.object(roomViewShape);
 

@@ -20,7 +20,7 @@ import { EncryptedFileStore } from './records/RecordStore.js';
 import { loadRecordsKey } from './records/recordsKey.js';
 import { UrlSigner } from './records/signedUrls.js';
 import { FileConsultStore } from './rooms/ConsultStore.js';
-import { RoomManager } from './rooms/RoomManager.js';
+import { RoomManager, type RoomManagerOptions } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
@@ -29,6 +29,9 @@ import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
 export interface StartOptions {
   logger?: Logger;
   env?: Record<string, string | undefined>;
+  // --- recording
+  /** A capture for rooms to record with (tests of the consent workflow); without one, rooms cannot record. */
+  recording?: RoomManagerOptions['recording'];
 }
 
 export class HuizhenServer {
@@ -133,6 +136,8 @@ export class HuizhenServer {
         count: (outcome, n) => countData(outcome, n),
       },
       vitals: { config: config.vitals, store: vitalsStore, counters: vitalsMetrics.counters },
+      // --- recording
+      recording: options.recording,
     });
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);

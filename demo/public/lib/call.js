@@ -15,6 +15,7 @@ import { OpinionPanel } from './opinions.js';
 import { watchQuality } from './quality.js';
 import { RecordsPanel } from './records/panel.js';
 import { createVitalsState, startVitals } from './vitals.js';
+import { createRecordingState, startRecording } from './recording.js';
 import { RecordViewer } from './records/viewer.js';
 import { isClinician } from './roles.js';
 import { showConnectionState, showError } from './status.js';
@@ -115,6 +116,8 @@ export function createCallState() {
     quality: {},
     // --- vitals (see vitals.js)
     vitals: createVitalsState(),
+    // --- recording (see recording.js)
+    recording: createRecordingState(),
   };
 }
 
@@ -130,7 +133,16 @@ export class Call {
   /** False once the server refused a kind of media for this role. */
   #allowed = { mic: true, camera: true };
   /** Parts that exist while admitted: panels, host controls, the record viewer. */
-  #parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
+  #parts = {
+    lobby: null,
+    chat: null,
+    opinions: null,
+    records: null,
+    viewer: null,
+    host: null,
+    vitals: null,
+    recording: null,
+  };
   /** Set while this participant ends the consult: resolves with its summary. */
   #ending = null;
   #bannerTimer = 0;
@@ -294,13 +306,24 @@ export class Call {
       state: this.#state.vitals,
       report,
     });
+    // --- recording: the REC indicator, the consent prompt and the record / withdraw / stop buttons
+    parts.recording = startRecording(room, { state: this.#state.recording, report });
     // On a phone the picture comes first: the panel starts folded.
     side.show(parts.lobby ? 'people' : 'chat', { open: false });
   }
 
   #stopParts() {
     for (const part of Object.values(this.#parts)) part?.dispose?.();
-    this.#parts = { lobby: null, chat: null, opinions: null, records: null, viewer: null, host: null, vitals: null };
+    this.#parts = {
+      lobby: null,
+      chat: null,
+      opinions: null,
+      records: null,
+      viewer: null,
+      host: null,
+      vitals: null,
+      recording: null,
+    };
     this.#tiles.setDecorator(null);
     this.#side.clear();
     byId('stage').dataset.viewer = 'false';

@@ -143,6 +143,14 @@ const roomView = {
   share,
   // --- vitals
   vitals: [{ identity: 'patient-1', samples: [{ type: 'heartRate', value: 72, unit: '/min', at: 1764626003000 }] }],
+  // --- recording
+  recording: {
+    state: 'paused',
+    missingConsent: ['patient-1'],
+    requestedBy: 'dr-zhang',
+    recordingId: 'rec-7f3a',
+    version: 4,
+  },
 };
 
 export const goodRequests: Record<Method, unknown> = {
@@ -230,6 +238,20 @@ export const goodRequests: Record<Method, unknown> = {
   },
   closeDataProducer: { dataProducerId: 'dp-1' },
   subscribeData: {},
+  // --- recording
+  requestRecording: {},
+  recordingConsent: { agree: true },
+  stopRecording: {},
+};
+
+// --- recording
+/** The recording after the doctor asked, the patient has not answered yet. */
+export const recordingAwaiting = {
+  state: 'awaiting-consent',
+  missingConsent: ['patient-1'],
+  requestedBy: 'dr-zhang',
+  recordingId: 'rec-7f3a',
+  version: 1,
 };
 
 // --- TURN
@@ -341,6 +363,10 @@ export const goodResponses: Record<Method, unknown> = {
   // --- data channels
   produceData: { dataProducerId: 'dp-1', maxMessageBytes: 16384 },
   closeDataProducer: {},
+  // --- recording
+  requestRecording: { recording: recordingAwaiting },
+  recordingConsent: { recording: { ...recordingAwaiting, state: 'recording', missingConsent: [], version: 2 } },
+  stopRecording: { recording: { state: 'off', missingConsent: [], version: 3 }, recordingId: 'rec-7f3a' },
   subscribeData: {
     maxMessageBytes: 16384,
     channels: [
@@ -428,4 +454,6 @@ export const goodNotifications: Record<Notification, unknown> = {
     message: 'SpO2 below 90 % for 10 s',
     at: 1764626004000,
   },
+  // --- recording
+  recordingStateChanged: recordingAwaiting,
 };

@@ -39,6 +39,7 @@ import type { RoomEvents, RoomOptions } from './RoomOptions.js';
 import type { DataTopicPolicy } from './data/DataTopic.js';
 import { RoomVitals } from '../vitals/RoomVitals.js';
 import { vitalsTopic } from '../vitals/vitalsTopic.js';
+import { RecordingConsent } from '../recording/RecordingConsent.js';
 
 export type { LeaveReason };
 export type {
@@ -46,6 +47,7 @@ export type {
   RoomMediaOptions,
   RoomOptions,
   RoomRecordsSettings,
+  RoomRecordingSettings,
   RoomVitalsSettings,
 } from './RoomOptions.js';
 export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
@@ -65,6 +67,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly vitals: RoomVitals;
   /** The data relay's policy for topic `vitals` (publish: patients, family; receive: the clinical team). */
   readonly vitalsTopic: DataTopicPolicy;
+  // --- recording
+  /** Recording with everyone's consent: who asked, who agreed, and so whether the capture runs. */
+  readonly recording: RecordingConsent<MediaRoom>;
   /** Admitted participants, by identity. */
   readonly #participants = new Map<string, Participant>();
   readonly #logger: Logger;
@@ -109,6 +114,15 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     });
     this.vitalsTopic = vitalsTopic(this.vitals);
     data.topics.register(this.vitalsTopic);
+    // --- recording
+    this.recording = new RecordingConsent({
+      roomId: options.id,
+      media,
+      capture: options.recording?.capture,
+      audit: options.audit,
+      logger: this.#logger,
+      present: () => this.#participants.values(),
+    });
     media.on('activeSpeaker', (identity) => this.broadcast(null, 'activeSpeakerChanged', { identity }));
     media.on('closed', () => this.close('The media server for this room stopped.', ErrorCode.MEDIA_ERROR));
     this.#watchLinks(media);
@@ -240,6 +254,8 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       role: p.role,
       participants: this.#participants.size,
     });
+    // --- recording: a newcomer who has not answered pauses it until they agree
+    this.recording.joined(p);
     this.emit('participantJoined', p);
     this.#updateState();
     this.#sendLinkStates(p);
@@ -249,6 +265,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   view(p: Participant): RoomView {
     const share = this.records.currentShareFor(p);
     const vitals = this.vitals.latestFor(p);
+    const recording = this.recording.view();
     return {
       room: this.consult.info,
       participants: this.others(p).map((o) => o.info()),
@@ -257,6 +274,8 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
       ...(share ? { share } : {}),
       ...(vitals.length > 0 ? { vitals } : {}),
+      // --- recording
+      ...(recording ? { recording } : {}),
     };
   }
 
@@ -323,6 +342,8 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       this.consult.left(p.identity);
       this.vitals.participantLeft(p.identity);
       this.audit.append({ event: 'leave', room: this.id, actor: actorOf(p), details: { reason } });
+      // --- recording: their answer leaves with them (everyone left may now have agreed)
+      this.recording.left(p);
     }
     this.#logger.info('participant left', { participant: p.identity, reason, participants: this.#participants.size });
     this.emit('participantLeft', p, reason);
@@ -501,6 +522,8 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.lobby.clear();
     void this.records.flush();
     void this.vitals.close();
+    // --- recording: ends with the room (before the media it captures closes)
+    this.recording.close();
     this.media.close();
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);

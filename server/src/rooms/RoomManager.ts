@@ -11,7 +11,13 @@ import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
 import type { DataRelaySettings } from './data/DataRelay.js';
-import { Room, type RoomMediaOptions, type RoomRecordsSettings, type RoomVitalsSettings } from './Room.js';
+import {
+  Room,
+  type RoomMediaOptions,
+  type RoomRecordingSettings,
+  type RoomRecordsSettings,
+  type RoomVitalsSettings,
+} from './Room.js';
 
 export interface RoomManagerOptions {
   pool: WorkerPool;
@@ -27,6 +33,8 @@ export interface RoomManagerOptions {
   // --- data channels
   data: DataRelaySettings;
   vitals: RoomVitalsSettings;
+  // --- recording: absent, rooms cannot record
+  recording?: RoomRecordingSettings | undefined;
 }
 
 /** A room booked ahead (e.g. by an appointment system) before anyone joins. */
@@ -130,6 +138,8 @@ export class RoomManager {
       records: this.#options.records,
       data: this.#options.data,
       vitals: this.#options.vitals,
+      // --- recording
+      recording: this.#options.recording,
     });
     try {
       // The stored consult and record metadata are read before anyone can use the room.
@@ -161,6 +171,8 @@ export class RoomManager {
       room.consult.saved(),
       room.records.flush().then(() => room.records.saved()),
       room.vitals.close(),
+      // --- recording: the capture has been handed its consent history
+      room.recording.idle(),
     ])
       .then(
         () => undefined,

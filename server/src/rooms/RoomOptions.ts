@@ -7,12 +7,13 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
 import type { DataRelaySettings } from './data/DataRelay.js';
-import type { MediaRoomOptions } from './media/MediaRoom.js';
+import type { MediaRoom, MediaRoomOptions } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
 import type { LeaveReason } from './RoomContext.js';
 import type { VitalsCounters } from '../vitals/RoomVitals.js';
 import type { VitalsConfig } from '../vitals/vitalsConfig.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
+import type { RecordingCaptureFactory } from '../recording/RecordingPort.js';
 
 export type RoomMediaOptions = MediaRoomOptions;
 
@@ -34,6 +35,14 @@ export interface RoomOptions {
   data: DataRelaySettings;
   // --- vitals
   vitals: RoomVitalsSettings;
+  // --- recording: absent, the room cannot record (requests fail with RECORDING_UNAVAILABLE)
+  recording?: RoomRecordingSettings | undefined;
+}
+
+// --- recording
+export interface RoomRecordingSettings {
+  /** Makes the capture (mediasoup → ffmpeg) for a recording that was requested here. */
+  capture: RecordingCaptureFactory<MediaRoom>;
 }
 
 export interface RoomVitalsSettings {

@@ -349,6 +349,10 @@ export const handlers: Handlers = {
   preflightResumeConsumer: (scope, data) => preflightHandlers.preflightResumeConsumer(preflightScope(scope), data),
   preflightStats: (scope, data) => preflightHandlers.preflightStats(preflightScope(scope), data),
   endPreflight: (scope, data) => preflightHandlers.endPreflight(preflightScope(scope), data),
+  // --- recording with consent: asking and stopping need `record`; everyone answers for themselves only
+  requestRecording: ask((room, p) => ({ recording: room.recording.request(p) }), 'record', 'record the consult'),
+  recordingConsent: ask((room, p, data) => ({ recording: room.recording.consent(p, data.agree) })),
+  stopRecording: ask((room, p) => room.recording.stop(p), 'record', 'stop the recording'),
   // --- connection quality
   reportQuality: act((room, p, data) => {
     room.media.links.report(p, data);

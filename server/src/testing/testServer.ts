@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Role, RoomKind } from '@huizhen/protocol';
 import { mintAccessToken } from '../auth/tokens.js';
 import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
-import { HuizhenServer } from '../HuizhenServer.js';
+import { HuizhenServer, type StartOptions } from '../HuizhenServer.js';
 import { SignalingTestClient } from './SignalingTestClient.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -39,7 +39,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: unknown = {}): Promise<TestServer> {
+/** `start`: what a test hands the server beyond config (e.g. a recording capture). */
+export async function startTestServer(
+  overrides: unknown = {},
+  start: Pick<StartOptions, 'recording'> = {},
+): Promise<TestServer> {
   const scratch = mkdtempSync(join(tmpdir(), 'huizhen-test-'));
   const base = {
     server: { host: '127.0.0.1', port: 0 },
@@ -65,7 +69,7 @@ export async function startTestServer(overrides: unknown = {}): Promise<TestServ
   const config: HuizhenConfig = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) });
-  const server = await HuizhenServer.start(config, { logger, env: {} });
+  const server = await HuizhenServer.start(config, { logger, env: {}, ...start });
   const issuer = server.issuers.get('huizhen-test');
   const clients: SignalingTestClient[] = [];
   const wsUrl = server.url.replace(/^http/, 'ws') + '/ws';

@@ -25,6 +25,10 @@ import { SignalingServer } from './signaling/SignalingServer.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
 import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
+// --- recording
+import { createRecordingMetrics } from './recording/recordingMetrics.js';
+import { RecordingService } from './recording/RecordingService.js';
+import { RecordingUrlSigner } from './recording/recordingUrls.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -43,6 +47,8 @@ export class HuizhenServer {
   readonly issuers: ReadonlyMap<string, TrustedIssuer>;
   readonly audit: AuditSink;
   readonly preflight: PreflightService;
+  // --- recording: absent when this node cannot record
+  readonly recording: RecordingService | undefined;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   #closing: Promise<void> | undefined;
@@ -58,7 +64,9 @@ export class HuizhenServer {
     http: HttpServer;
     signaling: SignalingServer;
     preflight: PreflightService;
+    recording: RecordingService | undefined;
   }) {
+    this.recording = parts.recording;
     this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
@@ -90,6 +98,19 @@ export class HuizhenServer {
       ),
     );
     const vitalsMetrics = createVitalsMetrics();
+    // --- recording: encrypted at rest under a key derived for recordings; its URLs under another.
+    const recordingMetrics = createRecordingMetrics();
+    const recording = RecordingService.create({
+      config: config.recording,
+      storageDir: config.storage.dir,
+      key: Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'recordings at rest', 32)),
+      audit,
+      logger,
+      metrics: recordingMetrics,
+    });
+    const recordingUrls = new RecordingUrlSigner(
+      Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'recording download urls', 32)),
+    );
     const pool = await WorkerPool.create({
       workers: config.media.workers,
       logLevel: config.media.logLevel,
@@ -136,12 +157,13 @@ export class HuizhenServer {
         count: (outcome, n) => countData(outcome, n),
       },
       vitals: { config: config.vitals, store: vitalsStore, counters: vitalsMetrics.counters },
-      // --- recording
-      recording: options.recording,
+      // --- recording: a test's own capture, else this node's (none when it cannot record)
+      recording: options.recording ?? (recording ? { capture: recording.capture } : undefined),
     });
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     vitalsMetrics.register(metrics.registry);
+    recordingMetrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,
@@ -155,6 +177,8 @@ export class HuizhenServer {
       signer,
       vitalsStore,
       version: packageVersion(),
+      recording,
+      recordingUrls,
     });
     const http = createServer(app);
     // --- pre-call check: the same TURN and ICE settings as rooms
@@ -193,6 +217,7 @@ export class HuizhenServer {
       http,
       signaling,
       preflight,
+      recording,
     });
     if (config.devTokens.enabled && !isLoopback(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
@@ -233,6 +258,8 @@ export class HuizhenServer {
       });
       // The rooms' last consult and records writes land before the process may exit.
       await this.rooms.idle();
+      // --- recording: queued compositions stay on disk for the next start
+      this.recording?.close();
       this.logger.info('stopped');
     })();
     return this.#closing;

@@ -7,6 +7,8 @@ import { DATA_TOPIC_PATTERN, ROLES, arr, num, oneOf, str } from '@huizhen/protoc
 import * as z from 'zod/mini';
 import { LOG_LEVELS } from './observability/logger.js';
 import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
+// --- recording
+import { recordingConfigSchema } from './recording/recordingConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -34,10 +36,11 @@ const issuerSchema = z.strictObject({
   /**
    * Service scopes this issuer may grant to systems (e.g. an appointment
    * system): rooms:write books rooms, rooms:read reads summaries and
-   * opinions of any room, vitals:read reads any room's vitals (FHIR Bundle).
+   * opinions of any room, vitals:read reads any room's vitals (FHIR Bundle),
+   * recordings:read lists and downloads any room's recordings.
    * None unless listed.
    */
-  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read', 'vitals:read'] as const), { max: 3 })),
+  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read', 'vitals:read', 'recordings:read'] as const), { max: 4 })),
   /** A readable name for logs and the UI (e.g. the hospital's name). */
   displayName: z.optional(str({ min: 1, max: 128 })),
 });
@@ -181,6 +184,9 @@ export const configSchema = z.strictObject({
   // --- vitals
   /** Wearable vitals: freshness, rate limits, what is stored, alert thresholds (vitals/vitalsConfig.ts). */
   vitals: vitalsConfigSchema,
+  // --- recording
+  /** Consult recording with everyone's consent: ffmpeg, URL lifetime, retention (recording/recordingConfig.ts). */
+  recording: recordingConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

@@ -21,6 +21,10 @@ import type { UrlSigner } from '../records/signedUrls.js';
 import { createRecordsApi } from './recordsApi.js';
 import { createRoomsApi } from './roomsApi.js';
 import { createVitalsApi } from './vitalsApi.js';
+// --- recording
+import type { RecordingService } from '../recording/RecordingService.js';
+import type { RecordingUrlSigner } from '../recording/recordingUrls.js';
+import { createRecordingsApi } from './recordingsApi.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
 
 export interface AppDeps {
@@ -35,6 +39,9 @@ export interface AppDeps {
   signer: UrlSigner;
   vitalsStore: VitalsStore;
   version: string;
+  // --- recording: absent service, the node does not record
+  recording: RecordingService | undefined;
+  recordingUrls: RecordingUrlSigner;
 }
 
 const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
@@ -101,6 +108,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createRoomsApi(deps));
   app.use(createRecordsApi(deps));
   app.use(createVitalsApi(deps));
+  // --- recording
+  app.use(createRecordingsApi(deps));
 
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));

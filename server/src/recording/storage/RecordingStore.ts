@@ -78,7 +78,8 @@ export class RecordingStore {
   }
 
   /** Encrypts a finished plaintext segment into the store; returns its plaintext size. */
-  putSegment(room: string, id: string, segment: string, plainFile: string): Promise<number> {
+  async putSegment(room: string, id: string, segment: string, plainFile: string): Promise<number> {
+    await this.#ensure(room, id);
     return encryptFileTo(plainFile, this.#file(room, id, segment, 'seg'), this.#key, this.#aad(room, id, segment));
   }
 
@@ -86,7 +87,8 @@ export class RecordingStore {
     return decryptFileTo(this.#file(room, id, segment, 'seg'), dest, this.#key, this.#aad(room, id, segment));
   }
 
-  putComposed(room: string, id: string, plainFile: string): Promise<number> {
+  async putComposed(room: string, id: string, plainFile: string): Promise<number> {
+    await this.#ensure(room, id);
     return encryptFileTo(plainFile, this.#file(room, id, 'composed', 'enc'), this.#key, this.#aad(room, id, 'composed'));
   }
 
@@ -102,12 +104,17 @@ export class RecordingStore {
   }
 
   /** Raw stream encryption (tests, imports). */
-  putStream(room: string, id: string, name: string, source: Readable): Promise<number> {
+  async putStream(room: string, id: string, name: string, source: Readable): Promise<number> {
+    await this.#ensure(room, id);
     return encryptStreamTo(source, this.#file(room, id, name, 'seg'), this.#key, this.#aad(room, id, name));
   }
 
   async delete(room: string, id: string): Promise<void> {
     await rm(this.#recordingDir(room, id), { recursive: true, force: true });
+  }
+
+  async #ensure(room: string, id: string): Promise<void> {
+    await mkdir(this.#recordingDir(room, id), { recursive: true, mode: 0o700 });
   }
 
   #aad(room: string, id: string, name: string): string {

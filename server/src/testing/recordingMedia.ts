@@ -112,15 +112,32 @@ export async function publishTestMedia(media: MediaRoom, identity: string, label
   };
 }
 
-/** Mean luma (YAVG) of each frame of a file's video, via ffmpeg's signalstats. */
-export async function frameLuma(file: string): Promise<number[]> {
+export interface FrameStats {
+  /** Mean, lowest and highest luma of the frame. */
+  yavg: number;
+  ymin: number;
+  ymax: number;
+  /** Mean luma difference to the previous frame (0: frozen). */
+  ydif: number;
+}
+
+/** Per-frame luma statistics of a file's video, via ffmpeg's signalstats. */
+export async function frameStats(file: string): Promise<FrameStats[]> {
   const { stdout } = await run(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-i', file, '-vf', 'signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=-', '-an', '-f', 'null', '-'],
-    { maxBuffer: 32 * 1024 * 1024 },
+    ['-hide_banner', '-nostdin', '-i', file, '-vf', 'signalstats,metadata=print:file=-', '-an', '-f', 'null', '-'],
+    { maxBuffer: 64 * 1024 * 1024 },
   );
-  return [...stdout.matchAll(/YAVG=([\d.]+)/g)].map((m) => Number(m[1]));
+  const frames: FrameStats[] = [];
+  for (const block of stdout.split(/^frame:/m).slice(1)) {
+    const v = (key: string) => Number(new RegExp(`lavfi\\.signalstats\\.${key}=([\\d.]+)`).exec(block)?.[1] ?? NaN);
+    frames.push({ yavg: v('YAVG'), ymin: v('YMIN'), ymax: v('YMAX'), ydif: v('YDIF') });
+  }
+  return frames;
 }
+
+/** A frame with a picture in it: a blank (padding, black) frame has one luma value throughout. */
+export const hasPicture = (f: FrameStats) => f.ymax - f.ymin > 40;
 
 /** Peak volume of a file's audio (dB), via volumedetect. */
 export async function maxVolume(file: string): Promise<number> {

@@ -40,7 +40,14 @@ interface AuditLine {
 }
 
 interface Listed {
-  recordings: { id: string; state: string; url: string | null; durationSec: number; tracks: number; consent: { event: string; identity: string }[] }[];
+  recordings: {
+    id: string;
+    state: string;
+    url: string | null;
+    durationSec: number;
+    tracks: number;
+    consent: { event: string; identity: string }[];
+  }[];
 }
 
 function httpGet(url: string, token: string, file?: string): Promise<{ status: number; body: string }> {
@@ -102,9 +109,9 @@ describe('recording a consult with everyone’s consent', () => {
     await click(demo, 'rec-agree');
   };
   const segmentFiles = async () =>
-    (await readdir(path.join(server!.scratch, 'data', 'recordings'), { recursive: true }).catch(() => [] as string[])).filter(
-      (f) => String(f).endsWith('.seg'),
-    );
+    (
+      await readdir(path.join(server!.scratch, 'data', 'recordings'), { recursive: true }).catch(() => [] as string[])
+    ).filter((f) => String(f).endsWith('.seg'));
 
   beforeAll(async () => {
     files = await mkdtemp(path.join(os.tmpdir(), 'huizhen-e2e-rec-'));
@@ -119,7 +126,9 @@ describe('recording a consult with everyone’s consent', () => {
     await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room, kind: 'consult' });
     await submitJoinForm(patient, { name: 'Wang Fang', role: 'patient', room });
     await waitInCall(patient, { admission: 'waiting', what: 'wait in the waiting room' });
-    await doctor.page.click(`[data-testid="waiting-entry"][data-identity="${patient.identity}"] [data-testid="admit-button"]`);
+    await doctor.page.click(
+      `[data-testid="waiting-entry"][data-identity="${patient.identity}"] [data-testid="admit-button"]`,
+    );
     await waitInCall(patient, { what: 'be admitted' });
   }, 120_000);
 
@@ -138,7 +147,9 @@ describe('recording a consult with everyone’s consent', () => {
     await click(doctor, 'rec-request');
     await untilState(doctor, 'awaiting-consent');
     // The patient is asked; until they answer nothing is captured or written.
-    await waitFor('the patient to be asked', () => patient.page.evaluate(() => !!document.querySelector('[data-testid="rec-agree"]')));
+    await waitFor('the patient to be asked', () =>
+      patient.page.evaluate(() => !!document.querySelector('[data-testid="rec-agree"]')),
+    );
     await sleep(3000);
     expect(await segmentFiles()).toEqual([]);
     expect((await audit()).map((e) => e.event)).not.toContain('recording_started');
@@ -185,7 +196,12 @@ describe('recording a consult with everyone’s consent', () => {
       Date.parse(trail.find((e) => e.event === 'recording_stopped')!.time) -
       Date.parse(trail.find((e) => e.event === 'recording_started')!.time);
 
-    const doctorToken = await devToken(server!, { identity: doctor.identity, name: 'Dr Zhang Wei', role: 'doctor', room });
+    const doctorToken = await devToken(server!, {
+      identity: doctor.identity,
+      name: 'Dr Zhang Wei',
+      role: 'doctor',
+      room,
+    });
     const listUrl = `${server!.url}/api/rooms/${room}/recordings`;
     const ready = await waitFor(
       'the recording to be composed',
@@ -200,7 +216,9 @@ describe('recording a consult with everyone’s consent', () => {
     );
     expect(ready.tracks).toBe(4);
     expect(ready.consent.filter((c) => c.event === 'withdrawn').map((c) => c.identity)).toEqual([patient.identity]);
-    expect((await audit()).map((e) => e.event)).toEqual(expect.arrayContaining(['recording_segment', 'recording_ready', 'recording_url_issued']));
+    expect((await audit()).map((e) => e.event)).toEqual(
+      expect.arrayContaining(['recording_segment', 'recording_ready', 'recording_url_issued']),
+    );
 
     const out = path.join(files, 'consult.webm');
     expect((await httpGet(`${server!.url}${ready.url!}`, doctorToken, out)).status).toBe(200);
@@ -217,10 +235,20 @@ describe('recording a consult with everyone’s consent', () => {
     expect(await maxVolume(out)).toBeGreaterThan(-40);
 
     // The URL is refused to the patient, to another room's doctor, and after it expired.
-    const patientToken = await devToken(server!, { identity: patient.identity, name: 'Wang Fang', role: 'patient', room });
+    const patientToken = await devToken(server!, {
+      identity: patient.identity,
+      name: 'Wang Fang',
+      role: 'patient',
+      room,
+    });
     expect((await httpGet(`${server!.url}${ready.url!}`, patientToken)).status).toBe(403);
     expect((await httpGet(listUrl, patientToken)).status).toBe(403);
-    const otherDoctor = await devToken(server!, { identity: doctor.identity, name: 'Dr Zhang Wei', role: 'doctor', room: `${room}-other` });
+    const otherDoctor = await devToken(server!, {
+      identity: doctor.identity,
+      name: 'Dr Zhang Wei',
+      role: 'doctor',
+      room: `${room}-other`,
+    });
     expect((await httpGet(`${server!.url}${ready.url!}`, otherDoctor)).status).toBe(403);
     expect((await httpGet(listUrl, otherDoctor)).status).toBe(403);
     const exp = Number(new URL(ready.url!, server!.url).searchParams.get('exp'));

@@ -60,7 +60,14 @@ const service = (scope: string) =>
   });
 
 interface Listed {
-  recordings: { id: string; url: string | null; durationSec: number; state: string; tracks: number; consent: unknown[] }[];
+  recordings: {
+    id: string;
+    url: string | null;
+    durationSec: number;
+    state: string;
+    tracks: number;
+    consent: unknown[];
+  }[];
 }
 
 beforeAll(async () => {
@@ -84,7 +91,18 @@ beforeAll(async () => {
     state: 'ready',
     spans: [{ startedAt: start, endedAt: start + 2000 }],
     segments: [
-      { id: 's0-1', span: 0, track: 'v1', identity: 'pt-1', source: 'camera', kind: 'video', codec: 'vp8', startedAt: start, endedAt: start + 2000, bytes: 10 },
+      {
+        id: 's0-1',
+        span: 0,
+        track: 'v1',
+        identity: 'pt-1',
+        source: 'camera',
+        kind: 'video',
+        codec: 'vp8',
+        startedAt: start,
+        endedAt: start + 2000,
+        bytes: 10,
+      },
     ],
     consent: [
       { time: new Date(start).toISOString(), identity: 'dr-1', event: 'requested' },
@@ -145,7 +163,9 @@ describe('GET /api/rooms/:id/recordings', () => {
     expect(res.status).toBe(403);
     expect((res.json() as { error: { code: string } }).error.code).toBe('TOKEN_ROOM_MISMATCH');
     // Nor can they use a URL issued to the room's doctor.
-    const { recordings } = (await httpGet('/api/rooms/ward-1/recordings', t.token('dr-1', 'doctor', 'ward-1'))).json() as Listed;
+    const { recordings } = (
+      await httpGet('/api/rooms/ward-1/recordings', t.token('dr-1', 'doctor', 'ward-1'))
+    ).json() as Listed;
     expect((await httpGet(recordings[0]!.url!, other)).status).toBe(403);
     expect((await httpGet(recordings[0]!.url!, t.token('pt-1', 'patient', 'ward-1'))).status).toBe(403);
   });

@@ -141,7 +141,18 @@ export const hasPicture = (f: FrameStats) => f.ymax - f.ymin > 40;
 
 /** Peak volume of a file's audio (dB), via volumedetect. */
 export async function maxVolume(file: string): Promise<number> {
-  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-i', file, '-vn', '-af', 'volumedetect', '-f', 'null', '-']);
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-i',
+    file,
+    '-vn',
+    '-af',
+    'volumedetect',
+    '-f',
+    'null',
+    '-',
+  ]);
   const m = /max_volume:\s*(-?[\d.]+) dB/.exec(stderr);
   return m ? Number(m[1]) : -Infinity;
 }

@@ -17,7 +17,13 @@ import type { AuditInput } from '../../audit/AuditLog.js';
 import { WorkerPool } from '../../media/WorkerPool.js';
 import { createLogger } from '../../observability/logger.js';
 import { MediaRoom } from '../../rooms/media/MediaRoom.js';
-import { frameStats, hasPicture, maxVolume, publishTestMedia, type TestPublisher } from '../../testing/recordingMedia.js';
+import {
+  frameStats,
+  hasPicture,
+  maxVolume,
+  publishTestMedia,
+  type TestPublisher,
+} from '../../testing/recordingMedia.js';
 import { compose } from '../compose/Composer.js';
 import { CompositionQueue } from '../compose/CompositionQueue.js';
 import { ffprobe } from '../compose/ffprobe.js';
@@ -50,7 +56,12 @@ describe('RoomRecorder (real worker, real ffmpeg)', () => {
       port: 0,
       logger,
     });
-    media = await MediaRoom.create('rec-room', pool, { maxIncomingBitrate: 1_500_000, initialOutgoingBitrate: 600_000 }, logger);
+    media = await MediaRoom.create(
+      'rec-room',
+      pool,
+      { maxIncomingBitrate: 1_500_000, initialOutgoingBitrate: 600_000 },
+      logger,
+    );
     publisher = await publishTestMedia(media, 'patient-1');
   });
 
@@ -69,25 +80,33 @@ describe('RoomRecorder (real worker, real ffmpeg)', () => {
     const queue = new CompositionQueue({
       dir: join(dir, 'queue'),
       store,
-      compose: (meta) => compose(meta, { store, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', niceness: 10, tempDir: dir }),
+      compose: (meta) =>
+        compose(meta, { store, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', niceness: 10, tempDir: dir }),
       audit: sink,
       logger,
-      counters: { pending: () => undefined, outcome: (r) => void (r === 'done' ? counts.done++ : r === 'failed' && counts.failed++) },
+      counters: {
+        pending: () => undefined,
+        outcome: (r) => void (r === 'done' ? counts.done++ : r === 'failed' && counts.failed++),
+      },
       retryDelayMs: 1000,
     });
     const tempDir = join(dir, 'capture-tmp');
     await import('node:fs/promises').then((fs) => fs.mkdir(tempDir));
-    const recorder = new RoomRecorder(media, { roomId: 'rec-room', recordingId: 'rec1', requestedBy: 'doctor-1' }, {
-      store,
-      compose: (room, id) => queue.enqueue(room, id),
-      audit: sink,
-      logger,
-      counters: { active: (d) => (counts.active += d), restart: () => counts.restarts++ },
-      ffmpegPath: '/usr/bin/ffmpeg',
-      niceness: 10,
-      maxDurationSec: 3600,
-      tempDir,
-    });
+    const recorder = new RoomRecorder(
+      media,
+      { roomId: 'rec-room', recordingId: 'rec1', requestedBy: 'doctor-1' },
+      {
+        store,
+        compose: (room, id) => queue.enqueue(room, id),
+        audit: sink,
+        logger,
+        counters: { active: (d) => (counts.active += d), restart: () => counts.restarts++ },
+        ffmpegPath: '/usr/bin/ffmpeg',
+        niceness: 10,
+        maxDurationSec: 3600,
+        tempDir,
+      },
+    );
     const flowing = () =>
       recorder.liveSegmentsForTest().size === 2 &&
       [...recorder.liveSegmentsForTest().values()].every((s) => s.startedAt !== undefined);
@@ -97,7 +116,9 @@ describe('RoomRecorder (real worker, real ffmpeg)', () => {
     expect(counts.active).toBe(1);
     await until('both tracks captured', flowing);
     // Plaintext exists only in the recorder's private folder while ffmpeg writes.
-    await until('ffmpeg writing', async () => (await readdir(tempDir, { recursive: true })).some((f) => f.endsWith('.mkv')));
+    await until('ffmpeg writing', async () =>
+      (await readdir(tempDir, { recursive: true })).some((f) => f.endsWith('.mkv')),
+    );
     await new Promise((r) => setTimeout(r, 3000));
     recorder.pause();
     const gapStart = Date.now();

@@ -25,8 +25,14 @@ import { TrackSegment, type SegmentTrack } from './TrackSegment.js';
 export interface CaptureMedia {
   readonly router: types.Router;
   publishedTracks(): { track: { producer: types.Producer; source: string }; identity: string }[];
-  on(event: 'trackPublished', listener: (track: { producer: types.Producer; source: string }, identity: string) => void): unknown;
-  off(event: 'trackPublished', listener: (track: { producer: types.Producer; source: string }, identity: string) => void): unknown;
+  on(
+    event: 'trackPublished',
+    listener: (track: { producer: types.Producer; source: string }, identity: string) => void,
+  ): unknown;
+  off(
+    event: 'trackPublished',
+    listener: (track: { producer: types.Producer; source: string }, identity: string) => void,
+  ): unknown;
 }
 
 export interface RecorderCounters {
@@ -55,7 +61,6 @@ const RESTART_DELAY_MS = 500;
 
 export class RoomRecorder implements RecordingCapture {
   readonly #media: CaptureMedia;
-  readonly #context: RecordingCaptureContext;
   readonly #deps: RoomRecorderDeps;
   readonly #meta: RecordingMeta;
   /** Segments writing now, by track id. */
@@ -74,7 +79,6 @@ export class RoomRecorder implements RecordingCapture {
 
   constructor(media: CaptureMedia, context: RecordingCaptureContext, deps: RoomRecorderDeps) {
     this.#media = media;
-    this.#context = context;
     this.#deps = deps;
     this.#meta = {
       version: 1,
@@ -216,7 +220,12 @@ export class RoomRecorder implements RecordingCapture {
     try {
       const bytes = await this.#deps.store.putSegment(this.#meta.room, this.id, segment.id, segment.file);
       if (bytes === 0) {
-        this.#deps.logger.warn('recording segment empty', { room: this.#meta.room, recording: this.id, kind: segment.kind, stderr: segment.stderr.slice(-600) });
+        this.#deps.logger.warn('recording segment empty', {
+          room: this.#meta.room,
+          recording: this.id,
+          kind: segment.kind,
+          stderr: segment.stderr.slice(-600),
+        });
         return;
       }
       this.#meta.segments.push({
@@ -241,7 +250,12 @@ export class RoomRecorder implements RecordingCapture {
     } catch (err) {
       // ffmpeg wrote nothing (no media arrived before the span ended): there is no segment.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        this.#deps.logger.warn('recording segment empty', { room: this.#meta.room, recording: this.id, kind: segment.kind, stderr: segment.stderr.slice(-600) });
+        this.#deps.logger.warn('recording segment empty', {
+          room: this.#meta.room,
+          recording: this.id,
+          kind: segment.kind,
+          stderr: segment.stderr.slice(-600),
+        });
       else
         this.#deps.logger.error('recording segment not stored', {
           room: this.#meta.room,

@@ -72,7 +72,9 @@ export async function compose(meta: RecordingMeta, options: ComposerOptions): Pr
         out,
       ],
     });
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => ffmpeg.once('exit', resolve));
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+      ffmpeg.once('exit', resolve),
+    );
     if (result.code !== 0) throw new Error(`ffmpeg failed (code ${result.code ?? '-'}): ${result.stderr.slice(-600)}`);
     const probe = await ffprobe(options.ffprobePath, out);
     const bytes = await options.store.putComposed(meta.room, meta.id, out);

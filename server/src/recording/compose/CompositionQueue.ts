@@ -130,17 +130,30 @@ export class CompositionQueue {
       meta.state = 'ready';
       meta.composed = composed;
       await store.writeMeta(meta);
-      logger.info('recording composed', { room, recording: id, ms: Date.now() - started, durationSec: composed.durationSec });
+      logger.info('recording composed', {
+        room,
+        recording: id,
+        ms: Date.now() - started,
+        durationSec: composed.durationSec,
+      });
       audit.append({
         event: 'recording_ready',
         room,
         target: id,
-        details: { durationSec: Math.round(composed.durationSec), tracks: new Set(meta.segments.map((s) => s.track)).size },
+        details: {
+          durationSec: Math.round(composed.durationSec),
+          tracks: new Set(meta.segments.map((s) => s.track)).size,
+        },
       });
       return 'done';
     } catch (err) {
       const final = meta.attempts >= (this.#o.maxAttempts ?? 3);
-      logger.error('recording composition failed', { room, recording: id, attempt: meta.attempts, error: err as Error });
+      logger.error('recording composition failed', {
+        room,
+        recording: id,
+        attempt: meta.attempts,
+        error: err as Error,
+      });
       if (!final) return 'retry';
       meta.state = 'failed';
       await store.writeMeta(meta);

@@ -82,7 +82,9 @@ export function buildGraph(meta: Pick<RecordingMeta, 'spans'>, available: readon
     if (span.endedAt === undefined || span.endedAt <= span.startedAt) return;
     const duration = sec(span.endedAt - span.startedAt);
     total += span.endedAt - span.startedAt;
-    const parts: Part[] = available.map((a, input) => ({ input, segment: a.segment })).filter((p) => p.segment.span === s);
+    const parts: Part[] = available
+      .map((a, input) => ({ input, segment: a.segment }))
+      .filter((p) => p.segment.span === s);
 
     // --- video: one cell per track
     const videoTracks = tracksOf(parts.filter((p) => p.segment.kind === 'video'));
@@ -105,7 +107,9 @@ export function buildGraph(meta: Pick<RecordingMeta, 'spans'>, available: readon
     });
     const spanVideo = next('sv');
     if (cells.length === 0) {
-      chains.push(`color=c=black:s=${CANVAS.width}x${CANVAS.height}:r=${CANVAS.fps}:d=${duration},format=yuv420p[${spanVideo}]`);
+      chains.push(
+        `color=c=black:s=${CANVAS.width}x${CANVAS.height}:r=${CANVAS.fps}:d=${duration},format=yuv420p[${spanVideo}]`,
+      );
     } else if (cells.length === 1) {
       chains.push(
         `[${cells[0]}]scale=${CANVAS.width}:${CANVAS.height}:force_original_aspect_ratio=decrease,` +

@@ -40,10 +40,14 @@ export class RecordingStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'meta.enc');
     const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, encryptBuffer(Buffer.from(JSON.stringify(meta)), this.#key, this.#aad(meta.room, meta.id, 'meta')), {
-      mode: 0o600,
-      flag: 'wx',
-    });
+    await writeFile(
+      tmp,
+      encryptBuffer(Buffer.from(JSON.stringify(meta)), this.#key, this.#aad(meta.room, meta.id, 'meta')),
+      {
+        mode: 0o600,
+        flag: 'wx',
+      },
+    );
     await rename(tmp, file);
   }
 
@@ -89,7 +93,12 @@ export class RecordingStore {
 
   async putComposed(room: string, id: string, plainFile: string): Promise<number> {
     await this.#ensure(room, id);
-    return encryptFileTo(plainFile, this.#file(room, id, 'composed', 'enc'), this.#key, this.#aad(room, id, 'composed'));
+    return encryptFileTo(
+      plainFile,
+      this.#file(room, id, 'composed', 'enc'),
+      this.#key,
+      this.#aad(room, id, 'composed'),
+    );
   }
 
   composedStream(room: string, id: string): Promise<Readable> {

@@ -56,13 +56,14 @@ function tracksOf(parts: Part[]): Part[][] {
 }
 
 /**
- * Windows for a track's segments in a span [start, end]: segment j is placed
- * at its offset inside [a_j, b_j], where a_j is where the previous window
- * ended and b_j where the next segment starts (or the span's end).
+ * Windows for a track's segments in a span [start, end], back to back: segment
+ * j's window runs from its own start (the span's start for the first) to the
+ * next segment's start (the span's end for the last), and the segment sits at
+ * its offset inside; the rest of the window is padding.
  */
 function windows(parts: Part[], start: number, end: number): { part: Part; lead: number; length: number }[] {
   return parts.map((part, j) => {
-    const a = j === 0 ? start : parts[j - 1]!.segment.endedAt;
+    const a = j === 0 ? start : part.segment.startedAt;
     const b = j === parts.length - 1 ? end : parts[j + 1]!.segment.startedAt;
     const from = Math.min(Math.max(a, start), end);
     const to = Math.max(Math.min(b, end), from);
@@ -113,13 +114,15 @@ export function buildGraph(meta: Pick<RecordingMeta, 'spans'>, available: readon
     } else if (cells.length === 1) {
       chains.push(
         `[${cells[0]}]scale=${CANVAS.width}:${CANVAS.height}:force_original_aspect_ratio=decrease,` +
-          `pad=${CANVAS.width}:${CANVAS.height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1[${spanVideo}]`,
+          `pad=${CANVAS.width}:${CANVAS.height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,` +
+          `trim=duration=${duration},setpts=PTS-STARTPTS[${spanVideo}]`,
       );
     } else {
       const layout = cells.map((_, i) => `${(i % grid.cols) * grid.width}_${Math.floor(i / grid.cols) * grid.height}`);
       chains.push(
         `${cells.map((c) => `[${c}]`).join('')}xstack=inputs=${cells.length}:layout=${layout.join('|')}:fill=black,` +
-          `pad=${CANVAS.width}:${CANVAS.height}:0:0:color=black,setsar=1[${spanVideo}]`,
+          `pad=${CANVAS.width}:${CANVAS.height}:0:0:color=black,setsar=1,` +
+          `trim=duration=${duration},setpts=PTS-STARTPTS[${spanVideo}]`,
       );
     }
 
@@ -143,7 +146,7 @@ export function buildGraph(meta: Pick<RecordingMeta, 'spans'>, available: readon
     if (voices.length === 0) {
       chains.push(`anullsrc=r=48000:cl=stereo,atrim=duration=${duration}[${spanAudio}]`);
     } else if (voices.length === 1) {
-      chains.push(`[${voices[0]}]anull[${spanAudio}]`);
+      chains.push(`[${voices[0]}]atrim=duration=${duration},asetpts=PTS-STARTPTS[${spanAudio}]`);
     } else {
       chains.push(
         `${voices.map((v) => `[${v}]`).join('')}amix=inputs=${voices.length}:duration=longest:normalize=0,` +

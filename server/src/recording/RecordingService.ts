@@ -69,8 +69,31 @@ export class RecordingService {
     sweep();
     this.#sweep = setInterval(sweep, SWEEP_MS);
     this.#sweep.unref();
-    // Compositions an earlier process queued and did not finish.
-    this.queue.kick();
+    // Compositions an earlier process queued and did not finish, and recordings it was still
+    // capturing when it stopped (their stored segments are composed; nothing else can finish them).
+    void this.#adoptInterrupted(logger)
+      .catch((err: unknown) => logger.error('interrupted recordings not recovered', { error: err as Error }))
+      .finally(() => this.queue.kick());
+  }
+
+  async #adoptInterrupted(logger: Logger): Promise<void> {
+    for (const room of await this.store.rooms()) {
+      for (const meta of await this.store.list(room)) {
+        if (meta.state !== 'capturing') continue;
+        const lastEnd = Math.max(meta.spans.at(-1)?.startedAt ?? 0, ...meta.segments.map((s) => s.endedAt));
+        const open = meta.spans.at(-1);
+        if (open && open.endedAt === undefined) open.endedAt = lastEnd;
+        if (meta.segments.length === 0) {
+          await this.store.delete(room, meta.id);
+          continue;
+        }
+        meta.state = 'composing';
+        meta.finishedAt = new Date(lastEnd).toISOString();
+        await this.store.writeMeta(meta);
+        await this.queue.enqueue(room, meta.id);
+        logger.warn('recording interrupted by a restart: composing what was stored', { room, recording: meta.id });
+      }
+    }
   }
 
   /** The service, or undefined (with the reason logged) when this node cannot record. */

@@ -28,6 +28,8 @@ import { compose } from '../compose/Composer.js';
 import { CompositionQueue } from '../compose/CompositionQueue.js';
 import { ffprobe } from '../compose/ffprobe.js';
 import { RecordingStore } from '../storage/RecordingStore.js';
+import { createRecordingMetrics } from '../recordingMetrics.js';
+import { RecordingService } from '../RecordingService.js';
 import { RoomRecorder } from './RoomRecorder.js';
 
 const logger = createLogger({ level: 'warn' });
@@ -182,5 +184,70 @@ describe('RoomRecorder (real worker, real ffmpeg)', () => {
     expect(moving).toBeGreaterThan(0.5);
     // The tone is heard.
     expect(await maxVolume(out)).toBeGreaterThan(-30);
+  }, 300_000);
+
+  it('composes, at the next start, a recording the process was capturing when it stopped', async () => {
+    const key = randomBytes(32);
+    const storageDir = join(dir, 'restart');
+    const audit: AuditInput[] = [];
+    const sink = { append: (e: AuditInput) => void audit.push(e) };
+    const store = new RecordingStore(join(storageDir, 'recordings'), key);
+    const recorder = new RoomRecorder(
+      media,
+      { roomId: 'rec-room', recordingId: 'rec2', requestedBy: 'doctor-1' },
+      {
+        store,
+        compose: () => Promise.reject(new Error('this process never gets to finish')),
+        audit: sink,
+        logger,
+        counters: { active: () => undefined, restart: () => undefined },
+        ffmpegPath: '/usr/bin/ffmpeg',
+        niceness: 10,
+        maxDurationSec: 3600,
+        tempDir: dir,
+      },
+    );
+    recorder.resume();
+    await until(
+      'both tracks captured',
+      () =>
+        recorder.liveSegmentsForTest().size === 2 &&
+        [...recorder.liveSegmentsForTest().values()].every((s) => s.startedAt !== undefined),
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    // The segments are stored as they end; the process then "stops" without finish().
+    recorder.pause();
+    await until('segments stored', () => audit.filter((e) => e.event === 'recording_segment').length === 2);
+    await until('metadata written', async () => (await store.readMeta('rec-room', 'rec2'))?.segments.length === 2);
+
+    const next = RecordingService.create({
+      config: {
+        enabled: true,
+        ffmpegPath: '/usr/bin/ffmpeg',
+        niceness: 10,
+        urlTtlSec: 60,
+        retention: 'keep',
+        retentionDays: 30,
+        maxDurationSec: 3600,
+      },
+      storageDir,
+      key,
+      audit: sink,
+      logger,
+      metrics: createRecordingMetrics(),
+    })!;
+    try {
+      await until(
+        'composed after the restart',
+        async () => (await next.store.readMeta('rec-room', 'rec2'))?.state === 'ready',
+        180_000,
+      );
+      const meta = (await next.store.readMeta('rec-room', 'rec2'))!;
+      expect(meta.composed!.durationSec).toBeGreaterThan(2);
+      expect(audit.some((e) => e.event === 'recording_ready' && e.target === 'rec2')).toBe(true);
+    } finally {
+      await next.queue.idle();
+      next.close();
+    }
   }, 300_000);
 });

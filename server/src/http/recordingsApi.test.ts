@@ -188,4 +188,15 @@ describe('GET /api/rooms/:id/recordings', () => {
     expect((res.json() as { error: { code: string; message: string } }).error).toMatchObject({ code: 'URL_INVALID' });
     expect((res.json() as { error: { message: string } }).error.message).toMatch(/expired/);
   }, 30_000);
+
+  it('shows the recording metrics', async () => {
+    const text = (await httpGet('/metrics')).body.toString('utf8');
+    for (const name of [
+      'huizhen_recording_active_captures',
+      'huizhen_recording_ffmpeg_restarts_total',
+      'huizhen_recording_compositions_pending',
+      'huizhen_recording_compositions_total',
+    ])
+      expect(text).toContain(name);
+  });
 });

@@ -50,3 +50,20 @@ export const healthResponse = z.object({
   rooms: z.number(),
   participants: z.number(),
 });
+
+/** `GET /api/rooms/:id/recordings`: the consult's recordings, each with a short-lived signed URL once composed. */
+export const recordingsResponse = z.object({
+  recordings: z.array(
+    z.object({
+      id: z.string(),
+      startedAt: z.string(),
+      durationSec: z.number(),
+      url: z.nullable(z.string()),
+      urlExpiresAt: z.nullable(z.number()),
+      state: z.string(),
+      requestedBy: z.string(),
+      consent: z.array(z.object({ time: z.string(), identity: z.string(), event: z.string() })),
+      tracks: z.number(),
+    }),
+  ),
+});

@@ -30,6 +30,10 @@ import { EncryptedEvaluationStore } from './evaluation/EvaluationStore.js';
 import { EvaluationService } from './evaluation/EvaluationService.js';
 import { AuditTap } from './webhooks/AuditTap.js';
 import { WebhookService } from './webhooks/WebhookService.js';
+// --- recording
+import { createRecordingMetrics } from './recording/recordingMetrics.js';
+import { RecordingService } from './recording/RecordingService.js';
+import { RecordingUrlSigner } from './recording/recordingUrls.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -48,6 +52,8 @@ export class HuizhenServer {
   readonly issuers: ReadonlyMap<string, TrustedIssuer>;
   readonly audit: AuditSink;
   readonly preflight: PreflightService;
+  // --- recording: absent when this node cannot record
+  readonly recording: RecordingService | undefined;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   readonly #webhooks: WebhookService;
@@ -65,8 +71,10 @@ export class HuizhenServer {
     signaling: SignalingServer;
     preflight: PreflightService;
     webhooks: WebhookService;
+    recording: RecordingService | undefined;
   }) {
     this.#webhooks = parts.webhooks;
+    this.recording = parts.recording;
     this.preflight = parts.preflight;
     this.audit = parts.audit;
     this.config = parts.config;
@@ -138,6 +146,19 @@ export class HuizhenServer {
         evaluationDir,
       ),
     });
+    // --- recording: encrypted at rest under a key derived for recordings; its URLs under another.
+    const recordingMetrics = createRecordingMetrics();
+    const recording = RecordingService.create({
+      config: config.recording,
+      storageDir: config.storage.dir,
+      key: Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'recordings at rest', 32)),
+      audit,
+      logger,
+      metrics: recordingMetrics,
+    });
+    const recordingUrls = new RecordingUrlSigner(
+      Buffer.from(hkdfSync('sha256', recordsKey, 'huizhen', 'recording download urls', 32)),
+    );
     // --- data channels: refusals are counted once the metrics (which read the rooms) exist
     let countData: (outcome: string, n?: number) => void = () => undefined;
     const rooms = new RoomManager({
@@ -175,13 +196,14 @@ export class HuizhenServer {
         count: (outcome, n) => countData(outcome, n),
       },
       vitals: { config: config.vitals, store: vitalsStore, counters: vitalsMetrics.counters },
-      // --- recording
-      recording: options.recording,
+      // --- recording: a test's own capture, else this node's (none when it cannot record)
+      recording: options.recording ?? (recording ? { capture: recording.capture } : undefined),
     });
     const metrics = createMetrics(rooms, pool);
     countData = (outcome, n = 1) => metrics.dataMessages.inc({ outcome }, n);
     vitalsMetrics.register(metrics.registry);
     webhooks.metrics.register(metrics.registry);
+    recordingMetrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     const app = createApp({
       config,
@@ -196,6 +218,8 @@ export class HuizhenServer {
       vitalsStore,
       evaluations,
       version: packageVersion(),
+      recording,
+      recordingUrls,
     });
     const http = createServer(
       {
@@ -245,6 +269,7 @@ export class HuizhenServer {
       signaling,
       preflight,
       webhooks,
+      recording,
     });
     if (config.devTokens.enabled && !isLoopbackHost(config.server.host)) {
       logger.warn('dev tokens are enabled on a non-loopback address: anyone who can reach this port can mint tokens', {
@@ -287,6 +312,8 @@ export class HuizhenServer {
       await this.rooms.idle();
       // --- webhooks: after the rooms' last audit entries; what is not delivered stays queued on disk
       this.#webhooks.close();
+      // --- recording: queued compositions stay on disk for the next start
+      this.recording?.close();
       this.logger.info('stopped');
     })();
     return this.#closing;

@@ -11,6 +11,8 @@ import { vitalsConfigSchema } from './vitals/vitalsConfig.js';
 // --- evaluation
 import { evaluationConfigSchema } from './evaluation/evaluationConfig.js';
 import { webhooksConfigSchema } from './webhooks/webhookConfig.js';
+// --- recording
+import { recordingConfigSchema } from './recording/recordingConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -38,10 +40,11 @@ const issuerSchema = z.strictObject({
   /**
    * Service scopes this issuer may grant to systems (e.g. an appointment
    * system): rooms:write books rooms, rooms:read reads summaries and
-   * opinions of any room, vitals:read reads any room's vitals (FHIR Bundle).
+   * opinions of any room, vitals:read reads any room's vitals (FHIR Bundle),
+   * recordings:read lists and downloads any room's recordings.
    * None unless listed.
    */
-  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read', 'vitals:read'] as const), { max: 3 })),
+  scopes: z.optional(arr(oneOf(['rooms:write', 'rooms:read', 'vitals:read', 'recordings:read'] as const), { max: 4 })),
   /** A readable name for logs and the UI (e.g. the hospital's name). */
   displayName: z.optional(str({ min: 1, max: 128 })),
 });
@@ -200,6 +203,9 @@ export const configSchema = z.strictObject({
   // --- webhooks
   /** Signed, durable event deliveries to the hospital's systems (webhooks/webhookConfig.ts). */
   webhooks: webhooksConfigSchema,
+  // --- recording
+  /** Consult recording with everyone's consent: ffmpeg, URL lifetime, retention (recording/recordingConfig.ts). */
+  recording: recordingConfigSchema,
 });
 
 export type HuizhenConfig = z.infer<typeof configSchema>;

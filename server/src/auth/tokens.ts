@@ -98,7 +98,7 @@ function verifyJwt(
   return { payload, issuer };
 }
 
-export type ServiceScope = 'rooms:write' | 'rooms:read' | 'vitals:read';
+export type ServiceScope = 'rooms:write' | 'rooms:read' | 'vitals:read' | 'recordings:read';
 
 export interface ServiceClaims {
   /** The calling system, e.g. the hospital's appointment service. */

@@ -23,6 +23,10 @@ import { createVitalsApi } from './vitalsApi.js';
 import { apiCors, declaredBodyLimit } from './frontDoor.js';
 import { OriginPolicy } from './origins.js';
 import { openApiDocument } from './openapi.js';
+// --- recording
+import type { RecordingService } from '../recording/RecordingService.js';
+import type { RecordingUrlSigner } from '../recording/recordingUrls.js';
+import { createRecordingsApi } from './recordingsApi.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
 // --- evaluation
 import type { EvaluationService } from '../evaluation/EvaluationService.js';
@@ -42,6 +46,9 @@ export interface AppDeps {
   // --- evaluation
   evaluations: EvaluationService;
   version: string;
+  // --- recording: absent service, the node does not record
+  recording: RecordingService | undefined;
+  recordingUrls: RecordingUrlSigner;
 }
 
 const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
@@ -114,6 +121,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(createVitalsApi(deps));
   // --- evaluation
   app.use(createEvaluationApi(deps));
+  // --- recording
+  app.use(createRecordingsApi(deps));
 
   app.get(['/sdk/huizhen-client.js', '/sdk/huizhen-client.js.map'], (req, res, next) => {
     const file = join(SDK_DIR, req.path.slice('/sdk/'.length));

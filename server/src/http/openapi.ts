@@ -17,6 +17,7 @@ import {
   httpErrorBody,
   opinionsResponse,
   recordUploadedResponse,
+  recordingsResponse,
   summaryResponse,
 } from '@huizhen/protocol';
 import * as z from 'zod/mini';
@@ -148,6 +149,28 @@ export function openApiDocument(options: OpenApiOptions): Json {
           '200': {
             description: 'FHIR R4 Bundle (type collection)',
             content: { 'application/fhir+json': { schema: { type: 'object' } } },
+          },
+          ...REFUSALS,
+        },
+      },
+    },
+    '/api/rooms/{id}/recordings': {
+      get: {
+        summary: "The consult's recordings (its clinicians who may view records, or recordings:read)",
+        security: BEARER,
+        parameters: [ROOM],
+        responses: { '200': { description: 'Recordings', content: json(recordingsResponse, 'output') }, ...REFUSALS },
+      },
+    },
+    '/api/rooms/{id}/recordings/{recording}/content': {
+      get: {
+        summary: "A composed recording by its signed URL (the URL and the same caller's token, both)",
+        security: BEARER,
+        parameters: [ROOM, pathParam('recording', 'The recording id.')],
+        responses: {
+          '200': {
+            description: 'WebM (VP8 grid, Opus mix)',
+            content: { 'video/webm': { schema: { type: 'string' } } },
           },
           ...REFUSALS,
         },

@@ -56,7 +56,7 @@ export async function startTestServer(
           algorithm: 'HS256',
           secret: TEST_SECRET,
           roles: ['doctor', 'specialist', 'nurse', 'patient', 'family', 'interpreter', 'observer'],
-          scopes: ['rooms:write', 'rooms:read', 'vitals:read'],
+          scopes: ['rooms:write', 'rooms:read', 'vitals:read', 'recordings:read'],
         },
       ],
     },
@@ -65,6 +65,8 @@ export async function startTestServer(
     storage: { dir: join(scratch, 'data') },
     audit: { dir: join(scratch, 'audit'), maxFileBytes: 10 * 1024 * 1024 },
     log: { level: 'debug' },
+    // --- recording: off unless a test records (with `recording: { enabled: true }` or its own capture)
+    recording: { enabled: false },
   };
   const config: HuizhenConfig = loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
   const logs: string[] = [];

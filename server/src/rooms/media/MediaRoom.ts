@@ -47,6 +47,9 @@ export interface MediaRoomEvents {
   activeSpeaker: (identity: string | null) => void;
   /** The router closed underneath the room (its worker died). */
   closed: () => void;
+  // --- recording
+  /** A track was published (its producer's `observer` tells when it closes). */
+  trackPublished: (track: PublishedTrack, identity: string) => void;
 }
 
 export interface ProduceRequest {
@@ -73,6 +76,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
   readonly #speakerObserver: types.ActiveSpeakerObserver;
   readonly #options: MediaRoomOptions;
   readonly #logger: Logger;
+  // --- recording: every open track of the room, so a recorder can start on those already published.
+  readonly #published = new Map<string, { track: PublishedTrack; identity: string }>();
 
   private constructor(
     router: types.Router,
@@ -253,6 +258,10 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     }
     const track: PublishedTrack = { producer, source };
     peer.media.addTrack(track);
+    // --- recording
+    this.#published.set(producer.id, { track, identity: peer.identity });
+    producer.observer.once('close', () => this.#published.delete(producer.id));
+    this.emit('trackPublished', track, peer.identity);
     if (kind === 'audio') await this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
     this.#logger.info('track published', { participant: peer.identity, track: producer.id, source, kind });
     void this.subscriptions.fanOut(peer, track, subscribers());
@@ -297,6 +306,12 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     const t = peer.media.track(id);
     if (!t) throw notFound('track', id);
     return t;
+  }
+
+  // --- recording
+  /** The room's open tracks with their publishers, for a recorder starting mid-call. */
+  publishedTracks(): { track: PublishedTrack; identity: string }[] {
+    return [...this.#published.values()].filter(({ track }) => !track.producer.closed);
   }
 
   // --- subscribing ----------------------------------------------------------

@@ -68,11 +68,18 @@ function imageModule(width: number, height: number, bits: 8 | 16, frames: number
   ];
 }
 
-/** Uncompressed 16-bit frames; frame f (1-based) is flat at `value(f)`. */
+/**
+ * Uncompressed 16-bit frames: frame f (1-based) is flat at `value(f)` but for its top row, a ramp
+ * 0…3000 that gives the image a range a window can move in.
+ */
 export function makeMultiFrameDicom(width: number, height: number, frames: number, value: (f: number) => number) {
   const pixels = Buffer.alloc(width * height * 2 * frames);
   for (let f = 0; f < frames; f++)
-    for (let i = 0; i < width * height; i++) pixels.writeUInt16LE(value(f + 1), (f * width * height + i) * 2);
+    for (let i = 0; i < width * height; i++)
+      pixels.writeUInt16LE(
+        i < width ? Math.round((i * 3000) / (width - 1)) : value(f + 1),
+        (f * width * height + i) * 2,
+      );
   return part10('1.2.840.10008.1.2.1', [
     ...imageModule(width, height, 16, frames),
     element(0x7fe0, 0x0010, 'OW', pixels),
@@ -127,10 +134,15 @@ export function makeJpegDicom(width: number, height: number, jpegs: Buffer[]): B
 }
 
 // --- PDF
-/** Text blocks of the real-world PDF, where Chromium lays them out (CSS px at 96 per inch, from the page's top left). */
+/**
+ * Text blocks of the real-world PDF, where Chromium lays them out (CSS px at 96 per inch, from the page's
+ * top left). Each fits the page (Chromium shrinks a printout whose content is wider than the page),
+ * and each sits inside one row of the INK grid (rows are 39.7 px), so no cell holds a sliver of a line.
+ */
 export const PRINTED_TEXT = [
-  { text: 'Hémoglobine 13.2 g/dL — résultat validé', font: 'DejaVu Sans', left: 60, top: 80, size: 28 },
-  { text: 'Créatinine 88 µmol/L (Ωmega test)', font: 'DejaVu Serif', left: 60, top: 400, size: 28 },
+  { text: 'Hémoglobine 13.2 g/dL — résultat validé', font: 'DejaVu Sans', left: 40, top: 90, size: 20 },
+  { text: 'Créatinine 88 µmol/L (Ωmega test)', font: 'DejaVu Serif', left: 40, top: 407, size: 20 },
+  { text: 'Na⁺ 140 mmol/L', font: 'DejaVu Sans Mono', left: 300, top: 645, size: 20 },
 ] as const;
 /** The printed page: A5 portrait, 559 × 794 CSS px. */
 export const PRINTED_PAGE = { widthPx: 559, heightPx: 794 };
@@ -275,7 +287,7 @@ export function hostilePdfs(): Record<string, Buffer> {
       ...onePage('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000000 2000000] /Contents 4 0 R >>'),
       stream('', Buffer.from('0 0 0 rg 0 0 1000000 1000000 re f', 'latin1')),
     ]),
-    // Not a PDF at all.
-    'not-a-pdf.pdf': Buffer.from('%PDF-1.4\n' + 'garbage '.repeat(1000), 'latin1'),
+    // Not a PDF at all, but for its first and last line (what the upload check reads).
+    'not-a-pdf.pdf': Buffer.from('%PDF-1.4\n' + 'garbage '.repeat(1000) + '\n%%EOF\n', 'latin1'),
   };
 }

@@ -61,7 +61,7 @@ export async function parseDicom(buffer) {
   }
   let data;
   try {
-    data = parser.parseDicom(bytes, { untilTag: 'x7fe00010' });
+    data = parser.parseDicom(bytes);
   } catch (err) {
     // dicom-parser throws strings, or { exception, dataSet } for a file cut short.
     const reason = typeof err === 'string' ? err : (err?.exception ?? err?.message ?? String(err));

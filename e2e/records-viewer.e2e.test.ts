@@ -1,6 +1,6 @@
 /**
  * The demo's records viewer on pdf.js and dicom-parser, in real Chromium: a
- * PDF printed by Chromium with embedded TrueType fonts shows its text where
+ * PDF printed by Chromium with embedded TrueType Latin and CJK fonts shows its text where
  * the printing page put it (ink compared cell by cell with that page's own
  * screenshot); DICOM images render (uncompressed multi-frame, JPEG baseline
  * single and multi-frame decoded by the browser's JPEG decoder) and the
@@ -14,6 +14,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   INK,
+  PRINTED_PAGE,
+  PRINTED_TEXT,
   ffmpegJpeg,
   hostilePdfs,
   inkGridIn,
@@ -135,8 +137,9 @@ describe('the records viewer on pdf.js and dicom-parser', () => {
     );
   }
 
-  it('shows the glyphs of a PDF with embedded TrueType fonts where the printing page put them', async () => {
+  it('shows the glyphs of a PDF with embedded TrueType Latin and CJK fonts where the printing page put them', async () => {
     expect(printed.pdf.includes('/FontFile2'), 'the fixture embeds TrueType fonts').toBe(true);
+    expect(printed.pdf.includes('WenQuanYi'), 'the fixture embeds the CJK font').toBe(true);
     const id = await shareFile('printed-report.pdf');
     await viewerShows('the printed PDF', (v) => v.recordId === id && v.rendered?.page === 1);
     const drawn = await doctor.page.evaluate(
@@ -158,6 +161,12 @@ describe('the records viewer on pdf.js and dicom-parser', () => {
     expect(agree / reference.length, grids).toBeGreaterThan(0.95);
     const textCellsDrawn = reference.filter((r, i) => r && (drawn as boolean[])[i]).length;
     expect(textCellsDrawn / inked, grids).toBeGreaterThan(0.9);
+    // Each line, the CJK one included, has its own ink in its row.
+    for (const block of PRINTED_TEXT) {
+      const row = Math.floor((block.top * INK.grid.rows) / PRINTED_PAGE.heightPx);
+      const cells = (drawn as boolean[]).slice(row * INK.grid.columns, (row + 1) * INK.grid.columns);
+      expect(cells.filter(Boolean).length, `${block.font}: ${block.text}\n${grids}`).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('shows a JPEG baseline DICOM image decoded by the browser, and the window/level changes its pixels', async () => {

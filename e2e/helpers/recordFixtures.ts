@@ -2,7 +2,7 @@
  * Record files for the viewer's browser tests, made at test time: DICOM
  * (uncompressed multi-frame, and JPEG baseline wrapping frames from Debian's
  * ffmpeg) through a tiny Part 10 writer, a real-world PDF printed by
- * Chromium with embedded TrueType fonts, and crafted hostile PDFs.
+ * Chromium with embedded TrueType Latin and CJK fonts, and crafted hostile PDFs.
  */
 import { execFileSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
@@ -141,6 +141,7 @@ export function makeJpegDicom(width: number, height: number, jpegs: Buffer[]): B
  */
 export const PRINTED_TEXT = [
   { text: 'Hémoglobine 13.2 g/dL — résultat validé', font: 'DejaVu Sans', left: 40, top: 90, size: 20 },
+  { text: '会诊意见：血红蛋白正常，肌酐正常', font: 'WenQuanYi Micro Hei', left: 40, top: 249, size: 20 },
   { text: 'Créatinine 88 µmol/L (Ωmega test)', font: 'DejaVu Serif', left: 40, top: 407, size: 20 },
   { text: 'Na⁺ 140 mmol/L', font: 'DejaVu Sans Mono', left: 300, top: 645, size: 20 },
 ] as const;

@@ -281,6 +281,14 @@ export function hostilePdfs(): Record<string, Buffer> {
       ),
       stream('', Buffer.concat([visible, Buffer.from(' q 300 0 0 300 0 0 cm /I Do Q', 'latin1')])),
     ]),
+    // 100 MB of page content (blanks) from 100 kB of deflate: the content parser's bomb.
+    'content-bomb.pdf': pdfOf([
+      ...onePage('<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 300] /Contents 4 0 R >>'),
+      stream(
+        '/Filter /FlateDecode',
+        deflateSync(Buffer.concat([visible, Buffer.alloc(100 * 1024 * 1024, 0x20)]), { level: 9 }),
+      ),
+    ]),
     // A page tree that contains itself and claims a million pages.
     'page-cycle.pdf': pdfOf([CATALOG, '<< /Type /Pages /Kids [2 0 R 2 0 R] /Count 1000000 >>']),
     // A page a kilometre wide: the canvas stays within its cap.

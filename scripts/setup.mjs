@@ -54,7 +54,8 @@ const WORKER_BUILD_PACKAGES = [
 // Browser tests drive Debian's Chromium; a font so pages render text.
 // --- TURN: the relay tests start their own coturn (turnserver) on free loopback ports;
 // iproute2 (ip, tc) for tests that build network namespaces.
-const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'coturn', 'iproute2', 'ffmpeg'];
+// fonts-wqy-microhei: a CJK font (1.6 MB) for the records viewer's printed Chinese PDF fixture.
+const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'fonts-wqy-microhei', 'coturn', 'iproute2', 'ffmpeg'];
 
 main();
 

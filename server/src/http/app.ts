@@ -56,6 +56,9 @@ const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 const RECORD_UPLOAD = /^\/api\/rooms\/[^/]+\/records$/;
 const DEMO_DIR = join(PROJECT_ROOT, 'demo/public');
+// --- records viewer
+const PDFJS_DIR = join(PROJECT_ROOT, 'node_modules/pdfjs-dist');
+const DICOM_PARSER_DIR = join(PROJECT_ROOT, 'node_modules/dicom-parser/dist');
 
 export function createApp(deps: AppDeps): express.Express {
   const { config, logger } = deps;
@@ -133,6 +136,14 @@ export function createApp(deps: AppDeps): express.Express {
     res.sendFile(file, { headers: { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'no-cache' } });
   });
 
+  // --- records viewer
+  // pdf.js (its module, worker, CJK CMaps and standard fonts) and dicom-parser, served
+  // same-origin from node_modules so the strict CSP needs no other origin and no eval.
+  app.use('/vendor/pdfjs/build', vendorStatic(join(PDFJS_DIR, 'build'), /^\/pdf(\.worker)?\.min\.mjs$/));
+  app.use('/vendor/pdfjs/cmaps', vendorStatic(join(PDFJS_DIR, 'cmaps'), /^\/[\w.-]+\.bcmap$/));
+  app.use('/vendor/pdfjs/standard_fonts', vendorStatic(join(PDFJS_DIR, 'standard_fonts'), /^\/[\w.-]+\.(pfb|ttf)$/));
+  app.use('/vendor/dicom-parser', vendorStatic(DICOM_PARSER_DIR, /^\/dicomParser\.min\.js$/));
+
   app.use(express.static(DEMO_DIR, { index: 'index.html', extensions: ['html'] }));
 
   app.use((req, _res, next) =>
@@ -186,13 +197,33 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
   };
 }
 
+// --- records viewer
+/** Only the listed files of a vendored package, with JavaScript MIME types for `.mjs`. */
+function vendorStatic(dir: string, allowed: RegExp): express.RequestHandler {
+  const files = express.static(dir, {
+    index: false,
+    fallthrough: false,
+    setHeaders: (res, file) => {
+      if (/\.m?js$/.test(file)) res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+      res.setHeader('Cache-Control', 'public, max-age=3600');
+    },
+  });
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (!allowed.test(req.path)) return next();
+    files(req, res, (err?: unknown) =>
+      next(err ? new HuizhenError(ErrorCode.NOT_FOUND, `Nothing at ${req.path.slice(0, 200)}.`) : undefined),
+    );
+  };
+}
+
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.set({
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'SAMEORIGIN',
     'Content-Security-Policy':
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors 'self'",
+      "default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors 'self'",
   });
   next();
 }

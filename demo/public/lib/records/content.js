@@ -1,11 +1,11 @@
 /**
- * The content of a shared record, ready to draw: PDF pages (pdf.js in this
- * folder), PNG / JPEG images, and grayscale DICOM frames with window/level.
+ * The content of a shared record, ready to draw: PDF pages (Mozilla's pdf.js,
+ * see pdfjs.js), PNG / JPEG images, and grayscale DICOM frames with window/level.
  * The bytes come through the SDK (`room.records.fetch`), which signs the
  * download for this participant; nothing is cached beyond the consult.
  */
 import { parseDicom, windowed } from './dicom.js';
-import { openPdf } from './pdf.js';
+import { openPdf } from './pdfjs.js';
 
 /** Largest canvas the viewer draws into (pixels per side, and in all). */
 const MAX_SIDE = 8192;
@@ -54,24 +54,28 @@ function fit(canvas, width, height, scale) {
 
 async function pdfContent(bytes) {
   const doc = await openPdf(bytes);
+  const pages = `${doc.totalPages} page${doc.totalPages === 1 ? '' : 's'}`;
+  const cut = doc.totalPages > doc.pageCount ? ` (the first ${doc.pageCount} shown)` : '';
   return {
     kind: 'pdf',
     pageCount: doc.pageCount,
-    describe: `PDF · ${doc.pageCount} page${doc.pageCount === 1 ? '' : 's'}`,
+    describe: `PDF · ${pages}${cut}`,
     size: (page) => doc.pageSize(page),
     async draw(canvas, page, scale, _view, stale) {
       const size = doc.pageSize(page);
       // Drawn off screen first, so a slow page never shows half-drawn.
       const scratch = document.createElement('canvas');
       const used = fit(scratch, size.width, size.height, scale);
-      const result = await doc.render(page, scratch.getContext('2d'), used, { cancelled: stale });
-      if (stale()) return null;
+      const drawn = await doc.render(page, scratch, used, stale);
+      if (!drawn || stale()) return null;
       canvas.width = scratch.width;
       canvas.height = scratch.height;
       canvas.getContext('2d').drawImage(scratch, 0, 0);
-      return result;
+      return { skipped: [] };
     },
-    close() {},
+    close() {
+      doc.close();
+    },
   };
 }
 
@@ -95,8 +99,8 @@ function imageContent(bitmap, type) {
   };
 }
 
-function dicomContent(buffer) {
-  const image = parseDicom(buffer);
+async function dicomContent(buffer) {
+  const image = await parseDicom(buffer);
   /** @type {{ key: string, bitmap: ImageBitmap } | null} */
   let cached = null;
   const title = [image.modality, image.description].filter(Boolean).join(' · ');
@@ -111,7 +115,7 @@ function dicomContent(buffer) {
       const width = view.windowWidth ?? image.defaultWindow.width;
       const key = `${page}|${center}|${width}`;
       if (cached?.key !== key) {
-        const rgba = windowed(image, image.frame(page), center, width);
+        const rgba = windowed(image, await image.frame(page), center, width);
         const bitmap = await createImageBitmap(new ImageData(rgba, image.columns, image.rows));
         if (stale()) {
           bitmap.close();

@@ -82,7 +82,9 @@ describe('a patient behind a weak or broken mobile link', () => {
           e &&
           ['downlink video', 'uplink video', 'request refused', 'peer stopped answering pings'].includes(String(e.msg)),
       )
-      .map((e) => `${String(e!.msg)} ${String(e!.state ?? e!.method ?? '')} ${String(e!.code ?? '')}`.trim());
+      .map((e) =>
+        `${String(e!.time ?? '').slice(11, 19)} ${String(e!.msg)} ${String(e!.state ?? e!.method ?? '')} ${String(e!.code ?? e!.reason ?? '')}`.trim(),
+      );
     console.info(`weak-network results: ${JSON.stringify(results, null, 2)}`);
     await patientBrowser?.close();
     await doctorBrowser?.close();
@@ -166,7 +168,7 @@ describe('a patient behind a weak or broken mobile link', () => {
   async function untilShown(
     viewer: DemoPage,
     identity: string,
-    want: { quality?: string; audioOnly?: boolean },
+    want: { quality?: string; audioOnly?: boolean; directions?: string[] },
     timeoutMs: number,
   ) {
     return waitFor(
@@ -182,6 +184,7 @@ describe('a patient behind a weak or broken mobile link', () => {
             const word = tile?.querySelector('[data-testid="tile-quality-word"]')?.textContent;
             if (!q || !tile) return undefined;
             if (want.quality && q.quality !== want.quality) return undefined;
+            if (want.directions && !want.directions.every((d) => q.directions.includes(d))) return undefined;
             if (want.audioOnly !== undefined && (q.audioOnly !== want.audioOnly || badge?.hidden === want.audioOnly))
               return undefined;
             return { ...q, word, badge: badge && !badge.hidden ? badge.textContent : null };
@@ -260,9 +263,13 @@ describe('a patient behind a weak or broken mobile link', () => {
     await patient.page.evaluate(() => (window.huizhen!.room as { disconnect(): Promise<void> }).disconnect());
     await waitFor('the patient to leave', async () => (await demoState(patient))?.phase === 'ended' || undefined);
     await net!.limit(64);
+    results.join64At = new Date().toISOString().slice(11, 19);
     const joinMs = await joinPatient('64 kbit/s');
     results.join64Ms = joinMs;
-    await untilShown(doctor, patient.identity, { quality: 'poor', audioOnly: true }, 60_000);
+    // Both directions audio only: the patient's camera no longer fills the 64 kbit/s uplink.
+    const settle = Date.now();
+    await untilShown(doctor, patient.identity, { quality: 'poor', directions: ['downlink', 'uplink'] }, 60_000);
+    results.audioOnly64AfterJoinMs = Date.now() - settle;
     const [doctorHeard, patientHeard] = await Promise.all([
       secondsHeard(doctor, patient.identity, 8),
       secondsHeard(patient, doctor.identity, 8),

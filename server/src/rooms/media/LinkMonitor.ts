@@ -10,7 +10,8 @@
  *     does not fit, video towards the participant is paused on the server
  *     (audio goes on) until a trial shows it fits again (VideoGate.ts);
  *   - uplink: when the participant's sending cannot carry video, the `audioOnly`
- *     event with direction 'uplink' tells their SDK to pause the camera.
+ *     event with direction 'uplink' tells their SDK to pause the camera; an
+ *     uplink not yet proven to carry video follows the downlink into audio only.
  * It knows nothing of roles: the room decides who hears about it.
  */
 import type { types } from 'mediasoup';
@@ -371,9 +372,16 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
           ? undefined
           : !tooThin && fitsVideo(sample.uplinkLoss, sample.rttMs) && (score === undefined || score > SCORE_POOR);
     const state = link.up.state;
-    const change = link.up.push({ now, fits, healthy: healthy(sample.uplinkLoss, sample.rttMs) });
+    // A fresh join on a thin link: the camera would fill the uplink (and bury the audio) for the
+    // seconds the uplink's own samples take, while the downlink has already shown video does not fit.
+    const coupled = link.down.state === 'audioOnly' ? link.up.holdUnproven(now) : undefined;
+    const change = coupled ?? link.up.push({ now, fits, healthy: healthy(sample.uplinkLoss, sample.rttMs) });
     if (!change) return;
-    this.#logger.info('uplink video', { participant: peer.identity, state: change.state });
+    this.#logger.info('uplink video', {
+      participant: peer.identity,
+      state: change.state,
+      ...(coupled ? { reason: 'downlink' } : {}),
+    });
     if (change.announce !== undefined) this.emit('audioOnly', peer, change.announce, 'uplink');
     else if (change.state === 'trial' || (state === 'trial' && change.state === 'audioOnly'))
       this.emit('uplinkTrial', peer, change.state !== 'trial');

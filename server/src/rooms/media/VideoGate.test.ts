@@ -3,6 +3,7 @@ import {
   ENTER_AFTER,
   FAIL_AFTER,
   PASS_AFTER,
+  PROVEN_AFTER,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
   TRIAL_MAX_MS,
@@ -96,5 +97,28 @@ describe('VideoGate', () => {
     expect(gate.state).toBe('trial');
     const { changes } = run(gate, now, times(TRIAL_MAX_MS / STEP, undefined));
     expect(changes.at(-1)).toMatchObject({ state: 'audioOnly' });
+  });
+  describe('holdUnproven (the other direction showed video does not fit)', () => {
+    it('stops video on a new link that has not shown it carries video, and a trial brings it back', () => {
+      const gate = new VideoGate();
+      run(gate, 0, times(PROVEN_AFTER - 1, true));
+      expect(gate.proven).toBe(false);
+      expect(gate.holdUnproven(10_000)).toEqual({ state: 'audioOnly', sendVideo: false, announce: true });
+      expect(gate.holdUnproven(10_500)).toBeUndefined();
+      const { changes } = run(gate, 10_000 + RETRY_FIRST_MS - STEP, [{ fits: undefined }, ...times(PASS_AFTER, true)]);
+      expect(changes.map((c) => c.state)).toEqual(['trial', 'video']);
+      expect(gate.proven).toBe(true);
+      expect(gate.holdUnproven(40_000)).toBeUndefined();
+    });
+
+    it('leaves a link alone that carried video for PROVEN_AFTER samples in a row', () => {
+      const gate = new VideoGate();
+      run(gate, 0, [...times(PROVEN_AFTER - 1, true), { fits: false }, ...times(PROVEN_AFTER - 1, true)]);
+      expect(gate.proven).toBe(false);
+      run(gate, 20_000, times(1, true));
+      expect(gate.proven).toBe(true);
+      expect(gate.holdUnproven(30_000)).toBeUndefined();
+      expect(gate.state).toBe('video');
+    });
   });
 });

@@ -28,6 +28,8 @@ export const PASS_AFTER = 2;
 export const FAIL_AFTER = 2;
 /** A trial that neither passed nor failed by then counts as failed. */
 export const TRIAL_MAX_MS = 12_000;
+/** Samples in a row that must fit before a direction counts as proven to carry video (6 s). */
+export const PROVEN_AFTER = 3;
 
 export type GateState = 'video' | 'audioOnly' | 'trial';
 
@@ -54,6 +56,8 @@ export class VideoGate {
   #retryMs = RETRY_FIRST_MS;
   #nextTrialAt = 0;
   #trialStarted = 0;
+  #fitRun = 0;
+  #proven = false;
 
   get state(): GateState {
     return this.#state;
@@ -64,11 +68,35 @@ export class VideoGate {
     return this.#state !== 'video';
   }
 
+  /**
+   * Whether video has been seen to fit in this direction at all: PROVEN_AFTER
+   * fitting samples in a row, or a passed trial. Until then a new link's video
+   * is on trust.
+   */
+  get proven(): boolean {
+    return this.#proven;
+  }
+
+  /**
+   * Stops video on a link that has not proven it carries it, because the
+   * other direction just showed that it cannot (a mobile or ADSL uplink is
+   * rarely wider than its downlink). Video comes back through a trial, as
+   * after any stop. Undefined when nothing changes.
+   */
+  holdUnproven(now: number): GateChange | undefined {
+    if (this.#state !== 'video' || this.#proven) return undefined;
+    this.#bad = 0;
+    this.#nextTrialAt = now + this.#retryMs;
+    return this.#go('audioOnly', true);
+  }
+
   /** Takes one sample; returns what to do when the state changed, else undefined. */
   push({ now, fits, healthy }: GateInput): GateChange | undefined {
     switch (this.#state) {
       case 'video':
         if (fits === undefined) return undefined;
+        this.#fitRun = fits ? this.#fitRun + 1 : 0;
+        if (this.#fitRun >= PROVEN_AFTER) this.#proven = true;
         this.#bad = fits ? 0 : this.#bad + 1;
         if (this.#bad < ENTER_AFTER) return undefined;
         this.#bad = 0;
@@ -90,6 +118,7 @@ export class VideoGate {
         }
         if (this.#good >= PASS_AFTER) {
           this.#retryMs = RETRY_FIRST_MS;
+          this.#proven = true;
           return this.#go('video', false);
         }
         if (this.#bad >= FAIL_AFTER || now - this.#trialStarted >= TRIAL_MAX_MS) {

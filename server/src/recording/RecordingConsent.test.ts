@@ -118,7 +118,12 @@ describe('RecordingConsent', () => {
       recordingId: 'rec-1',
       version: 1,
     });
-    expect(capture().context).toEqual({ roomId: 'room-1', recordingId: 'rec-1', requestedBy: 'dr-li' });
+    expect(capture().context).toEqual({
+      roomId: 'room-1',
+      recordingId: 'rec-1',
+      requestedBy: 'dr-li',
+      limitReached: expect.any(Function),
+    });
     expect(capture().calls).toEqual([]);
     // Everyone is told, the asker included.
     expect(pt.last).toEqual(asked);
@@ -305,6 +310,35 @@ describe('RecordingConsent', () => {
     expect(capture().calls).toEqual(['resume', 'finish']);
     expect(audit.entries.at(-1)).toMatchObject({ event: 'recording_stopped', details: { reason: 'room_closed' } });
     expect(audit.entries.at(-1)).not.toHaveProperty('actor');
+  });
+
+  it('a capture at its maximum duration ends the recording, and everyone is told it is off', async () => {
+    const dr = doctor();
+    const pt = new Member('pt-1');
+    join(dr);
+    join(pt);
+    consent.request(dr);
+    consent.consent(pt, true);
+    expect(pt.last?.state).toBe('recording');
+    const first = capture();
+    first.context.limitReached?.();
+    first.context.limitReached?.();
+    await consent.idle();
+    await Promise.resolve();
+    await consent.idle();
+    expect(first.calls).toEqual(['resume', 'finish']);
+    expect(consent.status().state).toBe('off');
+    expect(pt.last?.state).toBe('off');
+    expect(dr.last?.state).toBe('off');
+    expect(audit.entries.filter((e) => e.event === 'recording_stopped')).toEqual([
+      expect.objectContaining({ details: { recordingId: first.context.recordingId, reason: 'max_duration' } }),
+    ]);
+    // A late signal from that capture does not end the next recording.
+    consent.request(dr);
+    first.context.limitReached?.();
+    await Promise.resolve();
+    expect(consent.status().recordingId).toBe(capture().context.recordingId);
+    expect(consent.status().state).not.toBe('off');
   });
 
   it('a capture that cannot start refuses the request; one that fails to finish is audited', async () => {

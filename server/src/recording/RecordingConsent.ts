@@ -129,7 +129,13 @@ export class RecordingConsent<Media> {
     const id = (this.#o.newId ?? randomUUID)();
     let capture: RecordingCapture;
     try {
-      capture = factory(this.#o.media, { roomId: this.#o.roomId, recordingId: id, requestedBy: p.identity });
+      capture = factory(this.#o.media, {
+        roomId: this.#o.roomId,
+        recordingId: id,
+        requestedBy: p.identity,
+        // Deferred: the capture may say so from inside resume(), in the middle of #settle.
+        limitReached: () => queueMicrotask(() => this.#limitReached(id)),
+      });
     } catch (error) {
       this.#o.logger.error('recorder could not be started', { recording: id, error: error as Error });
       this.#audit('recording_failed', p, { recordingId: id, during: 'start' });
@@ -207,6 +213,14 @@ export class RecordingConsent<Media> {
   close(): void {
     const r = this.#current;
     if (r) this.#end(r, undefined, { recordingId: r.id, reason: 'room_closed' });
+  }
+
+  /** The capture hit its maximum duration: the recording ends as if stopped, by no one. */
+  #limitReached(id: string): void {
+    const r = this.#current;
+    if (r?.id !== id) return;
+    this.#end(r, undefined, { recordingId: id, reason: 'max_duration' });
+    this.#publish(null);
   }
 
   /** Resolves once every finished capture has been handed its history. */

@@ -36,6 +36,12 @@ export interface RecordingCaptureContext {
   recordingId: string;
   /** Who asked (an identity), for the recording's metadata. */
   requestedBy: string;
+  /**
+   * The capture reached its maximum consented duration and stopped writing for
+   * good: the consent side ends the recording, so nobody is shown "recording"
+   * while nothing is written.
+   */
+  limitReached?: () => void;
 }
 
 /**

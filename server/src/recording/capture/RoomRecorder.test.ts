@@ -250,4 +250,36 @@ describe('RoomRecorder (real worker, real ffmpeg)', () => {
       next.close();
     }
   }, 300_000);
+  it('stops writing at the maximum duration and says so, once per attempt to go on', async () => {
+    const store = new RecordingStore(join(dir, 'recordings-limit'), randomBytes(32));
+    let limits = 0;
+    const recorder = new RoomRecorder(
+      media,
+      { roomId: 'rec-room', recordingId: 'rec3', requestedBy: 'doctor-1', limitReached: () => limits++ },
+      {
+        store,
+        compose: () => Promise.resolve(),
+        audit: { append: () => undefined },
+        logger,
+        counters: { active: () => undefined, restart: () => undefined },
+        ffmpegPath: '/usr/bin/ffmpeg',
+        niceness: 10,
+        maxDurationSec: 3,
+        tempDir: dir,
+      },
+    );
+    const started = Date.now();
+    recorder.resume();
+    await until('the limit', () => limits === 1, 20_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect(recorder.liveSegmentsForTest().size).toBe(0);
+    // Consent coming back later does not start another span past the limit.
+    recorder.resume();
+    expect(limits).toBe(2);
+    expect(recorder.liveSegmentsForTest().size).toBe(0);
+    expect(await recorder.finish([])).toBe('rec3');
+    const meta = (await store.readMeta('rec-room', 'rec3'))!;
+    expect(meta.spans).toHaveLength(1);
+    expect(meta.segments.length).toBeGreaterThan(0);
+  }, 60_000);
 });

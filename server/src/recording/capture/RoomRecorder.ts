@@ -63,6 +63,7 @@ export class RoomRecorder implements RecordingCapture {
   readonly #media: CaptureMedia;
   readonly #deps: RoomRecorderDeps;
   readonly #meta: RecordingMeta;
+  readonly #limitReached: (() => void) | undefined;
   /** Segments writing now, by track id. */
   readonly #live = new Map<string, TrackSegment>();
   readonly #restarts = new Map<string, number>();
@@ -80,6 +81,7 @@ export class RoomRecorder implements RecordingCapture {
   constructor(media: CaptureMedia, context: RecordingCaptureContext, deps: RoomRecorderDeps) {
     this.#media = media;
     this.#deps = deps;
+    this.#limitReached = context.limitReached;
     this.#meta = {
       version: 1,
       id: context.recordingId,
@@ -109,7 +111,10 @@ export class RoomRecorder implements RecordingCapture {
   resume(): void {
     if (this.#running || this.#finished || this.#media.router.closed) return;
     const left = this.#deps.maxDurationSec * 1000 - recordedMs(this.#meta);
-    if (left <= 0) return;
+    if (left <= 0) {
+      this.#limitReached?.();
+      return;
+    }
     this.#running = true;
     if (this.#meta.spans.length === 0) {
       this.#meta.startedAt = new Date().toISOString();
@@ -123,6 +128,7 @@ export class RoomRecorder implements RecordingCapture {
     this.#limitTimer = setTimeout(() => {
       this.#deps.logger.warn('recording reached its maximum duration', { room: this.#meta.room, recording: this.id });
       this.pause();
+      this.#limitReached?.();
     }, left);
     this.#saveMeta();
   }

@@ -206,6 +206,28 @@ describe('iceServers over signaling', () => {
     expect(log).not.toContain(SECRET);
   });
 
+  it('replays an admission missed while away with fresh credentials, not the ones of the moment', async () => {
+    const nowSec = () => Math.floor(Date.now() / 1000);
+    const doctor = await t.connect();
+    await doctor.join(t.token('dr-turn-2', 'doctor', 'turn-2'));
+    const patient = await t.connect();
+    const waiting = await patient.join(t.token('pt-turn-2', 'patient', 'turn-2', { ttlSec: 200 }));
+    expect(waiting.admission).toBe('waiting');
+    const seen = Math.max(0, ...patient.notifications.map((n) => (n as { seq?: number }).seq ?? 0));
+    patient.ws.terminate();
+    await doctor.request('admit', { identity: 'pt-turn-2' });
+    const again = await t.connect();
+    const resumed = await again.join(t.token('pt-turn-2', 'patient', 'turn-2', { ttlSec: 60 }), {
+      resumeSessionId: waiting.sessionId,
+      resumeFromSeq: seen,
+    });
+    expect(resumed.resumed).toBe(true);
+    const admitted = await again.notification('admitted');
+    // Minted at the replay, so capped by the token it resumed with (60 s), not the one it had (200 s).
+    checkServers(admitted, nowSec() + 60);
+    expect(admitted.iceServersExpireIn).toBeLessThanOrEqual(60);
+  });
+
   it('refuses getIceServers before joining', async () => {
     const c = await t.connect();
     expect(await c.call('getIceServers', {})).toMatchObject({ ok: false, error: { code: 'NOT_JOINED' } });

@@ -30,6 +30,20 @@ const EPHEMERAL: ReadonlySet<Notification> = new Set([
   'dataRefused',
 ]);
 
+/** Completes a replayed notification (e.g. fresh TURN credentials for `admitted`). */
+export type ReplayRefresh = <N extends Notification>(name: N, data: NotificationData[N]) => NotificationData[N];
+
+/**
+ * What the replay history keeps of a notification: TURN credentials are not
+ * kept (they would sit in memory for the whole session and be stale when
+ * replayed); the replay asks for fresh ones.
+ */
+function forHistory<N extends Notification>(name: N, data: NotificationData[N]): NotificationData[N] {
+  if (name !== 'admitted') return data;
+  const { iceServers: _servers, iceServersExpireIn: _expires, ...rest } = data as NotificationData['admitted'];
+  return rest as NotificationData[N];
+}
+
 export interface ParticipantOptions {
   identity: string;
   name: string;
@@ -144,7 +158,7 @@ export class Participant implements MediaPeer {
       return;
     }
     const seq = ++this.#seq;
-    this.#history.push({ seq, name, data });
+    this.#history.push({ seq, name, data: forHistory(name, data) });
     if (this.#history.length > REPLAY_HISTORY) this.#history.shift();
     if (this.connected) this.#sink?.(name, data, seq);
   }
@@ -171,8 +185,11 @@ export class Participant implements MediaPeer {
     return from >= oldest - 1;
   }
 
-  /** Attaches a new connection and replays, in order, what it has not seen. */
-  resume(sink: NotificationSink, owner: SinkOwner, fromSeq?: number): void {
+  /**
+   * Attaches a new connection and replays, in order, what it has not seen.
+   * `refresh` completes what the history keeps without (credentials).
+   */
+  resume(sink: NotificationSink, owner: SinkOwner, fromSeq?: number, refresh: ReplayRefresh = (_, d) => d): void {
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     const from = fromSeq ?? (this.#connected ? this.#seq : this.#seqAtDisconnect);
@@ -181,7 +198,8 @@ export class Participant implements MediaPeer {
     this.#sink = sink;
     this.#sinkOwner = owner;
     this.#connected = true;
-    for (const n of this.#history) if (n.seq > from) sink(n.name, n.data as NotificationData[typeof n.name], n.seq);
+    for (const n of this.#history)
+      if (n.seq > from) sink(n.name, refresh(n.name, n.data as NotificationData[typeof n.name]), n.seq);
   }
 
   ref(): { identity: string; name: string; role: Role } {

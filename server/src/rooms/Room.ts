@@ -369,7 +369,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   resume(p: Participant, sink: NotificationSink, owner: SinkOwner, fromSeq?: number): void {
     // Others saw "reconnecting" only if the server noticed the drop first.
     const wasAway = !p.connected;
-    p.resume(sink, owner, fromSeq);
+    p.resume(sink, owner, fromSeq, (name, data) =>
+      name === 'admitted' ? { ...data, ...this.media.iceServersFor(p) } : data,
+    );
     if (wasAway && p.admission === 'admitted') this.broadcast(p, 'participantReconnected', { identity: p.identity });
     this.#logger.info('participant resumed', { participant: p.identity });
   }

@@ -138,6 +138,7 @@ describe('recording consent over signaling', () => {
       roomId: 'rec-1',
       recordingId: asked.recording.recordingId,
       requestedBy: 'dr-rec-1',
+      limitReached: expect.any(Function),
     });
     expect(captureOf('rec-1').calls).toEqual([]);
     expect(await doctor.call('requestRecording', {})).toMatchObject({

@@ -2,6 +2,8 @@
  * @huizhen/client-sdk: join Huizhen telemedicine consult rooms from a browser.
  * Importing this module touches no browser API; only connecting and
  * publishing do.
+ *
+ * @module @huizhen/client-sdk
  */
 export { connect } from './connect.js';
 export { Room, type Admission, type Permission } from './Room.js';

@@ -6,7 +6,7 @@
  * (`<VideoTile>`, `<RoomAudio>`, `<WaitingRoomList>`, `<ControlBar>`,
  * `<ChatPanel>`) are ready-made views on them.
  *
- * @packageDocumentation
+ * @module @huizhen/react
  */
 export { HuizhenRoom, type HuizhenRoomProps } from './HuizhenRoom.js';
 export { RoomContext, useRoom } from './context.js';

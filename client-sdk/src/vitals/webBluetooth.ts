@@ -1,7 +1,7 @@
 /**
  * The part of the Web Bluetooth API (https://webbluetoothcg.github.io/web-bluetooth/)
  * the vitals adapter uses, declared here because TypeScript's DOM library
- * does not ship it and the SDK takes no @types dependency for four interfaces.
+ * does not ship it and the SDK takes no `@types` dependency for four interfaces.
  */
 
 export type BluetoothServiceUUID = number | string;

@@ -6,7 +6,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'loadtest/reports/**', 'var/**', '.huizhen/**'],
+    ignores: [
+      '**/dist/**',
+      'docs/api/**',
+      '**/node_modules/**',
+      'coverage/**',
+      'loadtest/reports/**',
+      'var/**',
+      '.huizhen/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,11 +1,20 @@
 // One lint configuration for the whole repository; `npm test` runs it before the tests.
 import js from '@eslint/js';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'loadtest/reports/**', 'var/**', '.huizhen/**'],
+    ignores: [
+      '**/dist/**',
+      'docs/api/**',
+      '**/node_modules/**',
+      'coverage/**',
+      'loadtest/reports/**',
+      'var/**',
+      '.huizhen/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -24,6 +33,12 @@ export default tseslint.config(
   {
     files: ['**/*.ts'],
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The React kit: the rules of hooks (and the compiler-backed checks of the recommended set).
+    files: ['react/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['demo/public/**/*.js'],

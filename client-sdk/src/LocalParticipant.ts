@@ -50,6 +50,7 @@ export interface LocalParticipantHost {
   onTrackUnpublished(track: LocalTrack): void;
 }
 
+/** This client's own participant in a room (`room.localParticipant`): identity, published tracks, and publishing the camera, microphone and screen. */
 export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallbacks> implements LocalTrackHost {
   readonly #host: LocalParticipantHost;
   readonly #tracks = new Map<string, LocalTrack>();
@@ -72,10 +73,12 @@ export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallback
     return this.#identity;
   }
 
+  /** Display name from the join token (empty until connected). */
   get name(): string {
     return this.#name;
   }
 
+  /** Role from the join token (doctor, specialist, nurse, patient, ...). */
   get role(): Role {
     return this.#role;
   }

@@ -16,11 +16,13 @@ export interface ReconnectContext {
   readonly closeReason: string;
 }
 
+/** Decides whether and when to try again after the connection dropped (`ConnectOptions.reconnectPolicy`). */
 export interface ReconnectPolicy {
   /** Milliseconds to wait before the next attempt, or `null` to give up. */
   nextRetryDelayMs(context: ReconnectContext): number | null;
 }
 
+/** Options of `DefaultReconnectPolicy`. */
 export interface DefaultReconnectPolicyOptions {
   /**
    * Base delay before each attempt; the last one repeats.

@@ -8,6 +8,7 @@ import type { RemoteTrack } from './tracks.js';
 import { TypedEmitter, type ConnectionQuality, type LinkDirection } from '@huizhen/protocol';
 import { LinkState, type ParticipantQuality } from './LinkState.js';
 
+/** Another participant in the room: who they are, the tracks this client receives from them, and their connection state. */
 export class RemoteParticipant extends TypedEmitter<ParticipantEventCallbacks> {
   /** Stable id of the participant within the room (from their token). */
   readonly identity: string;

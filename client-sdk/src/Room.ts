@@ -223,6 +223,46 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     return this;
   }
 
+  /**
+   * Like `on`, but returns the function that removes the listener again, the
+   * shape `useSyncExternalStore` and other store subscriptions expect. With
+   * `{ replay: true }` the listener is first called, synchronously and before
+   * `subscribe` returns, for the state that already holds (see `ListenOptions`),
+   * then for every later event; nothing can fall between the two.
+   *
+   * ```ts
+   * const stop = room.subscribe(RoomEvent.TrackSubscribed, (track, who) => show(track, who), { replay: true });
+   * // later
+   * stop();
+   * ```
+   */
+  subscribe<E extends keyof RoomEventCallbacks>(
+    event: E,
+    listener: RoomEventCallbacks[E],
+    options?: ListenOptions,
+  ): () => void {
+    // A wrapper of its own: the same function subscribed twice is removed once per call.
+    const registered = ((...args: Parameters<RoomEventCallbacks[E]>) =>
+      (listener as (...a: Parameters<RoomEventCallbacks[E]>) => void)(...args)) as RoomEventCallbacks[E];
+    this.on(event, registered, options);
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.off(event, registered);
+    };
+  }
+
+  /**
+   * Calls `listener` for every remote track this client receives: first, at
+   * once, for each track already received, then for each new one. Returns the
+   * function that stops it. Shorthand for
+   * `subscribe('trackSubscribed', listener, { replay: true })`.
+   */
+  onTrack(listener: RoomEventCallbacks['trackSubscribed']): () => void {
+    return this.subscribe('trackSubscribed', listener, { replay: true });
+  }
+
   // --- state ------------------------------------------------------------------
 
   /** The room's id on the server (empty until connected). */
@@ -275,6 +315,15 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
   /** Everyone else in the room, by identity. */
   get remoteParticipants(): ReadonlyMap<string, RemoteParticipant> {
     return this.#roster.remote;
+  }
+
+  /**
+   * A snapshot of everyone in the room, this client first, then the others in
+   * the order they were seen. A new array on every read; for a live view,
+   * combine it with `subscribe(..., { replay: true })`.
+   */
+  get participants(): Participant[] {
+    return [this.localParticipant, ...this.#roster.remote.values()];
   }
 
   /** The participant currently speaking loudest, if any. */

@@ -108,6 +108,7 @@ function clamp01(value: number): number {
   return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }
 
+/** The room's shared medical records (`room.records`): list, upload and download, share one with everyone, a synchronized view with a presenter, pointer and annotations. */
 export class RoomRecords {
   readonly #host: RoomRecordsHost;
   #current: SharedRecord | undefined;

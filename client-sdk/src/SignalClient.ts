@@ -30,12 +30,19 @@ import {
 // Browser and `ws` sockets type their event arguments differently; `any` lets both fit.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface WebSocketLike {
+  /** WebSocket ready state (1 = open). */
   readonly readyState: number;
+  /** Called when the socket opened. */
   onopen: ((event: any) => void) | null;
+  /** Called with each message (`event.data`). */
   onmessage: ((event: any) => void) | null;
+  /** Called when the socket closed (`event.code`, `event.reason`). */
   onclose: ((event: any) => void) | null;
+  /** Called when the socket failed. */
   onerror: ((event: any) => void) | null;
+  /** Sends one text frame. */
   send(data: string): void;
+  /** Closes the socket with a close code and reason. */
   close(code?: number, reason?: string): void;
   /* eslint-enable @typescript-eslint/no-explicit-any */
 }
@@ -45,12 +52,19 @@ export type WebSocketFactory = (url: string) => WebSocketLike;
 
 /** A notification from the server, discriminated by its name. */
 export type AnyNotification = {
-  [N in Notification]: { notification: N; data: NotificationData[N] };
+  [N in Notification]: {
+    /** The notification's name. */
+    notification: N;
+    /** Its payload, checked against the protocol. */
+    data: NotificationData[N];
+  };
 }[Notification];
 
+/** How a signaling connection ended. */
 export interface SignalCloseInfo {
   /** WebSocket close code (1006 when the connection dropped without one). */
   code: number;
+  /** WebSocket close reason, possibly empty. */
   reason: string;
   /** True when `close()` was called on this side. */
   initiatedLocally: boolean;
@@ -65,6 +79,7 @@ export type SignalClientEvents = {
 
 export type SignalState = 'idle' | 'connecting' | 'open' | 'closed';
 
+/** Options of `SignalClient`. */
 export interface SignalClientOptions {
   /** Defaults to the global `WebSocket`. */
   webSocketFactory?: WebSocketFactory;
@@ -79,6 +94,7 @@ export interface SignalClientOptions {
    * noticed in seconds rather than minutes. 5 000 / 8 000 ms by default.
    */
   heartbeatIntervalMs?: number;
+  /** How long a ping may go unanswered before the socket counts as lost; 8 000 ms by default. */
   heartbeatTimeoutMs?: number;
   /**
    * Whether the media transports are still connected (ICE). A late pong on a
@@ -87,7 +103,9 @@ export interface SignalClientOptions {
    * any frame from the server (30 000 ms by default).
    */
   isMediaAlive?: () => boolean;
+  /** While media is alive (see `isMediaAlive`), how long without any frame from the server before giving up; 30 000 ms by default. */
   heartbeatMediaAliveMs?: number;
+  /** Where the client logs (silent by default). */
   logger?: Logger;
 }
 
@@ -101,6 +119,7 @@ export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 8000;
 /** Close code used locally when the server stopped answering pings. */
 export const CLOSE_HEARTBEAT_TIMEOUT = 4100;
 
+/** Options of one `SignalClient.request`. */
 export interface RequestOptions {
   /** Overrides the client's request timeout for this request. */
   timeoutMs?: number;
@@ -132,7 +151,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** One signaling WebSocket to a Huizhen server: typed requests with timeouts, validated notifications, heartbeat. `Room` uses it; apps normally need not. */
 export class SignalClient extends TypedEmitter<SignalClientEvents> {
+  /** The WebSocket URL it connects to. */
   readonly url: string;
   readonly #factory: WebSocketFactory;
   readonly #requestTimeoutMs: number;
@@ -165,6 +186,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#log = options.logger ?? createLogger();
   }
 
+  /** idle, connecting, open or closed. */
   get state(): SignalState {
     return this.#state;
   }

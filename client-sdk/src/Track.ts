@@ -10,7 +10,9 @@ export type { MediaKind, TrackSource };
 
 /** The simulcast layers currently forwarded for a remote video track. */
 export interface VideoLayers {
+  /** The spatial (resolution) layer, 0 = lowest; null before the server said. */
   spatialLayer: number | null;
+  /** The temporal (frame rate) layer, 0 = lowest; null before the server said. */
   temporalLayer: number | null;
 }
 

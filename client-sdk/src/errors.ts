@@ -30,6 +30,7 @@ export type ConnectionErrorReason = (typeof ConnectionErrorReason)[keyof typeof 
 
 /** A failure to connect to a room (what `connect()` rejects with), or of the connection itself. */
 export class ConnectionError extends HuizhenError {
+  /** Where it failed: serverUnreachable, rejected, timeout, cancelled, connectionLost, ... */
   readonly reason: ConnectionErrorReason;
 
   constructor(
@@ -72,10 +73,12 @@ export const DisconnectReason = {
 
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 
+/** Whether `value` is one of the protocol's error codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && ERROR_CODES.has(value);
 }
 
+/** Whether `value` is a `HuizhenError` (with `code`, when given). */
 export function isHuizhenError(value: unknown, code?: ErrorCode): value is HuizhenError {
   return value instanceof HuizhenError && (code === undefined || value.code === code);
 }

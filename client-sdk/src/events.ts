@@ -29,19 +29,25 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'dis
 
 /** A remote participant's pointer on the shared record (record coordinates, 0..1). */
 export interface PointerPosition {
+  /** The shared record pointed at. */
   recordId: string;
   /** Who is pointing. */
   identity: string;
+  /** The page (1-based) of that record. */
   page: number;
+  /** Horizontal position on the page, 0 (left) to 1 (right). */
   x: number;
+  /** Vertical position on the page, 0 (top) to 1 (bottom). */
   y: number;
 }
 
 /** State of one WebRTC transport (the browser's peer connection to the media server). */
 export type MediaConnectionState = 'new' | 'connecting' | 'connected' | 'failed' | 'disconnected' | 'closed';
 
+/** Any participant: this client's own (`room.localParticipant`) or another one. */
 export type Participant = LocalParticipant | RemoteParticipant;
 
+/** Events of a Room (`room.on(RoomEvent.X, listener)`); each listener's signature is in `RoomEventCallbacks`. */
 export enum RoomEvent {
   /**
    * Another participant joined after this client connected. Participants who
@@ -388,53 +394,94 @@ export enum RoomEvent {
   RecordingStateChanged = 'recordingStateChanged',
 }
 
+/** The listener signature of each room event (see `RoomEvent` for when each fires). */
 export type RoomEventCallbacks = {
+  /** Another participant joined after this client connected. Participants who were already there are in `room.remoteParticipants` when `connect()` resolves. See {@link RoomEvent.ParticipantJoined}. */
   participantJoined: (participant: RemoteParticipant) => void;
+  /** A participant left. Their tracks have been unsubscribed (with `trackUnsubscribed` events) before this fires. See {@link RoomEvent.ParticipantLeft}. */
   participantLeft: (participant: RemoteParticipant, reason: 'left' | 'disconnected' | 'removed') => void;
+  /** A remote track is set up and (with `autoSubscribe`) receiving media; attach it to show or play it. Fires for tracks that existed at join and for new ones. See {@link RoomEvent.TrackSubscribed}. */
   trackSubscribed: (track: RemoteTrack, participant: RemoteParticipant) => void;
+  /** A remote track is gone (unpublished, its participant left, or this room disconnected). Detach and drop its elements. See {@link RoomEvent.TrackUnsubscribed}. */
   trackUnsubscribed: (track: RemoteTrack, participant: RemoteParticipant) => void;
+  /** A remote track could not be set up in this browser. See {@link RoomEvent.TrackSubscriptionFailed}. */
   trackSubscriptionFailed: (trackId: string, participant: RemoteParticipant, error: Error) => void;
+  /** A remote participant muted one of their tracks. See {@link RoomEvent.TrackMuted}. */
   trackMuted: (track: RemoteTrack, participant: RemoteParticipant) => void;
+  /** A remote participant unmuted one of their tracks. See {@link RoomEvent.TrackUnmuted}. */
   trackUnmuted: (track: RemoteTrack, participant: RemoteParticipant) => void;
+  /** One of this client's tracks is now published. See {@link RoomEvent.LocalTrackPublished}. */
   localTrackPublished: (track: LocalTrack, participant: LocalParticipant) => void;
+  /** One of this client's tracks was unpublished (by the application, or because it ended, e.g. the user stopped a screen share from the browser's UI). See {@link RoomEvent.LocalTrackUnpublished}. */
   localTrackUnpublished: (track: LocalTrack, participant: LocalParticipant) => void;
+  /** The loudest participant changed; `null` when nobody is speaking. See {@link RoomEvent.ActiveSpeakerChanged}. */
   activeSpeakerChanged: (speaker: Participant | null) => void;
+  /** A clinician admitted this participant from the waiting room. Media is set up: publish now; `room.remoteParticipants` holds who is in the room, and their tracks follow as `trackSubscribed`. See {@link RoomEvent.Admitted}. */
   admitted: () => void;
+  /** The room's state, lock or host changed (`room.info`). See {@link RoomEvent.RoomUpdated}. */
   roomUpdated: (info: RoomInfo) => void;
+  /** A host muted one of this client's tracks. It is paused here too (`track.muted`, `track.mutedByHost`); `unmute()` / `setMicrophoneEnabled(true)` then fail with PERMISSION_DENIED unless `allowUnmute`. See {@link RoomEvent.MutedByHost}. */
   mutedByHost: (track: LocalTrack, by: PersonRef, allowUnmute: boolean) => void;
+  /** `room.state` changed. See {@link RoomEvent.ConnectionStateChanged}. */
   connectionStateChanged: (state: ConnectionState) => void;
+  /** A media transport changed state. The SDK restarts ICE itself when one fails or stays disconnected; this event is for showing network quality. See {@link RoomEvent.MediaConnectionStateChanged}. */
   mediaConnectionStateChanged: (direction: 'send' | 'recv', state: MediaConnectionState) => void;
+  /** The browser refused to start playing an attached element (autoplay policy). Call `room.startMedia()` from a user gesture (a click) to start it. See {@link RoomEvent.MediaPlaybackBlocked}. */
   mediaPlaybackBlocked: (track: Track, element: HTMLMediaElement) => void;
+  /** The room is disconnected for good. `error` explains why unless the application called `disconnect()`. Sessions the server closes (denied, removed, ended, token expired, duplicate identity) end here directly; a lost connection ends here only once reconnecting has given up. See {@link RoomEvent.Disconnected}. */
   disconnected: (reason: DisconnectReason, error?: HuizhenError) => void;
+  /** The signaling connection dropped unexpectedly; the SDK is reconnecting (`room.state` is 'reconnecting'). Participants, tracks and published media stay as they are meanwhile. `error` says what was lost. See {@link RoomEvent.Reconnecting}. */
   reconnecting: (error: HuizhenError) => void;
+  /** Connected again. `resumed: true`: the same session went on (same `sessionId`, tracks and subscriptions kept; what was missed has been applied, ICE restarted). `resumed: false`: the server no longer had the session (the outage outlasted its grace period), so the SDK joined afresh: a new `sessionId`, remote tracks re-subscribed (`trackUnsubscribed` then `trackSubscribed`), local tracks published again under new track ids (or unpublished, if the fresh join had to wait in the lobby). See {@link RoomEvent.Reconnected}. */
   reconnected: (resumed: boolean) => void;
+  /** A remote participant's connection dropped; they keep their place (and tracks) while the server waits for them to come back. See {@link RoomEvent.ParticipantReconnecting}. */
   participantReconnecting: (participant: RemoteParticipant) => void;
+  /** A remote participant who was reconnecting is back. See {@link RoomEvent.ParticipantReconnected}. */
   participantReconnected: (participant: RemoteParticipant) => void;
+  /** The waiting room changed (someone arrived, left, was admitted or denied). Only for participants who may admit; the full list is also `room.waitingRoom`. See {@link RoomEvent.WaitingRoomChanged}. */
   waitingRoomChanged: (waiting: WaitingEntry[]) => void;
+  /** A chat message was added to `room.chatHistory`: from someone else, or this client's own once the server accepted it. Fires once per message id; `room.chatHistory` is always in server order (`seq`). See {@link RoomEvent.Chat}. */
   chat: (message: ChatMessage) => void;
+  /** A consult opinion was written or revised (clinicians only), including this client's own after `setOpinion`. See {@link RoomEvent.OpinionUpdated}. */
   opinionUpdated: (opinion: Opinion) => void;
+  /** A record this participant may see was uploaded (by anyone, including this client). See {@link RoomEvent.RecordAdded}. */
   recordAdded: (record: RecordInfo) => void;
+  /** A record was deleted. See {@link RoomEvent.RecordDeleted}. */
   recordDeleted: (recordId: string) => void;
+  /** A record is now shared (opened for everyone allowed to see it); `room.records.current` holds it, its view state and its marks. See {@link RoomEvent.RecordShared}. */
   recordShared: (share: SharedRecord) => void;
+  /** The shared record was closed; `room.records.current` is now undefined. See {@link RoomEvent.RecordShareStopped}. */
   recordShareStopped: (recordId: string) => void;
+  /** The presenter moved the shared view (page, zoom, pan, rotation, window/level). `by` is the presenter's identity (this client's, for its own changes). See {@link RoomEvent.ViewStateChanged}. */
   viewStateChanged: (recordId: string, view: ViewState, by: string) => void;
+  /** Presenting was handed to someone else. See {@link RoomEvent.PresenterChanged}. */
   presenterChanged: (recordId: string, presenter: string) => void;
+  /** To the presenter: someone asks to present. Answer with `room.records.grantPresenter(from.identity)`. See {@link RoomEvent.PresenterRequested}. */
   presenterRequested: (recordId: string, from: PersonRef) => void;
+  /** Someone else's pointer moved on the shared record. Ephemeral: not stored, not replayed, and not emitted for this client's own pointer. See {@link RoomEvent.Pointer}. */
   pointer: (pointer: PointerPosition) => void;
+  /** A mark was added to a record (including this client's own). See {@link RoomEvent.AnnotationAdded}. */
   annotationAdded: (recordId: string, mark: Mark) => void;
+  /** A mark was removed (its author undid it). See {@link RoomEvent.AnnotationRemoved}. */
   annotationRemoved: (recordId: string, markId: string) => void;
+  /** What this client should show of the shared record changed: `room.records.localView`. While following the presenter it tracks the shared view; after `setLocalView()` it is this viewer's own until `followPresenter()`. See {@link RoomEvent.LocalViewChanged}. */
   localViewChanged: (view: ViewState, following: boolean) => void;
   // --- TURN
+  /** A TURN server refused this client's credentials (wrong secret or expired: 401). Media may still flow directly; with `iceTransportPolicy: 'relay'` it cannot, and the media connection fails. See {@link RoomEvent.IceServerError}. */
   iceServerError: (error: HuizhenError) => void;
   // --- data channels
+  /** Another participant published on a data topic (`room.data.publish`). `participant` is undefined only if this client does not know the sender yet; `message.from` always names them as the server authenticated them. Topics a module took over (`room.data.handleTopic`, e.g. vitals) do not arrive here. See {@link RoomEvent.DataReceived}. */
   dataReceived: (
     payload: string | Uint8Array,
     participant: RemoteParticipant | undefined,
     topic: string,
     message: DataMessage,
   ) => void;
+  /** The server did not forward a message this client published (too large, over the rate limit, refused by the topic's policy). Sent at most once per topic and code per second, however many messages were refused. See {@link RoomEvent.DataRefused}. */
   dataRefused: (topic: string, error: HuizhenError) => void;
+  /** A participant's connection quality changed (`participant.connectionQuality`): 'excellent' | 'good' | 'poor' | 'lost', measured by the server with hysteresis. Clinicians get it for everyone; others for themselves only. See {@link RoomEvent.ConnectionQualityChanged}. */
   connectionQualityChanged: (quality: ConnectionQuality, participant: Participant) => void;
+  /** Video to or from a participant stopped (`audioOnly: true`) or came back because their network cannot carry it; audio goes on. `direction` 'uplink': they do not send video (for this client's own participant: the SDK paused the camera; not a mute, `track.pausedForNetwork`); 'downlink': they receive no video. Not a user's choice: show it apart from mute. See {@link RoomEvent.AudioOnlyChanged}. */
   audioOnlyChanged: (participant: Participant, audioOnly: boolean, direction: LinkDirection) => void;
 } & RoomVitalsEvents<RemoteParticipant> &
   RoomRecordingEvents;
@@ -461,15 +508,25 @@ export enum ParticipantEvent {
   AudioOnlyChanged = 'audioOnlyChanged',
 }
 
+/** The listener signature of each `ParticipantEvent`. */
 export type ParticipantEventCallbacks = {
+  /** One of this participant's tracks is received; see {@link RoomEvent.TrackSubscribed}. */
   trackSubscribed: (track: RemoteTrack) => void;
+  /** One of this participant's tracks is gone; see {@link RoomEvent.TrackUnsubscribed}. */
   trackUnsubscribed: (track: RemoteTrack) => void;
+  /** This participant muted one of their tracks. */
   trackMuted: (track: RemoteTrack) => void;
+  /** This participant unmuted one of their tracks. */
   trackUnmuted: (track: RemoteTrack) => void;
+  /** This participant started or stopped speaking. */
   isSpeakingChanged: (speaking: boolean) => void;
+  /** Their connection dropped; they keep their place meanwhile. */
   reconnecting: () => void;
+  /** They are back after reconnecting. */
   reconnected: () => void;
+  /** The server's verdict on their connection changed. */
   connectionQualityChanged: (quality: ConnectionQuality) => void;
+  /** Their video stopped or came back because of the network (`direction`: whose link). */
   audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
@@ -487,11 +544,17 @@ export enum LocalParticipantEvent {
   AudioOnlyChanged = 'audioOnlyChanged',
 }
 
+/** The listener signature of each `LocalParticipantEvent`. */
 export type LocalParticipantEventCallbacks = {
+  /** This client published a track. */
   localTrackPublished: (track: LocalTrack) => void;
+  /** This client stopped publishing a track. */
   localTrackUnpublished: (track: LocalTrack) => void;
+  /** This client started or stopped speaking. */
   isSpeakingChanged: (speaking: boolean) => void;
+  /** The server's verdict on this client's connection changed. */
   connectionQualityChanged: (quality: ConnectionQuality) => void;
+  /** This client's video stopped or came back because of the network (`direction`: which link). */
   audioOnlyChanged: (audioOnly: boolean, direction: LinkDirection) => void;
 };
 
@@ -509,10 +572,16 @@ export enum TrackEvent {
   PlaybackBlocked = 'playbackBlocked',
 }
 
+/** The listener signature of each `TrackEvent`. */
 export type TrackEventCallbacks = {
+  /** The publisher muted the track. */
   muted: () => void;
+  /** The publisher unmuted the track. */
   unmuted: () => void;
+  /** The track is finished: unpublished, unsubscribed or its source ended. */
   ended: () => void;
+  /** The simulcast layer being received changed (remote video). */
   layersChanged: (layers: VideoLayers) => void;
+  /** An attached element could not start playing (autoplay blocked). */
   playbackBlocked: (element: HTMLMediaElement) => void;
 };

@@ -2,11 +2,13 @@
  * @huizhen/client-sdk: join Huizhen telemedicine consult rooms from a browser.
  * Importing this module touches no browser API; only connecting and
  * publishing do.
+ *
+ * @module @huizhen/client-sdk
  */
 export { connect } from './connect.js';
 export { Room, type Admission, type Permission } from './Room.js';
 // --- subscribe with replay
-export type { ListenOptions } from './replay.js';
+export { REPLAYED_EVENTS, type ListenOptions } from './replay.js';
 export { RoomRecords, POINTER_INTERVAL_MS, type ViewPatch, type MarkInput, type RecordUrl } from './RoomRecords.js';
 export type { RecordBody, UploadRecordOptions } from './recordsHttp.js';
 export type { ConnectOptions } from './options.js';

@@ -8,11 +8,17 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export type LogFields = Record<string, unknown>;
 
+/** The SDK's structured logger (see `createLogger`). */
 export interface Logger {
+  /** Entries below this level are dropped. */
   readonly level: LogLevel;
+  /** Logs a debug entry. */
   debug(message: string, fields?: LogFields): void;
+  /** Logs an info entry. */
   info(message: string, fields?: LogFields): void;
+  /** Logs a warning. */
   warn(message: string, fields?: LogFields): void;
+  /** Logs an error. */
   error(message: string, fields?: LogFields): void;
   /** A logger that adds `fields` (e.g. room and participant ids) to every entry. */
   child(fields: LogFields): Logger;
@@ -20,9 +26,13 @@ export interface Logger {
 
 /** Where log entries go; `console` by default. */
 export interface LogSink {
+  /** Receives debug entries. */
   debug(...data: unknown[]): void;
+  /** Receives info entries. */
   info(...data: unknown[]): void;
+  /** Receives warnings. */
   warn(...data: unknown[]): void;
+  /** Receives errors. */
   error(...data: unknown[]): void;
 }
 
@@ -33,6 +43,7 @@ export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(RANK, value);
 }
 
+/** A logger writing entries at `level` and above to `sink` (`console` by default), each with `context` added. */
 export function createLogger(level: LogLevel = 'silent', context: LogFields = {}, sink: LogSink = console): Logger {
   const write = (entryLevel: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields): void => {
     if (RANK[entryLevel] < RANK[level]) return;

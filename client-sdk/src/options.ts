@@ -5,6 +5,7 @@ import type { ReconnectPolicy } from './ReconnectPolicy.js';
 import type { WebSocketFactory } from './SignalClient.js';
 import type { TokenProvider } from './TokenRefresher.js';
 
+/** Options of `connect()` and `new Room()`. */
 export interface ConnectOptions {
   /**
    * Receive every remote track as soon as it is offered (the default). With

@@ -1,6 +1,6 @@
 /**
- * The package as a hospital's developer installs it: `npm pack` in protocol/
- * and client-sdk/ (their prepack builds dist/, as from a fresh clone), then the
+ * The package as a hospital's developer installs it: `npm pack` in protocol/,
+ * client-sdk/ and react/ (their prepack builds dist/, as from a fresh clone), then the
  * tarballs' file lists, their types (no `@internal` member), their source maps
  * (sources inside) and a small TypeScript app compiled against the extracted
  * tarballs under `moduleResolution` node10, bundler and node16. No network:
@@ -44,17 +44,20 @@ describe('npm pack', { timeout: 120_000 }, () => {
   let tmp: string;
   let sdk: PackResult;
   let protocol: PackResult;
+  let react: PackResult;
   let app: string;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'huizhen-pack-'));
     protocol = await pack('protocol', tmp);
     sdk = await pack('client-sdk', tmp);
+    react = await pack('react', tmp);
     app = join(tmp, 'app');
     const modules = join(app, 'node_modules');
     for (const [name, tarball] of [
       ['@huizhen/protocol', protocol.filename],
       ['@huizhen/client-sdk', sdk.filename],
+      ['@huizhen/react', react.filename],
     ] as const) {
       const dir = join(modules, name);
       await mkdir(dir, { recursive: true });
@@ -63,6 +66,10 @@ describe('npm pack', { timeout: 120_000 }, () => {
     // Their dependencies, as npm would install them (the versions this repository locks).
     await symlink(join(REPO, 'node_modules', 'mediasoup-client'), join(modules, 'mediasoup-client'));
     await symlink(join(REPO, 'protocol', 'node_modules', 'zod'), join(modules, 'zod'));
+    // The React kit's peers, as the app itself would install them.
+    await symlink(join(REPO, 'node_modules', 'react'), join(modules, 'react'));
+    await mkdir(join(modules, '@types'), { recursive: true });
+    await symlink(join(REPO, 'node_modules', '@types', 'react'), join(modules, '@types', 'react'));
   }, 120_000);
 
   afterAll(async () => {
@@ -70,7 +77,7 @@ describe('npm pack', { timeout: 120_000 }, () => {
   });
 
   it('ships dist, LICENSE and README, and no sources, tests, declaration maps or build info', () => {
-    for (const { files } of [sdk, protocol]) {
+    for (const { files } of [sdk, protocol, react]) {
       const paths = files.map((f) => f.path);
       expect(paths).toEqual(
         expect.arrayContaining(['package.json', 'LICENSE', 'README.md', 'dist/index.js', 'dist/index.d.ts']),
@@ -90,6 +97,26 @@ describe('npm pack', { timeout: 120_000 }, () => {
         'dist/huizhen-client.js',
       ]),
     );
+  });
+
+  it('packs the React kit with react as a peer, not a dependency', async () => {
+    const manifest = JSON.parse(
+      await readFile(join(app, 'node_modules', '@huizhen', 'react', 'package.json'), 'utf8'),
+    ) as {
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies).toEqual({ '@huizhen/client-sdk': '0.1.0' });
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['react', 'react-dom']);
+    expect(react.files.map((f) => f.path).filter((p) => /test-support|RoomConnector\.d\.ts$/.test(p))).toEqual([
+      'dist/RoomConnector.d.ts',
+    ]);
+    // Internal modules keep their code, not their declarations.
+    const connector = await readFile(
+      join(app, 'node_modules', '@huizhen', 'react', 'dist', 'RoomConnector.d.ts'),
+      'utf8',
+    );
+    expect(connector).not.toContain('class RoomConnector');
   });
 
   it('publishes no @internal member in its types', async () => {
@@ -165,6 +192,60 @@ export { preflight, simulatedVitalsDevice };
             skipLibCheck: true,
           },
           files: ['main.ts'],
+        }),
+      );
+      const result = await run(process.execPath, [TSC, '-p', config], { cwd: app }).catch(
+        (error: { stdout?: string }) => ({ stdout: `${error.stdout ?? String(error)}` }),
+      );
+      expect(result.stdout, `moduleResolution ${mode.moduleResolution}`).toBe('');
+    }
+  });
+
+  it('compiles a small React view against the packed kit under bundler and node16', async () => {
+    await writeFile(
+      join(app, 'view.tsx'),
+      `import { type ReactNode } from 'react';
+import { HuizhenRoom, useTracks, useWaitingRoom, VideoTile, ControlBar, ChatPanel, type TrackReference } from '@huizhen/react';
+import type { Room } from '@huizhen/client-sdk';
+
+function Stage(): ReactNode {
+  const tracks: TrackReference[] = useTracks({ sources: ['camera'] });
+  const { waiting, admit } = useWaitingRoom();
+  return (
+    <div>
+      {tracks.map((ref) => <VideoTile key={ref.track.trackId} track={ref} />)}
+      {waiting.map((w) => <button key={w.identity} onClick={() => void admit(w.identity)}>{w.name}</button>)}
+    </div>
+  );
+}
+export const View = ({ url, token, onRoom }: { url: string; token: string; onRoom: (r: Room) => void }): ReactNode => (
+  <HuizhenRoom serverUrl={url} token={token} onConnected={onRoom}>
+    <Stage />
+    <ControlBar />
+    <ChatPanel />
+  </HuizhenRoom>
+);
+`,
+    );
+    for (const mode of [
+      { moduleResolution: 'bundler', module: 'esnext' },
+      { moduleResolution: 'node16', module: 'node16' },
+    ]) {
+      const config = `tsconfig.react.${mode.moduleResolution}.json`;
+      await writeFile(
+        join(app, config),
+        JSON.stringify({
+          compilerOptions: {
+            ...mode,
+            target: 'es2022',
+            lib: ['es2022', 'dom', 'dom.iterable'],
+            jsx: 'react-jsx',
+            strict: true,
+            noEmit: true,
+            types: [],
+            skipLibCheck: true,
+          },
+          files: ['view.tsx'],
         }),
       );
       const result = await run(process.execPath, [TSC, '-p', config], { cwd: app }).catch(

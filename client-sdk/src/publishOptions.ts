@@ -7,9 +7,13 @@ import type { ProducerCodecOptions, RtpEncodingParameters } from 'mediasoup-clie
 import { ErrorCode, HuizhenError } from './errors.js';
 import type { TrackSource } from '@huizhen/protocol';
 
+/** A capture size and rate. */
 export interface VideoResolution {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** Frames per second. */
   frameRate?: number;
 }
 
@@ -62,6 +66,7 @@ export interface CommonPublishOptions {
   muted?: boolean;
 }
 
+/** Options of `publishCamera` / `setCameraEnabled`. */
 export interface CameraOptions extends CommonPublishOptions {
   /** A `deviceId` from `navigator.mediaDevices.enumerateDevices()`. */
   deviceId?: string;
@@ -73,16 +78,21 @@ export interface CameraOptions extends CommonPublishOptions {
   simulcast?: boolean;
 }
 
+/** Options of `publishMicrophone` / `setMicrophoneEnabled`. */
 export interface MicrophoneOptions extends CommonPublishOptions {
+  /** A `deviceId` from `navigator.mediaDevices.enumerateDevices()`. */
   deviceId?: string;
   /** All three default to true. */
   echoCancellation?: boolean;
+  /** Browser noise suppression. */
   noiseSuppression?: boolean;
+  /** Browser automatic gain control. */
   autoGainControl?: boolean;
   /** Opus's average bitrate (bit/s, 6000–128000); 24000 by default, clear for speech on weak links. */
   maxBitrate?: number;
 }
 
+/** Options of `publishScreen` / `setScreenShareEnabled`. */
 export interface ScreenShareOptions extends CommonPublishOptions {
   /** Frame rate to capture at; 15 by default (documents change slowly). */
   frameRate?: number;
@@ -92,10 +102,15 @@ export interface ScreenShareOptions extends CommonPublishOptions {
   maxBitrate?: number;
 }
 
+/** Options of `publishTrack` (an existing MediaStreamTrack). */
 export interface PublishTrackOptions {
+  /** What the track is: camera, microphone, screen or screenAudio. */
   source: TrackSource;
+  /** RTP encodings (simulcast layers) to send. */
   encodings?: RtpEncodingParameters[];
+  /** mediasoup-client codec options (e.g. Opus's). */
   codecOptions?: ProducerCodecOptions;
+  /** Publish muted. */
   muted?: boolean;
 }
 

@@ -19,6 +19,7 @@ export interface HttpTarget {
   fetch: typeof fetch;
 }
 
+/** Options of `room.records.upload`. */
 export interface UploadRecordOptions {
   /** 'clinicians' hides the record from patients, family and interpreters. */
   visibility: RecordVisibility;

@@ -5,8 +5,9 @@
  * mounted mid-call) misses no track and no participant. Adding a listener and
  * replaying happen in one synchronous step: no event can fall between them.
  */
+import type { LocalParticipant } from './LocalParticipant.js';
 import type { RemoteParticipant } from './RemoteParticipant.js';
-import type { RoomEventCallbacks } from './events.js';
+import type { ConnectionState, RoomEventCallbacks } from './events.js';
 import type { WaitingEntry } from '@huizhen/protocol';
 
 /** The third argument of `room.on`. */
@@ -15,7 +16,9 @@ export interface ListenOptions {
    * Call the listener right away with the current state, as if the events had
    * been heard: `trackSubscribed` for every remote track received now,
    * `participantJoined` for everyone in the room, `waitingRoomChanged` with the
-   * lobby (when not empty). Other events have no state to replay.
+   * lobby (when not empty), `localTrackPublished` for each track this client
+   * publishes, `connectionStateChanged` with the current state. Other events
+   * have no state to replay.
    */
   replay?: boolean;
 }
@@ -24,7 +27,18 @@ export interface ListenOptions {
 export interface ReplaySource {
   readonly remoteParticipants: ReadonlyMap<string, RemoteParticipant>;
   readonly waitingRoom: readonly WaitingEntry[];
+  readonly localParticipant: LocalParticipant;
+  readonly state: ConnectionState;
 }
+
+/** The events `{ replay: true }` replays; the others have no state behind them. */
+export const REPLAYED_EVENTS = [
+  'trackSubscribed',
+  'participantJoined',
+  'waitingRoomChanged',
+  'localTrackPublished',
+  'connectionStateChanged',
+] as const satisfies readonly (keyof RoomEventCallbacks)[];
 
 /** Calls `listener` for the current state behind `event` (nothing for events without one). */
 export function replay<E extends keyof RoomEventCallbacks>(
@@ -49,6 +63,16 @@ export function replay<E extends keyof RoomEventCallbacks>(
     case 'waitingRoomChanged': {
       if (source.waitingRoom.length > 0)
         (listener as RoomEventCallbacks['waitingRoomChanged'])([...source.waitingRoom]);
+      return;
+    }
+    case 'localTrackPublished': {
+      const local = source.localParticipant;
+      const call = listener as RoomEventCallbacks['localTrackPublished'];
+      for (const track of [...local.tracks.values()]) call(track, local);
+      return;
+    }
+    case 'connectionStateChanged': {
+      (listener as RoomEventCallbacks['connectionStateChanged'])(source.state);
       return;
     }
     default:

@@ -5,6 +5,7 @@
  */
 import { type ErrorCode, type WireError } from './errors.js';
 
+/** The error every Huizhen component throws or emits: a stable `code` (`ErrorCode`) and a sentence that says what happened. */
 export class HuizhenError extends Error {
   /** Stable, machine-readable code (see `ErrorCode`). */
   readonly code: ErrorCode;

@@ -14,6 +14,7 @@ export type EventListeners<Events> = { [E in keyof Events]: (...args: any[]) => 
 /** Called when a listener throws; the emitter keeps calling the other listeners. */
 export type ListenerErrorHandler = (error: unknown, event: string) => void;
 
+/** Options of `TypedEmitter`. */
 export interface TypedEmitterOptions {
   /**
    * What to do with an exception thrown by a listener. By default it is
@@ -41,6 +42,7 @@ function reportUncaught(error: unknown): void {
   }
 }
 
+/** An event emitter whose event names and listener signatures are checked by the compiler; `Events` maps each name to its listener. */
 export class TypedEmitter<Events extends EventListeners<Events>> {
   readonly #listeners = new Map<keyof Events, Registration[]>();
   readonly #onListenerError: ListenerErrorHandler;

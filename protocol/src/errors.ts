@@ -61,7 +61,7 @@ export const ErrorCode = {
   UNSAFE_CONTENT: 'UNSAFE_CONTENT',
   /** A download URL is expired, tampered with, or someone else's. */
   URL_INVALID: 'URL_INVALID',
-  /** The server is shutting down. */
+  /** The endpoint is going away (a server shutting down, a page being closed). */
   SERVER_SHUTTING_DOWN: 'SERVER_SHUTTING_DOWN',
   /** A request took too long to be answered. */
   TIMEOUT: 'TIMEOUT',
@@ -110,9 +110,13 @@ export interface WireError {
 
 /** WebSocket close codes the server uses (4000–4999 is the application range). */
 export const CloseCode = {
+  /** A normal close (the client left, the session ended). */
   NORMAL: 1000,
+  /** The endpoint is going away (a server shutting down, a page being closed). */
   GOING_AWAY: 1001,
+  /** The peer broke the WebSocket protocol. */
   PROTOCOL_ERROR: 1002,
+  /** A frame was larger than allowed. */
   MESSAGE_TOO_BIG: 1009,
   /** The client sent non-text or unparsable frames repeatedly. */
   BAD_MESSAGES: 4000,
@@ -124,7 +128,7 @@ export const CloseCode = {
   DUPLICATE_IDENTITY: 4003,
   /** The room was closed (ended, or its media worker died). */
   ROOM_CLOSED: 4004,
-  /** The server is shutting down. */
+  /** The endpoint is going away (a server shutting down, a page being closed). */
   SERVER_SHUTTING_DOWN: 4005,
   /** The token expired during the session. */
   TOKEN_EXPIRED: 4006,

@@ -23,11 +23,16 @@ import { HuizhenError } from './HuizhenError.js';
 import { ProtocolValidationError, int, oneOf, parseWith, str } from './schema.js';
 import { ROLES } from './constants.js';
 
+/** What a patient rates: the consult overall, sound and picture, the doctor's communication, the wait. */
 export const EVALUATION_DIMENSIONS = ['overall', 'audioVideo', 'communication', 'waitingTime'] as const;
+/** One rated dimension. */
 export type EvaluationDimension = (typeof EVALUATION_DIMENSIONS)[number];
 
+/** The lowest rating (stars). */
 export const MIN_RATING = 1;
+/** The highest rating (stars). */
 export const MAX_RATING = 5;
+/** Longest comment, in UTF-16 code units. */
 export const MAX_EVALUATION_COMMENT = 1000;
 
 /**
@@ -54,12 +59,18 @@ const comment = z.string().check((ctx) => {
 
 /** What a patient sends. */
 export const evaluationInput = z.strictObject({
+  /** The consult overall, 1–5 stars (required). */
   overall: rating,
+  /** Sound and picture, 1–5. */
   audioVideo: z.optional(rating),
+  /** How the doctor explained and listened, 1–5. */
   communication: z.optional(rating),
+  /** The wait before being admitted, 1–5. */
   waitingTime: z.optional(rating),
+  /** Plain text, at most `MAX_EVALUATION_COMMENT` characters (see `commentProblem`). */
   comment: z.optional(comment),
 });
+/** A patient's evaluation as sent. */
 export type EvaluationInput = z.infer<typeof evaluationInput>;
 
 /**
@@ -80,18 +91,35 @@ export function parseEvaluation(value: unknown): EvaluationInput {
 const ratingOut = z.number();
 
 export const storedEvaluation = z.object({
+  /** The evaluation's id. */
   id: z.string(),
+  /** The consult room it rates. */
   room: z.string(),
   /** Who rated: the person (issuer + identity) who was admitted to the consult. */
-  by: z.object({ identity: z.string(), name: z.string(), role: oneOf(ROLES), issuer: z.string() }),
+  by: z.object({
+    /** Their identity (`sub`). */
+    identity: z.string(),
+    /** Their display name. */
+    name: z.string(),
+    /** Their role (patient or family). */
+    role: oneOf(ROLES),
+    /** Their token's issuer. */
+    issuer: z.string(),
+  }),
   /** ms since the epoch, server clock. */
   submittedAt: z.number(),
+  /** The consult overall, 1–5. */
   overall: ratingOut,
+  /** Sound and picture, 1–5, when rated. */
   audioVideo: z.optional(ratingOut),
+  /** The doctor's communication, 1–5, when rated. */
   communication: z.optional(ratingOut),
+  /** The wait, 1–5, when rated. */
   waitingTime: z.optional(ratingOut),
+  /** The comment, when given. */
   comment: z.optional(z.string()),
 });
+/** An evaluation as the server stored it. */
 export type StoredEvaluation = z.infer<typeof storedEvaluation>;
 
 /** `POST /api/rooms/:id/evaluation` → 201 */
@@ -132,6 +160,7 @@ export const evaluationAggregate = z.object({
     '5': z.number(),
   }),
 });
+/** A doctor's evaluations summed up over their consults. */
 export type EvaluationAggregate = z.infer<typeof evaluationAggregate>;
 
 /** `GET /api/evaluations?host=...` → 200 */

@@ -7,11 +7,13 @@ import { num, oneOf } from './schema.js';
 
 /** 'lost': no media arrives at all (ICE disconnected or silent for seconds); 'unknown' until measured. */
 export const CONNECTION_QUALITIES = ['excellent', 'good', 'poor', 'lost'] as const;
+/** The server's verdict on a participant's connection: excellent, good, poor or lost. */
 export type ConnectionQuality = (typeof CONNECTION_QUALITIES)[number];
 export const connectionQuality = oneOf(CONNECTION_QUALITIES);
 
 /** Which way video does not fit: towards the participant (downlink) or from them (uplink). */
 export const LINK_DIRECTIONS = ['downlink', 'uplink'] as const;
+/** downlink (towards the participant) or uplink (from them). */
 export type LinkDirection = (typeof LINK_DIRECTIONS)[number];
 
 /** Why a participant is on audio only: 'network' (the link cannot carry video). */
@@ -40,4 +42,5 @@ export const qualityReport = z.strictObject({
   /** The encoder is held back by bandwidth (qualityLimitationReason). */
   bandwidthLimited: z.optional(z.boolean()),
 });
+/** A browser's stats summary sent for the server's quality verdict. */
 export type QualityReport = z.infer<typeof qualityReport>;

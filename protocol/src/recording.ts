@@ -23,6 +23,7 @@ import { oneOf } from './schema.js';
  * paused: it had recorded, and now someone present has not agreed (withdrew, declined, or newly joined).
  */
 export const RECORDING_STATES = ['off', 'awaiting-consent', 'recording', 'paused'] as const;
+/** Where the consult's recording stands (see `RECORDING_STATES`). */
 export type RecordingState = (typeof RECORDING_STATES)[number];
 
 export const recordingRequestSchemas = {
@@ -40,7 +41,9 @@ export const recordingRequestSchemas = {
  * declined or withdrawn), in the order they came in.
  */
 export const recordingStatus = z.object({
+  /** off, awaiting-consent, recording or paused. */
   state: oneOf(RECORDING_STATES),
+  /** Identities of participants present who have not agreed, in the order they came in. */
   missingConsent: z.array(z.string()),
   /** Who asked, while a recording exists (absent when off). */
   requestedBy: z.optional(z.string()),
@@ -53,6 +56,7 @@ export const recordingStatus = z.object({
    */
   version: z.number(),
 });
+/** What everyone in the room sees of the recording. */
 export type RecordingStatus = z.infer<typeof recordingStatus>;
 
 export const recordingResponseSchemas = {

@@ -27,6 +27,7 @@ import * as z from 'zod/mini';
 /** The data-channel topic vitals travel on. */
 export const VITALS_TOPIC = 'vitals';
 
+/** Every kind of vitals sample. */
 export const VITAL_TYPES = [
   'heartRate',
   'spo2',
@@ -36,6 +37,7 @@ export const VITAL_TYPES = [
   'bloodGlucose',
   'waveform',
 ] as const;
+/** One kind of vitals sample. */
 export type VitalType = (typeof VITAL_TYPES)[number];
 
 /** The types that carry a single `value`. */
@@ -50,11 +52,17 @@ export type WaveformKind = (typeof WAVEFORM_KINDS)[number];
 
 /** The UCUM unit(s) each type may be sent in. */
 export const VITALS_UNITS = {
+  /** Heart rate: per minute. */
   heartRate: ['/min'],
+  /** Oxygen saturation: percent. */
   spo2: ['%'],
+  /** Respiratory rate: per minute. */
   respiratoryRate: ['/min'],
+  /** Body temperature: Celsius. */
   bodyTemperature: ['Cel'],
+  /** Blood pressure: mmHg. */
   bloodPressure: ['mm[Hg]'],
+  /** Blood glucose. */
   bloodGlucose: ['mg/dL', 'mmol/L'],
 } as const satisfies Record<Exclude<VitalType, 'waveform'>, readonly string[]>;
 
@@ -94,13 +102,43 @@ export type Range = readonly [number, number];
  * (those are server configuration).
  */
 export const VITALS_RANGES = {
-  heartRate: { '/min': [20, 300] },
-  spo2: { '%': [50, 100] },
-  respiratoryRate: { '/min': [2, 80] },
-  bodyTemperature: { Cel: [25, 45] },
-  bloodGlucose: { 'mg/dL': [10, 1000], 'mmol/L': [0.55, 55.5] },
-  systolic: { 'mm[Hg]': [40, 300] },
-  diastolic: { 'mm[Hg]': [20, 200] },
+  /** Heart rate. */
+  heartRate: {
+    /** Per minute. */
+    '/min': [20, 300],
+  },
+  /** Oxygen saturation. */
+  spo2: {
+    /** Percent. */
+    '%': [50, 100],
+  },
+  /** Respiratory rate. */
+  respiratoryRate: {
+    /** Per minute. */
+    '/min': [2, 80],
+  },
+  /** Body temperature. */
+  bodyTemperature: {
+    /** Celsius. */
+    Cel: [25, 45],
+  },
+  /** Blood glucose. */
+  bloodGlucose: {
+    /** Mass per volume. */
+    'mg/dL': [10, 1000],
+    /** Moles per volume. */
+    'mmol/L': [0.55, 55.5],
+  },
+  /** Systolic blood pressure. */
+  systolic: {
+    /** mmHg. */
+    'mm[Hg]': [40, 300],
+  },
+  /** Diastolic blood pressure. */
+  diastolic: {
+    /** mmHg. */
+    'mm[Hg]': [20, 200],
+  },
 } as const satisfies Record<string, Record<string, Range>>;
 
 /** Per-unit amplitude bounds for waveform points (generous: they catch garbage, not artefacts). */
@@ -117,9 +155,11 @@ export const VITALS_LIMITS = {
   maxWaveformPoints: 2000,
   /** Waveform sample rate, Hz (PPG is typically 25–500 Hz, ECG 125–1000 Hz). */
   minSampleRateHz: 1,
+  /** Highest waveform sample rate, Hz. */
   maxSampleRateHz: 2000,
   /** Device id / name length. */
   maxDeviceId: 128,
+  /** Longest device name. */
   maxDeviceName: 128,
 } as const;
 
@@ -131,10 +171,15 @@ export const VITALS_TIME_DEFAULTS = {
   maxAgeMs: 24 * 60 * 60 * 1000,
 } as const;
 
+/** One LOINC code and its display name. */
 export interface LoincCoding {
+  /** The LOINC code, e.g. `8867-4`. */
   code: string;
+  /** Its display name, e.g. `Heart rate`. */
   display: string;
 }
+
+const coding = (code: string, display: string): LoincCoding => ({ code, display });
 
 /**
  * LOINC codes for FHIR R4 vital-signs Observations. `also` lists codings the
@@ -143,27 +188,39 @@ export interface LoincCoding {
  * a different LOINC concept (moles per volume) than in mg/dL (mass per volume).
  */
 export const VITALS_LOINC = {
-  heartRate: { code: '8867-4', display: 'Heart rate' },
+  /** Heart rate. */
+  heartRate: coding('8867-4', 'Heart rate'),
+  /** Oxygen saturation by pulse oximetry. */
   spo2: {
-    code: '59408-5',
-    display: 'Oxygen saturation in Arterial blood by Pulse oximetry',
-    also: [{ code: '2708-6', display: 'Oxygen saturation in Arterial blood' }],
+    ...coding('59408-5', 'Oxygen saturation in Arterial blood by Pulse oximetry'),
+    /** The codings the profile wants alongside. */
+    also: [coding('2708-6', 'Oxygen saturation in Arterial blood')],
   },
-  respiratoryRate: { code: '9279-1', display: 'Respiratory rate' },
-  bodyTemperature: { code: '8310-5', display: 'Body temperature' },
+  /** Respiratory rate. */
+  respiratoryRate: coding('9279-1', 'Respiratory rate'),
+  /** Body temperature. */
+  bodyTemperature: coding('8310-5', 'Body temperature'),
+  /** The blood pressure panel. */
   bloodPressure: {
-    code: '85354-9',
-    display: 'Blood pressure panel with all children optional',
+    ...coding('85354-9', 'Blood pressure panel with all children optional'),
+    /** The panel's components. */
     components: {
-      systolic: { code: '8480-6', display: 'Systolic blood pressure' },
-      diastolic: { code: '8462-4', display: 'Diastolic blood pressure' },
-      mean: { code: '8478-0', display: 'Mean blood pressure' },
+      /** Systolic pressure. */
+      systolic: coding('8480-6', 'Systolic blood pressure'),
+      /** Diastolic pressure. */
+      diastolic: coding('8462-4', 'Diastolic blood pressure'),
+      /** Mean arterial pressure. */
+      mean: coding('8478-0', 'Mean blood pressure'),
     },
   },
+  /** Blood glucose in mg/dL. */
   bloodGlucose: {
-    code: '2339-0',
-    display: 'Glucose [Mass/volume] in Blood',
-    byUnit: { 'mmol/L': { code: '15074-8', display: 'Glucose [Moles/volume] in Blood' } },
+    ...coding('2339-0', 'Glucose [Mass/volume] in Blood'),
+    /** The codes for other units. */
+    byUnit: {
+      /** Glucose in mmol/L. */
+      'mmol/L': coding('15074-8', 'Glucose [Moles/volume] in Blood'),
+    },
   },
 } as const;
 
@@ -195,46 +252,72 @@ export function loincFor(sample: Pick<VitalsSample, 'type' | 'unit'>): LoincCodi
 /** Measurement time: an ISO-8601 date-time with a zone (`Z` or `+08:00`), or ms since the epoch. */
 export type VitalsTime = string | number;
 
+/** The device a sample came from. */
 export interface VitalsDeviceInfo {
   /** Stable id of the physical device (e.g. the Web Bluetooth device id), or `manual` / `sim-<seed>`. */
   id: string;
+  /** Its name, for display. */
   name?: string;
+  /** bluetooth, simulated or manual. */
   kind: VitalsDeviceKind;
 }
 
 interface SampleBase {
+  /** When it was measured: an ISO 8601 string or ms since the epoch. */
   at: VitalsTime;
+  /** The device it came from. */
   device?: VitalsDeviceInfo;
 }
 
+/** A reading of one number: heart rate, SpO2, respiratory rate, temperature or glucose. */
 export type NumericVitalsSample = {
-  [T in NumericVitalType]: SampleBase & { type: T; value: number; unit: VitalsUnit<T> };
+  [T in NumericVitalType]: SampleBase & {
+    /** Which vital sign. */
+    type: T;
+    /** The reading. */
+    value: number;
+    /** Its UCUM unit (see `VITALS_UNITS`). */
+    unit: VitalsUnit<T>;
+  };
 }[NumericVitalType];
 
+/** A blood pressure reading. */
 export interface BloodPressureSample extends SampleBase {
+  /** Always `bloodPressure`. */
   type: 'bloodPressure';
+  /** Systolic pressure, mmHg. */
   systolic: number;
+  /** Diastolic pressure, mmHg. */
   diastolic: number;
   /** Mean arterial pressure, when the cuff reports it. */
   value?: number;
+  /** Always mmHg. */
   unit: 'mm[Hg]';
 }
 
+/** A window of a waveform (PPG or ECG). */
 export interface Waveform {
+  /** ppg or ecg. */
   kind: WaveformKind;
+  /** Points per second. */
   sampleRateHz: number;
   /** Evenly spaced points; the first one was taken at the sample's `at`. */
   samples: number[];
+  /** The points' unit (see `WAVEFORM_UNITS`). */
   unit: WaveformUnit;
 }
 
+/** A waveform window as a sample. */
 export interface WaveformSample extends SampleBase {
+  /** Always `waveform`. */
   type: 'waveform';
   /** Same as `waveform.unit`. */
   unit: WaveformUnit;
+  /** The window. */
   waveform: Waveform;
 }
 
+/** Any vitals sample. */
 export type VitalsSample = NumericVitalsSample | BloodPressureSample | WaveformSample;
 
 export interface VitalsMessage {
@@ -248,6 +331,7 @@ export type VitalsProblem = 'shape' | 'unit' | 'range' | 'future' | 'stale';
 
 /** A vitals sample or message was refused (`code` is VITALS_INVALID). */
 export class VitalsError extends HuizhenError {
+  /** What was wrong (shape, unit, range, future, stale). */
   readonly reason: VitalsProblem;
   /** The bad field, e.g. `samples[2].value`; empty for the whole message. */
   readonly path: string;

@@ -34,6 +34,7 @@ import type { SignalClient } from '../SignalClient.js';
 /** What `publish` takes: text, bytes, or a JSON-able object or array (sent as JSON text). */
 export type DataPayload = string | Uint8Array | Record<string, unknown> | unknown[];
 
+/** Options of `room.data.publish`. */
 export interface PublishDataOptions {
   /**
    * true (default): ordered, retransmitted until delivered (chat-like state, commands).
@@ -44,6 +45,7 @@ export interface PublishDataOptions {
 
 /** One message another participant published, as the server vouches for it. */
 export interface DataMessage {
+  /** The topic it was published on (see `DATA_TOPIC_PATTERN`). */
   topic: string;
   /** Text (sent as a string or JSON object) or bytes; `json()` parses text. */
   payload: string | Uint8Array;
@@ -51,6 +53,7 @@ export interface DataMessage {
   from: PersonRef;
   /** The sender's participant object, when this client knows them (it normally does). */
   participant: RemoteParticipant | undefined;
+  /** Whether it came over the reliable (ordered, retransmitted) channel. */
   reliable: boolean;
   /** When the server received it (ms since the epoch, server clock). */
   receivedAt: number;
@@ -58,6 +61,7 @@ export interface DataMessage {
   json<T = unknown>(): T;
 }
 
+/** Handles the messages of one topic (see `room.data.handleTopic`). */
 export type DataTopicHandler = (message: DataMessage) => void;
 
 export interface RoomDataOptions {
@@ -107,6 +111,7 @@ function waitOpen(producer: DataProducer): Promise<void> {
   });
 }
 
+/** App data over the room's data channels (`room.data`): `publish(topic, payload)` and the `dataReceived` event. */
 export class RoomData {
   readonly #options: RoomDataOptions;
   /** Open (or opening) DataProducers of the current media session. */
@@ -285,6 +290,7 @@ export class RoomData {
     this.#topics.clear();
   }
 
+  /** @internal */
   _consumerClosed(dataConsumerId: string): void {
     const c = this.#consumers.find((x) => x.id === dataConsumerId);
     if (!c) return;
@@ -292,6 +298,7 @@ export class RoomData {
     this.#consumers = this.#consumers.filter((x) => x !== c);
   }
 
+  /** @internal */
   _refused(data: NotificationData['dataRefused']): void {
     const code = isErrorCode(data.code) ? data.code : ErrorCode.PROTOCOL_ERROR;
     this.#options.emitRefused(data.topic, new HuizhenError(code, data.reason));

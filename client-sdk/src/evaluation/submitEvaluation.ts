@@ -17,9 +17,11 @@ import { toHttpBase } from '../url.js';
 
 const ROOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** Options of `submitEvaluation`. */
 export interface SubmitEvaluationOptions {
   /** The `fetch` to use; the global one by default. */
   fetch?: typeof fetch;
+  /** Cancels the request. */
   signal?: AbortSignal;
 }
 

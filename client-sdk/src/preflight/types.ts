@@ -2,6 +2,7 @@
 import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 import type { WebSocketFactory } from '../SignalClient.js';
 
+/** Options of `preflight()`. */
 export interface PreflightOptions {
   /**
    * How long test media flows through the server, in ms (default 8 000;
@@ -17,6 +18,7 @@ export interface PreflightOptions {
   signal?: AbortSignal;
   /** Skip the camera or microphone check (e.g. the patient joins with sound only). */
   camera?: boolean;
+  /** Skip the microphone check (false); checked by default. */
   microphone?: boolean;
   /** How long the media connection may take before it counts as blocked; 10 000 ms by default. */
   connectTimeoutMs?: number;
@@ -24,11 +26,16 @@ export interface PreflightOptions {
   webSocketFactory?: WebSocketFactory;
 }
 
+/** The steps of the check, in order. */
 export type PreflightStep = 'camera' | 'microphone' | 'signaling' | 'media' | 'verdict';
+/** Where a step stands. */
 export type PreflightStepStatus = 'running' | 'passed' | 'warning' | 'failed' | 'skipped';
 
+/** A step's progress (the `progress` event). */
 export interface PreflightProgress {
+  /** The step. */
   step: PreflightStep;
+  /** Where it stands. */
   status: PreflightStepStatus;
   /** 0..1 for the whole check. */
   fraction: number;
@@ -36,6 +43,7 @@ export interface PreflightProgress {
   message: string;
 }
 
+/** Events of a `PreflightTest`. */
 export type PreflightEvents = {
   /** A step started or finished. */
   progress: (progress: PreflightProgress) => void;
@@ -43,37 +51,53 @@ export type PreflightEvents = {
   completed: (report: PreflightReport) => void;
 };
 
+/** What a device check found. */
 export type DeviceStatus = 'ok' | 'denied' | 'notFound' | 'inUse' | 'noSignal' | 'skipped' | 'error';
 
+/** What the camera check found. */
 export interface CameraCheck {
+  /** The outcome. */
   status: DeviceStatus;
   /** The device's name (once permission is given). */
   label?: string;
+  /** Captured width, pixels. */
   width?: number;
+  /** Captured height, pixels. */
   height?: number;
   /** Frames shown locally during the check. */
   frames?: number;
+  /** A sentence for the person running the check. */
   message: string;
 }
 
+/** What the microphone check found. */
 export interface MicrophoneCheck {
+  /** The outcome; `silent` when it works but nothing was heard. */
   status: DeviceStatus | 'silent';
+  /** The device's name (once permission is given). */
   label?: string;
   /** The loudest level heard, in dBFS (0 = full scale); null when it could not be measured. */
   peakDb?: number | null;
+  /** A sentence for the person running the check. */
   message: string;
 }
 
+/** What the signaling check (WebSocket to the server, token) found. */
 export interface SignalingCheck {
+  /** The outcome. */
   status: 'ok' | 'failed';
   /** Median round trip of a few signaling pings, ms. */
   rttMs?: number;
+  /** A sentence for the person running the check. */
   message: string;
 }
 
+/** An ICE candidate's type: direct (`host`), through NAT (`srflx`, `prflx`) or through TURN (`relay`). */
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
+/** What the media check (video to the server and back) measured. */
 export interface MediaCheck {
+  /** The outcome. */
   status: 'ok' | 'failed' | 'skipped';
   /** The local candidate of the selected pair: `relay` means through TURN. */
   candidateType?: CandidateType;
@@ -100,25 +124,34 @@ export interface MediaCheck {
   sendBitrateKbps?: number;
   /** Video frames received back from the server, and decoded. */
   framesReceived?: number;
+  /** Of those, the frames decoded. */
   framesDecoded?: number;
   /** Time to connect the media path, ms. */
   connectMs?: number;
   /** How long media flowed, ms. */
   durationMs?: number;
+  /** A sentence for the person running the check. */
   message: string;
 }
 
+/** The overall verdict: whether a video visit will work, and how well. */
 export type PreflightVerdict = 'excellent' | 'good' | 'poor' | 'failed';
 
+/** What `preflight()` found (the `completed` event, `result`). */
 export interface PreflightReport {
+  /** The overall verdict. */
   verdict: PreflightVerdict;
   /** What to do, in plain words for the patient; most important first. */
   advice: string[];
   /** With `failed`: the first thing that made the visit impossible. */
   failure?: PreflightError;
+  /** The camera check. */
   camera: CameraCheck;
+  /** The microphone check. */
   microphone: MicrophoneCheck;
+  /** The signaling check. */
   signaling: SignalingCheck;
+  /** The media check. */
   media: MediaCheck;
   /** The whole check, ms. */
   durationMs: number;
@@ -149,10 +182,12 @@ export const PreflightFailureReason = {
   /** Anything else (details in the message). */
   Other: 'other',
 } as const;
+/** Why a check failed (see the constant of the same name). */
 export type PreflightFailureReason = (typeof PreflightFailureReason)[keyof typeof PreflightFailureReason];
 
 /** What a failed check carries: a stable code (as everywhere in the SDK) and the reason it failed. */
 export class PreflightError extends HuizhenError {
+  /** Why the check failed. */
   readonly reason: PreflightFailureReason;
 
   constructor(

@@ -27,11 +27,36 @@
  */
 import type { CameraCheck, MediaCheck, MicrophoneCheck, PreflightVerdict, SignalingCheck } from './types.js';
 
+/** The limits of each verdict (exported as `PREFLIGHT_THRESHOLDS`); the reasons are in this file's header. */
 export const THRESHOLDS = {
-  rttMs: { excellent: 150, good: 300 },
-  lossPercent: { excellent: 1, good: 3 },
-  jitterMs: { excellent: 20, good: 50 },
-  bitrateKbps: { excellent: 500, good: 150 },
+  /** Round trip, ms: at most this for each verdict. */
+  rttMs: {
+    /** Excellent at or below. */
+    excellent: 150,
+    /** Good at or below. */
+    good: 300,
+  },
+  /** Packet loss, percent: at most this for each verdict. */
+  lossPercent: {
+    /** Excellent at or below. */
+    excellent: 1,
+    /** Good at or below. */
+    good: 3,
+  },
+  /** Jitter, ms: at most this for each verdict. */
+  jitterMs: {
+    /** Excellent at or below. */
+    excellent: 20,
+    /** Good at or below. */
+    good: 50,
+  },
+  /** Bitrate, kbit/s: at least this for each verdict. */
+  bitrateKbps: {
+    /** Excellent at or above. */
+    excellent: 500,
+    /** Good at or above. */
+    good: 150,
+  },
   /** Peak level below this counts as silence. */
   silenceDb: -60,
 } as const;

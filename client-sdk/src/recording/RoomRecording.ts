@@ -52,6 +52,7 @@ function copy(status: RecordingStatus): RecordingStatus {
   return { ...status, missingConsent: [...status.missingConsent] };
 }
 
+/** Recording the consult (`room.recording`) with everyone's consent: request, consent, stop, and the current state. */
 export class RoomRecording {
   readonly #host: RoomRecordingHost;
   #status: RecordingStatus = OFF;

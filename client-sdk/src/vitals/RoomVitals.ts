@@ -35,10 +35,13 @@ import { VitalsOutbox, type VitalsOutboxStats } from './VitalsOutbox.js';
 
 /** What RoomVitals needs of `room.data`. */
 export interface VitalsDataChannel {
+  /** Publishes one message on `topic`. */
   publish(topic: string, payload: string | Uint8Array, options: { reliable: boolean }): Promise<void>;
 }
 
+/** What the vitals need to know of a participant. */
 export interface VitalsParticipant {
+  /** The participant's identity. */
   readonly identity: string;
 }
 
@@ -62,20 +65,29 @@ export interface RoomVitalsEvents<P extends VitalsParticipant = VitalsParticipan
   vitalsPublishFailed: (error: HuizhenError, dropped: number) => void;
 }
 
+/** How a Room wires its `RoomVitals` (the SDK does this; apps use `room.vitals`). */
 export interface RoomVitalsOptions<P extends VitalsParticipant> {
   /** The room's data channel (throws HuizhenError when not connected). */
   data: () => VitalsDataChannel;
+  /** This client's identity. */
   localIdentity: () => string;
+  /** The remote participant of an identity, if known. */
   participant: (identity: string) => P | undefined;
+  /** Emits a vitals room event. */
   emit: <E extends keyof RoomVitalsEvents<P>>(event: E, ...args: Parameters<RoomVitalsEvents<P>[E]>) => void;
+  /** The room's logger. */
   logger: () => Logger;
   /** Per participant and type, samples kept for `history` (default 300: five minutes at 1 Hz). */
   historySize?: number;
+  /** Outbound messages per second at most (the server's data rate limit). */
   maxMessagesPerSec?: number;
+  /** Largest outbound message, bytes. */
   maxMessageBytes?: number;
 }
 
+/** Counts of what `room.vitals` sent and received. */
 export interface RoomVitalsStats extends VitalsOutboxStats {
+  /** Inbound messages accepted. */
   received: number;
   /** Inbound messages refused by the schema. */
   refused: number;
@@ -83,6 +95,7 @@ export interface RoomVitalsStats extends VitalsOutboxStats {
 
 type PerType = Map<VitalType, VitalsSample[]>;
 
+/** Wearable vitals in a room (`room.vitals`): connect a device and publish its readings (patients), live readings, history and alerts (clinicians). */
 export class RoomVitals<P extends VitalsParticipant = VitalsParticipant> {
   readonly #o: RoomVitalsOptions<P>;
   readonly #history = new Map<string, PerType>();
@@ -201,6 +214,7 @@ export class RoomVitals<P extends VitalsParticipant = VitalsParticipant> {
     return maps.flatMap((m) => (m ? [...m.values()] : []));
   }
 
+  /** Counts of what was sent, queued, dropped, received and refused. */
   get stats(): RoomVitalsStats {
     return { ...this.#outbox.stats, received: this.#received, refused: this.#refused };
   }

@@ -23,6 +23,7 @@ export interface VitalsDeviceEvents {
    * bytes). The error's message names the rule, not the value.
    */
   readingRejected: (error: HuizhenError) => void;
+  /** The device moved to another state. */
   stateChanged: (state: VitalsDeviceState) => void;
   /** The device stopped: `error` is null after `stop()`, a VitalsDeviceError when it was lost. */
   disconnected: (error: VitalsDeviceError | null) => void;
@@ -31,12 +32,15 @@ export interface VitalsDeviceEvents {
 export interface VitalsDevice {
   /** Identity carried in every sample; known once started (Bluetooth learns it from the chooser). */
   readonly info: VitalsDeviceInfo | undefined;
+  /** idle, starting, running or stopped. */
   readonly state: VitalsDeviceState;
   /** Starts reading (Bluetooth: opens the chooser, so call it from a user gesture). */
   start(): Promise<void>;
   /** Stops reading and releases the device; emits `disconnected(null)`. */
   stop(): Promise<void>;
+  /** Listens to a device event. */
   on<E extends keyof VitalsDeviceEvents>(event: E, listener: VitalsDeviceEvents[E]): unknown;
+  /** Stops listening. */
   off<E extends keyof VitalsDeviceEvents>(event: E, listener: VitalsDeviceEvents[E]): unknown;
 }
 
@@ -54,6 +58,7 @@ export type VitalsDeviceFailure =
   | 'lost';
 
 export class VitalsDeviceError extends HuizhenError {
+  /** Why the device could not be used. */
   readonly reason: VitalsDeviceFailure;
   constructor(reason: VitalsDeviceFailure, message: string, options?: { cause?: unknown }) {
     super(ErrorCode.VITALS_DEVICE_FAILED, message, options);
@@ -67,6 +72,7 @@ export abstract class VitalsDeviceBase extends TypedEmitter<VitalsDeviceEvents> 
   #state: VitalsDeviceState = 'idle';
   abstract readonly info: VitalsDeviceInfo | undefined;
 
+  /** idle, starting, running or stopped. */
   get state(): VitalsDeviceState {
     return this.#state;
   }

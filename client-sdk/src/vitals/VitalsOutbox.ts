@@ -32,11 +32,15 @@ export interface VitalsOutboxOptions {
   retryDelayMs?: number;
 }
 
+/** Counts of outbound vitals. */
 export interface VitalsOutboxStats {
+  /** Messages published. */
   sentMessages: number;
+  /** Samples in those messages. */
   sentSamples: number;
   /** Samples given up: queue overflow, too large for one message, or refused by the server. */
   dropped: number;
+  /** Samples waiting to be sent. */
   queued: number;
 }
 

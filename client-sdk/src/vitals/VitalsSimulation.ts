@@ -21,8 +21,11 @@ export interface DesaturationOptions {
   nadir?: number;
 }
 
+/** Options of `VitalsSimulation`. */
 export interface VitalsSimulationOptions {
+  /** The seed: the same seed and options give the same numbers. */
   seed: number | string;
+  /** A desaturation episode to include. */
   desaturation?: DesaturationOptions;
   /** Seconds per tick (default 1). */
   tickSec?: number;
@@ -30,12 +33,17 @@ export interface VitalsSimulationOptions {
   ppgRateHz?: number;
 }
 
+/** One tick of the simulation. */
 export interface SimulatedReading {
   /** Seconds since the first tick. */
   t: number;
+  /** Heart rate, per minute. */
   heartRate: number;
+  /** Oxygen saturation, percent. */
   spo2: number;
+  /** Respiratory rate, per minute. */
   respiratoryRate: number;
+  /** Body temperature, °C. */
   bodyTemperature: number;
   /** PPG points for the tick that just ended (empty without PPG). */
   ppg: number[];
@@ -62,6 +70,7 @@ const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.m
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 const gauss = (x: number, mu: number, width: number): number => Math.exp(-(((x - mu) / width) ** 2));
 
+/** The seeded physiology behind `simulatedVitalsDevice`, stepped one tick at a time. */
 export class VitalsSimulation {
   readonly #rng: Prng;
   readonly #tickSec: number;

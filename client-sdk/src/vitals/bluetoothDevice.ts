@@ -21,6 +21,7 @@ import {
   type BluetoothRemoteGATTServer,
 } from './webBluetooth.js';
 
+/** The Bluetooth GATT services Huizhen reads. */
 export type VitalsGattService = 'heartRate' | 'pulseOximeter' | 'bloodPressure' | 'thermometer';
 
 /** The SIG 16-bit UUIDs of the services Huizhen reads. */
@@ -72,6 +73,7 @@ export const VITALS_GATT_CHARACTERISTICS: readonly MeasurementCharacteristic[] =
   },
 ];
 
+/** Options of `bluetoothVitalsDevice`. */
 export interface BluetoothVitalsOptions {
   /** Default `navigator.bluetooth`. */
   bluetooth?: Bluetooth;
@@ -81,6 +83,7 @@ export interface BluetoothVitalsOptions {
   services?: VitalsGattService[];
   /** Reconnect attempts after the link drops (default 3, 1 s apart); 0 turns it off. */
   reconnectAttempts?: number;
+  /** Milliseconds between reconnect attempts (default 1000). */
   reconnectDelayMs?: number;
   /** Clock for readings without a device time stamp (default Date.now). */
   now?: () => number;
@@ -310,6 +313,7 @@ function sameUuid(uuid: string, short: number): boolean {
   return uuid.toLowerCase() === `0000${short.toString(16).padStart(4, '0')}-0000-1000-8000-00805f9b34fb`;
 }
 
+/** A Bluetooth LE wearable (heart rate, pulse oximeter, blood pressure cuff, thermometer) through Web Bluetooth. */
 export function bluetoothVitalsDevice(options: BluetoothVitalsOptions = {}): BluetoothVitalsDevice {
   return new BluetoothVitalsDevice(options);
 }

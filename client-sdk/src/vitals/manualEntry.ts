@@ -21,9 +21,12 @@ import { VitalsDeviceBase } from './VitalsDevice.js';
 /** A typed number: a number, or text such as "36,8" or " 72 ". */
 export type TypedNumber = number | string;
 
+/** A reading typed in by hand: a number of one type, or a blood pressure. */
 export type ManualVitalsInput =
   | {
+      /** Which vital sign. */
       type: NumericVitalType;
+      /** The number, as typed (a string is parsed). */
       value: TypedNumber;
       /** Default: the type's first unit; body temperature may also be `[degF]` (converted). */
       unit?: string;
@@ -31,11 +34,15 @@ export type ManualVitalsInput =
       at?: VitalsTime;
     }
   | {
+      /** A blood pressure. */
       type: 'bloodPressure';
       /** Either both numbers, or `reading` as the cuff shows it ("128/82"). */
       systolic?: TypedNumber;
+      /** Diastolic pressure, mmHg (with `systolic`). */
       diastolic?: TypedNumber;
+      /** Both as the cuff shows them, e.g. "128/82". */
       reading?: string;
+      /** When it was measured (default: now). */
       at?: VitalsTime;
     };
 
@@ -59,6 +66,7 @@ function typedNumber(value: TypedNumber, field: string): number {
   throw new VitalsError('shape', field, 'must be a number');
 }
 
+/** The device info of readings entered by hand. */
 export const MANUAL_DEVICE: VitalsDeviceInfo = { id: 'manual', name: 'Entered by hand', kind: 'manual' };
 
 /** Builds and checks a sample from typed-in values; throws VitalsError naming the field. */
@@ -122,6 +130,7 @@ export class ManualVitalsEntry extends VitalsDeviceBase {
   }
 }
 
+/** A device for readings typed in by hand (`entry.record(input)`), to connect with `room.vitals` like any device. */
 export function manualVitalsEntry(info: Partial<VitalsDeviceInfo> = {}): ManualVitalsEntry {
   return new ManualVitalsEntry(info);
 }

@@ -8,7 +8,9 @@ import type { VitalsDeviceInfo, VitalsSample } from '@huizhen/protocol';
 import { VitalsDeviceBase } from './VitalsDevice.js';
 import { VitalsSimulation } from './VitalsSimulation.js';
 
+/** Options of `simulatedVitalsDevice`. */
 export interface SimulatedVitalsOptions {
+  /** The seed: the same seed and options give the same readings. */
   seed: number | string;
   /** Start a desaturation episode this many seconds after `start()`. */
   desaturateAtSec?: number;
@@ -19,9 +21,15 @@ export interface SimulatedVitalsOptions {
   /** Milliseconds between readings (default 1000). */
   intervalMs?: number;
   /** Also send PPG waveform windows, at this rate or 50 Hz for `true`. */
-  ppg?: boolean | { sampleRateHz: number };
+  ppg?:
+    | boolean
+    | {
+        /** Samples per second. */
+        sampleRateHz: number;
+      };
   /** Clock for the samples' `at` (default Date.now). */
   now?: () => number;
+  /** The device name carried in its samples. */
   name?: string;
 }
 
@@ -95,6 +103,7 @@ export class SimulatedVitalsDevice extends VitalsDeviceBase {
   }
 }
 
+/** A simulated wearable (heart rate, SpO2, respiratory rate, temperature, optional PPG) for demos and tests. */
 export function simulatedVitalsDevice(options: SimulatedVitalsOptions): SimulatedVitalsDevice {
   return new SimulatedVitalsDevice(options);
 }

@@ -7,6 +7,7 @@ import { decodeFloat, decodeSfloat, type MedFloat } from './ieee11073.js';
 
 /** A characteristic value does not match its Bluetooth SIG layout. */
 export class GattParseError extends Error {
+  /** The characteristic whose value was malformed. */
   readonly characteristic: string;
   constructor(characteristic: string, problem: string) {
     super(`${characteristic}: ${problem}`);
@@ -17,11 +18,17 @@ export class GattParseError extends Error {
 
 /** Bluetooth SIG "Date Time" (0x2A08): fields of the device's local clock, 0 meaning "not known". */
 export interface GattDateTime {
+  /** Year (e.g. 2026); 0 when not known. */
   year: number;
+  /** Month, 1–12; 0 when not known. */
   month: number;
+  /** Day of the month, 1–31; 0 when not known. */
   day: number;
+  /** Hours, 0–23. */
   hours: number;
+  /** Minutes, 0–59. */
   minutes: number;
+  /** Seconds, 0–59. */
   seconds: number;
 }
 

@@ -34,15 +34,23 @@ export interface BloodPressureStatus {
   improperPosition: boolean;
 }
 
+/** A decoded Blood Pressure Measurement (0x2A35). */
 export interface BloodPressureMeasurement {
+  /** The unit of the pressures. */
   unit: 'mmHg' | 'kPa';
+  /** Systolic pressure. */
   systolic: MedFloat;
+  /** Diastolic pressure. */
   diastolic: MedFloat;
+  /** Mean arterial pressure. */
   meanArterialPressure: MedFloat;
+  /** When it was measured, on the cuff's clock; null when not sent. */
   timestamp: GattDateTime | null;
+  /** Pulse rate, per minute; null when not sent. */
   pulseRate: MedFloat | null;
   /** The cuff's user slot (multi-user cuffs); null when absent or 0xFF (unknown user). */
   userId: number | null;
+  /** Measurement status flags; null when not sent. */
   status: BloodPressureStatus | null;
 }
 
@@ -51,6 +59,7 @@ export const PA_PER_MMHG = 133.322387415;
 
 const PULSE_RANGES = ['withinRange', 'exceedsUpperLimit', 'belowLowerLimit', 'reserved'] as const;
 
+/** Decodes a Blood Pressure Measurement value. @throws GattParseError when it does not match the layout. */
 export function parseBloodPressureMeasurement(value: DataView | ArrayBuffer | Uint8Array): BloodPressureMeasurement {
   const r = new GattReader(value, 'Blood Pressure Measurement');
   const flags = r.uint8('flags');

@@ -17,11 +17,14 @@ import { GattParseError, GattReader } from './GattReader.js';
 
 const NAME = 'Heart Rate Measurement';
 
+/** Whether the sensor supports contact detection, and whether it touches the skin. */
 export type SensorContact = 'unsupported' | 'notDetected' | 'detected';
 
+/** A decoded Heart Rate Measurement (0x2A37). */
 export interface HeartRateMeasurement {
   /** Beats per minute (0 when the sensor has no reading). */
   heartRate: number;
+  /** Skin contact of the sensor. */
   sensorContact: SensorContact;
   /** Cumulative energy expended, kJ, when the sensor sends it. */
   energyExpendedKJ: number | null;
@@ -37,6 +40,7 @@ export const HEART_RATE_FLAGS = {
   RR_INTERVALS: 0x10,
 } as const;
 
+/** Decodes a Heart Rate Measurement value. @throws GattParseError when it does not match the layout. */
 export function parseHeartRateMeasurement(value: DataView | ArrayBuffer | Uint8Array): HeartRateMeasurement {
   const r = new GattReader(value, NAME);
   const flags = r.uint8('flags');

@@ -16,7 +16,19 @@
 export type MedFloatSpecial = 'NaN' | 'NRes' | '+INF' | '-INF' | 'reserved';
 
 /** A decoded medical float: a finite `value`, or a special (value NaN or ±Infinity). */
-export type MedFloat = { value: number; special: null } | { value: number; special: MedFloatSpecial };
+export type MedFloat =
+  | {
+      /** The value. */
+      value: number;
+      /** null: a finite value. */
+      special: null;
+    }
+  | {
+      /** NaN or ±Infinity. */
+      value: number;
+      /** Which special value the device sent. */
+      special: MedFloatSpecial;
+    };
 
 const SFLOAT_SPECIAL: ReadonlyMap<number, MedFloatSpecial> = new Map([
   [0x07ff, 'NaN'],

@@ -27,26 +27,41 @@ import type { VitalsDeviceInfo, VitalsSample } from '@huizhen/protocol';
 import { GattReader, dateTimeToMs, type GattDateTime } from './GattReader.js';
 import type { MedFloat } from './ieee11073.js';
 
+/** An SpO2 and pulse-rate pair. */
 export interface SpO2PR {
+  /** Oxygen saturation, percent. */
   spo2: MedFloat;
+  /** Pulse rate, per minute. */
   pulseRate: MedFloat;
 }
 
+/** A decoded PLX Spot-Check Measurement (0x2A5E). */
 export interface PlxSpotCheckMeasurement extends SpO2PR {
+  /** When it was measured, on the oximeter's clock; null when not sent. */
   timestamp: GattDateTime | null;
+  /** Measurement Status bits (`PLX_MEASUREMENT_STATUS`); null when not sent. */
   measurementStatus: number | null;
+  /** Device and Sensor Status bits; null when not sent. */
   deviceAndSensorStatus: number | null;
+  /** Pulse amplitude index, percent; null when not sent. */
   pulseAmplitudeIndex: MedFloat | null;
   /** The oximeter's clock was never set: its timestamp means nothing. */
   deviceClockNotSet: boolean;
 }
 
+/** A decoded PLX Continuous Measurement (0x2A5F). */
 export interface PlxContinuousMeasurement {
+  /** SpO2 and pulse rate, normal averaging. */
   normal: SpO2PR;
+  /** With fast averaging; null when not sent. */
   fast: SpO2PR | null;
+  /** With slow averaging; null when not sent. */
   slow: SpO2PR | null;
+  /** Measurement Status bits (`PLX_MEASUREMENT_STATUS`); null when not sent. */
   measurementStatus: number | null;
+  /** Device and Sensor Status bits; null when not sent. */
   deviceAndSensorStatus: number | null;
+  /** Pulse amplitude index, percent; null when not sent. */
   pulseAmplitudeIndex: MedFloat | null;
 }
 
@@ -128,6 +143,7 @@ function spo2pr(r: GattReader, label: string): SpO2PR {
   return { spo2: r.sfloat(`${label} SpO2`), pulseRate: r.sfloat(`${label} PR`) };
 }
 
+/** Decodes a PLX Spot-Check Measurement value. @throws GattParseError when it does not match the layout. */
 export function parsePlxSpotCheck(value: DataView | ArrayBuffer | Uint8Array): PlxSpotCheckMeasurement {
   const r = new GattReader(value, 'PLX Spot-Check Measurement');
   const flags = r.uint8('flags');
@@ -144,6 +160,7 @@ export function parsePlxSpotCheck(value: DataView | ArrayBuffer | Uint8Array): P
   };
 }
 
+/** Decodes a PLX Continuous Measurement value. @throws GattParseError when it does not match the layout. */
 export function parsePlxContinuous(value: DataView | ArrayBuffer | Uint8Array): PlxContinuousMeasurement {
   const r = new GattReader(value, 'PLX Continuous Measurement');
   const flags = r.uint8('flags');

@@ -28,15 +28,21 @@ export const TEMPERATURE_TYPES: Readonly<Record<number, string>> = {
   9: 'tympanum',
 };
 
+/** A decoded Temperature Measurement (0x2A1C). */
 export interface TemperatureMeasurement {
+  /** Celsius or Fahrenheit (UCUM codes). */
   unit: 'Cel' | '[degF]';
+  /** The temperature. */
   temperature: MedFloat;
+  /** When it was measured, on the thermometer's clock; null when not sent. */
   timestamp: GattDateTime | null;
   /** Temperature Type code, and its name when it is a known one. */
   temperatureType: number | null;
+  /** The body site named by `temperatureType` (e.g. "ear"), when known. */
   site: string | null;
 }
 
+/** Decodes a Temperature Measurement value. @throws GattParseError when it does not match the layout. */
 export function parseTemperatureMeasurement(value: DataView | ArrayBuffer | Uint8Array): TemperatureMeasurement {
   const r = new GattReader(value, 'Temperature Measurement');
   const flags = r.uint8('flags');

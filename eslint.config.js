@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // The React kit: the rules of hooks (and the compiler-backed checks of the recommended set).
-    files: ['react/**/*.{ts,tsx}'],
+    files: ['react/**/*.{ts,tsx}', 'examples/**/*.{ts,tsx}'],
     ...reactHooks.configs.flat.recommended,
     languageOptions: { globals: { ...globals.browser } },
   },

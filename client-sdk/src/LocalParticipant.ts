@@ -11,7 +11,7 @@ import { errorFields, type Logger } from './logger.js';
 import type { MediaSession } from './MediaSession.js';
 import type { ParticipantInfo, Role, TrackInfo, TrackSource } from '@huizhen/protocol';
 import type { SignalClient } from './SignalClient.js';
-import { LocalTrack, type LocalTrackHost, type PublishSettings } from './tracks.js';
+import { LocalTrack, type PublishSettings } from './tracks.js';
 import { TypedEmitter, type ConnectionQuality, type LinkDirection } from '@huizhen/protocol';
 import { LinkState, type ParticipantQuality } from './LinkState.js';
 import {
@@ -51,7 +51,9 @@ export interface LocalParticipantHost {
 }
 
 /** This client's own participant in a room (`room.localParticipant`): identity, published tracks, and publishing the camera, microphone and screen. */
-export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallbacks> implements LocalTrackHost {
+// Not `implements LocalTrackHost`: those members are internal, stripped from the published types,
+// and a published class cannot claim an interface its declaration no longer satisfies.
+export class LocalParticipant extends TypedEmitter<LocalParticipantEventCallbacks> {
   readonly #host: LocalParticipantHost;
   readonly #tracks = new Map<string, LocalTrack>();
   readonly #publishing = new Map<TrackSource, Promise<LocalTrack>>();

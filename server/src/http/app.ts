@@ -174,7 +174,10 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
                 err.code === ErrorCode.ALREADY_EVALUATED ||
                 err.code === ErrorCode.EVALUATION_CLOSED
               ? 409
-              : 400;
+              : // --- cluster: Redis unreachable, try again shortly
+                err.code === ErrorCode.CLUSTER_UNAVAILABLE
+                ? 503
+                : 400;
     return { status, error: err.toWire() };
   }
   if (err instanceof ProtocolValidationError)

@@ -49,6 +49,8 @@ export interface RoomDirectoryOptions {
 export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   readonly #o: RoomDirectoryOptions;
   readonly #held = new Map<string, HomeLease>();
+  /** Releases under way: stop() waits for them before the connection closes. */
+  readonly #releasing = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #stopped = false;
@@ -99,7 +101,7 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   async open(room: string): Promise<HomeLease> {
     const existing = await this.home(room);
     if (existing) return this.#note(existing);
-    const candidate = leastLoaded(await this.#o.nodes()) ?? this.#o.nodeId;
+    const candidate = leastLoaded(await this.#o.nodes(), this.#o.nodeId) ?? this.#o.nodeId;
     return this.#note(await this.#assign(room, candidate));
   }
 
@@ -110,10 +112,17 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   }
 
   /** Gives the room's home up (the room closed here). */
-  async release(room: string): Promise<void> {
+  release(room: string): Promise<void> {
     const lease = this.#held.get(room);
-    if (!lease) return;
+    if (!lease) return Promise.resolve();
     this.#held.delete(room);
+    const done = this.#release(lease).finally(() => this.#releasing.delete(done));
+    this.#releasing.add(done);
+    return done;
+  }
+
+  async #release(lease: HomeLease): Promise<void> {
+    const room = lease.room;
     const { connection, keys, nodeId } = this.#o;
     try {
       await connection.script(
@@ -140,6 +149,7 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     this.#stopped = true;
     await this.#renewing;
     await Promise.all([...this.#held.keys()].map((room) => this.release(room)));
+    await Promise.all([...this.#releasing]);
   }
 
   async #assign(room: string, candidate: string): Promise<HomeLease> {
@@ -203,11 +213,19 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   }
 }
 
-/** The active node with the fewest participants, then rooms, then the smallest id; null if none. */
-export function leastLoaded(nodes: readonly NodeInfo[]): string | null {
+/**
+ * The active node with the fewest participants, then rooms; on a tie the
+ * `prefer`red one (the node opening the room: no needless remote home),
+ * then the smallest id. Null if no node is active.
+ */
+export function leastLoaded(nodes: readonly NodeInfo[], prefer?: string): string | null {
   const active = nodes.filter((n) => n.state === 'active');
   active.sort(
-    (a, b) => a.load.participants - b.load.participants || a.load.rooms - b.load.rooms || a.id.localeCompare(b.id),
+    (a, b) =>
+      a.load.participants - b.load.participants ||
+      a.load.rooms - b.load.rooms ||
+      Number(b.id === prefer) - Number(a.id === prefer) ||
+      a.id.localeCompare(b.id),
   );
   return active[0]?.id ?? null;
 }

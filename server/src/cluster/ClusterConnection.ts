@@ -191,6 +191,7 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
       this.#options.logger.info('cluster redis connected', {});
       this.emit('up');
     } else {
+      if (this.#closed) return; // leaving on purpose: not an outage
       this.#outages++;
       this.#options.logger.warn('cluster redis unreachable', { reason: reason.slice(0, 200) });
       this.emit('down', reason);

@@ -92,6 +92,29 @@ describe('cluster mode: two nodes on one redis-server', () => {
     expect(table).toContain('a homes: consult-1 (epoch 1)');
   });
 
+  it('a home paused past its lease: the room moves to the other node and is closed on the late one', async () => {
+    // b is the least loaded node (a has a participant), so the room is homed on b.
+    const first = await joinAs(b, 'dr-he', 'consult-3');
+    expect(first.res).toMatchObject({ ok: true });
+    const lease = b.server.cluster!.directory.fence('consult-3')!;
+    expect(lease.node).toBe('b');
+    // b stops renewing its homes (a stalled event loop, as far as Redis can tell); its registry goes on.
+    b.server.cluster!.directory.pause();
+    await until(async () => (await a.server.cluster!.directory.home('consult-3')) === null, 4000, 'lease lapsed');
+    // A join through a now opens the room there (a and b have one participant each: the opener wins the tie).
+    const moved = await joinAs(a, 'dr-zhou', 'consult-3');
+    expect(moved.res).toMatchObject({ ok: true });
+    expect(a.server.cluster!.directory.fence('consult-3')).toEqual({ room: 'consult-3', node: 'a', epoch: 2 });
+    // b wakes up: its renewal is refused, and its copy of the room closes with a typed reason.
+    b.server.cluster!.directory.start();
+    const closed = await first.client.notification('sessionClosed', () => true, 3000);
+    expect(closed.code).toBe(ErrorCode.ROOM_ON_OTHER_NODE);
+    await until(() => !b.server.rooms.rooms.has('consult-3'), 2000, 'room gone from b');
+    expect(b.server.cluster!.directory.leases.has('consult-3')).toBe(false);
+    const listed = await status();
+    expect(listed.nodes.filter((n) => n.homes.some((h) => h.room === 'consult-3')).map((n) => n.id)).toEqual(['a']);
+  });
+
   it('Redis stopped for 10 s: open rooms go on, new rooms get CLUSTER_UNAVAILABLE fast, all re-register after', async () => {
     await redis.stop();
     await until(async () => !(await health(a)).cluster.redis.up, 3000, 'a sees Redis down');
@@ -117,7 +140,7 @@ describe('cluster mode: two nodes on one redis-server', () => {
     await until(async () => (await health(a)).cluster.registered, 3000, 'a registered');
     // a took its room's home back (nobody else had it): exactly one home.
     const listed = await status();
-    expect(listed.nodes.find((n) => n.id === 'a')!.homes.map((x) => x.room)).toEqual(['consult-1']);
+    expect(listed.nodes.find((n) => n.id === 'a')!.homes.map((x) => x.room)).toEqual(['consult-1', 'consult-3']);
     expect(listed.nodes.find((n) => n.id === 'b')!.homes).toEqual([]);
     // And a new room opens normally.
     const after = await joinAs(b, 'dr-sun', 'consult-2');

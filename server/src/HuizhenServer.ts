@@ -281,6 +281,8 @@ export class HuizhenServer {
           return { rooms: c.rooms, participants: c.participants };
         },
         evict: (room, reason, code) => rooms.rooms.get(room)?.close(reason, code),
+        isOpen: (room) => rooms.rooms.has(room),
+        unusedHomeMs: config.rooms.emptyRoomCloseMs,
         logger,
       });
       rooms.setPlacement(node);

@@ -22,6 +22,7 @@ let b: TestServer;
 const clusterOverrides = (id: string) => ({
   redis: { url: redis.url },
   cluster: { nodeId: id, connectTimeoutMs: 500, commandTimeoutMs: 300, reconnectMaxDelayMs: 200 },
+  rooms: { emptyRoomCloseMs: 2000 },
 });
 
 beforeAll(async () => {
@@ -147,6 +148,20 @@ describe('cluster mode: two nodes on one redis-server', () => {
     expect(after.res.ok).toBe(true);
     expect(b.server.cluster!.directory.leases.has('consult-2')).toBe(true);
   }, 40_000);
+
+  it('a new room goes to the least loaded node; an assigned home nobody opens there is given up', async () => {
+    // a holds more participants than b now: a fresh room opened through a is homed on b.
+    const refused = await joinAs(a, 'dr-qian', 'consult-4');
+    expect(refused.res.ok).toBe(false);
+    if (!refused.res.ok) {
+      expect(refused.res.error.code).toBe(ErrorCode.ROOM_ON_OTHER_NODE);
+      expect(refused.res.error.message).toContain(b.url);
+    }
+    await until(() => b.server.cluster!.directory.leases.has('consult-4'), 2000, 'b adopts consult-4');
+    // Nobody joins it on b: the home is released after rooms.emptyRoomCloseMs.
+    await until(async () => (await a.server.cluster!.directory.home('consult-4')) === null, 4000, 'home given up');
+    expect(b.server.cluster!.directory.leases.has('consult-4')).toBe(false);
+  });
 
   it('a clean shutdown releases its homes and leaves the registry', async () => {
     await b.close();

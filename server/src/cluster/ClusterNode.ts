@@ -37,6 +37,13 @@ export interface ClusterNodeOptions {
   load: () => { rooms: number; participants: number };
   /** Closes a room that is homed elsewhere now (its participants are told to rejoin). */
   evict: (room: string, reason: string, code: ErrorCode) => void;
+  /** Whether the room is open on this node. */
+  isOpen: (room: string) => boolean;
+  /**
+   * A home assigned here by another node (`open()` chose this one) that no
+   * participant opens here within this long is given up again (rooms.emptyRoomCloseMs).
+   */
+  unusedHomeMs: number;
   logger: Logger;
 }
 
@@ -102,6 +109,17 @@ export class ClusterNode implements RoomPlacement {
         'This room moved to another node of the cluster; please rejoin.',
         ErrorCode.ROOM_ON_OTHER_NODE,
       );
+    });
+    // A home another node assigned here waits for its room to open here, but not for ever.
+    this.directory.on('homeGained', (lease: HomeLease) => {
+      if (o.isOpen(lease.room)) return;
+      const timer = setTimeout(() => {
+        if (this.directory.fence(lease.room) === lease && !o.isOpen(lease.room)) {
+          this.#logger.info('unused room home given up', { room: lease.room });
+          void this.directory.release(lease.room);
+        }
+      }, o.unusedHomeMs);
+      timer.unref();
     });
     // Back from an outage: register and renew at once, not at the next tick.
     this.connection.on('up', () => {

@@ -55,7 +55,16 @@ const WORKER_BUILD_PACKAGES = [
 // --- TURN: the relay tests start their own coturn (turnserver) on free loopback ports;
 // iproute2 (ip, tc) for tests that build network namespaces.
 // fonts-wqy-microhei: a CJK font (1.6 MB) for the records viewer's printed Chinese PDF fixture.
-const TEST_PACKAGES = ['chromium', 'fonts-dejavu-core', 'fonts-wqy-microhei', 'coturn', 'iproute2', 'ffmpeg'];
+// redis-server: the cluster tests start their own on free ports, without persistence.
+const TEST_PACKAGES = [
+  'chromium',
+  'fonts-dejavu-core',
+  'fonts-wqy-microhei',
+  'coturn',
+  'iproute2',
+  'ffmpeg',
+  'redis-server',
+];
 
 main();
 

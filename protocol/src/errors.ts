@@ -96,6 +96,11 @@ export const ErrorCode = {
   ALREADY_EVALUATED: 'ALREADY_EVALUATED',
   /** The time to evaluate this consult is over (`evaluation.windowSec` after its end). */
   EVALUATION_CLOSED: 'EVALUATION_CLOSED',
+  // --- cluster
+  /** The cluster's shared state (Redis) cannot be reached and the request needs it; try again shortly. */
+  CLUSTER_UNAVAILABLE: 'CLUSTER_UNAVAILABLE',
+  /** The room is homed on another node of the cluster, which this node cannot serve it from yet. */
+  ROOM_ON_OTHER_NODE: 'ROOM_ON_OTHER_NODE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -49,6 +49,22 @@ export const healthResponse = z.object({
   workers: z.number(),
   rooms: z.number(),
   participants: z.number(),
+  // --- cluster: present in cluster mode only (REDIS_URL set)
+  cluster: z.optional(
+    z.object({
+      nodeId: z.string(),
+      state: oneOf(['active', 'draining'] as const),
+      /** Whether the node's entry is live in the registry. */
+      registered: z.boolean(),
+      redis: z.object({
+        up: z.boolean(),
+        roundTripMs: z.nullable(z.number()),
+        errors: z.number(),
+        outages: z.number(),
+      }),
+      roomsHomed: z.number(),
+    }),
+  ),
 });
 
 /** `GET /api/rooms/:id/recordings`: the consult's recordings, each with a short-lived signed URL once composed. */

@@ -34,6 +34,9 @@ import { WebhookService } from './webhooks/WebhookService.js';
 import { createRecordingMetrics } from './recording/recordingMetrics.js';
 import { RecordingService } from './recording/RecordingService.js';
 import { RecordingUrlSigner } from './recording/recordingUrls.js';
+// --- cluster
+import { ClusterNode } from './cluster/ClusterNode.js';
+import { resolveNodeId } from './cluster/clusterConfig.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -54,6 +57,8 @@ export class HuizhenServer {
   readonly preflight: PreflightService;
   // --- recording: absent when this node cannot record
   readonly recording: RecordingService | undefined;
+  // --- cluster: absent in the embedded default (no REDIS_URL)
+  readonly cluster: ClusterNode | undefined;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   readonly #webhooks: WebhookService;
@@ -72,7 +77,9 @@ export class HuizhenServer {
     preflight: PreflightService;
     webhooks: WebhookService;
     recording: RecordingService | undefined;
+    cluster: ClusterNode | undefined;
   }) {
+    this.cluster = parts.cluster;
     this.#webhooks = parts.webhooks;
     this.recording = parts.recording;
     this.preflight = parts.preflight;
@@ -205,6 +212,7 @@ export class HuizhenServer {
     webhooks.metrics.register(metrics.registry);
     recordingMetrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
+    let cluster: ClusterNode | undefined;
     const app = createApp({
       config,
       issuers,
@@ -220,6 +228,8 @@ export class HuizhenServer {
       version: packageVersion(),
       recording,
       recordingUrls,
+      // --- cluster: joined after listening (the node id may derive from the port)
+      cluster: () => cluster?.health(),
     });
     const http = createServer(
       {
@@ -257,7 +267,30 @@ export class HuizhenServer {
         cause: err,
       });
     }
+    // --- cluster: with REDIS_URL, join the cluster (a Redis that is away delays nothing: it is joined later)
+    if (config.redis.url) {
+      const port = (http.address() as AddressInfo).port;
+      const node = await ClusterNode.start({
+        redisUrl: config.redis.url,
+        config: config.cluster,
+        nodeId: resolveNodeId(config.cluster.nodeId, port),
+        url: config.cluster.publicUrl ?? listenUrl(config.server.host, port),
+        mediaAddress: config.media.rtcAnnouncedAddress ?? config.media.rtcListenIp,
+        load: () => {
+          const c = rooms.counts();
+          return { rooms: c.rooms, participants: c.participants };
+        },
+        evict: (room, reason, code) => rooms.rooms.get(room)?.close(reason, code),
+        isOpen: (room) => rooms.rooms.has(room),
+        unusedHomeMs: config.rooms.emptyRoomCloseMs,
+        logger,
+      });
+      rooms.setPlacement(node);
+      node.registerMetrics(metrics.registry);
+      cluster = node;
+    }
     const server = new HuizhenServer({
+      cluster,
       config,
       logger,
       pool,
@@ -281,6 +314,7 @@ export class HuizhenServer {
       port: server.port,
       workers: pool.workers.length,
       devTokens: config.devTokens.enabled,
+      ...(cluster ? { node: cluster.nodeId } : {}),
     });
     return server;
   }
@@ -291,15 +325,15 @@ export class HuizhenServer {
 
   /** The http(s) origin clients use. */
   get url(): string {
-    const host =
-      this.config.server.host === '0.0.0.0' || this.config.server.host === '::' ? 'localhost' : this.config.server.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return listenUrl(this.config.server.host, this.port);
   }
 
   /** Tells everyone, closes rooms, then stops the workers and the HTTP server. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.logger.info('shutting down');
+      // --- cluster: no new rooms come here while the rooms close
+      await this.cluster?.drain();
       this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
       this.preflight.close();
       await this.#signaling.close();
@@ -314,10 +348,18 @@ export class HuizhenServer {
       this.#webhooks.close();
       // --- recording: queued compositions stay on disk for the next start
       this.recording?.close();
+      // --- cluster: homes released, entry removed (a crash lets both lapse)
+      await this.cluster?.close();
       this.logger.info('stopped');
     })();
     return this.#closing;
   }
+}
+
+/** The http origin of a listen address (a wildcard address is reached as localhost). */
+function listenUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
 function packageVersion(): string {

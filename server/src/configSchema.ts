@@ -13,6 +13,8 @@ import { evaluationConfigSchema } from './evaluation/evaluationConfig.js';
 import { webhooksConfigSchema } from './webhooks/webhookConfig.js';
 // --- recording
 import { recordingConfigSchema } from './recording/recordingConfig.js';
+// --- cluster
+import { clusterConfigSchema } from './cluster/clusterConfig.js';
 
 const port = num({ integer: true, min: 0, max: 65535 });
 const ms = (max: number) => num({ integer: true, min: 1, max });
@@ -191,7 +193,11 @@ export const configSchema = z.strictObject({
   /** Plain-RTP transports for the load generator (tokens with the `loadtest` claim). */
   loadTest: z.strictObject({ enabled: z.boolean() }),
   log: z.strictObject({ level: oneOf(LOG_LEVELS) }),
+  /** Cluster mode's Redis (REDIS_URL); null: one node, no Redis (the embedded default). */
   redis: z.strictObject({ url: z.nullable(str({ min: 1, max: 1024, pattern: /^rediss?:\/\// })) }),
+  // --- cluster
+  /** Node id, leases, timeouts and drain deadline of cluster mode (cluster/clusterConfig.ts). */
+  cluster: clusterConfigSchema,
   // --- TURN (null or absent: no TURN, the embedded default)
   turn: z.optional(z.nullable(turnSchema)),
   // --- vitals

@@ -13,6 +13,7 @@ const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCode.INTERNAL,
   ErrorCode.MEDIA_ERROR,
   ErrorCode.SERVER_SHUTTING_DOWN,
+  ErrorCode.CLUSTER_UNAVAILABLE,
 ]);
 
 export function isRetryable(error: unknown): boolean {

@@ -4,6 +4,7 @@
  *   huizhen token --identity <id> --room <room> --role <role> [--name <name>] [--ttl <sec>] [--issuer <iss>] [--grants a,b] [--kind k] [--loadtest true]
  *   huizhen config check
  *   huizhen audit verify <file-or-folder>
+ *   huizhen cluster status [--json true]
  * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
  */
 import { ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/protocol';
@@ -14,15 +15,23 @@ import { isPermission } from '../auth/permissions.js';
 import { mintAccessToken } from '../auth/tokens.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { HuizhenError } from '../errors.js';
+// --- cluster
+import { ClusterConnection } from '../cluster/ClusterConnection.js';
+import { formatClusterStatus, readClusterStatus } from '../cluster/clusterStatus.js';
+import { ClusterKeys } from '../cluster/keys.js';
+import { createLogger } from '../observability/logger.js';
 
 const USAGE = `usage:
   huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>] [--kind <${ROOM_KINDS.join('|')}>] [--loadtest true]
   huizhen config check
-  huizhen audit verify <audit file or folder>`;
+  huizhen audit verify <audit file or folder>
+  huizhen cluster status [--json true]`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // --- cluster
+    if (command === 'cluster' && rest[0] === 'status') return await clusterStatus(parseFlags(rest.slice(1)));
     if (command === 'token') return token(parseFlags(rest));
     if (command === 'audit' && rest[0] === 'verify') {
       const target = rest[1];
@@ -120,4 +129,43 @@ function token(flags: Map<string, string>): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+// --- cluster
+/** Lists the cluster's nodes, their load and the rooms each homes (exit 1 when Redis cannot be reached). */
+async function clusterStatus(flags: Map<string, string>): Promise<number> {
+  const json = flags.get('json');
+  if (json !== undefined && json !== 'true') throw new UsageError('--json takes the value true');
+  const config = loadConfig();
+  if (!config.redis.url) throw new UsageError("cluster mode is off: set REDIS_URL (redis.url) to the cluster's Redis");
+  // The CLI's own lines (connection warnings) stay out of the operator's output.
+  const connection = ClusterConnection.open({
+    url: config.redis.url,
+    connectTimeoutMs: config.cluster.connectTimeoutMs,
+    commandTimeoutMs: config.cluster.commandTimeoutMs,
+    reconnectMaxDelayMs: config.cluster.reconnectMaxDelayMs,
+    pingEveryMs: 60_000,
+    logger: createLogger({ level: 'error', write: () => undefined }),
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      if (connection.up) return resolve();
+      const timer = setTimeout(resolve, config.cluster.connectTimeoutMs);
+      connection.once('up', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    const status = await readClusterStatus(connection, new ClusterKeys(config.cluster.keyPrefix));
+    process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : formatClusterStatus(status));
+    return 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    process.stderr.write(`huizhen: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -31,6 +31,8 @@ import type { VitalsStore } from '../vitals/VitalsStore.js';
 // --- evaluation
 import type { EvaluationService } from '../evaluation/EvaluationService.js';
 import { createEvaluationApi } from './evaluationApi.js';
+// --- cluster
+import type { ClusterHealth } from '../cluster/ClusterNode.js';
 
 export interface AppDeps {
   config: HuizhenConfig;
@@ -49,6 +51,8 @@ export interface AppDeps {
   // --- recording: absent service, the node does not record
   recording: RecordingService | undefined;
   recordingUrls: RecordingUrlSigner;
+  // --- cluster: the node's cluster health, undefined in the embedded default
+  cluster?: () => ClusterHealth | undefined;
 }
 
 const SDK_DIR = join(PROJECT_ROOT, 'client-sdk/dist');
@@ -76,13 +80,16 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     const workers = deps.pool.workers.length;
     const counts = deps.rooms.counts();
+    // --- cluster: Redis away leaves the node serving its calls (200); the body says so
+    const cluster = deps.cluster?.();
     res.status(workers > 0 ? 200 : 503).json({
-      status: workers > 0 ? 'ok' : 'degraded',
+      status: workers > 0 ? (cluster && !cluster.redis.up ? 'degraded' : 'ok') : 'degraded',
       version: deps.version,
       uptimeSec: Math.round(process.uptime()),
       workers,
       rooms: counts.rooms,
       participants: counts.participants,
+      ...(cluster ? { cluster } : {}),
     });
   });
 
@@ -174,7 +181,10 @@ function toHttpError(err: unknown): { status: number; error: { code: string; mes
                 err.code === ErrorCode.ALREADY_EVALUATED ||
                 err.code === ErrorCode.EVALUATION_CLOSED
               ? 409
-              : 400;
+              : // --- cluster: Redis unreachable, try again shortly
+                err.code === ErrorCode.CLUSTER_UNAVAILABLE
+                ? 503
+                : 400;
     return { status, error: err.toWire() };
   }
   if (err instanceof ProtocolValidationError)

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config.js';
+import { startRedis, type TestRedis } from '../testing/redisServer.js';
 import { startTestServer, type TestServer } from '../testing/testServer.js';
 
 interface Dashboard {
@@ -15,10 +16,16 @@ interface Dashboard {
 }
 
 let t: TestServer;
+let redis: TestRedis;
+// A node in cluster mode exports every metric (the cluster ones only exist there).
 beforeAll(async () => {
-  t = await startTestServer();
+  redis = await startRedis();
+  t = await startTestServer({ redis: { url: redis.url }, cluster: { nodeId: 'dash' } });
 }, 60_000);
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await redis.stop();
+});
 
 describe('the Grafana dashboard', () => {
   it('queries only metrics a node exports, and shows every one of them', async () => {

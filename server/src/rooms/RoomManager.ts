@@ -11,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
 import type { DataRelaySettings } from './data/DataRelay.js';
+import type { RoomPlacement } from './RoomPlacement.js';
 import {
   Room,
   type RoomMediaOptions,
@@ -53,6 +54,8 @@ export class RoomManager {
   /** Rooms closed but still writing their last changes: reopening one waits for them. */
   readonly #closing = new Map<string, Promise<void>>();
   readonly #options: RoomManagerOptions;
+  // --- cluster: absent in the embedded default (every room opens here)
+  #placement: RoomPlacement | undefined;
   #closed = false;
 
   constructor(options: RoomManagerOptions) {
@@ -61,6 +64,12 @@ export class RoomManager {
 
   get rooms(): ReadonlyMap<string, Room> {
     return this.#rooms;
+  }
+
+  // --- cluster
+  /** Consults `placement` before any room opens from now on (cluster mode sets it once at start). */
+  setPlacement(placement: RoomPlacement): void {
+    this.#placement = placement;
   }
 
   /** Books a room's kind, capacity and host ahead of the first join. */
@@ -120,7 +129,16 @@ export class RoomManager {
     await this.#closing.get(id);
     if ((await this.#options.store.load(id))?.room.state === 'ended')
       throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
-    return this.#create(id, this.#scheduled.get(id) ?? fallback);
+    // --- cluster: the room's home must be here (or the join is refused with a typed error)
+    const placement = this.#placement;
+    if (!placement) return this.#create(id, this.#scheduled.get(id) ?? fallback);
+    await placement.beforeOpen(id);
+    try {
+      return await this.#create(id, this.#scheduled.get(id) ?? fallback);
+    } catch (err) {
+      placement.closed(id);
+      throw err;
+    }
   }
 
   async #create(id: string, settings: ConsultSettings): Promise<Room> {
@@ -158,6 +176,8 @@ export class RoomManager {
       this.#cancelEmptyTimer(id);
       if (this.#rooms.get(id) === room) this.#rooms.delete(id);
       this.#trackLastWrites(room);
+      // --- cluster
+      this.#placement?.closed(id);
     });
     this.#options.logger.info('room opened', { room: id, kind: room.consult.kind, worker: room.worker.index });
     // A room nobody manages to join must not linger either.

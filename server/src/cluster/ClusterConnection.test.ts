@@ -1,0 +1,107 @@
+import { ErrorCode, HuizhenError } from '@huizhen/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../testing/redisServer.js';
+import { ClusterConnection } from './ClusterConnection.js';
+import { testConnection, testLogger, until } from './testing.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+async function failure(p: Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const start = Date.now();
+  try {
+    await p;
+  } catch (error) {
+    return { error, ms: Date.now() - start };
+  }
+  throw new Error('the command succeeded');
+}
+
+describe('ClusterConnection on a real redis-server', () => {
+  it('measures the round trip and answers commands', async () => {
+    const c = testConnection(redis.url);
+    await until(() => c.up, 3000, 'connection up');
+    expect(await c.command(['SET', 'k', 'v'])).toBe('OK');
+    expect(await c.command(['GET', 'k'])).toBe('v');
+    const rtt = await c.ping();
+    expect(rtt).toBeGreaterThan(0);
+    expect(c.stats.rttMs).toBe(rtt);
+    await c.close();
+    await expect(c.command(['PING'])).rejects.toMatchObject({ code: ErrorCode.CLUSTER_UNAVAILABLE });
+  });
+
+  it('starts without Redis, fails fast with CLUSTER_UNAVAILABLE, and connects when Redis appears', async () => {
+    const { freePort } = await import('../testing/redisServer.js');
+    const port = await freePort();
+    const c = ClusterConnection.open({
+      url: `redis://127.0.0.1:${port}`,
+      connectTimeoutMs: 300,
+      commandTimeoutMs: 300,
+      reconnectMaxDelayMs: 200,
+      pingEveryMs: 200,
+      logger: testLogger(),
+    });
+    const { error, ms } = await failure(c.command(['PING']));
+    expect(error).toBeInstanceOf(HuizhenError);
+    expect((error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+    expect(ms).toBeLessThan(50);
+    await c.close();
+  });
+
+  it('survives Redis stopped for 10 s: typed errors at once, no crash, back up when it returns', async () => {
+    const lines: string[] = [];
+    const c = testConnection(redis.url, testLogger(lines));
+    await until(() => c.up, 3000, 'connection up');
+    const downs: string[] = [];
+    let ups = 0;
+    c.on('down', (reason) => downs.push(reason));
+    c.on('up', () => ups++);
+
+    await redis.stop();
+    await until(() => !c.up, 2000, 'connection down');
+    const outageStart = Date.now();
+    // Throughout the outage every command fails at once with the typed code.
+    while (Date.now() - outageStart < 10_000) {
+      const { error, ms } = await failure(c.command(['GET', 'k']));
+      expect((error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      expect(ms).toBeLessThan(350);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(downs.length).toBeGreaterThan(0);
+    expect(c.stats.errors).toBeGreaterThan(0);
+
+    await redis.start();
+    const back = await until(() => c.up, 3000, 'connection back up');
+    expect(back).toBeLessThan(3000);
+    expect(ups).toBe(1);
+    expect(await c.command(['PING'])).toBe('PONG');
+    expect(lines.some((l) => l.includes('cluster redis unreachable'))).toBe(true);
+    await c.close();
+  }, 30_000);
+
+  it('answers CLUSTER_UNAVAILABLE within the command timeout when Redis hangs (SIGSTOP)', async () => {
+    const c = testConnection(redis.url);
+    await until(() => c.up, 3000, 'connection up');
+    redis.pause();
+    try {
+      const { error, ms } = await failure(c.command(['GET', 'k']));
+      expect((error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      expect(ms).toBeGreaterThanOrEqual(250);
+      expect(ms).toBeLessThan(1000);
+      // Marked down: the next commands fail at once instead of each waiting for its deadline.
+      const next = await failure(c.command(['GET', 'k']));
+      expect((next.error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      expect(next.ms).toBeLessThan(50);
+      expect(c.up).toBe(false);
+    } finally {
+      redis.resume();
+    }
+    await until(async () => (await c.command(['PING']).catch(() => null)) === 'PONG', 3000, 'PONG after SIGCONT');
+    await c.close();
+  });
+});

@@ -1,0 +1,200 @@
+/**
+ * The node's one connection to the cluster's Redis, on the `redis` client.
+ * It never crashes or blocks the process: the first connect is not awaited,
+ * reconnection backs off up to `reconnectMaxDelayMs`, the offline queue is
+ * off and every command has a timeout, so while Redis is away each command
+ * fails at once with a typed CLUSTER_UNAVAILABLE. It measures the round trip
+ * (a PING every `pingEveryMs`) and counts errors for /healthz and /metrics.
+ */
+import { TypedEmitter } from '@huizhen/protocol';
+import { ErrorReply, createClient, type RedisClientType } from 'redis';
+import type { Logger } from '../observability/logger.js';
+import { clusterUnavailable } from './clusterErrors.js';
+import type { LuaScript } from './scripts.js';
+
+export interface ClusterConnectionOptions {
+  url: string;
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+  reconnectMaxDelayMs: number;
+  /** How often the round trip is measured (and a half-open socket noticed). */
+  pingEveryMs: number;
+  logger: Logger;
+}
+
+export type ClusterConnectionEvents = {
+  /** Connected (first time or after an outage) and ready for commands. */
+  up: () => void;
+  /** Lost: commands fail with CLUSTER_UNAVAILABLE until `up`. */
+  down: (reason: string) => void;
+};
+
+export interface ClusterConnectionStats {
+  up: boolean;
+  /** Last measured PING round trip, in ms (null before the first one). */
+  rttMs: number | null;
+  /** Commands that failed (timeouts, connection loss, Redis errors). */
+  errors: number;
+  /** Times the connection went down. */
+  outages: number;
+}
+
+class CommandDeadline extends Error {
+  constructor() {
+    super('Redis did not answer in time');
+  }
+}
+
+export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
+  readonly #client: RedisClientType;
+  readonly #options: ClusterConnectionOptions;
+  readonly #pinger: NodeJS.Timeout;
+  readonly #rttObservers: ((seconds: number) => void)[] = [];
+  #up = false;
+  /** Connected but a command missed its deadline: down until a PING is answered. */
+  #hung = false;
+  #closed = false;
+  #rttMs: number | null = null;
+  #errors = 0;
+  #outages = 0;
+
+  private constructor(options: ClusterConnectionOptions) {
+    super({ onListenerError: (error, event) => options.logger.error('cluster listener failed', { event, error }) });
+    this.#options = options;
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: options.commandTimeoutMs },
+      pingInterval: 0,
+      socket: {
+        connectTimeout: options.connectTimeoutMs,
+        // Exponential backoff, 50 ms doubling to the cap, a little jitter so nodes do not reconnect in step.
+        reconnectStrategy: (retries) =>
+          Math.min(options.reconnectMaxDelayMs, 50 * 2 ** Math.min(retries, 16)) + Math.floor(Math.random() * 50),
+      },
+    }) as RedisClientType;
+    this.#client.on('ready', () => {
+      this.#hung = false;
+      this.#setUp(true, 'ready');
+    });
+    this.#client.on('end', () => this.#setUp(false, 'closed'));
+    this.#client.on('reconnecting', () => this.#setUp(false, 'reconnecting'));
+    // Without an 'error' listener the client would throw on the process; here an error is a counted outage.
+    this.#client.on('error', (error: Error) => {
+      this.#errors++;
+      this.#setUp(false, error.message);
+    });
+    this.#client.connect().catch((error: unknown) => {
+      this.#errors++;
+      this.#setUp(false, (error as Error).message);
+    });
+    this.#pinger = setInterval(() => void this.ping().catch(() => undefined), options.pingEveryMs);
+    this.#pinger.unref();
+  }
+
+  static open(options: ClusterConnectionOptions): ClusterConnection {
+    return new ClusterConnection(options);
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  get stats(): ClusterConnectionStats {
+    return { up: this.#up, rttMs: this.#rttMs, errors: this.#errors, outages: this.#outages };
+  }
+
+  /** Called with every measured round trip, in seconds (the metrics histogram). */
+  onRoundTrip(observer: (seconds: number) => void): void {
+    this.#rttObservers.push(observer);
+  }
+
+  /** One Redis command; CLUSTER_UNAVAILABLE when Redis is away or slower than commandTimeoutMs. */
+  async command<T = unknown>(args: readonly string[]): Promise<T> {
+    if (this.#closed) throw clusterUnavailable('this node is leaving the cluster');
+    if (!this.#up) throw clusterUnavailable(this.#hung ? 'Redis is not answering' : 'Redis is not connected');
+    return this.#send<T>(args);
+  }
+
+  /**
+   * Sends with this node's own deadline: the client's timeout covers only a
+   * command still waiting to be written, not one a hung Redis never answers.
+   * A missed deadline marks the connection down until a PING is answered.
+   */
+  async #send<T>(args: readonly string[]): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new CommandDeadline()), this.#options.commandTimeoutMs);
+    });
+    try {
+      return (await Promise.race([this.#client.sendCommand(args), deadline])) as T;
+    } catch (error) {
+      this.#errors++;
+      // A Redis error reply (a script bug, a wrong type) is not an outage: it is rethrown as is.
+      if (error instanceof ErrorReply) throw error;
+      if (error instanceof CommandDeadline) {
+        this.#hung = true;
+        this.#setUp(false, `no answer within ${this.#options.commandTimeoutMs} ms`);
+      }
+      const message = (error as Error).message ?? String(error);
+      throw clusterUnavailable(message.slice(0, 120), error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs a Lua script by its SHA, loading it on first use (or after Redis forgot it). */
+  async script<T = unknown>(script: LuaScript, keys: readonly string[], args: readonly string[]): Promise<T> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.command<T>(['EVALSHA', script.sha, ...tail]);
+    } catch (error) {
+      if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+      this.#errors--; // not a failure: Redis restarted and lost its script cache
+      return this.command<T>(['EVAL', script.source, ...tail]);
+    }
+  }
+
+  /** Measures the round trip, in ms; a hung connection that answers again is up again. */
+  async ping(): Promise<number> {
+    if (this.#closed || !this.#client.isReady) throw clusterUnavailable('Redis is not connected');
+    const start = process.hrtime.bigint();
+    await this.#send(['PING']);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    this.#rttMs = ms;
+    for (const observe of this.#rttObservers) observe(ms / 1000);
+    if (this.#hung) {
+      this.#hung = false;
+      this.#setUp(true, 'answering again');
+    }
+    return ms;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#pinger);
+    try {
+      if (this.#client.isReady) await this.#client.close();
+      else this.#client.destroy();
+    } catch {
+      this.#client.destroy();
+    }
+    this.#setUp(false, 'closed');
+  }
+
+  #setUp(up: boolean, reason: string): void {
+    if (this.#closed && up) return;
+    if (up === this.#up) return;
+    this.#up = up;
+    if (up) {
+      this.#options.logger.info('cluster redis connected', {});
+      this.emit('up');
+    } else {
+      if (this.#closed) return; // leaving on purpose: not an outage
+      this.#outages++;
+      this.#options.logger.warn('cluster redis unreachable', { reason: reason.slice(0, 200) });
+      this.emit('down', reason);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The room state store of cluster mode: one Redis key per part of the room
+ * (keys.ts), every write a FENCED_WRITE script that applies only while the
+ * writer's lease ("<node>|<epoch>") is the room's home. A refused write
+ * throws StaleEpochError; Redis away throws CLUSTER_UNAVAILABLE.
+ */
+import type { ChatMessage } from '@huizhen/protocol';
+import type { ClusterConnection } from './ClusterConnection.js';
+import { StaleEpochError } from './clusterErrors.js';
+import type { ClusterKeys, RoomStatePart } from './keys.js';
+import type { HomeLease } from './RoomDirectory.js';
+import {
+  CHAT_HISTORY_LIMIT,
+  parseBooking,
+  parseChat,
+  type DurableRoomState,
+  type RoomBooking,
+  type RoomStateStore,
+} from './RoomStateStore.js';
+import { FENCED_WRITE } from './scripts.js';
+
+export class RedisRoomStateStore implements RoomStateStore {
+  readonly #connection: ClusterConnection;
+  readonly #keys: ClusterKeys;
+
+  constructor(connection: ClusterConnection, keys: ClusterKeys) {
+    this.#connection = connection;
+    this.#keys = keys;
+  }
+
+  async load(room: string): Promise<DurableRoomState> {
+    const k = (part: RoomStatePart) => this.#keys.roomState(room, part);
+    const c = this.#connection;
+    const [admitted, banned, fields, chat] = await Promise.all([
+      c.command<string[]>(['SMEMBERS', k('admitted')]),
+      c.command<string[]>(['SMEMBERS', k('banned')]),
+      c.command<(string | null)[]>(['HMGET', k('fields'), 'locked', 'booking', 'notificationSeq']),
+      c.command<string[]>(['LRANGE', k('chat'), '0', '-1']),
+    ]);
+    const seq = Number(fields[2] ?? 0);
+    return {
+      admitted: admitted.sort(),
+      banned: banned.sort(),
+      locked: fields[0] === '1',
+      chat: parseChat(chat),
+      booking: parseBooking(fields[1]),
+      notificationSeq: Number.isSafeInteger(seq) && seq >= 0 ? seq : 0,
+    };
+  }
+
+  async admit(lease: HomeLease, identity: string): Promise<void> {
+    await this.#write(lease, 'admitted', 'sadd', identity);
+  }
+  async revokeAdmission(lease: HomeLease, identity: string): Promise<void> {
+    await this.#write(lease, 'admitted', 'srem', identity);
+  }
+  async ban(lease: HomeLease, identity: string): Promise<void> {
+    await this.#write(lease, 'banned', 'sadd', identity);
+  }
+  async setLocked(lease: HomeLease, locked: boolean): Promise<void> {
+    await this.#write(lease, 'fields', 'hset', 'locked', locked ? '1' : '0');
+  }
+  async appendChat(lease: HomeLease, message: ChatMessage): Promise<void> {
+    await this.#write(lease, 'chat', 'rpush', JSON.stringify(message), String(CHAT_HISTORY_LIMIT));
+  }
+  async setBooking(lease: HomeLease, booking: RoomBooking | null): Promise<void> {
+    if (booking) await this.#write(lease, 'fields', 'hset', 'booking', JSON.stringify(booking));
+    else await this.#write(lease, 'fields', 'hdel', 'booking');
+  }
+  async nextNotificationSeq(lease: HomeLease): Promise<number> {
+    return this.#write(lease, 'fields', 'hincrby', 'notificationSeq', '1');
+  }
+
+  async #write(lease: HomeLease, part: RoomStatePart, op: string, ...operands: string[]): Promise<number> {
+    const reply = Number(
+      await this.#connection.script(
+        FENCED_WRITE,
+        [this.#keys.roomHome(lease.room), this.#keys.roomState(lease.room, part)],
+        [lease.node, String(lease.epoch), op, ...operands],
+      ),
+    );
+    if (reply === -1) throw new StaleEpochError(lease.room, lease.epoch);
+    return reply;
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Where a room may open. The embedded default has none (every room opens
+ * here); cluster mode's ClusterNode decides with the room directory, and
+ * the rooms layer knows nothing more of the cluster than this.
+ */
+export interface RoomPlacement {
+  /**
+   * Called before a room opens on this node; throws a HuizhenError when it
+   * may not (CLUSTER_UNAVAILABLE, ROOM_ON_OTHER_NODE, SERVER_SHUTTING_DOWN).
+   */
+  beforeOpen(room: string): Promise<void>;
+  /** The room closed on this node (or failed to open after `beforeOpen`). */
+  closed(room: string): void;
+}

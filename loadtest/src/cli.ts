@@ -22,13 +22,14 @@ import { runLimit, type LimitResult } from './limit.js';
 import { MEDIA_MODES, type MediaMode } from './paths.js';
 import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
 import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
+import { DEFAULT_SRTP_SUITE, SRTP_SUITES, isSrtpSuite, type SrtpSuite } from './rtp/srtp.js';
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
 import { CommandTokenSource, DevTokenSource, HmacTokenSource, type TokenSource } from './tokens.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const USAGE = `usage:
-  huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
+  huizhen-loadtest bench [--out DIR] [--no-srtp] [--srtp-suite SUITE] [--budget SECONDS]
       Starts its own Huizhen server on loopback (embedded default config), ramps the
       consults, clinic and rounds scenarios (rtp mode), joins 4 consults through real
       ICE + DTLS (webrtc mode) for join times, runs the bare-mediasoup baseline and the
@@ -39,6 +40,8 @@ export const USAGE = `usage:
       --steps A,B,C            ramp through these room counts (default: N only)
       --find-knee              stop at the first step that fails the criteria
       --srtp / --no-srtp       encrypt media (default: on)
+      --srtp-suite SUITE       AEAD_AES_128_GCM (default: what browsers negotiate with Huizhen)
+                               or AES_CM_128_HMAC_SHA1_80; webrtc mode offers only this DTLS-SRTP profile
       --warmup S --window S    seconds to settle and to measure per step (default 2, 5)
       --listeners N            listeners per rounds room (default 15)
       --mode rtp|webrtc        media mode (default rtp): rtp = plain (S)RTP transports offered to
@@ -69,6 +72,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         'find-knee': { type: 'boolean' },
         srtp: { type: 'boolean' },
         'no-srtp': { type: 'boolean' },
+        'srtp-suite': { type: 'string' },
         warmup: { type: 'string' },
         window: { type: 'string' },
         listeners: { type: 'string' },
@@ -207,6 +211,12 @@ function modeOf(flags: Flags): MediaMode {
   return mode as MediaMode;
 }
 
+function srtpSuiteOf(flags: Flags): SrtpSuite {
+  const s = flags['srtp-suite'] ?? DEFAULT_SRTP_SUITE;
+  if (!isSrtpSuite(s)) throw new UsageError(`unknown --srtp-suite '${String(s)}' (one of ${SRTP_SUITES.join(', ')})`);
+  return s;
+}
+
 const timestamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
 
 function baseReport(command: string, pinning: Pinning, mode: MediaMode = 'rtp'): Report {
@@ -252,6 +262,7 @@ export async function runCommand(
   const windowSec = num(flags, 'window', 5, 1, 600);
   const listeners = int(flags, 'listeners', 15, 1, 999);
   const srtp = !flags['no-srtp'];
+  const srtpSuite = srtpSuiteOf(flags);
   await checkReachable(target);
   const progress = new Progress();
   progress.stage(`${scenario} (${mode}) → ${target.httpUrl}`);
@@ -262,6 +273,7 @@ export async function runCommand(
     steps,
     mode,
     srtp,
+    srtpSuite,
     warmupSec,
     windowSec,
     stopAtKnee: flags['find-knee'] === true,
@@ -369,7 +381,7 @@ async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
 }
 
 /** The limit microbenchmark runs in its own process, pinned where the server ran. */
-async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): Promise<LimitResult> {
+async function limitInChild(pinning: Pinning, srtp: boolean, suite: SrtpSuite, seconds: number): Promise<LimitResult> {
   const sink = createSocket('udp4');
   let received = 0;
   sink.on('message', () => received++);
@@ -384,6 +396,8 @@ async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): P
     '--seconds',
     String(seconds),
     ...(srtp ? ['--srtp'] : ['--no-srtp']),
+    '--srtp-suite',
+    suite,
   ];
   const [cmd, argv] = pinning.enabled
     ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...args]]
@@ -423,6 +437,7 @@ export async function benchCommand(
 ): Promise<RunCommandResult> {
   const { flags } = parse(['bench', ...argv]);
   const srtp = !flags['no-srtp'];
+  const srtpSuite = srtpSuiteOf(flags);
   const budgetSec = num(flags, 'budget', 230, 30, 3600);
   const warmupSec = num(flags, 'warmup', 2, 0, 60);
   const windowSec = num(flags, 'window', 4, 1, 600);
@@ -444,7 +459,7 @@ export async function benchCommand(
   );
   const progress = new Progress();
   const runId = `b${Date.now().toString(36)}`;
-  log(`Huizhen bench: ${pinning.note}; media ${srtp ? 'SRTP' : 'plain RTP'}; budget ${budgetSec} s`);
+  log(`Huizhen bench: ${pinning.note}; media ${srtp ? `SRTP ${srtpSuite}` : 'plain RTP'}; budget ${budgetSec} s`);
 
   progress.stage('starting Huizhen server');
   const server = await spawnServer(pinning);
@@ -473,6 +488,7 @@ export async function benchCommand(
         scenario,
         steps: BENCH_STEPS[scenario],
         srtp,
+        srtpSuite,
         warmupSec,
         windowSec,
         stopAtKnee: true,
@@ -496,6 +512,7 @@ export async function benchCommand(
           steps: [BENCH_WEBRTC_ROOMS],
           mode: 'webrtc',
           srtp: true,
+          srtpSuite,
           warmupSec,
           windowSec,
           stopAtKnee: false,
@@ -525,6 +542,7 @@ export async function benchCommand(
       scenario: 'consults',
       steps,
       srtp,
+      srtpSuite,
       warmupSec,
       windowSec,
       stopAtKnee: true,
@@ -538,8 +556,8 @@ export async function benchCommand(
   }
 
   progress.stage('one-core limit: SRTP protect + UDP send');
-  const limitSrtp = await limitInChild(pinning, true, 3);
-  const limitPlain = await limitInChild(pinning, false, 2);
+  const limitSrtp = await limitInChild(pinning, true, srtpSuite, 3);
+  const limitPlain = await limitInChild(pinning, false, srtpSuite, 2);
   report.limit = { srtp: limitSrtp, plain: limitPlain };
   report.comparison = compare(huizhenConsults, bareRun, limitSrtp);
   report.notes.push(
@@ -579,6 +597,7 @@ export async function main(argv: string[]): Promise<number> {
         port: int(flags, 'port', 0, 1, 65535),
         seconds: num(flags, 'seconds', 3, 0.5, 60),
         srtp: !flags['no-srtp'],
+        suite: srtpSuiteOf(flags),
       });
       process.stdout.write(JSON.stringify(result));
       return ExitCode.OK;

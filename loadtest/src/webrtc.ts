@@ -26,11 +26,14 @@ import {
 import { LoadTestError } from './errors.js';
 import { assertLoopback, SrtpPair, type MediaPath, type PathSink } from './paths.js';
 import { isRtcp } from './rtp/rtp.js';
-import { SRTP_SUITE, SrtpContext } from './rtp/srtp.js';
+import { SrtpContext, srtpKeyLengths, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession, TransportTiming, WebRtcTransportInfo } from './sfu.js';
 
-/** DTLS-SRTP protection profile SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 §4.1.2). */
-const SRTP_PROFILE_AES128_CM_SHA1_80 = 1;
+/** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2) for the suites the generator speaks. */
+const DTLS_SRTP_PROFILES: Record<SrtpSuite, number> = {
+  AEAD_AES_128_GCM: 0x0007,
+  AES_CM_128_HMAC_SHA1_80: 0x0001,
+};
 const ICE_TIMEOUT_MS = 10_000;
 const DTLS_TIMEOUT_MS = 10_000;
 
@@ -135,6 +138,7 @@ class WebRtcPath implements MediaPath {
     session: SfuSession,
     info: WebRtcTransportInfo,
     identity: WebRtcIdentity,
+    suite: SrtpSuite,
     sink: PathSink,
     timing: TransportTiming,
   ) {
@@ -145,7 +149,7 @@ class WebRtcPath implements MediaPath {
     // Checked before anything is sent: a non-loopback candidate or a missing fingerprint stops the join here.
     const candidates = loopbackUdpCandidates(info);
     const fingerprint = serverFingerprint(info);
-    this.connected = this.#connect(session, info, candidates, fingerprint, identity);
+    this.connected = this.#connect(session, info, candidates, fingerprint, identity, suite);
     // The participant awaits this later; until then a failure must not count as unhandled.
     this.connected.catch(() => undefined);
   }
@@ -156,6 +160,7 @@ class WebRtcPath implements MediaPath {
     candidates: ServerCandidate[],
     expectedFingerprint: string,
     identity: WebRtcIdentity,
+    suite: SrtpSuite,
   ): Promise<void> {
     const iceParams = info.iceParameters as { usernameFragment?: string; password?: string; iceLite?: boolean };
     if (!iceParams.usernameFragment || !iceParams.password)
@@ -224,7 +229,8 @@ class WebRtcPath implements MediaPath {
       cert: identity.certPem,
       key: identity.keyPem,
       signatureHash: identity.signatureHash,
-      srtpProfiles: [SRTP_PROFILE_AES128_CM_SHA1_80],
+      // Only the configured suite is offered, so the figures are known to be for it.
+      srtpProfiles: [DTLS_SRTP_PROFILES[suite] as 1 | 7],
       extendedMasterSecret: true,
     });
     this.#dtls = dtls;
@@ -256,20 +262,21 @@ class WebRtcPath implements MediaPath {
         `the server's DTLS certificate (sha-256 ${got}) does not match the fingerprint signaling announced (${expectedFingerprint})`,
       );
     }
-    if (dtls.srtp.srtpProfile !== SRTP_PROFILE_AES128_CM_SHA1_80) {
+    if (dtls.srtp.srtpProfile !== DTLS_SRTP_PROFILES[suite]) {
       throw new LoadTestError(
         'SERVER_REFUSED',
-        `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not AES128_CM_HMAC_SHA1_80`,
+        `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not ${suite}`,
       );
     }
-    const keys = dtls.extractSessionKeys(16, 14) as {
+    const lengths = srtpKeyLengths(suite);
+    const keys = dtls.extractSessionKeys(lengths.key, lengths.salt) as {
       localKey: Buffer;
       localSalt: Buffer;
       remoteKey: Buffer;
       remoteSalt: Buffer;
     };
     const ctx = (key: Buffer, salt: Buffer) =>
-      new SrtpContext({ cryptoSuite: SRTP_SUITE, keyBase64: Buffer.concat([key, salt]).toString('base64') });
+      new SrtpContext({ cryptoSuite: suite, keyBase64: Buffer.concat([key, salt]).toString('base64') });
     this.#srtp = new SrtpPair(ctx(keys.localKey, keys.localSalt), ctx(keys.remoteKey, keys.remoteSalt), this.#sink);
     dtls.onClose.subscribe(() => {
       if (!this.#closed) this.#sink.noteError(`the server closed DTLS on a ${this.direction} transport`);
@@ -325,6 +332,7 @@ export async function openWebRtcPath(
   session: SfuSession,
   direction: 'send' | 'recv',
   identity: WebRtcIdentity,
+  suite: SrtpSuite,
   sink: PathSink,
   timings: TransportTiming[],
 ): Promise<MediaPath> {
@@ -332,5 +340,5 @@ export async function openWebRtcPath(
   const info = await session.createWebRtcTransport(direction);
   const timing: TransportTiming = { direction, createMs: now() - requested };
   timings.push(timing);
-  return new WebRtcPath(session, info, identity, sink, timing);
+  return new WebRtcPath(session, info, identity, suite, sink, timing);
 }

@@ -3,14 +3,21 @@
  * huizhen-loadtest: the load tester and benchmark.
  *
  *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
- *   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
+ *   huizhen-loadtest instructions --worker-bin LABEL=PATH [--worker-bin LABEL=PATH ...]
+        [--packets N] [--pps N] [--subscribers N] [--srtp-suite SUITE] [--out DIR]
+      Counts the mediasoup worker's instructions per forwarded packet with valgrind's callgrind:
+      N and 2N packets (default 3000) of the consult subscriber mix, SRTP both ways, paced at
+      --pps (default 150) to --subscribers (default 2); the difference per egress packet, split
+      into SRTP/crypto, RTP/RTCP logic, socket I/O + event loop, allocation + locks, libc memset/memcpy, per binary.
+
+  huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
  *
  * Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 server unreachable,
  * 4 credentials refused, 5 criteria not met (run --fail-on-knee).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +25,8 @@ import { parseArgs } from 'node:util';
 import { BareMediasoupConnector } from './bare.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
+import { instructionsTable, measureInstructions, type InstructionsResult } from './instructions/callgrind.js';
+import { runFixedLoad } from './instructions/fixedLoad.js';
 import { runLimit, type LimitResult } from './limit.js';
 import { MEDIA_MODES, type MediaMode } from './paths.js';
 import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
@@ -73,6 +82,10 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         srtp: { type: 'boolean' },
         'no-srtp': { type: 'boolean' },
         'srtp-suite': { type: 'string' },
+        'worker-bin': { type: 'string', multiple: true },
+        packets: { type: 'string' },
+        pps: { type: 'string' },
+        subscribers: { type: 'string' },
         warmup: { type: 'string' },
         window: { type: 'string' },
         listeners: { type: 'string' },
@@ -573,6 +586,65 @@ export async function benchCommand(
   return { report, files };
 }
 
+export async function instructionsCommand(
+  argv: string[],
+  log: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<{ results: InstructionsResult[]; file: string }> {
+  const { flags } = parse(['instructions', ...argv]);
+  const bins = (flags['worker-bin'] as unknown as string[] | undefined) ?? [];
+  if (bins.length === 0) throw new UsageError(`--worker-bin LABEL=PATH is required (once per binary)\n${USAGE}`);
+  const workers = bins.map((b) => {
+    const at = b.indexOf('=');
+    if (at <= 0) throw new UsageError(`--worker-bin '${b}': expected LABEL=PATH`);
+    return { label: b.slice(0, at), path: resolve(b.slice(at + 1)) };
+  });
+  const packets = int(flags, 'packets', 3000, 100, 1_000_000);
+  const pps = num(flags, 'pps', 150, 1, 100_000);
+  const subscribers = int(flags, 'subscribers', 2, 1, 100);
+  const suite = srtpSuiteOf(flags);
+  const out = join(
+    typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports'),
+    `instructions-${timestamp()}`,
+  );
+  log(
+    `instructions per forwarded packet (callgrind), ${suite}, ${packets} and ${2 * packets} packets at ${pps} pkt/s → ${subscribers} subscribers`,
+  );
+  const results: InstructionsResult[] = [];
+  for (const w of workers) {
+    results.push(
+      await measureInstructions({
+        cliPath: fileURLToPath(import.meta.url),
+        workerBin: w.path,
+        label: w.label,
+        packets,
+        pps,
+        subscribers,
+        suite,
+        dir: out,
+        log,
+      }),
+    );
+  }
+  log('');
+  log(instructionsTable(results));
+  const file = join(out, 'instructions.json');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        createdAt: new Date().toISOString(),
+        command: `huizhen-loadtest instructions ${argv.join(' ')}`,
+        loadavg: loadavg(),
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  log(`report: ${file}`);
+  return { results, file };
+}
+
 // --- entry ---------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<number> {
@@ -589,6 +661,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'bench') {
       await benchCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === 'instructions') {
+      await instructionsCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === '__fixed-load') {
+      const { flags } = parse(argv);
+      const result = await runFixedLoad({
+        packets: int(flags, 'packets', 3000, 1, 1_000_000),
+        pps: num(flags, 'pps', 150, 1, 100_000),
+        subscribers: int(flags, 'subscribers', 2, 1, 100),
+        suite: srtpSuiteOf(flags),
+      });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
       return ExitCode.OK;
     }
     if (command === '__limit') {

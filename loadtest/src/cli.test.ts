@@ -71,37 +71,40 @@ describe('huizhen-loadtest run (smoke)', () => {
     expect(JSON.parse(readFileSync(files.json, 'utf8')).runs[0].steps[0].participants).toBe(2);
   });
 
-  it('keeps AES_CM_128_HMAC_SHA1_80 as an option, round-tripped through the worker', async () => {
-    const { report } = await runCommand(
-      [
-        '--url',
-        server.url,
-        '--scenario',
-        'consults',
-        '--rooms',
-        '1',
-        '--warmup',
-        '1',
-        '--window',
-        '1',
-        '--srtp-suite',
-        'AES_CM_128_HMAC_SHA1_80',
-        '--token-secret-file',
-        secretFile,
-        '--issuer',
-        'huizhen-test',
-        '--out',
-        join(dir, 'cm'),
-      ],
-      quiet,
-    );
-    const run = report.runs[0]!;
-    expect(run.srtpSuite).toBe('AES_CM_128_HMAC_SHA1_80');
-    const step = run.steps[0]!;
-    expect(step.consumers).toBe(4);
-    expect(step.receivedPps).toBeGreaterThan(100);
-    expect(step.srtpFailures).toBe(0);
-  });
+  it.each(['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_256_GCM'] as const)(
+    'round-trips --srtp-suite %s through the worker',
+    async (suite) => {
+      const { report } = await runCommand(
+        [
+          '--url',
+          server.url,
+          '--scenario',
+          'consults',
+          '--rooms',
+          '1',
+          '--warmup',
+          '1',
+          '--window',
+          '1',
+          '--srtp-suite',
+          suite,
+          '--token-secret-file',
+          secretFile,
+          '--issuer',
+          'huizhen-test',
+          '--out',
+          join(dir, suite),
+        ],
+        quiet,
+      );
+      const run = report.runs[0]!;
+      expect(run.srtpSuite).toBe(suite);
+      const step = run.steps[0]!;
+      expect(step.consumers).toBe(4);
+      expect(step.receivedPps).toBeGreaterThan(100);
+      expect(step.srtpFailures).toBe(0);
+    },
+  );
 
   it('gets load-test credentials from the dev token endpoint', async () => {
     const { report } = await runCommand(

@@ -30,8 +30,10 @@ import { SrtpContext, srtpKeyLengths, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession, TransportTiming, WebRtcTransportInfo } from './sfu.js';
 
 /** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2) for the suites the generator speaks. */
-const DTLS_SRTP_PROFILES: Record<SrtpSuite, number> = {
+const DTLS_SRTP_PROFILES: Record<SrtpSuite, number | undefined> = {
   AEAD_AES_128_GCM: 0x0007,
+  // werift's DTLS (0.22) negotiates only profiles 1 and 7.
+  AEAD_AES_256_GCM: undefined,
   AES_CM_128_HMAC_SHA1_80: 0x0001,
 };
 const ICE_TIMEOUT_MS = 10_000;
@@ -162,6 +164,9 @@ class WebRtcPath implements MediaPath {
     identity: WebRtcIdentity,
     suite: SrtpSuite,
   ): Promise<void> {
+    const profile = DTLS_SRTP_PROFILES[suite];
+    if (profile === undefined)
+      throw new LoadTestError('SETUP_FAILED', `webrtc mode cannot offer ${suite}: werift's DTLS does not negotiate it`);
     const iceParams = info.iceParameters as { usernameFragment?: string; password?: string; iceLite?: boolean };
     if (!iceParams.usernameFragment || !iceParams.password)
       throw new LoadTestError('SERVER_REFUSED', 'the server sent no ICE username fragment or password');
@@ -230,7 +235,7 @@ class WebRtcPath implements MediaPath {
       key: identity.keyPem,
       signatureHash: identity.signatureHash,
       // Only the configured suite is offered, so the figures are known to be for it.
-      srtpProfiles: [DTLS_SRTP_PROFILES[suite] as 1 | 7],
+      srtpProfiles: [profile as 1 | 7],
       extendedMasterSecret: true,
     });
     this.#dtls = dtls;
@@ -262,7 +267,7 @@ class WebRtcPath implements MediaPath {
         `the server's DTLS certificate (sha-256 ${got}) does not match the fingerprint signaling announced (${expectedFingerprint})`,
       );
     }
-    if (dtls.srtp.srtpProfile !== DTLS_SRTP_PROFILES[suite]) {
+    if (dtls.srtp.srtpProfile !== profile) {
       throw new LoadTestError(
         'SERVER_REFUSED',
         `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not ${suite}`,

@@ -160,7 +160,7 @@ export const requestSchemas = {
   createPlainTransport: z.strictObject({
     direction: oneOf(['send', 'recv'] as const),
     srtp: z.optional(z.boolean()),
-    srtpCryptoSuite: z.optional(oneOf(['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const)),
+    srtpCryptoSuite: z.optional(oneOf(['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const)),
   }),
   /** Tells the server where the load generator receives (recv) or sends from (send). */
   connectPlainTransport: z.strictObject({

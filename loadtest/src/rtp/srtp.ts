@@ -1,9 +1,9 @@
 /**
  * SRTP and SRTCP contexts on Node's crypto, for the two suites the generator
- * speaks: AEAD_AES_128_GCM (RFC 7714; the default, as browsers negotiate it
- * with mediasoup) and AES_CM_128_HMAC_SHA1_80 (RFC 3711). Keyed with
- * SDES-style parameters (master key ‖ master salt: 28 bytes for GCM, 30 for
- * CM) on the server's plain transports, or from the DTLS exporter in webrtc
+ * speaks: AEAD_AES_128_GCM (RFC 7714; the default), AEAD_AES_256_GCM (what
+ * Chromium negotiates with Huizhen's worker) and AES_CM_128_HMAC_SHA1_80
+ * (RFC 3711). Keyed with SDES-style parameters (master key ‖ master salt: 28
+ * bytes for AES-128-GCM, 44 for AES-256-GCM, 30 for CM) on the server's plain transports, or from the DTLS exporter in webrtc
  * mode. The context keeps the rollover counters and the SRTCP index; the
  * suite's transform (srtpGcm.ts, srtpCm.ts) does the packet crypto.
  */
@@ -14,13 +14,14 @@ import { SrtpError, type SrtpTransform } from './srtpKdf.js';
 
 export { derive, SrtpError } from './srtpKdf.js';
 
-export const SRTP_SUITES = ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const;
+export const SRTP_SUITES = ['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const;
 export type SrtpSuite = (typeof SRTP_SUITES)[number];
 export const DEFAULT_SRTP_SUITE: SrtpSuite = 'AEAD_AES_128_GCM';
 
 /** Master key and salt lengths per suite (RFC 7714 §12, RFC 3711 §8.2). */
 const KEY_BYTES: Record<SrtpSuite, { key: number; salt: number }> = {
   AEAD_AES_128_GCM: { key: 16, salt: 12 },
+  AEAD_AES_256_GCM: { key: 32, salt: 12 },
   AES_CM_128_HMAC_SHA1_80: { key: 16, salt: 14 },
 };
 
@@ -64,7 +65,7 @@ export class SrtpContext {
       throw new SrtpError(`${this.suite} master key must be ${key + salt} bytes, got ${master.length}`);
     const mk = master.subarray(0, key);
     const ms = master.subarray(key);
-    this.#transform = this.suite === 'AEAD_AES_128_GCM' ? new GcmTransform(mk, ms) : new CmTransform(mk, ms);
+    this.#transform = this.suite === 'AES_CM_128_HMAC_SHA1_80' ? new CmTransform(mk, ms) : new GcmTransform(mk, ms);
   }
 
   /** The rollover state of `ssrc`, started at `seq` the first time it is seen. */

@@ -1,6 +1,6 @@
 import { createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SrtpContext, randomSrtpParameters } from './srtp.js';
+import { SrtpContext, derive, randomSrtpParameters } from './srtp.js';
 import { GcmTransform, gcmRtcpIv, gcmRtpIv, gcmSessionKeys } from './srtpGcm.js';
 import { writeRtpHeader } from './rtp.js';
 
@@ -83,5 +83,52 @@ describe('SRTP (AEAD_AES_128_GCM, RFC 7714)', () => {
     const cm = randomSrtpParameters('AES_CM_128_HMAC_SHA1_80');
     expect(() => new SrtpContext({ cryptoSuite: 'AEAD_AES_128_GCM', keyBase64: cm.keyBase64 })).toThrow(/28 bytes/);
     expect(() => new SrtpContext({ cryptoSuite: 'NULL_CIPHER', keyBase64: cm.keyBase64 })).toThrow(/unsupported/);
+  });
+});
+
+describe('SRTP (AEAD_AES_256_GCM, RFC 7714)', () => {
+  const KEY_256 = hex('000102030405060708090a0b0c0d0e0f 101112131415161718191a1b1c1d1e1f');
+  const t = new GcmTransform({ rtp: { key: KEY_256, salt: SALT }, rtcp: { key: KEY_256, salt: SALT } });
+  const SRTP_256 = hex(`8040f17b 8041f8d3 5501a0b2 32b1de78 a822fe12 ef9f78fa 332e33aa
+                        b1801238 9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b7aa3 db36dfff
+                        d6b0f9bb 7878d7a7 6c13`);
+  const SRTCP_256 = hex(`81c8000d 4d617273 d50ae4d1 f5ce5d30 4ba297e4 7d470c28 2c3ece5d
+                         bffe0a50 a2eaa5c1 110555be 8415f658 c61de047 6f1b6fad 1d1eb30c
+                         4446839f 57ff6f6c b26ac3be 800005d4`);
+  // E = 0: the packet is only authenticated.
+  const SRTCP_256_CLEAR = hex(`81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930
+                               4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef 91db4afb
+                               feee5a97 8fab4393 ed2615fe 000005d4`);
+
+  it('encrypts and decrypts the RFC 7714 AES-256 RTP vector', () => {
+    expect(t.protectRtp(RTP, 0).toString('hex')).toBe(SRTP_256.toString('hex'));
+    expect(t.unprotectRtp(SRTP_256, 0).toString('hex')).toBe(RTP.toString('hex'));
+  });
+
+  it('encrypts and decrypts the AES-256 SRTCP vector, and verifies the unencrypted (E = 0) one', () => {
+    expect(t.protectRtcp(RTCP, 0x5d4).toString('hex')).toBe(SRTCP_256.toString('hex'));
+    expect(t.unprotectRtcp(SRTCP_256).toString('hex')).toBe(RTCP.toString('hex'));
+    expect(t.unprotectRtcp(SRTCP_256_CLEAR).toString('hex')).toBe(RTCP.toString('hex'));
+    const bad = Buffer.from(SRTCP_256_CLEAR);
+    bad[20]! ^= 1;
+    expect(() => t.unprotectRtcp(bad)).toThrow(/authentication/);
+  });
+
+  it('derives AES-256 session keys with the AES-256 PRF (RFC 6188 §7.2)', () => {
+    const key = hex('F0F04914B513F2763A1B1FA130F10E2998F6F6E43E4309D1E622A0E332B9F1B6');
+    const salt = hex('3B04803DE51EE7C96423AB5B78D2');
+    expect(derive(key, salt, 0, 32).toString('hex')).toBe(
+      '5ba1064e30ec51613cad926c5a28ef731ec7fb397f70a960653caf06554cd8c4',
+    );
+    expect(derive(key, salt, 2, 14).toString('hex')).toBe('fa31791685ca444a9e07c6c64e93');
+  });
+
+  it('keys a context from a 44-byte master key and round-trips', () => {
+    const params = randomSrtpParameters('AEAD_AES_256_GCM');
+    expect(Buffer.from(params.keyBase64, 'base64')).toHaveLength(44);
+    const packet = Buffer.alloc(12 + 300, 9);
+    writeRtpHeader(packet, 96, false, 7, 7, 0x1234);
+    const out = new SrtpContext(params).protectRtp(packet);
+    expect(new SrtpContext(params).unprotectRtp(out).equals(packet)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * The AEAD_AES_128_GCM transform (RFC 7714) on Node's crypto (aes-128-gcm):
+ * The AEAD_AES_128_GCM and AEAD_AES_256_GCM transforms (RFC 7714) on Node's
+ * crypto (aes-128-gcm, aes-256-gcm; the key length picks):
  * the RTP header (with CSRCs and extension) is the associated data, the
  * payload is encrypted, and a 16-byte tag follows. SRTCP authenticates the
  * first 8 bytes and the E flag + index (RFC 7714 §9), and sends
@@ -38,11 +39,16 @@ export function gcmRtcpIv(salt: Buffer, ssrc: number, index: number): Buffer {
   return iv;
 }
 
-/** The session keys RFC 3711's KDF gives for a 16-byte master key and 12-byte master salt. */
+/** The session keys RFC 3711's KDF gives for a 16- or 32-byte master key and 12-byte master salt. */
 export function gcmSessionKeys(masterKey: Buffer, masterSalt: Buffer, rtcp: boolean): GcmSessionKeys {
   const base = rtcp ? 3 : 0;
-  return { key: derive(masterKey, masterSalt, base, 16), salt: derive(masterKey, masterSalt, base + 2, SALT_BYTES) };
+  return {
+    key: derive(masterKey, masterSalt, base, masterKey.length),
+    salt: derive(masterKey, masterSalt, base + 2, SALT_BYTES),
+  };
 }
+
+const algorithm = (key: Buffer): 'aes-128-gcm' | 'aes-256-gcm' => (key.length === 32 ? 'aes-256-gcm' : 'aes-128-gcm');
 
 export class GcmTransform implements SrtpTransform {
   readonly rtpOverhead = GCM_TAG_BYTES;
@@ -65,7 +71,7 @@ export class GcmTransform implements SrtpTransform {
   protectRtp(packet: Buffer, roc: number): Buffer {
     const hdr = rtpHeaderLength(packet);
     const iv = gcmRtpIv(this.#rtp.salt, packet.readUInt32BE(8), roc, packet.readUInt16BE(2));
-    const c = createCipheriv('aes-128-gcm', this.#rtp.key, iv, { authTagLength: GCM_TAG_BYTES });
+    const c = createCipheriv(algorithm(this.#rtp.key), this.#rtp.key, iv, { authTagLength: GCM_TAG_BYTES });
     c.setAAD(packet.subarray(0, hdr));
     const out = Buffer.allocUnsafe(packet.length + GCM_TAG_BYTES);
     packet.copy(out, 0, 0, hdr);
@@ -81,7 +87,7 @@ export class GcmTransform implements SrtpTransform {
     const body = packet.subarray(0, tagAt);
     const hdr = rtpHeaderLength(body);
     const iv = gcmRtpIv(this.#rtp.salt, packet.readUInt32BE(8), roc, packet.readUInt16BE(2));
-    const d = createDecipheriv('aes-128-gcm', this.#rtp.key, iv, { authTagLength: GCM_TAG_BYTES });
+    const d = createDecipheriv(algorithm(this.#rtp.key), this.#rtp.key, iv, { authTagLength: GCM_TAG_BYTES });
     d.setAAD(body.subarray(0, hdr));
     d.setAuthTag(packet.subarray(tagAt));
     const out = Buffer.allocUnsafe(tagAt);
@@ -98,7 +104,7 @@ export class GcmTransform implements SrtpTransform {
   protectRtcp(packet: Buffer, index: number): Buffer {
     const eIndex = (0x80000000 | index) >>> 0;
     const iv = gcmRtcpIv(this.#rtcp.salt, packet.readUInt32BE(4), index);
-    const c = createCipheriv('aes-128-gcm', this.#rtcp.key, iv, { authTagLength: GCM_TAG_BYTES });
+    const c = createCipheriv(algorithm(this.#rtcp.key), this.#rtcp.key, iv, { authTagLength: GCM_TAG_BYTES });
     const trailer = Buffer.allocUnsafe(SRTCP_INDEX_BYTES);
     trailer.writeUInt32BE(eIndex, 0);
     c.setAAD(Buffer.concat([packet.subarray(0, 8), trailer]));
@@ -118,7 +124,7 @@ export class GcmTransform implements SrtpTransform {
     const eIndex = packet.readUInt32BE(indexAt);
     const encrypted = (eIndex & 0x80000000) !== 0;
     const iv = gcmRtcpIv(this.#rtcp.salt, packet.readUInt32BE(4), eIndex & 0x7fffffff);
-    const d = createDecipheriv('aes-128-gcm', this.#rtcp.key, iv, { authTagLength: GCM_TAG_BYTES });
+    const d = createDecipheriv(algorithm(this.#rtcp.key), this.#rtcp.key, iv, { authTagLength: GCM_TAG_BYTES });
     const trailer = packet.subarray(indexAt);
     // E = 0 (RFC 7714 §9.2): the whole packet is associated data, nothing is encrypted.
     d.setAAD(Buffer.concat([packet.subarray(0, encrypted ? 8 : tagAt), trailer]));

@@ -8,13 +8,14 @@ export class SrtpError extends Error {
 /**
  * RFC 3711 §4.3.1 key derivation with key_derivation_rate 0: AES-CM keystream
  * over (label ‖ 0⁴⁸) ⊕ salt. A 12-byte AEAD master salt (RFC 7714 §11) is
- * zero-padded on the right to the PRF's 14 bytes, as libsrtp does.
+ * zero-padded on the right to the PRF's 14 bytes, as libsrtp does. A 32-byte
+ * master key uses the AES-256 PRF (RFC 6188 §5.1).
  */
 export function derive(masterKey: Buffer, masterSalt: Buffer, label: number, length: number): Buffer {
   const iv = Buffer.alloc(16);
   masterSalt.copy(iv, 0);
   iv[7]! ^= label;
-  const cipher = createCipheriv('aes-128-ctr', masterKey, iv);
+  const cipher = createCipheriv(masterKey.length === 32 ? 'aes-256-ctr' : 'aes-128-ctr', masterKey, iv);
   return cipher.update(Buffer.alloc(length));
 }
 

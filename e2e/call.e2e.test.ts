@@ -14,7 +14,7 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { audioDuring, framesDuring, sampleVideo, untilDecoding } from './helpers/probes.js';
+import { audioDuring, framesDuring, sampleVideo, transportCiphers, untilDecoding } from './helpers/probes.js';
 import { startServer, type HuizhenServer } from './helpers/server.js';
 import { sleep, waitFor } from './helpers/wait.js';
 
@@ -110,6 +110,24 @@ describe('a doctor and a specialist in one consult', () => {
       );
       expect(heard.reads, 'the meter kept reading').toBeGreaterThan(10);
       expect(heard.peakRms).toBeGreaterThan(SILENCE_RMS);
+    }
+  });
+
+  it('negotiates DTLS-SRTP with the server and says which ciphers (Chromium getStats, transport stats)', async () => {
+    for (const viewer of [doctor, specialist]) {
+      const transports = await transportCiphers(viewer);
+      // One send and one receive transport per page, each through DTLS with the worker.
+      expect(transports.length, `${viewer.label}: transports`).toBeGreaterThanOrEqual(2);
+      for (const t of transports) {
+        // Printed on purpose: the suite real clients use is what the load generator mimics (loadtest --srtp-suite).
+        console.log(
+          `[ciphers] ${viewer.label}: srtpCipher=${t.srtpCipher} dtlsCipher=${t.dtlsCipher} tls=${t.tlsVersion} role=${t.dtlsRole}`,
+        );
+        expect(t.dtlsState).toBe('connected');
+        // Chromium names the DTLS-SRTP profile (RFC 5764 / 7714 names with an SRTP_ prefix).
+        expect(t.srtpCipher).toMatch(/^SRTP_(AEAD_AES_(128|256)_GCM|AES128_CM_SHA1_(80|32))$/);
+        expect(t.dtlsCipher).toMatch(/^TLS_/);
+      }
     }
   });
 

@@ -7,7 +7,8 @@
 //   node scripts/setup.mjs [--for start|test] [--print-worker-cache-path]
 //
 // Environment:
-//   HUIZHEN_CACHE_DIR      where the built worker is cached (default ~/.cache/huizhen)
+//   HUIZHEN_CACHE_DIR      where the built worker and the source tarballs it is built
+//                          from are cached (default ~/.cache/huizhen)
 //   HUIZHEN_WORKER_SOURCE  auto (default: try mediasoup's prebuilt download, then
 //                          build from source) | build (always build from source)
 //   HUIZHEN_SKIP_APT=1     never call apt-get (report missing packages instead)
@@ -37,6 +38,8 @@ if (!/^\d+\.\d+\.\d+$/.test(MEDIASOUP_VERSION))
   fail(`server/package.json must pin mediasoup to an exact version (found '${MEDIASOUP_VERSION}')`);
 
 // Shared libraries the locally built worker links against (pulled in by the -dev packages).
+// libsrtp is not among them: build.sh compiles it from Debian's source package against
+// OpenSSL (libssl-dev) and links it statically.
 const WORKER_BUILD_PACKAGES = [
   'build-essential',
   'meson',
@@ -44,7 +47,6 @@ const WORKER_BUILD_PACKAGES = [
   'pkg-config',
   'libssl-dev',
   'libuv1-dev',
-  'libsrtp2-dev',
   'libusrsctp-dev',
   'libabsl-dev',
   'libflatbuffers-dev',
@@ -111,7 +113,12 @@ function main() {
       log(
         `building the mediasoup worker ${MEDIASOUP_VERSION} from source (first run only; cached in ${dirname(builtWorker)})`,
       );
-      run('bash', [join(root, 'scripts/mediasoup-worker/build.sh'), MEDIASOUP_VERSION, builtWorker]);
+      run('bash', [
+        join(root, 'scripts/mediasoup-worker/build.sh'),
+        MEDIASOUP_VERSION,
+        builtWorker,
+        join(cacheRoot, 'sources'),
+      ]);
       placeWorker(builtWorker, workerInTree);
     }
   }

@@ -251,3 +251,36 @@ export async function receivedMedia(demo: DemoPage): Promise<ReceivedMedia> {
     return out;
   });
 }
+
+/** What Chromium's getStats says one connected peer connection's DTLS-SRTP transport negotiated. */
+export interface TransportCipher {
+  dtlsState: string;
+  tlsVersion: string;
+  dtlsCipher: string;
+  srtpCipher: string;
+  /** The transport's DTLS role as Chromium reports it (client or server). */
+  dtlsRole: string;
+}
+
+/** The `transport` stats (W3C webrtc-stats RTCTransportStats) of every open peer connection on the page. */
+export async function transportCiphers(demo: DemoPage): Promise<TransportCipher[]> {
+  return demo.page.evaluate(async () => {
+    const pcs = (window as unknown as { __hzPeerConnections?: RTCPeerConnection[] }).__hzPeerConnections ?? [];
+    const out: TransportCipher[] = [];
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s.type !== 'transport') return;
+        out.push({
+          dtlsState: String(s.dtlsState ?? ''),
+          tlsVersion: String(s.tlsVersion ?? ''),
+          dtlsCipher: String(s.dtlsCipher ?? ''),
+          srtpCipher: String(s.srtpCipher ?? ''),
+          dtlsRole: String(s.dtlsRole ?? ''),
+        });
+      });
+    }
+    return out;
+  });
+}

@@ -16,7 +16,7 @@ import type {
   SfuSession,
   WebRtcTransportInfo,
 } from './sfu.js';
-import type { SrtpParameters } from './rtp/srtp.js';
+import type { SrtpParameters, SrtpSuite } from './rtp/srtp.js';
 
 const CODECS: types.RouterRtpCodecCapability[] = [
   { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
@@ -54,13 +54,13 @@ class BareSession implements SfuSession {
     room.peers.set(identity, this.#peer);
   }
 
-  async createPlainTransport(direction: 'send' | 'recv', srtp: boolean): Promise<PlainTransportInfo> {
+  async createPlainTransport(direction: 'send' | 'recv', srtp: boolean, suite: SrtpSuite): Promise<PlainTransportInfo> {
     const t = await this.#room.router.createPlainTransport({
       listenInfo: { protocol: 'udp', ip: this.#listenIp },
       rtcpMux: true,
       comedia: direction === 'send',
       enableSrtp: srtp,
-      srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+      srtpCryptoSuite: suite,
       appData: { direction },
     });
     this.#peer.transports.set(t.id, t);

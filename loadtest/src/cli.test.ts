@@ -24,7 +24,7 @@ describe('huizhen-loadtest run (smoke)', () => {
     await server.close();
   });
 
-  it('loads one consult room over SRTP through the real front door and writes a sane report', async () => {
+  it('loads one consult room over SRTP (AEAD_AES_128_GCM by default) through the real front door and writes a sane report', async () => {
     const out = join(dir, 'reports');
     const { report, files } = await runCommand(
       [
@@ -48,6 +48,8 @@ describe('huizhen-loadtest run (smoke)', () => {
       quiet,
     );
     const run = report.runs[0]!;
+    // Every packet went through the real worker's libsrtp both ways: GCM tags it checked and made.
+    expect(run.srtpSuite).toBe('AEAD_AES_128_GCM');
     expect(run.joinFailures).toBe(0);
     expect(run.joins).toHaveLength(2);
     const step = run.steps[0]!;
@@ -68,6 +70,41 @@ describe('huizhen-loadtest run (smoke)', () => {
     expect(html).not.toMatch(/<(script|link)[^>]+(src|href)=/);
     expect(JSON.parse(readFileSync(files.json, 'utf8')).runs[0].steps[0].participants).toBe(2);
   });
+
+  it.each(['AES_CM_128_HMAC_SHA1_80', 'AEAD_AES_256_GCM'] as const)(
+    'round-trips --srtp-suite %s through the worker',
+    async (suite) => {
+      const { report } = await runCommand(
+        [
+          '--url',
+          server.url,
+          '--scenario',
+          'consults',
+          '--rooms',
+          '1',
+          '--warmup',
+          '1',
+          '--window',
+          '1',
+          '--srtp-suite',
+          suite,
+          '--token-secret-file',
+          secretFile,
+          '--issuer',
+          'huizhen-test',
+          '--out',
+          join(dir, suite),
+        ],
+        quiet,
+      );
+      const run = report.runs[0]!;
+      expect(run.srtpSuite).toBe(suite);
+      const step = run.steps[0]!;
+      expect(step.consumers).toBe(4);
+      expect(step.receivedPps).toBeGreaterThan(100);
+      expect(step.srtpFailures).toBe(0);
+    },
+  );
 
   it('gets load-test credentials from the dev token endpoint', async () => {
     const { report } = await runCommand(
@@ -146,6 +183,9 @@ describe('huizhen-loadtest errors', () => {
     await expect(
       runCommand(['--url', 'http://127.0.0.1:1', ...base, '--mode', 'webrtc', '--no-srtp'], quiet),
     ).rejects.toThrow(/--no-srtp applies to --mode rtp only/);
+    await expect(
+      runCommand(['--url', 'http://127.0.0.1:1', ...base, '--srtp-suite', 'NULL_CIPHER'], quiet),
+    ).rejects.toThrow(/unknown --srtp-suite 'NULL_CIPHER'/);
     await expect(
       runCommand(['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'], quiet),
     ).rejects.toThrow(/no credentials/);

@@ -3,14 +3,21 @@
  * huizhen-loadtest: the load tester and benchmark.
  *
  *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
- *   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
+ *   huizhen-loadtest instructions --worker-bin LABEL=PATH [--worker-bin LABEL=PATH ...]
+        [--packets N] [--pps N] [--subscribers N] [--srtp-suite SUITE] [--out DIR]
+      Counts the mediasoup worker's instructions per forwarded packet with valgrind's callgrind:
+      N and 2N packets (default 3000) of the consult subscriber mix, SRTP both ways, paced at
+      --pps (default 150) to --subscribers (default 2); the difference per egress packet, split
+      into SRTP/crypto, RTP/RTCP logic, socket I/O + event loop, allocation + locks, libc memset/memcpy, per binary.
+
+  huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
  *
  * Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 server unreachable,
  * 4 credentials refused, 5 criteria not met (run --fail-on-knee).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,17 +25,20 @@ import { parseArgs } from 'node:util';
 import { BareMediasoupConnector } from './bare.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
+import { instructionsTable, measureInstructions, type InstructionsResult } from './instructions/callgrind.js';
+import { runFixedLoad } from './instructions/fixedLoad.js';
 import { runLimit, type LimitResult } from './limit.js';
 import { MEDIA_MODES, type MediaMode } from './paths.js';
 import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
 import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
+import { DEFAULT_SRTP_SUITE, SRTP_SUITES, isSrtpSuite, type SrtpSuite } from './rtp/srtp.js';
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
 import { CommandTokenSource, DevTokenSource, HmacTokenSource, type TokenSource } from './tokens.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const USAGE = `usage:
-  huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
+  huizhen-loadtest bench [--out DIR] [--no-srtp] [--srtp-suite SUITE] [--budget SECONDS]
       Starts its own Huizhen server on loopback (embedded default config), ramps the
       consults, clinic and rounds scenarios (rtp mode), joins 4 consults through real
       ICE + DTLS (webrtc mode) for join times, runs the bare-mediasoup baseline and the
@@ -39,6 +49,9 @@ export const USAGE = `usage:
       --steps A,B,C            ramp through these room counts (default: N only)
       --find-knee              stop at the first step that fails the criteria
       --srtp / --no-srtp       encrypt media (default: on)
+      --srtp-suite SUITE       AEAD_AES_128_GCM (default), AEAD_AES_256_GCM (what Chromium negotiates with
+                               Huizhen; rtp mode only) or AES_CM_128_HMAC_SHA1_80; webrtc mode offers
+                               only this DTLS-SRTP profile
       --warmup S --window S    seconds to settle and to measure per step (default 2, 5)
       --listeners N            listeners per rounds room (default 15)
       --mode rtp|webrtc        media mode (default rtp): rtp = plain (S)RTP transports offered to
@@ -69,6 +82,11 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         'find-knee': { type: 'boolean' },
         srtp: { type: 'boolean' },
         'no-srtp': { type: 'boolean' },
+        'srtp-suite': { type: 'string' },
+        'worker-bin': { type: 'string', multiple: true },
+        packets: { type: 'string' },
+        pps: { type: 'string' },
+        subscribers: { type: 'string' },
         warmup: { type: 'string' },
         window: { type: 'string' },
         listeners: { type: 'string' },
@@ -207,6 +225,12 @@ function modeOf(flags: Flags): MediaMode {
   return mode as MediaMode;
 }
 
+function srtpSuiteOf(flags: Flags): SrtpSuite {
+  const s = flags['srtp-suite'] ?? DEFAULT_SRTP_SUITE;
+  if (!isSrtpSuite(s)) throw new UsageError(`unknown --srtp-suite '${String(s)}' (one of ${SRTP_SUITES.join(', ')})`);
+  return s;
+}
+
 const timestamp = () => new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '');
 
 function baseReport(command: string, pinning: Pinning, mode: MediaMode = 'rtp'): Report {
@@ -252,6 +276,11 @@ export async function runCommand(
   const windowSec = num(flags, 'window', 5, 1, 600);
   const listeners = int(flags, 'listeners', 15, 1, 999);
   const srtp = !flags['no-srtp'];
+  const srtpSuite = srtpSuiteOf(flags);
+  if (mode === 'webrtc' && srtpSuite === 'AEAD_AES_256_GCM')
+    throw new UsageError(
+      "--srtp-suite AEAD_AES_256_GCM applies to --mode rtp only (werift's DTLS does not negotiate it)",
+    );
   await checkReachable(target);
   const progress = new Progress();
   progress.stage(`${scenario} (${mode}) → ${target.httpUrl}`);
@@ -262,6 +291,7 @@ export async function runCommand(
     steps,
     mode,
     srtp,
+    srtpSuite,
     warmupSec,
     windowSec,
     stopAtKnee: flags['find-knee'] === true,
@@ -369,7 +399,7 @@ async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
 }
 
 /** The limit microbenchmark runs in its own process, pinned where the server ran. */
-async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): Promise<LimitResult> {
+async function limitInChild(pinning: Pinning, srtp: boolean, suite: SrtpSuite, seconds: number): Promise<LimitResult> {
   const sink = createSocket('udp4');
   let received = 0;
   sink.on('message', () => received++);
@@ -384,6 +414,8 @@ async function limitInChild(pinning: Pinning, srtp: boolean, seconds: number): P
     '--seconds',
     String(seconds),
     ...(srtp ? ['--srtp'] : ['--no-srtp']),
+    '--srtp-suite',
+    suite,
   ];
   const [cmd, argv] = pinning.enabled
     ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...args]]
@@ -423,6 +455,7 @@ export async function benchCommand(
 ): Promise<RunCommandResult> {
   const { flags } = parse(['bench', ...argv]);
   const srtp = !flags['no-srtp'];
+  const srtpSuite = srtpSuiteOf(flags);
   const budgetSec = num(flags, 'budget', 230, 30, 3600);
   const warmupSec = num(flags, 'warmup', 2, 0, 60);
   const windowSec = num(flags, 'window', 4, 1, 600);
@@ -444,7 +477,7 @@ export async function benchCommand(
   );
   const progress = new Progress();
   const runId = `b${Date.now().toString(36)}`;
-  log(`Huizhen bench: ${pinning.note}; media ${srtp ? 'SRTP' : 'plain RTP'}; budget ${budgetSec} s`);
+  log(`Huizhen bench: ${pinning.note}; media ${srtp ? `SRTP ${srtpSuite}` : 'plain RTP'}; budget ${budgetSec} s`);
 
   progress.stage('starting Huizhen server');
   const server = await spawnServer(pinning);
@@ -473,6 +506,7 @@ export async function benchCommand(
         scenario,
         steps: BENCH_STEPS[scenario],
         srtp,
+        srtpSuite,
         warmupSec,
         windowSec,
         stopAtKnee: true,
@@ -496,6 +530,8 @@ export async function benchCommand(
           steps: [BENCH_WEBRTC_ROOMS],
           mode: 'webrtc',
           srtp: true,
+          // werift's DTLS has no AES-256-GCM profile: the webrtc step then uses AES-128-GCM.
+          srtpSuite: srtpSuite === 'AEAD_AES_256_GCM' ? 'AEAD_AES_128_GCM' : srtpSuite,
           warmupSec,
           windowSec,
           stopAtKnee: false,
@@ -525,6 +561,7 @@ export async function benchCommand(
       scenario: 'consults',
       steps,
       srtp,
+      srtpSuite,
       warmupSec,
       windowSec,
       stopAtKnee: true,
@@ -538,8 +575,8 @@ export async function benchCommand(
   }
 
   progress.stage('one-core limit: SRTP protect + UDP send');
-  const limitSrtp = await limitInChild(pinning, true, 3);
-  const limitPlain = await limitInChild(pinning, false, 2);
+  const limitSrtp = await limitInChild(pinning, true, srtpSuite, 3);
+  const limitPlain = await limitInChild(pinning, false, srtpSuite, 2);
   report.limit = { srtp: limitSrtp, plain: limitPlain };
   report.comparison = compare(huizhenConsults, bareRun, limitSrtp);
   report.notes.push(
@@ -553,6 +590,65 @@ export async function benchCommand(
   log(summaryTable(report));
   log(`report: ${files.html}`);
   return { report, files };
+}
+
+export async function instructionsCommand(
+  argv: string[],
+  log: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<{ results: InstructionsResult[]; file: string }> {
+  const { flags } = parse(['instructions', ...argv]);
+  const bins = (flags['worker-bin'] as unknown as string[] | undefined) ?? [];
+  if (bins.length === 0) throw new UsageError(`--worker-bin LABEL=PATH is required (once per binary)\n${USAGE}`);
+  const workers = bins.map((b) => {
+    const at = b.indexOf('=');
+    if (at <= 0) throw new UsageError(`--worker-bin '${b}': expected LABEL=PATH`);
+    return { label: b.slice(0, at), path: resolve(b.slice(at + 1)) };
+  });
+  const packets = int(flags, 'packets', 3000, 100, 1_000_000);
+  const pps = num(flags, 'pps', 150, 1, 100_000);
+  const subscribers = int(flags, 'subscribers', 2, 1, 100);
+  const suite = srtpSuiteOf(flags);
+  const out = join(
+    typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports'),
+    `instructions-${timestamp()}`,
+  );
+  log(
+    `instructions per forwarded packet (callgrind), ${suite}, ${packets} and ${2 * packets} packets at ${pps} pkt/s → ${subscribers} subscribers`,
+  );
+  const results: InstructionsResult[] = [];
+  for (const w of workers) {
+    results.push(
+      await measureInstructions({
+        cliPath: fileURLToPath(import.meta.url),
+        workerBin: w.path,
+        label: w.label,
+        packets,
+        pps,
+        subscribers,
+        suite,
+        dir: out,
+        log,
+      }),
+    );
+  }
+  log('');
+  log(instructionsTable(results));
+  const file = join(out, 'instructions.json');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        createdAt: new Date().toISOString(),
+        command: `huizhen-loadtest instructions ${argv.join(' ')}`,
+        loadavg: loadavg(),
+        results,
+      },
+      null,
+      2,
+    ),
+  );
+  log(`report: ${file}`);
+  return { results, file };
 }
 
 // --- entry ---------------------------------------------------------------------------
@@ -573,12 +669,28 @@ export async function main(argv: string[]): Promise<number> {
       await benchCommand(argv.slice(1));
       return ExitCode.OK;
     }
+    if (command === 'instructions') {
+      await instructionsCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === '__fixed-load') {
+      const { flags } = parse(argv);
+      const result = await runFixedLoad({
+        packets: int(flags, 'packets', 3000, 1, 1_000_000),
+        pps: num(flags, 'pps', 150, 1, 100_000),
+        subscribers: int(flags, 'subscribers', 2, 1, 100),
+        suite: srtpSuiteOf(flags),
+      });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return ExitCode.OK;
+    }
     if (command === '__limit') {
       const { flags } = parse(argv);
       const result = await runLimit({
         port: int(flags, 'port', 0, 1, 65535),
         seconds: num(flags, 'seconds', 3, 0.5, 60),
         srtp: !flags['no-srtp'],
+        suite: srtpSuiteOf(flags),
       });
       process.stdout.write(JSON.stringify(result));
       return ExitCode.OK;

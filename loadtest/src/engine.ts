@@ -9,6 +9,7 @@ import { Histogram, quantiles } from './histogram.js';
 import { Collector, Pacer, SyntheticParticipant, type InStream, type ParticipantPlan } from './participant.js';
 import type { MediaMode } from './paths.js';
 import type { OutStream } from './rtp/media.js';
+import { DEFAULT_SRTP_SUITE, type SrtpSuite } from './rtp/srtp.js';
 import type { ServerProbe, ServerSample } from './probes.js';
 import type { SfuConnector } from './sfu.js';
 import { createWebRtcIdentity } from './webrtc.js';
@@ -209,6 +210,8 @@ export interface RunResult {
   description: string;
   mode: MediaMode;
   srtp: boolean;
+  /** The SRTP suite, when media was encrypted. */
+  srtpSuite?: SrtpSuite;
   steps: StepResult[];
   knee: StepResult | null;
   joins: JoinSample[];
@@ -230,6 +233,8 @@ export interface RunOptions {
   mode?: MediaMode;
   /** rtp mode: encrypt media (webrtc media is always SRTP). */
   srtp: boolean;
+  /** The SRTP suite (default AEAD_AES_128_GCM, what browsers negotiate with the server). */
+  srtpSuite?: SrtpSuite;
   warmupSec: number;
   windowSec: number;
   /** Stop after the first failing step (the knee is then known). */
@@ -293,6 +298,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   loop.enable();
   let baselineServer: ServerSample | undefined;
   const mode = opts.mode ?? 'rtp';
+  const srtpSuite = opts.srtpSuite ?? DEFAULT_SRTP_SUITE;
   // One DTLS certificate per run, made before the clock starts (browsers also make theirs ahead of the call).
   const webrtc = mode === 'webrtc' ? await createWebRtcIdentity() : undefined;
   try {
@@ -314,6 +320,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
             new SyntheticParticipant(plan, {
               mode,
               srtp: mode === 'webrtc' || opts.srtp,
+              srtpSuite,
               ...(webrtc ? { webrtc } : {}),
               pacer,
               collector,
@@ -417,6 +424,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     description: shape.description,
     mode,
     srtp: mode === 'webrtc' || opts.srtp,
+    ...(mode === 'webrtc' || opts.srtp ? { srtpSuite } : {}),
     steps,
     knee,
     joins,

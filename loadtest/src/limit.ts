@@ -7,10 +7,12 @@
  */
 import { createSocket } from 'node:dgram';
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS } from './rtp/media.js';
-import { SrtpContext, randomSrtpParameters } from './rtp/srtp.js';
+import { SrtpContext, randomSrtpParameters, type SrtpSuite } from './rtp/srtp.js';
 
 export interface LimitResult {
   srtp: boolean;
+  /** The suite the loop protected with (when `srtp`). */
+  suite?: SrtpSuite;
   seconds: number;
   packets: number;
   pps: number;
@@ -36,14 +38,19 @@ function packetMix(): Buffer[] {
   return out;
 }
 
-export async function runLimit(options: { port: number; seconds: number; srtp: boolean }): Promise<LimitResult> {
+export async function runLimit(options: {
+  port: number;
+  seconds: number;
+  srtp: boolean;
+  suite: SrtpSuite;
+}): Promise<LimitResult> {
   const socket = createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
   socket.on('error', () => undefined);
   socket.connect(options.port, '127.0.0.1');
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const mix = packetMix();
-  const ctx = new SrtpContext(randomSrtpParameters());
+  const ctx = new SrtpContext(randomSrtpParameters(options.suite));
   let packets = 0;
   let bytes = 0;
   const cpu0 = process.cpuUsage();
@@ -66,6 +73,7 @@ export async function runLimit(options: { port: number; seconds: number; srtp: b
   socket.close();
   return {
     srtp: options.srtp,
+    ...(options.srtp ? { suite: options.suite } : {}),
     seconds,
     packets,
     pps: packets / seconds,

@@ -13,6 +13,7 @@ import { AUDIO_SPEC, OutStream, VIDEO_LAYERS, readProbe, streamsByIndex } from '
 import { buildNack, buildSenderReport, parseRtcp, parseRtp } from './rtp/rtp.js';
 import type { ConsumerInfo, JoinTiming, SfuConnector, SfuSession } from './sfu.js';
 import { openWebRtcPath, type WebRtcIdentity } from './webrtc.js';
+import type { SrtpSuite } from './rtp/srtp.js';
 
 /** Shared by all participants of a run: the delay histogram and feedback counters. */
 export class Collector {
@@ -171,6 +172,8 @@ export interface ParticipantOptions {
   /** rtp: plain transports (SRTP when `srtp`); webrtc: ICE + DTLS-SRTP with this identity. */
   mode?: MediaMode;
   srtp: boolean;
+  /** The SRTP suite on plain transports, and the DTLS-SRTP profile offered in webrtc mode. */
+  srtpSuite: SrtpSuite;
   webrtc?: WebRtcIdentity;
   pacer: Pacer;
   collector: Collector;
@@ -206,11 +209,11 @@ export class SyntheticParticipant {
   async #open(session: SfuSession, direction: 'send' | 'recv'): Promise<MediaPath> {
     const o = this.#opts;
     let path: MediaPath;
-    if (o.mode !== 'webrtc') path = await openPlainPath(session, direction, o.srtp, o.collector);
+    if (o.mode !== 'webrtc') path = await openPlainPath(session, direction, o.srtp, o.srtpSuite, o.collector);
     else {
       if (!o.webrtc) throw new LoadTestError('INTERNAL', 'webrtc mode needs a DTLS identity');
       this.timing.transports ??= [];
-      path = await openWebRtcPath(session, direction, o.webrtc, o.collector, this.timing.transports);
+      path = await openWebRtcPath(session, direction, o.webrtc, o.srtpSuite, o.collector, this.timing.transports);
     }
     // The run ended while this transport was being set up: nothing may keep sending or checking.
     if (this.#stopped) {

@@ -8,7 +8,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { LoadTestError } from './errors.js';
 import { isRtcp } from './rtp/rtp.js';
-import { SrtpContext, randomSrtpParameters } from './rtp/srtp.js';
+import { SrtpContext, randomSrtpParameters, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession } from './sfu.js';
 
 export const MEDIA_MODES = ['rtp', 'webrtc'] as const;
@@ -118,19 +118,25 @@ export async function openPlainPath(
   session: SfuSession,
   direction: 'send' | 'recv',
   srtp: boolean,
+  suite: SrtpSuite,
   sink: PathSink,
 ): Promise<MediaPath> {
-  const t = await session.createPlainTransport(direction, srtp);
+  const t = await session.createPlainTransport(direction, srtp, suite);
   assertLoopback(t.ip, 'the server media address');
   const socket = await bindUdp();
   try {
     socket.connect(t.port, t.ip);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    const ours = srtp ? randomSrtpParameters() : undefined;
+    const ours = srtp ? randomSrtpParameters(suite) : undefined;
     let pair = new SrtpPair(undefined, undefined, sink);
     if (srtp) {
       if (!t.srtpParameters)
         throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
+      if (t.srtpParameters.cryptoSuite !== suite)
+        throw new LoadTestError(
+          'SERVER_REFUSED',
+          `the server keyed the load-test transport with ${t.srtpParameters.cryptoSuite}, not ${suite}`,
+        );
       pair = new SrtpPair(new SrtpContext(ours!), new SrtpContext(t.srtpParameters), sink);
     }
     const path = new PlainPath(t.id, direction, socket, pair, sink);

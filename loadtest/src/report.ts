@@ -177,7 +177,7 @@ export function summaryTable(report: Report): string {
   const c = report.comparison;
   if (report.limit) {
     lines.push(
-      `limit (one core, Node): SRTP protect + UDP send ${f0(report.limit.srtp.pps)} pkt/s (${f0(report.limit.srtp.mbps)} Mbps); plain UDP send ${f0(report.limit.plain.pps)} pkt/s`,
+      `limit (one core, Node): SRTP ${report.limit.srtp.suite ?? ''} protect + UDP send ${f0(report.limit.srtp.pps)} pkt/s (${f0(report.limit.srtp.mbps)} Mbps); plain UDP send ${f0(report.limit.plain.pps)} pkt/s`,
     );
   }
   lines.push(
@@ -360,8 +360,8 @@ export function renderHtml(report: Report): string {
   const modeText = modes
     .map((m) =>
       m === 'webrtc'
-        ? 'webrtc (ICE + DTLS transports as browsers get; SRTP AES_CM_128_HMAC_SHA1_80 keyed by DTLS)'
-        : `rtp (plain transports${report.runs.find((r) => r.mode === 'rtp')?.srtp ? ', SRTP AES_CM_128_HMAC_SHA1_80' : ', no SRTP'})`,
+        ? `webrtc (ICE + DTLS transports as browsers get; SRTP ${report.runs.find((r) => r.mode === 'webrtc')?.srtpSuite ?? ''} keyed by DTLS)`
+        : `rtp (plain transports${rtpSrtpText(report.runs.find((r) => r.mode === 'rtp'))})`,
     )
     .join('; ');
   const summary = esc(summaryTable(report));
@@ -473,4 +473,8 @@ export function writeReport(dir: string, report: Report): { json: string; html: 
   );
   writeFileSync(html, renderHtml(report));
   return { json, html };
+}
+
+function rtpSrtpText(run: RunResult | undefined): string {
+  return run?.srtp ? `, SRTP ${run.srtpSuite ?? 'AES_CM_128_HMAC_SHA1_80'}` : ', no SRTP';
 }

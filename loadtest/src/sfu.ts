@@ -7,7 +7,7 @@
 import { ProtocolClient } from '@huizhen/server/client';
 import type { Method, NotificationData, ResponseData, RoomKind, RoomView, WaitingEntry } from '@huizhen/protocol';
 import { AuthError, LoadTestError, UnreachableError } from './errors.js';
-import type { SrtpParameters } from './rtp/srtp.js';
+import type { SrtpParameters, SrtpSuite } from './rtp/srtp.js';
 import type { TokenSource } from './tokens.js';
 
 export type ConsumerInfo = NotificationData['consumerCreated'];
@@ -55,7 +55,8 @@ export interface JoinRequest {
 
 export interface SfuSession {
   readonly routerRtpCapabilities: Record<string, unknown>;
-  createPlainTransport(direction: 'send' | 'recv', srtp: boolean): Promise<PlainTransportInfo>;
+  /** `srtp`: SDES-keyed SRTP with `suite` (the server's side of the keys comes back in the answer). */
+  createPlainTransport(direction: 'send' | 'recv', srtp: boolean, suite: SrtpSuite): Promise<PlainTransportInfo>;
   connectPlainTransport(transportId: string, ip: string, port: number, srtpParameters?: SrtpParameters): Promise<void>;
   /** A WebRTC transport (ICE-lite + DTLS on the server), as browsers get. */
   createWebRtcTransport(direction: 'send' | 'recv'): Promise<WebRtcTransportInfo>;
@@ -169,8 +170,8 @@ class WsSession implements SfuSession {
     for (const c of early) this.onConsumer?.(c);
   }
 
-  createPlainTransport(direction: 'send' | 'recv', srtp: boolean): Promise<PlainTransportInfo> {
-    return this.request('createPlainTransport', { direction, srtp });
+  createPlainTransport(direction: 'send' | 'recv', srtp: boolean, suite: SrtpSuite): Promise<PlainTransportInfo> {
+    return this.request('createPlainTransport', { direction, srtp, ...(srtp ? { srtpCryptoSuite: suite } : {}) });
   }
   async connectPlainTransport(
     transportId: string,

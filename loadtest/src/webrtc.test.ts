@@ -130,6 +130,8 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
     expect(step.receivedPps).toBeGreaterThan(100);
     expect(step.srtpFailures).toBe(0);
     expect(step.stalledTracks).toBe(0);
+    // DTLS-SRTP offered only AEAD_AES_128_GCM and the worker took it (the path refuses any other profile).
+    expect(run.srtpSuite).toBe('AEAD_AES_128_GCM');
     expect(Number.isFinite(step.delayMs.p95)).toBe(true);
     const json = JSON.parse(readFileSync(files.json, 'utf8')) as { runs: { webrtc: { perParticipant: unknown[] } }[] };
     expect(json.runs[0]!.webrtc.perParticipant).toHaveLength(2);
@@ -154,7 +156,14 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
         subscribe: false,
         expectedConsumers: 0,
       },
-      { mode: 'webrtc', srtp: true, webrtc: identity, pacer: new Pacer(), collector: new Collector() },
+      {
+        mode: 'webrtc',
+        srtp: true,
+        srtpSuite: 'AEAD_AES_128_GCM',
+        webrtc: identity,
+        pacer: new Pacer(),
+        collector: new Collector(),
+      },
     );
 
   it('refuses a server whose DTLS certificate does not match the signaled fingerprint', async () => {

@@ -26,11 +26,16 @@ import {
 import { LoadTestError } from './errors.js';
 import { assertLoopback, SrtpPair, type MediaPath, type PathSink } from './paths.js';
 import { isRtcp } from './rtp/rtp.js';
-import { SRTP_SUITE, SrtpContext } from './rtp/srtp.js';
+import { SrtpContext, srtpKeyLengths, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession, TransportTiming, WebRtcTransportInfo } from './sfu.js';
 
-/** DTLS-SRTP protection profile SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 §4.1.2). */
-const SRTP_PROFILE_AES128_CM_SHA1_80 = 1;
+/** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2) for the suites the generator speaks. */
+const DTLS_SRTP_PROFILES: Record<SrtpSuite, number | undefined> = {
+  AEAD_AES_128_GCM: 0x0007,
+  // werift's DTLS (0.22) negotiates only profiles 1 and 7.
+  AEAD_AES_256_GCM: undefined,
+  AES_CM_128_HMAC_SHA1_80: 0x0001,
+};
 const ICE_TIMEOUT_MS = 10_000;
 const DTLS_TIMEOUT_MS = 10_000;
 
@@ -135,6 +140,7 @@ class WebRtcPath implements MediaPath {
     session: SfuSession,
     info: WebRtcTransportInfo,
     identity: WebRtcIdentity,
+    suite: SrtpSuite,
     sink: PathSink,
     timing: TransportTiming,
   ) {
@@ -145,7 +151,7 @@ class WebRtcPath implements MediaPath {
     // Checked before anything is sent: a non-loopback candidate or a missing fingerprint stops the join here.
     const candidates = loopbackUdpCandidates(info);
     const fingerprint = serverFingerprint(info);
-    this.connected = this.#connect(session, info, candidates, fingerprint, identity);
+    this.connected = this.#connect(session, info, candidates, fingerprint, identity, suite);
     // The participant awaits this later; until then a failure must not count as unhandled.
     this.connected.catch(() => undefined);
   }
@@ -156,7 +162,11 @@ class WebRtcPath implements MediaPath {
     candidates: ServerCandidate[],
     expectedFingerprint: string,
     identity: WebRtcIdentity,
+    suite: SrtpSuite,
   ): Promise<void> {
+    const profile = DTLS_SRTP_PROFILES[suite];
+    if (profile === undefined)
+      throw new LoadTestError('SETUP_FAILED', `webrtc mode cannot offer ${suite}: werift's DTLS does not negotiate it`);
     const iceParams = info.iceParameters as { usernameFragment?: string; password?: string; iceLite?: boolean };
     if (!iceParams.usernameFragment || !iceParams.password)
       throw new LoadTestError('SERVER_REFUSED', 'the server sent no ICE username fragment or password');
@@ -224,7 +234,8 @@ class WebRtcPath implements MediaPath {
       cert: identity.certPem,
       key: identity.keyPem,
       signatureHash: identity.signatureHash,
-      srtpProfiles: [SRTP_PROFILE_AES128_CM_SHA1_80],
+      // Only the configured suite is offered, so the figures are known to be for it.
+      srtpProfiles: [profile as 1 | 7],
       extendedMasterSecret: true,
     });
     this.#dtls = dtls;
@@ -256,20 +267,21 @@ class WebRtcPath implements MediaPath {
         `the server's DTLS certificate (sha-256 ${got}) does not match the fingerprint signaling announced (${expectedFingerprint})`,
       );
     }
-    if (dtls.srtp.srtpProfile !== SRTP_PROFILE_AES128_CM_SHA1_80) {
+    if (dtls.srtp.srtpProfile !== profile) {
       throw new LoadTestError(
         'SERVER_REFUSED',
-        `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not AES128_CM_HMAC_SHA1_80`,
+        `the server chose SRTP profile ${String(dtls.srtp.srtpProfile)}, not ${suite}`,
       );
     }
-    const keys = dtls.extractSessionKeys(16, 14) as {
+    const lengths = srtpKeyLengths(suite);
+    const keys = dtls.extractSessionKeys(lengths.key, lengths.salt) as {
       localKey: Buffer;
       localSalt: Buffer;
       remoteKey: Buffer;
       remoteSalt: Buffer;
     };
     const ctx = (key: Buffer, salt: Buffer) =>
-      new SrtpContext({ cryptoSuite: SRTP_SUITE, keyBase64: Buffer.concat([key, salt]).toString('base64') });
+      new SrtpContext({ cryptoSuite: suite, keyBase64: Buffer.concat([key, salt]).toString('base64') });
     this.#srtp = new SrtpPair(ctx(keys.localKey, keys.localSalt), ctx(keys.remoteKey, keys.remoteSalt), this.#sink);
     dtls.onClose.subscribe(() => {
       if (!this.#closed) this.#sink.noteError(`the server closed DTLS on a ${this.direction} transport`);
@@ -325,6 +337,7 @@ export async function openWebRtcPath(
   session: SfuSession,
   direction: 'send' | 'recv',
   identity: WebRtcIdentity,
+  suite: SrtpSuite,
   sink: PathSink,
   timings: TransportTiming[],
 ): Promise<MediaPath> {
@@ -332,5 +345,5 @@ export async function openWebRtcPath(
   const info = await session.createWebRtcTransport(direction);
   const timing: TransportTiming = { direction, createMs: now() - requested };
   timings.push(timing);
-  return new WebRtcPath(session, info, identity, sink, timing);
+  return new WebRtcPath(session, info, identity, suite, sink, timing);
 }

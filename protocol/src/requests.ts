@@ -102,7 +102,8 @@ export const requestSchemas = {
   /**
    * Load testing only: a plain RTP transport (no ICE/DTLS), offered to tokens
    * with the `loadtest` claim when the server's `loadTest.enabled` is on.
-   * `srtp: true` negotiates SDES-keyed SRTP (AES_CM_128_HMAC_SHA1_80).
+   * `srtp: true` negotiates SDES-keyed SRTP, with `srtpCryptoSuite`
+   * (default AES_CM_128_HMAC_SHA1_80; AEAD_AES_128_GCM is what browsers use).
    */
   /** Swap in a fresh token before the current one expires. Same identity and room. */
   refreshToken: z.strictObject({ token: str({ min: 1, max: 8192 }) }),
@@ -159,6 +160,7 @@ export const requestSchemas = {
   createPlainTransport: z.strictObject({
     direction: oneOf(['send', 'recv'] as const),
     srtp: z.optional(z.boolean()),
+    srtpCryptoSuite: z.optional(oneOf(['AEAD_AES_128_GCM', 'AEAD_AES_256_GCM', 'AES_CM_128_HMAC_SHA1_80'] as const)),
   }),
   /** Tells the server where the load generator receives (recv) or sends from (send). */
   connectPlainTransport: z.strictObject({

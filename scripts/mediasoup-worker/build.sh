@@ -3,18 +3,47 @@
 # libraries, for machines that cannot download the prebuilt worker or the
 # meson wraps. Prints the path of the cached binary on its last line.
 #
-#   build.sh <mediasoup-version> <output-binary-path>
+#   build.sh <mediasoup-version> <output-binary-path> <sources-cache-dir>
+#
+# libsrtp is the exception: Debian's libsrtp2 uses NSS for its crypto, which
+# costs about half the worker's CPU (a PK11 context per packet). Its upstream
+# tarball is taken from Debian's source package (fetched once into the
+# sources cache, sha256-pinned below), built against OpenSSL into a private
+# prefix and linked statically.
 #
 # Needs the Debian packages listed in scripts/setup.mjs (WORKER_BUILD_PACKAGES).
 set -euo pipefail
 
 version="$1"
 out="$2"
+sources="$3"
+
+LIBSRTP_VERSION=2.5.0
+LIBSRTP_TARBALL="libsrtp2_${LIBSRTP_VERSION}.orig.tar.gz"
+LIBSRTP_SHA256=8a43ef8e9ae2b665292591af62aa1a4ae41e468b6d98d8258f91478735da4e09
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/huizhen-worker-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-echo "[worker] building mediasoup-worker ${version} in ${work} (takes ~8 min on 2 cores)"
+echo "[worker] building mediasoup-worker ${version} in ${work} (takes ~10 min on 2 cores)"
+tarball="$(node "$here/fetch-debian-source.mjs" libsrtp2 "$LIBSRTP_TARBALL" "$LIBSRTP_SHA256" "$sources" | tail -n1)"
+
+echo "[worker] building libsrtp ${LIBSRTP_VERSION} with OpenSSL (static, private prefix)"
+srtp_prefix="$work/libsrtp-prefix"
+mkdir -p "$work/libsrtp"
+tar xzf "$tarball" -C "$work/libsrtp" --strip-components=1
+(
+  cd "$work/libsrtp"
+  ./configure --enable-openssl --prefix="$srtp_prefix" --libdir="$srtp_prefix/lib" CFLAGS="-O2 -fPIC" \
+    >"$work/libsrtp-configure.log" 2>&1 || { cat "$work/libsrtp-configure.log"; exit 1; }
+  grep -q '^#define OPENSSL 1' crypto/include/config.h || { echo "[worker] libsrtp did not pick OpenSSL"; exit 1; }
+  # The default target is the static library only; no shared object is installed.
+  make -j"$(nproc)" >"$work/libsrtp-make.log" 2>&1 || { tail -50 "$work/libsrtp-make.log"; exit 1; }
+  make install >>"$work/libsrtp-make.log" 2>&1 || { tail -50 "$work/libsrtp-make.log"; exit 1; }
+)
+# The libsrtp3 subproject finds it through pkg-config (static: true).
+export PKG_CONFIG_PATH="$srtp_prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+
 cd "$work"
 npm pack --silent "mediasoup@${version}" >/dev/null
 tar xzf "mediasoup-${version}.tgz"
@@ -26,7 +55,7 @@ cp -r "$here"/subprojects/. "$src/subprojects/"
 
 # Reviewed patches in this folder, in name order:
 #   dtls-bio-write-callback.patch  send DTLS data after OpenSSL has written it (Debian's OpenSSL 3.0)
-#   libsrtp2.patch                 adapt the libsrtp 3 calls to Debian's libsrtp 2
+#   libsrtp2.patch                 adapt the libsrtp 3 calls to libsrtp 2
 for p in "$here"/*.patch; do
   patch -d "$work/package" -p1 --forward --quiet < "$p"
 done
@@ -44,9 +73,16 @@ meson setup build \
 ninja -C build fbs/FBS
 ninja -C build mediasoup-worker
 
+# The whole point of the private libsrtp: no NSS, no shared libsrtp2.
+if ldd build/mediasoup-worker | grep -E 'libsrtp2|libnss3|libsoftokn3|libnspr4'; then
+  echo "[worker] error: the worker still links a shared libsrtp2 or NSS"
+  exit 1
+fi
+
 mkdir -p "$(dirname "$out")"
 # Copy then rename so a concurrent reader never sees a half-written binary.
+# Not stripped: the symbol table (no debug info: a release build) lets profiles
+# (callgrind, perf) name the worker's functions and the statically linked libsrtp.
 cp build/mediasoup-worker "$out.tmp.$$"
-strip "$out.tmp.$$" || true
 mv -f "$out.tmp.$$" "$out"
 echo "[worker] built $out"

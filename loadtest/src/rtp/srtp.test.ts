@@ -13,7 +13,7 @@ describe('SRTP (AES_CM_128_HMAC_SHA1_80)', () => {
   });
 
   it('matches a straightforward AES-CTR + HMAC-SHA1 construction and round-trips', () => {
-    const params = randomSrtpParameters();
+    const params = randomSrtpParameters('AES_CM_128_HMAC_SHA1_80');
     const master = Buffer.from(params.keyBase64, 'base64');
     const mk = master.subarray(0, 16);
     const ms = master.subarray(16);
@@ -42,7 +42,7 @@ describe('SRTP (AES_CM_128_HMAC_SHA1_80)', () => {
   });
 
   it('rejects a tampered packet and round-trips SRTCP', () => {
-    const params = randomSrtpParameters();
+    const params = randomSrtpParameters('AES_CM_128_HMAC_SHA1_80');
     const packet = Buffer.alloc(100, 7);
     writeRtpHeader(packet, 96, false, 1, 1, 42);
     const out = new SrtpContext(params).protectRtp(packet);

@@ -306,7 +306,9 @@ export const handlers: Handlers = {
   setConsumerPaused: act((room, p, data) => room.media.subscriptions.setPaused(p, data.consumerId, data.paused)),
   requestKeyFrame: act((room, p, data) => room.media.subscriptions.requestKeyFrame(p, data.consumerId)),
   getStats: ask((room, p) => room.media.getStats(p)),
-  createPlainTransport: ask((room, p, data) => createPlainTransport(room.media, p, data.direction, data.srtp ?? false)),
+  createPlainTransport: ask((room, p, data) =>
+    createPlainTransport(room.media, p, data.direction, data.srtp ?? false, data.srtpCryptoSuite),
+  ),
   connectPlainTransport: act((room, p, data) =>
     connectPlainTransport(room.media, p, data.transportId, data.ip, data.port, data.srtpParameters),
   ),

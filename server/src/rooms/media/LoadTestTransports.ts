@@ -17,6 +17,7 @@ export async function createPlainTransport(
   peer: MediaPeer,
   direction: Direction,
   srtp: boolean,
+  srtpCryptoSuite: types.SrtpCryptoSuite = 'AES_CM_128_HMAC_SHA1_80',
 ): Promise<ResponseData['createPlainTransport']> {
   if (!peer.loadTest) throw permissionDenied('use load-test transports');
   peer.media.transport(direction)?.transport.close();
@@ -31,7 +32,7 @@ export async function createPlainTransport(
     // A sending generator is learned from its first packet.
     comedia: direction === 'send',
     enableSrtp: srtp,
-    srtpCryptoSuite: 'AES_CM_128_HMAC_SHA1_80',
+    srtpCryptoSuite,
     appData: { direction, identity: peer.identity },
   });
   media.adopt(peer, { transport, direction, plain: true, connectCalled: false });

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,6 +23,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+// The private apt folder, removed by fail() too (process.exit skips `finally`).
+let work;
 
 const [pkg, fileName, wantSha, cacheDir] = process.argv.slice(2);
 if (!pkg || !fileName || !/^[0-9a-f]{64}$/.test(wantSha ?? '') || !cacheDir) {
@@ -40,7 +44,13 @@ if (existsSync(cached)) {
   rmSync(cached);
 }
 
-const work = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), 'huizhen-apt-src-'));
+if (process.env.HUIZHEN_SKIP_APT === '1') {
+  fail(
+    `${fileName} is not cached and HUIZHEN_SKIP_APT=1 forbids apt-get: put the file (sha256 ${wantSha}, ` +
+      `from 'apt-get source --download-only ${pkg}') at ${cached}`,
+  );
+}
+work = mkdtempSync(join(process.env.TMPDIR ?? tmpdir(), 'huizhen-apt-src-'));
 try {
   const parts = join(work, 'sources.list.d');
   const lists = join(work, 'lists');
@@ -71,7 +81,9 @@ try {
   const sha = sha256File(got);
   if (sha !== wantSha) fail(`${fileName}: sha256 ${sha}, expected ${wantSha}`);
   mkdirSync(cacheDir, { recursive: true });
-  renameSync(got, `${cached}.tmp`);
+  // Copied, not renamed: the temporary folder may be on another file system (a tmpfs /tmp);
+  // the final rename stays inside the cache folder, so a half-written file is never `cached`.
+  copyFileSync(got, `${cached}.tmp`);
   renameSync(`${cached}.tmp`, cached);
   log(`${fileName}: fetched, sha256 ok`);
   console.log(cached);
@@ -148,5 +160,6 @@ function log(msg) {
 
 function fail(msg) {
   console.error(`[source] error: ${msg}`);
+  if (work) rmSync(work, { recursive: true, force: true });
   process.exit(1);
 }

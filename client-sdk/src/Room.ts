@@ -244,7 +244,13 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     // A wrapper of its own: the same function subscribed twice is removed once per call.
     const registered = ((...args: Parameters<RoomEventCallbacks[E]>) =>
       (listener as (...a: Parameters<RoomEventCallbacks[E]>) => void)(...args)) as RoomEventCallbacks[E];
-    this.on(event, registered, options);
+    try {
+      this.on(event, registered, options);
+    } catch (error) {
+      // A listener that throws while replaying must not stay attached with no way to remove it.
+      this.off(event, registered);
+      throw error;
+    }
     let subscribed = true;
     return () => {
       if (!subscribed) return;

@@ -143,6 +143,34 @@ describe('<HuizhenRoom>', () => {
     expect(options.sockets).toHaveLength(2);
   });
 
+  it('a new token replaces the room quietly: the old room ends on the server, the app hears no disconnect', async () => {
+    const options = nodeOptions();
+    const connected: Room[] = [];
+    const disconnects: DisconnectReason[] = [];
+    const view = (token: string) => (
+      <HuizhenRoom
+        serverUrl={t.url}
+        token={token}
+        options={options}
+        onConnected={(room) => connected.push(room)}
+        onDisconnected={(reason) => disconnects.push(reason)}
+      >
+        <State />
+      </HuizhenRoom>
+    );
+    const { rerender } = render(view(t.token('dr-swap', 'doctor', 'react-swap-1')));
+    await waitFor(() => expect(connected).toHaveLength(1), { timeout: 10_000 });
+    rerender(view(t.token('dr-swap', 'doctor', 'react-swap-2')));
+    await waitFor(() => expect(connected).toHaveLength(2), { timeout: 10_000 });
+    await waitFor(() => expect(leavesOf('dr-swap')).toHaveLength(1), { timeout: 10_000 });
+    expect(leavesOf('dr-swap')[0]).toMatchObject({ room: 'react-swap-1' });
+    // The old room's `disconnected` arrived after the swap; the session the app holds is the new one.
+    await sleep(200);
+    expect(disconnects).toEqual([]);
+    expect(connected[1]?.state).toBe('connected');
+    expect(stateText()).toBe('connected/admitted');
+  });
+
   it('reports a refused join through onError with its code', async () => {
     const errors: Error[] = [];
     render(

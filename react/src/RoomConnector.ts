@@ -74,11 +74,19 @@ export class RoomConnector {
     const room = new Room(target.options);
     this.#room = room;
     this.#key = key;
-    room.on('disconnected', (reason, error) => this.#callbacks.onDisconnected?.(reason, error));
+    // A room replaced by another (a new token) ends quietly: its late `disconnected` must not
+    // make the app end the session that replaced it. Unmounting still reports it.
+    const current = (): boolean => this.#room === room || this.#room === undefined;
+    room.on('disconnected', (reason, error) => {
+      if (current()) this.#callbacks.onDisconnected?.(reason, error);
+    });
     room.connect(target.serverUrl, target.token).then(
-      () => this.#callbacks.onConnected?.(room),
+      () => {
+        if (this.#room === room) this.#callbacks.onConnected?.(room);
+      },
       (error: unknown) => {
         if (error instanceof ConnectionError && error.reason === ConnectionErrorReason.Cancelled) return;
+        if (this.#room !== room) return;
         this.#callbacks.onError?.(error instanceof Error ? error : new Error(String(error)));
       },
     );

@@ -1,5 +1,5 @@
 /** `<VideoTile>`: one participant's video in a `<video>` element, with a name label. */
-import { useEffect, useRef, useSyncExternalStore, type CSSProperties, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useSyncExternalStore, type CSSProperties, type ReactNode } from 'react';
 import type { Participant, Track } from '@huizhen/client-sdk';
 import type { TrackReference } from '../useTracks.js';
 
@@ -29,13 +29,17 @@ const noSubscription = (): (() => void) => () => undefined;
 
 /** Whether `track` is muted now, re-rendering when that changes. */
 function useMuted(track: Track | undefined): boolean {
+  // One subscribe function per track: a new one each render would resubscribe every render.
+  const subscribe = useCallback(
+    (notify: () => void) => {
+      if (!track) return noSubscription();
+      track.on('muted', notify).on('unmuted', notify);
+      return () => track.off('muted', notify).off('unmuted', notify);
+    },
+    [track],
+  );
   return useSyncExternalStore(
-    track
-      ? (notify) => {
-          track.on('muted', notify).on('unmuted', notify);
-          return () => track.off('muted', notify).off('unmuted', notify);
-        }
-      : noSubscription,
+    subscribe,
     () => track?.muted ?? false,
     () => false,
   );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
-import { main, runCommand } from './cli.js';
+import { instructionsCommand, main, runCommand } from './cli.js';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
 import { CommandTokenSource } from './tokens.js';
 
@@ -191,6 +191,10 @@ describe('huizhen-loadtest errors', () => {
     ).rejects.toThrow(/no credentials/);
     expect(await main(['run', '--url', 'http://127.0.0.1:1', ...base, '--steps', '4,2'])).toBe(2);
     expect(await main(['frobnicate'])).toBe(2);
+    await expect(
+      instructionsCommand(['--worker-bin', 'a=/bin/true', '--worker-bin', 'a=/bin/false'], quiet),
+    ).rejects.toThrow(/each label may be given once/);
+    await expect(instructionsCommand(['--worker-bin', '../up=/bin/true'], quiet)).rejects.toBeInstanceOf(UsageError);
   });
 
   it('never aims load at another machine', async () => {

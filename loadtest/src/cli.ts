@@ -602,8 +602,16 @@ export async function instructionsCommand(
   const workers = bins.map((b) => {
     const at = b.indexOf('=');
     if (at <= 0) throw new UsageError(`--worker-bin '${b}': expected LABEL=PATH`);
-    return { label: b.slice(0, at), path: resolve(b.slice(at + 1)) };
+    const label = b.slice(0, at);
+    // The label names the profile's folder: plain characters only, and one binary per label
+    // (a second run under the same label would read the first one's profile).
+    if (!/^[A-Za-z0-9._-]+$/.test(label) || label.startsWith('.')) {
+      throw new UsageError(`--worker-bin '${b}': the label may hold only letters, digits, '.', '_' and '-'`);
+    }
+    return { label, path: resolve(b.slice(at + 1)) };
   });
+  const labels = new Set(workers.map((w) => w.label));
+  if (labels.size !== workers.length) throw new UsageError('--worker-bin: each label may be given once');
   const packets = int(flags, 'packets', 3000, 100, 1_000_000);
   const pps = num(flags, 'pps', 150, 1, 100_000);
   const subscribers = int(flags, 'subscribers', 2, 1, 100);

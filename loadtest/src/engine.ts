@@ -233,7 +233,7 @@ export interface RunOptions {
   mode?: MediaMode;
   /** rtp mode: encrypt media (webrtc media is always SRTP). */
   srtp: boolean;
-  /** The SRTP suite (default AEAD_AES_128_GCM, what browsers negotiate with the server). */
+  /** The SRTP suite (default AEAD_AES_128_GCM; Chromium negotiates AEAD_AES_256_GCM, the same construction with a longer key). */
   srtpSuite?: SrtpSuite;
   warmupSec: number;
   windowSec: number;

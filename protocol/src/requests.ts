@@ -103,7 +103,7 @@ export const requestSchemas = {
    * Load testing only: a plain RTP transport (no ICE/DTLS), offered to tokens
    * with the `loadtest` claim when the server's `loadTest.enabled` is on.
    * `srtp: true` negotiates SDES-keyed SRTP, with `srtpCryptoSuite`
-   * (default AES_CM_128_HMAC_SHA1_80; AEAD_AES_128_GCM is what browsers use).
+   * (default AES_CM_128_HMAC_SHA1_80; browsers negotiate AES-GCM, Chromium AEAD_AES_256_GCM).
    */
   /** Swap in a fresh token before the current one expires. Same identity and room. */
   refreshToken: z.strictObject({ token: str({ min: 1, max: 8192 }) }),

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { RecordInfo } from '@huizhen/client-sdk';
 import { useRoom, useRoomEvent } from '@huizhen/react';
 
@@ -7,9 +7,19 @@ export function RecordsList(): ReactNode {
   const room = useRoom();
   const [records, setRecords] = useState<readonly RecordInfo[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  // Lists can overlap (a burst of recordAdded): only the newest request's answer is shown.
+  const latest = useRef(0);
   const reload = useCallback(() => {
     if (!room) return;
-    room.records.list().then(setRecords, (e: unknown) => setError((e as Error).message));
+    const request = ++latest.current;
+    room.records.list().then(
+      (list) => {
+        if (request === latest.current) setRecords(list);
+      },
+      (e: unknown) => {
+        if (request === latest.current) setError((e as Error).message);
+      },
+    );
   }, [room]);
   useEffect(reload, [reload]);
   useRoomEvent('recordAdded', reload);

@@ -232,12 +232,13 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
     const audioConsumer = [...peer.media.subscriptions()].find(
       (s) => s.consumer.kind === 'audio' && !s.consumer.paused,
     );
-    const rtcpRtt = audioConsumer
-      ? await audioConsumer.consumer
-          .getStats()
-          .then((s) => s.find((x) => x.roundTripTime !== undefined)?.roundTripTime)
-          .catch(() => undefined)
-      : undefined;
+    const audioSent = audioConsumer ? await sentStreamStats(audioConsumer) : undefined;
+    const rtcpRtt = audioSent?.roundTripTime;
+    // While video towards the participant is held (or on trial), the transport's loss figure is
+    // a slow weighted history of congestion feedback that thin audio updates rarely: it stays
+    // high for most of a minute after a link recovers. The receivers' latest reports say how the
+    // link is now (RTCP fraction lost over the last report interval, 0..255).
+    const recentDownLoss = link.down.state === 'video' ? undefined : await recentDownlinkLoss(peer, audioSent);
     const report = link.report && now - link.report.at <= REPORT_TTL_MS ? link.report.data : undefined;
 
     const videoProducers = [...peer.media.tracks()].filter((t) => t.producer.kind === 'video' && !t.producer.paused);
@@ -254,7 +255,7 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
       silentForMs: now - link.lastHeardAt,
       ...defined('rttMs', rtcpRtt ?? report?.rttMs),
       ...defined('uplinkLoss', fraction(sendStats?.rtpPacketLossReceived) ?? report?.outboundLoss),
-      ...defined('downlinkLoss', fraction(recvStats?.rtpPacketLossSent) ?? report?.inboundLoss),
+      ...defined('downlinkLoss', recentDownLoss ?? fraction(recvStats?.rtpPacketLossSent) ?? report?.inboundLoss),
       // An estimate says "too little" only when video is held back by it (see starvedVideo / the encoder's flag).
       ...defined('downlinkBitrate', starved === true ? recvStats?.availableOutgoingBitrate : undefined),
       ...defined(
@@ -414,6 +415,32 @@ function starvedVideo(peer: MediaPeer, now = Date.now()): boolean | undefined {
     flowing = false;
   }
   return flowing;
+}
+
+/** The stats of what the SFU sends on `s` (the stream with the receiver's reports), if any. */
+async function sentStreamStats(
+  s: Subscription,
+): Promise<{ roundTripTime?: number; fractionLost?: number } | undefined> {
+  return s.consumer
+    .getStats()
+    .then((stats) => stats.find((x) => x.type === 'outbound-rtp'))
+    .catch(() => undefined);
+}
+
+/**
+ * The worst loss the receiver reported in its latest RTCP receiver reports on
+ * the consumers that flow now (audio, and video during a trial). Undefined
+ * when no report arrived yet.
+ */
+async function recentDownlinkLoss(
+  peer: MediaPeer,
+  audio: { fractionLost?: number } | undefined,
+): Promise<number | undefined> {
+  const videos = [...peer.media.subscriptions()].filter((s) => s.consumer.kind === 'video' && !s.consumer.paused);
+  const reported = [audio, ...(await Promise.all(videos.map(sentStreamStats)))]
+    .map((x) => x?.fractionLost)
+    .filter((f): f is number => f !== undefined && Number.isFinite(f));
+  return reported.length ? fraction(Math.max(...reported) / 256) : undefined;
 }
 
 /**

@@ -36,6 +36,7 @@ import { RecordingService } from './recording/RecordingService.js';
 import { RecordingUrlSigner } from './recording/recordingUrls.js';
 // --- cluster
 import { ClusterNode } from './cluster/ClusterNode.js';
+import { JoiningPlacement } from './cluster/JoiningPlacement.js';
 import { resolveNodeId } from './cluster/clusterConfig.js';
 
 export interface StartOptions {
@@ -251,6 +252,9 @@ export class HuizhenServer {
       ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
       ...(turn ? { turn } : {}),
     });
+    // --- cluster: until the node has joined, no room may open here (it would have no home lease)
+    const joining = config.redis.url ? new JoiningPlacement() : undefined;
+    if (joining) rooms.setPlacement(joining);
     const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -285,7 +289,7 @@ export class HuizhenServer {
         unusedHomeMs: config.rooms.emptyRoomCloseMs,
         logger,
       });
-      rooms.setPlacement(node);
+      joining?.joined(node);
       node.registerMetrics(metrics.registry);
       cluster = node;
     }

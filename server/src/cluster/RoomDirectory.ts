@@ -123,13 +123,8 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
 
   async #release(lease: HomeLease): Promise<void> {
     const room = lease.room;
-    const { connection, keys, nodeId } = this.#o;
     try {
-      await connection.script(
-        RELEASE_HOME,
-        [keys.roomHome(room), keys.nodeRooms(nodeId)],
-        [nodeId, String(lease.epoch), room],
-      );
+      await this.#releaseKey(lease);
     } catch (error) {
       // Redis is away: the lease lapses by itself.
       this.#o.logger.warn('room home not released', { room, error });
@@ -176,28 +171,8 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
 
   async #renewAll(): Promise<void> {
     const { connection, keys, nodeId } = this.#o;
-    for (const lease of [...this.#held.values()]) {
-      let result: number;
-      try {
-        result = Number(
-          await connection.script(
-            RENEW_HOME,
-            [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
-            [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
-          ),
-        );
-      } catch {
-        // Redis is away: keep the lease locally and try again next round.
-        return;
-      }
-      if (this.#held.get(lease.room) !== lease) continue; // released meanwhile
-      if (result === 2) this.#o.logger.info('room home re-taken after its lease lapsed', { room: lease.room });
-      if (result === 0) {
-        this.#held.delete(lease.room);
-        this.#o.logger.warn('room home lost to another node', { room: lease.room, epoch: lease.epoch });
-        this.emit('homeLost', lease, 'taken');
-      }
-    }
+    // All at once (one pipeline on the connection): a round must fit in leaseMs − renewEveryMs whatever the room count.
+    await Promise.allSettled([...this.#held.values()].map((lease) => this.#renewOne(lease)));
     // Rooms another node assigned here (open() chose this node): adopt them.
     try {
       const assigned = await connection.command<string[]>(['SMEMBERS', keys.nodeRooms(nodeId)]);
@@ -210,6 +185,51 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     } catch {
       // Redis is away; next round.
     }
+  }
+
+  async #renewOne(lease: HomeLease): Promise<void> {
+    const { connection, keys, nodeId } = this.#o;
+    // Released since the round began: renewing it now would re-take the key its RELEASE deleted.
+    if (!this.#holds(lease)) return;
+    let result: number;
+    try {
+      result = Number(
+        await connection.script(
+          RENEW_HOME,
+          [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
+          [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
+        ),
+      );
+    } catch {
+      // Redis is away: keep the lease locally and try again next round.
+      return;
+    }
+    if (!this.#holds(lease)) {
+      // Released while this renewal was on its way: if it renewed or re-took the key, give it up again
+      // (unless the room opened here again meanwhile, at a newer epoch).
+      if (result !== 0 && !this.#held.has(lease.room)) await this.#releaseKey(lease).catch(() => undefined);
+      return;
+    }
+    if (result === 2) this.#o.logger.info('room home re-taken after its lease lapsed', { room: lease.room });
+    if (result === 0) {
+      this.#held.delete(lease.room);
+      this.#o.logger.warn('room home lost to another node', { room: lease.room, epoch: lease.epoch });
+      this.emit('homeLost', lease, 'taken');
+    }
+  }
+
+  /** Whether this node still holds the room at the lease's epoch. */
+  #holds(lease: HomeLease): boolean {
+    return this.#held.get(lease.room)?.epoch === lease.epoch;
+  }
+
+  #releaseKey(lease: HomeLease): Promise<unknown> {
+    const { connection, keys, nodeId } = this.#o;
+    return connection.script(
+      RELEASE_HOME,
+      [keys.roomHome(lease.room), keys.nodeRooms(nodeId)],
+      [nodeId, String(lease.epoch), lease.room],
+    );
   }
 }
 

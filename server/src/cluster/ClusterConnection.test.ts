@@ -104,4 +104,19 @@ describe('ClusterConnection on a real redis-server', () => {
     await until(async () => (await c.command(['PING']).catch(() => null)) === 'PONG', 3000, 'PONG after SIGCONT');
     await c.close();
   });
+  it('closes within its command timeout while Redis hangs (SIGSTOP) instead of waiting for replies', async () => {
+    const c = testConnection(redis.url);
+    await until(() => c.up, 3000, 'connection up');
+    redis.pause();
+    try {
+      const pending = c.command(['GET', 'k']).catch(() => undefined); // a reply Redis will not send
+      const start = Date.now();
+      await c.close();
+      expect(Date.now() - start).toBeLessThan(1000);
+      expect(c.up).toBe(false);
+      await pending;
+    } finally {
+      redis.resume();
+    }
+  });
 });

@@ -174,11 +174,26 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#pinger);
-    try {
-      if (this.#client.isReady) await this.#client.close();
-      else this.#client.destroy();
-    } catch {
-      this.#client.destroy();
+    // A graceful close waits for every pending reply: a hung Redis (SIGSTOP, a half-open socket) would
+    // hold it, and the process exit with it, for ever. So it gets commandTimeoutMs, then the socket is cut.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#options.commandTimeoutMs);
+    });
+    const closing = this.#client.isReady
+      ? this.#client.close().then(
+          () => 'closed' as const,
+          () => 'failed' as const,
+        )
+      : Promise.resolve('failed' as const);
+    const outcome = await Promise.race([closing, late]);
+    clearTimeout(timer);
+    if (outcome !== 'closed') {
+      try {
+        this.#client.destroy();
+      } catch {
+        // already closed
+      }
     }
     this.#setUp(false, 'closed');
   }

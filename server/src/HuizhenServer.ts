@@ -285,7 +285,7 @@ export class HuizhenServer {
           return { rooms: c.rooms, participants: c.participants };
         },
         evict: (room, reason, code) => rooms.rooms.get(room)?.close(reason, code),
-        isOpen: (room) => rooms.rooms.has(room),
+        isOpen: (room) => rooms.isOpen(room),
         unusedHomeMs: config.rooms.emptyRoomCloseMs,
         logger,
       });

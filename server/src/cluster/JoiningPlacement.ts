@@ -22,6 +22,11 @@ export class JoiningPlacement implements RoomPlacement {
     return this.#node.beforeOpen(room);
   }
 
+  confirm(room: string): void {
+    if (!this.#node) throw clusterUnavailable('joining the cluster');
+    this.#node.confirm(room);
+  }
+
   closed(room: string): void {
     // Before the hand-over no room opened here (beforeOpen refused them all), so there is nothing to release.
     this.#node?.closed(room);

@@ -119,4 +119,32 @@ describe('ClusterConnection on a real redis-server', () => {
       redis.resume();
     }
   });
+  it('treats a Redis that cannot serve (READONLY replica, MASTERDOWN) as an outage, not a plain error', async () => {
+    const { freePort } = await import('../testing/redisServer.js');
+    const c = testConnection(redis.url);
+    const admin = testConnection(redis.url);
+    await until(() => c.up && admin.up, 3000, 'connections up');
+    const before = c.stats;
+    // The server becomes a replica of a master that does not exist: writes are refused READONLY.
+    await admin.command(['REPLICAOF', '127.0.0.1', String(await freePort())]);
+    try {
+      const { error } = await failure(c.command(['SET', 'k', 'v']));
+      expect((error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      expect((error as Error).message).toContain('READONLY');
+      expect(c.up).toBe(false);
+      expect(c.stats.outages).toBe(before.outages + 1);
+      expect(c.stats.errors).toBeGreaterThan(before.errors);
+      // Stale reads refused too: MASTERDOWN (PING is refused as well, so the connection stays down).
+      await admin.command(['CONFIG', 'SET', 'replica-serve-stale-data', 'no']);
+      await expect(c.ping()).rejects.toMatchObject({ code: ErrorCode.CLUSTER_UNAVAILABLE });
+      expect(c.up).toBe(false);
+    } finally {
+      await admin.command(['CONFIG', 'SET', 'replica-serve-stale-data', 'yes']).catch(() => undefined);
+      await admin.command(['REPLICAOF', 'NO', 'ONE']);
+    }
+    // A primary again: the next PING brings the connection back up.
+    await until(() => c.up, 3000, 'up again');
+    expect(await c.command(['SET', 'k', 'v'])).toBe('OK');
+    await Promise.all([c.close(), admin.close()]);
+  });
 });

@@ -39,6 +39,9 @@ export interface ClusterConnectionStats {
   outages: number;
 }
 
+/** Error replies that say this Redis cannot serve the cluster now, rather than that the command was wrong. */
+const UNAVAILABLE_REPLY = /^(LOADING|NOAUTH|READONLY|MASTERDOWN)\b/;
+
 class CommandDeadline extends Error {
   constructor() {
     super('Redis did not answer in time');
@@ -51,7 +54,7 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
   readonly #pinger: NodeJS.Timeout;
   readonly #rttObservers: ((seconds: number) => void)[] = [];
   #up = false;
-  /** Connected but a command missed its deadline: down until a PING is answered. */
+  /** Connected but a command missed its deadline (or Redis refused to serve): down until a PING is answered. */
   #hung = false;
   #closed = false;
   #rttMs: number | null = null;
@@ -130,8 +133,16 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
       return (await Promise.race([this.#client.sendCommand(args), deadline])) as T;
     } catch (error) {
       this.#errors++;
-      // A Redis error reply (a script bug, a wrong type) is not an outage: it is rethrown as is.
-      if (error instanceof ErrorReply) throw error;
+      if (error instanceof ErrorReply) {
+        // A Redis that cannot serve (still loading its data, wants a password, a replica, no master): an outage.
+        if (UNAVAILABLE_REPLY.test(error.message)) {
+          this.#hung = true; // down until a PING is answered
+          this.#setUp(false, error.message);
+          throw clusterUnavailable(error.message.slice(0, 120), error);
+        }
+        // Any other error reply (a script bug, a wrong type) is not an outage: it is rethrown as is.
+        throw error;
+      }
       if (error instanceof CommandDeadline) {
         this.#hung = true;
         this.#setUp(false, `no answer within ${this.#options.commandTimeoutMs} ms`);

@@ -9,8 +9,9 @@
  * While Redis is away the leases cannot be renewed; the node keeps them
  * (its calls go on locally) and, when Redis is back, renews each one: a
  * lease that expired meanwhile is re-taken only if nobody took the room
- * since (the epoch counter is not newer), otherwise it is lost. So a room
- * never ends up with two homes.
+ * since (the epoch counter is not newer), otherwise it is lost (`homeLost`,
+ * and the room closes here). So a room converges to one home; until a
+ * cut-off node hears it lost the room, its writes are refused by the epoch.
  */
 import { TypedEmitter } from '@huizhen/protocol';
 import type { Logger } from '../observability/logger.js';

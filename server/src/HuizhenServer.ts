@@ -37,7 +37,7 @@ import { RecordingUrlSigner } from './recording/recordingUrls.js';
 // --- cluster
 import { ClusterNode } from './cluster/ClusterNode.js';
 import { JoiningPlacement } from './cluster/JoiningPlacement.js';
-import { resolveNodeId } from './cluster/clusterConfig.js';
+import { publishesLocalhost, resolveNodeId } from './cluster/clusterConfig.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -274,6 +274,11 @@ export class HuizhenServer {
     // --- cluster: with REDIS_URL, join the cluster (a Redis that is away delays nothing: it is joined later)
     if (config.redis.url) {
       const port = (http.address() as AddressInfo).port;
+      if (publishesLocalhost(config.server.host, config.cluster.publicUrl))
+        logger.warn(
+          'cluster mode on a wildcard address without a public URL: other nodes and clients are told to reach this node at localhost; set HUIZHEN_PUBLIC_URL (cluster.publicUrl)',
+          { host: config.server.host, port },
+        );
       const node = await ClusterNode.start({
         redisUrl: config.redis.url,
         config: config.cluster,

@@ -177,4 +177,21 @@ describe('RoomDirectory on a real redis-server', () => {
     }
     await a.directory.stop();
   });
+  it('a home assigned again to the same node at a newer epoch is renewed at that epoch, not lost', async () => {
+    const a = await member('a6');
+    const first = (await a.directory.claim('re-assigned'))!;
+    expect(first.epoch).toBe(1);
+    // Its lease lapsed and another node's open() assigned the room to this same node again, at epoch 3
+    // (what ASSIGN_HOME leaves): this node still holds epoch 1 at its next renewal.
+    await a.connection.command(['SET', keys.roomHome('re-assigned'), 'a6|3', 'PX', '2500']);
+    await a.connection.command(['SET', keys.roomEpoch('re-assigned'), '3']);
+    await a.directory.renew();
+    expect(a.lost).toEqual([]);
+    expect(a.directory.fence('re-assigned')).toEqual({ room: 're-assigned', node: 'a6', epoch: 3 });
+    await a.store.admit(a.directory.fence('re-assigned')!, 'patient-3');
+    expect((await a.store.load('re-assigned')).admitted).toEqual(['patient-3']);
+    expect(await a.connection.command(['PTTL', keys.roomHome('re-assigned')])).toBeGreaterThan(2000);
+    await a.directory.stop();
+    expect(await a.directory.home('re-assigned')).toBeNull();
+  });
 });

@@ -193,14 +193,14 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     // Released since the round began: renewing it now would re-take the key its RELEASE deleted.
     if (!this.#holds(lease)) return;
     let result: number;
+    let epoch: number;
     try {
-      result = Number(
-        await connection.script(
-          RENEW_HOME,
-          [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
-          [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
-        ),
+      const reply = await connection.script<[number, number]>(
+        RENEW_HOME,
+        [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
+        [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
       );
+      [result, epoch] = [Number(reply[0]), Number(reply[1])];
     } catch {
       // Redis is away: keep the lease locally and try again next round.
       return;
@@ -208,10 +208,16 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     if (!this.#holds(lease)) {
       // Released while this renewal was on its way: if it renewed or re-took the key, give it up again
       // (unless the room opened here again meanwhile, at a newer epoch).
-      if (result !== 0 && !this.#held.has(lease.room)) await this.#releaseKey(lease).catch(() => undefined);
+      if (result !== 0 && !this.#held.has(lease.room))
+        await this.#releaseKey({ ...lease, epoch }).catch(() => undefined);
       return;
     }
     if (result === 2) this.#o.logger.info('room home re-taken after its lease lapsed', { room: lease.room });
+    if (result === 3) {
+      // Assigned to this node again at a newer epoch (its lease had lapsed): still the home, fenced by that epoch.
+      this.#held.set(lease.room, { ...lease, epoch });
+      this.#o.logger.info('room home renewed at a newer epoch', { room: lease.room, from: lease.epoch, epoch });
+    }
     if (result === 0) {
       this.#held.delete(lease.room);
       this.#o.logger.warn('room home lost to another node', { room: lease.room, epoch: lease.epoch });

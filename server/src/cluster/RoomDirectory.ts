@@ -52,6 +52,8 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   readonly #held = new Map<string, HomeLease>();
   /** Releases under way: stop() waits for them before the connection closes. */
   readonly #releasing = new Set<Promise<void>>();
+  /** Rooms released since the current round began adopting (their GET may predate the RELEASE). */
+  readonly #releasedThisRound = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #stopped = false;
@@ -117,6 +119,7 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     const lease = this.#held.get(room);
     if (!lease) return Promise.resolve();
     this.#held.delete(room);
+    this.#releasedThisRound.add(room);
     const done = this.#release(lease).finally(() => this.#releasing.delete(done));
     this.#releasing.add(done);
     return done;
@@ -175,11 +178,14 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     // All at once (one pipeline on the connection): a round must fit in leaseMs − renewEveryMs whatever the room count.
     await Promise.allSettled([...this.#held.values()].map((lease) => this.#renewOne(lease)));
     // Rooms another node assigned here (open() chose this node): adopt them.
+    this.#releasedThisRound.clear();
     try {
       const assigned = await connection.command<string[]>(['SMEMBERS', keys.nodeRooms(nodeId)]);
       for (const room of assigned) {
         if (this.#held.has(room)) continue;
         const lease = await this.home(room);
+        // Given up while that GET was on its way (before the RELEASE reached Redis): not to be adopted back.
+        if (this.#releasedThisRound.has(room)) continue;
         if (lease?.node === nodeId) this.#note(lease);
         else await connection.command(['SREM', keys.nodeRooms(nodeId), room]);
       }

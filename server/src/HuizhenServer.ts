@@ -36,7 +36,8 @@ import { RecordingService } from './recording/RecordingService.js';
 import { RecordingUrlSigner } from './recording/recordingUrls.js';
 // --- cluster
 import { ClusterNode } from './cluster/ClusterNode.js';
-import { resolveNodeId } from './cluster/clusterConfig.js';
+import { JoiningPlacement } from './cluster/JoiningPlacement.js';
+import { publishesLocalhost, resolveNodeId } from './cluster/clusterConfig.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -251,6 +252,9 @@ export class HuizhenServer {
       ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
       ...(turn ? { turn } : {}),
     });
+    // --- cluster: until the node has joined, no room may open here (it would have no home lease)
+    const joining = config.redis.url ? new JoiningPlacement() : undefined;
+    if (joining) rooms.setPlacement(joining);
     const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {
       await new Promise<void>((resolve, reject) => {
@@ -270,6 +274,11 @@ export class HuizhenServer {
     // --- cluster: with REDIS_URL, join the cluster (a Redis that is away delays nothing: it is joined later)
     if (config.redis.url) {
       const port = (http.address() as AddressInfo).port;
+      if (publishesLocalhost(config.server.host, config.cluster.publicUrl))
+        logger.warn(
+          'cluster mode on a wildcard address without a public URL: other nodes and clients are told to reach this node at localhost; set HUIZHEN_PUBLIC_URL (cluster.publicUrl)',
+          { host: config.server.host, port },
+        );
       const node = await ClusterNode.start({
         redisUrl: config.redis.url,
         config: config.cluster,
@@ -281,11 +290,11 @@ export class HuizhenServer {
           return { rooms: c.rooms, participants: c.participants };
         },
         evict: (room, reason, code) => rooms.rooms.get(room)?.close(reason, code),
-        isOpen: (room) => rooms.rooms.has(room),
+        isOpen: (room) => rooms.isOpen(room),
         unusedHomeMs: config.rooms.emptyRoomCloseMs,
         logger,
       });
-      rooms.setPlacement(node);
+      joining?.joined(node);
       node.registerMetrics(metrics.registry);
       cluster = node;
     }

@@ -1,4 +1,5 @@
 import { ErrorCode, HuizhenError } from '@huizhen/protocol';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../testing/redisServer.js';
 import { ClusterConnection } from './ClusterConnection.js';
@@ -20,6 +21,40 @@ async function failure(p: Promise<unknown>): Promise<{ error: unknown; ms: numbe
     return { error, ms: Date.now() - start };
   }
   throw new Error('the command succeeded');
+}
+
+/**
+ * A TCP relay to the real redis-server that can go silent on the connections it holds while
+ * still relaying new ones: what a node sees of a half-open socket (a NAT or failover that
+ * dropped its flow without a reset).
+ */
+async function silencingRelay(port: number) {
+  const held: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    let silent = false;
+    client.on('data', (d) => !silent && upstream.write(d));
+    upstream.on('data', (d) => !silent && client.write(d));
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+    held.push(client);
+    (client as Socket & { silence?: () => void }).silence = () => (silent = true);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`,
+    accepted: () => held.length,
+    silenceAll: () => held.forEach((c) => (c as Socket & { silence?: () => void }).silence?.()),
+    close: () => {
+      held.forEach((c) => c.destroy());
+      server.close();
+    },
+  };
 }
 
 describe('ClusterConnection on a real redis-server', () => {
@@ -103,5 +138,66 @@ describe('ClusterConnection on a real redis-server', () => {
     }
     await until(async () => (await c.command(['PING']).catch(() => null)) === 'PONG', 3000, 'PONG after SIGCONT');
     await c.close();
+  });
+  it('closes within its command timeout while Redis hangs (SIGSTOP) instead of waiting for replies', async () => {
+    const c = testConnection(redis.url);
+    await until(() => c.up, 3000, 'connection up');
+    redis.pause();
+    try {
+      const pending = c.command(['GET', 'k']).catch(() => undefined); // a reply Redis will not send
+      const start = Date.now();
+      await c.close();
+      expect(Date.now() - start).toBeLessThan(1000);
+      expect(c.up).toBe(false);
+      await pending;
+    } finally {
+      redis.resume();
+    }
+  });
+  it('treats a Redis that cannot serve (READONLY replica, MASTERDOWN) as an outage, not a plain error', async () => {
+    const { freePort } = await import('../testing/redisServer.js');
+    const c = testConnection(redis.url);
+    const admin = testConnection(redis.url);
+    await until(() => c.up && admin.up, 3000, 'connections up');
+    const before = c.stats;
+    // The server becomes a replica of a master that does not exist: writes are refused READONLY.
+    await admin.command(['REPLICAOF', '127.0.0.1', String(await freePort())]);
+    try {
+      const { error } = await failure(c.command(['SET', 'k', 'v']));
+      expect((error as HuizhenError).code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      expect((error as Error).message).toContain('READONLY');
+      expect(c.up).toBe(false);
+      expect(c.stats.outages).toBe(before.outages + 1);
+      expect(c.stats.errors).toBeGreaterThan(before.errors);
+      // Stale reads refused too: MASTERDOWN (PING is refused as well, so the connection stays down).
+      await admin.command(['CONFIG', 'SET', 'replica-serve-stale-data', 'no']);
+      await expect(c.ping()).rejects.toMatchObject({ code: ErrorCode.CLUSTER_UNAVAILABLE });
+      expect(c.up).toBe(false);
+    } finally {
+      await admin.command(['CONFIG', 'SET', 'replica-serve-stale-data', 'yes']).catch(() => undefined);
+      await admin.command(['REPLICAOF', 'NO', 'ONE']);
+    }
+    // A primary again: the next PING brings the connection back up.
+    await until(() => c.up, 3000, 'up again');
+    expect(await c.command(['SET', 'k', 'v'])).toBe('OK');
+    await Promise.all([c.close(), admin.close()]);
+  });
+  it('replaces a connection whose PINGs go unanswered on a socket that looks open (half-open)', async () => {
+    const relay = await silencingRelay(redis.port);
+    const lines: string[] = [];
+    const c = testConnection(relay.url, testLogger(lines));
+    try {
+      await until(() => c.up, 3000, 'connection up');
+      relay.silenceAll(); // nothing is closed: the socket stays open, nothing comes back
+      await until(() => !c.up, 2000, 'down after a missed PING deadline');
+      // Two missed PINGs later it connects anew (through a fresh relayed socket) and is up again.
+      await until(() => c.up, 3000, 'up on a new connection');
+      expect(relay.accepted()).toBe(2);
+      expect(lines.some((l) => l.includes('cluster redis connection reset'))).toBe(true);
+      expect(await c.command(['SET', 'k', 'v'])).toBe('OK');
+    } finally {
+      await c.close();
+      relay.close();
+    }
   });
 });

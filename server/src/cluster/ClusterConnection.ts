@@ -39,6 +39,12 @@ export interface ClusterConnectionStats {
   outages: number;
 }
 
+/** Error replies that say this Redis cannot serve the cluster now, rather than that the command was wrong. */
+const UNAVAILABLE_REPLY = /^(LOADING|NOAUTH|READONLY|MASTERDOWN)\b/;
+
+/** A connection whose PINGs miss this many deadlines in a row is replaced by a new one. */
+const RESET_AFTER_MISSED_PINGS = 2;
+
 class CommandDeadline extends Error {
   constructor() {
     super('Redis did not answer in time');
@@ -46,14 +52,16 @@ class CommandDeadline extends Error {
 }
 
 export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
-  readonly #client: RedisClientType;
+  #client: RedisClientType;
   readonly #options: ClusterConnectionOptions;
   readonly #pinger: NodeJS.Timeout;
   readonly #rttObservers: ((seconds: number) => void)[] = [];
   #up = false;
-  /** Connected but a command missed its deadline: down until a PING is answered. */
+  /** Connected but a command missed its deadline (or Redis refused to serve): down until a PING is answered. */
   #hung = false;
   #closed = false;
+  /** Consecutive PINGs that missed their deadline on a socket that looks connected. */
+  #missedPings = 0;
   #rttMs: number | null = null;
   #errors = 0;
   #outages = 0;
@@ -61,35 +69,49 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
   private constructor(options: ClusterConnectionOptions) {
     super({ onListenerError: (error, event) => options.logger.error('cluster listener failed', { event, error }) });
     this.#options = options;
-    this.#client = createClient({
-      url: options.url,
+    this.#client = this.#connect();
+    this.#pinger = setInterval(() => void this.ping().catch(() => undefined), options.pingEveryMs);
+    this.#pinger.unref();
+  }
+
+  /** A new client, connecting (not awaited); its events drive this connection's state while it is the current one. */
+  #connect(): RedisClientType {
+    const client = createClient({
+      url: this.#options.url,
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.commandTimeoutMs },
+      commandOptions: { timeout: this.#options.commandTimeoutMs },
       pingInterval: 0,
       socket: {
-        connectTimeout: options.connectTimeoutMs,
+        connectTimeout: this.#options.connectTimeoutMs,
         // Exponential backoff, 50 ms doubling to the cap, a little jitter so nodes do not reconnect in step.
         reconnectStrategy: (retries) =>
-          Math.min(options.reconnectMaxDelayMs, 50 * 2 ** Math.min(retries, 16)) + Math.floor(Math.random() * 50),
+          Math.min(this.#options.reconnectMaxDelayMs, 50 * 2 ** Math.min(retries, 16)) + Math.floor(Math.random() * 50),
       },
     }) as RedisClientType;
-    this.#client.on('ready', () => {
+    const current = () => this.#client === client;
+    client.on('ready', () => {
+      if (!current()) return;
       this.#hung = false;
       this.#setUp(true, 'ready');
     });
-    this.#client.on('end', () => this.#setUp(false, 'closed'));
-    this.#client.on('reconnecting', () => this.#setUp(false, 'reconnecting'));
+    client.on('end', () => {
+      if (current()) this.#setUp(false, 'closed');
+    });
+    client.on('reconnecting', () => {
+      if (current()) this.#setUp(false, 'reconnecting');
+    });
     // Without an 'error' listener the client would throw on the process; here an error is a counted outage.
-    this.#client.on('error', (error: Error) => {
+    client.on('error', (error: Error) => {
+      if (!current()) return;
       this.#errors++;
       this.#setUp(false, error.message);
     });
-    this.#client.connect().catch((error: unknown) => {
+    client.connect().catch((error: unknown) => {
+      if (!current()) return;
       this.#errors++;
       this.#setUp(false, (error as Error).message);
     });
-    this.#pinger = setInterval(() => void this.ping().catch(() => undefined), options.pingEveryMs);
-    this.#pinger.unref();
+    return client;
   }
 
   static open(options: ClusterConnectionOptions): ClusterConnection {
@@ -130,8 +152,16 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
       return (await Promise.race([this.#client.sendCommand(args), deadline])) as T;
     } catch (error) {
       this.#errors++;
-      // A Redis error reply (a script bug, a wrong type) is not an outage: it is rethrown as is.
-      if (error instanceof ErrorReply) throw error;
+      if (error instanceof ErrorReply) {
+        // A Redis that cannot serve (still loading its data, wants a password, a replica, no master): an outage.
+        if (UNAVAILABLE_REPLY.test(error.message)) {
+          this.#hung = true; // down until a PING is answered
+          this.#setUp(false, error.message);
+          throw clusterUnavailable(error.message.slice(0, 120), error);
+        }
+        // Any other error reply (a script bug, a wrong type) is not an outage: it is rethrown as is.
+        throw error;
+      }
       if (error instanceof CommandDeadline) {
         this.#hung = true;
         this.#setUp(false, `no answer within ${this.#options.commandTimeoutMs} ms`);
@@ -159,7 +189,21 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
   async ping(): Promise<number> {
     if (this.#closed || !this.#client.isReady) throw clusterUnavailable('Redis is not connected');
     const start = process.hrtime.bigint();
-    await this.#send(['PING']);
+    try {
+      await this.#send(['PING']);
+    } catch (error) {
+      if ((error as Error).cause instanceof CommandDeadline && ++this.#missedPings >= RESET_AFTER_MISSED_PINGS) {
+        // Connected as far as the socket knows, but nothing comes back (a half-open socket after a network
+        // change or a failover): only a new connection helps, and its reconnect strategy takes over from here.
+        this.#missedPings = 0;
+        this.#options.logger.warn('cluster redis connection reset: pings unanswered', {});
+        const old = this.#client;
+        this.#client = this.#connect();
+        old.destroy();
+      }
+      throw error;
+    }
+    this.#missedPings = 0;
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     this.#rttMs = ms;
     for (const observe of this.#rttObservers) observe(ms / 1000);
@@ -174,11 +218,26 @@ export class ClusterConnection extends TypedEmitter<ClusterConnectionEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#pinger);
-    try {
-      if (this.#client.isReady) await this.#client.close();
-      else this.#client.destroy();
-    } catch {
-      this.#client.destroy();
+    // A graceful close waits for every pending reply: a hung Redis (SIGSTOP, a half-open socket) would
+    // hold it, and the process exit with it, for ever. So it gets commandTimeoutMs, then the socket is cut.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#options.commandTimeoutMs);
+    });
+    const closing = this.#client.isReady
+      ? this.#client.close().then(
+          () => 'closed' as const,
+          () => 'failed' as const,
+        )
+      : Promise.resolve('failed' as const);
+    const outcome = await Promise.race([closing, late]);
+    clearTimeout(timer);
+    if (outcome !== 'closed') {
+      try {
+        this.#client.destroy();
+      } catch {
+        // already closed
+      }
     }
     this.#setUp(false, 'closed');
   }

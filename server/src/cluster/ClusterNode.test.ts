@@ -86,6 +86,15 @@ describe('cluster mode: two nodes on one redis-server', () => {
     expect(listed.nodes.map((n) => n.id)).toEqual(['a', 'b']);
     expect(listed.nodes[0]!.homes.map((h) => h.room)).toEqual(['consult-1']);
     expect(listed.nodes[1]!.homes).toEqual([]);
+    // The table shows the load a's entry published at its last renewal (every second): wait for the join's.
+    await until(
+      async () => {
+        const entry = (await b.server.cluster!.registry.list()).find((n) => n.id === 'a');
+        return entry?.load.rooms === 1 && entry.load.participants === 1 && entry.load.homedRooms === 1;
+      },
+      3000,
+      "a's entry showing the room",
+    );
     const { stdout: table } = await run(process.execPath, [CLI, 'cluster', 'status'], {
       env: { ...process.env, REDIS_URL: redis.url, HUIZHEN_CONFIG: '' },
     });

@@ -37,7 +37,7 @@ export interface ClusterNodeOptions {
   load: () => { rooms: number; participants: number };
   /** Closes a room that is homed elsewhere now (its participants are told to rejoin). */
   evict: (room: string, reason: string, code: ErrorCode) => void;
-  /** Whether the room is open on this node. */
+  /** Whether the room is open on this node, or being opened. */
   isOpen: (room: string) => boolean;
   /**
    * A home assigned here by another node (`open()` chose this one) that no
@@ -164,6 +164,15 @@ export class ClusterNode implements RoomPlacement {
     if (lease.node === this.nodeId) return;
     const home = (await this.registry.list()).find((n) => n.id === lease.node);
     throw roomOnOtherNode(room, lease.node, home?.url ?? 'its URL is not known');
+  }
+
+  confirm(room: string): void {
+    // The home was taken (or given up) while the room was being created: it must not open here as a second home.
+    if (!this.directory.fence(room))
+      throw new HuizhenError(
+        ErrorCode.ROOM_ON_OTHER_NODE,
+        `Room '${room}' moved to another node of the cluster while it opened here; please rejoin.`,
+      );
   }
 
   closed(room: string): void {

@@ -157,4 +157,41 @@ describe('RoomDirectory on a real redis-server', () => {
     expect((await b.store.load('ward-round')).admitted).toEqual(['doctor-9']);
     await a.directory.stop();
   }, 30_000);
+  it('rooms released while a renewal round is on its way keep no home (many rooms, renewed at once)', async () => {
+    const a = await member('a5');
+    const rooms = Array.from({ length: 200 }, (_, i) => `bulk-${i}`);
+    for (const room of rooms) await a.directory.claim(room);
+    for (const flushScripts of [false, true]) {
+      for (const room of rooms) if (!a.directory.leases.has(room)) await a.directory.claim(room);
+      expect(a.directory.leases.size).toBe(rooms.length);
+      // Redis restarted and forgot its scripts: every renewal and release goes EVALSHA, NOSCRIPT, EVAL.
+      if (flushScripts) await a.connection.command(['SCRIPT', 'FLUSH']);
+      const round = a.directory.renew();
+      await Promise.resolve(); // the round's first replies are not back yet
+      const released = Promise.all(rooms.map((room) => a.directory.release(room)));
+      await round;
+      await released;
+      expect(await a.connection.command<string[]>(['KEYS', 'dir:room:bulk-*:home'])).toEqual([]);
+      expect(await a.connection.command<string[]>(['SMEMBERS', keys.nodeRooms('a5')])).toEqual([]);
+      expect(a.directory.leases.size).toBe(0);
+    }
+    await a.directory.stop();
+  });
+  it('a home assigned again to the same node at a newer epoch is renewed at that epoch, not lost', async () => {
+    const a = await member('a6');
+    const first = (await a.directory.claim('re-assigned'))!;
+    expect(first.epoch).toBe(1);
+    // Its lease lapsed and another node's open() assigned the room to this same node again, at epoch 3
+    // (what ASSIGN_HOME leaves): this node still holds epoch 1 at its next renewal.
+    await a.connection.command(['SET', keys.roomHome('re-assigned'), 'a6|3', 'PX', '2500']);
+    await a.connection.command(['SET', keys.roomEpoch('re-assigned'), '3']);
+    await a.directory.renew();
+    expect(a.lost).toEqual([]);
+    expect(a.directory.fence('re-assigned')).toEqual({ room: 're-assigned', node: 'a6', epoch: 3 });
+    await a.store.admit(a.directory.fence('re-assigned')!, 'patient-3');
+    expect((await a.store.load('re-assigned')).admitted).toEqual(['patient-3']);
+    expect(await a.connection.command(['PTTL', keys.roomHome('re-assigned')])).toBeGreaterThan(2000);
+    await a.directory.stop();
+    expect(await a.directory.home('re-assigned')).toBeNull();
+  });
 });

@@ -9,8 +9,9 @@
  * While Redis is away the leases cannot be renewed; the node keeps them
  * (its calls go on locally) and, when Redis is back, renews each one: a
  * lease that expired meanwhile is re-taken only if nobody took the room
- * since (the epoch counter is not newer), otherwise it is lost. So a room
- * never ends up with two homes.
+ * since (the epoch counter is not newer), otherwise it is lost (`homeLost`,
+ * and the room closes here). So a room converges to one home; until a
+ * cut-off node hears it lost the room, its writes are refused by the epoch.
  */
 import { TypedEmitter } from '@huizhen/protocol';
 import type { Logger } from '../observability/logger.js';
@@ -51,6 +52,8 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
   readonly #held = new Map<string, HomeLease>();
   /** Releases under way: stop() waits for them before the connection closes. */
   readonly #releasing = new Set<Promise<void>>();
+  /** Rooms released since the current round began adopting (their GET may predate the RELEASE). */
+  readonly #releasedThisRound = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #renewing: Promise<void> | undefined;
   #stopped = false;
@@ -116,6 +119,7 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     const lease = this.#held.get(room);
     if (!lease) return Promise.resolve();
     this.#held.delete(room);
+    this.#releasedThisRound.add(room);
     const done = this.#release(lease).finally(() => this.#releasing.delete(done));
     this.#releasing.add(done);
     return done;
@@ -123,13 +127,8 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
 
   async #release(lease: HomeLease): Promise<void> {
     const room = lease.room;
-    const { connection, keys, nodeId } = this.#o;
     try {
-      await connection.script(
-        RELEASE_HOME,
-        [keys.roomHome(room), keys.nodeRooms(nodeId)],
-        [nodeId, String(lease.epoch), room],
-      );
+      await this.#releaseKey(lease);
     } catch (error) {
       // Redis is away: the lease lapses by itself.
       this.#o.logger.warn('room home not released', { room, error });
@@ -176,40 +175,74 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
 
   async #renewAll(): Promise<void> {
     const { connection, keys, nodeId } = this.#o;
-    for (const lease of [...this.#held.values()]) {
-      let result: number;
-      try {
-        result = Number(
-          await connection.script(
-            RENEW_HOME,
-            [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
-            [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
-          ),
-        );
-      } catch {
-        // Redis is away: keep the lease locally and try again next round.
-        return;
-      }
-      if (this.#held.get(lease.room) !== lease) continue; // released meanwhile
-      if (result === 2) this.#o.logger.info('room home re-taken after its lease lapsed', { room: lease.room });
-      if (result === 0) {
-        this.#held.delete(lease.room);
-        this.#o.logger.warn('room home lost to another node', { room: lease.room, epoch: lease.epoch });
-        this.emit('homeLost', lease, 'taken');
-      }
-    }
+    // All at once (one pipeline on the connection): a round must fit in leaseMs − renewEveryMs whatever the room count.
+    await Promise.allSettled([...this.#held.values()].map((lease) => this.#renewOne(lease)));
     // Rooms another node assigned here (open() chose this node): adopt them.
+    this.#releasedThisRound.clear();
     try {
       const assigned = await connection.command<string[]>(['SMEMBERS', keys.nodeRooms(nodeId)]);
       for (const room of assigned) {
         if (this.#held.has(room)) continue;
         const lease = await this.home(room);
+        // Given up while that GET was on its way (before the RELEASE reached Redis): not to be adopted back.
+        if (this.#releasedThisRound.has(room)) continue;
         if (lease?.node === nodeId) this.#note(lease);
         else await connection.command(['SREM', keys.nodeRooms(nodeId), room]);
       }
     } catch {
       // Redis is away; next round.
     }
+  }
+
+  async #renewOne(lease: HomeLease): Promise<void> {
+    const { connection, keys, nodeId } = this.#o;
+    // Released since the round began: renewing it now would re-take the key its RELEASE deleted.
+    if (!this.#holds(lease)) return;
+    let result: number;
+    let epoch: number;
+    try {
+      const reply = await connection.script<[number, number]>(
+        RENEW_HOME,
+        [keys.roomHome(lease.room), keys.roomEpoch(lease.room), keys.nodeRooms(nodeId)],
+        [nodeId, String(lease.epoch), String(this.#o.leaseMs), lease.room],
+      );
+      [result, epoch] = [Number(reply[0]), Number(reply[1])];
+    } catch {
+      // Redis is away: keep the lease locally and try again next round.
+      return;
+    }
+    if (!this.#holds(lease)) {
+      // Released while this renewal was on its way: if it renewed or re-took the key, give it up again
+      // (unless the room opened here again meanwhile, at a newer epoch).
+      if (result !== 0 && !this.#held.has(lease.room))
+        await this.#releaseKey({ ...lease, epoch }).catch(() => undefined);
+      return;
+    }
+    if (result === 2) this.#o.logger.info('room home re-taken after its lease lapsed', { room: lease.room });
+    if (result === 3) {
+      // Assigned to this node again at a newer epoch (its lease had lapsed): still the home, fenced by that epoch.
+      this.#held.set(lease.room, { ...lease, epoch });
+      this.#o.logger.info('room home renewed at a newer epoch', { room: lease.room, from: lease.epoch, epoch });
+    }
+    if (result === 0) {
+      this.#held.delete(lease.room);
+      this.#o.logger.warn('room home lost to another node', { room: lease.room, epoch: lease.epoch });
+      this.emit('homeLost', lease, 'taken');
+    }
+  }
+
+  /** Whether this node still holds the room at the lease's epoch. */
+  #holds(lease: HomeLease): boolean {
+    return this.#held.get(lease.room)?.epoch === lease.epoch;
+  }
+
+  #releaseKey(lease: HomeLease): Promise<unknown> {
+    const { connection, keys, nodeId } = this.#o;
+    return connection.script(
+      RELEASE_HOME,
+      [keys.roomHome(lease.room), keys.nodeRooms(nodeId)],
+      [nodeId, String(lease.epoch), lease.room],
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { resolveNodeId } from './clusterConfig.js';
+import { publishesLocalhost, resolveNodeId } from './clusterConfig.js';
 
 describe('cluster config', () => {
   it('leaves cluster mode off by default and reads REDIS_URL, HUIZHEN_NODE_ID and HUIZHEN_PUBLIC_URL', () => {
@@ -30,5 +30,11 @@ describe('cluster config', () => {
     expect(resolveNodeId(null, 3001, 'consult-host.local')).toBe('consult-host.local-3001');
     expect(resolveNodeId(null, 3002, '-weird host!')).toBe('weird-host--3002');
     expect(resolveNodeId('b', 3002, 'x')).toBe('b');
+  });
+  it('knows when the node would publish a localhost URL (wildcard host, no public URL)', () => {
+    expect(publishesLocalhost('0.0.0.0', null)).toBe(true);
+    expect(publishesLocalhost('::', null)).toBe(true);
+    expect(publishesLocalhost('0.0.0.0', 'https://a.example.cn')).toBe(false);
+    expect(publishesLocalhost('10.0.0.5', null)).toBe(false);
   });
 });

@@ -53,3 +53,12 @@ export function resolveNodeId(configured: string | null, port: number, host: str
   const safeHost = host.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'node';
   return `${safeHost.slice(0, 56)}-${port}`;
 }
+
+/**
+ * Whether this node would publish a URL nobody else can use: listening on a
+ * wildcard address (0.0.0.0, ::) without cluster.publicUrl, the listen URL
+ * says `localhost`, which on another node or a client is somewhere else.
+ */
+export function publishesLocalhost(host: string, publicUrl: string | null): boolean {
+  return !publicUrl && (host === '0.0.0.0' || host === '::');
+}

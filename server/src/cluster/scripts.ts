@@ -38,30 +38,39 @@ return { ARGV[1], epoch, 1 }
 /**
  * Renew a home lease held at a given epoch.
  * KEYS: home, epoch, owner's rooms set. ARGV: owner node, epoch, lease ms, room id.
- * Returns 1 renewed; 2 re-taken (the lease had expired, e.g. during a Redis
- * outage, and nobody took the room since: the epoch counter is still ours or
- * Redis lost it); 0 lost (another owner or a newer epoch).
+ * Returns { result, epoch }: 1 renewed; 2 re-taken (the lease had expired,
+ * e.g. during a Redis outage, and nobody took the room since: the epoch
+ * counter is still ours or Redis lost it); 3 renewed at a newer epoch (the
+ * room was assigned to this same node again meanwhile: adopt that epoch);
+ * 0 lost (another owner or a newer epoch). `epoch` is the one to hold from now.
  */
 export const RENEW_HOME = lua(`
 local mine = ARGV[1] .. '|' .. ARGV[2]
 local current = redis.call('GET', KEYS[1])
 if current == mine then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return 1
+  return { 1, tonumber(ARGV[2]) }
 end
 if current then
+  local sep = string.find(current, '|', 1, true)
+  local newer = sep and tonumber(string.sub(current, sep + 1))
+  if sep and string.sub(current, 1, sep - 1) == ARGV[1] and newer and newer > tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    redis.call('SADD', KEYS[3], ARGV[4])
+    return { 3, newer }
+  end
   redis.call('SREM', KEYS[3], ARGV[4])
-  return 0
+  return { 0, tonumber(ARGV[2]) }
 end
 local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
 if epoch > tonumber(ARGV[2]) then
   redis.call('SREM', KEYS[3], ARGV[4])
-  return 0
+  return { 0, tonumber(ARGV[2]) }
 end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[1], mine, 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
-return 2
+return { 2, tonumber(ARGV[2]) }
 `);
 
 /**

@@ -66,6 +66,11 @@ export class RoomManager {
     return this.#rooms;
   }
 
+  /** Whether the room is open here or being created (cluster mode: this node acts as its home). */
+  isOpen(id: string): boolean {
+    return this.#rooms.has(id) || this.#creating.has(id);
+  }
+
   // --- cluster
   /** Consults `placement` before any room opens from now on (cluster mode sets it once at start). */
   setPlacement(placement: RoomPlacement): void {
@@ -164,6 +169,13 @@ export class RoomManager {
       await Promise.all([room.consult.ready, room.records.ready]);
     } catch (err) {
       room.close('The room could not be loaded.', ErrorCode.INTERNAL);
+      throw err;
+    }
+    try {
+      // --- cluster: the home may have moved while the room was being created
+      this.#placement?.confirm(id);
+    } catch (err) {
+      room.close('This room moved to another node of the cluster; please rejoin.', ErrorCode.ROOM_ON_OTHER_NODE);
       throw err;
     }
     this.#scheduled.delete(id);

@@ -9,6 +9,12 @@ export interface RoomPlacement {
    * may not (CLUSTER_UNAVAILABLE, ROOM_ON_OTHER_NODE, SERVER_SHUTTING_DOWN).
    */
   beforeOpen(room: string): Promise<void>;
+  /**
+   * Called once the room is created, just before it is made available (the
+   * creation takes a while after `beforeOpen`); throws a HuizhenError
+   * (ROOM_ON_OTHER_NODE) when its home is no longer here.
+   */
+  confirm(room: string): void;
   /** The room closed on this node (or failed to open after `beforeOpen`). */
   closed(room: string): void;
 }

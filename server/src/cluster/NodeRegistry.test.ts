@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../testing/redisServer.js';
 import type { ClusterConnection } from './ClusterConnection.js';
 import { ClusterKeys } from './keys.js';
-import { NodeRegistry, listNodes } from './NodeRegistry.js';
-import { testConnection, testLogger, until } from './testing.js';
+import { listNodes } from './NodeRegistry.js';
+import { testRegistry, until } from './testing.js';
 
 let redis: TestRedis;
 const connections: ClusterConnection[] = [];
@@ -18,19 +18,14 @@ afterAll(async () => {
 const keys = new ClusterKeys('test:');
 
 async function node(id: string, load = { rooms: 0, participants: 0, homedRooms: 0 }) {
-  const connection = testConnection(redis.url);
-  connections.push(connection);
-  await until(() => connection.up, 3000, 'connection up');
-  const registry = new NodeRegistry({
-    connection,
+  const url = `http://127.0.0.1:${id === 'a' ? 3001 : 3002}`;
+  const { connection, registry } = await testRegistry({
+    redisUrl: redis.url,
+    connections,
     keys,
     nodeId: id,
-    url: `http://127.0.0.1:${id === 'a' ? 3001 : 3002}`,
-    mediaAddress: '127.0.0.1',
-    leaseMs: 2500,
-    renewEveryMs: 1000,
-    load: () => load,
-    logger: testLogger(),
+    url,
+    load,
   });
   return { connection, registry, load };
 }

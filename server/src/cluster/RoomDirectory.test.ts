@@ -4,10 +4,9 @@ import { startRedis, type TestRedis } from '../testing/redisServer.js';
 import type { ClusterConnection } from './ClusterConnection.js';
 import { StaleEpochError } from './clusterErrors.js';
 import { ClusterKeys } from './keys.js';
-import { NodeRegistry } from './NodeRegistry.js';
 import { RedisRoomStateStore } from './RedisRoomStateStore.js';
 import { RoomDirectory, type HomeLease, type HomeLostReason } from './RoomDirectory.js';
-import { testConnection, testLogger, until } from './testing.js';
+import { testLogger, testRegistry, until } from './testing.js';
 
 let redis: TestRedis;
 const connections: ClusterConnection[] = [];
@@ -24,19 +23,13 @@ afterAll(async () => {
 const keys = new ClusterKeys('dir:');
 
 async function member(id: string, load = { rooms: 0, participants: 0, homedRooms: 0 }) {
-  const connection = testConnection(redis.url);
-  connections.push(connection);
-  await until(() => connection.up, 3000, 'connection up');
-  const registry = new NodeRegistry({
-    connection,
+  const { connection, registry } = await testRegistry({
+    redisUrl: redis.url,
+    connections,
     keys,
     nodeId: id,
     url: `http://${id}.test`,
-    mediaAddress: '127.0.0.1',
-    leaseMs: 2500,
-    renewEveryMs: 1000,
-    load: () => load,
-    logger: testLogger(),
+    load,
   });
   const directory = new RoomDirectory({
     connection,

@@ -161,6 +161,9 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
   // --- DownlinkPolicy (asked by SubscriptionManager when it creates consumers) ---
 
   startLow(peer: MediaPeer): boolean {
+    // Load-test participants are not sampled (see #sample), so nothing would ever raise their layers:
+    // they get what they ask for, or the benchmark would measure only the lowest layer.
+    if (peer.loadTest) return false;
     const link = this.#links.get(peer);
     const down = link?.tracker.downlink;
     return !link || down === undefined || down === 'poor' || link.down.state !== 'video';

@@ -3,6 +3,7 @@
  * Redis reachability, round trip and errors. Registered only in cluster mode.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerLiveGauge } from '../observability/metrics.js';
 import type { ClusterNode } from './ClusterNode.js';
 
 export function registerClusterMetrics(registry: Registry, node: ClusterNode): void {
@@ -16,15 +17,7 @@ export function registerClusterMetrics(registry: Registry, node: ClusterNode): v
       this.set({ node: node.nodeId, state: node.registry.state }, 1);
     },
   });
-  const live = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const live = (name: string, help: string, read: () => number) => registerLiveGauge(registry, name, help, read);
   live('huizhen_cluster_registered', 'Whether this node is live in the registry (1) or not (0)', () =>
     node.registry.registered ? 1 : 0,
   );

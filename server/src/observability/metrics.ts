@@ -17,19 +17,23 @@ export interface Metrics {
   dataMessages: Counter<'outcome'>;
 }
 
+/** A gauge read at each scrape, so it never goes stale between events. */
+export function registerLiveGauge(registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 export function createMetrics(rooms: RoomManager, pool: WorkerPool): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'huizhen_' });
 
-  const liveGauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+  const liveGauge = (name: string, help: string, read: () => number) => registerLiveGauge(registry, name, help, read);
   liveGauge('huizhen_rooms', 'Open rooms on this node', () => rooms.counts().rooms);
   liveGauge('huizhen_participants', 'Participants in rooms on this node', () => rooms.counts().participants);
   liveGauge('huizhen_producers', 'Published tracks (mediasoup producers)', () => rooms.counts().producers);

@@ -38,6 +38,8 @@ import { RecordingUrlSigner } from './recording/recordingUrls.js';
 import { ClusterNode } from './cluster/ClusterNode.js';
 import { JoiningPlacement } from './cluster/JoiningPlacement.js';
 import { publishesLocalhost, resolveNodeId } from './cluster/clusterConfig.js';
+import { ClusterMesh } from './cluster/mesh/ClusterMesh.js';
+import { UpgradeRouter } from './http/upgrades.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -60,6 +62,8 @@ export class HuizhenServer {
   readonly recording: RecordingService | undefined;
   // --- cluster: absent in the embedded default (no REDIS_URL)
   readonly cluster: ClusterNode | undefined;
+  /** Node links and room pipes: in cluster mode with cluster.linkSecret. */
+  readonly mesh: ClusterMesh | undefined;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
   readonly #webhooks: WebhookService;
@@ -79,8 +83,10 @@ export class HuizhenServer {
     webhooks: WebhookService;
     recording: RecordingService | undefined;
     cluster: ClusterNode | undefined;
+    mesh: ClusterMesh | undefined;
   }) {
     this.cluster = parts.cluster;
+    this.mesh = parts.mesh;
     this.#webhooks = parts.webhooks;
     this.recording = parts.recording;
     this.preflight = parts.preflight;
@@ -214,6 +220,7 @@ export class HuizhenServer {
     recordingMetrics.register(metrics.registry);
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     let cluster: ClusterNode | undefined;
+    let mesh: ClusterMesh | undefined;
     const app = createApp({
       config,
       issuers,
@@ -255,7 +262,8 @@ export class HuizhenServer {
     // --- cluster: until the node has joined, no room may open here (it would have no home lease)
     const joining = config.redis.url ? new JoiningPlacement() : undefined;
     if (joining) rooms.setPlacement(joining);
-    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
+    const upgrades = new UpgradeRouter(http);
+    const signaling = new SignalingServer(upgrades, { config, issuers, rooms, metrics, logger, audit, preflight });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -297,9 +305,27 @@ export class HuizhenServer {
       joining?.joined(node);
       node.registerMetrics(metrics.registry);
       cluster = node;
+      // --- cluster: node links, over which rooms' media will cross nodes, need the shared secret
+      if (config.cluster.linkSecret) {
+        mesh = new ClusterMesh(
+          {
+            nodeId: node.nodeId,
+            secret: config.cluster.linkSecret,
+            listenIp: config.media.rtcListenIp,
+            announcedAddress: config.media.rtcAnnouncedAddress,
+            routerFor: (room) => rooms.rooms.get(room)?.media.router ?? null,
+            logger,
+          },
+          upgrades,
+        );
+        mesh.registerMetrics(metrics.registry);
+      } else {
+        logger.warn('cluster mode without cluster.linkSecret (HUIZHEN_CLUSTER_SECRET): no node links between nodes');
+      }
     }
     const server = new HuizhenServer({
       cluster,
+      mesh,
       config,
       logger,
       pool,
@@ -346,6 +372,7 @@ export class HuizhenServer {
       this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
       this.preflight.close();
       await this.#signaling.close();
+      this.mesh?.close();
       this.pool.close();
       await new Promise<void>((resolve) => {
         this.#http.close(() => resolve());

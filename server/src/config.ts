@@ -43,6 +43,7 @@ const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'stri
   { env: 'REDIS_URL', path: ['redis', 'url'], kind: 'nullableString' },
   { env: 'HUIZHEN_NODE_ID', path: ['cluster', 'nodeId'], kind: 'nullableString' },
   { env: 'HUIZHEN_PUBLIC_URL', path: ['cluster', 'publicUrl'], kind: 'nullableString' },
+  { env: 'HUIZHEN_CLUSTER_SECRET', path: ['cluster', 'linkSecret'], kind: 'nullableString' },
   { env: 'HUIZHEN_DATA_DIR', path: ['storage', 'dir'], kind: 'string' },
   { env: 'HUIZHEN_AUDIT_DIR', path: ['audit', 'dir'], kind: 'string' },
 ];

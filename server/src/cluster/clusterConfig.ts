@@ -31,6 +31,11 @@ export const clusterConfigSchema = z
     commandTimeoutMs: ms(10, 60_000),
     /** Longest wait between two reconnection attempts (the backoff doubles up to it). */
     reconnectMaxDelayMs: ms(50, 60_000),
+    /**
+     * The secret the nodes share to open node links to each other (HUIZHEN_CLUSTER_SECRET), at
+     * least 32 characters; null: no node links, so no room's media crosses nodes.
+     */
+    linkSecret: z.nullable(str({ min: 32, max: 4096 })),
     /** A draining node exits when empty or after this long. */
     drainTimeoutSec: num({ integer: true, min: 1, max: 86_400 }),
   })

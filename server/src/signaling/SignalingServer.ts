@@ -1,11 +1,14 @@
 /**
- * The WebSocket endpoint at /ws, sharing the HTTP server's port. Oversized
- * frames are refused by ws itself (close 1009) before they are buffered.
+ * The WebSocket endpoint at /ws, sharing the HTTP server's port (the
+ * UpgradeRouter hands its upgrades here). Oversized frames are refused by ws
+ * itself (close 1009) before they are buffered.
  */
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '@huizhen/protocol';
 import { OriginPolicy } from '../http/origins.js';
+import type { UpgradeRouter } from '../http/upgrades.js';
 import { Connection } from './Connection.js';
 import type { SignalingContext } from './SignalingContext.js';
 
@@ -18,16 +21,17 @@ export class SignalingServer {
   readonly #heartbeat: NodeJS.Timeout;
   readonly #origins: OriginPolicy;
 
-  constructor(httpServer: HttpServer, ctx: SignalingContext) {
+  constructor(upgrades: UpgradeRouter, ctx: SignalingContext) {
     this.#ctx = ctx;
     this.#origins = new OriginPolicy(ctx.config.server.allowedOrigins, ctx.config.server.trustProxy);
     this.#wss = new WebSocketServer({
-      server: httpServer,
-      path: '/ws',
+      noServer: true,
       maxPayload: ctx.config.signaling.maxMessageBytes,
       perMessageDeflate: false,
     });
-    this.#wss.on('connection', (ws, req) => this.#onConnection(ws, req));
+    upgrades.route('/ws', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req)),
+    );
     this.#wss.on('error', (err) => ctx.logger.error('websocket server error', { error: err }));
     this.#heartbeat = setInterval(() => {
       for (const c of this.#connections) c.ping();

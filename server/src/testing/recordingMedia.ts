@@ -58,7 +58,18 @@ export async function publishTestMedia(media: MediaRoom, identity: string, label
         kind: 'video',
         source: 'camera',
         rtpParameters: {
-          codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }],
+          codecs: [
+            {
+              mimeType: 'video/VP8',
+              payloadType: 101,
+              clockRate: 90000,
+              // As a browser's: the SFU may ask for key frames (ffmpeg ignores them; its GOP is short).
+              rtcpFeedback: [
+                { type: 'nack', parameter: 'pli' },
+                { type: 'ccm', parameter: 'fir' },
+              ],
+            },
+          ],
           encodings: [{ ssrc: vssrc }],
         },
       },

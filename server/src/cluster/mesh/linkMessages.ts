@@ -1,0 +1,84 @@
+/**
+ * What two nodes say to each other over a node link to pipe a room's media
+ * between their routers. Every frame is validated on arrival like a client's:
+ * a node with the secret is trusted to be a node, not to be bug-free.
+ *
+ * Frames: `req` (answered by one `res` with the same id) and `note` (no answer).
+ */
+import { int, json, mediaKind, oneOf, str, trackSource } from '@huizhen/protocol';
+import type { types } from 'mediasoup';
+import * as z from 'zod/mini';
+
+/** A pipe consumer's RTP parameters, checked in depth by mediasoup itself when the copy is produced. */
+const rtpParameters = json<types.RtpParameters>({ maxDepth: 12, maxItems: 4096, maxString: 32768 });
+const roomId = str({ min: 1, max: 128 });
+const mediaId = str({ min: 1, max: 64 });
+/** A pipe transport's address: loopback or a node's media address, never a name to resolve. */
+const ip = str({ min: 2, max: 45, pattern: /^[0-9a-fA-F.:]+$/ });
+const srtpParameters = z.strictObject({
+  cryptoSuite: oneOf([
+    'AEAD_AES_256_GCM',
+    'AEAD_AES_128_GCM',
+    'AES_CM_128_HMAC_SHA1_80',
+    'AES_CM_128_HMAC_SHA1_32',
+  ] as const),
+  keyBase64: str({ min: 16, max: 128, pattern: /^[A-Za-z0-9+/=]+$/ }),
+});
+export const pipeEndpoint = z.strictObject({ ip, port: int(1, 65_535), srtpParameters });
+
+/** Requests, by method: what the caller sends and what the answer carries. */
+export const linkRequests = {
+  /** Open (or return) the callee's end of the room's pipe, connected to the caller's end. */
+  openPipe: {
+    data: z.strictObject({ room: roomId, endpoint: pipeEndpoint }),
+    result: z.strictObject({ endpoint: pipeEndpoint }),
+  },
+  /** Create on the callee's router the producer the caller's pipe now sends (same id). */
+  importProducer: {
+    data: z.strictObject({
+      room: roomId,
+      producerId: mediaId,
+      kind: mediaKind,
+      rtpParameters,
+      paused: z.boolean(),
+      identity: str({ min: 1, max: 256 }),
+      source: trackSource,
+    }),
+    result: z.strictObject({}),
+  },
+} as const;
+
+/** Notes, by method. */
+export const linkNotes = {
+  /** The exported producer paused or resumed at its source. */
+  producerPaused: z.strictObject({ room: roomId, producerId: mediaId, paused: z.boolean() }),
+  /** The exported producer closed at its source: close the imported copy. */
+  producerClosed: z.strictObject({ room: roomId, producerId: mediaId }),
+  /** The importer no longer needs the producer: stop sending it. */
+  releaseProducer: z.strictObject({ room: roomId, producerId: mediaId }),
+  /** The room's pipe between the two nodes is no longer needed. */
+  closePipe: z.strictObject({ room: roomId }),
+} as const;
+
+export type LinkRequestMethod = keyof typeof linkRequests;
+export type LinkNoteMethod = keyof typeof linkNotes;
+export type LinkRequestData<M extends LinkRequestMethod> = z.infer<(typeof linkRequests)[M]['data']>;
+export type LinkRequestResult<M extends LinkRequestMethod> = z.infer<(typeof linkRequests)[M]['result']>;
+export type LinkNoteData<M extends LinkNoteMethod> = z.infer<(typeof linkNotes)[M]>;
+export type PipeEndpoint = z.infer<typeof pipeEndpoint>;
+
+const method = str({ min: 1, max: 64, pattern: /^[A-Za-z]+$/ });
+const requestId = int(1, Number.MAX_SAFE_INTEGER);
+export const linkFrame = z.union([
+  z.strictObject({ t: z.literal('req'), id: requestId, m: method, d: z.unknown() }),
+  z.strictObject({ t: z.literal('note'), m: method, d: z.unknown() }),
+  z.strictObject({ t: z.literal('res'), id: requestId, ok: z.literal(true), d: z.unknown() }),
+  z.strictObject({
+    t: z.literal('res'),
+    id: requestId,
+    ok: z.literal(false),
+    code: str({ min: 1, max: 64 }),
+    message: str({ min: 0, max: 1000 }),
+  }),
+]);
+export type LinkFrame = z.infer<typeof linkFrame>;

@@ -4,7 +4,7 @@
 // when everything is already in place, so `npm start` / `npm test` can call it
 // every time. Uses only Node built-ins: it runs before `npm ci`.
 //
-//   node scripts/setup.mjs [--for start|test] [--print-worker-cache-path]
+//   node scripts/setup.mjs [--for start|test|bench] [--print-worker-cache-path]
 //
 // Environment:
 //   HUIZHEN_CACHE_DIR      where the built worker and the source tarballs it is built
@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const purpose = argValue('--for') ?? 'start';
-if (!['start', 'test'].includes(purpose)) fail(`unknown --for '${purpose}' (expected start or test)`);
+if (!['start', 'test', 'bench'].includes(purpose)) fail(`unknown --for '${purpose}' (expected start, test or bench)`);
 
 const MEDIASOUP_VERSION = JSON.parse(readFileSync(join(root, 'server/package.json'), 'utf8')).dependencies.mediasoup;
 if (!/^\d+\.\d+\.\d+$/.test(MEDIASOUP_VERSION))
@@ -58,6 +58,9 @@ const WORKER_BUILD_PACKAGES = [
 // iproute2 (ip, tc) for tests that build network namespaces.
 // fonts-wqy-microhei: a CJK font (1.6 MB) for the records viewer's printed Chinese PDF fixture.
 // redis-server: the cluster tests start their own on free ports, without persistence.
+// janus: Debian's Janus gateway (VideoRoom plugin, HTTP transport), the side-by-side SFU the bench and
+// loadtest/src/janus/janus.test.ts start on free loopback ports.
+const BENCH_PACKAGES = ['janus'];
 const TEST_PACKAGES = [
   'chromium',
   'fonts-dejavu-core',
@@ -66,6 +69,7 @@ const TEST_PACKAGES = [
   'iproute2',
   'ffmpeg',
   'redis-server',
+  ...BENCH_PACKAGES,
 ];
 
 main();
@@ -95,6 +99,7 @@ function main() {
   const haveCachedPrebuilt = existsSync(prebuiltWorker) && process.env.HUIZHEN_WORKER_SOURCE !== 'build';
   if (!haveCachedPrebuilt) wanted.push(...WORKER_BUILD_PACKAGES);
   if (purpose === 'test') wanted.push(...TEST_PACKAGES);
+  if (purpose === 'bench') wanted.push(...BENCH_PACKAGES);
   ensureDebianPackages(wanted);
 
   // 2. npm dependencies. MEDIASOUP_WORKER_BIN makes mediasoup's own postinstall

@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BareMediasoupConnector } from './bare.js';
+import { compareWithJanus, runJanusBench } from './janus/bench.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
 import { instructionsTable, measureInstructions, type InstructionsResult } from './instructions/callgrind.js';
@@ -573,6 +574,27 @@ export async function benchCommand(
   } finally {
     await bare.close();
   }
+
+  // Janus side by side: the same participants over WebRTC (≤ 90 s; skipped with a note when janus is absent).
+  const janus = await runJanusBench({
+    pinning,
+    srtpSuite,
+    warmupSec,
+    windowSec,
+    runId: `${runId}j`,
+    deadlineMs: performance.now() + 90_000,
+    stage: (name) => progress.stage(name),
+    onProgress: (p) => progress.update(p),
+  });
+  report.runs.push(...janus.runs);
+  report.notes.push(...janus.notes);
+  const janusConsults = janus.runs.find((r) => r.scenario === 'consults');
+  if (janusConsults)
+    report.janus = compareWithJanus(
+      huizhenConsults,
+      report.runs.find((r) => r.target === 'huizhen' && r.mode === 'webrtc'),
+      janusConsults,
+    );
 
   progress.stage('one-core limit: SRTP protect + UDP send');
   const limitSrtp = await limitInChild(pinning, true, srtpSuite, 3);

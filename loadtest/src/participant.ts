@@ -213,7 +213,15 @@ export class SyntheticParticipant {
     else {
       if (!o.webrtc) throw new LoadTestError('INTERNAL', 'webrtc mode needs a DTLS identity');
       this.timing.transports ??= [];
-      path = await openWebRtcPath(session, direction, o.webrtc, o.srtpSuite, o.collector, this.timing.transports);
+      path = session.openWebRtcPath
+        ? await session.openWebRtcPath(direction, {
+            identity: o.webrtc,
+            suite: o.srtpSuite,
+            sink: o.collector,
+            timings: this.timing.transports,
+            expectedConsumers: this.plan.expectedConsumers,
+          })
+        : await openWebRtcPath(session, direction, o.webrtc, o.srtpSuite, o.collector, this.timing.transports);
     }
     // The run ended while this transport was being set up: nothing may keep sending or checking.
     if (this.#stopped) {

@@ -14,6 +14,7 @@ import {
   type StepResult,
   type WebRtcSummary,
 } from './engine.js';
+import type { JanusComparison } from './janus/bench.js';
 import type { LimitResult } from './limit.js';
 import type { MediaMode } from './paths.js';
 import type { Pinning } from './probes.js';
@@ -44,6 +45,8 @@ export interface Report {
   runs: RunResult[];
   limit?: { srtp: LimitResult; plain: LimitResult };
   comparison: Comparison;
+  /** Janus side by side (bench, when janus is installed). */
+  janus?: JanusComparison;
   notes: string[];
 }
 
@@ -183,6 +186,7 @@ export function summaryTable(report: Report): string {
   lines.push(
     `egress pkt/s per worker core: Huizhen ${f0(c.huizhenPpsPerCore)}, bare mediasoup ${f0(c.barePpsPerCore)}; ratios Huizhen ÷ bare ${c.efficiencyVsBare?.toFixed(2) ?? '-'} (knee ${c.kneeVsBare?.toFixed(2) ?? '-'}), Huizhen ÷ limit ${c.efficiencyVsLimit?.toFixed(2) ?? '-'}`,
   );
+  if (report.janus) lines.push(...janusLines(report.janus));
   const mem = report.runs.find((r) => r.target === 'huizhen')?.knee?.server.memoryPerParticipantBytes;
   if (mem !== undefined)
     lines.push(
@@ -191,6 +195,16 @@ export function summaryTable(report: Report): string {
   lines.push(report.pinning.note);
   for (const n of [...c.notes, ...report.notes]) lines.push(`note: ${n}`);
   return lines.join('\n');
+}
+
+/** Janus beside Huizhen: egress pkt/s per server core, the knees, the ratio, and what janus links for SRTP. */
+function janusLines(j: JanusComparison): string[] {
+  return [
+    `egress pkt/s per server core: Janus ${f0(j.janusPpsPerCore)} (janus process, webrtc consults), Huizhen ${f0(j.huizhenPpsPerCore)} (worker) / ${f0(j.huizhenPpsPerServerCore)} (worker + Node) / ${f0(j.huizhenWebrtcPpsPerCore)} (worker, webrtc step); ratio Huizhen ÷ Janus ${j.ratio?.toFixed(2) ?? '-'} (worker + Node: ${j.ratioServer?.toFixed(2) ?? '-'}, webrtc step: ${j.ratioWebrtc?.toFixed(2) ?? '-'})`,
+    `knee consults: Huizhen ${j.huizhenKneeParticipants ?? '-'} participants (rtp), Janus ${j.janusKneeParticipants ?? '-'} participants (webrtc)`,
+    `note: ${j.srtpLinkage}`,
+    ...j.notes.map((n) => `note: ${n}`),
+  ];
 }
 
 /** The run's name in tables: webrtc runs are marked, since bench puts them beside rtp ones. */
@@ -329,7 +343,7 @@ export function renderHtml(report: Report): string {
       points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]),
     })),
     ...bare.map((r) => ({
-      name: `bare worker, ${r.scenario}`,
+      name: r.target === 'janus' ? `Janus process, ${r.scenario} (webrtc)` : `bare worker, ${r.scenario}`,
       points: r.steps.map((s) => [s.participants, s.server.workerCpuTotal * 100] as [number, number]),
     })),
     ...huizhen.slice(0, 1).map((r) => ({

@@ -9,6 +9,8 @@ import type { Method, NotificationData, ResponseData, RoomKind, RoomView, Waitin
 import { AuthError, LoadTestError, UnreachableError } from './errors.js';
 import type { SrtpParameters, SrtpSuite } from './rtp/srtp.js';
 import type { TokenSource } from './tokens.js';
+import type { MediaPath, PathSink } from './paths.js';
+import type { WebRtcIdentity } from './webrtc.js';
 
 export type ConsumerInfo = NotificationData['consumerCreated'];
 export type PlainTransportInfo = ResponseData['createPlainTransport'];
@@ -53,7 +55,19 @@ export interface JoinRequest {
   kind: RoomKind;
 }
 
+/** What a webrtc-mode path needs when the SFU opens it with its own signaling (Janus). */
+export interface WebRtcPathRequest {
+  identity: WebRtcIdentity;
+  suite: SrtpSuite;
+  sink: PathSink;
+  timings: TransportTiming[];
+  /** Consumers the participant should end up with (audio + video per remote publisher). */
+  expectedConsumers: number;
+}
+
 export interface SfuSession {
+  /** Set by SFUs whose WebRTC signaling is not createTransport/connectTransport (janus/connector.ts). */
+  openWebRtcPath?(direction: 'send' | 'recv', req: WebRtcPathRequest): Promise<MediaPath>;
   readonly routerRtpCapabilities: Record<string, unknown>;
   /** `srtp`: SDES-keyed SRTP with `suite` (the server's side of the keys comes back in the answer). */
   createPlainTransport(direction: 'send' | 'recv', srtp: boolean, suite: SrtpSuite): Promise<PlainTransportInfo>;

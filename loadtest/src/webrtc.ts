@@ -30,7 +30,7 @@ import { SrtpContext, srtpKeyLengths, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession, TransportTiming, WebRtcTransportInfo } from './sfu.js';
 
 /** DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2) for the suites the generator speaks. */
-const DTLS_SRTP_PROFILES: Record<SrtpSuite, number | undefined> = {
+export const DTLS_SRTP_PROFILES: Record<SrtpSuite, number | undefined> = {
   AEAD_AES_128_GCM: 0x0007,
   // werift's DTLS (0.22) negotiates only profiles 1 and 7.
   AEAD_AES_256_GCM: undefined,

@@ -456,7 +456,7 @@ const BENCH_STEPS: Record<ScenarioName, number[]> = {
   rounds: [1, 2, 4, 6, 8, 12],
 };
 
-/** Participants of bench's memory step (its own server; ~20 s). */
+/** Participants of bench's memory step (its own server; ~25 s). */
 const BENCH_MEMORY = { idle: 200, publishing: 20 };
 
 /** Consult rooms in bench's webrtc step, and the budget it needs left to run (half for itself, half kept for the bare baseline). */

@@ -29,8 +29,10 @@ import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.
 import { instructionsTable, measureInstructions, type InstructionsResult } from './instructions/callgrind.js';
 import { runFixedLoad } from './instructions/fixedLoad.js';
 import { runLimit, type LimitResult } from './limit.js';
+import { InspectorClient, freePort } from './inspector.js';
+import { measureMemory, memoryTable, type MemoryResult } from './memory.js';
 import { MEDIA_MODES, type MediaMode } from './paths.js';
-import { MetricsProbe, WorkerProbe, pinProcess, planPinning, type Pinning } from './probes.js';
+import { MetricsProbe, WorkerProbe, parsePrometheus, pinProcess, planPinning, type Pinning } from './probes.js';
 import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
 import { DEFAULT_SRTP_SUITE, SRTP_SUITES, isSrtpSuite, type SrtpSuite } from './rtp/srtp.js';
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
@@ -44,6 +46,12 @@ export const USAGE = `usage:
       consults, clinic and rounds scenarios (rtp mode), joins 4 consults through real
       ICE + DTLS (webrtc mode) for join times, runs the bare-mediasoup baseline and the
       one-core limit, and writes DIR/<timestamp>/report.json + report.html.
+
+  huizhen-loadtest memory [--idle N] [--publishing N] [--heap-snapshots DIR] [--out DIR]
+      Starts its own Huizhen server (inspector on loopback) and measures memory per participant
+      after full GCs: Node heap used, Node RSS and worker RSS growth per idle participant
+      (joined and admitted, no transports; default 200) and per publishing consult participant
+      (SRTP audio + simulcast video, subscribed; default 20); writes DIR/<timestamp>/report.json + .html.
 
   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
       Loads a running Huizhen server on this machine (load traffic only goes to loopback).
@@ -102,6 +110,9 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         'fail-on-knee': { type: 'boolean' },
         port: { type: 'string' },
         seconds: { type: 'string' },
+        idle: { type: 'string' },
+        publishing: { type: 'string' },
+        'heap-snapshots': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -325,7 +336,7 @@ interface SpawnedServer {
   stop(): Promise<void>;
 }
 
-async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
+async function spawnServer(pinning: Pinning, nodeArgs: string[] = []): Promise<SpawnedServer> {
   const main = join(PROJECT_ROOT, 'server/dist/main.js');
   if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
   const env: NodeJS.ProcessEnv = {
@@ -338,8 +349,8 @@ async function spawnServer(pinning: Pinning): Promise<SpawnedServer> {
   };
   delete env.HUIZHEN_CONFIG;
   const [cmd, args] = pinning.enabled
-    ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, main]]
-    : [process.execPath, [main]];
+    ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs, main]]
+    : [process.execPath, [...nodeArgs, main]];
   const child = spawn(cmd, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -445,6 +456,9 @@ const BENCH_STEPS: Record<ScenarioName, number[]> = {
   clinic: [1, 2, 3, 4, 6, 8],
   rounds: [1, 2, 4, 6, 8, 12],
 };
+
+/** Participants of bench's memory step (its own server; ~25 s). */
+const BENCH_MEMORY = { idle: 200, publishing: 20 };
 
 /** Consult rooms in bench's webrtc step, and the budget it needs left to run (half for itself, half kept for the bare baseline). */
 const BENCH_WEBRTC_ROOMS = 4;
@@ -601,6 +615,12 @@ export async function benchCommand(
   const limitPlain = await limitInChild(pinning, false, srtpSuite, 2);
   report.limit = { srtp: limitSrtp, plain: limitPlain };
   report.comparison = compare(huizhenConsults, bareRun, limitSrtp);
+  progress.stage(`memory per participant: ${BENCH_MEMORY.idle} idle, ${BENCH_MEMORY.publishing} publishing`);
+  try {
+    report.memory = await runMemory(pinning, { ...BENCH_MEMORY, suite: srtpSuite, log: (s) => progress.stage(s) });
+  } catch (err) {
+    report.notes.push(`the memory step failed: ${(err as Error).message}`);
+  }
   report.notes.push(
     `bench took ${((performance.now() - t0) / 1000).toFixed(0)} s; load average at end: ${loadavg()
       .map((v) => v.toFixed(2))
@@ -610,6 +630,80 @@ export async function benchCommand(
   const files = writeReport(join(out, timestamp()), report);
   log('');
   log(summaryTable(report));
+  log(`report: ${files.html}`);
+  return { report, files };
+}
+
+/** Memory per participant on a fresh server of its own, its inspector on a loopback port for GC and samples. */
+async function runMemory(
+  pinning: Pinning,
+  o: { idle: number; publishing: number; suite: SrtpSuite; snapshotDir?: string; log: (s: string) => void },
+): Promise<MemoryResult> {
+  const inspectPort = await freePort();
+  const server = await spawnServer(pinning, [`--inspect=127.0.0.1:${inspectPort}`]);
+  let inspector: InspectorClient | undefined;
+  try {
+    inspector = await InspectorClient.connect(inspectPort);
+    const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
+    const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
+    if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
+    const tokens = new HmacTokenSource({
+      secret: readFileSync(secretFile, 'utf8').trim(),
+      issuer: 'huizhen-local',
+      audience: 'huizhen',
+    });
+    const metrics = `${target.httpUrl}/metrics`;
+    return await measureMemory({
+      connector: new HuizhenConnector(target, tokens),
+      inspector,
+      serverPid: server.child.pid!,
+      connections: async () => {
+        const res = await fetch(metrics, { signal: AbortSignal.timeout(5000) });
+        return parsePrometheus(await res.text()).get('huizhen_signaling_connections') ?? 0;
+      },
+      idle: o.idle,
+      publishing: o.publishing,
+      srtpSuite: o.suite,
+      runId: `m${Date.now().toString(36)}`,
+      ...(o.snapshotDir ? { snapshotDir: o.snapshotDir } : {}),
+      log: o.log,
+    });
+  } finally {
+    inspector?.close();
+    await server.stop();
+  }
+}
+
+export async function memoryCommand(
+  argv: string[],
+  log: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): Promise<RunCommandResult> {
+  const { flags } = parse(['memory', ...argv]);
+  const idle = int(flags, 'idle', 200, 2, 5000);
+  const publishing = int(flags, 'publishing', 20, 0, 400);
+  const suite = srtpSuiteOf(flags);
+  const pinning = planPinning();
+  if (pinning.enabled && !pinProcess(process.pid, pinning.generatorCpu!)) {
+    pinning.enabled = false;
+    pinning.note = 'not pinned: taskset could not set this process affinity';
+  }
+  const report = baseReport(`huizhen-loadtest memory ${argv.join(' ')}`.trim(), pinning);
+  report.notes.push(
+    `load average at start: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
+  const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
+  const dir = join(out, `memory-${timestamp()}`);
+  report.memory = await runMemory(pinning, {
+    idle,
+    publishing,
+    suite,
+    ...(typeof flags['heap-snapshots'] === 'string' ? { snapshotDir: resolve(flags['heap-snapshots']) } : {}),
+    log: (s) => process.stderr.write(`${s}\n`),
+  });
+  const files = writeReport(dir, report);
+  log(memoryTable(report.memory));
   log(`report: ${files.html}`);
   return { report, files };
 }
@@ -697,6 +791,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'bench') {
       await benchCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === 'memory') {
+      await memoryCommand(argv.slice(1));
       return ExitCode.OK;
     }
     if (command === 'instructions') {

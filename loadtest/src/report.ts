@@ -16,6 +16,7 @@ import {
 } from './engine.js';
 import type { JanusComparison } from './janus/bench.js';
 import type { LimitResult } from './limit.js';
+import { memoryTable, type MemoryResult } from './memory.js';
 import type { MediaMode } from './paths.js';
 import type { Pinning } from './probes.js';
 
@@ -44,6 +45,8 @@ export interface Report {
   criteria: typeof CRITERIA;
   runs: RunResult[];
   limit?: { srtp: LimitResult; plain: LimitResult };
+  /** Memory per idle and per publishing participant (bench's memory step, `memory`). */
+  memory?: MemoryResult;
   comparison: Comparison;
   /** Janus side by side (bench, when janus is installed). */
   janus?: JanusComparison;
@@ -192,6 +195,7 @@ export function summaryTable(report: Report): string {
     lines.push(
       `server memory per participant at the knee: ${(mem / 1024 / 1024).toFixed(2)} MiB (Node RSS + worker RSS growth ÷ participants)`,
     );
+  if (report.memory) lines.push(memoryTable(report.memory));
   lines.push(report.pinning.note);
   for (const n of [...c.notes, ...report.notes]) lines.push(`note: ${n}`);
   return lines.join('\n');
@@ -407,6 +411,7 @@ ${lineChart('One-way added delay', 'participants', 'ms', delaySeries)}
 ${histogramChart('Join time: start → first RTP received', 'ms', joinValues)}
 ${histogramChart('Join time: start → joined (admitted)', 'ms', joined)}
 ${webrtcRuns.map((r) => webrtcHtml(r, r.webrtc)).join('\n')}
+${report.memory ? memoryHtml(report.memory) : ''}
 <h2>Steps</h2>
 <table><tr><th>target</th><th>scenario</th><th>rooms</th><th>participants</th><th>consumers</th><th>sent pps</th><th>egress pps</th><th>egress Mbps</th><th>recv/sent</th><th>loss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>worker CPU</th><th>node CPU</th><th>server loop p99 ms</th><th>gen CPU</th><th>gen loop p99 ms</th><th>NACK/s</th><th>PLI/s</th><th>stalled</th><th>MiB/participant</th><th>verdict</th></tr>
 ${rows}</table>
@@ -424,6 +429,24 @@ ${rows}</table>
 <h2>Raw data</h2><p>All numbers are in report.json next to this file.</p>
 </body></html>
 `;
+}
+
+function memoryHtml(m: MemoryResult): string {
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  const rows = [m.idle, m.afterLeaving, ...(m.publishing ? [m.publishing] : [])]
+    .map(
+      (p) =>
+        `<tr><td>${esc(p.what)}</td><td>${p.participants}</td><td>${p.rooms}</td><td>${kb(p.perParticipant.heapUsed)}</td><td>${kb(p.perParticipant.external)}</td><td>${kb(p.perParticipant.nodeRss)}</td><td>${kb(p.perParticipant.workerRss)}</td></tr>`,
+    )
+    .join('\n');
+  const diff = (m.idleHeapDiff ?? [])
+    .map((g) => `<tr><td>${esc(g.name)}</td><td>${g.count.toFixed(1)}</td><td>${kb(g.selfBytes)}</td></tr>`)
+    .join('\n');
+  return `<h2>Memory per participant</h2>
+<p>${esc(m.method)}.</p>
+<table><tr><th>phase</th><th>participants</th><th>rooms</th><th>Node heap used KB</th><th>Node external KB</th><th>Node RSS KB</th><th>worker RSS KB</th></tr>
+${rows}</table>
+${diff ? `<p>Idle heap growth by constructor (heap snapshots, self size per participant):</p><table><tr><th>constructor</th><th>count</th><th>KB</th></tr>\n${diff}</table>` : ''}`;
 }
 
 function webrtcHtml(run: RunResult, w: WebRtcSummary): string {

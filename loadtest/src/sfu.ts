@@ -90,6 +90,8 @@ export interface SfuSession {
   onConsumer: ((c: ConsumerInfo) => void) | undefined;
   /** Called when the server ends the session unexpectedly. */
   onClosed: ((reason: string) => void) | undefined;
+  /** Says goodbye (`leave`) so the server ends the session now instead of holding it for a reconnect; then closes. */
+  leave?(): Promise<void>;
   close(): void;
 }
 
@@ -224,6 +226,14 @@ class WsSession implements SfuSession {
   }
   async resumeConsumer(consumerId: string): Promise<void> {
     await this.request('resumeConsumer', { consumerId });
+  }
+  async leave(): Promise<void> {
+    this.#closedByUs = true;
+    try {
+      await this.request('leave', {});
+    } finally {
+      this.#client.close();
+    }
   }
   close(): void {
     this.#closedByUs = true;

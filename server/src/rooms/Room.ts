@@ -26,6 +26,7 @@ import type { MediaWorker } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import { RoomRecords } from '../records/RoomRecords.js';
 import { authorize } from './access.js';
+import { personKey } from '../auth/person.js';
 import { Consult } from './Consult.js';
 import { DataRelay } from './data/DataRelay.js';
 import { Conversation } from './Conversation.js';
@@ -35,6 +36,7 @@ import { MediaRoom, type ProduceRequest } from './media/MediaRoom.js';
 import type { NotificationSink, Participant, SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
+import { LocalRoomState, type DurableRoomSnapshot, type RoomStateWriter } from './RoomStateWriter.js';
 import type { RoomEvents, RoomOptions } from './RoomOptions.js';
 import type { DataTopicPolicy } from './data/DataTopic.js';
 import { RoomVitals } from '../vitals/RoomVitals.js';
@@ -60,6 +62,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly host: HostControls;
   readonly conversation: Conversation;
   readonly audit: AuditSink;
+  readonly durable: RoomStateWriter;
   /** Data channels: topics (register restricted topics' policies here), checks, relay. */
   readonly data: DataRelay;
   // --- vitals
@@ -88,6 +91,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.#options = options;
     this.#logger = options.logger.child({ room: options.id });
     this.audit = options.audit;
+    this.durable = options.durable ?? new LocalRoomState();
     this.consult = new Consult(options.id, options.settings, options.store);
     this.records = new RoomRecords({
       roomId: options.id,
@@ -283,7 +287,22 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     return this.lobby.list();
   }
 
-  admit(actor: Participant, identity: string): void {
+  /**
+   * Takes up what the room's durable state holds (a room rebuilt on a new home
+   * after its old home died): admitted people skip the lobby, bans and the
+   * lock hold, the chat history is served to joiners.
+   */
+  restore(state: DurableRoomSnapshot): void {
+    this.lobby.restoreAdmitted(state.admitted);
+    this.consult.restore(state);
+    this.conversation.restoreChat(state.chat);
+  }
+
+  /** The admission is durable before the person is let in. */
+  async admit(actor: Participant, identity: string): Promise<void> {
+    const waiting = this.lobby.get(identity);
+    if (!waiting) throw notFound('waiting participant', identity);
+    await this.durable.admit(personKey(waiting.issuer, waiting.identity));
     const target = this.lobby.take(identity);
     // Audited before the join it causes, so the trail (and its webhooks) read admitted → joined → started.
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });

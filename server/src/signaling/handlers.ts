@@ -262,15 +262,15 @@ export const handlers: Handlers = {
     'remove',
     'remove participants',
   ),
-  setLocked: ask((room, p, data) => {
+  setLocked: ask(async (room, p, data) => {
     room.authorize(p, 'lock', data.locked ? 'lock the room' : 'unlock the room');
-    return { room: room.host.setLocked(p, data.locked) };
+    return { room: await room.host.setLocked(p, data.locked) };
   }),
   endRoom: ask((room, p, data) => ({ summary: room.host.end(p, data.reason) }), 'end', 'end the consult'),
   getSummary: ask((room, p) => ({ summary: room.summary(p) })),
 
   sendChat: ask(
-    (room, p, data) => ({ message: room.conversation.sendChat(p, data.text, data.to ?? 'everyone') }),
+    async (room, p, data) => ({ message: await room.conversation.sendChat(p, data.text, data.to ?? 'everyone') }),
     'chat',
     'chat',
   ),

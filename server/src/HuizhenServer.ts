@@ -255,7 +255,17 @@ export class HuizhenServer {
     // --- cluster: until the node has joined, no room may open here (it would have no home lease)
     const joining = config.redis.url ? new JoiningPlacement() : undefined;
     if (joining) rooms.setPlacement(joining);
-    const signaling = new SignalingServer(http, { config, issuers, rooms, metrics, logger, audit, preflight });
+    const signaling = new SignalingServer(http, {
+      config,
+      issuers,
+      rooms,
+      metrics,
+      logger,
+      audit,
+      preflight,
+      // --- cluster: the node joins after listening; until then there is nobody else to tell
+      otherNodes: async () => (cluster ? cluster.otherNodeUrls() : []),
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

@@ -196,6 +196,12 @@ export class ClusterNode implements RoomPlacement {
     void this.directory.release(room);
   }
 
+  /** The public URLs of the other live, active nodes (for a client's failover). Throws CLUSTER_UNAVAILABLE. */
+  async otherNodeUrls(): Promise<string[]> {
+    const nodes = await this.registry.list();
+    return nodes.filter((n) => n.id !== this.nodeId && n.state === 'active').map((n) => n.url);
+  }
+
   health(): ClusterHealth {
     const redis = this.connection.stats;
     return {

@@ -201,7 +201,17 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
    * for roles that wait in this kind of room. An older session of the same
    * identity is replaced.
    */
-  enter(p: Participant): 'admitted' | 'waiting' {
+  async enter(p: Participant): Promise<'admitted' | 'waiting'> {
+    this.#checkEntry(p);
+    // --- durable state: someone let straight in is admitted for good (a rebuilt room lets them back in,
+    // a locked one too); written before they are in. Lobby admissions are written by `admit`.
+    if (!this.lobby.wasAdmitted(p) && !waitsInLobby(this.consult.kind, p.role))
+      await this.durable.admit(personKey(p.issuer, p.identity));
+    return this.#enterNow(p);
+  }
+
+  /** The refusals of `enter`, checked again after its write (the room may have changed meanwhile). */
+  #checkEntry(p: Participant): Participant | undefined {
     if (this.#closed)
       throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
     if (this.consult.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
@@ -226,6 +236,11 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
         `This room already holds its maximum of ${this.capacity} participants.`,
       );
     }
+    return previous;
+  }
+
+  #enterNow(p: Participant): 'admitted' | 'waiting' {
+    const previous = this.#checkEntry(p);
     if (previous) {
       previous.notify('sessionClosed', {
         code: ErrorCode.DUPLICATE_IDENTITY,

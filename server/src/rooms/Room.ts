@@ -205,8 +205,13 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.#checkEntry(p);
     // --- durable state: someone let straight in is admitted for good (a rebuilt room lets them back in,
     // a locked one too); written before they are in. Lobby admissions are written by `admit`.
+    // Their role lets them in anyway, so a Redis outage does not keep them out of a room open here
+    // (only a locked room rebuilt after a failover would then not know them).
     if (!this.lobby.wasAdmitted(p) && !waitsInLobby(this.consult.kind, p.role))
-      await this.durable.admit(personKey(p.issuer, p.identity));
+      await this.durable.admit(personKey(p.issuer, p.identity)).catch((error: unknown) => {
+        if (!(error instanceof HuizhenError && error.code === ErrorCode.CLUSTER_UNAVAILABLE)) throw error;
+        this.#logger.warn('admission not made durable: the cluster is unreachable', { participant: p.identity });
+      });
     return this.#enterNow(p);
   }
 

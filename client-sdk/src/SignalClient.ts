@@ -153,8 +153,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** One signaling WebSocket to a Huizhen server: typed requests with timeouts, validated notifications, heartbeat. `Room` uses it; apps normally need not. */
 export class SignalClient extends TypedEmitter<SignalClientEvents> {
-  /** The WebSocket URL it connects to. */
-  readonly url: string;
+  #url: string;
   readonly #factory: WebSocketFactory;
   readonly #requestTimeoutMs: number;
   readonly #connectTimeoutMs: number;
@@ -175,7 +174,7 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
 
   constructor(url: string, options: SignalClientOptions = {}) {
     super();
-    this.url = url;
+    this.#url = url;
     this.#factory = options.webSocketFactory ?? defaultWebSocketFactory;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -184,6 +183,21 @@ export class SignalClient extends TypedEmitter<SignalClientEvents> {
     this.#isMediaAlive = options.isMediaAlive;
     this.#heartbeatMediaAliveMs = options.heartbeatMediaAliveMs ?? 30_000;
     this.#log = options.logger ?? createLogger();
+  }
+
+  /** The WebSocket URL it connects to. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Connects to another server from the next `connect()` on (reconnecting to another cluster node). */
+  retarget(url: string): void {
+    if (this.#state !== 'idle' && this.#state !== 'closed')
+      throw new HuizhenError(
+        ErrorCode.INVALID_STATE,
+        `Cannot move a ${this.#state} signaling client to another server`,
+      );
+    this.#url = url;
   }
 
   /** idle, connecting, open or closed. */

@@ -35,6 +35,12 @@ const joinedShape = {
   permissions: z.array(oneOf(PERMISSIONS)),
   /** Seconds until the token used to join expires. */
   tokenExpiresIn: z.number(),
+  /**
+   * Cluster mode: the signaling URLs of the cluster's other live nodes, for
+   * the SDK to reconnect to when this node fails (empty in embedded mode;
+   * absent from servers older than this field).
+   */
+  clusterNodes: z.optional(z.array(z.string().check(z.maxLength(2048))).check(z.maxLength(64))),
   // --- TURN
   ...iceServersShape,
 };

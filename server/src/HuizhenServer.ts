@@ -263,7 +263,17 @@ export class HuizhenServer {
     const joining = config.redis.url ? new JoiningPlacement() : undefined;
     if (joining) rooms.setPlacement(joining);
     const upgrades = new UpgradeRouter(http);
-    const signaling = new SignalingServer(upgrades, { config, issuers, rooms, metrics, logger, audit, preflight });
+    const signaling = new SignalingServer(upgrades, {
+      config,
+      issuers,
+      rooms,
+      metrics,
+      logger,
+      audit,
+      preflight,
+      // --- cluster: the node joins after listening; until then there is nobody else to tell
+      otherNodes: async () => (cluster ? cluster.otherNodeUrls() : []),
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);

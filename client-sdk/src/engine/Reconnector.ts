@@ -4,6 +4,10 @@
  * grace period (SESSION_EXPIRED, or an answer that did not resume) it joins
  * afresh. It decides when to give up; what a resumed or fresh session means is
  * the engine's (and the Room's) business, reached through `ReconnectorHost`.
+ * In cluster mode a failed attempt moves on to the next of the cluster's
+ * nodes (ServerCandidates), so a session whose node died resumes on another:
+ * that node does not know the session (SESSION_EXPIRED), so it joins afresh
+ * with the same identity and its admission comes from the room's durable state.
  */
 import {
   ConnectionError,
@@ -47,6 +51,8 @@ export interface ReconnectorHost {
   startFresh(joined: JoinResponse): Promise<void>;
   finish(reason: DisconnectReason, error: HuizhenError): void;
   finishClosedByServer(closed: NotificationData['sessionClosed']): void;
+  /** Moves the signaling client to the next server candidate (cluster mode); false when there is none. */
+  nextServer(): boolean;
 }
 
 export class Reconnector {
@@ -107,6 +113,8 @@ export class Reconnector {
         }
         if (isHuizhenError(failure, ErrorCode.TOKEN_EXPIRED) && host.canGetNewToken && !newToken) {
           newToken = true;
+        } else if (isHuizhenError(failure, ErrorCode.ROOM_ON_OTHER_NODE) && host.nextServer()) {
+          // The room is homed on another node of the cluster: try the next one.
         } else if (!isRetryable(failure)) {
           const code = (failure as HuizhenError).code;
           host.log().warn('reconnect refused', { code });
@@ -114,6 +122,8 @@ export class Reconnector {
           return;
         }
         host.log().info('reconnect attempt failed', { attempt: retryCount, ...errorFields(failure) });
+        // This server did not take us back (it may be dead): the next attempt tries another node, if any.
+        if (!isHuizhenError(failure, ErrorCode.ROOM_ON_OTHER_NODE)) host.nextServer();
       }
     }
   }

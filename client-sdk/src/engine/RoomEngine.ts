@@ -35,6 +35,7 @@ import { toHttpBase, toSignalUrl } from '../url.js';
 import { cancelledError, connectFailure } from './failures.js';
 import { NotificationGate } from './NotificationGate.js';
 import type { EngineEvents, JoinResponse } from './EngineEvents.js';
+import { ServerCandidates } from './ServerCandidates.js';
 import { Reconnector } from './Reconnector.js';
 
 /** How long leaving waits for the server to acknowledge `leave`. */
@@ -52,6 +53,8 @@ export class RoomEngine {
   #sessionId = '';
   #token = '';
   #httpBase = '';
+  /** The servers to reconnect to (the first one, and the cluster's other nodes once joined). */
+  #servers: ServerCandidates | undefined;
   #tokenExpiresAt: number | undefined;
   #refresher: TokenRefresher | undefined;
   /** Set once connect() has been called: an engine serves one session. */
@@ -88,6 +91,7 @@ export class RoomEngine {
       startFresh: (joined) => this.#startFreshSession(joined),
       finish: (reason, error) => this.#finish(reason, error),
       finishClosedByServer: (closed) => this.#finishClosedByServer(closed),
+      nextServer: () => this.#nextServer(),
     });
   }
 
@@ -233,6 +237,7 @@ export class RoomEngine {
     this.#setState('connecting');
     try {
       this.#httpBase = toHttpBase(serverUrl);
+      this.#servers = new ServerCandidates(serverUrl);
       this.#token = token;
       const signal = new SignalClient(toSignalUrl(serverUrl), {
         webSocketFactory: this.#options.webSocketFactory,
@@ -279,8 +284,18 @@ export class RoomEngine {
   }
 
   /** The engine's part of a join answer: session id, token expiry, a logger that names the session. */
+  #nextServer(): boolean {
+    const url = this.#servers?.advance();
+    if (url === undefined || !this.#signal) return false;
+    this.#signal.retarget(toSignalUrl(url));
+    this.#httpBase = toHttpBase(url);
+    this.#log.info('reconnecting to another node of the cluster', { url: this.#signal.url });
+    return true;
+  }
+
   #applyJoin(joined: JoinResponse): void {
     this.#sessionId = joined.sessionId;
+    this.#servers?.learn(joined.clusterNodes);
     this.#log = createLogger(this.#options.logLevel ?? 'silent', {}, this.#options.logSink).child({
       room: joined.room.id,
       participant: joined.participant.identity,

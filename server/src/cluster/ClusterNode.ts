@@ -7,21 +7,24 @@
  * What is wired in this slice: registry, homes (claimed when a room opens
  * here, released when it closes, a room whose home was taken by another
  * node is closed here), CLUSTER_UNAVAILABLE for opening a room while Redis
- * is away (rooms open here keep running), operator view. Not yet: relaying
- * participants of a room homed elsewhere (ROOM_ON_OTHER_NODE until then),
- * media pipes between nodes, rooms writing through `state`, failover, drain
- * hand-over.
+ * is away (rooms open here keep running), operator view, rooms writing
+ * their durable state through `state` (FencedRoomState) and being rebuilt
+ * from it by the next home. Not yet: relaying participants of a room homed
+ * elsewhere (ROOM_ON_OTHER_NODE until then), media pipes between nodes,
+ * drain hand-over.
  */
 import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import type { RoomPlacement } from '../rooms/RoomPlacement.js';
+import type { RoomStateWriter } from '../rooms/RoomStateWriter.js';
 import { ClusterConnection } from './ClusterConnection.js';
 import type { ClusterConfig } from './clusterConfig.js';
 import { clusterUnavailable, roomOnOtherNode } from './clusterErrors.js';
 import { registerClusterMetrics } from './clusterMetrics.js';
 import { ClusterKeys } from './keys.js';
 import { NodeRegistry, type NodeState } from './NodeRegistry.js';
+import { FencedRoomState } from './FencedRoomState.js';
 import { RedisRoomStateStore } from './RedisRoomStateStore.js';
 import { RoomDirectory, type HomeLease } from './RoomDirectory.js';
 import type { RoomStateStore } from './RoomStateStore.js';
@@ -66,11 +69,13 @@ export class ClusterNode implements RoomPlacement {
   /** Where a room's home writes its durable state (fenced by its HomeLease). */
   readonly state: RoomStateStore;
   readonly #logger: Logger;
+  readonly #evict: ClusterNodeOptions['evict'];
   #closed = false;
 
   private constructor(o: ClusterNodeOptions) {
     this.nodeId = o.nodeId;
     this.#logger = o.logger.child({ node: o.nodeId });
+    this.#evict = o.evict;
     this.keys = new ClusterKeys(o.config.keyPrefix);
     this.connection = ClusterConnection.open({
       url: o.redisUrl,
@@ -175,8 +180,26 @@ export class ClusterNode implements RoomPlacement {
       );
   }
 
+  durableState(room: string): RoomStateWriter {
+    return new FencedRoomState({
+      room,
+      store: this.state,
+      fence: () => this.directory.fence(room),
+      lost: (id) => {
+        this.#logger.warn('room state write refused as stale: this node lost the room', { room: id });
+        this.#evict(id, 'This room moved to another node of the cluster; please rejoin.', ErrorCode.ROOM_ON_OTHER_NODE);
+      },
+    });
+  }
+
   closed(room: string): void {
     void this.directory.release(room);
+  }
+
+  /** The public URLs of the other live, active nodes (for a client's failover). Throws CLUSTER_UNAVAILABLE. */
+  async otherNodeUrls(): Promise<string[]> {
+    const nodes = await this.registry.list();
+    return nodes.filter((n) => n.id !== this.nodeId && n.state === 'active').map((n) => n.url);
   }
 
   health(): ClusterHealth {

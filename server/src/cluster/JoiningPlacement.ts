@@ -7,6 +7,7 @@
  * after that, everything is the node's.
  */
 import type { RoomPlacement } from '../rooms/RoomPlacement.js';
+import type { RoomStateWriter } from '../rooms/RoomStateWriter.js';
 import { clusterUnavailable } from './clusterErrors.js';
 
 export class JoiningPlacement implements RoomPlacement {
@@ -25,6 +26,11 @@ export class JoiningPlacement implements RoomPlacement {
   confirm(room: string): void {
     if (!this.#node) throw clusterUnavailable('joining the cluster');
     this.#node.confirm(room);
+  }
+
+  durableState(room: string): RoomStateWriter | undefined {
+    if (!this.#node) throw clusterUnavailable('joining the cluster');
+    return this.#node.durableState(room);
   }
 
   closed(room: string): void {

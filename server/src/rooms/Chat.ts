@@ -15,6 +15,12 @@ export class Chat {
   readonly #limiters = new Map<string, RateLimiter>();
   #seq = 0;
 
+  /** A room rebuilt on a new home serves the history it wrote there; numbering goes on above it. */
+  restore(history: readonly ChatMessage[]): void {
+    this.#history.splice(0, this.#history.length, ...history.slice(-HISTORY_LIMIT));
+    for (const m of history) this.#seq = Math.max(this.#seq, m.seq);
+  }
+
   post(from: PersonRef, text: string, to: 'everyone' | 'clinicians'): ChatMessage {
     const trimmed = text.trim();
     if (!trimmed) throw new HuizhenError(ErrorCode.INVALID_REQUEST, 'A chat message cannot be empty.');

@@ -174,6 +174,13 @@ export class Consult {
     this.#save();
   }
 
+  /** A room rebuilt on a new home takes up the lock and the bans its durable state holds. */
+  restore(state: { locked: boolean; banned: readonly string[] }): void {
+    this.#record.room.locked = state.locked;
+    for (const key of state.banned) if (!this.#record.banned.includes(key)) this.#record.banned.push(key);
+    this.#save();
+  }
+
   ban(identity: string, issuer: string): void {
     const key = personKey(issuer, identity);
     if (!this.#record.banned.includes(key)) this.#record.banned.push(key);

@@ -22,9 +22,15 @@ export class Conversation {
     return this.#chat.historyFor(role);
   }
 
-  sendChat(p: Participant, text: string, to: 'everyone' | 'clinicians'): ChatMessage {
+  restoreChat(history: readonly ChatMessage[]): void {
+    this.#chat.restore(history);
+  }
+
+  /** Answered (and shown to others) only once the message is durable (RoomStateWriter). */
+  async sendChat(p: Participant, text: string, to: 'everyone' | 'clinicians'): Promise<ChatMessage> {
     if (to === 'clinicians' && !isClinician(p.role)) throw permissionDenied('send clinicians-only messages');
     const message = this.#chat.post(p.ref(), text, to);
+    await this.#room.durable.appendChat(message);
     for (const other of this.#room.others(p))
       if (Chat.visibleTo(message, other.role)) other.notify('chat', { message });
     return message;

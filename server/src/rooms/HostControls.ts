@@ -6,6 +6,7 @@
  */
 import { ErrorCode, type ConsultSummary, type RoomInfo, type TrackSource } from '@huizhen/protocol';
 import { actorOf } from '../audit/AuditLog.js';
+import { personKey } from '../auth/person.js';
 import { HuizhenError, invalidState, notFound } from '../errors.js';
 import type { MediaRoom } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
@@ -40,10 +41,17 @@ export class HostControls {
     });
   }
 
-  remove(actor: Participant, identity: string, reason?: string): void {
+  async remove(actor: Participant, identity: string, reason?: string): Promise<void> {
     if (identity === actor.identity) throw invalidState('Use leave to leave the room yourself.');
+    const found = this.#room.find(identity);
+    if (!found) throw notFound('participant', identity);
+    await this.#room.durable.ban(personKey(found.issuer, identity));
+    // The target may have left (or been replaced) while the ban was written.
     const target = this.#room.find(identity);
-    if (!target) throw notFound('participant', identity);
+    if (!target) {
+      this.#room.consult.ban(identity, found.issuer);
+      return;
+    }
     this.#room.consult.ban(identity, target.issuer);
     target.notify('sessionClosed', {
       code: ErrorCode.REMOVED,
@@ -53,9 +61,10 @@ export class HostControls {
     this.#room.leave(target, 'removed');
   }
 
-  setLocked(actor: Participant, locked: boolean): RoomInfo {
+  async setLocked(actor: Participant, locked: boolean): Promise<RoomInfo> {
     const { consult } = this.#room;
     if (consult.locked !== locked) {
+      await this.#room.durable.setLocked(locked);
       consult.setLocked(locked);
       this.#room.audit.append({ event: locked ? 'lock' : 'unlock', room: this.#room.id, actor: actorOf(actor) });
       this.#room.broadcast(null, 'roomUpdated', { room: consult.info });

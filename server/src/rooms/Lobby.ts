@@ -33,6 +33,11 @@ export class Lobby {
     this.#admittedBefore.add(personKey(p.issuer, p.identity));
   }
 
+  /** A room rebuilt on a new home: these people (personKey) were admitted there. */
+  restoreAdmitted(people: readonly string[]): void {
+    for (const key of people) this.#admittedBefore.add(key);
+  }
+
   wait(p: Participant): void {
     p.markWaiting();
     this.#waiting.set(p.identity, p);

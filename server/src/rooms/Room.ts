@@ -26,6 +26,7 @@ import type { MediaWorker } from '../media/WorkerPool.js';
 import type { Logger } from '../observability/logger.js';
 import { RoomRecords } from '../records/RoomRecords.js';
 import { authorize } from './access.js';
+import { personKey } from '../auth/person.js';
 import { Consult } from './Consult.js';
 import { DataRelay } from './data/DataRelay.js';
 import { Conversation } from './Conversation.js';
@@ -35,6 +36,7 @@ import { MediaRoom, type ProduceRequest } from './media/MediaRoom.js';
 import type { NotificationSink, Participant, SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
+import { LocalRoomState, type DurableRoomSnapshot, type RoomStateWriter } from './RoomStateWriter.js';
 import type { RoomEvents, RoomOptions } from './RoomOptions.js';
 import type { DataTopicPolicy } from './data/DataTopic.js';
 import { RoomVitals } from '../vitals/RoomVitals.js';
@@ -60,6 +62,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   readonly host: HostControls;
   readonly conversation: Conversation;
   readonly audit: AuditSink;
+  readonly durable: RoomStateWriter;
   /** Data channels: topics (register restricted topics' policies here), checks, relay. */
   readonly data: DataRelay;
   // --- vitals
@@ -88,6 +91,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.#options = options;
     this.#logger = options.logger.child({ room: options.id });
     this.audit = options.audit;
+    this.durable = options.durable ?? new LocalRoomState();
     this.consult = new Consult(options.id, options.settings, options.store);
     this.records = new RoomRecords({
       roomId: options.id,
@@ -197,7 +201,22 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
    * for roles that wait in this kind of room. An older session of the same
    * identity is replaced.
    */
-  enter(p: Participant): 'admitted' | 'waiting' {
+  async enter(p: Participant): Promise<'admitted' | 'waiting'> {
+    this.#checkEntry(p);
+    // --- durable state: someone let straight in is admitted for good (a rebuilt room lets them back in,
+    // a locked one too); written before they are in. Lobby admissions are written by `admit`.
+    // Their role lets them in anyway, so a Redis outage does not keep them out of a room open here
+    // (only a locked room rebuilt after a failover would then not know them).
+    if (!this.lobby.wasAdmitted(p) && !waitsInLobby(this.consult.kind, p.role))
+      await this.durable.admit(personKey(p.issuer, p.identity)).catch((error: unknown) => {
+        if (!(error instanceof HuizhenError && error.code === ErrorCode.CLUSTER_UNAVAILABLE)) throw error;
+        this.#logger.warn('admission not made durable: the cluster is unreachable', { participant: p.identity });
+      });
+    return this.#enterNow(p);
+  }
+
+  /** The refusals of `enter`, checked again after its write (the room may have changed meanwhile). */
+  #checkEntry(p: Participant): Participant | undefined {
     if (this.#closed)
       throw new HuizhenError(ErrorCode.ROOM_NOT_FOUND, 'This room has closed; join again to reopen it.');
     if (this.consult.ended) throw new HuizhenError(ErrorCode.ROOM_ENDED, 'This consult has ended.');
@@ -222,6 +241,11 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
         `This room already holds its maximum of ${this.capacity} participants.`,
       );
     }
+    return previous;
+  }
+
+  #enterNow(p: Participant): 'admitted' | 'waiting' {
+    const previous = this.#checkEntry(p);
     if (previous) {
       previous.notify('sessionClosed', {
         code: ErrorCode.DUPLICATE_IDENTITY,
@@ -283,7 +307,22 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     return this.lobby.list();
   }
 
-  admit(actor: Participant, identity: string): void {
+  /**
+   * Takes up what the room's durable state holds (a room rebuilt on a new home
+   * after its old home died): admitted people skip the lobby, bans and the
+   * lock hold, the chat history is served to joiners.
+   */
+  restore(state: DurableRoomSnapshot): void {
+    this.lobby.restoreAdmitted(state.admitted);
+    this.consult.restore(state);
+    this.conversation.restoreChat(state.chat);
+  }
+
+  /** The admission is durable before the person is let in. */
+  async admit(actor: Participant, identity: string): Promise<void> {
+    const waiting = this.lobby.get(identity);
+    if (!waiting) throw notFound('waiting participant', identity);
+    await this.durable.admit(personKey(waiting.issuer, waiting.identity));
     const target = this.lobby.take(identity);
     // Audited before the join it causes, so the trail (and its webhooks) read admitted → joined → started.
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });

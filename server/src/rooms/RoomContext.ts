@@ -8,6 +8,7 @@ import type { AuditSink } from '../audit/AuditLog.js';
 import type { ErrorCode } from '@huizhen/protocol';
 import type { Consult } from './Consult.js';
 import type { Participant } from './Participant.js';
+import type { RoomStateWriter } from './RoomStateWriter.js';
 
 export type LeaveReason = 'left' | 'disconnected' | 'removed' | 'replaced' | 'denied' | 'expired';
 
@@ -15,6 +16,8 @@ export interface RoomContext {
   readonly id: string;
   readonly consult: Consult;
   readonly audit: AuditSink;
+  /** Where changes to durable state are written (and awaited) before they take effect. */
+  readonly durable: RoomStateWriter;
   /** Admitted participants other than `p`. */
   others(p: Participant): Participant[];
   /** Admitted or waiting, by identity. */

@@ -12,6 +12,7 @@ import type { ConsultSettings } from './Consult.js';
 import type { ConsultStore } from './ConsultStore.js';
 import type { DataRelaySettings } from './data/DataRelay.js';
 import type { RoomPlacement } from './RoomPlacement.js';
+import type { DurableRoomSnapshot, RoomStateWriter } from './RoomStateWriter.js';
 import {
   Room,
   type RoomMediaOptions,
@@ -139,14 +140,29 @@ export class RoomManager {
     if (!placement) return this.#create(id, this.#scheduled.get(id) ?? fallback);
     await placement.beforeOpen(id);
     try {
-      return await this.#create(id, this.#scheduled.get(id) ?? fallback);
+      const durable = placement.durableState(id);
+      if (!durable) return await this.#create(id, this.#scheduled.get(id) ?? fallback);
+      // Homed here now: rebuilt from what the room's previous home wrote (nothing, for a new room).
+      const state = await durable.load();
+      const scheduled = this.#scheduled.get(id);
+      const booking = state.booking ?? {
+        ...(scheduled ?? fallback),
+        bookedBy: scheduled?.bookedBy ?? 'first-join',
+        expiresAt: scheduled?.expiresAt ?? 0,
+      };
+      if (!state.booking) await durable.setBooking(booking);
+      return await this.#create(id, booking, { writer: durable, state });
     } catch (err) {
       placement.closed(id);
       throw err;
     }
   }
 
-  async #create(id: string, settings: ConsultSettings): Promise<Room> {
+  async #create(
+    id: string,
+    settings: ConsultSettings,
+    durable?: { writer: RoomStateWriter; state: DurableRoomSnapshot },
+  ): Promise<Room> {
     const room = await Room.create({
       id,
       pool: this.#options.pool,
@@ -161,12 +177,15 @@ export class RoomManager {
       records: this.#options.records,
       data: this.#options.data,
       vitals: this.#options.vitals,
+      durable: durable?.writer,
       // --- recording
       recording: this.#options.recording,
     });
     try {
       // The stored consult and record metadata are read before anyone can use the room.
       await Promise.all([room.consult.ready, room.records.ready]);
+      // --- cluster: after the consult's own record, so the durable lock and bans win over it
+      if (durable) room.restore(durable.state);
     } catch (err) {
       room.close('The room could not be loaded.', ErrorCode.INTERNAL);
       throw err;

@@ -10,6 +10,7 @@ import type { DataRelaySettings } from './data/DataRelay.js';
 import type { MediaRoom, MediaRoomOptions } from './media/MediaRoom.js';
 import type { Participant } from './Participant.js';
 import type { LeaveReason } from './RoomContext.js';
+import type { RoomStateWriter } from './RoomStateWriter.js';
 import type { VitalsCounters } from '../vitals/RoomVitals.js';
 import type { VitalsConfig } from '../vitals/vitalsConfig.js';
 import type { VitalsStore } from '../vitals/VitalsStore.js';
@@ -35,6 +36,8 @@ export interface RoomOptions {
   data: DataRelaySettings;
   // --- vitals
   vitals: RoomVitalsSettings;
+  /** Durable workflow state (cluster mode: Redis, fenced by the home lease); absent, nothing is written. */
+  durable?: RoomStateWriter | undefined;
   // --- recording: absent, the room cannot record (requests fail with RECORDING_UNAVAILABLE)
   recording?: RoomRecordingSettings | undefined;
 }

@@ -3,6 +3,8 @@
  * here); cluster mode's ClusterNode decides with the room directory, and
  * the rooms layer knows nothing more of the cluster than this.
  */
+import type { RoomStateWriter } from './RoomStateWriter.js';
+
 export interface RoomPlacement {
   /**
    * Called before a room opens on this node; throws a HuizhenError when it
@@ -15,6 +17,11 @@ export interface RoomPlacement {
    * (ROOM_ON_OTHER_NODE) when its home is no longer here.
    */
   confirm(room: string): void;
+  /**
+   * Where the room (homed here after `beforeOpen`) writes its durable state;
+   * undefined: nowhere (the room's parts are its only store).
+   */
+  durableState(room: string): RoomStateWriter | undefined;
   /** The room closed on this node (or failed to open after `beforeOpen`). */
   closed(room: string): void;
 }

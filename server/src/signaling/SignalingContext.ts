@@ -16,4 +16,6 @@ export interface SignalingContext {
   audit: AuditSink;
   /** The pre-call check (media loopback outside every room). */
   preflight: PreflightService;
+  /** Cluster mode: the other live nodes' public URLs (told to joiners for failover); absent: none. */
+  otherNodes?: () => Promise<string[]>;
 }

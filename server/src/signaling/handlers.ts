@@ -118,8 +118,17 @@ function secondsUntil(epochSec: number): number {
   return Math.max(0, epochSec - Math.floor(Date.now() / 1000));
 }
 
-function joinResponse(room: Room, p: Participant, expiresAt: number, resumed: boolean): ResponseData['join'] {
+async function joinResponse(
+  ctx: SignalingContext,
+  room: Room,
+  p: Participant,
+  expiresAt: number,
+  resumed: boolean,
+): Promise<ResponseData['join']> {
+  // Where to reconnect if this node dies; a cluster that cannot be asked now tells none.
+  const clusterNodes = ctx.otherNodes ? await ctx.otherNodes().catch(() => []) : [];
   const common = {
+    clusterNodes,
     protocolVersion: PROTOCOL_VERSION,
     sessionId: p.sessionId,
     resumed,
@@ -187,7 +196,7 @@ export const handlers: Handlers = {
         { room, participant: previous },
         { resume: true, ...(data.resumeFromSeq !== undefined ? { fromSeq: data.resumeFromSeq } : {}) },
       );
-      return joinResponse(room, previous, claims.expiresAt, true);
+      return joinResponse(ctx, room, previous, claims.expiresAt, true);
     }
 
     const participant = new Participant({
@@ -204,7 +213,7 @@ export const handlers: Handlers = {
     // Attach first so the participant's own notifications have a sink.
     scope.attach({ room, participant });
     try {
-      room.enter(participant);
+      await room.enter(participant);
     } catch (err) {
       scope.detach();
       if (err instanceof HuizhenError && (err.code === ErrorCode.REMOVED || err.code === ErrorCode.ROOM_LOCKED)) {
@@ -217,7 +226,7 @@ export const handlers: Handlers = {
       }
       throw err;
     }
-    return joinResponse(room, participant, claims.expiresAt, false);
+    return joinResponse(ctx, room, participant, claims.expiresAt, false);
   },
 
   async refreshToken(scope, data) {
@@ -262,15 +271,15 @@ export const handlers: Handlers = {
     'remove',
     'remove participants',
   ),
-  setLocked: ask((room, p, data) => {
+  setLocked: ask(async (room, p, data) => {
     room.authorize(p, 'lock', data.locked ? 'lock the room' : 'unlock the room');
-    return { room: room.host.setLocked(p, data.locked) };
+    return { room: await room.host.setLocked(p, data.locked) };
   }),
   endRoom: ask((room, p, data) => ({ summary: room.host.end(p, data.reason) }), 'end', 'end the consult'),
   getSummary: ask((room, p) => ({ summary: room.summary(p) })),
 
   sendChat: ask(
-    (room, p, data) => ({ message: room.conversation.sendChat(p, data.text, data.to ?? 'everyone') }),
+    async (room, p, data) => ({ message: await room.conversation.sendChat(p, data.text, data.to ?? 'everyone') }),
     'chat',
     'chat',
   ),

@@ -1,0 +1,134 @@
+/**
+ * kill -9 of a room's home (real node processes, real mediasoup workers, one
+ * real redis-server): another node takes the room's lease and rebuilds it
+ * from the durable state. The people come back on that node the way the SDK
+ * brings them back (a resume there is refused SESSION_EXPIRED, so they join
+ * afresh with the same identity): the admitted patient is not in the lobby
+ * again, the chat history is intact, the lock and the ban still hold.
+ * Runs the built server (server/dist/main.js: `npm run build` first).
+ */
+import { ErrorCode, type ResponseData } from '@huizhen/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolClient } from '../client/ProtocolClient.js';
+import { startNodeProcess, type NodeProcess } from '../testing/nodeProcess.js';
+import { startRedis, type TestRedis } from '../testing/redisServer.js';
+
+let redis: TestRedis;
+let a: NodeProcess;
+let b: NodeProcess;
+const clients: ProtocolClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  a = await startNodeProcess({ id: 'a', redisUrl: redis.url });
+  b = await startNodeProcess({ id: 'b', redisUrl: redis.url });
+}, 60_000);
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await a?.kill();
+  await b?.stop();
+  await redis?.stop();
+});
+
+async function connect(node: NodeProcess): Promise<ProtocolClient> {
+  const c = await ProtocolClient.connect(node.wsUrl);
+  clients.push(c);
+  return c;
+}
+
+type Joined = ResponseData['join'];
+
+describe('failover: the home node is killed mid-call', () => {
+  it('another node rebuilds the room; people come back with their admission, the chat, the lock and the bans', async () => {
+    const room = 'failover-1';
+    const tokens = {
+      doctor: await a.token('dr-wang', 'doctor', room),
+      patient: await a.token('patient-li', 'patient', room),
+      family: await a.token('family-li', 'family', room),
+      late: await a.token('patient-late', 'patient', room),
+    };
+
+    // --- the call on a (the room's home: the first join opens it there)
+    const doctor = await connect(a);
+    const doctorJoin = (await doctor.join(tokens.doctor)) as Joined;
+    expect(doctorJoin.admission).toBe('admitted');
+    expect(doctorJoin.clusterNodes).toEqual([b.url]);
+    const patient = await connect(a);
+    const patientJoin = (await patient.join(tokens.patient)) as Joined;
+    expect(patientJoin.admission).toBe('waiting');
+    await doctor.request('admit', { identity: 'patient-li' });
+    await patient.notification('admitted');
+    const family = await connect(a);
+    expect(((await family.join(tokens.family)) as Joined).admission).toBe('waiting');
+    await doctor.request('admit', { identity: 'family-li' });
+    await family.notification('admitted');
+    await doctor.request('removeParticipant', { identity: 'family-li' });
+    const sent = await doctor.request('sendChat', { text: 'Please keep the inhaler at hand.' });
+    await patient.request('sendChat', { text: 'I will.' });
+    await doctor.request('setLocked', { locked: true });
+
+    // --- kill -9 the home
+    const killedAt = Date.now();
+    await a.kill();
+    await doctor.waitClosed();
+    await patient.waitClosed();
+
+    // The SDK's way back: resume on the next node; while a's room lease runs, b answers that the room
+    // is homed on a (the SDK tries the next node); once b is the home it does not know the session
+    // (SESSION_EXPIRED), so the client joins afresh on the same socket, with the same identity.
+    let doctorBack: Joined | undefined;
+    let doctorB: ProtocolClient;
+    const refusals: string[] = [];
+    for (;;) {
+      doctorB = await connect(b);
+      const res = await doctorB.call('join', {
+        protocolVersion: 1,
+        token: tokens.doctor,
+        resumeSessionId: doctorJoin.sessionId,
+        resumeFromSeq: 1,
+      });
+      expect(res.ok).toBe(false);
+      if (!res.ok) refusals.push(res.error.code);
+      if (!res.ok && res.error.code === ErrorCode.SESSION_EXPIRED) {
+        doctorBack = (await doctorB.join(tokens.doctor)) as Joined;
+        break;
+      }
+      expect(Date.now() - killedAt).toBeLessThan(3500);
+      doctorB.close();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(new Set(refusals)).toEqual(
+      new Set(
+        refusals.length > 1 ? [ErrorCode.ROOM_ON_OTHER_NODE, ErrorCode.SESSION_EXPIRED] : [ErrorCode.SESSION_EXPIRED],
+      ),
+    );
+    const tookOverMs = Date.now() - killedAt;
+    // a's lease (2.5 s) lapsed and b took the room over within 3 s of the kill.
+    expect(tookOverMs).toBeLessThanOrEqual(3000);
+    if (doctorBack.admission !== 'admitted') throw new Error('the doctor is not admitted on b');
+    expect(doctorBack.participant.identity).toBe('dr-wang');
+    expect(doctorBack.room.locked).toBe(true);
+    expect(doctorBack.chatHistory.map((m) => m.text)).toEqual(['Please keep the inhaler at hand.', 'I will.']);
+    expect(doctorBack.chatHistory[0]).toEqual(sent.message);
+    expect(doctorBack.clusterNodes).toEqual([]);
+
+    // The admitted patient comes back straight into the room (not the lobby), in a locked room.
+    const patientB = await connect(b);
+    const patientBack = (await patientB.join(tokens.patient)) as Joined;
+    expect(patientBack.admission).toBe('admitted');
+    await doctorB.notification('participantJoined', (d) => d.participant.identity === 'patient-li');
+
+    // The ban and the lock hold on the new home.
+    const familyB = await connect(b);
+    const refused = await familyB.call('join', { protocolVersion: 1, token: tokens.family });
+    expect(refused.ok ? 'joined' : refused.error.code).toBe(ErrorCode.REMOVED);
+    const lateB = await connect(b);
+    const late = await lateB.call('join', { protocolVersion: 1, token: tokens.late });
+    expect(late.ok ? 'joined' : late.error.code).toBe(ErrorCode.ROOM_LOCKED);
+
+    // Chat goes on, numbered above what the old home handed out.
+    const next = await doctorB.request('sendChat', { text: 'Back on the other node.' });
+    expect(next.message.seq).toBeGreaterThan(doctorBack.chatHistory.at(-1)!.seq);
+    await patientB.notification('chat', (d) => d.message.id === next.message.id);
+  }, 60_000);
+});

@@ -63,6 +63,13 @@ describe('huizhen-loadtest run (smoke)', () => {
       expect(Number.isFinite(q)).toBe(true);
       expect(q).toBeGreaterThanOrEqual(0);
     }
+    // The delay's arrival stamp came from the receive threads, and the generator's queueing is reported beside it.
+    expect(step.generator.delayClock).toBe('off-loop');
+    expect(step.delayMs.samples).toBeGreaterThan(100);
+    expect(Number.isFinite(step.generator.queueMs?.p95)).toBe(true);
+    expect(step.generator.queueMs!.p95).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(step.generator.sendLateMs?.p95)).toBe(true);
+    expect(step.subscriberNackRate).toBeGreaterThanOrEqual(0);
     expect(step.server.workerCpu.length).toBeGreaterThan(0);
     expect(existsSync(files.json)).toBe(true);
     const html = readFileSync(files.html, 'utf8');

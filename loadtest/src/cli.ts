@@ -161,7 +161,7 @@ class Progress {
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
     const r = p.result;
     const tail = r
-      ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')})`}`
+      ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')}; ran out: ${r.ranOut ?? '-'}: ${r.ranOutWhy ?? ''})`}${r.generator.queueMs ? `, gen queueing p95 ${r.generator.queueMs.p95.toFixed(1)} ms` : ''}`
       : '';
     const line = `${bar} ${this.#label} step ${p.step + 1}/${p.steps} ${p.phase} ${p.detail}${tail}`;
     if (this.#tty)

@@ -3,10 +3,11 @@
  * settle, measures a window, and judges it against the knee criteria. Every
  * loop here is bounded by a step count and a deadline.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { LoadTestError } from './errors.js';
 import { Histogram, quantiles } from './histogram.js';
 import { Collector, Pacer, SyntheticParticipant, type InStream, type ParticipantPlan } from './participant.js';
+import { ReceiveThreads } from './recvThreads.js';
 import type { MediaMode } from './paths.js';
 import type { OutStream } from './rtp/media.js';
 import { DEFAULT_SRTP_SUITE, type SrtpSuite } from './rtp/srtp.js';
@@ -143,11 +144,64 @@ export interface StepResult {
     memoryPerParticipantBytes?: number;
   };
   egressPerWorker: { pps: number; mbps: number }[];
-  generator: { cpu: number; eventLoopLagP99Ms: number };
+  generator: GeneratorFigures;
   pass: boolean;
   failures: string[];
+  /** A failing step: which side ran out — the server, or the generator (then the step says little about the server). */
+  ranOut?: 'server' | 'generator';
+  /** The figures behind ranOut. */
+  ranOutWhy?: string;
   /** Set when the first window failed (with its reasons) and this is the second measurement. */
   retried?: string;
+}
+
+/** The generator's own state over a window: what says whether it, not the server, was the limit. */
+export interface GeneratorFigures {
+  /** Share of one core used by the generator process (all its threads; summed over processes). */
+  cpu: number;
+  eventLoopLagP99Ms: number;
+  /** Busy share of the main event loop (the busiest process's, when there are several). */
+  loopUtilization?: number;
+  /** Where the delay's arrival stamp was taken: on receive threads (off the main loop) or on the main loop. */
+  delayClock?: 'off-loop' | 'on-loop';
+  /** The generator's queueing: arrival on a receive thread → handled on the main loop (off-loop runs only). */
+  queueMs?: { p50: number; p95: number; p99: number };
+  /** How late the pacer sent frames after they were due. */
+  sendLateMs?: { p50: number; p95: number; p99: number };
+  /** Generator processes this window ran on (1 unless --generator-procs). */
+  procs?: number;
+}
+
+/** The generator ran out when its main loop is saturated, its pacer fell behind, or its loop lag alone would break the delay bound. */
+export const GENERATOR_LIMITS = {
+  loopUtilization: 0.9,
+  sendLateP95Ms: 10,
+  eventLoopLagP99Ms: 20,
+  queueP95Ms: 20,
+} as const;
+
+/** Says which side ran out in a failing step, from the generator's own figures and the server's. */
+export function attribute(s: Pick<StepResult, 'generator' | 'framesLate' | 'server' | 'failures'>): {
+  ranOut: 'server' | 'generator';
+  why: string;
+} {
+  const g = s.generator;
+  const gen: string[] = [];
+  if (s.framesLate > 0) gen.push(`${s.framesLate} frames sent > 200 ms late`);
+  if ((g.loopUtilization ?? 0) >= GENERATOR_LIMITS.loopUtilization)
+    gen.push(`generator loop ${(g.loopUtilization! * 100).toFixed(0)} % busy`);
+  if ((g.sendLateMs?.p95 ?? 0) >= GENERATOR_LIMITS.sendLateP95Ms)
+    gen.push(`send timer late p95 ${g.sendLateMs!.p95.toFixed(1)} ms`);
+  if (g.eventLoopLagP99Ms >= GENERATOR_LIMITS.eventLoopLagP99Ms)
+    gen.push(`generator loop lag p99 ${g.eventLoopLagP99Ms.toFixed(1)} ms`);
+  // On-loop delay includes the generator's queueing, so a delay failure there is the generator's too.
+  if (g.delayClock === 'on-loop' && s.failures.some((f) => f.startsWith('delay')) && g.eventLoopLagP99Ms >= 5)
+    gen.push('delay stamped on a lagging main loop');
+  if (gen.length) return { ranOut: 'generator', why: gen.join(', ') };
+  return {
+    ranOut: 'server',
+    why: `${s.failures.join('; ')} with the generator keeping up (worker CPU ${(s.server.workerCpuTotal * 100).toFixed(0)} %, generator loop ${((g.loopUtilization ?? 0) * 100).toFixed(0)} % busy, queueing p95 ${g.queueMs ? g.queueMs.p95.toFixed(1) : '-'} ms)`,
+  };
 }
 
 export interface JoinSample {
@@ -246,6 +300,8 @@ export interface RunOptions {
   roundsListeners?: number;
   /** Joins in flight at once. */
   joinConcurrency?: number;
+  /** rtp mode: receivers' sockets on worker threads, so arrival is stamped off the main loop (default true). */
+  offLoopReceive?: boolean;
   runId: string;
   onProgress?: (p: { phase: string; step: number; steps: number; detail: string; result?: StepResult }) => void;
 }
@@ -282,6 +338,7 @@ interface Mark {
   framesLate: number;
   srtpFailures: number;
   cpu: NodeJS.CpuUsage;
+  elu: EventLoopUtilization;
   atMs: number;
   server?: ServerSample;
 }
@@ -298,6 +355,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   loop.enable();
   let baselineServer: ServerSample | undefined;
   const mode = opts.mode ?? 'rtp';
+  const receiveThreads = mode === 'rtp' && opts.offLoopReceive !== false ? new ReceiveThreads(collector) : undefined;
   const srtpSuite = opts.srtpSuite ?? DEFAULT_SRTP_SUITE;
   // One DTLS certificate per run, made before the clock starts (browsers also make theirs ahead of the call).
   const webrtc = mode === 'webrtc' ? await createWebRtcIdentity() : undefined;
@@ -322,6 +380,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
               srtp: mode === 'webrtc' || opts.srtp,
               srtpSuite,
               ...(webrtc ? { webrtc } : {}),
+              ...(receiveThreads ? { receiveThreads } : {}),
               pacer,
               collector,
             }),
@@ -359,6 +418,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         const start = await mark(participants, collector, pacer, opts.probe);
         // The delay histogram and the loop-lag monitor cover exactly the window.
         collector.delayMs.reset();
+        collector.queueMs.reset();
+        pacer.lateMs.reset();
         loop.reset();
         opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
         await sleep(opts.windowSec * 1000);
@@ -374,6 +435,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
           end,
           Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
           baselineServer,
+          pacer,
         );
       };
       let result = await measure();
@@ -404,6 +466,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     loop.disable();
     pacer.stop();
     for (const p of participants) p.stop();
+    await receiveThreads?.close();
   }
   const knee = kneeOf(steps);
   const joins: JoinSample[] = participants
@@ -536,6 +599,7 @@ async function mark(
     framesLate: pacer.framesLate,
     srtpFailures: c.srtpFailures,
     cpu: process.cpuUsage(),
+    elu: performance.eventLoopUtilization(),
     atMs: performance.now(),
     ...(server ? { server } : {}),
   };
@@ -564,6 +628,7 @@ function judge(
   b: Mark,
   generatorLagMs: number,
   baseline: ServerSample | undefined,
+  pacer: Pacer,
 ): StepResult {
   const sec = (b.atMs - a.atMs) / 1000;
   let sentPackets = 0;
@@ -641,7 +706,7 @@ function judge(
   const sessionsLost = c.sessionsLost;
   if (sessionsLost > 0) failures.push(`${sessionsLost} session(s) closed by the server`);
 
-  return {
+  const result: StepResult = {
     target: opts.connector.name,
     scenario: shape.name,
     step,
@@ -670,10 +735,24 @@ function judge(
     topLayerShare: videoConsumers ? topLayer / videoConsumers : 0,
     server,
     egressPerWorker: Array.from({ length: workers }, () => ({ pps: recvPps / workers, mbps: recvMbps / workers })),
-    generator: { cpu: cpuUs / 1e6 / sec, eventLoopLagP99Ms: generatorLagMs },
+    generator: {
+      cpu: cpuUs / 1e6 / sec,
+      eventLoopLagP99Ms: generatorLagMs,
+      loopUtilization: performance.eventLoopUtilization(b.elu, a.elu).utilization,
+      delayClock: c.queueMs.count > 0 ? 'off-loop' : 'on-loop',
+      ...(c.queueMs.count > 0 ? { queueMs: histQuantiles(c.queueMs) } : {}),
+      sendLateMs: histQuantiles(pacer.lateMs),
+      procs: 1,
+    },
     pass: failures.length === 0,
     failures,
   };
+  if (!result.pass) {
+    const a = attribute(result);
+    result.ranOut = a.ranOut;
+    result.ranOutWhy = a.why;
+  }
+  return result;
 }
 
 export function joinSummary(joins: readonly JoinSample[]) {

@@ -8,7 +8,9 @@
 import { randomInt } from 'node:crypto';
 import { LoadTestError } from './errors.js';
 import { Histogram } from './histogram.js';
+import { monoMs } from './clock.js';
 import { openPlainPath, type MediaMode, type MediaPath } from './paths.js';
+import { ThreadedRecvPath, type Arrival, type ReceiveThreads } from './recvThreads.js';
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS, readProbe, streamsByIndex } from './rtp/media.js';
 import { buildNack, buildSenderReport, parseRtcp, parseRtp } from './rtp/rtp.js';
 import type { ConsumerInfo, JoinTiming, SfuConnector, SfuSession } from './sfu.js';
@@ -17,7 +19,14 @@ import type { SrtpSuite } from './rtp/srtp.js';
 
 /** Shared by all participants of a run: the delay histogram and feedback counters. */
 export class Collector {
+  /**
+   * Delay through the server: the probe's send stamp → the packet's arrival, both monoMs(). With
+   * receive threads (rtp mode) the arrival is stamped off the main loop; otherwise when the main
+   * loop handles the packet (so it then includes the generator's queueing).
+   */
   readonly delayMs = new Histogram();
+  /** The generator's own queueing: arrival on a receive thread → handled on the main loop. */
+  readonly queueMs = new Histogram();
   /** RTCP feedback the SFU sent to publishers. */
   nacksFromServer = 0;
   keyFrameRequestsFromServer = 0;
@@ -40,6 +49,8 @@ export class Pacer {
   #timer: NodeJS.Timeout | undefined;
   /** Frames that were due more than 200 ms ago when the timer got to them (generator overloaded). */
   framesLate = 0;
+  /** How late the timer sent each frame (ms after it was due): the generator's own send-side lateness. */
+  readonly lateMs = new Histogram();
 
   add(stream: OutStream, send: (b: Buffer) => void): () => void {
     const now = performance.now();
@@ -69,6 +80,7 @@ export class Pacer {
         s.nextFrameAtMs += skipped * s.frameIntervalMs;
       }
       while (s.nextFrameAtMs <= now) {
+        this.lateMs.record(now - s.nextFrameAtMs);
         for (const p of s.nextFrame(now)) e.send(p);
         s.nextFrameAtMs += s.frameIntervalMs;
       }
@@ -175,6 +187,8 @@ export interface ParticipantOptions {
   /** The SRTP suite on plain transports, and the DTLS-SRTP profile offered in webrtc mode. */
   srtpSuite: SrtpSuite;
   webrtc?: WebRtcIdentity;
+  /** rtp mode: receive sockets on these threads, so arrival is stamped off the main loop. */
+  receiveThreads?: ReceiveThreads;
   pacer: Pacer;
   collector: Collector;
 }
@@ -209,7 +223,8 @@ export class SyntheticParticipant {
   async #open(session: SfuSession, direction: 'send' | 'recv'): Promise<MediaPath> {
     const o = this.#opts;
     let path: MediaPath;
-    if (o.mode !== 'webrtc') path = await openPlainPath(session, direction, o.srtp, o.srtpSuite, o.collector);
+    if (o.mode !== 'webrtc')
+      path = await openPlainPath(session, direction, o.srtp, o.srtpSuite, o.collector, o.receiveThreads);
     else {
       if (!o.webrtc) throw new LoadTestError('INTERNAL', 'webrtc mode needs a DTLS identity');
       this.timing.transports ??= [];
@@ -244,9 +259,11 @@ export class SyntheticParticipant {
     if (this.plan.subscribe) {
       const recv = await this.#open(session, 'recv');
       this.#recv = recv;
-      recv.onPacket = (packet, rtcp, at) => {
-        if (!rtcp) this.#onMedia(packet, at);
-      };
+      if (recv instanceof ThreadedRecvPath) recv.onArrivals = (list, handledAt) => this.#onArrivals(list, handledAt);
+      else
+        recv.onPacket = (packet, rtcp, at) => {
+          if (!rtcp) this.#onMedia(packet, at);
+        };
       session.onConsumer = (c) => this.#addConsumer(c);
       await session.setRtpCapabilities(deviceCapabilities(session.routerRtpCapabilities));
     }
@@ -339,19 +356,34 @@ export class SyntheticParticipant {
     }
   }
 
+  /** On-loop receive (webrtc mode, or no receive threads): the delay is stamped here, queueing included. */
   #onMedia(msg: Buffer, now: number): void {
     const rtp = parseRtp(msg);
     if (!rtp) return;
-    const s = this.inStreams.get(rtp.ssrc);
+    const probe = readProbe(msg, rtp.payloadStart, rtp.payloadEnd);
+    this.#onRtp(rtp.ssrc, rtp.seq, msg.length, now, probe ? monoMs() - probe.sentAtMs : Number.NaN, probe?.streamIndex);
+  }
+
+  /** Packets a receive thread stamped at arrival: delay = arrival − send, queueing = handled − arrival. */
+  #onArrivals(list: Arrival[], handledAt: number): void {
+    const now = performance.now();
+    const c = this.#opts.collector;
+    for (const a of list) {
+      c.queueMs.record(handledAt - a.arrivedAt);
+      const probed = !Number.isNaN(a.sentAt);
+      this.#onRtp(a.ssrc, a.seq, a.size, now, a.arrivedAt - a.sentAt, probed ? a.streamIndex : undefined);
+    }
+  }
+
+  #onRtp(ssrc: number, seq: number, size: number, now: number, delay: number, streamIndex: number | undefined): void {
+    const s = this.inStreams.get(ssrc);
     if (!s) return;
     this.timing.firstRtpAt ??= now;
-    const gap = s.onPacket(rtp.seq, msg.length, now);
-    const probe = readProbe(msg, rtp.payloadStart, rtp.payloadEnd);
-    if (probe) {
-      const delay = now - probe.sentAtMs;
+    const gap = s.onPacket(seq, size, now);
+    if (streamIndex !== undefined) {
       this.#opts.collector.delayMs.record(delay);
       this.delayMs?.record(delay);
-      const src = streamsByIndex.get(probe.streamIndex);
+      const src = streamsByIndex.get(streamIndex);
       if (src) s.layer = src.spec.layer;
     }
     if (gap && gap.length && this.#recv) {

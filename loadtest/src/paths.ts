@@ -10,6 +10,7 @@ import { LoadTestError } from './errors.js';
 import { isRtcp } from './rtp/rtp.js';
 import { SrtpContext, randomSrtpParameters, type SrtpSuite } from './rtp/srtp.js';
 import type { SfuSession } from './sfu.js';
+import type { ReceiveThreads } from './recvThreads.js';
 
 export const MEDIA_MODES = ['rtp', 'webrtc'] as const;
 export type MediaMode = (typeof MEDIA_MODES)[number];
@@ -120,9 +121,11 @@ export async function openPlainPath(
   srtp: boolean,
   suite: SrtpSuite,
   sink: PathSink,
+  threads?: ReceiveThreads,
 ): Promise<MediaPath> {
   const t = await session.createPlainTransport(direction, srtp, suite);
   assertLoopback(t.ip, 'the server media address');
+  if (direction === 'recv' && threads) return openThreadedRecv(session, t, srtp, suite, threads);
   const socket = await bindUdp();
   try {
     socket.connect(t.port, t.ip);
@@ -146,6 +149,34 @@ export async function openPlainPath(
     socket.close();
     throw err;
   }
+}
+
+/** A receiver's plain transport whose socket a receive thread owns (arrival stamped off the main loop). */
+async function openThreadedRecv(
+  session: SfuSession,
+  t: Awaited<ReturnType<SfuSession['createPlainTransport']>>,
+  srtp: boolean,
+  suite: SrtpSuite,
+  threads: ReceiveThreads,
+): Promise<MediaPath> {
+  const ours = srtp ? randomSrtpParameters(suite) : undefined;
+  if (srtp) {
+    if (!t.srtpParameters)
+      throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
+    if (t.srtpParameters.cryptoSuite !== suite)
+      throw new LoadTestError(
+        'SERVER_REFUSED',
+        `the server keyed the load-test transport with ${t.srtpParameters.cryptoSuite}, not ${suite}`,
+      );
+  }
+  const { path, localPort } = await threads.open(t.id, t.ip, t.port, srtp ? t.srtpParameters : undefined, ours);
+  try {
+    await session.connectPlainTransport(t.id, '127.0.0.1', localPort, ours);
+  } catch (err) {
+    path.close();
+    throw err;
+  }
+  return path;
 }
 
 function bindUdp(): Promise<Socket> {

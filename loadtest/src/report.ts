@@ -104,6 +104,10 @@ export function compare(
           ` while the media worker used ${(f.server.workerCpuTotal * 100).toFixed(0)} %: the generator, not the server, is the limit there.`,
       );
     } else notes.push(`${r.target}: first failing step at ${f.participants} participants: ${f.failures.join('; ')}.`);
+    if (f?.ranOut)
+      notes.push(
+        `${r.target}: the knee belongs to the ${f.ranOut === 'server' ? 'server' : 'generator, not the server'} — at ${f.participants} participants the ${f.ranOut} ran out (${f.ranOutWhy ?? ''}).`,
+      );
   }
   return c;
 }
@@ -161,7 +165,7 @@ export function summaryTable(report: Report): string {
         f1(s.nackRate),
         f1(s.pliRate),
         String(s.stalledTracks),
-        s.pass ? 'yes' : 'NO',
+        s.pass ? 'yes' : s.ranOut === 'generator' ? 'NO gen' : 'NO srv',
       ]);
     }
   }
@@ -387,7 +391,7 @@ export function renderHtml(report: Report): string {
     .flatMap((r) =>
       r.steps.map(
         (s) =>
-          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(label(r))}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
+          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(label(r))}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.ranOut ? ` — ran out: ${esc(s.ranOut)} (${esc(s.ranOutWhy ?? '')})` : ''}${s.generator.queueMs ? ` [generator queueing p95 ${f1(s.generator.queueMs.p95)} ms, send late p95 ${f1(s.generator.sendLateMs?.p95)} ms]` : ''}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
       ),
     )
     .join('\n');

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { writeRtpHeader, RTP_HEADER_BYTES } from './rtp.js';
+import { monoMs } from '../clock.js';
 
 export interface StreamSpec {
   kind: 'audio' | 'video';
@@ -111,7 +112,7 @@ export class OutStream {
     this.#keyFrameRequested = true;
   }
 
-  /** The packets of the next frame, each stamped with `nowMs` (performance.now()). */
+  /** The packets of the next frame at `nowMs` (performance.now()); each probe carries monoMs() when the packet was built. */
   nextFrame(nowMs: number): Buffer[] {
     const spec = this.spec;
     const avg = spec.bitrate / 8 / spec.fps;
@@ -181,7 +182,8 @@ export class OutStream {
     const fillOffset = (seq * 7) % (FILLER.length - size);
     FILLER.copy(buf, bodyAt, fillOffset, fillOffset + (probeAt - bodyAt));
     buf.writeUInt32BE(PROBE_MAGIC, probeAt);
-    buf.writeDoubleBE(nowMs, probeAt + 4);
+    // The send stamp is taken per packet on the monotonic clock, so receive threads and other processes can compare it.
+    buf.writeDoubleBE(monoMs(), probeAt + 4);
     buf.writeUInt32BE(this.index, probeAt + 12);
     this.#ring[seq % RING] = buf;
     this.packets++;

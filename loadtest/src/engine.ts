@@ -705,6 +705,10 @@ function judge(
   if (!(delay.p95 < CRITERIA.maxDelayP95Ms)) failures.push(`delay p95 ${delay.p95.toFixed(1)} ms ≥ 20 ms`);
   const sessionsLost = c.sessionsLost;
   if (sessionsLost > 0) failures.push(`${sessionsLost} session(s) closed by the server`);
+  // Frames the pacer had to skip mean the step's load was never offered: whatever the server did
+  // with the rest, the step cannot pass (it would put the knee beyond what was measured).
+  const framesLate = b.framesLate - a.framesLate;
+  if (framesLate > 0) failures.push(`the generator skipped ${framesLate} frames (it could not send this load)`);
 
   const result: StepResult = {
     target: opts.connector.name,
@@ -730,7 +734,7 @@ function judge(
     recovered,
     stalledTracks: stalled,
     sessionsLost,
-    framesLate: b.framesLate - a.framesLate,
+    framesLate,
     srtpFailures: b.srtpFailures - a.srtpFailures,
     topLayerShare: videoConsumers ? topLayer / videoConsumers : 0,
     server,

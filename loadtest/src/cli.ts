@@ -336,6 +336,25 @@ interface SpawnedServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Pins this generator process as planned (the server gets the other core) and starts the report
+ * with the command and the load average: other work on the machine skews every figure.
+ */
+function pinnedReport(command: string, argv: readonly string[]) {
+  const pinning = planPinning();
+  if (pinning.enabled && !pinProcess(process.pid, pinning.generatorCpu!)) {
+    pinning.enabled = false;
+    pinning.note = 'not pinned: taskset could not set this process affinity';
+  }
+  const report = baseReport(`huizhen-loadtest ${command} ${argv.join(' ')}`.trim(), pinning);
+  report.notes.push(
+    `load average at start: ${loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
+  return { pinning, report };
+}
+
 async function spawnServer(pinning: Pinning, nodeArgs: string[] = []): Promise<SpawnedServer> {
   const main = join(PROJECT_ROOT, 'server/dist/main.js');
   if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
@@ -478,18 +497,7 @@ export async function benchCommand(
   const deadline = t0 + budgetSec * 1000;
   // Time shares of the budget: Huizhen consults, clinic, rounds, then the bare baseline.
   const share = (f: number) => performance.now() + (deadline - performance.now()) * f;
-  const pinning = planPinning();
-  if (pinning.enabled && !pinProcess(process.pid, pinning.generatorCpu!)) {
-    pinning.enabled = false;
-    pinning.note = 'not pinned: taskset could not set this process affinity';
-  }
-  const report = baseReport(`huizhen-loadtest bench ${argv.join(' ')}`.trim(), pinning);
-  // Other work on the machine skews every figure; say how busy it was.
-  report.notes.push(
-    `load average at start: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  const { pinning, report } = pinnedReport('bench', argv);
   const progress = new Progress();
   const runId = `b${Date.now().toString(36)}`;
   log(`Huizhen bench: ${pinning.note}; media ${srtp ? `SRTP ${srtpSuite}` : 'plain RTP'}; budget ${budgetSec} s`);
@@ -682,17 +690,7 @@ export async function memoryCommand(
   const idle = int(flags, 'idle', 200, 2, 5000);
   const publishing = int(flags, 'publishing', 20, 0, 400);
   const suite = srtpSuiteOf(flags);
-  const pinning = planPinning();
-  if (pinning.enabled && !pinProcess(process.pid, pinning.generatorCpu!)) {
-    pinning.enabled = false;
-    pinning.note = 'not pinned: taskset could not set this process affinity';
-  }
-  const report = baseReport(`huizhen-loadtest memory ${argv.join(' ')}`.trim(), pinning);
-  report.notes.push(
-    `load average at start: ${loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  const { pinning, report } = pinnedReport('memory', argv);
   const out = typeof flags.out === 'string' ? flags.out : join(PROJECT_ROOT, 'loadtest/reports');
   const dir = join(out, `memory-${timestamp()}`);
   report.memory = await runMemory(pinning, {

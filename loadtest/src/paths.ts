@@ -131,17 +131,9 @@ export async function openPlainPath(
     socket.connect(t.port, t.ip);
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const ours = srtp ? randomSrtpParameters(suite) : undefined;
-    let pair = new SrtpPair(undefined, undefined, sink);
-    if (srtp) {
-      if (!t.srtpParameters)
-        throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
-      if (t.srtpParameters.cryptoSuite !== suite)
-        throw new LoadTestError(
-          'SERVER_REFUSED',
-          `the server keyed the load-test transport with ${t.srtpParameters.cryptoSuite}, not ${suite}`,
-        );
-      pair = new SrtpPair(new SrtpContext(ours!), new SrtpContext(t.srtpParameters), sink);
-    }
+    const pair = srtp
+      ? new SrtpPair(new SrtpContext(ours!), new SrtpContext(serverSrtp(t, suite)), sink)
+      : new SrtpPair(undefined, undefined, sink);
     const path = new PlainPath(t.id, direction, socket, pair, sink);
     await session.connectPlainTransport(t.id, '127.0.0.1', socket.address().port, ours);
     return path;
@@ -160,15 +152,7 @@ async function openThreadedRecv(
   threads: ReceiveThreads,
 ): Promise<MediaPath> {
   const ours = srtp ? randomSrtpParameters(suite) : undefined;
-  if (srtp) {
-    if (!t.srtpParameters)
-      throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
-    if (t.srtpParameters.cryptoSuite !== suite)
-      throw new LoadTestError(
-        'SERVER_REFUSED',
-        `the server keyed the load-test transport with ${t.srtpParameters.cryptoSuite}, not ${suite}`,
-      );
-  }
+  if (srtp) serverSrtp(t, suite);
   const { path, localPort } = await threads.open(t.id, t.ip, t.port, srtp ? t.srtpParameters : undefined, ours);
   try {
     await session.connectPlainTransport(t.id, '127.0.0.1', localPort, ours);
@@ -177,6 +161,21 @@ async function openThreadedRecv(
     throw err;
   }
   return path;
+}
+
+/** The SRTP parameters the server keyed a load-test transport with, refused unless they are the suite asked for. */
+function serverSrtp(
+  t: Awaited<ReturnType<SfuSession['createPlainTransport']>>,
+  suite: SrtpSuite,
+): NonNullable<Awaited<ReturnType<SfuSession['createPlainTransport']>>['srtpParameters']> {
+  if (!t.srtpParameters)
+    throw new LoadTestError('SERVER_REFUSED', 'the server did not offer SRTP on the load-test transport');
+  if (t.srtpParameters.cryptoSuite !== suite)
+    throw new LoadTestError(
+      'SERVER_REFUSED',
+      `the server keyed the load-test transport with ${t.srtpParameters.cryptoSuite}, not ${suite}`,
+    );
+  return t.srtpParameters;
 }
 
 function bindUdp(): Promise<Socket> {

@@ -355,6 +355,17 @@ function pinnedReport(command: string, argv: readonly string[]) {
   return { pinning, report };
 }
 
+/** Tokens for a server this tool started: signed with the dev issuer's secret it wrote on start. */
+function spawnedServerTokens(): HmacTokenSource {
+  const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
+  if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
+  return new HmacTokenSource({
+    secret: readFileSync(secretFile, 'utf8').trim(),
+    issuer: 'huizhen-local',
+    audience: 'huizhen',
+  });
+}
+
 async function spawnServer(pinning: Pinning, nodeArgs: string[] = []): Promise<SpawnedServer> {
   const main = join(PROJECT_ROOT, 'server/dist/main.js');
   if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
@@ -507,13 +518,7 @@ export async function benchCommand(
   let huizhenConsults: RunResult | undefined;
   try {
     const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
-    const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
-    if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
-    const tokens = new HmacTokenSource({
-      secret: readFileSync(secretFile, 'utf8').trim(),
-      issuer: 'huizhen-local',
-      audience: 'huizhen',
-    });
+    const tokens = spawnedServerTokens();
     const connector = new HuizhenConnector(target, tokens);
     const probe = new MetricsProbe(target.httpUrl, server.child.pid);
     const plan: [ScenarioName, number][] = [
@@ -653,13 +658,7 @@ async function runMemory(
   try {
     inspector = await InspectorClient.connect(inspectPort);
     const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
-    const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
-    if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
-    const tokens = new HmacTokenSource({
-      secret: readFileSync(secretFile, 'utf8').trim(),
-      issuer: 'huizhen-local',
-      audience: 'huizhen',
-    });
+    const tokens = spawnedServerTokens();
     const metrics = `${target.httpUrl}/metrics`;
     return await measureMemory({
       connector: new HuizhenConnector(target, tokens),

@@ -38,6 +38,8 @@ export interface StartServerOptions {
    */
   config?: Record<string, unknown>;
   timeoutMs?: number;
+  /** Listen on this port (default: a free one); a cluster node needs its public URL before it starts. */
+  port?: number;
   /**
    * Use this directory for data, audit log and config and keep it on stop, so a
    * second process can start on what the first one left (restart tests).
@@ -72,7 +74,7 @@ export async function freePort(): Promise<number> {
 
 export async function startServer(options: StartServerOptions = {}): Promise<HuizhenServer> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const logs: string[] = [];
   // Records and the audit log of a test server stay out of the repository's var/.
   const ownScratch = options.scratch === undefined;

@@ -7,7 +7,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode } from '@huizhen/protocol';
+import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 import { AuditLog, type AuditSink } from './audit/AuditLog.js';
 import { loadIssuers, type TrustedIssuer } from './auth/issuers.js';
 import { PROJECT_ROOT, isLoopbackHost, type HuizhenConfig } from './config.js';
@@ -22,6 +22,11 @@ import { UrlSigner } from './records/signedUrls.js';
 import { FileConsultStore } from './rooms/ConsultStore.js';
 import { RoomManager, type RoomManagerOptions } from './rooms/RoomManager.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import type { SignalingContext } from './signaling/SignalingContext.js';
+import type { MediaRoomOptions } from './rooms/media/MediaRoom.js';
+import { EdgeRooms } from './cluster/relay/EdgeRooms.js';
+import { HomeRelay } from './cluster/relay/HomeRelay.js';
+import { registerRelayMetrics } from './cluster/relay/relayMetrics.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
 import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
@@ -175,6 +180,16 @@ export class HuizhenServer {
     );
     // --- data channels: refusals are counted once the metrics (which read the rooms) exist
     let countData: (outcome: string, n?: number) => void = () => undefined;
+    // The media settings of every room's router on this node (homed here or joined through it).
+    const roomMedia: MediaRoomOptions = {
+      maxIncomingBitrate: config.media.maxIncomingBitrate,
+      initialOutgoingBitrate: config.media.initialOutgoingBitrate,
+      ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
+      ...(turn ? { turn } : {}),
+      ...(config.data.enabled
+        ? { sctp: { numStreams: config.data.numSctpStreams, maxMessageSize: config.data.maxSctpMessageSize } }
+        : {}),
+    };
     const rooms = new RoomManager({
       pool,
       logger,
@@ -191,15 +206,7 @@ export class HuizhenServer {
         urlTtlSec: config.records.urlTtlSec,
         retention: config.records.retention,
       },
-      media: {
-        maxIncomingBitrate: config.media.maxIncomingBitrate,
-        initialOutgoingBitrate: config.media.initialOutgoingBitrate,
-        ...(config.media.iceProtocols ? { iceProtocols: config.media.iceProtocols } : {}),
-        ...(turn ? { turn } : {}),
-        ...(config.data.enabled
-          ? { sctp: { numStreams: config.data.numSctpStreams, maxMessageSize: config.data.maxSctpMessageSize } }
-          : {}),
-      },
+      media: roomMedia,
       data: {
         enabled: config.data.enabled,
         maxMessageBytes: config.data.maxMessageBytes,
@@ -221,6 +228,7 @@ export class HuizhenServer {
     pool.on('workerDied', () => metrics.workerDeaths.inc());
     let cluster: ClusterNode | undefined;
     let mesh: ClusterMesh | undefined;
+    let edge: EdgeRooms | undefined;
     const app = createApp({
       config,
       issuers,
@@ -263,7 +271,7 @@ export class HuizhenServer {
     const joining = config.redis.url ? new JoiningPlacement() : undefined;
     if (joining) rooms.setPlacement(joining);
     const upgrades = new UpgradeRouter(http);
-    const signaling = new SignalingServer(upgrades, {
+    const signalingContext: SignalingContext = {
       config,
       issuers,
       rooms,
@@ -273,7 +281,8 @@ export class HuizhenServer {
       preflight,
       // --- cluster: the node joins after listening; until then there is nobody else to tell
       otherNodes: async () => (cluster ? cluster.otherNodeUrls() : []),
-    });
+    };
+    const signaling = new SignalingServer(upgrades, signalingContext);
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -323,12 +332,47 @@ export class HuizhenServer {
             secret: config.cluster.linkSecret,
             listenIp: config.media.rtcListenIp,
             announcedAddress: config.media.rtcAnnouncedAddress,
-            routerFor: (room) => rooms.rooms.get(room)?.media.router ?? null,
+            routerFor: (room) => rooms.rooms.get(room)?.media.router ?? edge?.routerFor(room) ?? null,
             logger,
           },
           upgrades,
         );
         mesh.registerMetrics(metrics.registry);
+        // --- cluster: any node takes any participant; rooms homed elsewhere are joined through this node
+        edge = new EdgeRooms({
+          links: mesh.links,
+          pipes: mesh.pipes,
+          pool,
+          media: roomMedia,
+          reconnectGraceMs: config.rooms.reconnectGraceMs,
+          logger,
+        });
+        const relay = new HomeRelay({
+          ctx: signalingContext,
+          node: { id: node.nodeId, url: config.cluster.publicUrl ?? listenUrl(config.server.host, port) },
+          links: mesh.links,
+          pipes: mesh.pipes,
+          urlOf: (id) => node.urlOf(id),
+          logger,
+        });
+        const edgeRooms = edge;
+        mesh.links.on('link', (link) => {
+          edgeRooms.attach(link);
+          relay.attach(link);
+        });
+        mesh.pipes.on('producerImported', (room, producer) => {
+          const home = rooms.rooms.get(room);
+          if (home) home.adoptRemoteTrack(producer);
+          else if (!edgeRooms.adopt(room, producer)) producer.close();
+        });
+        signalingContext.edge = {
+          rooms: edgeRooms,
+          homeFor: async (error, room) =>
+            error instanceof HuizhenError && error.code === ErrorCode.ROOM_ON_OTHER_NODE
+              ? node.homeOf(room)
+              : undefined,
+        };
+        registerRelayMetrics(metrics.registry, { edge: edgeRooms, relay });
       } else {
         logger.warn('cluster mode without cluster.linkSecret (HUIZHEN_CLUSTER_SECRET): no node links between nodes');
       }

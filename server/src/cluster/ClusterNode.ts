@@ -9,9 +9,8 @@
  * node is closed here), CLUSTER_UNAVAILABLE for opening a room while Redis
  * is away (rooms open here keep running), operator view, rooms writing
  * their durable state through `state` (FencedRoomState) and being rebuilt
- * from it by the next home. Not yet: relaying participants of a room homed
- * elsewhere (ROOM_ON_OTHER_NODE until then), media pipes between nodes,
- * drain hand-over.
+ * from it by the next home. Participants of a room homed elsewhere are
+ * taken by relay/EdgeRooms (with node links); not yet: drain hand-over.
  */
 import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 import type { Registry } from 'prom-client';
@@ -194,6 +193,19 @@ export class ClusterNode implements RoomPlacement {
 
   closed(room: string): void {
     void this.directory.release(room);
+  }
+
+  /** The node homing `room` now and its public URL, unless that is this node or nobody. Throws CLUSTER_UNAVAILABLE. */
+  async homeOf(room: string): Promise<{ id: string; url: string } | undefined> {
+    const lease = await this.directory.home(room);
+    if (!lease || lease.node === this.nodeId) return undefined;
+    const url = await this.urlOf(lease.node);
+    return url ? { id: lease.node, url } : undefined;
+  }
+
+  /** A live node's public URL (undefined: not registered). */
+  async urlOf(node: string): Promise<string | undefined> {
+    return (await this.registry.list()).find((n) => n.id === node)?.url;
   }
 
   /** The public URLs of the other live, active nodes (for a client's failover). Throws CLUSTER_UNAVAILABLE. */

@@ -33,6 +33,7 @@ import { Conversation } from './Conversation.js';
 import { HostControls } from './HostControls.js';
 import { Lobby } from './Lobby.js';
 import { MediaRoom, type ProduceRequest } from './media/MediaRoom.js';
+import { RemotePublishers } from './media/RemotePublishers.js';
 import type { NotificationSink, Participant, SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
@@ -73,6 +74,9 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   // --- recording
   /** Recording with everyone's consent: who asked, who agreed, and so whether the capture runs. */
   readonly recording: RecordingConsent<MediaRoom>;
+  // --- cluster
+  /** Tracks of participants whose media is on other nodes, piped to this node's router. */
+  readonly remote = new RemotePublishers();
   /** Admitted participants, by identity. */
   readonly #participants = new Map<string, Participant>();
   readonly #logger: Logger;
@@ -457,7 +461,18 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
 
   /** Stores the device capabilities and subscribes to everything already published. */
   setRtpCapabilities(p: Participant, rtpCapabilities: types.RtpCapabilities): Promise<void> {
-    return this.media.setRtpCapabilities(p, rtpCapabilities, this.others(p));
+    return this.media.setRtpCapabilities(p, rtpCapabilities, [...this.others(p), ...this.remote.peers()]);
+  }
+
+  // --- cluster
+  /** A track of a participant on another node arrived through a pipe: everyone here receives it. */
+  adoptRemoteTrack(producer: types.Producer): void {
+    const added = this.#closed ? undefined : this.remote.add(producer);
+    if (!added) {
+      producer.close();
+      return;
+    }
+    void this.media.subscriptions.fanOut(added.peer, added.track, this.#participants.values());
   }
 
   // --- connection quality ---------------------------------------------------
@@ -569,6 +584,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     void this.vitals.close();
     // --- recording: ends with the room (before the media it captures closes)
     this.recording.close();
+    this.remote.close();
     this.media.close();
     this.#logger.info('room closed', { reason });
     this.emit('closed', reason);

@@ -25,6 +25,9 @@ import { handlers, type HandlerScope, type Session } from './handlers.js';
 import { RateLimiter } from '../util/RateLimiter.js';
 import type { SignalingContext } from './SignalingContext.js';
 import type { PreflightSession } from '../preflight/PreflightSession.js';
+import type { EdgeSession } from '../cluster/relay/EdgeSession.js';
+import type { EdgeConnection } from '../cluster/relay/EdgeRooms.js';
+import type { NotificationSink } from '../rooms/Participant.js';
 
 /** How the socket closes when the server ends a session, by the reason's error code. */
 const SESSION_CLOSE_CODES: Record<string, number> = {
@@ -65,6 +68,9 @@ export class Connection implements SinkOwner {
   readonly #limiter: RateLimiter;
   readonly #remoteIp: string | undefined;
   #session: Session | undefined;
+  /** Cluster mode: a session in a room homed on another node, whose media is here (see cluster/relay). */
+  #edge: EdgeSession | undefined;
+  #edgeClient: EdgeConnection | undefined;
   #queue: Promise<void> = Promise.resolve();
   #badFrames = 0;
   #tokenFailures = 0;
@@ -115,6 +121,7 @@ export class Connection implements SinkOwner {
   /** The session resumed on a newer connection: this one lets go and closes. */
   superseded(): void {
     this.#session = undefined;
+    this.#edge = undefined;
     this.close(CloseCode.DUPLICATE_IDENTITY, 'session resumed on another connection');
   }
 
@@ -142,7 +149,7 @@ export class Connection implements SinkOwner {
   }
 
   #mediaAlive(): boolean {
-    const media = this.#session?.participant.media;
+    const media = this.#session?.participant.media ?? this.#edge?.media;
     if (!media) return false;
     for (const t of media.transports()) {
       const state = (t.transport as { iceState?: string }).iceState;
@@ -256,6 +263,11 @@ export class Connection implements SinkOwner {
         if (preflight && this.#joinTimer) clearTimeout(this.#joinTimer);
         if (!preflight && !this.#closed) this.#armJoinTimer();
       },
+      attachEdge: (session) => {
+        if (answered || this.#closed)
+          throw new HuizhenError(ErrorCode.TIMEOUT, 'The join took too long and was abandoned.');
+        return this.#attachEdge(session);
+      },
       preflightHost: {
         ended: (data) => {
           this.#preflight = undefined;
@@ -267,7 +279,8 @@ export class Connection implements SinkOwner {
     };
     try {
       const handler = handlers[method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
-      const running = handler(scope, data);
+      const edge = this.#edge;
+      const running = edge ? edge.handle(method, data) : handler(scope, data);
       const result = await withTimeout(running, this.#ctx.config.signaling.requestTimeoutMs, method).finally(() => {
         answered = true;
       });
@@ -302,13 +315,25 @@ export class Connection implements SinkOwner {
     this.#session = session;
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
-    const sink = <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => {
+    const sink = this.#sink();
+    if (options.resume) {
+      // Notifications missed while away are replayed after the join response.
+      this.#afterResponse = () => session.room.resume(session.participant, sink, this, options.fromSeq);
+    } else {
+      session.participant.setSink(sink, this);
+    }
+  }
+
+  /** Where a session's notifications go: this socket (the session ends with a sessionClosed). */
+  #sink(): NotificationSink {
+    return <N extends Notification>(name: N, data: NotificationData[N], seq?: number) => {
       this.#send(
         (seq === undefined ? { notification: name, data } : { notification: name, data, seq }) as ServerMessage,
       );
       if (name === 'sessionClosed') {
         // The room has already let go of this session; the socket just closes.
         this.#session = undefined;
+        this.#edge = undefined;
         const code = (data as NotificationData['sessionClosed']).code;
         const closeCode = SESSION_CLOSE_CODES[code] ?? CloseCode.ROOM_CLOSED;
         // Ended by this connection's own request (e.g. endRoom): answer it first.
@@ -316,12 +341,21 @@ export class Connection implements SinkOwner {
         else this.close(closeCode, code);
       }
     };
-    if (options.resume) {
-      // Notifications missed while away are replayed after the join response.
-      this.#afterResponse = () => session.room.resume(session.participant, sink, this, options.fromSeq);
-    } else {
-      session.participant.setSink(sink, this);
-    }
+  }
+
+  // --- cluster
+  #attachEdge(session: EdgeSession): EdgeConnection {
+    this.#edge = session;
+    if (this.#joinTimer) clearTimeout(this.#joinTimer);
+    this.#logger = this.#logger.child({ participant: session.identity, relayed: true });
+    const client: EdgeConnection = {
+      sink: this.#sink(),
+      superseded: () => this.superseded(),
+      // The room's home went away: a dropped socket makes the SDK reconnect and resume through a live node.
+      drop: () => this.#ws.terminate(),
+    };
+    this.#edgeClient = client;
+    return client;
   }
 
   #detach(): void {
@@ -336,6 +370,10 @@ export class Connection implements SinkOwner {
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#preflight?.end('closed');
     this.#preflight = undefined;
+    // --- cluster: the edge keeps the media for the reconnect grace; the home keeps the place
+    const edge = this.#edge;
+    this.#edge = undefined;
+    if (edge && this.#edgeClient) edge.disconnected(this.#edgeClient, this.#ctx.config.rooms.reconnectGraceMs);
     const session = this.#session;
     this.#session = undefined;
     // Not a leave: the participant keeps their place for the reconnect grace period.

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RoomManager } from '../rooms/RoomManager.js';
 import type { PreflightService } from '../preflight/PreflightService.js';
+import type { EdgeRooms } from '../cluster/relay/EdgeRooms.js';
 
 export interface SignalingContext {
   config: HuizhenConfig;
@@ -18,4 +19,13 @@ export interface SignalingContext {
   preflight: PreflightService;
   /** Cluster mode: the other live nodes' public URLs (told to joiners for failover); absent: none. */
   otherNodes?: () => Promise<string[]>;
+  /**
+   * Cluster mode with node links: joins to rooms homed on another node go
+   * through this node (set once the node has joined the cluster).
+   */
+  edge?: {
+    rooms: EdgeRooms;
+    /** The home of a room whose opening here failed with `error`, if the join can be relayed there. */
+    homeFor(error: unknown, room: string): Promise<{ id: string; url: string } | undefined>;
+  };
 }

@@ -19,6 +19,8 @@ import type { SignalingContext } from './SignalingContext.js';
 import { preflightHandlers, type PreflightScope } from '../preflight/handlers.js';
 import type { PreflightHost } from '../preflight/PreflightService.js';
 import type { PreflightSession } from '../preflight/PreflightSession.js';
+import type { EdgeSession } from '../cluster/relay/EdgeSession.js';
+import type { EdgeConnection } from '../cluster/relay/EdgeRooms.js';
 
 /** The state of one connection's session, owned by its Connection. */
 export interface Session {
@@ -39,6 +41,11 @@ export interface HandlerScope {
   preflight: PreflightSession | undefined;
   setPreflight(session: PreflightSession | undefined): void;
   preflightHost: PreflightHost;
+  // --- cluster
+  /** Set when the request was relayed from another node (the edge): it is never relayed on. */
+  relayedFrom?: string;
+  /** A client connection of this node: takes an edge session (room homed elsewhere) for its requests. */
+  attachEdge?: (session: EdgeSession) => EdgeConnection;
 }
 
 type Handler<M extends Method> = (scope: HandlerScope, data: RequestData<M>) => Promise<ResponseData[M]>;
@@ -180,7 +187,15 @@ export const handlers: Handlers = {
       ctx.issuers.get(claims.issuer)?.config.roles ?? [],
       ctx.config.rooms.maxParticipants,
     );
-    const room = await ctx.rooms.getOrCreate(claims.room, opening.fallback);
+    let room: Room;
+    try {
+      room = await ctx.rooms.getOrCreate(claims.room, opening.fallback);
+    } catch (err) {
+      // --- cluster: a room homed on another node is joined through this one (media here, workflow there)
+      const home = scope.attachEdge && !scope.relayedFrom ? await ctx.edge?.homeFor(err, claims.room) : undefined;
+      if (!home || !ctx.edge || !scope.attachEdge) throw err;
+      return ctx.edge.rooms.join(data, claims, home, scope.remoteIp, scope.attachEdge);
+    }
     settleIfProvisional(room, opening);
 
     if (data.resumeSessionId !== undefined) {

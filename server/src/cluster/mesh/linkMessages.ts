@@ -12,6 +12,7 @@ import * as z from 'zod/mini';
 /** A pipe consumer's RTP parameters, checked in depth by mediasoup itself when the copy is produced. */
 const rtpParameters = json<types.RtpParameters>({ maxDepth: 12, maxItems: 4096, maxString: 32768 });
 const roomId = str({ min: 1, max: 128 });
+const method = str({ min: 1, max: 64, pattern: /^[A-Za-z]+$/ });
 const mediaId = str({ min: 1, max: 64 });
 /** A pipe transport's address: loopback or a node's media address, never a name to resolve. */
 const ip = str({ min: 2, max: 45, pattern: /^[0-9a-fA-F.:]+$/ });
@@ -24,6 +25,9 @@ const srtpParameters = z.strictObject({
   ] as const),
   keyBase64: str({ min: 16, max: 128, pattern: /^[A-Za-z0-9+/=]+$/ }),
 });
+/** A client's request or the home's answer, checked against the client protocol where it is used. */
+const clientMessage = json<unknown>({ maxDepth: 16, maxItems: 4096, maxString: 65536 });
+const sessionId = str({ min: 1, max: 64 });
 export const pipeEndpoint = z.strictObject({ ip, port: int(1, 65_535), srtpParameters });
 
 /** Requests, by method: what the caller sends and what the answer carries. */
@@ -46,10 +50,43 @@ export const linkRequests = {
     }),
     result: z.strictObject({}),
   },
+  // --- relay: a participant connected to this node (the edge) in a room homed on the callee
+  /** Run a client's join (the request as the client sent it) at the room's home; the answer is the home's join response. */
+  relayJoin: {
+    data: z.strictObject({ room: roomId, request: clientMessage, remoteIp: z.nullable(ip) }),
+    result: z.strictObject({ response: clientMessage }),
+  },
+  /** Run one workflow request of a relayed session at the room's home. */
+  relayRequest: {
+    data: z.strictObject({ room: roomId, sessionId, method, request: clientMessage }),
+    result: z.strictObject({ response: clientMessage }),
+  },
 } as const;
 
 /** Notes, by method. */
 export const linkNotes = {
+  // --- relay
+  /** Home → edge: a notification for a relayed session (seq as the home numbered it; null: ephemeral). */
+  relayNotify: z.strictObject({
+    room: roomId,
+    sessionId,
+    name: method,
+    data: clientMessage,
+    seq: z.nullable(int(1, Number.MAX_SAFE_INTEGER)),
+  }),
+  /** Home → edge: the session resumed elsewhere or ended without a notification: stop acting for it. */
+  relayEnded: z.strictObject({ room: roomId, sessionId }),
+  /** Edge → home: the client's connection dropped (the reconnect grace starts) or it left. */
+  relayGone: z.strictObject({ room: roomId, sessionId, left: z.boolean() }),
+  /** Edge → home: a relayed session's track was muted or unmuted by its owner (the home tells the room). */
+  relayTrackMuted: z.strictObject({ room: roomId, sessionId, trackId: mediaId, paused: z.boolean() }),
+  /** Home → every node with participants in the room: the room's other nodes, which each node sends its own tracks to. */
+  roomNodes: z.strictObject({
+    room: roomId,
+    nodes: z
+      .array(z.strictObject({ id: str({ min: 1, max: 128 }), url: str({ min: 1, max: 2048 }) }))
+      .check(z.maxLength(64)),
+  }),
   /** The exported producer paused or resumed at its source. */
   producerPaused: z.strictObject({ room: roomId, producerId: mediaId, paused: z.boolean() }),
   /** The exported producer closed at its source: close the imported copy. */
@@ -67,7 +104,6 @@ export type LinkRequestResult<M extends LinkRequestMethod> = z.infer<(typeof lin
 export type LinkNoteData<M extends LinkNoteMethod> = z.infer<(typeof linkNotes)[M]>;
 export type PipeEndpoint = z.infer<typeof pipeEndpoint>;
 
-const method = str({ min: 1, max: 64, pattern: /^[A-Za-z]+$/ });
 const requestId = int(1, Number.MAX_SAFE_INTEGER);
 export const linkFrame = z.union([
   z.strictObject({ t: z.literal('req'), id: requestId, m: method, d: z.unknown() }),

@@ -1,0 +1,118 @@
+/**
+ * A room spanning two nodes of a cluster (real redis-server, two real Huizhen
+ * processes with their own mediasoup workers, real Chromium): the doctor
+ * connects to node a (the room's home), the specialist to node b. Each one's
+ * media terminates at their own node, the tracks cross between the nodes'
+ * routers over pipe transports, and each decodes the other's video and hears
+ * the other's audio. Workflow requests made on b (chat) run at the home and
+ * reach a, and the other way round.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
+import {
+  demoState,
+  joinViaUi,
+  launchChromium,
+  openDemo,
+  openTab,
+  reportFailure,
+  type Chromium,
+  type DemoPage,
+} from './helpers/browser.js';
+import { seesAndHears } from './helpers/mediaFlow.js';
+import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
+  const port = await freePort();
+  return startServer({
+    port,
+    env: {
+      REDIS_URL: redisUrl,
+      HUIZHEN_NODE_ID: id,
+      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      HUIZHEN_CLUSTER_SECRET: secret,
+    },
+  });
+}
+
+/** Sends a chat message through the demo's chat tab. */
+async function sendChat(demo: DemoPage, text: string): Promise<void> {
+  await openTab(demo, 'chat');
+  await demo.page.type('[data-testid="chat-input"]', text);
+  await demo.page.click('[data-testid="chat-send"]');
+}
+
+async function hasChat(demo: DemoPage, text: string): Promise<true | undefined> {
+  return (await demoState(demo))?.chat.some((m) => m.text === text) || undefined;
+}
+
+async function gauge(node: HuizhenServer, name: string): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
+  if (!m) throw new Error(`${name} is not in ${node.url}/metrics`);
+  return Number(m[1]);
+}
+
+describe('a consult spanning two nodes', () => {
+  let redis: TestRedis | undefined;
+  let a: HuizhenServer | undefined;
+  let b: HuizhenServer | undefined;
+  let chromium: Chromium | undefined;
+  let doctor: DemoPage;
+  let specialist: DemoPage;
+  const room = `e2e-cluster-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const secret = randomBytes(32).toString('hex');
+    [a, b] = await Promise.all([startNode('a', redis.url, secret), startNode('b', redis.url, secret)]);
+    chromium = await launchChromium();
+    doctor = await openDemo(chromium, a.url, 'doctor on a');
+    specialist = await openDemo(chromium, b.url, 'specialist on b');
+    try {
+      await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
+      await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    } catch (err) {
+      if (err instanceof Error) err.message += `\n--- a ---\n${a.tail(30)}\n--- b ---\n${b.tail(30)}`;
+      throw err;
+    }
+  }, 90_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      await reportFailure([doctor, specialist], a);
+      console.log(`--- node b log ---\n${b?.tail(60)}`);
+    }
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  it('each decodes the other across the nodes', async () => {
+    await seesAndHears(specialist, doctor, 'doctor on a, specialist on b');
+    await seesAndHears(doctor, specialist, 'specialist on b, doctor on a');
+  });
+
+  it("terminates each one's media at their own node, with pipes between the routers", async () => {
+    expect(await gauge(a!, 'huizhen_cluster_remote_participants')).toBe(1);
+    expect(await gauge(b!, 'huizhen_cluster_edge_participants')).toBe(1);
+    expect(await gauge(a!, 'huizhen_cluster_edge_participants')).toBe(0);
+    // One pipe transport pair per direction: a → b carries the doctor's tracks, b → a the specialist's.
+    expect(await gauge(a!, 'huizhen_cluster_pipe_transports')).toBe(2);
+    expect(await gauge(b!, 'huizhen_cluster_pipe_transports')).toBe(2);
+    // Node b's router has the specialist's WebRTC transports; the home (a) has only the doctor's.
+    expect(await gauge(b!, 'huizhen_cluster_edge_rooms')).toBe(1);
+  });
+
+  it('runs workflow requests made on b at the home, and tells b what happens there', async () => {
+    await sendChat(specialist, 'Seen the CT: no embolism.');
+    await waitFor('the doctor on a to get the chat from b', () => hasChat(doctor, 'Seen the CT: no embolism.'));
+    await sendChat(doctor, 'Thank you, professor.');
+    await waitFor('the specialist on b to get the chat from a', () => hasChat(specialist, 'Thank you, professor.'));
+  });
+});

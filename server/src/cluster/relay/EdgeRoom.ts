@@ -1,0 +1,191 @@
+/**
+ * A room homed on another node, as this node (an edge) holds it for the
+ * participants connected here: a router of its own (their media terminates
+ * here), their sessions, and the tracks of the room's other nodes piped in.
+ * Every node of the room sends its own participants' tracks to every other
+ * node of the room (the home says which those are, `roomNodes`), so a
+ * subscriber here consumes any track from this router like a local one.
+ */
+import type { types } from 'mediasoup';
+import { ErrorCode, HuizhenError, type Method, type NotificationData } from '@huizhen/protocol';
+import type { Logger } from '../../observability/logger.js';
+import type { MediaPeer } from '../../rooms/media/MediaPeer.js';
+import type { MediaRoom } from '../../rooms/media/MediaRoom.js';
+import { RemotePublishers } from '../../rooms/media/RemotePublishers.js';
+import type { NodeLink } from '../mesh/NodeLink.js';
+import { NodeLinkError } from '../mesh/NodeLink.js';
+import type { NodeLinks } from '../mesh/NodeLinks.js';
+import type { RoomPipes } from '../mesh/RoomPipes.js';
+import type { EdgeSession } from './EdgeSession.js';
+
+export interface EdgeRoomOptions {
+  id: string;
+  /** The room's home node. */
+  home: { id: string; url: string };
+  media: MediaRoom;
+  links: NodeLinks;
+  pipes: RoomPipes;
+  logger: Logger;
+  /** The room has no session here any more and closed. */
+  onClosed: () => void;
+}
+
+/** A home's refusal keeps its code and sentence for the client; a broken link is the cluster's fault. */
+export function fromLink(error: unknown): HuizhenError {
+  if (error instanceof NodeLinkError) {
+    if (error.code === 'LINK_REMOTE' && error.remoteCode && (ErrorCode as Record<string, string>)[error.remoteCode])
+      return new HuizhenError(error.remoteCode as ErrorCode, error.message);
+    return new HuizhenError(
+      ErrorCode.CLUSTER_UNAVAILABLE,
+      "The room's home node cannot be reached right now; please try again in a moment.",
+      { cause: error },
+    );
+  }
+  if (error instanceof HuizhenError) return error;
+  return new HuizhenError(ErrorCode.INTERNAL, 'The request could not be relayed.', { cause: error });
+}
+
+export class EdgeRoom {
+  readonly id: string;
+  readonly home: { id: string; url: string };
+  readonly media: MediaRoom;
+  readonly sessions = new Map<string, EdgeSession>();
+  readonly remote = new RemotePublishers();
+  /** The room's other nodes (home included), which this node's tracks go to. */
+  readonly #nodes = new Map<string, string>();
+  readonly #options: EdgeRoomOptions;
+  readonly #logger: Logger;
+  #closed = false;
+
+  constructor(options: EdgeRoomOptions) {
+    this.id = options.id;
+    this.home = options.home;
+    this.media = options.media;
+    this.#options = options;
+    this.#logger = options.logger.child({ room: options.id, home: options.home.id });
+    this.#nodes.set(options.home.id, options.home.url);
+    options.media.links.start(() => this.sessions.values());
+    // Each track published here goes to every other node of the room.
+    options.media.on('trackPublished', (track) => {
+      for (const [node, url] of this.#nodes) void this.#export(track.producer, node, url);
+    });
+    options.media.on('closed', () => {
+      for (const s of [...this.sessions.values()])
+        s.fromHome(
+          'sessionClosed',
+          { code: ErrorCode.MEDIA_ERROR, reason: 'The media server for this room stopped.' },
+          null,
+        );
+      this.close();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The link to the home (dialed again if it dropped). */
+  async #homeLink(): Promise<NodeLink> {
+    return this.#options.links.dial(this.home.id, this.home.url);
+  }
+
+  /** Runs a workflow request at the home and returns its answer (checked by the caller). */
+  async relay(session: EdgeSession, method: Method, request: unknown): Promise<unknown> {
+    try {
+      const link = await this.#homeLink();
+      const { response } = await link.request('relayRequest', {
+        room: this.id,
+        sessionId: session.sessionId,
+        method,
+        request: request as Record<string, unknown>,
+      });
+      return response;
+    } catch (error) {
+      throw fromLink(error);
+    }
+  }
+
+  relayGone(session: EdgeSession, left: boolean): void {
+    this.#options.links.get(this.home.id)?.note('relayGone', { room: this.id, sessionId: session.sessionId, left });
+  }
+
+  relayTrackMuted(session: EdgeSession, trackId: string, paused: boolean): void {
+    this.#options.links
+      .get(this.home.id)
+      ?.note('relayTrackMuted', { room: this.id, sessionId: session.sessionId, trackId, paused });
+  }
+
+  /** The home's room view, made true for this node: its router's capabilities and its TURN. */
+  localise<T extends Pick<NotificationData['admitted'], 'routerRtpCapabilities'>>(view: T, session: EdgeSession): T {
+    return {
+      ...view,
+      routerRtpCapabilities: this.media.rtpCapabilities as unknown as T['routerRtpCapabilities'],
+      ...session.iceServers(),
+    };
+  }
+
+  /** What a subscriber here can receive: the other admitted sessions here and the tracks piped in. */
+  publishersFor(session: EdgeSession): MediaPeer[] {
+    return [...this.localSubscribers(session), ...this.remote.peers()];
+  }
+
+  localSubscribers(except: EdgeSession): EdgeSession[] {
+    return [...this.sessions.values()].filter((s) => s !== except && s.admitted);
+  }
+
+  /** The home says which nodes the room spans now: tracks published here go to those it did not have. */
+  setNodes(nodes: readonly { id: string; url: string }[]): void {
+    const fresh = nodes.filter((n) => !this.#nodes.has(n.id));
+    this.#nodes.clear();
+    this.#nodes.set(this.home.id, this.home.url);
+    for (const n of nodes) this.#nodes.set(n.id, n.url);
+    for (const n of fresh)
+      for (const track of this.media.publishedTracks()) void this.#export(track.track.producer, n.id, n.url);
+  }
+
+  async #export(producer: types.Producer, node: string, url: string): Promise<void> {
+    try {
+      const link = await this.#options.links.dial(node, url);
+      await this.#options.pipes.exportProducer(this.id, producer, link);
+    } catch (error) {
+      if (!producer.closed && !this.#closed)
+        this.#logger.warn('track not sent to another node of the room', {
+          node,
+          track: producer.id,
+          error: error as Error,
+        });
+    }
+  }
+
+  /** A track of another node arrived: every admitted session here receives it. */
+  adopt(producer: types.Producer): void {
+    const added = this.#closed ? undefined : this.remote.add(producer);
+    if (!added) {
+      producer.close();
+      return;
+    }
+    void this.media.subscriptions.fanOut(
+      added.peer,
+      added.track,
+      [...this.sessions.values()].filter((s) => s.admitted),
+    );
+  }
+
+  /** A session ended here; the last one closes the room on this node. */
+  forget(session: EdgeSession): void {
+    if (this.sessions.get(session.sessionId) === session) this.sessions.delete(session.sessionId);
+    if (this.sessions.size === 0) this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of [...this.sessions.values()]) s.close();
+    this.sessions.clear();
+    this.remote.close();
+    this.#options.pipes.closeRoom(this.id);
+    this.media.close();
+    this.#logger.info('edge room closed', {});
+    this.#options.onClosed();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * This node as an edge: it takes participants of rooms homed on other nodes.
+ * A join for such a room is relayed to the home (which verifies the token
+ * again and runs admission), the participant's media terminates on this
+ * node's router for the room, and their workflow requests go to the home
+ * over the node link (the same authenticated, validated channel that sets up
+ * the media pipes: one connection per node pair, ordered, so a notification
+ * never overtakes the answer it follows; Redis pub/sub would add a hop and
+ * lose messages while a subscriber reconnects).
+ */
+import type { types } from 'mediasoup';
+import { ErrorCode, HuizhenError, parseResponse, type RequestData, type ResponseData } from '@huizhen/protocol';
+import type { WorkerPool } from '../../media/WorkerPool.js';
+import type { Logger } from '../../observability/logger.js';
+import { MediaRoom, type MediaRoomOptions } from '../../rooms/media/MediaRoom.js';
+import type { NodeLink } from '../mesh/NodeLink.js';
+import type { NodeLinks } from '../mesh/NodeLinks.js';
+import type { RoomPipes } from '../mesh/RoomPipes.js';
+import { EdgeRoom, fromLink } from './EdgeRoom.js';
+import { EdgeSession, type EdgeClient } from './EdgeSession.js';
+
+export interface EdgeRoomsOptions {
+  links: NodeLinks;
+  pipes: RoomPipes;
+  pool: WorkerPool;
+  media: MediaRoomOptions;
+  /** How long a dropped client's media waits here for it to resume (rooms.reconnectGraceMs). */
+  reconnectGraceMs: number;
+  logger: Logger;
+}
+
+/** A client of this node, as the edge needs it: notifications, hand-over, and a drop that makes its SDK reconnect. */
+export interface EdgeConnection extends EdgeClient {
+  drop(): void;
+}
+
+export class EdgeRooms {
+  readonly #rooms = new Map<string, Promise<EdgeRoom>>();
+  readonly #clients = new WeakMap<EdgeSession, EdgeConnection>();
+  readonly #options: EdgeRoomsOptions;
+  readonly #logger: Logger;
+
+  constructor(options: EdgeRoomsOptions) {
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'edge' });
+  }
+
+  /** Rooms with participants connected here but homed elsewhere. */
+  get size(): number {
+    return this.#ready.size;
+  }
+
+  /** Participants connected here in rooms homed elsewhere. */
+  participants(): number {
+    let n = 0;
+    for (const edge of this.#ready.values()) n += edge.sessions.size;
+    return n;
+  }
+
+  /** Serves the home's side of the relayed sessions on a link. */
+  attach(link: NodeLink): void {
+    link.onNote('relayNotify', ({ room, sessionId, name, data, seq }) => {
+      this.#session(link.peer, room, sessionId)?.fromHome(name, data, seq);
+    });
+    link.onNote('relayEnded', ({ room, sessionId }) => {
+      const session = this.#session(link.peer, room, sessionId);
+      if (!session) return;
+      this.#clients.get(session)?.superseded();
+      session.close();
+    });
+    link.onNote('roomNodes', ({ room, nodes }) => {
+      const edge = this.#open(room);
+      if (edge?.home.id === link.peer) edge.setNodes(nodes);
+    });
+    link.once('closed', () => {
+      // The home went away: the clients reconnect (their SDK resumes through a live node).
+      for (const edge of this.#openRooms())
+        if (edge.home.id === link.peer)
+          for (const session of [...edge.sessions.values()]) this.#clients.get(session)?.drop();
+    });
+  }
+
+  /** This node's router for a room it is an edge of. */
+  routerFor(room: string): types.Router | null {
+    return this.#open(room)?.media.router ?? null;
+  }
+
+  /** A producer piped in for a room this node is an edge of; false if it is not. */
+  adopt(room: string, producer: types.Producer): boolean {
+    const edge = this.#open(room);
+    if (!edge) return false;
+    edge.adopt(producer);
+    return true;
+  }
+
+  /**
+   * Joins (or resumes) through this node a room homed on `home`. The request
+   * is the client's, already checked here; the home checks it again.
+   */
+  async join(
+    request: RequestData<'join'>,
+    claims: { room: string; issuer: string; expiresAt: number },
+    home: { id: string; url: string },
+    remoteIp: string | undefined,
+    connect: (session: EdgeSession) => EdgeConnection,
+  ): Promise<ResponseData['join']> {
+    const edge = await this.#room(claims.room, home);
+    let joined: ResponseData['join'];
+    try {
+      const link = await this.#options.links.dial(home.id, home.url);
+      const { response } = await link.request('relayJoin', {
+        room: claims.room,
+        request: request as unknown as Record<string, unknown>,
+        remoteIp: remoteIp ?? null,
+      });
+      joined = parseResponse('join', response);
+    } catch (error) {
+      if (edge.sessions.size === 0) edge.close();
+      throw fromLink(error);
+    }
+    let session = edge.sessions.get(joined.sessionId);
+    if (!session || session.closed || session.identity !== joined.participant.identity) {
+      session = new EdgeSession(edge, joined, claims, remoteIp, this.#logger);
+      edge.sessions.set(session.sessionId, session);
+    }
+    const client = connect(session);
+    this.#clients.set(session, client);
+    session.attachClient(client);
+    this.#logger.info('participant joined through this node', {
+      room: claims.room,
+      participant: session.identity,
+      home: home.id,
+    });
+    if (joined.admission === 'waiting') return { ...joined, ...session.iceServers() };
+    return edge.localise(joined, session);
+  }
+
+  #session(home: string, room: string, sessionId: string): EdgeSession | undefined {
+    const edge = this.#open(room);
+    return edge?.home.id === home ? edge.sessions.get(sessionId) : undefined;
+  }
+
+  /** The edge room, if open (not while it is being created). */
+  #open(room: string): EdgeRoom | undefined {
+    return this.#ready.get(room);
+  }
+
+  readonly #ready = new Map<string, EdgeRoom>();
+
+  #openRooms(): EdgeRoom[] {
+    return [...this.#ready.values()];
+  }
+
+  async #room(id: string, home: { id: string; url: string }): Promise<EdgeRoom> {
+    const ready = this.#ready.get(id);
+    if (ready && !ready.closed) {
+      if (ready.home.id === home.id) return ready;
+      // The room moved to another home: what was relayed to the old one is over.
+      ready.close();
+    }
+    let pending = this.#rooms.get(id);
+    if (!pending) {
+      pending = this.#create(id, home).finally(() => {
+        if (this.#rooms.get(id) === pending) this.#rooms.delete(id);
+      });
+      this.#rooms.set(id, pending);
+    }
+    const edge = await pending;
+    if (edge.home.id !== home.id)
+      throw new HuizhenError(
+        ErrorCode.ROOM_ON_OTHER_NODE,
+        'The room moved to another node while you joined; please join again.',
+      );
+    return edge;
+  }
+
+  async #create(id: string, home: { id: string; url: string }): Promise<EdgeRoom> {
+    const logger = this.#logger.child({ room: id });
+    const media = await MediaRoom.create(id, this.#options.pool, this.#options.media, logger);
+    const edge: EdgeRoom = new EdgeRoom({
+      id,
+      home,
+      media,
+      links: this.#options.links,
+      pipes: this.#options.pipes,
+      logger,
+      onClosed: () => {
+        if (this.#ready.get(id) === edge) this.#ready.delete(id);
+      },
+    });
+    this.#ready.set(id, edge);
+    logger.info('edge room opened', { home: home.id, worker: media.worker.index });
+    return edge;
+  }
+
+  close(): void {
+    for (const edge of this.#openRooms()) edge.close();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Which client requests of a relayed session the edge node (where the
+ * participant's media terminates) answers itself, and which it refuses: the
+ * rest are workflow and run at the room's home. The home refuses the edge's
+ * methods for a relayed session, so a buggy or stale edge cannot reach media
+ * state the home does not hold.
+ */
+import type { Method } from '@huizhen/protocol';
+
+/** Media requests, served by the edge's router for the room. */
+export const EDGE_MEDIA_METHODS: ReadonlySet<Method> = new Set<Method>([
+  'setRtpCapabilities',
+  'createTransport',
+  'connectTransport',
+  'restartIce',
+  'produce',
+  'closeProducer',
+  'setProducerPaused',
+  'resumeConsumer',
+  'setConsumerVideoSize',
+  'setConsumerPaused',
+  'requestKeyFrame',
+  'getStats',
+  'getIceServers',
+  'reportQuality',
+]);
+
+/**
+ * Requests a relayed session cannot make yet: plain-RTP transports (the load
+ * generator connects to the home) and data channels, whose relay and vitals
+ * ingest live with the room's home.
+ */
+export const HOME_ONLY_METHODS: ReadonlySet<Method> = new Set<Method>([
+  'createPlainTransport',
+  'connectPlainTransport',
+  'produceData',
+  'closeDataProducer',
+  'subscribeData',
+  'startPreflight',
+  'preflightConnectTransport',
+  'preflightProduce',
+  'preflightResumeConsumer',
+  'preflightStats',
+  'endPreflight',
+]);

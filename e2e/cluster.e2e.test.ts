@@ -11,7 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
 import {
+  answerDialog,
+  clickInTile,
   demoState,
+  describePage,
   joinViaUi,
   launchChromium,
   openDemo,
@@ -20,7 +23,8 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { seesAndHears } from './helpers/mediaFlow.js';
+import { SILENCE_RMS, seesAndHears } from './helpers/mediaFlow.js';
+import { audioDuring } from './helpers/probes.js';
 import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -114,5 +118,27 @@ describe('a consult spanning two nodes', () => {
     await waitFor('the doctor on a to get the chat from b', () => hasChat(doctor, 'Seen the CT: no embolism.'));
     await sendChat(doctor, 'Thank you, professor.');
     await waitFor('the specialist on b to get the chat from a', () => hasChat(specialist, 'Thank you, professor.'));
+  });
+
+  it("lets the host on a mute the specialist's microphone on b", async () => {
+    await clickInTile(doctor, specialist.identity, '[data-testid="tile-mute"]');
+    await answerDialog(doctor, 'mute-dialog', { allowUnmute: false });
+    await waitFor(
+      "the specialist's audio to fall silent on the doctor's page",
+      async () => {
+        const sample = await audioDuring(doctor, specialist.identity, 1_000);
+        return sample.peakRms < SILENCE_RMS ? sample : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 0, describe: () => audioDuring(doctor, specialist.identity, 1_000) },
+    );
+    const told = await waitFor(
+      'the specialist on b to be told',
+      async () => {
+        const s = await demoState(specialist);
+        return s?.mutedByHost ? s : undefined;
+      },
+      { describe: () => describePage(specialist) },
+    );
+    expect(told).toMatchObject({ mic: false, mutedByHost: { allowUnmute: false } });
   });
 });

@@ -25,13 +25,18 @@ export class HostControls {
   }
 
   async mute(actor: Participant, target: Participant, source: TrackSource, allowUnmute: boolean): Promise<void> {
-    const paused = await this.#media.hostPause(target, source, allowUnmute);
+    // --- cluster: a relayed participant's tracks are on the node their media terminates at
+    const paused = target.remoteMedia
+      ? await target.remoteMedia.hostPause(source, allowUnmute)
+      : await this.#media
+          .hostPause(target, source, allowUnmute)
+          .then((p) => p && { trackId: p.track.producer.id, changed: p.changed });
     if (!paused) throw new HuizhenError(ErrorCode.NOT_FOUND, `${target.name} has no ${source} track.`);
-    const { track, changed } = paused;
+    const { trackId, changed } = paused;
     if (changed) {
-      this.#room.broadcast(target, 'trackMuted', { participantIdentity: target.identity, trackId: track.producer.id });
+      this.#room.broadcast(target, 'trackMuted', { participantIdentity: target.identity, trackId });
     }
-    target.notify('mutedByHost', { trackId: track.producer.id, source, by: actor.ref(), allowUnmute });
+    target.notify('mutedByHost', { trackId, source, by: actor.ref(), allowUnmute });
     this.#room.audit.append({
       event: 'mute_by_host',
       room: this.#room.id,

@@ -4,7 +4,7 @@
  * and their media objects. Notifications go through a sink that the signaling
  * connection sets, so the session can outlive one WebSocket.
  */
-import type { NotificationData, Notification, ParticipantInfo, Role } from '@huizhen/protocol';
+import type { NotificationData, Notification, ParticipantInfo, Role, TrackSource } from '@huizhen/protocol';
 import type { Permission } from '../auth/permissions.js';
 import type { MediaPeer } from './media/MediaPeer.js';
 import { PeerMedia, trackInfo } from './media/PeerMedia.js';
@@ -16,6 +16,12 @@ export type NotificationSink = <N extends Notification>(name: N, data: Notificat
 export interface SinkOwner {
   /** A newer connection resumed this session: stop acting for it. */
   superseded(): void;
+}
+
+/** A host's hold on media that terminates at another node of the cluster. */
+export interface RemoteMediaControl {
+  /** Pauses the participant's track of `source` there; undefined if they have none. */
+  hostPause(source: TrackSource, allowUnmute: boolean): Promise<{ trackId: string; changed: boolean } | undefined>;
 }
 
 /** Recent notifications kept for replay after a reconnect. */
@@ -72,6 +78,9 @@ export class Participant implements MediaPeer {
 
   /** Transports, published tracks and subscriptions on this node. */
   readonly media = new PeerMedia();
+  // --- cluster
+  /** Set while the participant's media is on another node (a relayed session): what the room may do to it there. */
+  remoteMedia: RemoteMediaControl | undefined;
 
   #admission: 'waiting' | 'admitted' = 'admitted';
   #waitingSince = 0;

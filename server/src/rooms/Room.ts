@@ -472,6 +472,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       producer.close();
       return;
     }
+    this.media.adoptImported(added.track, added.peer.identity);
     void this.media.subscriptions.fanOut(added.peer, added.track, this.#participants.values());
   }
 

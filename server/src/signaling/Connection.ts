@@ -313,6 +313,8 @@ export class Connection implements SinkOwner {
 
   #attach(session: Session, options: { resume?: boolean; fromSeq?: number } = {}): void {
     this.#session = session;
+    // --- cluster: connected here now, so the participant's media is here (no longer on a relaying node)
+    session.participant.remoteMedia = undefined;
     if (this.#joinTimer) clearTimeout(this.#joinTimer);
     this.#logger = this.#logger.child({ room: session.room.id, participant: session.participant.identity });
     const sink = this.#sink();

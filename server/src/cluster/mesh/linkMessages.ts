@@ -61,6 +61,11 @@ export const linkRequests = {
     data: z.strictObject({ room: roomId, sessionId, method, request: clientMessage }),
     result: z.strictObject({ response: clientMessage }),
   },
+  /** Home → edge: a host paused a relayed session's track (null trackId: it has none of that source). */
+  relayHostPause: {
+    data: z.strictObject({ room: roomId, sessionId, source: trackSource, allowUnmute: z.boolean() }),
+    result: z.strictObject({ trackId: z.nullable(mediaId), changed: z.boolean() }),
+  },
 } as const;
 
 /** Notes, by method. */

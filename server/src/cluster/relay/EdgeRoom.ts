@@ -66,7 +66,8 @@ export class EdgeRoom {
     this.#nodes.set(options.home.id, options.home.url);
     options.media.links.start(() => this.sessions.values());
     // Each track published here goes to every other node of the room.
-    options.media.on('trackPublished', (track) => {
+    options.media.on('trackPublished', (track, _identity, imported) => {
+      if (imported) return;
       for (const [node, url] of this.#nodes) void this.#export(track.producer, node, url);
     });
     options.media.on('closed', () => {
@@ -140,7 +141,7 @@ export class EdgeRoom {
     this.#nodes.set(this.home.id, this.home.url);
     for (const n of nodes) this.#nodes.set(n.id, n.url);
     for (const n of fresh)
-      for (const track of this.media.publishedTracks()) void this.#export(track.track.producer, n.id, n.url);
+      for (const track of this.media.localTracks()) void this.#export(track.producer, n.id, n.url);
   }
 
   async #export(producer: types.Producer, node: string, url: string): Promise<void> {

@@ -68,6 +68,13 @@ export class EdgeRooms {
       this.#clients.get(session)?.superseded();
       session.close();
     });
+    link.handle('relayHostPause', async ({ room, sessionId, source, allowUnmute }) => {
+      const session = this.#session(link.peer, room, sessionId);
+      const edge = this.#open(room);
+      if (!session || !edge) throw new HuizhenError(ErrorCode.NOT_FOUND, 'That session has no media on this node.');
+      const paused = await edge.media.hostPause(session, source, allowUnmute);
+      return paused ? { trackId: paused.track.producer.id, changed: paused.changed } : { trackId: null, changed: false };
+    });
     link.onNote('roomNodes', ({ room, nodes }) => {
       const edge = this.#open(room);
       if (edge?.home.id === link.peer) edge.setNodes(nodes);

@@ -136,6 +136,23 @@ export class HomeRelay {
         this.#sessions.set(s.participant.sessionId, r);
         if (previous && previous !== r && previous.edge !== edge) this.#ended(previous);
         this.#watch(s.room);
+        s.participant.remoteMedia = {
+          hostPause: async (source, allowUnmute) => {
+            const link = this.#options.links.get(edge);
+            if (!link)
+              throw new HuizhenError(
+                ErrorCode.CLUSTER_UNAVAILABLE,
+                "The node this participant's media is on cannot be reached right now; try again in a moment.",
+              );
+            const { trackId, changed } = await link.request('relayHostPause', {
+              room: s.room.id,
+              sessionId: s.participant.sessionId,
+              source,
+              allowUnmute,
+            });
+            return trackId === null ? undefined : { trackId, changed };
+          },
+        };
         const sink = this.#sink(r);
         if (options?.resume) {
           // Missed notifications are replayed only after the edge has the join response.
@@ -224,8 +241,9 @@ export class HomeRelay {
       for (const r of [...this.#sessions.values()]) if (r.room === room) this.#sessions.delete(r.participant.sessionId);
       this.#told.delete(room.id);
     });
-    // Tracks published here go to every edge of the room.
-    room.media.on('trackPublished', (track) => {
+    // Tracks published here go to every edge of the room (those piped in come to each edge from their own node).
+    room.media.on('trackPublished', (track, _identity, imported) => {
+      if (imported) return;
       for (const edge of this.#told.get(room.id) ?? []) void this.#export(room, track.producer, edge);
     });
   }
@@ -246,7 +264,7 @@ export class HomeRelay {
       ];
       this.#options.links.get(edge)?.note('roomNodes', { room: room.id, nodes });
       if (!before.has(edge))
-        for (const { track } of room.media.publishedTracks()) void this.#export(room, track.producer, edge);
+        for (const track of room.media.localTracks()) void this.#export(room, track.producer, edge);
     }
   }
 

@@ -48,8 +48,11 @@ export interface MediaRoomEvents {
   /** The router closed underneath the room (its worker died). */
   closed: () => void;
   // --- recording
-  /** A track was published (its producer's `observer` tells when it closes). */
-  trackPublished: (track: PublishedTrack, identity: string) => void;
+  /**
+   * A track was published (its producer's `observer` tells when it closes).
+   * `imported`: published on another node of the room and piped here.
+   */
+  trackPublished: (track: PublishedTrack, identity: string, imported: boolean) => void;
 }
 
 export interface ProduceRequest {
@@ -261,7 +264,7 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     // --- recording
     this.#published.set(producer.id, { track, identity: peer.identity });
     producer.observer.once('close', () => this.#published.delete(producer.id));
-    this.emit('trackPublished', track, peer.identity);
+    this.emit('trackPublished', track, peer.identity, false);
     if (kind === 'audio') await this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
     this.#logger.info('track published', { participant: peer.identity, track: producer.id, source, kind });
     void this.subscriptions.fanOut(peer, track, subscribers());
@@ -306,6 +309,26 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     const t = peer.media.track(id);
     if (!t) throw notFound('track', id);
     return t;
+  }
+
+  // --- cluster
+  /**
+   * A track of a participant on another node, piped to this router: it is
+   * recorded and heard by the active-speaker observer like a local one.
+   */
+  adoptImported(track: PublishedTrack, identity: string): void {
+    const { producer } = track;
+    this.#published.set(producer.id, { track, identity });
+    producer.observer.once('close', () => this.#published.delete(producer.id));
+    this.emit('trackPublished', track, identity, true);
+    if (producer.kind === 'audio') void this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+  }
+
+  /** The open tracks published on this node (not those piped in from other nodes). */
+  localTracks(): PublishedTrack[] {
+    return this.publishedTracks()
+      .map(({ track }) => track)
+      .filter((t) => (t.producer.appData as { fromNode?: unknown }).fromNode === undefined);
   }
 
   // --- recording

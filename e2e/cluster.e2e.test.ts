@@ -13,6 +13,7 @@ import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js
 import {
   answerDialog,
   clickInTile,
+  demoEvents,
   demoState,
   describePage,
   joinViaUi,
@@ -24,7 +25,7 @@ import {
   type DemoPage,
 } from './helpers/browser.js';
 import { SILENCE_RMS, seesAndHears } from './helpers/mediaFlow.js';
-import { audioDuring } from './helpers/probes.js';
+import { audioDuring, untilDecoding } from './helpers/probes.js';
 import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -140,5 +141,24 @@ describe('a consult spanning two nodes', () => {
       { describe: () => describePage(specialist) },
     );
     expect(told).toMatchObject({ mic: false, mutedByHost: { allowUnmute: false } });
+  });
+
+  it('brings the specialist back through a when b dies, as the same session', async () => {
+    const before = (await demoEvents(doctor)).length;
+    const killedAt = Date.now();
+    await b!.kill();
+    // The specialist's SDK resumes through the other node its join response named; their media starts over on a.
+    await untilDecoding(doctor, specialist, 30_000);
+    const backAfterMs = Date.now() - killedAt;
+    console.log(`the specialist's video decoded again on the doctor's page ${backAfterMs} ms after kill -9 of node b`);
+    await waitFor('the specialist to be in the call again', async () => {
+      const s = await demoState(specialist);
+      return s?.phase === 'in-call' && s.connectionState === 'connected' ? s : undefined;
+    });
+    const seen = (await demoEvents(doctor)).slice(before).filter((e) => e.identity === specialist.identity);
+    expect(seen.map((e) => e.type)).toContain('participantReconnecting');
+    expect(seen.map((e) => e.type)).not.toContain('participantLeft');
+    expect(await gauge(a!, 'huizhen_cluster_remote_participants')).toBe(0);
+    expect(backAfterMs).toBeLessThan(5_000);
   });
 });

@@ -655,7 +655,12 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     this.#applyJoin(joined);
     if (joined.admission !== 'admitted') return;
     const media = this.#media;
-    if (!media && !wasAdmitted) {
+    if (media && joined.mediaMoved) {
+      // Resumed through another node of the cluster: same session, but the media starts over there.
+      this.#teardownSession();
+      await this.#enterRoom(joined, 'rejoin');
+      if (this.#media) await this.localParticipant._republishAll(this.#media);
+    } else if (!media && !wasAdmitted) {
       // Admitted while away: enter now, as the admitted notification would have.
       await this.#enterRoom(joined, 'admitted');
       this.#admittedWhileAway = true;

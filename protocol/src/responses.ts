@@ -30,6 +30,13 @@ const joinedShape = {
   sessionId: z.string(),
   /** True when a reconnect resumed the previous session (tracks and subscriptions kept). */
   resumed: z.boolean(),
+  /**
+   * With `resumed`: the session went on at a node of the cluster that does not
+   * hold its media (the node it was connected to went away): the same person,
+   * admission and place in the room, but transports, tracks and subscriptions
+   * are set up again.
+   */
+  mediaMoved: z.optional(z.boolean()),
   participant: participantInfo,
   /** This participant's permissions in this room. */
   permissions: z.array(oneOf(PERMISSIONS)),

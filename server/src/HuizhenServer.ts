@@ -345,6 +345,7 @@ export class HuizhenServer {
           pool,
           media: roomMedia,
           reconnectGraceMs: config.rooms.reconnectGraceMs,
+          otherNodes: () => node.otherNodeUrls(),
           logger,
         });
         const relay = new HomeRelay({

@@ -92,6 +92,8 @@ export class Participant implements MediaPeer {
   #sink: NotificationSink | undefined;
   /** Which connection owns the sink; a stale connection's close must not disconnect a resumed session. */
   #sinkOwner: SinkOwner | undefined;
+  /** The owner when the connection dropped. */
+  #awayFrom: SinkOwner | undefined;
   #seq = 0;
   #history: { seq: number; name: Notification; data: unknown }[] = [];
   /** The last seq the connection had when it dropped (for clients that do not say what they got). */
@@ -181,6 +183,8 @@ export class Participant implements MediaPeer {
     }, graceMs);
     this.#graceTimer.unref();
     this.#sink = undefined;
+    // Told it is superseded when the session resumes elsewhere (a relaying node keeps state for it).
+    this.#awayFrom = this.#sinkOwner;
     this.#sinkOwner = undefined;
     this.#seqAtDisconnect = this.#seq;
   }
@@ -202,7 +206,8 @@ export class Participant implements MediaPeer {
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
     const from = fromSeq ?? (this.#connected ? this.#seq : this.#seqAtDisconnect);
-    const previous = this.#sinkOwner;
+    const previous = this.#sinkOwner ?? this.#awayFrom;
+    this.#awayFrom = undefined;
     if (previous && previous !== owner) previous.superseded();
     this.#sink = sink;
     this.#sinkOwner = owner;

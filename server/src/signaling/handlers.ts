@@ -206,12 +206,15 @@ export const handlers: Handlers = {
         throw new HuizhenError(ErrorCode.SESSION_EXPIRED, 'The previous session is gone; join again as a new session.');
       }
       room.refreshToken(previous, claims.expiresAt);
+      // --- cluster: media that terminated at another node is gone with that node's connection
+      const mediaMoved = previous.remoteMedia !== undefined || scope.relayedFrom !== undefined;
       // Replay what was missed only after the client has this response.
       scope.attach(
         { room, participant: previous },
         { resume: true, ...(data.resumeFromSeq !== undefined ? { fromSeq: data.resumeFromSeq } : {}) },
       );
-      return joinResponse(ctx, room, previous, claims.expiresAt, true);
+      const response = await joinResponse(ctx, room, previous, claims.expiresAt, true);
+      return mediaMoved ? { ...response, mediaMoved: true } : response;
     }
 
     const participant = new Participant({

@@ -140,8 +140,7 @@ export class EdgeRoom {
     this.#nodes.clear();
     this.#nodes.set(this.home.id, this.home.url);
     for (const n of nodes) this.#nodes.set(n.id, n.url);
-    for (const n of fresh)
-      for (const track of this.media.localTracks()) void this.#export(track.producer, n.id, n.url);
+    for (const n of fresh) for (const track of this.media.localTracks()) void this.#export(track.producer, n.id, n.url);
   }
 
   async #export(producer: types.Producer, node: string, url: string): Promise<void> {

@@ -26,6 +26,8 @@ export interface EdgeRoomsOptions {
   media: MediaRoomOptions;
   /** How long a dropped client's media waits here for it to resume (rooms.reconnectGraceMs). */
   reconnectGraceMs: number;
+  /** The other live nodes' public URLs as this node sees them (the join response's clusterNodes). */
+  otherNodes: () => Promise<string[]>;
   logger: Logger;
 }
 
@@ -73,7 +75,9 @@ export class EdgeRooms {
       const edge = this.#open(room);
       if (!session || !edge) throw new HuizhenError(ErrorCode.NOT_FOUND, 'That session has no media on this node.');
       const paused = await edge.media.hostPause(session, source, allowUnmute);
-      return paused ? { trackId: paused.track.producer.id, changed: paused.changed } : { trackId: null, changed: false };
+      return paused
+        ? { trackId: paused.track.producer.id, changed: paused.changed }
+        : { trackId: null, changed: false };
     });
     link.onNote('roomNodes', ({ room, nodes }) => {
       const edge = this.#open(room);
@@ -112,6 +116,8 @@ export class EdgeRooms {
     connect: (session: EdgeSession) => EdgeConnection,
   ): Promise<ResponseData['join']> {
     const edge = await this.#room(claims.room, home);
+    // Asked first: between the home's answer and the client's, nothing may wait (notifications follow the answer).
+    const clusterNodes = await this.#options.otherNodes().catch(() => []);
     let joined: ResponseData['join'];
     try {
       const link = await this.#options.links.dial(home.id, home.url);
@@ -126,9 +132,17 @@ export class EdgeRooms {
       throw fromLink(error);
     }
     let session = edge.sessions.get(joined.sessionId);
-    if (!session || session.closed || session.identity !== joined.participant.identity) {
+    const kept = session !== undefined && !session.closed && session.identity === joined.participant.identity;
+    if (!session || !kept) {
       session = new EdgeSession(edge, joined, claims, remoteIp, this.#logger);
       edge.sessions.set(session.sessionId, session);
+    }
+    // Where to go if this node dies: the home named the nodes other than itself, this client needs those other than here.
+    joined = { ...joined, clusterNodes };
+    // A resume keeps the media only if it was here (the home cannot know which node held it).
+    if (joined.resumed) {
+      const { mediaMoved: _home, ...rest } = joined;
+      joined = kept ? rest : { ...rest, mediaMoved: true };
     }
     const client = connect(session);
     this.#clients.set(session, client);

@@ -321,7 +321,8 @@ export class MediaRoom extends TypedEmitter<MediaRoomEvents> {
     this.#published.set(producer.id, { track, identity });
     producer.observer.once('close', () => this.#published.delete(producer.id));
     this.emit('trackPublished', track, identity, true);
-    if (producer.kind === 'audio') void this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
+    if (producer.kind === 'audio')
+      void this.#speakerObserver.addProducer({ producerId: producer.id }).catch(() => undefined);
   }
 
   /** The open tracks published on this node (not those piped in from other nodes). */

@@ -24,7 +24,8 @@ export interface HuizhenServer {
   readonly logs: readonly string[];
   /** The last `n` log lines, for failure messages. */
   tail(n?: number): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5 s); resolves true if it exited by itself. */
+  stop(options?: { graceMs?: number }): Promise<boolean>;
   /** SIGKILL: the process gets no chance to flush or say goodbye (crash tests). Keeps a caller-given scratch. */
   kill(): Promise<void>;
 }
@@ -144,9 +145,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Hui
     scratch,
     logs,
     tail,
-    async stop() {
-      await stopChild(child, exited);
+    async stop({ graceMs = 5_000 } = {}) {
+      const byItself = await stopChild(child, exited, graceMs);
       if (ownScratch) await rm(scratch, { recursive: true, force: true });
+      return byItself;
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -177,12 +179,17 @@ export async function devToken(server: HuizhenServer, who: DevTokenRequest): Pro
 }
 
 /** SIGTERM for a graceful shutdown; SIGKILL if it hangs, so a broken server cannot hang the suite. */
-async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs = 5_000): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return true;
   child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  let killed = false;
+  const killer = setTimeout(() => {
+    killed = true;
+    child.kill('SIGKILL');
+  }, graceMs);
   await exited;
   clearTimeout(killer);
+  return !killed;
 }
 
 function lines(child: ChildProcess, stream: 'stdout' | 'stderr', onLine: (line: string) => void): void {

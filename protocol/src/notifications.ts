@@ -112,6 +112,14 @@ export const notificationSchemas = {
     /** With ROOM_ENDED, for clinicians: who took part, when, and for how long. */
     summary: z.optional(consultSummary),
   }),
+  /**
+   * Cluster mode: this node is going down (drain); reconnect through the node
+   * at `url` and resume the session there (the SDK does this by itself).
+   */
+  moveNode: z.object({
+    url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s]+$/)),
+    reason: text,
+  }),
   // --- pre-call check (preflight.ts)
   ...preflightNotificationSchemas,
 

@@ -27,6 +27,7 @@ import type { MediaRoomOptions } from './rooms/media/MediaRoom.js';
 import { EdgeRooms } from './cluster/relay/EdgeRooms.js';
 import { HomeRelay } from './cluster/relay/HomeRelay.js';
 import { registerRelayMetrics } from './cluster/relay/relayMetrics.js';
+import { drainNode } from './cluster/relay/drainNode.js';
 import { PreflightService } from './preflight/PreflightService.js';
 import { createVitalsMetrics } from './vitals/vitalsMetrics.js';
 import { EncryptedVitalsStore } from './vitals/VitalsStore.js';
@@ -68,6 +69,7 @@ export class HuizhenServer {
   // --- cluster: absent in the embedded default (no REDIS_URL)
   readonly cluster: ClusterNode | undefined;
   /** Node links and room pipes: in cluster mode with cluster.linkSecret. */
+  readonly #drain: (() => Promise<void>) | undefined;
   readonly mesh: ClusterMesh | undefined;
   readonly #http: HttpServer;
   readonly #signaling: SignalingServer;
@@ -89,9 +91,12 @@ export class HuizhenServer {
     recording: RecordingService | undefined;
     cluster: ClusterNode | undefined;
     mesh: ClusterMesh | undefined;
+    /** Cluster mode with node links: moves sessions and homes away before the node stops. */
+    drain?: (() => Promise<void>) | undefined;
   }) {
     this.cluster = parts.cluster;
     this.mesh = parts.mesh;
+    this.#drain = parts.drain;
     this.#webhooks = parts.webhooks;
     this.recording = parts.recording;
     this.preflight = parts.preflight;
@@ -229,6 +234,7 @@ export class HuizhenServer {
     let cluster: ClusterNode | undefined;
     let mesh: ClusterMesh | undefined;
     let edge: EdgeRooms | undefined;
+    let drain: (() => Promise<void>) | undefined;
     const app = createApp({
       config,
       issuers,
@@ -366,6 +372,7 @@ export class HuizhenServer {
           if (home) home.adoptRemoteTrack(producer);
           else if (!edgeRooms.adopt(room, producer)) producer.close();
         });
+        signalingContext.draining = () => node.registry.state === 'draining';
         signalingContext.edge = {
           rooms: edgeRooms,
           homeFor: async (error, room) =>
@@ -374,6 +381,16 @@ export class HuizhenServer {
               : undefined,
         };
         registerRelayMetrics(metrics.registry, { edge: edgeRooms, relay });
+        drain = () =>
+          drainNode({
+            cluster: node,
+            signaling,
+            rooms,
+            relay,
+            edge: edgeRooms,
+            timeoutMs: config.cluster.drainTimeoutSec * 1000,
+            logger,
+          });
       } else {
         logger.warn('cluster mode without cluster.linkSecret (HUIZHEN_CLUSTER_SECRET): no node links between nodes');
       }
@@ -381,6 +398,7 @@ export class HuizhenServer {
     const server = new HuizhenServer({
       cluster,
       mesh,
+      drain,
       config,
       logger,
       pool,
@@ -422,7 +440,8 @@ export class HuizhenServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.logger.info('shutting down');
-      // --- cluster: no new rooms come here while the rooms close
+      // --- cluster: sessions and homes move to other nodes first (drain); no new rooms come here
+      await this.#drain?.().catch((error: unknown) => this.logger.error('drain failed', { error: error as Error }));
       await this.cluster?.drain();
       this.rooms.closeAll('The server is restarting; please rejoin in a moment.', ErrorCode.SERVER_SHUTTING_DOWN);
       this.preflight.close();

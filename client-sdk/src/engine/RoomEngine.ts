@@ -293,6 +293,24 @@ export class RoomEngine {
     return true;
   }
 
+  /** Leaves this node for `url` and resumes there (a drain: planned, so no waiting for the socket to die). */
+  #moveTo(url: string): void {
+    const signal = this.#signal;
+    if (this.#state !== 'connected' || !signal || !this.#servers?.prefer(url)) {
+      this.#log.warn('move to another node ignored', { url });
+      return;
+    }
+    this.#log.info('moving to another node of the cluster', { url });
+    void this.#reconnect(
+      { code: 1012, reason: 'moving to another node', initiatedLocally: false },
+      new HuizhenError(ErrorCode.SERVER_SHUTTING_DOWN, 'The server is moving this session to another node'),
+    );
+    // Closed after the state left 'connected', so this close is not taken for the end of the session.
+    signal.close(1000, 'moving to another node');
+    signal.retarget(toSignalUrl(url));
+    this.#httpBase = toHttpBase(url);
+  }
+
   #applyJoin(joined: JoinResponse): void {
     this.#sessionId = joined.sessionId;
     this.#servers?.learn(joined.clusterNodes);
@@ -423,6 +441,11 @@ export class RoomEngine {
   // --- notifications ------------------------------------------------------------------------
 
   #onNotification(message: AnyNotification): void {
+    // --- cluster: the node is draining; the session moves on as a resume through the node it names
+    if (message.notification === 'moveNode') {
+      this.#moveTo(message.data.url);
+      return;
+    }
     if (message.notification === 'sessionClosed') {
       // Recorded now, not queued: the socket closes right after and the close handler needs it.
       this.#sessionClosed = message.data;

@@ -25,4 +25,14 @@ describe('ServerCandidates', () => {
     c.learn(['http://c:3003']);
     expect(c.all).toEqual(['http://b:3002', 'http://c:3003']);
   });
+
+  it('goes to the node a draining server names, keeping the others to fall back on', () => {
+    const c = new ServerCandidates('https://hz-a.example.org');
+    c.learn(['https://hz-b.example.org', 'https://hz-c.example.org']);
+    expect(c.prefer('https://hz-c.example.org')).toBe(true);
+    expect(c.current).toBe('https://hz-c.example.org');
+    expect(c.all).toEqual(['https://hz-c.example.org', 'https://hz-a.example.org', 'https://hz-b.example.org']);
+    expect(c.prefer('not a url')).toBe(false);
+    expect(c.current).toBe('https://hz-c.example.org');
+  });
 });

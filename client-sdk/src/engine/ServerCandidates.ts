@@ -42,6 +42,15 @@ export class ServerCandidates {
     this.#index = 0;
   }
 
+  /** Makes `url` the current candidate (the server asked the session to move there); false if it is not a URL. */
+  prefer(url: string): boolean {
+    const key = signalKey(url);
+    if (key === undefined) return false;
+    this.#urls = [url, ...this.#urls.filter((u) => signalKey(u) !== key)];
+    this.#index = 0;
+    return true;
+  }
+
   /** Moves on to the next candidate; undefined when there is no other one. */
   advance(): string | undefined {
     if (this.#urls.length < 2) return undefined;

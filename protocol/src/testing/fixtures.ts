@@ -438,6 +438,7 @@ export const goodNotifications: Record<Notification, unknown> = {
   },
   audioOnlyChanged: { identity: 'patient-1', audioOnly: true, reason: 'network', direction: 'uplink' },
   sessionClosed: { code: 'ROOM_ENDED', reason: 'The consult ended', summary },
+  moveNode: { url: 'https://hz-b.example.org', reason: 'This server is going down for maintenance.' },
   // --- pre-call check
   preflightEnded: { reason: 'timeLimit', durationMs: 30000 },
   // --- data channels

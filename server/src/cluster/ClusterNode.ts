@@ -10,7 +10,8 @@
  * is away (rooms open here keep running), operator view, rooms writing
  * their durable state through `state` (FencedRoomState) and being rebuilt
  * from it by the next home. Participants of a room homed elsewhere are
- * taken by relay/EdgeRooms (with node links); not yet: drain hand-over.
+ * taken by relay/EdgeRooms (with node links); a drain moves sessions and
+ * hands homes over (relay/drainNode.ts).
  */
 import { ErrorCode, HuizhenError } from '@huizhen/protocol';
 import type { Registry } from 'prom-client';
@@ -203,6 +204,19 @@ export class ClusterNode implements RoomPlacement {
     return url ? { id: lease.node, url } : undefined;
   }
 
+  /** Where a draining node sends its sessions: the least loaded other active node. */
+  async drainTarget(): Promise<{ id: string; url: string } | undefined> {
+    const others = (await this.registry.list()).filter((n) => n.id !== this.nodeId && n.state === 'active');
+    others.sort((x, y) => x.load.participants - y.load.participants || x.id.localeCompare(y.id));
+    const best = others[0];
+    return best ? { id: best.id, url: best.url } : undefined;
+  }
+
+  /** Resolves once every home this node gave up is released in Redis (or failed to be). */
+  released(): Promise<void> {
+    return this.directory.settled();
+  }
+
   /** A live node's public URL (undefined: not registered). */
   async urlOf(node: string): Promise<string | undefined> {
     return (await this.registry.list()).find((n) => n.id === node)?.url;
@@ -229,7 +243,7 @@ export class ClusterNode implements RoomPlacement {
     registerClusterMetrics(registry, this);
   }
 
-  /** Marks the node `draining`: no new rooms come here (hand-over of the live ones is a later step). */
+  /** Marks the node `draining`: no new rooms or participants come here (relay/drainNode.ts moves the live ones). */
   async drain(): Promise<void> {
     await this.registry.setState('draining');
   }

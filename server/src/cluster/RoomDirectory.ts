@@ -114,6 +114,11 @@ export class RoomDirectory extends TypedEmitter<RoomDirectoryEvents> {
     return lease.node === this.#o.nodeId ? lease : null;
   }
 
+  /** Resolves when the releases under way have reached Redis (or failed to). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#releasing]);
+  }
+
   /** Gives the room's home up (the room closed here). */
   release(room: string): Promise<void> {
     const lease = this.#held.get(room);

@@ -125,6 +125,18 @@ export class Connection implements SinkOwner {
     this.close(CloseCode.DUPLICATE_IDENTITY, 'session resumed on another connection');
   }
 
+  /** Whether a session (here or relayed to its room's home) runs on this connection. */
+  get inSession(): boolean {
+    return this.#session !== undefined || this.#edge !== undefined;
+  }
+
+  /** Cluster drain: tells the client to reconnect through `url` and resume there. Returns whether there was a session. */
+  move(url: string, reason: string): boolean {
+    if (!this.inSession || this.#closed) return false;
+    this.#send({ notification: 'moveNode', data: { url, reason } } as ServerMessage);
+    return true;
+  }
+
   /**
    * One heartbeat. A peer that sent nothing for one interval is usually just
    * slow; two intervals of silence end the connection, unless its media still

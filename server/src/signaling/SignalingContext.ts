@@ -23,6 +23,8 @@ export interface SignalingContext {
    * Cluster mode with node links: joins to rooms homed on another node go
    * through this node (set once the node has joined the cluster).
    */
+  /** Cluster mode: the node is draining; new sessions go elsewhere (resumes and relayed joins still come). */
+  draining?: () => boolean;
   edge?: {
     rooms: EdgeRooms;
     /** The home of a room whose opening here failed with `error`, if the join can be relayed there. */

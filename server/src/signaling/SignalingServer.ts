@@ -43,6 +43,20 @@ export class SignalingServer {
     return this.#connections.size;
   }
 
+  /** Connections that carry a session (local or relayed). */
+  get sessions(): number {
+    let n = 0;
+    for (const c of this.#connections) if (c.inSession) n++;
+    return n;
+  }
+
+  /** Cluster drain: every session is told to move to `url`. Returns how many were. */
+  moveAll(url: string, reason: string): number {
+    let n = 0;
+    for (const c of this.#connections) if (c.move(url, reason)) n++;
+    return n;
+  }
+
   #onConnection(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     // A page from elsewhere is told why in the close reason (a refused handshake would show the

@@ -182,6 +182,12 @@ export const handlers: Handlers = {
         `This token is for room '${claims.room}', not '${data.room}'.`,
       );
     }
+    // --- cluster: a draining node takes no one new (the SDK tries the next node)
+    if (data.resumeSessionId === undefined && !scope.relayedFrom && ctx.draining?.())
+      throw new HuizhenError(
+        ErrorCode.SERVER_SHUTTING_DOWN,
+        'This node is leaving the cluster and takes no new participants; please connect to another node.',
+      );
     const opening = roomOpening(
       claims,
       ctx.issuers.get(claims.issuer)?.config.roles ?? [],

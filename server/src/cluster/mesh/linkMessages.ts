@@ -81,6 +81,8 @@ export const linkNotes = {
   }),
   /** Home → edge: the session resumed elsewhere or ended without a notification: stop acting for it. */
   relayEnded: z.strictObject({ room: roomId, sessionId }),
+  /** Home → edge: the room's home moved away (drain): the client reconnects and finds the room's new home. */
+  relayMoved: z.strictObject({ room: roomId, sessionId }),
   /** Edge → home: the client's connection dropped (the reconnect grace starts) or it left. */
   relayGone: z.strictObject({ room: roomId, sessionId, left: z.boolean() }),
   /** Edge → home: a relayed session's track was muted or unmuted by its owner (the home tells the room). */

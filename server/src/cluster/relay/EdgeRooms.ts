@@ -79,6 +79,12 @@ export class EdgeRooms {
         ? { trackId: paused.track.producer.id, changed: paused.changed }
         : { trackId: null, changed: false };
     });
+    link.onNote('relayMoved', ({ room, sessionId }) => {
+      const session = this.#session(link.peer, room, sessionId);
+      if (!session) return;
+      this.#clients.get(session)?.drop();
+      session.close();
+    });
     link.onNote('roomNodes', ({ room, nodes }) => {
       const edge = this.#open(room);
       if (edge?.home.id === link.peer) edge.setNodes(nodes);

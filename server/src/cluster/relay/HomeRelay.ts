@@ -124,7 +124,12 @@ export class HomeRelay {
   }
 
   /** The scope a relayed request runs in: the same handlers as a local connection's. */
-  #scope(edge: string, remoteIp: string | undefined, session: HandlerScope['session']): HandlerScope {
+  #scope(
+    edge: string,
+    remoteIp: string | undefined,
+    session: HandlerScope['session'],
+    afterResponse?: (run: () => void) => void,
+  ): HandlerScope {
     return {
       ctx: this.#options.ctx,
       remoteIp,
@@ -136,6 +141,8 @@ export class HomeRelay {
         this.#sessions.set(s.participant.sessionId, r);
         if (previous && previous !== r && previous.edge !== edge) this.#ended(previous);
         this.#watch(s.room);
+        // Its media is on the edge from now on: what it had here (connected here before) is let go.
+        s.participant.media.reset();
         s.participant.remoteMedia = {
           hostPause: async (source, allowUnmute) => {
             const link = this.#options.links.get(edge);
@@ -156,7 +163,9 @@ export class HomeRelay {
         const sink = this.#sink(r);
         if (options?.resume) {
           // Missed notifications are replayed only after the edge has the join response.
-          setImmediate(() => s.room.resume(s.participant, sink, r, options.fromSeq));
+          const replay = (): void => s.room.resume(s.participant, sink, r, options.fromSeq);
+          if (afterResponse) afterResponse(replay);
+          else replay();
         } else {
           s.participant.setSink(sink, r);
         }
@@ -180,10 +189,11 @@ export class HomeRelay {
 
   async #join(edge: string, data: LinkRequestData<'relayJoin'>): Promise<LinkRequestResult<'relayJoin'>> {
     const request = parseRequest('join', data.request);
-    const scope = this.#scope(edge, data.remoteIp ?? undefined, undefined);
+    let replay: (() => void) | undefined;
+    const scope = this.#scope(edge, data.remoteIp ?? undefined, undefined, (run) => (replay = run));
     const response = await handlers.join(scope, request);
     const r = this.#sessions.get(response.sessionId);
-    if (!r || r.room.id !== data.room) {
+    if (response.room.id !== data.room) {
       // A token for another room than the edge asked about: nothing of it stays here.
       if (r) {
         r.room.leave(r.participant, 'left');
@@ -191,6 +201,14 @@ export class HomeRelay {
       }
       throw new HuizhenError(ErrorCode.TOKEN_ROOM_MISMATCH, 'The token is for another room than the one relayed.');
     }
+    if (!r)
+      // Handed over (drain) while the join was answered: the client finds the new home on its next attempt.
+      throw new HuizhenError(
+        ErrorCode.ROOM_ON_OTHER_NODE,
+        'The room moved to another node while you joined; retrying.',
+      );
+    // After the answer is on the wire (the link sends it as this returns), never before it.
+    if (replay) setImmediate(replay);
     return { response: response as unknown as Record<string, unknown> };
   }
 
@@ -210,6 +228,25 @@ export class HomeRelay {
     const handler = handlers[method as Method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
     const response = await handler(scope, request);
     return { response: response as Record<string, unknown> };
+  }
+
+  /**
+   * Lets the room's relayed sessions go before the room closes here for a
+   * hand-over (they must not be told it closed); the returned function tells
+   * their edges, once the home is released, to reconnect them to the new home.
+   */
+  handOver(room: Room): () => void {
+    const moved: Relayed[] = [];
+    for (const r of [...this.#sessions.values()]) {
+      if (r.room !== room) continue;
+      if (r.participant.ownedBy(r)) r.participant.setSink(undefined);
+      this.#sessions.delete(r.participant.sessionId);
+      moved.push(r);
+    }
+    return () => {
+      for (const r of moved)
+        this.#options.links.get(r.edge)?.note('relayMoved', { room: room.id, sessionId: r.participant.sessionId });
+    };
   }
 
   /** The session resumed on another connection: the edge it was on stops acting for it. */

@@ -128,6 +128,17 @@ export class PeerMedia {
     return this.#subscriptions.size;
   }
 
+  /**
+   * Closes every transport (with its producers and consumers) but stays
+   * usable: the session goes on with its media on another node of the cluster.
+   */
+  reset(): void {
+    for (const t of [...this.#transports.values()]) t.transport.close();
+    this.#transports.clear();
+    this.#tracks.clear();
+    this.#subscriptions.clear();
+  }
+
   /** Closes every transport, which closes its producers and consumers with it. */
   close(): void {
     if (this.#closed) return;

@@ -1,0 +1,91 @@
+/**
+ * Draining a node (SIGTERM) with a live call on it (real redis-server, two
+ * real Huizhen processes, real Chromium): the doctor's node a is the room's
+ * home and carries the doctor's media; the specialist is on b. a tells the
+ * doctor to move (the SDK resumes through b), hands the room's home over and
+ * exits by itself well inside cluster.drainTimeoutSec; the call goes on on b
+ * and both keep decoding each other.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
+import {
+  demoEvents,
+  joinViaUi,
+  launchChromium,
+  openDemo,
+  reportFailure,
+  type Chromium,
+  type DemoPage,
+} from './helpers/browser.js';
+import { seesAndHears } from './helpers/mediaFlow.js';
+import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+const DRAIN_TIMEOUT_SEC = 20;
+
+async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
+  const port = await freePort();
+  return startServer({
+    port,
+    config: { cluster: { drainTimeoutSec: DRAIN_TIMEOUT_SEC } },
+    env: {
+      REDIS_URL: redisUrl,
+      HUIZHEN_NODE_ID: id,
+      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      HUIZHEN_CLUSTER_SECRET: secret,
+    },
+  });
+}
+
+describe('draining the node a live call is on', () => {
+  let redis: TestRedis | undefined;
+  let a: HuizhenServer | undefined;
+  let b: HuizhenServer | undefined;
+  let chromium: Chromium | undefined;
+  let doctor: DemoPage;
+  let specialist: DemoPage;
+  const room = `e2e-cluster-drain-${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const secret = randomBytes(32).toString('hex');
+    [a, b] = await Promise.all([startNode('a', redis.url, secret), startNode('b', redis.url, secret)]);
+    chromium = await launchChromium();
+    doctor = await openDemo(chromium, a.url, 'doctor on a');
+    specialist = await openDemo(chromium, b.url, 'specialist on b');
+    await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
+    await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    await seesAndHears(doctor, specialist, 'before the drain');
+  }, 120_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      await reportFailure([doctor, specialist], b);
+      console.log(`--- node a log ---\n${a?.tail(60)}`);
+    }
+  });
+
+  afterAll(async () => {
+    await chromium?.close();
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+  });
+
+  it('moves the call to b, where it keeps decoding, and a exits by itself', async () => {
+    const startedAt = Date.now();
+    const exitedByItself = await a!.stop({ graceMs: (DRAIN_TIMEOUT_SEC + 10) * 1000 });
+    const drainMs = Date.now() - startedAt;
+    console.log(`node a drained and exited ${drainMs} ms after SIGTERM`);
+    expect(exitedByItself).toBe(true);
+    await seesAndHears(doctor, specialist, 'after the drain, doctor now on b');
+    await seesAndHears(specialist, doctor, 'after the drain');
+    const health = (await (await fetch(`${b!.url}/healthz`)).json()) as { cluster?: { roomsHomed: number } };
+    expect(health.cluster?.roomsHomed).toBe(1);
+    // The doctor was moved (a planned reconnect), not dropped.
+    await waitFor(
+      'the doctor to have reconnected',
+      async () => (await demoEvents(doctor)).some((e) => e.type === 'reconnected') || undefined,
+    );
+  });
+});

@@ -200,7 +200,13 @@ export const handlers: Handlers = {
       // --- cluster: a room homed on another node is joined through this one (media here, workflow there)
       const home = scope.attachEdge && !scope.relayedFrom ? await ctx.edge?.homeFor(err, claims.room) : undefined;
       if (!home || !ctx.edge || !scope.attachEdge) throw err;
-      return ctx.edge.rooms.join(data, claims, home, scope.remoteIp, scope.attachEdge);
+      return ctx.edge.rooms.join(
+        data,
+        { ...claims, loadTest: claims.loadTest && ctx.config.loadTest.enabled },
+        home,
+        scope.remoteIp,
+        scope.attachEdge,
+      );
     }
     settleIfProvisional(room, opening);
 

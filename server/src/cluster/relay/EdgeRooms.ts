@@ -116,7 +116,7 @@ export class EdgeRooms {
    */
   async join(
     request: RequestData<'join'>,
-    claims: { room: string; issuer: string; expiresAt: number },
+    claims: { room: string; issuer: string; expiresAt: number; loadTest: boolean },
     home: { id: string; url: string },
     remoteIp: string | undefined,
     connect: (session: EdgeSession) => EdgeConnection,

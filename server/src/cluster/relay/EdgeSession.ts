@@ -24,6 +24,7 @@ import { HuizhenError, invalidState } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { MediaPeer } from '../../rooms/media/MediaPeer.js';
 import { PeerMedia } from '../../rooms/media/PeerMedia.js';
+import { connectPlainTransport, createPlainTransport } from '../../rooms/media/LoadTestTransports.js';
 import type { NotificationSink } from '../../rooms/Participant.js';
 import { EDGE_MEDIA_METHODS, HOME_ONLY_METHODS } from './edgeMethods.js';
 import type { EdgeRoom } from './EdgeRoom.js';
@@ -41,7 +42,8 @@ export class EdgeSession implements MediaPeer {
   readonly identity: string;
   readonly sessionId: string;
   readonly media = new PeerMedia();
-  readonly loadTest = false;
+  /** May use plain-RTP transports (the load generator, with loadTest.enabled). */
+  readonly loadTest: boolean;
   readonly remoteIp: string | undefined;
   #permissions: ReadonlySet<Permission>;
   #admitted: boolean;
@@ -56,11 +58,12 @@ export class EdgeSession implements MediaPeer {
   constructor(
     room: EdgeRoom,
     joined: ResponseData['join'],
-    claims: { issuer: string; expiresAt: number },
+    claims: { issuer: string; expiresAt: number; loadTest: boolean },
     remoteIp: string | undefined,
     logger: Logger,
   ) {
     this.#issuer = claims.issuer;
+    this.loadTest = claims.loadTest;
     this.#tokenExpiresAt = claims.expiresAt;
     this.#room = room;
     this.identity = joined.participant.identity;
@@ -238,6 +241,15 @@ export class EdgeSession implements MediaPeer {
           iceServers: issued.iceServers ?? [],
           ...(issued.iceServersExpireIn !== undefined ? { iceServersExpireIn: issued.iceServersExpireIn } : {}),
         };
+      }
+      case 'createPlainTransport': {
+        const data = raw as RequestData<'createPlainTransport'>;
+        return createPlainTransport(media, this, data.direction, data.srtp ?? false, data.srtpCryptoSuite);
+      }
+      case 'connectPlainTransport': {
+        const data = raw as RequestData<'connectPlainTransport'>;
+        await connectPlainTransport(media, this, data.transportId, data.ip, data.port, data.srtpParameters);
+        return EMPTY;
       }
       case 'reportQuality':
         media.links.report(this, raw as RequestData<'reportQuality'>);

@@ -23,16 +23,16 @@ export const EDGE_MEDIA_METHODS: ReadonlySet<Method> = new Set<Method>([
   'getStats',
   'getIceServers',
   'reportQuality',
+  // The load generator's plain-RTP transports (load-test sessions only), so the bench can split a room over nodes.
+  'createPlainTransport',
+  'connectPlainTransport',
 ]);
 
 /**
- * Requests a relayed session cannot make yet: plain-RTP transports (the load
- * generator connects to the home) and data channels, whose relay and vitals
- * ingest live with the room's home.
+ * Requests a relayed session cannot make yet: data channels, whose relay and
+ * vitals ingest live with the room's home, and the pre-call check (outside rooms).
  */
 export const HOME_ONLY_METHODS: ReadonlySet<Method> = new Set<Method>([
-  'createPlainTransport',
-  'connectPlainTransport',
   'produceData',
   'closeDataProducer',
   'subscribeData',

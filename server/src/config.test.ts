@@ -25,6 +25,18 @@ describe('config', () => {
     expect(config.log.level).toBe('warn');
   });
 
+  it('refuses a wildcard media address in cluster mode with node links unless an announced address is set', () => {
+    const cluster = {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      HUIZHEN_CLUSTER_SECRET: 'x'.repeat(40),
+      HUIZHEN_RTC_LISTEN_IP: '0.0.0.0',
+    };
+    expect(() => loadConfig({ env: cluster })).toThrow(/media.rtcAnnouncedAddress/);
+    expect(loadConfig({ env: { ...cluster, HUIZHEN_ANNOUNCED_ADDRESS: '10.0.0.5' } }).media.rtcAnnouncedAddress).toBe(
+      '10.0.0.5',
+    );
+  });
+
   it('names the environment variable that is wrong', () => {
     expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(/PORT='eighty' must be a whole number/);
     expect(() => loadConfig({ env: { HUIZHEN_DEV_TOKENS: 'maybe' } })).toThrow(/HUIZHEN_DEV_TOKENS/);

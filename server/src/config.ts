@@ -116,6 +116,16 @@ export function parseConfig(raw: unknown, baseDir: string = PROJECT_ROOT): Huizh
         `invalid config: devTokens.issuer '${devIssuer}' must use an HS* algorithm (the server signs dev tokens with its secret)`,
       );
   }
+  // --- cluster: other nodes reach this node's pipe transports at the media address; a wildcard is no address
+  if (
+    config.redis.url &&
+    config.cluster.linkSecret &&
+    (config.media.rtcListenIp === '0.0.0.0' || config.media.rtcListenIp === '::') &&
+    !config.media.rtcAnnouncedAddress
+  )
+    throw new ConfigError(
+      `invalid config: media.rtcListenIp is the wildcard '${config.media.rtcListenIp}' in cluster mode; set media.rtcAnnouncedAddress (HUIZHEN_ANNOUNCED_ADDRESS) to the address other nodes and clients reach this node's media at`,
+    );
   if (!isAbsolute(config.storage.dir)) config.storage.dir = resolve(baseDir, config.storage.dir);
   if (!isAbsolute(config.audit.dir)) config.audit.dir = resolve(baseDir, config.audit.dir);
   if ((config.records.keyFile == null) === (config.records.keyEnv == null)) {

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('signal received', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
+    // A cluster node may first drain (sessions move, homes are handed over) for up to drainTimeoutSec.
+    const drainMs = server.cluster ? config.cluster.drainTimeoutSec * 1000 : 0;
+    const force = setTimeout(() => process.exit(1), drainMs + 10_000);
     force.unref();
     server.close().then(
       () => process.exit(0),
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // --- cluster: `huizhen node drain <id>` does what SIGTERM does
+  server.cluster?.registry.on('drainRequested', () => stop('drain requested'));
   process.on('SIGINT', () => stop('SIGINT'));
   // A bug in one request must not take every consult down with it.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: reason as Error }));

@@ -5,6 +5,7 @@
  *   huizhen config check
  *   huizhen audit verify <file-or-folder>
  *   huizhen cluster status [--json true]
+ *   huizhen node drain <node id>
  * Uses the same config (default + HUIZHEN_CONFIG + env) as the server.
  */
 import { ROLES, ROOM_KINDS, type Role, type RoomKind } from '@huizhen/protocol';
@@ -19,19 +20,26 @@ import { HuizhenError } from '../errors.js';
 import { ClusterConnection } from '../cluster/ClusterConnection.js';
 import { formatClusterStatus, readClusterStatus } from '../cluster/clusterStatus.js';
 import { ClusterKeys } from '../cluster/keys.js';
+import { requestDrain } from '../cluster/drainRequest.js';
 import { createLogger } from '../observability/logger.js';
 
 const USAGE = `usage:
   huizhen token --identity <id> --room <room> --role <${ROLES.join('|')}> [--name <name>] [--ttl <seconds>] [--issuer <iss>] [--grants <p1,p2>] [--kind <${ROOM_KINDS.join('|')}>] [--loadtest true]
   huizhen config check
   huizhen audit verify <audit file or folder>
-  huizhen cluster status [--json true]`;
+  huizhen cluster status [--json true]
+  huizhen node drain <node id>`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     // --- cluster
     if (command === 'cluster' && rest[0] === 'status') return await clusterStatus(parseFlags(rest.slice(1)));
+    if (command === 'node' && rest[0] === 'drain') {
+      const id = rest[1];
+      if (!id || rest.length > 2) throw new UsageError(`node drain needs one node id\n${USAGE}`);
+      return await nodeDrain(id);
+    }
     if (command === 'token') return token(parseFlags(rest));
     if (command === 'audit' && rest[0] === 'verify') {
       const target = rest[1];
@@ -130,10 +138,28 @@ function token(flags: Map<string, string>): number {
 }
 
 // --- cluster
+/** Asks a live node to drain (exit 1 when it is not a live node of the cluster). */
+async function nodeDrain(id: string): Promise<number> {
+  return withCluster(async (connection, keys) => {
+    const outcome = await requestDrain(connection, keys, id);
+    process.stdout.write(`node ${id}: ${outcome === 'requested' ? 'drain requested' : outcome}\n`);
+    return outcome === 'no such node' ? 1 : 0;
+  });
+}
+
 /** Lists the cluster's nodes, their load and the rooms each homes (exit 1 when Redis cannot be reached). */
 async function clusterStatus(flags: Map<string, string>): Promise<number> {
   const json = flags.get('json');
   if (json !== undefined && json !== 'true') throw new UsageError('--json takes the value true');
+  return withCluster(async (connection, keys) => {
+    const status = await readClusterStatus(connection, keys);
+    process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : formatClusterStatus(status));
+    return 0;
+  });
+}
+
+/** Runs `fn` on a connection to the cluster's Redis (exit 1 when it cannot be reached). */
+async function withCluster(fn: (connection: ClusterConnection, keys: ClusterKeys) => Promise<number>): Promise<number> {
   const config = loadConfig();
   if (!config.redis.url) throw new UsageError("cluster mode is off: set REDIS_URL (redis.url) to the cluster's Redis");
   // The CLI's own lines (connection warnings) stay out of the operator's output.
@@ -154,9 +180,7 @@ async function clusterStatus(flags: Map<string, string>): Promise<number> {
         resolve();
       });
     });
-    const status = await readClusterStatus(connection, new ClusterKeys(config.cluster.keyPrefix));
-    process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : formatClusterStatus(status));
-    return 0;
+    return await fn(connection, new ClusterKeys(config.cluster.keyPrefix));
   } finally {
     await connection.close();
   }

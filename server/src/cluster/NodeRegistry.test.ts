@@ -3,6 +3,7 @@ import { startRedis, type TestRedis } from '../testing/redisServer.js';
 import type { ClusterConnection } from './ClusterConnection.js';
 import { ClusterKeys } from './keys.js';
 import { listNodes } from './NodeRegistry.js';
+import { requestDrain } from './drainRequest.js';
 import { testRegistry, until } from './testing.js';
 
 let redis: TestRedis;
@@ -91,4 +92,20 @@ describe('NodeRegistry on a real redis-server', () => {
     expect((await a.registry.list()).map((n) => n.id)).toEqual(['c']);
     await a.registry.leave();
   }, 30_000);
+
+  it("takes an operator's drain request (huizhen node drain) at its next renewal, once", async () => {
+    const c = await node('c');
+    c.registry.start();
+    await until(async () => (await listNodes(c.connection, keys)).some((n) => n.id === 'c'), 3000, 'node c');
+    let requested = 0;
+    c.registry.on('drainRequested', () => requested++);
+    expect(await requestDrain(c.connection, keys, 'nobody')).toBe('no such node');
+    expect(await requestDrain(c.connection, keys, 'c')).toBe('requested');
+    await until(async () => requested === 1, 3000, 'the drain request');
+    await c.registry.setState('draining');
+    expect(await requestDrain(c.connection, keys, 'c')).toBe('already draining');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(requested).toBe(1);
+    c.registry.pause();
+  });
 });

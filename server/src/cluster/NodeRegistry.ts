@@ -50,6 +50,8 @@ export interface NodeRegistryOptions {
 export type NodeRegistryEvents = {
   /** The entry was written after it was absent (first start, or Redis came back). */
   registered: () => void;
+  /** An operator asked this node to drain (`huizhen node drain <id>`), seen at a renewal. */
+  drainRequested: () => void;
   /** A renewal failed; the entry lapses if none succeeds within the lease. */
   renewFailed: (error: unknown) => void;
 };
@@ -126,6 +128,9 @@ export class NodeRegistry extends TypedEmitter<NodeRegistryEvents> {
       await connection.command(['SADD', keys.nodes, nodeId]);
       // The index of rooms homed here lapses with the node (their leases do too).
       await connection.command(['PEXPIRE', keys.nodeRooms(nodeId), String(this.#o.leaseMs)]);
+      // An operator's drain request, taken once (the key goes with it).
+      if (this.#state === 'active' && (await connection.command(['GETDEL', keys.nodeDrain(nodeId)])) !== null)
+        this.emit('drainRequested');
       if (!this.#registered) {
         this.#registered = true;
         this.#o.logger.info('node registered in the cluster', { node: nodeId, state: this.#state });

@@ -3,6 +3,7 @@
  *   <p>nodes                  set of node ids that registered (pruned when their entry is gone)
  *   <p>node:<id>              the node's entry (JSON), expires `nodeLeaseMs` after its last renewal
  *   <p>node:<id>:rooms        set of the rooms this node is home of
+ *   <p>node:<id>:drain        set by `huizhen node drain <id>`: the node drains at its next renewal
  *   <p>room:<id>:home         "<node>|<epoch>": the room's home lease, expires `roomLeaseMs` after its last renewal
  *   <p>room:<id>:epoch        the room's fencing epoch counter (never expires)
  *   <p>room:<id>:state:*      the room's durable state (RedisRoomStateStore)
@@ -15,6 +16,9 @@ export class ClusterKeys {
   }
   node(id: string): string {
     return `${this.prefix}node:${id}`;
+  }
+  nodeDrain(id: string): string {
+    return `${this.prefix}node:${id}:drain`;
   }
   nodeRooms(id: string): string {
     return `${this.prefix}node:${id}:rooms`;

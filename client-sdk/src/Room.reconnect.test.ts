@@ -325,6 +325,18 @@ describe('Room reconnection', () => {
     expect(server.connections).toBe(1);
   });
 
+  it('joins again when the server says the room moved to another node of the cluster', async () => {
+    room = await connect(server.url, 't', options());
+    const events = recordEvents(room, ['reconnecting', 'reconnected', 'disconnected']);
+    server.sessionExpired = true;
+    const reconnected = nextEvent(room, 'reconnected');
+    server.notify('sessionClosed', { code: 'ROOM_ON_OTHER_NODE', reason: 'This room moved to another node' });
+    server.socket?.close(4004, 'ROOM_ON_OTHER_NODE');
+    expect(await reconnected).toEqual([false]);
+    expect(events).toEqual(['reconnecting', 'reconnected:false']);
+    expect(room.state).toBe('connected');
+  });
+
   it('does not reconnect when the socket closes with a session-ending code and no notification', async () => {
     room = await connect(server.url, 't', options());
     const disconnected = nextEvent(room, 'disconnected');

@@ -369,6 +369,12 @@ export class RoomEngine {
     }
     // The server ended the session on purpose (denied, removed, ended, expired, replaced): no coming back.
     const closed = this.#sessionClosed;
+    if (closed && this.#rejoinsElsewhere(closed)) {
+      // --- cluster: the room moved to another node, or this node is going away: not the end of the consult
+      this.#sessionClosed = undefined;
+      void this.#reconnect(info, new HuizhenError(closed.code as ErrorCode, closed.reason || 'The room moved'));
+      return;
+    }
     if (closed) {
       this.#finishClosedByServer(closed);
       return;
@@ -379,6 +385,17 @@ export class RoomEngine {
       return;
     }
     void this.#reconnect(info, error);
+  }
+
+  /**
+   * A session the server closed that goes on elsewhere in a cluster: the room
+   * is homed on another node now (ROOM_ON_OTHER_NODE), or this node shuts down
+   * and the join named other nodes (SERVER_SHUTTING_DOWN). One server alone
+   * shutting down ends the session as before.
+   */
+  #rejoinsElsewhere(closed: NotificationData['sessionClosed']): boolean {
+    if (closed.code === ErrorCode.ROOM_ON_OTHER_NODE) return true;
+    return closed.code === ErrorCode.SERVER_SHUTTING_DOWN && (this.#servers?.all.length ?? 0) > 1;
   }
 
   #finishClosedByServer(closed: NotificationData['sessionClosed']): void {

@@ -299,7 +299,7 @@ export const handlers: Handlers = {
     'chat',
   ),
   setOpinion: ask(
-    (room, p, data) => ({ opinion: room.conversation.setOpinion(p, data.text) }),
+    async (room, p, data) => ({ opinion: await room.conversation.setOpinion(p, data.text) }),
     'writeOpinion',
     'write a consult opinion',
   ),
@@ -345,9 +345,11 @@ export const handlers: Handlers = {
   listRecords: ask((room, p) => ({ records: room.records.list(p) })),
   getRecordUrl: ask((room, p, data) => room.records.urlFor(p, data.recordId)),
   deleteRecord: act((room, p, data) => room.records.delete(p, data.recordId)),
-  shareRecord: ask((room, p, data) => ({ share: room.records.share(p, data.recordId) })),
+  shareRecord: ask(async (room, p, data) => ({ share: await room.records.share(p, data.recordId) })),
   stopShare: act((room, p, data) => room.records.stopShare(p, data.recordId)),
-  setViewState: ask((room, p, data) => ({ view: room.records.setViewState(p, data.recordId, data.view) })),
+  setViewState: ask(async (room, p, data) => ({
+    view: await room.records.setViewState(p, data.recordId, data.view),
+  })),
   requestPresenter: act((room, p, data) => room.records.requestPresenter(p, data.recordId)),
   grantPresenter: act((room, p, data) =>
     room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity)),

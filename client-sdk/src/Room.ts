@@ -654,6 +654,14 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     const wasAdmitted = this.#admission === 'admitted';
     this.#applyJoin(joined);
     if (joined.admission !== 'admitted') return;
+    if (joined.mediaLost && this.#media) {
+      // Resumed on the node that took the room over after its home died: the same session (nobody saw
+      // a leave), but the old home's transports, tracks and subscriptions died with it.
+      this.#teardownSession();
+      await this.#enterRoom(joined, 'rejoin');
+      if (this.#media) await this.localParticipant._republishAll(this.#media);
+      return;
+    }
     const media = this.#media;
     if (!media && !wasAdmitted) {
       // Admitted while away: enter now, as the admitted notification would have.

@@ -30,6 +30,13 @@ const joinedShape = {
   sessionId: z.string(),
   /** True when a reconnect resumed the previous session (tracks and subscriptions kept). */
   resumed: z.boolean(),
+  /**
+   * Cluster mode: the session resumed on a node that took the room over after
+   * its home died. Nobody saw it leave, but its transports, tracks and
+   * subscriptions died with the old home: set media up again (as after a
+   * fresh join) and publish again. Absent otherwise.
+   */
+  mediaLost: z.optional(z.literal(true)),
   participant: participantInfo,
   /** This participant's permissions in this room. */
   permissions: z.array(oneOf(PERMISSIONS)),

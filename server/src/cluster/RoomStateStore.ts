@@ -92,7 +92,11 @@ export interface RoomStateStore {
   setLocked(lease: HomeLease, locked: boolean): Promise<void>;
   appendChat(lease: HomeLease, message: ChatMessage): Promise<void>;
   setBooking(lease: HomeLease, booking: RoomBooking | null): Promise<void>;
-  /** Hands out the next notification sequence number (strictly increasing across homes). */
+  /**
+   * Hands out the next notification sequence number (strictly increasing across homes).
+   * Rooms do not use it: a round trip per notification is too dear; a restored session numbers
+   * on above the client's own last seq instead (Participant.resume).
+   */
   nextNotificationSeq(lease: HomeLease): Promise<number>;
   /** Replaces the session kept for `session.identity`. */
   saveSession(lease: HomeLease, session: DurableSession): Promise<void>;

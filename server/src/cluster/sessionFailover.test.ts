@@ -138,6 +138,8 @@ describe('failover: sessions survive the loss of their home', () => {
     const doctorBack = back.joined;
     expect(Date.now() - killedAt).toBeLessThanOrEqual(4000);
     expect(doctorBack.resumed).toBe(true);
+    // ...but none of its media is here: the SDK sets it up again.
+    expect(doctorBack.mediaLost).toBe(true);
     expect(doctorBack.sessionId).toBe(doctorJoin.sessionId);
     if (doctorBack.admission !== 'admitted') throw new Error('the doctor is not admitted on b');
     expect(doctorBack.participant.joinedAt).toBe(doctorJoin.participant.joinedAt);
@@ -164,10 +166,23 @@ describe('failover: sessions survive the loss of their home', () => {
     const next = doctorB.notifications.find((n) => n.notification === 'participantReconnected')!;
     expect(next.seq).toBeGreaterThan(doctorSeq);
 
+    // A later resume on this node is an ordinary one (its media is here now).
+    // (As the SDK counts: the highest seq it saw on either node.)
+    const seqNow = Math.max(patientSeq, lastSeq(patientBack.client));
+    patientBack.client.close();
+    await doctorB.notification('participantReconnecting', (d) => d.identity === 'patient-li');
+    const patientAgain = await connect(b);
+    const again = (await patientAgain.join(tokens.patient, {
+      resumeSessionId: patientJoin.sessionId,
+      resumeFromSeq: seqNow,
+    })) as Joined;
+    expect(again.resumed).toBe(true);
+    expect(again.mediaLost).toBeUndefined();
+
     // The view goes on from where it was.
     const { view: moved } = await doctorB.request('setViewState', { recordId: record.id, view: { page: 3 } });
     expect(moved).toMatchObject({ page: 3, zoom: 1.5, version: 3 });
-    await patientBack.client.notification('viewStateChanged', (d) => d.view.version === 3);
+    await patientAgain.notification('viewStateChanged', (d) => d.view.version === 3);
 
     // --- the nurse and the waiting patient never come back: gone once the grace is over
     const left = await doctorB.notification('participantLeft', (d) => d.identity === 'nurse-zhou', GRACE_MS + 3000);
@@ -175,10 +190,10 @@ describe('failover: sessions survive the loss of their home', () => {
     const leftAfter = Date.now() - killedAt;
     expect(leftAfter).toBeGreaterThanOrEqual(GRACE_MS);
     await doctorB.notification('waitingRoomChanged', (d) => d.waiting.length === 0, 3000);
-    await patientBack.client.notification('participantLeft', (d) => d.identity === 'nurse-zhou', 3000);
+    await patientAgain.notification('participantLeft', (d) => d.identity === 'nurse-zhou', 3000);
 
     // Nobody was told the doctor or the patient left (or joined again).
-    for (const c of [doctorB, patientBack.client])
+    for (const c of [doctorB, patientBack.client, patientAgain])
       for (const who of ['dr-wang', 'patient-li']) {
         expect(seen(c, 'participantLeft', who)).toBe(false);
         expect(

@@ -136,6 +136,11 @@ export class Participant implements MediaPeer {
     this.#restored = true;
   }
 
+  /** Restored on this node and not resumed yet: none of its media is here. */
+  get restored(): boolean {
+    return this.#restored;
+  }
+
   markAdmitted(): void {
     this.#admission = 'admitted';
   }

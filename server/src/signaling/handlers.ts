@@ -139,6 +139,8 @@ async function joinResponse(
     protocolVersion: PROTOCOL_VERSION,
     sessionId: p.sessionId,
     resumed,
+    // --- cluster: a session restored on this node after its home died (Room.restore) has no media here yet
+    ...(resumed && p.restored ? { mediaLost: true as const } : {}),
     participant: p.info(),
     permissions: [...p.permissions],
     tokenExpiresIn: secondsUntil(expiresAt),

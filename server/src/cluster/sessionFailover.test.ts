@@ -18,6 +18,9 @@ import { ProtocolClient } from '../client/ProtocolClient.js';
 import { makePdf } from '../records/testFiles.js';
 import { startNodeProcess, type NodeProcess } from '../testing/nodeProcess.js';
 import { startRedis, type TestRedis } from '../testing/redisServer.js';
+import { ClusterKeys } from './keys.js';
+import { RedisRoomStateStore } from './RedisRoomStateStore.js';
+import { testConnection, until } from './testing.js';
 
 const GRACE_MS = 6000;
 
@@ -191,6 +194,20 @@ describe('failover: sessions survive the loss of their home', () => {
     expect(leftAfter).toBeGreaterThanOrEqual(GRACE_MS);
     await doctorB.notification('waitingRoomChanged', (d) => d.waiting.length === 0, 3000);
     await patientAgain.notification('participantLeft', (d) => d.identity === 'nurse-zhou', 3000);
+
+    // The new home dropped their sessions from the durable state too (its writes carry its own lease).
+    const connection = testConnection(redis.url);
+    try {
+      await until(() => connection.up, 3000, 'connection up');
+      const stored = new RedisRoomStateStore(connection, new ClusterKeys('huizhen:'));
+      await until(
+        async () => (await stored.load(room)).sessions.map((x) => x.identity).join() === 'dr-wang,patient-li',
+        2000,
+        'the sessions of those who did not come back dropped',
+      );
+    } finally {
+      await connection.close();
+    }
 
     // Nobody was told the doctor or the patient left (or joined again).
     for (const c of [doctorB, patientBack.client, patientAgain])

@@ -4,10 +4,10 @@
  * writer's lease ("<node>|<epoch>") is the room's home. A refused write
  * throws StaleEpochError; Redis away throws CLUSTER_UNAVAILABLE.
  */
-import type { ChatMessage, Opinion } from '@huizhen/protocol';
+import { HuizhenError, type ChatMessage, type Opinion } from '@huizhen/protocol';
 import type { DurableSession, DurableShare } from '../rooms/RoomStateWriter.js';
 import type { ClusterConnection } from './ClusterConnection.js';
-import { StaleEpochError, type DamagedRoomStateError } from './clusterErrors.js';
+import { DamagedRoomStateError, StaleEpochError } from './clusterErrors.js';
 import type { ClusterKeys, RoomStatePart } from './keys.js';
 import type { HomeLease } from './RoomDirectory.js';
 import {
@@ -44,16 +44,24 @@ export class RedisRoomStateStore implements RoomStateStore {
   async load(room: string): Promise<DurableRoomState> {
     const k = (part: RoomStatePart) => this.#keys.roomState(room, part);
     const c = this.#connection;
+    const damaged: DamagedRoomStateError[] = [];
+    // A session or opinion key Redis cannot read as a hash (another writer's key, a wrong type) is a
+    // damaged part: reported and left out, so the room still opens. Redis away still fails the load.
+    const hash = (part: RoomStatePart) =>
+      c.command<unknown>(['HGETALL', k(part)]).then(hashReply, (error: unknown) => {
+        if (error instanceof HuizhenError) throw error;
+        damaged.push(new DamagedRoomStateError(part, '*', error));
+        return {};
+      });
     const [admitted, banned, fields, chat, sessions, opinions] = await Promise.all([
       c.command<string[]>(['SMEMBERS', k('admitted')]),
       c.command<string[]>(['SMEMBERS', k('banned')]),
       c.command<(string | null)[]>(['HMGET', k('fields'), 'locked', 'booking', 'notificationSeq', 'share']),
       c.command<string[]>(['LRANGE', k('chat'), '0', '-1']),
-      c.command<unknown>(['HGETALL', k('sessions')]).then(hashReply),
-      c.command<unknown>(['HGETALL', k('opinions')]).then(hashReply),
+      hash('sessions'),
+      hash('opinions'),
     ]);
     const seq = Number(fields[2] ?? 0);
-    const damaged: DamagedRoomStateError[] = [];
     return {
       admitted: admitted.sort(),
       banned: banned.sort(),

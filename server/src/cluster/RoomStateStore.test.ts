@@ -228,5 +228,13 @@ describe('RedisRoomStateStore: damaged sessions, share and opinions', () => {
       'sessions/patient-4',
       'share/share',
     ]);
+
+    // A key of the wrong type altogether: that part is left out and reported, the room still loads.
+    await connection.command(['DEL', opinions]);
+    await connection.command(['SET', opinions, 'a string, not a hash']);
+    const again = await store.load('r3');
+    expect(again.opinions).toEqual([]);
+    expect(again.sessions).toEqual([session('dr-li', 1)]);
+    expect(again.damaged.map((e) => [e.code, e.part, e.entry])).toContainEqual(['ROOM_STATE_DAMAGED', 'opinions', '*']);
   });
 });

@@ -7,8 +7,7 @@
  * (`lost`, as on `homeLost`) and the request fails with ROOM_ON_OTHER_NODE,
  * so nobody is told a change happened that the room's real home never saw.
  */
-import { ErrorCode, HuizhenError } from '@huizhen/protocol';
-import type { Opinion } from '@huizhen/protocol';
+import { ErrorCode, HuizhenError, type Opinion } from '@huizhen/protocol';
 import type {
   DurableBooking,
   DurableRoomSnapshot,

@@ -265,6 +265,40 @@ describe('Room reconnection', () => {
     expect(r.remoteParticipants.get('dr-zhang')?.tracks.get('p-mic')?.isEnded).toBe(false);
   });
 
+  it('resumes on the node that took the room over: the same session, its media set up again there', async () => {
+    const { r, remoteMic, mic } = await inCall();
+    room = r;
+    const events = recordEvents(r, [...WATCHED]);
+    server.mediaMoved = true;
+    const before = server.requests.length;
+    const resubscribed = new Promise<void>((resolve) => r.on('trackSubscribed', () => resolve()));
+    const reconnected = nextEvent(r, 'reconnected');
+    server.drop();
+    expect(await reconnected).toEqual([true]);
+    await resubscribed;
+
+    const after = server.requests.slice(before);
+    expect(after.filter((q) => q.method === 'join').map((q) => q.data.resumeSessionId)).toEqual(['sess-1']);
+    expect(r.sessionId).toBe('sess-1');
+    // Nothing of the old home is asked for; transports, capabilities and the microphone are set up anew.
+    expect(after.some((q) => q.method === 'restartIce')).toBe(false);
+    expect(after.filter((q) => q.method === 'createTransport')).toHaveLength(2);
+    expect(after.some((q) => q.method === 'setRtpCapabilities')).toBe(true);
+    expect(after.find((q) => q.method === 'produce')?.data).toMatchObject({ source: 'microphone', kind: 'audio' });
+    expect(r.localParticipant.tracks.get(mic.trackId)).toBe(mic);
+    expect(mic.isEnded).toBe(false);
+    expect(remoteMic.isEnded).toBe(true);
+    expect(events).toEqual([
+      'connectionStateChanged:reconnecting',
+      'reconnecting',
+      'trackUnsubscribed:p-mic',
+      'connectionStateChanged:connected',
+      'reconnected:true',
+      'trackSubscribed:p-mic',
+    ]);
+    expect(r.remoteParticipants.get('dr-zhang')?.tracks.get('p-mic')?.isEnded).toBe(false);
+  });
+
   it('restarts ICE when a transport stays disconnected, but not when it recovers by itself', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const recorder = recordingDevice();

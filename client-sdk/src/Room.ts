@@ -656,7 +656,8 @@ export class Room extends TypedEmitter<RoomEventCallbacks> {
     if (joined.admission !== 'admitted') return;
     const media = this.#media;
     if (media && joined.mediaMoved) {
-      // Resumed through another node of the cluster: same session, but the media starts over there.
+      // Resumed at a node of the cluster that does not hold this session's media (its node died, or the
+      // room was rebuilt on a new home): the same session, nobody saw a leave, but the media starts over.
       this.#teardownSession();
       await this.#enterRoom(joined, 'rejoin');
       if (this.#media) await this.localParticipant._republishAll(this.#media);

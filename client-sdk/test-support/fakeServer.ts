@@ -101,6 +101,8 @@ export class FakeHuizhenServer {
   tokenExpiresIn = 600;
   /** Answer a resume with SESSION_EXPIRED, as the server does after its grace period. */
   sessionExpired = false;
+  /** Answer a resume as a node that took the room over: the same session, none of its media (`mediaMoved`). */
+  mediaMoved = false;
   /** Sent right after a resumed join's answer, as the server replays what a session missed. */
   replay: [keyof NotificationData, unknown][] = [];
   /** What the client publishes, as the server would list it in `participant.tracks`. */
@@ -127,7 +129,7 @@ export class FakeHuizhenServer {
         const resume = typeof data.resumeSessionId === 'string' ? data.resumeSessionId : undefined;
         if (resume && this.sessionExpired)
           throw new WireFailure('SESSION_EXPIRED', 'The previous session is gone; join again as a new session.');
-        if (!resume) this.published.clear();
+        if (!resume || this.mediaMoved) this.published.clear();
         if (resume) {
           const replay = this.replay;
           this.replay = [];
@@ -140,6 +142,7 @@ export class FakeHuizhenServer {
           protocolVersion: 1,
           sessionId: resume ?? `sess-${this.#nextSession++}`,
           resumed: resume !== undefined,
+          ...(resume && this.mediaMoved ? { mediaMoved: true } : {}),
           participant: { ...this.self, tracks: [...this.published.values()] },
           permissions: this.permissions,
           tokenExpiresIn: this.tokenExpiresIn,

@@ -32,9 +32,10 @@ const joinedShape = {
   resumed: z.boolean(),
   /**
    * With `resumed`: the session went on at a node of the cluster that does not
-   * hold its media (the node it was connected to went away): the same person,
-   * admission and place in the room, but transports, tracks and subscriptions
-   * are set up again.
+   * hold its media: the node it was connected to went away, or the room was
+   * rebuilt on a new home after its home died. Nobody saw it leave, but its
+   * transports, tracks and subscriptions are gone: set media up again (as after
+   * a fresh join) and publish again. Absent otherwise.
    */
   mediaMoved: z.optional(z.boolean()),
   participant: participantInfo,

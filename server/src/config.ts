@@ -46,6 +46,7 @@ const ENV_OVERRIDES: { env: string; path: string[]; kind: 'int' | 'bool' | 'stri
   { env: 'HUIZHEN_CLUSTER_SECRET', path: ['cluster', 'linkSecret'], kind: 'nullableString' },
   { env: 'HUIZHEN_DATA_DIR', path: ['storage', 'dir'], kind: 'string' },
   { env: 'HUIZHEN_AUDIT_DIR', path: ['audit', 'dir'], kind: 'string' },
+  { env: 'HUIZHEN_RECONNECT_GRACE_MS', path: ['rooms', 'reconnectGraceMs'], kind: 'int' },
 ];
 
 export interface LoadConfigOptions {

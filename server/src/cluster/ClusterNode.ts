@@ -189,6 +189,13 @@ export class ClusterNode implements RoomPlacement {
         this.#logger.warn('room state write refused as stale: this node lost the room', { room: id });
         this.#evict(id, 'This room moved to another node of the cluster; please rejoin.', ErrorCode.ROOM_ON_OTHER_NODE);
       },
+      damaged: (id, error) =>
+        this.#logger.warn('room state entry skipped', {
+          room: id,
+          code: error.code,
+          part: error.part,
+          entry: error.entry,
+        }),
     });
   }
 

@@ -7,9 +7,15 @@
  * (`lost`, as on `homeLost`) and the request fails with ROOM_ON_OTHER_NODE,
  * so nobody is told a change happened that the room's real home never saw.
  */
-import { ErrorCode, HuizhenError } from '@huizhen/protocol';
-import type { DurableBooking, DurableRoomSnapshot, RoomStateWriter } from '../rooms/RoomStateWriter.js';
-import { StaleEpochError } from './clusterErrors.js';
+import { ErrorCode, HuizhenError, type Opinion } from '@huizhen/protocol';
+import type {
+  DurableBooking,
+  DurableRoomSnapshot,
+  DurableSession,
+  DurableShare,
+  RoomStateWriter,
+} from '../rooms/RoomStateWriter.js';
+import { StaleEpochError, type DamagedRoomStateError } from './clusterErrors.js';
 import type { HomeLease } from './RoomDirectory.js';
 import type { RoomStateStore } from './RoomStateStore.js';
 
@@ -20,6 +26,8 @@ export interface FencedRoomStateOptions {
   fence: () => HomeLease | undefined;
   /** This node lost the room: close it here. */
   lost: (room: string) => void;
+  /** An entry of the stored state was skipped on load (for the log). */
+  damaged?: (room: string, error: DamagedRoomStateError) => void;
 }
 
 export class FencedRoomState implements RoomStateWriter {
@@ -31,6 +39,7 @@ export class FencedRoomState implements RoomStateWriter {
 
   async load(): Promise<DurableRoomSnapshot> {
     const s = await this.#o.store.load(this.#o.room);
+    for (const error of s.damaged) this.#o.damaged?.(this.#o.room, error);
     const b = s.booking;
     return {
       admitted: s.admitted,
@@ -45,6 +54,9 @@ export class FencedRoomState implements RoomStateWriter {
         bookedBy: b.bookedBy,
         expiresAt: b.expiresAt,
       },
+      sessions: s.sessions,
+      share: s.share,
+      opinions: s.opinions,
     };
   }
 
@@ -72,6 +84,28 @@ export class FencedRoomState implements RoomStateWriter {
         expiresAt: booking.expiresAt,
       }),
     );
+  }
+
+  // Session and share writes are ordered among themselves: a leave's drop issued in the background
+  // must land before the same identity's next session, a share's end before the next share.
+  #ordered: Promise<void> = Promise.resolve();
+  #inOrder(write: (lease: HomeLease) => Promise<void>): Promise<void> {
+    const next = this.#ordered.then(() => this.#write(write));
+    this.#ordered = next.catch(() => undefined);
+    return next;
+  }
+
+  saveSession(session: DurableSession): Promise<void> {
+    return this.#inOrder((lease) => this.#o.store.saveSession(lease, session));
+  }
+  dropSession(identity: string): Promise<void> {
+    return this.#inOrder((lease) => this.#o.store.dropSession(lease, identity));
+  }
+  setShare(share: DurableShare | null): Promise<void> {
+    return this.#inOrder((lease) => this.#o.store.setShare(lease, share));
+  }
+  addOpinion(opinion: Opinion): Promise<void> {
+    return this.#write((lease) => this.#o.store.addOpinion(lease, opinion));
   }
 
   async #write(write: (lease: HomeLease) => Promise<void>): Promise<void> {

@@ -31,6 +31,25 @@ export class StaleEpochError extends Error {
   }
 }
 
+/**
+ * An entry of a room's durable state that does not pass its check (written by
+ * another version, or damaged in Redis): the load skips it and reports it
+ * with this error, so one bad entry never keeps the room from opening.
+ */
+export class DamagedRoomStateError extends Error {
+  readonly code = 'ROOM_STATE_DAMAGED' as const;
+  constructor(
+    /** Which part of the state (sessions, share, opinions). */
+    readonly part: string,
+    /** Which entry of it (a hash field). */
+    readonly entry: string,
+    cause: unknown,
+  ) {
+    super(`room state entry ${part}/${entry} is damaged and was skipped`, { cause });
+    this.name = 'DamagedRoomStateError';
+  }
+}
+
 export function isClusterUnavailable(error: unknown): boolean {
   return error instanceof HuizhenError && error.code === ErrorCode.CLUSTER_UNAVAILABLE;
 }

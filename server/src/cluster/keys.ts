@@ -6,7 +6,9 @@
  *   <p>node:<id>:drain        set by `huizhen node drain <id>`: the node drains at its next renewal
  *   <p>room:<id>:home         "<node>|<epoch>": the room's home lease, expires `roomLeaseMs` after its last renewal
  *   <p>room:<id>:epoch        the room's fencing epoch counter (never expires)
- *   <p>room:<id>:state:*      the room's durable state (RedisRoomStateStore)
+ *   <p>room:<id>:state:*      the room's durable state (RedisRoomStateStore): admitted, banned (sets),
+ *                            fields (hash: locked, booking, notificationSeq, share), chat (list),
+ *                            sessions (hash: identity → session), opinions (hash: author + version → opinion)
  */
 export class ClusterKeys {
   constructor(readonly prefix: string) {}
@@ -35,4 +37,4 @@ export class ClusterKeys {
 }
 
 /** The parts of a room's durable state, each in a key of its own type. */
-export type RoomStatePart = 'admitted' | 'banned' | 'fields' | 'chat';
+export type RoomStatePart = 'admitted' | 'banned' | 'fields' | 'chat' | 'sessions' | 'opinions';

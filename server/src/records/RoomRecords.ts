@@ -19,6 +19,7 @@ import {
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import { HuizhenError, notFound, permissionDenied } from '../errors.js';
 import type { Participant } from '../rooms/Participant.js';
+import type { DurableShare } from '../rooms/RoomStateWriter.js';
 import { isClinician } from '../rooms/policy.js';
 import { RateLimiter } from '../util/RateLimiter.js';
 import { detectRecordType } from './contentCheck.js';
@@ -36,6 +37,12 @@ export interface RoomRecordsOptions {
   urlTtlSec: number;
   /** The room's admitted participants, for notifications. */
   participants: () => Iterable<Participant>;
+  /**
+   * Writes the current share (null: none) through to the room's durable state
+   * (cluster mode; see rooms/RoomStateWriter.ts). A change is made and told
+   * only once its write resolved; absent, nothing is written.
+   */
+  writeShare?: (share: DurableShare | null) => Promise<void>;
 }
 
 type ViewPatch = Partial<Omit<ViewState, 'version'>>;
@@ -73,7 +80,9 @@ export class RoomRecords {
   readonly #pendingSaves = new Map<string, NodeJS.Timeout>();
   /** Store writes per record id, in order: a deletion never races the write before it. */
   readonly #writes = new SerialQueue();
-  #share: { recordId: string; presenter: string; view: ViewState } | undefined;
+  #share: DurableShare | undefined;
+  /** Share changes one at a time: each is checked against the share its predecessor left, then written. */
+  #shareChanges: Promise<unknown> = Promise.resolve();
   #markSeq = 0;
   /** Uploads still being written; they count against the room's limit. */
   #uploading = 0;
@@ -194,7 +203,17 @@ export class RoomRecords {
     // The uploader, or a host, may delete.
     if (meta.info.uploadedBy.identity !== p.identity && !p.can('end'))
       throw permissionDenied('delete a record someone else shared');
-    if (this.#share?.recordId === recordId) this.stopShare(p, recordId);
+    if (this.#share?.recordId === recordId) {
+      if (this.#share.presenter !== p.identity && !p.can('end'))
+        throw permissionDenied('stop a share you are not presenting');
+      this.#audit('record_share_stopped', p, recordId);
+      this.#endShare(recordId, p);
+      void this.#changeShare(async () => {
+        if (!this.#share) await this.#o.writeShare?.(null);
+      }).catch(() => {
+        // As for presenterLeft: a restored share of a record that is gone is not taken up.
+      });
+    }
     this.#records.delete(recordId);
     clearTimeout(this.#pendingSaves.get(recordId));
     this.#pendingSaves.delete(recordId);
@@ -206,7 +225,15 @@ export class RoomRecords {
 
   /** A presenter who leaves ends their share; nobody is left steering it. */
   presenterLeft(identity: string): void {
-    if (this.#share?.presenter === identity) this.#endShare(this.#share.recordId);
+    if (this.#share?.presenter !== identity) return;
+    this.#endShare(this.#share.recordId);
+    // Nobody waits on a leave: the durable share ends in the background, in order with the other changes.
+    this.#changeShare(async () => {
+      if (!this.#share) await this.#o.writeShare?.(null);
+    }).catch(() => {
+      // Only a lost room or an unreachable Redis: the next home then restores it without its presenter,
+      // which Room.restore does not take up.
+    });
   }
 
   /** Forgets every record at once; resolves when the room's folder is gone (failures are kept for `saved()`). */
@@ -236,43 +263,63 @@ export class RoomRecords {
     return this.#sharedRecord(meta);
   }
 
-  share(p: Participant, recordId: string): SharedRecord {
-    if (!p.can('shareRecords')) throw permissionDenied('share records');
-    const meta = this.#visible(p, recordId);
-    const previous = this.#share;
-    if (previous && previous.recordId !== recordId) this.#endShare(previous.recordId);
-    this.#share = {
-      recordId,
-      presenter: p.identity,
-      view: { page: 1, zoom: 1, panX: 0, panY: 0, rotation: 0, windowCenter: null, windowWidth: null, version: 1 },
-    };
-    const shared = this.#sharedRecord(meta);
-    this.#audit('record_shared', p, recordId);
-    this.#notifyViewers(meta.info, p, 'recordShared', { share: shared });
-    return shared;
-  }
-
-  stopShare(p: Participant, recordId: string): void {
-    const share = this.#activeShare(recordId);
-    if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('stop a share you are not presenting');
-    this.#audit('record_share_stopped', p, recordId);
-    this.#endShare(recordId, p);
-  }
-
-  setViewState(p: Participant, recordId: string, patch: ViewPatch): ViewState {
-    const share = this.#activeShare(recordId);
-    if (share.presenter !== p.identity) throw permissionDenied('move the shared view (ask the presenter to hand over)');
-    const next: ViewState = { ...share.view, version: share.view.version + 1 };
-    for (const [k, v] of Object.entries(patch) as [keyof ViewPatch, number | undefined][]) {
-      if (v !== undefined) (next as unknown as Record<string, number>)[k] = v;
-    }
-    share.view = next;
-    this.#notifyViewers(this.#records.get(recordId)!.info, p, 'viewStateChanged', {
-      recordId,
-      view: next,
-      by: p.identity,
+  share(p: Participant, recordId: string): Promise<SharedRecord> {
+    return this.#changeShare(async () => {
+      if (!p.can('shareRecords')) throw permissionDenied('share records');
+      this.#visible(p, recordId);
+      const next: DurableShare = {
+        recordId,
+        presenter: p.identity,
+        view: { page: 1, zoom: 1, panX: 0, panY: 0, rotation: 0, windowCenter: null, windowWidth: null, version: 1 },
+      };
+      await this.#o.writeShare?.(next);
+      // The record may have been deleted during the write.
+      const meta = this.#visible(p, recordId);
+      const previous = this.#share;
+      if (previous && previous.recordId !== recordId) this.#endShare(previous.recordId);
+      this.#share = next;
+      const shared = this.#sharedRecord(meta);
+      this.#audit('record_shared', p, recordId);
+      this.#notifyViewers(meta.info, p, 'recordShared', { share: shared });
+      return shared;
     });
-    return next;
+  }
+
+  stopShare(p: Participant, recordId: string): Promise<void> {
+    return this.#changeShare(async () => {
+      const share = this.#activeShare(recordId);
+      if (share.presenter !== p.identity && !p.can('end'))
+        throw permissionDenied('stop a share you are not presenting');
+      await this.#o.writeShare?.(null);
+      this.#audit('record_share_stopped', p, recordId);
+      this.#endShare(recordId, p);
+    });
+  }
+
+  setViewState(p: Participant, recordId: string, patch: ViewPatch): Promise<ViewState> {
+    return this.#changeShare(async () => {
+      const share = this.#activeShare(recordId);
+      if (share.presenter !== p.identity)
+        throw permissionDenied('move the shared view (ask the presenter to hand over)');
+      const next: ViewState = { ...share.view, version: share.view.version + 1 };
+      for (const [k, v] of Object.entries(patch) as [keyof ViewPatch, number | undefined][]) {
+        if (v !== undefined) (next as unknown as Record<string, number>)[k] = v;
+      }
+      await this.#o.writeShare?.({ ...share, view: next });
+      if (this.#share !== share) throw new HuizhenError(ErrorCode.INVALID_STATE, 'That record is not being shared.');
+      share.view = next;
+      this.#notifyViewers(this.#records.get(recordId)!.info, p, 'viewStateChanged', {
+        recordId,
+        view: next,
+        by: p.identity,
+      });
+      return next;
+    });
+  }
+
+  /** A room rebuilt on a new home takes up the share its durable state holds (if the record is here). */
+  restoreShare(share: DurableShare): void {
+    if (this.#records.has(share.recordId)) this.#share = structuredClone(share);
   }
 
   requestPresenter(p: Participant, recordId: string): void {
@@ -284,14 +331,18 @@ export class RoomRecords {
     }
   }
 
-  grantPresenter(p: Participant, recordId: string, to: Participant | undefined): void {
-    const share = this.#activeShare(recordId);
-    if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('hand over presenting');
-    const meta = this.#records.get(recordId)!;
-    if (!to || !canSee(to, meta.info))
-      throw new HuizhenError(ErrorCode.NOT_FOUND, 'That person is not here or may not see this record.');
-    share.presenter = to.identity;
-    this.#notifyViewers(meta.info, null, 'presenterChanged', { recordId, presenter: to.identity });
+  grantPresenter(p: Participant, recordId: string, to: Participant | undefined): Promise<void> {
+    return this.#changeShare(async () => {
+      const share = this.#activeShare(recordId);
+      if (share.presenter !== p.identity && !p.can('end')) throw permissionDenied('hand over presenting');
+      const meta = this.#records.get(recordId)!;
+      if (!to || !canSee(to, meta.info))
+        throw new HuizhenError(ErrorCode.NOT_FOUND, 'That person is not here or may not see this record.');
+      await this.#o.writeShare?.({ ...share, presenter: to.identity });
+      if (this.#share !== share) throw new HuizhenError(ErrorCode.INVALID_STATE, 'That record is not being shared.');
+      share.presenter = to.identity;
+      this.#notifyViewers(meta.info, null, 'presenterChanged', { recordId, presenter: to.identity });
+    });
   }
 
   // --- annotations --------------------------------------------------------------
@@ -350,6 +401,13 @@ export class RoomRecords {
     // Not "forbidden": a hidden record does not exist for those who may not see it.
     if (!meta || !canSee(p, meta.info)) throw notFound('record', recordId);
     return meta;
+  }
+
+  /** Runs a share change after the ones before it (failed or not). */
+  #changeShare<T>(change: () => Promise<T>): Promise<T> {
+    const next = this.#shareChanges.then(change);
+    this.#shareChanges = next.catch(() => undefined);
+    return next;
   }
 
   #activeShare(recordId: string) {

@@ -38,6 +38,8 @@ export function summaryOf(record: ConsultRecord): ConsultSummary {
   return { room: { ...room }, durationSec, participants: record.ledger.map((e) => ({ ...e })) };
 }
 
+const opinionKey = (o: Opinion): string => `${personKey(o.author.issuer, o.author.identity)}\n${o.version}`;
+
 export class Consult {
   readonly #store: ConsultStore;
   #record: ConsultRecord;
@@ -203,8 +205,46 @@ export class Consult {
     return summaryOf(this.#record);
   }
 
-  /** Each author's opinion is versioned: an edit adds a version, nothing is overwritten. */
-  writeOpinion(author: Participant, text: string): Opinion {
+  /** Authors (personKey) whose next version is being written: one at a time, so versions never repeat. */
+  readonly #writingOpinion = new Set<string>();
+
+  /**
+   * Each author's opinion is versioned: an edit adds a version, nothing is
+   * overwritten. `persist` (the room's durable write) runs before the version
+   * is taken in; if it fails, the version is not made.
+   */
+  async writeOpinion(author: Participant, text: string, persist?: (o: Opinion) => Promise<void>): Promise<Opinion> {
+    const key = personKey(author.issuer, author.identity);
+    if (this.#writingOpinion.has(key))
+      throw new HuizhenError(ErrorCode.RATE_LIMITED, 'Wait a moment before saving another version.');
+    const opinion = this.#nextOpinion(author, text);
+    this.#writingOpinion.add(key);
+    try {
+      await persist?.(opinion);
+    } finally {
+      this.#writingOpinion.delete(key);
+    }
+    this.#record.opinions.push(opinion);
+    this.#save();
+    return opinion;
+  }
+
+  /**
+   * A room rebuilt on a new home takes up the opinions its durable state holds
+   * (the consult file with them may be on the old home's disk); versions this
+   * node's file already has are kept once.
+   */
+  restoreOpinions(opinions: readonly Opinion[]): void {
+    const have = new Set(this.#record.opinions.map(opinionKey));
+    const added = opinions.filter((o) => !have.has(opinionKey(o)));
+    if (added.length === 0) return;
+    this.#record.opinions = [...this.#record.opinions, ...added.map((o) => ({ ...o, author: { ...o.author } }))].sort(
+      (a, b) => a.writtenAt - b.writtenAt || a.version - b.version,
+    );
+    this.#save();
+  }
+
+  #nextOpinion(author: Participant, text: string): Opinion {
     if (this.ended)
       throw new HuizhenError(ErrorCode.ROOM_ENDED, 'The consult has ended; opinions can no longer be changed.');
     const previous = this.#record.opinions.filter(
@@ -217,15 +257,12 @@ export class Consult {
     if (last && Date.now() - last.writtenAt < MIN_OPINION_INTERVAL_MS) {
       throw new HuizhenError(ErrorCode.RATE_LIMITED, 'Wait a moment before saving another version.');
     }
-    const opinion: Opinion = {
+    return {
       version: previous.length + 1,
       author: { identity: author.identity, name: author.name, role: author.role, issuer: author.issuer },
       text,
       writtenAt: Date.now(),
     };
-    this.#record.opinions.push(opinion);
-    this.#save();
-    return opinion;
   }
 
   /** Every version, oldest first. */

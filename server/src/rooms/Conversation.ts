@@ -36,8 +36,9 @@ export class Conversation {
     return message;
   }
 
-  setOpinion(p: Participant, text: string): Opinion {
-    const opinion = this.#room.consult.writeOpinion(p, text);
+  /** Answered (and shown to others) only once the version is durable (RoomStateWriter). */
+  async setOpinion(p: Participant, text: string): Promise<Opinion> {
+    const opinion = await this.#room.consult.writeOpinion(p, text, (o) => this.#room.durable.addOpinion(o));
     this.#room.audit.append({
       event: 'opinion_written',
       room: this.#room.id,

@@ -38,8 +38,9 @@ export class Lobby {
     for (const key of people) this.#admittedBefore.add(key);
   }
 
-  wait(p: Participant): void {
-    p.markWaiting();
+  /** `since`: a waiter restored on a new home keeps their place in the queue. */
+  wait(p: Participant, since?: number): void {
+    p.markWaiting(since);
     this.#waiting.set(p.identity, p);
   }
 

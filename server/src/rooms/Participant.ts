@@ -62,6 +62,8 @@ export interface ParticipantOptions {
   loadTest?: boolean;
   /** The signaling peer's IP address. */
   remoteIp?: string;
+  /** When the session began (a session restored on a new home keeps its own). */
+  joinedAt?: number;
 }
 
 export class Participant implements MediaPeer {
@@ -71,7 +73,7 @@ export class Participant implements MediaPeer {
   permissions: ReadonlySet<Permission>;
   readonly issuer: string;
   readonly sessionId: string;
-  readonly joinedAt = Date.now();
+  readonly joinedAt: number;
   readonly loadTest: boolean;
   readonly remoteIp: string | undefined;
   tokenExpiresAt: number;
@@ -99,6 +101,8 @@ export class Participant implements MediaPeer {
   /** The last seq the connection had when it dropped (for clients that do not say what they got). */
   #seqAtDisconnect = 0;
   #closed = false;
+  /** Rebuilt from the durable state on a new home: the old home's replay history died with it. */
+  #restored = false;
 
   constructor(options: ParticipantOptions) {
     this.identity = options.identity;
@@ -110,6 +114,7 @@ export class Participant implements MediaPeer {
     this.tokenExpiresAt = options.tokenExpiresAt;
     this.loadTest = options.loadTest ?? false;
     this.remoteIp = options.remoteIp;
+    this.joinedAt = options.joinedAt ?? Date.now();
   }
 
   get closed(): boolean {
@@ -129,9 +134,22 @@ export class Participant implements MediaPeer {
     return this.#connected;
   }
 
-  markWaiting(): void {
+  markWaiting(since = Date.now()): void {
     this.#admission = 'waiting';
-    this.#waitingSince = Date.now();
+    this.#waitingSince = since;
+  }
+
+  /**
+   * A session rebuilt on a new home (cluster failover): it starts away, within
+   * its grace, and any resume of it is accepted (see `resume`).
+   */
+  markRestored(): void {
+    this.#restored = true;
+  }
+
+  /** Restored on this node and not resumed yet: none of its media is here. */
+  get restored(): boolean {
+    return this.#restored;
   }
 
   markAdmitted(): void {
@@ -192,6 +210,8 @@ export class Participant implements MediaPeer {
   /** Whether everything after `fromSeq` can still be replayed. */
   canResume(fromSeq?: number): boolean {
     if (this.#closed) return false;
+    // Whatever the client last saw was numbered by the old home: nothing here can be replayed from it.
+    if (this.#restored) return true;
     const from = fromSeq ?? (this.connected ? this.#seq : this.#seqAtDisconnect);
     if (from > this.#seq) return false;
     const oldest = this.#history[0]?.seq ?? this.#seq + 1;
@@ -212,6 +232,16 @@ export class Participant implements MediaPeer {
     this.#sink = sink;
     this.#sinkOwner = owner;
     this.#connected = true;
+    if (this.#restored) {
+      // Resumed on a new home: the old home's replay history is gone, and what this home queued for the
+      // session since it was rebuilt is stale beside the full room view the join response carried.
+      // Nothing is replayed; numbering goes on above the client's last seq, so its next resume (here)
+      // asks for what this home numbered and never for less than it already has.
+      this.#restored = false;
+      this.#history = [];
+      this.#seq = Math.max(this.#seq, fromSeq ?? 0);
+      return;
+    }
     for (const n of this.#history)
       if (n.seq > from) sink(n.name, refresh(n.name, n.data as NotificationData[typeof n.name]), n.seq);
   }

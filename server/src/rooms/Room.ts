@@ -38,6 +38,7 @@ import type { NotificationSink, Participant, SinkOwner } from './Participant.js'
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
 import { LocalRoomState, type DurableRoomSnapshot, type RoomStateWriter } from './RoomStateWriter.js';
+import { participantOf, sessionOf } from './durableSessions.js';
 import type { RoomEvents, RoomOptions } from './RoomOptions.js';
 import type { DataTopicPolicy } from './data/DataTopic.js';
 import { RoomVitals } from '../vitals/RoomVitals.js';
@@ -105,6 +106,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       maxBytes: options.records.maxBytes,
       urlTtlSec: options.records.urlTtlSec,
       participants: () => this.#participants.values(),
+      writeShare: (share) => this.durable.setShare(share),
     });
     this.host = new HostControls(this, media, () => {
       if (options.records.retention === 'delete') void this.records.deleteAll();
@@ -211,12 +213,27 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     // a locked one too); written before they are in. Lobby admissions are written by `admit`.
     // Their role lets them in anyway, so a Redis outage does not keep them out of a room open here
     // (only a locked room rebuilt after a failover would then not know them).
-    if (!this.lobby.wasAdmitted(p) && !waitsInLobby(this.consult.kind, p.role))
-      await this.durable.admit(personKey(p.issuer, p.identity)).catch((error: unknown) => {
-        if (!(error instanceof HuizhenError && error.code === ErrorCode.CLUSTER_UNAVAILABLE)) throw error;
-        this.#logger.warn('admission not made durable: the cluster is unreachable', { participant: p.identity });
-      });
-    return this.#enterNow(p);
+    // --- durable sessions: their session too (admitted or waiting), so a new home lets them resume it.
+    const unreachable = (what: string) => (error: unknown) => {
+      if (!(error instanceof HuizhenError && error.code === ErrorCode.CLUSTER_UNAVAILABLE)) throw error;
+      this.#logger.warn(`${what} not made durable: the cluster is unreachable`, { participant: p.identity });
+    };
+    const waits = waitsInLobby(this.consult.kind, p.role) && !this.lobby.wasAdmitted(p);
+    // The lobby keeps the place the durable session says (a waiter restored elsewhere keeps it too).
+    const since = Date.now();
+    await Promise.all([
+      !this.lobby.wasAdmitted(p) && !waitsInLobby(this.consult.kind, p.role)
+        ? this.durable.admit(personKey(p.issuer, p.identity)).catch(unreachable('admission'))
+        : undefined,
+      this.durable.saveSession(sessionOf(p, waits ? 'waiting' : 'admitted', since)).catch(unreachable('session')),
+    ]);
+    try {
+      return this.#enterNow(p, since);
+    } catch (err) {
+      // Refused after all (the room changed during the write): the session written must not come back.
+      this.#forgetSession(p);
+      throw err;
+    }
   }
 
   /** The refusals of `enter`, checked again after its write (the room may have changed meanwhile). */
@@ -248,7 +265,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     return previous;
   }
 
-  #enterNow(p: Participant): 'admitted' | 'waiting' {
+  #enterNow(p: Participant, since: number): 'admitted' | 'waiting' {
     const previous = this.#checkEntry(p);
     if (previous) {
       previous.notify('sessionClosed', {
@@ -259,7 +276,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     }
     this.#armTokenExpiry(p);
     if (waitsInLobby(this.consult.kind, p.role) && !this.lobby.wasAdmitted(p)) {
-      this.lobby.wait(p);
+      this.lobby.wait(p, since);
       this.audit.append({ event: 'waiting', room: this.id, actor: actorOf(p) });
       this.#logger.info('participant waiting', { participant: p.identity, role: p.role, waiting: this.lobby.size });
       this.#waitingRoomChanged();
@@ -320,13 +337,64 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     this.lobby.restoreAdmitted(state.admitted);
     this.consult.restore(state);
     this.conversation.restoreChat(state.chat);
+    this.consult.restoreOpinions(state.opinions);
+    this.#restoreSessions(state);
+    // After the sessions: a share whose presenter did not come back with them is not restored.
+    if (state.share && this.#participants.has(state.share.presenter)) this.records.restoreShare(state.share);
+  }
+
+  /**
+   * --- durable sessions: the people of the old home come back as away, within
+   * their reconnect grace from now. Admitted ones are in the room view and
+   * nobody is told they left; a resume with their session id takes the session
+   * up (Participant.resume) and the others see participantReconnected. Waiters
+   * are back in the lobby list with their original place (`since`): the
+   * clinician still sees who waits and may admit them while they reconnect
+   * (their resume then answers `admitted`). Whoever does not come back within
+   * the grace leaves as any dropped session does.
+   */
+  #restoreSessions(state: DurableRoomSnapshot): void {
+    const graceMs = this.#options.reconnectGraceMs;
+    for (const session of state.sessions) {
+      if (this.consult.isBanned(session.identity, session.issuer) || this.find(session.identity)) continue;
+      const p = participantOf(session);
+      if (session.admission === 'waiting') this.lobby.wait(p, p.waitingSince);
+      else {
+        this.#participants.set(p.identity, p);
+        this.lobby.recordAdmitted(p);
+        this.consult.admitted(p);
+      }
+      p.disconnect(graceMs, () => this.leave(p, 'disconnected'));
+      this.#armTokenExpiry(p);
+    }
+    if (state.sessions.length > 0) {
+      this.#logger.info('sessions restored', {
+        participants: this.#participants.size,
+        waiting: this.lobby.size,
+        graceMs,
+      });
+      this.#updateState();
+    }
+  }
+
+  /** The session is over: a new home must not bring it back. In the background (nobody waits on a leave). */
+  #forgetSession(p: Participant): void {
+    this.durable.dropSession(p.identity).catch((error: unknown) =>
+      this.#logger.warn('ended session not removed from the durable state', {
+        participant: p.identity,
+        error: error as Error,
+      }),
+    );
   }
 
   /** The admission is durable before the person is let in. */
   async admit(actor: Participant, identity: string): Promise<void> {
     const waiting = this.lobby.get(identity);
     if (!waiting) throw notFound('waiting participant', identity);
-    await this.durable.admit(personKey(waiting.issuer, waiting.identity));
+    await Promise.all([
+      this.durable.admit(personKey(waiting.issuer, waiting.identity)),
+      this.durable.saveSession(sessionOf(waiting, 'admitted')),
+    ]);
     const target = this.lobby.take(identity);
     // Audited before the join it causes, so the trail (and its webhooks) read admitted → joined → started.
     this.audit.append({ event: 'admit', room: this.id, actor: actorOf(actor), target: identity });
@@ -367,6 +435,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   leave(p: Participant, reason: LeaveReason): void {
     if (this.lobby.remove(p)) {
       p.close();
+      if (reason !== 'replaced') this.#forgetSession(p);
       this.#logger.info('participant left the waiting room', { participant: p.identity, reason });
       this.#waitingRoomChanged();
       this.emit('participantLeft', p, reason);
@@ -378,6 +447,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     p.close();
     // A replaced session is the same person: others see no leave, only new tracks.
     if (reason !== 'replaced') {
+      this.#forgetSession(p);
       this.records.presenterLeft(p.identity);
       this.broadcast(null, 'participantLeft', {
         identity: p.identity,
@@ -423,6 +493,13 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
   refreshToken(p: Participant, expiresAt: number): void {
     p.tokenExpiresAt = expiresAt;
     this.#armTokenExpiry(p);
+    // --- durable sessions: a new home arms the same expiry (in the background: the old one is only earlier)
+    if (this.find(p.identity) === p)
+      this.durable
+        .saveSession(sessionOf(p, p.admission))
+        .catch((error: unknown) =>
+          this.#logger.warn('token expiry not made durable', { participant: p.identity, error: error as Error }),
+        );
   }
 
   #armTokenExpiry(p: Participant): void {

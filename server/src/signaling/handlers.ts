@@ -139,6 +139,8 @@ async function joinResponse(
     protocolVersion: PROTOCOL_VERSION,
     sessionId: p.sessionId,
     resumed,
+    // --- cluster: a session restored on this node after its home died (Room.restore) has no media here yet
+    ...(resumed && p.restored ? { mediaMoved: true } : {}),
     participant: p.info(),
     permissions: [...p.permissions],
     tokenExpiresIn: secondsUntil(expiresAt),
@@ -314,7 +316,7 @@ export const handlers: Handlers = {
     'chat',
   ),
   setOpinion: ask(
-    (room, p, data) => ({ opinion: room.conversation.setOpinion(p, data.text) }),
+    async (room, p, data) => ({ opinion: await room.conversation.setOpinion(p, data.text) }),
     'writeOpinion',
     'write a consult opinion',
   ),
@@ -360,9 +362,11 @@ export const handlers: Handlers = {
   listRecords: ask((room, p) => ({ records: room.records.list(p) })),
   getRecordUrl: ask((room, p, data) => room.records.urlFor(p, data.recordId)),
   deleteRecord: act((room, p, data) => room.records.delete(p, data.recordId)),
-  shareRecord: ask((room, p, data) => ({ share: room.records.share(p, data.recordId) })),
+  shareRecord: ask(async (room, p, data) => ({ share: await room.records.share(p, data.recordId) })),
   stopShare: act((room, p, data) => room.records.stopShare(p, data.recordId)),
-  setViewState: ask((room, p, data) => ({ view: room.records.setViewState(p, data.recordId, data.view) })),
+  setViewState: ask(async (room, p, data) => ({
+    view: await room.records.setViewState(p, data.recordId, data.view),
+  })),
   requestPresenter: act((room, p, data) => room.records.requestPresenter(p, data.recordId)),
   grantPresenter: act((room, p, data) =>
     room.records.grantPresenter(p, data.recordId, room.participants.get(data.identity)),

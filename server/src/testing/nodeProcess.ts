@@ -6,7 +6,7 @@
  * issuer's secret file is shared by every process of the checkout).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,11 +32,17 @@ export async function startNodeProcess(o: {
   id: string;
   redisUrl: string;
   env?: Record<string, string>;
+  /** A records folder shared with other nodes (as an operator's NFS mount); the rest of the data stays local. */
+  sharedRecordsDir?: string;
 }): Promise<NodeProcess> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const scratch = mkdtempSync(join(tmpdir(), `huizhen-node-${o.id}-`));
+  if (o.sharedRecordsDir) {
+    mkdirSync(join(scratch, 'data'), { recursive: true });
+    symlinkSync(o.sharedRecordsDir, join(scratch, 'data', 'records'));
+  }
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
     cwd: PROJECT_ROOT,
     env: {

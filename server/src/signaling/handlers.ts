@@ -21,6 +21,10 @@ import type { PreflightHost } from '../preflight/PreflightService.js';
 import type { PreflightSession } from '../preflight/PreflightSession.js';
 import type { EdgeSession } from '../cluster/relay/EdgeSession.js';
 import type { EdgeConnection } from '../cluster/relay/EdgeRooms.js';
+import { HomeUnreachableError } from '../cluster/relay/EdgeRoom.js';
+
+/** How often a join looks again for a room whose home does not answer. */
+const HOME_RETRY_MS = 200;
 
 /** The state of one connection's session, owned by its Connection. */
 export interface Session {
@@ -196,19 +200,30 @@ export const handlers: Handlers = {
       ctx.config.rooms.maxParticipants,
     );
     let room: Room;
-    try {
-      room = await ctx.rooms.getOrCreate(claims.room, opening.fallback);
-    } catch (err) {
-      // --- cluster: a room homed on another node is joined through this one (media here, workflow there)
-      const home = scope.attachEdge && !scope.relayedFrom ? await ctx.edge?.homeFor(err, claims.room) : undefined;
-      if (!home || !ctx.edge || !scope.attachEdge) throw err;
-      return ctx.edge.rooms.join(
-        data,
-        { ...claims, loadTest: claims.loadTest && ctx.config.loadTest.enabled },
-        home,
-        scope.remoteIp,
-        scope.attachEdge,
-      );
+    // --- cluster: a home that does not answer has died or is cut off; its lease lapses within roomLeaseMs
+    const takeoverBy = Date.now() + ctx.config.cluster.roomLeaseMs + 1000;
+    for (;;) {
+      try {
+        room = await ctx.rooms.getOrCreate(claims.room, opening.fallback);
+        break;
+      } catch (err) {
+        // --- cluster: a room homed on another node is joined through this one (media here, workflow there)
+        const home = scope.attachEdge && !scope.relayedFrom ? await ctx.edge?.homeFor(err, claims.room) : undefined;
+        if (!home || !ctx.edge || !scope.attachEdge) throw err;
+        try {
+          return await ctx.edge.rooms.join(
+            data,
+            { ...claims, loadTest: claims.loadTest && ctx.config.loadTest.enabled },
+            home,
+            scope.remoteIp,
+            scope.attachEdge,
+          );
+        } catch (relayError) {
+          // Waiting here beats the client's backoff: the room opens on a live node as soon as the lease lapses.
+          if (!(relayError instanceof HomeUnreachableError) || Date.now() > takeoverBy) throw relayError;
+          await new Promise((resolve) => setTimeout(resolve, HOME_RETRY_MS));
+        }
+      }
     }
     settleIfProvisional(room, opening);
 

@@ -30,19 +30,27 @@ export interface EdgeRoomOptions {
   onClosed: () => void;
 }
 
-/** A home's refusal keeps its code and sentence for the client; a broken link is the cluster's fault. */
-export function fromLink(error: unknown): HuizhenError {
-  if (error instanceof NodeLinkError) {
-    if (error.code === 'LINK_REMOTE' && error.remoteCode && (ErrorCode as Record<string, string>)[error.remoteCode])
-      return new HuizhenError(error.remoteCode as ErrorCode, error.message);
-    return new HuizhenError(
+/** The room's home does not answer over the node link (it may have died; its lease then lapses). */
+export class HomeUnreachableError extends HuizhenError {
+  constructor(cause: unknown) {
+    super(
       ErrorCode.CLUSTER_UNAVAILABLE,
       "The room's home node cannot be reached right now; please try again in a moment.",
-      { cause: error },
+      { cause },
     );
   }
+}
+
+/** A home's refusal keeps its code and sentence for the client; a link that fails is the cluster's fault. */
+export function fromLink(error: unknown): HuizhenError {
+  if (error instanceof NodeLinkError && error.code === 'LINK_REMOTE') {
+    if (error.remoteCode && (ErrorCode as Record<string, string>)[error.remoteCode])
+      return new HuizhenError(error.remoteCode as ErrorCode, error.message);
+    return new HuizhenError(ErrorCode.INTERNAL, 'The request could not be relayed.', { cause: error });
+  }
   if (error instanceof HuizhenError) return error;
-  return new HuizhenError(ErrorCode.INTERNAL, 'The request could not be relayed.', { cause: error });
+  // Closed, timed out, refused or never opened: the home is not there for now.
+  return new HomeUnreachableError(error);
 }
 
 export class EdgeRoom {

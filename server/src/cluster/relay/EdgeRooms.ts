@@ -36,6 +36,9 @@ export interface EdgeConnection extends EdgeClient {
   drop(): void;
 }
 
+/** How long a closed link is given to be replaced (two nodes dialing each other keep one link) before its peer counts as gone. */
+export const LINK_GONE_AFTER_MS = 300;
+
 export class EdgeRooms {
   readonly #rooms = new Map<string, Promise<EdgeRoom>>();
   readonly #clients = new WeakMap<EdgeSession, EdgeConnection>();
@@ -90,10 +93,17 @@ export class EdgeRooms {
       if (edge?.home.id === link.peer) edge.setNodes(nodes);
     });
     link.once('closed', () => {
-      // The home went away: the clients reconnect (their SDK resumes through a live node).
-      for (const edge of this.#openRooms())
-        if (edge.home.id === link.peer)
-          for (const session of [...edge.sessions.values()]) this.#clients.get(session)?.drop();
+      // A link replaced by a newer one between the same nodes is not the home going away: look again shortly.
+      setTimeout(() => {
+        const now = this.#options.links.get(link.peer);
+        if (now && !now.closed) return;
+        // The home went away: its rooms end here, the clients reconnect and resume at the room's next home.
+        for (const edge of this.#openRooms())
+          if (edge.home.id === link.peer) {
+            for (const session of [...edge.sessions.values()]) this.#clients.get(session)?.drop();
+            edge.close();
+          }
+      }, LINK_GONE_AFTER_MS).unref();
     });
   }
 
@@ -121,12 +131,15 @@ export class EdgeRooms {
     remoteIp: string | undefined,
     connect: (session: EdgeSession) => EdgeConnection,
   ): Promise<ResponseData['join']> {
+    // The link first: a home that does not answer costs no router here.
+    const link = await this.#options.links.dial(home.id, home.url).catch((error: unknown) => {
+      throw fromLink(error);
+    });
     const edge = await this.#room(claims.room, home);
     // Asked first: between the home's answer and the client's, nothing may wait (notifications follow the answer).
     const clusterNodes = await this.#options.otherNodes().catch(() => []);
     let joined: ResponseData['join'];
     try {
-      const link = await this.#options.links.dial(home.id, home.url);
       const { response } = await link.request('relayJoin', {
         room: claims.room,
         request: request as unknown as Record<string, unknown>,

@@ -29,6 +29,7 @@ import type { NodeLink } from '../mesh/NodeLink.js';
 import type { NodeLinks } from '../mesh/NodeLinks.js';
 import type { RoomPipes } from '../mesh/RoomPipes.js';
 import { EDGE_MEDIA_METHODS, HOME_ONLY_METHODS } from './edgeMethods.js';
+import { LINK_GONE_AFTER_MS } from './EdgeRooms.js';
 
 export interface HomeRelayOptions {
   ctx: SignalingContext;
@@ -97,10 +98,13 @@ export class HomeRelay {
         });
     });
     link.once('closed', () => {
-      // The edge went away: its participants keep their place for the reconnect grace, like a dropped socket.
-      for (const r of [...this.#sessions.values()])
-        if (r.edge === link.peer && this.#options.links.get(link.peer) === undefined)
-          r.room.disconnect(r.participant, r);
+      // A link replaced by a newer one between the same nodes is not the edge going away: look again shortly.
+      setTimeout(() => {
+        const now = this.#options.links.get(link.peer);
+        if (now && !now.closed) return;
+        // The edge went away: its participants keep their place for the reconnect grace, like a dropped socket.
+        for (const r of [...this.#sessions.values()]) if (r.edge === link.peer) r.room.disconnect(r.participant, r);
+      }, LINK_GONE_AFTER_MS).unref();
     });
   }
 

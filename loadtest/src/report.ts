@@ -91,7 +91,9 @@ export function compare(
     if (!r) continue;
     // Generator CPU is summed over its processes: what says it ran out is the share per process.
     const genCpu = f ? f.generator.cpu / (f.generator.procs ?? 1) : 0;
-    const genWhat = f && (f.generator.procs ?? 1) > 1 ? `each of its ${f.generator.procs} cores` : 'its core';
+    // (Processes may share a core when there are fewer free cores than processes.)
+    const genWhat =
+      f && (f.generator.procs ?? 1) > 1 ? `a core per process (${f.generator.procs} processes)` : 'its core';
     if (!f)
       notes.push(
         `${r.target}: no step failed, so the knee is above the largest load tried (${r.steps.at(-1)?.participants ?? 0} participants).`,

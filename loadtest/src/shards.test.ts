@@ -8,7 +8,7 @@ import { ChildShard } from './childShard.js';
 import { runCommand } from './cli.js';
 import { connectorFromSpec, type ConnectorSpec } from './connectorSpec.js';
 import { runScenario } from './engine.js';
-import { ShardError, type LoadTestError } from './errors.js';
+import { ShardError, UsageError, type LoadTestError } from './errors.js';
 import { Histogram } from './histogram.js';
 import { MetricsProbe, defaultGeneratorProcs, generatorCpus } from './probes.js';
 import { parseTargetUrl } from './sfu.js';
@@ -179,6 +179,17 @@ describe('generator processes (--generator-procs)', () => {
 });
 
 describe('generator process planning and merging', () => {
+  it('refuses --generator-procs that cannot run', async () => {
+    const base = ['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'];
+    const creds = ['--token-secret-file', secretFile, '--issuer', 'huizhen-test'];
+    await expect(runCommand([...base, ...creds, '--generator-procs', '0'], quiet)).rejects.toThrow(
+      /--generator-procs must be a number from 1 to 64/,
+    );
+    await expect(
+      runCommand([...base, ...creds, '--mode', 'webrtc', '--generator-procs', '2'], quiet),
+    ).rejects.toBeInstanceOf(UsageError);
+  });
+
   it('defaults to the cores the server does not get, at least one', () => {
     expect(defaultGeneratorProcs(1)).toBe(1);
     expect(defaultGeneratorProcs(2)).toBe(1);

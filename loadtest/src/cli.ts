@@ -2,7 +2,7 @@
 /**
  * huizhen-loadtest: the load tester and benchmark.
  *
- *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS]
+ *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS] [--generator-procs N]
  *   huizhen-loadtest instructions --worker-bin LABEL=PATH [--worker-bin LABEL=PATH ...]
         [--packets N] [--pps N] [--subscribers N] [--srtp-suite SUITE] [--out DIR]
       Counts the mediasoup worker's instructions per forwarded packet with valgrind's callgrind:
@@ -32,20 +32,32 @@ import { runLimit, type LimitResult } from './limit.js';
 import { InspectorClient, freePort } from './inspector.js';
 import { measureMemory, memoryTable, type MemoryResult } from './memory.js';
 import { MEDIA_MODES, type MediaMode } from './paths.js';
-import { MetricsProbe, WorkerProbe, parsePrometheus, pinProcess, planPinning, type Pinning } from './probes.js';
+import {
+  MetricsProbe,
+  WorkerProbe,
+  defaultGeneratorProcs,
+  generatorCpus,
+  parsePrometheus,
+  pinProcess,
+  planPinning,
+  type Pinning,
+} from './probes.js';
 import { compare, machineInfo, summaryTable, writeReport, type Report } from './report.js';
 import { DEFAULT_SRTP_SUITE, SRTP_SUITES, isSrtpSuite, type SrtpSuite } from './rtp/srtp.js';
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
-import { CommandTokenSource, DevTokenSource, HmacTokenSource, type TokenSource } from './tokens.js';
+import { HmacTokenSource } from './tokens.js';
+import { connectorFromSpec, tokenSourceFromSpec, type ConnectorSpec, type TokenSpec } from './connectorSpec.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const USAGE = `usage:
-  huizhen-loadtest bench [--out DIR] [--no-srtp] [--srtp-suite SUITE] [--budget SECONDS]
+  huizhen-loadtest bench [--out DIR] [--no-srtp] [--srtp-suite SUITE] [--budget SECONDS] [--generator-procs N]
       Starts its own Huizhen server on loopback (embedded default config), ramps the
       consults, clinic and rounds scenarios (rtp mode), joins 4 consults through real
       ICE + DTLS (webrtc mode) for join times, runs the bare-mediasoup baseline and the
       one-core limit, and writes DIR/<timestamp>/report.json + report.html.
+      --generator-procs N: Huizhen's rtp ramps on N generator processes (as for run), pinned to
+      CPU 0 and every core but the server's CPU 1; the webrtc step and bare mediasoup use one.
 
   huizhen-loadtest memory [--idle N] [--publishing N] [--heap-snapshots DIR] [--out DIR]
       Starts its own Huizhen server (inspector on loopback) and measures memory per participant
@@ -63,6 +75,9 @@ export const USAGE = `usage:
                                only this DTLS-SRTP profile
       --warmup S --window S    seconds to settle and to measure per step (default 2, 5)
       --listeners N            listeners per rounds room (default 15)
+      --generator-procs N      rtp mode: spread the synthetic participants over N processes, whole rooms
+                               each, one per free core (default: cores − 1 for the server, at least 1;
+                               1 = all in this process); counts are added and histograms merged per step
       --mode rtp|webrtc        media mode (default rtp): rtp = plain (S)RTP transports offered to
                                load-test tokens, for capacity; webrtc = real ICE + DTLS-SRTP
                                transports as browsers get, for join time at modest scale
@@ -113,6 +128,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         idle: { type: 'string' },
         publishing: { type: 'string' },
         'heap-snapshots': { type: 'string' },
+        'generator-procs': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -161,7 +177,7 @@ class Progress {
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
     const r = p.result;
     const tail = r
-      ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')}; ran out: ${r.ranOut ?? '-'}: ${r.ranOutWhy ?? ''})`}${r.generator.queueMs ? `, gen queueing p95 ${r.generator.queueMs.p95.toFixed(1)} ms` : ''}`
+      ? ` ${r.participants} ppl, ${r.receivedPps.toFixed(0)} pkt/s, worker ${(r.server.workerCpuTotal * 100).toFixed(0)}%, p95 ${Number.isFinite(r.delayMs.p95) ? r.delayMs.p95.toFixed(1) : '-'} ms ${r.pass ? 'ok' : `FAIL (${r.failures.join('; ')}; ran out: ${r.ranOut ?? '-'}: ${r.ranOutWhy ?? ''})`}${r.generator.queueMs ? `, gen queueing p95 ${r.generator.queueMs.p95.toFixed(1)} ms` : ''}${(r.generator.procs ?? 1) > 1 ? `, ${r.generator.procs} gen procs` : ''}`
       : '';
     const line = `${bar} ${this.#label} step ${p.step + 1}/${p.steps} ${p.phase} ${p.detail}${tail}`;
     if (this.#tty)
@@ -189,7 +205,8 @@ export async function checkReachable(target: HuizhenTarget): Promise<void> {
     throw new UnreachableError(`${target.httpUrl} answers, but it has no /healthz: is this a Huizhen server?`);
 }
 
-function tokenSource(flags: Flags, target: HuizhenTarget): TokenSource {
+/** Credentials as plain data, so generator child processes can sign or fetch their own tokens. */
+function tokenSpec(flags: Flags, target: HuizhenTarget): TokenSpec {
   const chosen = ['token-secret-file', 'token-command', 'dev-token'].filter((k) => flags[k] !== undefined);
   if (chosen.length > 1) throw new UsageError(`choose one of --${chosen.join(', --')}`);
   const issuer = typeof flags.issuer === 'string' ? flags.issuer : 'huizhen-local';
@@ -197,12 +214,12 @@ function tokenSource(flags: Flags, target: HuizhenTarget): TokenSource {
   if (typeof flags['token-secret-file'] === 'string') {
     const file = flags['token-secret-file'];
     if (!existsSync(file)) throw new UsageError(`--token-secret-file '${file}' does not exist`);
-    return new HmacTokenSource({ secret: readFileSync(file, 'utf8').trim(), issuer, audience });
+    return { kind: 'hmac', secret: readFileSync(file, 'utf8').trim(), issuer, audience };
   }
-  if (typeof flags['token-command'] === 'string') return new CommandTokenSource(flags['token-command']);
-  if (flags['dev-token']) return new DevTokenSource(target.httpUrl);
+  if (typeof flags['token-command'] === 'string') return { kind: 'command', template: flags['token-command'] };
+  if (flags['dev-token']) return { kind: 'dev', httpUrl: target.httpUrl };
   const env = process.env.HUIZHEN_LOADTEST_SECRET;
-  if (env) return new HmacTokenSource({ secret: env, issuer, audience });
+  if (env) return { kind: 'hmac', secret: env, issuer, audience };
   throw new UsageError(
     'no credentials: pass --token-secret-file, --token-command or --dev-token (or set HUIZHEN_LOADTEST_SECRET)',
   );
@@ -235,6 +252,18 @@ function modeOf(flags: Flags): MediaMode {
   if (mode === 'webrtc' && flags['no-srtp'])
     throw new UsageError('--no-srtp applies to --mode rtp only: WebRTC media is always SRTP keyed by DTLS');
   return mode as MediaMode;
+}
+
+/** --generator-procs: default one per core the server does not get (rtp mode; webrtc runs are one process). */
+function generatorProcsOf(flags: Flags, mode: MediaMode): number {
+  if (mode === 'webrtc') {
+    if (flags['generator-procs'] !== undefined && flags['generator-procs'] !== '1')
+      throw new UsageError(
+        '--generator-procs applies to --mode rtp only (webrtc runs are for join time, in one process)',
+      );
+    return 1;
+  }
+  return int(flags, 'generator-procs', defaultGeneratorProcs(), 1, 64);
 }
 
 function srtpSuiteOf(flags: Flags): SrtpSuite {
@@ -283,7 +312,11 @@ export async function runCommand(
       ExitCode.USAGE,
     );
   }
-  const tokens = tokenSource(flags, target);
+  const tokens = tokenSpec(flags, target);
+  // Builds the sources here first, so a bad secret or command is a usage error before anything starts.
+  tokenSourceFromSpec(tokens);
+  const spec: ConnectorSpec = { kind: 'huizhen', target, tokens };
+  const generatorProcs = generatorProcsOf(flags, mode);
   const warmupSec = num(flags, 'warmup', 2, 0, 60);
   const windowSec = num(flags, 'window', 5, 1, 600);
   const listeners = int(flags, 'listeners', 15, 1, 999);
@@ -297,7 +330,9 @@ export async function runCommand(
   const progress = new Progress();
   progress.stage(`${scenario} (${mode}) → ${target.httpUrl}`);
   const result = await runScenario({
-    connector: new HuizhenConnector(target, tokens),
+    connector: connectorFromSpec(spec),
+    connectorSpec: spec,
+    generatorProcs,
     probe: new MetricsProbe(target.httpUrl),
     scenario,
     steps,
@@ -356,14 +391,15 @@ function pinnedReport(command: string, argv: readonly string[]) {
 }
 
 /** Tokens for a server this tool started: signed with the dev issuer's secret it wrote on start. */
-function spawnedServerTokens(): HmacTokenSource {
+function spawnedServerTokens(): TokenSpec & { kind: 'hmac' } {
   const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
   if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
-  return new HmacTokenSource({
+  return {
+    kind: 'hmac',
     secret: readFileSync(secretFile, 'utf8').trim(),
     issuer: 'huizhen-local',
     audience: 'huizhen',
-  });
+  };
 }
 
 async function spawnServer(pinning: Pinning, nodeArgs: string[] = []): Promise<SpawnedServer> {
@@ -508,18 +544,28 @@ export async function benchCommand(
   const deadline = t0 + budgetSec * 1000;
   // Time shares of the budget: Huizhen consults, clinic, rounds, then the bare baseline.
   const share = (f: number) => performance.now() + (deadline - performance.now()) * f;
+  const generatorProcs = generatorProcsOf(flags, 'rtp');
   const { pinning, report } = pinnedReport('bench', argv);
+  const shardCpus = generatorCpus(pinning);
+  const procsNote = `generator: ${generatorProcs} process${generatorProcs > 1 ? 'es' : ''} for Huizhen's rtp ramps${
+    generatorProcs > 1 && shardCpus.length
+      ? ` on CPU ${Array.from({ length: generatorProcs }, (_, i) => shardCpus[i % shardCpus.length]).join(', ')}`
+      : ''
+  } (the webrtc step and bare mediasoup: 1)`;
+  report.notes.push(procsNote);
   const progress = new Progress();
   const runId = `b${Date.now().toString(36)}`;
-  log(`Huizhen bench: ${pinning.note}; media ${srtp ? `SRTP ${srtpSuite}` : 'plain RTP'}; budget ${budgetSec} s`);
+  log(
+    `Huizhen bench: ${pinning.note}; ${procsNote}; media ${srtp ? `SRTP ${srtpSuite}` : 'plain RTP'}; budget ${budgetSec} s`,
+  );
 
   progress.stage('starting Huizhen server');
   const server = await spawnServer(pinning);
   let huizhenConsults: RunResult | undefined;
   try {
     const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
-    const tokens = spawnedServerTokens();
-    const connector = new HuizhenConnector(target, tokens);
+    const spec: ConnectorSpec = { kind: 'huizhen', target, tokens: spawnedServerTokens() };
+    const connector = connectorFromSpec(spec);
     const probe = new MetricsProbe(target.httpUrl, server.child.pid);
     const plan: [ScenarioName, number][] = [
       ['consults', 0.45],
@@ -530,6 +576,9 @@ export async function benchCommand(
       progress.stage(`huizhen ${scenario}`);
       const result = await runScenario({
         connector,
+        connectorSpec: spec,
+        generatorProcs,
+        shardCpus,
         probe,
         scenario,
         steps: BENCH_STEPS[scenario],
@@ -583,6 +632,8 @@ export async function benchCommand(
     // The same steps as Huizhen's consults reached, one further, so the two knees compare.
     const reached = huizhenConsults?.steps.length ?? 1;
     const steps = BENCH_STEPS.consults.slice(0, Math.min(BENCH_STEPS.consults.length, reached + 1));
+    // Bare mediasoup stays one generator process: its connector drives a worker inside this process,
+    // which a child process cannot reach (and its knee is compared with Huizhen's, not the server's limit).
     bareRun = await runScenario({
       connector: bare,
       probe: new WorkerProbe(bare.worker),
@@ -658,7 +709,7 @@ async function runMemory(
   try {
     inspector = await InspectorClient.connect(inspectPort);
     const target = parseTargetUrl(`http://127.0.0.1:${server.port}`);
-    const tokens = spawnedServerTokens();
+    const tokens = new HmacTokenSource(spawnedServerTokens());
     const metrics = `${target.httpUrl}/metrics`;
     return await measureMemory({
       connector: new HuizhenConnector(target, tokens),

@@ -1,99 +1,28 @@
 /**
  * Runs a scenario against one SFU: adds rooms step by step, lets each step
  * settle, measures a window, and judges it against the knee criteria. Every
- * loop here is bounded by a step count and a deadline.
+ * loop here is bounded by a step count and a deadline. The synthetic
+ * participants live in generator shards (shard.ts): this process, and with
+ * --generator-procs N also N − 1 child processes; each step's counts are
+ * added and its histograms merged over the shards before it is judged. The
+ * server probe stays here.
  */
-import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { LoadTestError } from './errors.js';
-import { Histogram, quantiles } from './histogram.js';
-import { Collector, Pacer, SyntheticParticipant, type InStream, type ParticipantPlan } from './participant.js';
-import { ReceiveThreads } from './recvThreads.js';
+import { performance } from 'node:perf_hooks';
+import { ChildShard } from './childShard.js';
+import type { ConnectorSpec } from './connectorSpec.js';
+import { UsageError } from './errors.js';
+import { Histogram, quantiles, type HistogramSnapshot } from './histogram.js';
+import { LocalShard } from './localShard.js';
+import { loopLagP99Ms } from './loopLag.js';
+import type { SyntheticParticipant, InStream } from './participant.js';
 import type { MediaMode } from './paths.js';
-import type { OutStream } from './rtp/media.js';
 import { DEFAULT_SRTP_SUITE, type SrtpSuite } from './rtp/srtp.js';
 import type { ServerProbe, ServerSample } from './probes.js';
+import { scenarioShape, type ScenarioName, type ScenarioShape } from './scenarios.js';
 import type { SfuConnector } from './sfu.js';
-import { createWebRtcIdentity } from './webrtc.js';
+import type { GeneratorShard, JoinSample, RoomAssignment, ShardConfig, ShardSummary, ShardWindow } from './shard.js';
 
-export const SCENARIOS = ['consults', 'clinic', 'rounds'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
-
-export interface ScenarioShape {
-  name: ScenarioName;
-  description: string;
-  /** Members of one room. */
-  plans(roomId: string, prefix: string): ParticipantPlan[];
-}
-
-export function scenarioShape(name: ScenarioName, roundsListeners = 15): ScenarioShape {
-  switch (name) {
-    case 'consults':
-      return {
-        name,
-        description: '1:1 consult rooms: doctor and patient both publish audio + simulcast video and see each other',
-        plans: (room, prefix) =>
-          (['doctor', 'patient'] as const).map((role) => ({
-            identity: `${prefix}-${role}`,
-            room,
-            role,
-            kind: 'consult' as const,
-            publish: true,
-            subscribe: true,
-            expectedConsumers: 2,
-          })),
-      };
-    case 'clinic':
-      return {
-        name,
-        description: 'collaborative clinic rooms of 6: 5 clinicians publish and see each other, 1 observer listens',
-        plans: (room, prefix) => [
-          ...Array.from({ length: 5 }, (_, i) => ({
-            identity: `${prefix}-dr${i}`,
-            room,
-            role: 'doctor' as const,
-            kind: 'clinic' as const,
-            publish: true,
-            subscribe: true,
-            expectedConsumers: 8,
-          })),
-          {
-            identity: `${prefix}-obs`,
-            room,
-            role: 'observer' as const,
-            kind: 'clinic' as const,
-            publish: false,
-            subscribe: true,
-            expectedConsumers: 10,
-          },
-        ],
-      };
-    case 'rounds':
-      return {
-        name,
-        description: `teaching rounds: 1 presenter publishes to ${roundsListeners} listeners per room`,
-        plans: (room, prefix) => [
-          {
-            identity: `${prefix}-lead`,
-            room,
-            role: 'doctor' as const,
-            kind: 'rounds' as const,
-            publish: true,
-            subscribe: false,
-            expectedConsumers: 0,
-          },
-          ...Array.from({ length: roundsListeners }, (_, i) => ({
-            identity: `${prefix}-l${i}`,
-            room,
-            role: 'observer' as const,
-            kind: 'rounds' as const,
-            publish: false,
-            subscribe: true,
-            expectedConsumers: 2,
-          })),
-        ],
-      };
-  }
-}
+export { SCENARIOS, scenarioShape, type ScenarioName, type ScenarioShape } from './scenarios.js';
 
 /** Pass criteria of one step (the knee is the last step that meets all of them). */
 export const CRITERIA = {
@@ -170,6 +99,8 @@ export interface GeneratorFigures {
   sendLateMs?: { p50: number; p95: number; p99: number };
   /** Generator processes this window ran on (1 unless --generator-procs). */
   procs?: number;
+  /** Each process's share when there are several: participants, CPU (share of one core), main-loop busy share. */
+  perProc?: { pid: number; participants: number; cpu: number; loopUtilization: number }[];
 }
 
 /** The generator ran out when its main loop is saturated, its pacer fell behind, or its loop lag alone would break the delay bound. */
@@ -204,14 +135,7 @@ export function attribute(s: Pick<StepResult, 'generator' | 'framesLate' | 'serv
   };
 }
 
-export interface JoinSample {
-  wsOpenMs: number;
-  joinedMs: number;
-  /** Every transport can carry media (webrtc: ICE + DTLS done). */
-  connectedMs?: number;
-  readyMs: number;
-  firstRtpMs?: number;
-}
+export type { JoinSample } from './shard.js';
 
 export interface Quantiles {
   p50: number;
@@ -302,64 +226,86 @@ export interface RunOptions {
   joinConcurrency?: number;
   /** rtp mode: receivers' sockets on worker threads, so arrival is stamped off the main loop (default true). */
   offLoopReceive?: boolean;
+  /**
+   * Generator processes (default 1: everything in this process, as before). With N > 1, rooms go
+   * whole to N shards (room i → shard i mod N): this process runs shard 0, N − 1 child processes
+   * the others. Needs `connectorSpec` (the children build their own connector from it) and rtp mode.
+   */
+  generatorProcs?: number;
+  /** How a child process rebuilds `connector` (Huizhen over its front door). */
+  connectorSpec?: ConnectorSpec;
+  /** CPUs for the shards (index i for shard i, wrapping); shard 0 is this process, already placed by the caller. */
+  shardCpus?: readonly number[];
+  /** Called once the shards run, with their process ids (this process first). */
+  onShards?: (pids: readonly number[]) => void;
   runId: string;
   onProgress?: (p: { phase: string; step: number; steps: number; detail: string; result?: StepResult }) => void;
 }
 
-/** The event-loop monitor reports whole timer intervals; lag is what exceeds the interval. */
-const LOOP_RESOLUTION_MS = 10;
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Runs `jobs` with at most `limit` in flight. */
-async function pool<T>(jobs: (() => Promise<T>)[], limit: number): Promise<PromiseSettledResult<T>[]> {
-  const results: PromiseSettledResult<T>[] = new Array(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await jobs[i]!() };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, worker));
-  return results;
+/** Rejects as soon as any shard fails, so a dead child process ends the run instead of leaving it waiting. */
+function waitOrFail(ms: number, shards: readonly GeneratorShard[]): Promise<void> {
+  return Promise.race([sleep(ms), ...shards.map((s) => s.failure)]);
 }
 
-interface Mark {
-  out: Map<OutStream, { packets: number; bytes: number }>;
-  in: Map<InStream, { packets: number; bytes: number; unique: number; expected: number; recovered: number }>;
-  nacks: number;
-  plis: number;
-  nacksSent: number;
-  framesLate: number;
-  srtpFailures: number;
-  cpu: NodeJS.CpuUsage;
-  elu: EventLoopUtilization;
-  atMs: number;
-  server?: ServerSample;
+/** Shard 0 in this process, the others as child processes (rtp mode over Huizhen only). */
+async function startShards(opts: RunOptions, mode: MediaMode, shards: GeneratorShard[]): Promise<LocalShard> {
+  const procs = opts.generatorProcs ?? 1;
+  if (!Number.isInteger(procs) || procs < 1)
+    throw new UsageError(`generator processes must be a whole number ≥ 1 (got ${procs})`);
+  if (procs > 1 && mode !== 'rtp')
+    throw new UsageError(
+      'more than one generator process needs --mode rtp (webrtc runs are for join time, in one process)',
+    );
+  if (procs > 1 && !opts.connectorSpec)
+    throw new UsageError(
+      `more than one generator process needs a connector a child process can rebuild (${opts.connector.name} has none)`,
+    );
+  const config: ShardConfig = {
+    scenario: opts.scenario,
+    ...(opts.roundsListeners !== undefined ? { roundsListeners: opts.roundsListeners } : {}),
+    mode,
+    srtp: mode === 'webrtc' || opts.srtp,
+    srtpSuite: opts.srtpSuite ?? DEFAULT_SRTP_SUITE,
+    offLoopReceive: mode === 'rtp' && opts.offLoopReceive !== false,
+    // The server sees the same joins in flight however many processes send them.
+    joinConcurrency: Math.max(1, Math.round((opts.joinConcurrency ?? 8) / procs)),
+  };
+  const local = await LocalShard.create(0, config, opts.connector);
+  shards.push(local);
+  const cpus = opts.shardCpus ?? [];
+  const children = await Promise.allSettled(
+    Array.from({ length: procs - 1 }, (_, k) => {
+      const index = k + 1;
+      const cpu = cpus.length ? cpus[index % cpus.length] : undefined;
+      return ChildShard.start({
+        index,
+        config,
+        connector: opts.connectorSpec!,
+        ...(cpu !== undefined ? { cpu } : {}),
+      });
+    }),
+  );
+  for (const c of children) if (c.status === 'fulfilled') shards.push(c.value);
+  const failed = children.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failed) throw failed.reason;
+  opts.onShards?.(shards.map((s) => s.pid));
+  return local;
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const shape = scenarioShape(opts.scenario, opts.roundsListeners);
-  const collector = new Collector();
-  const pacer = new Pacer();
-  const participants: SyntheticParticipant[] = [];
-  const steps: StepResult[] = [];
-  let joinFailures = 0;
-  let stopReason = 'all steps ran';
-  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loop.enable();
-  let baselineServer: ServerSample | undefined;
   const mode = opts.mode ?? 'rtp';
-  const receiveThreads = mode === 'rtp' && opts.offLoopReceive !== false ? new ReceiveThreads(collector) : undefined;
   const srtpSuite = opts.srtpSuite ?? DEFAULT_SRTP_SUITE;
-  // One DTLS certificate per run, made before the clock starts (browsers also make theirs ahead of the call).
-  const webrtc = mode === 'webrtc' ? await createWebRtcIdentity() : undefined;
+  const steps: StepResult[] = [];
+  const shards: GeneratorShard[] = [];
+  let local: LocalShard | undefined;
+  let summaries: ShardSummary[];
+  let stopReason = 'all steps ran';
+  let baselineServer: ServerSample | undefined;
   try {
+    local = await startShards(opts, mode, shards);
     if (opts.probe) baselineServer = await opts.probe.sample();
     let rooms = 0;
     for (let stepIndex = 0; stepIndex < opts.steps.length; stepIndex++) {
@@ -370,73 +316,27 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         break;
       }
       opts.onProgress?.({ phase: 'joining', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
-      const jobs: (() => Promise<void>)[] = [];
-      for (; rooms < target; rooms++) {
-        const roomId = `${opts.runId}-${opts.scenario}-${rooms}`;
-        const members = shape.plans(roomId, `${opts.runId}-${rooms}`).map(
-          (plan) =>
-            new SyntheticParticipant(plan, {
-              mode,
-              srtp: mode === 'webrtc' || opts.srtp,
-              srtpSuite,
-              ...(webrtc ? { webrtc } : {}),
-              ...(receiveThreads ? { receiveThreads } : {}),
-              pacer,
-              collector,
-            }),
-        );
-        participants.push(...members);
-        // The first clinician opens the room (its kind comes from their token); the others then join together.
-        jobs.push(async () => {
-          const [host, ...rest] = members;
-          const results = [
-            await Promise.allSettled([host!.start(opts.connector)]),
-            await Promise.allSettled(rest.map((m) => m.start(opts.connector))),
-          ].flat();
-          for (const [i, r] of results.entries()) {
-            if (r.status === 'rejected') {
-              members[i]!.failure = (r.reason as Error).message;
-              joinFailures++;
-              collector.noteError(`join failed: ${(r.reason as Error).message}`);
-              if (
-                r.reason instanceof LoadTestError &&
-                (r.reason.code === 'AUTH' || r.reason.code === 'UNREACHABLE' || r.reason.code === 'UNSAFE_TARGET')
-              ) {
-                throw r.reason;
-              }
-            }
-          }
+      // Rooms go to shards whole, so no media crosses processes.
+      const perShard: RoomAssignment[][] = shards.map(() => []);
+      for (; rooms < target; rooms++)
+        perShard[rooms % shards.length]!.push({
+          roomId: `${opts.runId}-${opts.scenario}-${rooms}`,
+          prefix: `${opts.runId}-${rooms}`,
         });
-      }
-      const joinResults = await pool(jobs, opts.joinConcurrency ?? 8);
-      const fatal = joinResults.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const joined = await Promise.allSettled(shards.map((s, i) => s.join(perShard[i]!)));
+      const fatal = joined.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (fatal) throw fatal.reason;
 
       opts.onProgress?.({ phase: 'warming up', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
-      await sleep(opts.warmupSec * 1000);
+      await waitOrFail(opts.warmupSec * 1000, shards);
       const measure = async (): Promise<StepResult> => {
-        const start = await mark(participants, collector, pacer, opts.probe);
-        // The delay histogram and the loop-lag monitor cover exactly the window.
-        collector.delayMs.reset();
-        collector.queueMs.reset();
-        pacer.lateMs.reset();
-        loop.reset();
+        const serverStart = opts.probe ? await opts.probe.sample().catch(() => undefined) : undefined;
+        await Promise.all(shards.map((s) => s.beginWindow()));
         opts.onProgress?.({ phase: 'measuring', step: stepIndex, steps: opts.steps.length, detail: `${target} rooms` });
-        await sleep(opts.windowSec * 1000);
-        const end = await mark(participants, collector, pacer, opts.probe);
-        return judge(
-          opts,
-          shape,
-          stepIndex,
-          target,
-          participants,
-          collector,
-          start,
-          end,
-          Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
-          baselineServer,
-          pacer,
-        );
+        await waitOrFail(opts.windowSec * 1000, shards);
+        const serverEnd = opts.probe ? await opts.probe.sample().catch(() => undefined) : undefined;
+        const windows = await Promise.all(shards.map((s) => s.endWindow()));
+        return judge(opts, shape, stepIndex, target, windows, shards, serverStart, serverEnd, baselineServer);
       };
       let result = await measure();
       // One bad window can be a neighbour's burst on a shared machine: a step fails only if a second window fails too.
@@ -462,25 +362,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         break;
       }
     }
+    summaries = await Promise.all(shards.map((s) => s.close()));
   } finally {
-    loop.disable();
-    pacer.stop();
-    for (const p of participants) p.stop();
-    await receiveThreads?.close();
+    // Closing is idempotent: after a failure this stops whatever still runs (and kills failed children).
+    await Promise.allSettled(shards.map((s) => s.close()));
   }
   const knee = kneeOf(steps);
-  const joins: JoinSample[] = participants
-    .filter((p) => p.timing.readyAt !== undefined)
-    .map((p) => {
-      const t = p.timing;
-      return {
-        wsOpenMs: (t.wsOpenAt ?? t.startedAt) - t.startedAt,
-        joinedMs: (t.joinedAt ?? t.startedAt) - t.startedAt,
-        ...(t.connectedAt !== undefined ? { connectedMs: t.connectedAt - t.startedAt } : {}),
-        readyMs: t.readyAt! - t.startedAt,
-        ...(t.firstRtpAt !== undefined ? { firstRtpMs: t.firstRtpAt - t.startedAt } : {}),
-      };
-    });
   return {
     target: opts.connector.name,
     scenario: opts.scenario,
@@ -490,11 +377,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     ...(mode === 'webrtc' || opts.srtp ? { srtpSuite } : {}),
     steps,
     knee,
-    joins,
-    joinFailures,
-    errors: collector.errors,
+    joins: summaries.flatMap((s) => s.joins),
+    joinFailures: summaries.reduce((n, s) => n + s.joinFailures, 0),
+    errors: summaries.flatMap((s) => s.errors).slice(0, 50),
     stopReason,
-    ...(mode === 'webrtc' ? { webrtc: webrtcSummary(participants) } : {}),
+    // webrtc runs are one process: its participants are all here.
+    ...(mode === 'webrtc' && local ? { webrtc: webrtcSummary(local.participants) } : {}),
   };
 }
 
@@ -583,38 +471,41 @@ export function kneeOf(steps: readonly StepResult[]): StepResult | null {
   return knee;
 }
 
-async function mark(
-  participants: SyntheticParticipant[],
-  c: Collector,
-  pacer: Pacer,
-  probe?: ServerProbe,
-): Promise<Mark> {
-  const server = probe ? await probe.sample().catch(() => undefined) : undefined;
-  const m: Mark = {
-    out: new Map(),
-    in: new Map(),
-    nacks: c.nacksFromServer,
-    plis: c.keyFrameRequestsFromServer,
-    nacksSent: c.nacksSent,
-    framesLate: pacer.framesLate,
-    srtpFailures: c.srtpFailures,
-    cpu: process.cpuUsage(),
-    elu: performance.eventLoopUtilization(),
-    atMs: performance.now(),
-    ...(server ? { server } : {}),
+/** Adds up the shards' windows: counts summed, histograms merged bucket by bucket. */
+function mergeWindows(windows: readonly ShardWindow[]) {
+  const sum = (f: (w: ShardWindow) => number) => windows.reduce((s, w) => s + f(w), 0);
+  const hist = (f: (w: ShardWindow) => HistogramSnapshot) => Histogram.fromSnapshots(windows.map(f));
+  return {
+    // Each shard measured the same window on its own clock; their lengths differ by IPC latency only.
+    sec: sum((w) => w.sec) / windows.length,
+    participants: sum((w) => w.participants),
+    publishers: sum((w) => w.publishers),
+    expectedConsumers: sum((w) => w.expectedConsumers),
+    consumers: sum((w) => w.consumers),
+    videoConsumers: sum((w) => w.videoConsumers),
+    topLayer: sum((w) => w.topLayer),
+    stalled: sum((w) => w.stalled),
+    sentPackets: sum((w) => w.sentPackets),
+    sentBytes: sum((w) => w.sentBytes),
+    recvPackets: sum((w) => w.recvPackets),
+    recvBytes: sum((w) => w.recvBytes),
+    unique: sum((w) => w.unique),
+    expected: sum((w) => w.expected),
+    recovered: sum((w) => w.recovered),
+    expectedBytes: sum((w) => w.expectedBytes),
+    nacks: sum((w) => w.nacks),
+    plis: sum((w) => w.plis),
+    nacksSent: sum((w) => w.nacksSent),
+    framesLate: sum((w) => w.framesLate),
+    srtpFailures: sum((w) => w.srtpFailures),
+    sessionsLost: sum((w) => w.sessionsLost),
+    cpuUs: sum((w) => w.cpuUs),
+    loopUtilization: Math.max(...windows.map((w) => w.loopUtilization)),
+    delay: hist((w) => w.delay),
+    queue: hist((w) => w.queue),
+    sendLate: hist((w) => w.sendLate),
+    loopIntervals: hist((w) => w.loopIntervals),
   };
-  for (const p of participants) {
-    for (const s of p.streams) m.out.set(s, { packets: s.packets, bytes: s.bytes });
-    for (const s of p.inStreams.values())
-      m.in.set(s, {
-        packets: s.packets,
-        bytes: s.bytes,
-        unique: s.unique,
-        expected: s.expected,
-        recovered: s.recovered,
-      });
-  }
-  return m;
 }
 
 function judge(
@@ -622,80 +513,39 @@ function judge(
   shape: ScenarioShape,
   step: number,
   rooms: number,
-  participants: SyntheticParticipant[],
-  c: Collector,
-  a: Mark,
-  b: Mark,
-  generatorLagMs: number,
+  windows: readonly ShardWindow[],
+  shards: readonly GeneratorShard[],
+  a: ServerSample | undefined,
+  b: ServerSample | undefined,
   baseline: ServerSample | undefined,
-  pacer: Pacer,
 ): StepResult {
-  const sec = (b.atMs - a.atMs) / 1000;
-  let sentPackets = 0;
-  let sentBytes = 0;
-  for (const [s, end] of b.out) {
-    const start = a.out.get(s) ?? { packets: 0, bytes: 0 };
-    sentPackets += end.packets - start.packets;
-    sentBytes += end.bytes - start.bytes;
-  }
-  let recvPackets = 0;
-  let recvBytes = 0;
-  let unique = 0;
-  let expected = 0;
-  let recovered = 0;
-  let expectedBytes = 0;
-  let stalled = 0;
-  let consumers = 0;
-  let videoConsumers = 0;
-  let topLayer = 0;
-  const stallCutoff = b.atMs - Math.min(1500, sec * 500);
-  for (const [s, end] of b.in) {
-    consumers++;
-    const start = a.in.get(s) ?? { packets: 0, bytes: 0, unique: 0, expected: 0, recovered: 0 };
-    recvPackets += end.packets - start.packets;
-    recvBytes += end.bytes - start.bytes;
-    unique += end.unique - start.unique;
-    expected += end.expected - start.expected;
-    recovered += end.recovered - start.recovered;
-    if (s.lastAt < stallCutoff) stalled++;
-    if (s.kind === 'video') {
-      videoConsumers++;
-      if (s.layer === 2) topLayer++;
-    }
-    const src = c.trackSources.get(s.trackId);
-    const srcA = src ? a.out.get(src) : undefined;
-    const srcB = src ? b.out.get(src) : undefined;
-    if (srcA && srcB) expectedBytes += srcB.bytes - srcA.bytes;
-  }
-  const plans = participants.map((p) => p.plan);
-  const expectedConsumers = plans.reduce((s, p) => s + p.expectedConsumers, 0);
+  const w = mergeWindows(windows);
+  const sec = w.sec;
   // A consumer that never appeared is a track nobody can see.
-  stalled += Math.max(0, expectedConsumers - consumers);
-  const loss = expected > 0 ? Math.max(0, 1 - unique / expected) : 0;
-  const receivedRatio = expectedBytes > 0 ? recvBytes / expectedBytes : 0;
+  const stalled = w.stalled + Math.max(0, w.expectedConsumers - w.consumers);
+  const loss = w.expected > 0 ? Math.max(0, 1 - w.unique / w.expected) : 0;
+  const receivedRatio = w.expectedBytes > 0 ? w.recvBytes / w.expectedBytes : 0;
   const delay = {
-    ...histQuantiles(c.delayMs),
-    max: c.delayMs.max,
-    samples: c.delayMs.count,
+    ...histQuantiles(w.delay),
+    max: w.delay.max,
+    samples: w.delay.count,
   };
-  const cpuUs = b.cpu.user - a.cpu.user + (b.cpu.system - a.cpu.system);
 
   const server: StepResult['server'] = { workerCpu: [], workerCpuTotal: 0 };
-  if (a.server && b.server) {
-    const wall = (b.server.atMs - a.server.atMs) / 1000;
-    server.workerCpu = b.server.workerCpuSec.map((v, i) => (v - (a.server!.workerCpuSec[i] ?? v)) / wall);
+  if (a && b) {
+    const wall = (b.atMs - a.atMs) / 1000;
+    server.workerCpu = b.workerCpuSec.map((v, i) => (v - (a.workerCpuSec[i] ?? v)) / wall);
     server.workerCpuTotal = server.workerCpu.reduce((s, v) => s + v, 0);
-    if (a.server.nodeCpuSec !== undefined && b.server.nodeCpuSec !== undefined)
-      server.nodeCpu = (b.server.nodeCpuSec - a.server.nodeCpuSec) / wall;
-    const rss = (b.server.nodeRssBytes ?? 0) + (b.server.workerRssBytes ?? 0);
+    if (a.nodeCpuSec !== undefined && b.nodeCpuSec !== undefined) server.nodeCpu = (b.nodeCpuSec - a.nodeCpuSec) / wall;
+    const rss = (b.nodeRssBytes ?? 0) + (b.workerRssBytes ?? 0);
     if (rss > 0) server.rssBytes = rss;
-    if (b.server.eventLoopLagP99Ms !== undefined) server.eventLoopLagP99Ms = b.server.eventLoopLagP99Ms;
+    if (b.eventLoopLagP99Ms !== undefined) server.eventLoopLagP99Ms = b.eventLoopLagP99Ms;
     const base = baseline ? (baseline.nodeRssBytes ?? 0) + (baseline.workerRssBytes ?? 0) : 0;
-    if (rss > base && base > 0 && plans.length > 0) server.memoryPerParticipantBytes = (rss - base) / plans.length;
+    if (rss > base && base > 0 && w.participants > 0) server.memoryPerParticipantBytes = (rss - base) / w.participants;
   }
   const workers = Math.max(1, server.workerCpu.length);
-  const recvPps = recvPackets / sec;
-  const recvMbps = (recvBytes * 8) / sec / 1e6;
+  const recvPps = w.recvPackets / sec;
+  const recvMbps = (w.recvBytes * 8) / sec / 1e6;
 
   const failures: string[] = [];
   if (loss >= CRITERIA.maxLoss) failures.push(`loss ${(loss * 100).toFixed(2)} % ≥ 1 %`);
@@ -703,11 +553,11 @@ function judge(
     failures.push(`received ${(receivedRatio * 100).toFixed(1)} % of sent < 90 %`);
   if (stalled > CRITERIA.maxStalledTracks) failures.push(`${stalled} stalled track(s)`);
   if (!(delay.p95 < CRITERIA.maxDelayP95Ms)) failures.push(`delay p95 ${delay.p95.toFixed(1)} ms ≥ 20 ms`);
-  const sessionsLost = c.sessionsLost;
+  const sessionsLost = w.sessionsLost;
   if (sessionsLost > 0) failures.push(`${sessionsLost} session(s) closed by the server`);
   // Frames the pacer had to skip mean the step's load was never offered: whatever the server did
   // with the rest, the step cannot pass (it would put the knee beyond what was measured).
-  const framesLate = b.framesLate - a.framesLate;
+  const framesLate = w.framesLate;
   if (framesLate > 0) failures.push(`the generator skipped ${framesLate} frames (it could not send this load)`);
 
   const result: StepResult = {
@@ -715,46 +565,56 @@ function judge(
     scenario: shape.name,
     step,
     rooms,
-    participants: plans.length,
-    publishers: plans.filter((p) => p.publish).length,
-    consumers,
-    expectedConsumers,
+    participants: w.participants,
+    publishers: w.publishers,
+    consumers: w.consumers,
+    expectedConsumers: w.expectedConsumers,
     windowSec: sec,
-    sentPps: sentPackets / sec,
-    sentMbps: (sentBytes * 8) / sec / 1e6,
+    sentPps: w.sentPackets / sec,
+    sentMbps: (w.sentBytes * 8) / sec / 1e6,
     receivedPps: recvPps,
     receivedMbps: recvMbps,
-    expectedMbps: (expectedBytes * 8) / sec / 1e6,
+    expectedMbps: (w.expectedBytes * 8) / sec / 1e6,
     receivedRatio,
     loss,
     delayMs: delay,
-    nackRate: (b.nacks - a.nacks) / sec,
-    pliRate: (b.plis - a.plis) / sec,
-    subscriberNackRate: (b.nacksSent - a.nacksSent) / sec,
-    recovered,
+    nackRate: w.nacks / sec,
+    pliRate: w.plis / sec,
+    subscriberNackRate: w.nacksSent / sec,
+    recovered: w.recovered,
     stalledTracks: stalled,
     sessionsLost,
     framesLate,
-    srtpFailures: b.srtpFailures - a.srtpFailures,
-    topLayerShare: videoConsumers ? topLayer / videoConsumers : 0,
+    srtpFailures: w.srtpFailures,
+    topLayerShare: w.videoConsumers ? w.topLayer / w.videoConsumers : 0,
     server,
     egressPerWorker: Array.from({ length: workers }, () => ({ pps: recvPps / workers, mbps: recvMbps / workers })),
     generator: {
-      cpu: cpuUs / 1e6 / sec,
-      eventLoopLagP99Ms: generatorLagMs,
-      loopUtilization: performance.eventLoopUtilization(b.elu, a.elu).utilization,
-      delayClock: c.queueMs.count > 0 ? 'off-loop' : 'on-loop',
-      ...(c.queueMs.count > 0 ? { queueMs: histQuantiles(c.queueMs) } : {}),
-      sendLateMs: histQuantiles(pacer.lateMs),
-      procs: 1,
+      cpu: w.cpuUs / 1e6 / sec,
+      eventLoopLagP99Ms: loopLagP99Ms(w.loopIntervals),
+      loopUtilization: w.loopUtilization,
+      delayClock: w.queue.count > 0 ? 'off-loop' : 'on-loop',
+      ...(w.queue.count > 0 ? { queueMs: histQuantiles(w.queue) } : {}),
+      sendLateMs: histQuantiles(w.sendLate),
+      procs: windows.length,
+      ...(windows.length > 1
+        ? {
+            perProc: windows.map((x, i) => ({
+              pid: shards[i]!.pid,
+              participants: x.participants,
+              cpu: x.cpuUs / 1e6 / x.sec,
+              loopUtilization: x.loopUtilization,
+            })),
+          }
+        : {}),
     },
     pass: failures.length === 0,
     failures,
   };
   if (!result.pass) {
-    const a = attribute(result);
-    result.ranOut = a.ranOut;
-    result.ranOutWhy = a.why;
+    const at = attribute(result);
+    result.ranOut = at.ranOut;
+    result.ranOutWhy = at.why;
   }
   return result;
 }

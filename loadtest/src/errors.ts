@@ -13,7 +13,7 @@ export const ExitCode = {
 } as const;
 
 export type LoadTestErrorCode =
-  'USAGE' | 'UNREACHABLE' | 'AUTH' | 'SERVER_REFUSED' | 'UNSAFE_TARGET' | 'SETUP_FAILED' | 'INTERNAL';
+  'USAGE' | 'UNREACHABLE' | 'AUTH' | 'SERVER_REFUSED' | 'UNSAFE_TARGET' | 'SETUP_FAILED' | 'SHARD_FAILED' | 'INTERNAL';
 
 export class LoadTestError extends Error {
   readonly code: LoadTestErrorCode;
@@ -45,4 +45,25 @@ export class AuthError extends LoadTestError {
     super('AUTH', message, ExitCode.AUTH);
     this.name = 'AuthError';
   }
+}
+
+/** A generator child process died, stopped answering, or answered outside the shard protocol. */
+export class ShardError extends LoadTestError {
+  readonly shard: number;
+  readonly pid: number | undefined;
+  constructor(shard: number, pid: number | undefined, message: string) {
+    super('SHARD_FAILED', `generator process ${shard}${pid !== undefined ? ` (pid ${pid})` : ''}: ${message}`);
+    this.name = 'ShardError';
+    this.shard = shard;
+    this.pid = pid;
+  }
+}
+
+/** An error a child process reported, as the typed error it was there (its code keeps its exit status). */
+export function errorFromWire(code: string, message: string): LoadTestError {
+  if (code === 'AUTH') return new AuthError(message);
+  if (code === 'UNREACHABLE') return new UnreachableError(message);
+  if (code === 'USAGE') return new UsageError(message);
+  const known: readonly string[] = ['SERVER_REFUSED', 'UNSAFE_TARGET', 'SETUP_FAILED', 'SHARD_FAILED'];
+  return new LoadTestError(known.includes(code) ? (code as LoadTestErrorCode) : 'INTERNAL', message);
 }

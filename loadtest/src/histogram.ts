@@ -8,6 +8,14 @@ const LOG_GROWTH = Math.log(GROWTH);
 const MIN = 0.001;
 const BUCKETS = Math.ceil(Math.log(1e6 / MIN) / LOG_GROWTH) + 2;
 
+/** A histogram's raw buckets (sparse: [bucket, count] pairs), to merge histograms across processes. */
+export interface HistogramSnapshot {
+  buckets: [number, number][];
+  count: number;
+  sum: number;
+  max: number;
+}
+
 export class Histogram {
   readonly #counts = new Uint32Array(BUCKETS);
   count = 0;
@@ -29,6 +37,26 @@ export class Histogram {
     this.count += other.count;
     this.sum += other.sum;
     this.max = Math.max(this.max, other.max);
+  }
+
+  snapshot(): HistogramSnapshot {
+    const buckets: [number, number][] = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.#counts[i]) buckets.push([i, this.#counts[i]!]);
+    return { buckets, count: this.count, sum: this.sum, max: this.max };
+  }
+
+  /** Adds another process's raw buckets (what merge() does for a histogram in this process). */
+  mergeSnapshot(s: HistogramSnapshot): void {
+    for (const [i, n] of s.buckets) if (i >= 0 && i < BUCKETS) this.#counts[i]! += n;
+    this.count += s.count;
+    this.sum += s.sum;
+    this.max = Math.max(this.max, s.max);
+  }
+
+  static fromSnapshots(list: readonly HistogramSnapshot[]): Histogram {
+    const h = new Histogram();
+    for (const s of list) h.mergeSnapshot(s);
+    return h;
   }
 
   /** q in [0, 1]; NaN when empty. Returns the bucket's upper edge (a slight over-estimate). */

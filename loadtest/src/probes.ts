@@ -148,3 +148,26 @@ export function pinProcess(pid: number, cpu: number): boolean {
     return false;
   }
 }
+
+/** Cores the bench gives the server under test (its Node process and media worker share CPU 1). */
+export const SERVER_CORES = 1;
+
+/**
+ * Default generator processes: one per core the server under test does not get, at least 1. On a
+ * 2-core machine that is 1 (the generator on CPU 0, the server on CPU 1), as before.
+ */
+export function defaultGeneratorProcs(cores = availableParallelism()): number {
+  return Math.max(1, cores - SERVER_CORES);
+}
+
+/**
+ * CPUs for generator processes when pinned: the generator's own first, then every core but the
+ * server's. Process i of the generator goes to entry i (wrapping when there are more processes).
+ */
+export function generatorCpus(pinning: Pinning, cores = availableParallelism()): number[] {
+  if (!pinning.enabled || pinning.generatorCpu === undefined) return [];
+  const rest = Array.from({ length: cores }, (_, i) => i).filter(
+    (c) => c !== pinning.serverCpu && c !== pinning.generatorCpu,
+  );
+  return [pinning.generatorCpu, ...rest];
+}

@@ -89,17 +89,22 @@ export function compare(
   for (const r of [huizhen, bare]) {
     const f = failing(r);
     if (!r) continue;
+    // Generator CPU is summed over its processes: what says it ran out is the share per process.
+    const genCpu = f ? f.generator.cpu / (f.generator.procs ?? 1) : 0;
+    // (Processes may share a core when there are fewer free cores than processes.)
+    const genWhat =
+      f && (f.generator.procs ?? 1) > 1 ? `a core per process (${f.generator.procs} processes)` : 'its core';
     if (!f)
       notes.push(
         `${r.target}: no step failed, so the knee is above the largest load tried (${r.steps.at(-1)?.participants ?? 0} participants).`,
       );
-    else if (f.framesLate > 0 && f.generator.cpu < 0.85) {
+    else if (f.framesLate > 0 && genCpu < 0.85) {
       notes.push(
-        `${r.target}: at the first failing step ${f.framesLate} frames went out late while the generator used only ${(f.generator.cpu * 100).toFixed(0)} % of its core: other processes on this machine took the CPU, so this knee is a lower bound.`,
+        `${r.target}: at the first failing step ${f.framesLate} frames went out late while the generator used only ${(genCpu * 100).toFixed(0)} % of ${genWhat}: other processes on this machine took the CPU, so this knee is a lower bound.`,
       );
-    } else if (f.generator.cpu > 0.85) {
+    } else if (genCpu > 0.85) {
       notes.push(
-        `${r.target}: at the first failing step the load generator used ${(f.generator.cpu * 100).toFixed(0)} % of its core` +
+        `${r.target}: at the first failing step the load generator used ${(genCpu * 100).toFixed(0)} % of ${genWhat}` +
           (f.framesLate ? ` and ${f.framesLate} frames went out late` : '') +
           ` while the media worker used ${(f.server.workerCpuTotal * 100).toFixed(0)} %: the generator, not the server, is the limit there.`,
       );
@@ -141,6 +146,7 @@ export function summaryTable(report: Report): string {
     'worker',
     'node',
     'gen',
+    'procs',
     'NACK/s',
     'PLI/s',
     'stall',
@@ -162,6 +168,7 @@ export function summaryTable(report: Report): string {
         pct(s.server.workerCpuTotal),
         pct(s.server.nodeCpu),
         pct(s.generator.cpu),
+        String(s.generator.procs ?? 1),
         f1(s.nackRate),
         f1(s.pliRate),
         String(s.stalledTracks),
@@ -391,7 +398,7 @@ export function renderHtml(report: Report): string {
     .flatMap((r) =>
       r.steps.map(
         (s) =>
-          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(label(r))}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.ranOut ? ` — ran out: ${esc(s.ranOut)} (${esc(s.ranOutWhy ?? '')})` : ''}${s.generator.queueMs ? ` [generator queueing p95 ${f1(s.generator.queueMs.p95)} ms, send late p95 ${f1(s.generator.sendLateMs?.p95)} ms]` : ''}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
+          `<tr class="${s.pass ? '' : 'fail'}"><td>${esc(label(r))}</td><td>${esc(r.scenario)}</td><td>${s.rooms}</td><td>${s.participants}</td><td>${s.consumers}/${s.expectedConsumers}</td><td>${f0(s.sentPps)}</td><td>${f0(s.receivedPps)}</td><td>${f1(s.receivedMbps)}</td><td>${pct(s.receivedRatio)}</td><td>${pct2(s.loss)}</td><td>${f1(s.delayMs.p50)}</td><td>${f1(s.delayMs.p95)}</td><td>${f1(s.delayMs.p99)}</td><td>${pct(s.server.workerCpuTotal)}</td><td>${pct(s.server.nodeCpu)}</td><td>${f1(s.server.eventLoopLagP99Ms)}</td><td>${pct(s.generator.cpu)}</td><td>${s.generator.procs ?? 1}${s.generator.perProc ? ` (${s.generator.perProc.map((p) => pct(p.cpu)).join(' + ')})` : ''}</td><td>${f1(s.generator.eventLoopLagP99Ms)}</td><td>${f1(s.nackRate)}</td><td>${f1(s.pliRate)}</td><td>${s.stalledTracks}</td><td>${s.server.memoryPerParticipantBytes !== undefined ? (s.server.memoryPerParticipantBytes / 1048576).toFixed(2) : '-'}</td><td>${esc(s.failures.join('; ') || 'pass')}${s.ranOut ? ` — ran out: ${esc(s.ranOut)} (${esc(s.ranOutWhy ?? '')})` : ''}${s.generator.queueMs ? ` [generator queueing p95 ${f1(s.generator.queueMs.p95)} ms, send late p95 ${f1(s.generator.sendLateMs?.p95)} ms]` : ''}${s.retried ? ` (second window; first: ${esc(s.retried)})` : ''}</td></tr>`,
       ),
     )
     .join('\n');
@@ -417,7 +424,7 @@ ${histogramChart('Join time: start → joined (admitted)', 'ms', joined)}
 ${webrtcRuns.map((r) => webrtcHtml(r, r.webrtc)).join('\n')}
 ${report.memory ? memoryHtml(report.memory) : ''}
 <h2>Steps</h2>
-<table><tr><th>target</th><th>scenario</th><th>rooms</th><th>participants</th><th>consumers</th><th>sent pps</th><th>egress pps</th><th>egress Mbps</th><th>recv/sent</th><th>loss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>worker CPU</th><th>node CPU</th><th>server loop p99 ms</th><th>gen CPU</th><th>gen loop p99 ms</th><th>NACK/s</th><th>PLI/s</th><th>stalled</th><th>MiB/participant</th><th>verdict</th></tr>
+<table><tr><th>target</th><th>scenario</th><th>rooms</th><th>participants</th><th>consumers</th><th>sent pps</th><th>egress pps</th><th>egress Mbps</th><th>recv/sent</th><th>loss</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>worker CPU</th><th>node CPU</th><th>server loop p99 ms</th><th>gen CPU</th><th>gen procs</th><th>gen loop p99 ms</th><th>NACK/s</th><th>PLI/s</th><th>stalled</th><th>MiB/participant</th><th>verdict</th></tr>
 ${rows}</table>
 <h2>What the figures mean</h2>
 <ul>
@@ -425,7 +432,7 @@ ${rows}</table>
 <li><b>recv</b>: bytes received ÷ bytes the subscribed sources (audio, top simulcast layer) sent in the same window.</li>
 <li><b>loss</b>: sequence numbers never received (after NACK retransmissions) ÷ expected.</li>
 <li><b>delay</b>: one-way added delay from the publisher's send call to the subscriber's receive event, same clock, includes both sides' event loops.</li>
-<li><b>worker / node / gen CPU</b>: share of one core used by the media worker(s), the Huizhen Node process, and the load generator during the window.</li>
+<li><b>worker / node / gen CPU</b>: share of one core used by the media worker(s), the Huizhen Node process, and the load generator during the window (summed over its processes; <b>gen procs</b> lists each process's share when there are several).</li>
 <li><b>NACK/s, PLI/s</b>: retransmission requests (packets) and key-frame requests the server sent to publishers.</li>
 <li><b>limit</b>: SRTP protect + UDP send in a tight loop on one core in Node; ratios compare egress packets per worker core second.</li>
 <li><b>webrtc</b> runs: participants connect like browsers (createTransport → connectTransport → ICE checks against the server's ICE-lite candidate → DTLS handshake as the client → SRTP keyed by DTLS). Join times count from the participant's start; "DTLS connected" is when all its transports can carry media.</li>

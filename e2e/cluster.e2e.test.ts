@@ -24,9 +24,11 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { SILENCE_RMS, seesAndHears } from './helpers/mediaFlow.js';
-import { audioDuring, untilDecoding } from './helpers/probes.js';
-import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { ErrorCode, PROTOCOL_VERSION } from '@huizhen/protocol';
+import { ProtocolClient } from '../server/src/client/ProtocolClient.js';
+import { MIN_LIVE_FRAMES, SILENCE_RMS, seesAndHears } from './helpers/mediaFlow.js';
+import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
+import { devToken, freePort, startServer, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
@@ -141,6 +143,37 @@ describe('a consult spanning two nodes', () => {
       { describe: () => describePage(specialist) },
     );
     expect(told).toMatchObject({ mic: false, mutedByHost: { allowUnmute: false } });
+  });
+
+  it('keeps the call going while Redis is away for 10 s; a new room waits for it, and opens once it is back', async () => {
+    await redis!.stop();
+    const stoppedAt = Date.now();
+    // A new room needs the directory: refused at once, typed.
+    const client = await ProtocolClient.connect(`ws://127.0.0.1:${b!.port}/ws`);
+    try {
+      const token = await devToken(b!, { identity: 'dr-new', name: 'Dr New', role: 'doctor', room: `${room}-new` });
+      const refused = await client.call('join', { protocolVersion: PROTOCOL_VERSION, token });
+      expect(refused.ok ? null : refused.error.code).toBe(ErrorCode.CLUSTER_UNAVAILABLE);
+      // The media between the nodes does not need Redis: both keep decoding all along.
+      while (Date.now() - stoppedAt < 10_000) {
+        for (const [viewer, other] of [
+          [doctor, specialist],
+          [specialist, doctor],
+        ] as const)
+          expect((await framesDuring(viewer, other.identity, 1_000)).probe).toBeGreaterThanOrEqual(MIN_LIVE_FRAMES / 2);
+      }
+      await redis!.start();
+      // Back: the nodes register again and a new participant joins normally.
+      await waitFor('a join of a new room after Redis returned', async () => {
+        const again = await client.call('join', { protocolVersion: PROTOCOL_VERSION, token });
+        return again.ok || undefined;
+      });
+    } finally {
+      client.close();
+    }
+    // (The specialist's microphone is still muted by the host: the picture says the call goes on.)
+    await untilDecoding(doctor, specialist, 30_000);
+    await untilDecoding(specialist, doctor, 30_000);
   });
 
   it('brings the specialist back through a when b dies, as the same session', async () => {

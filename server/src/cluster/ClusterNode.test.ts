@@ -67,7 +67,7 @@ describe('cluster mode: two nodes on one redis-server', () => {
     expect(a.server.cluster!.directory.leases.get('consult-1')).toMatchObject({ node: 'a' });
     expect((await health(a)).cluster.roomsHomed).toBe(1);
 
-    // b cannot serve a room homed on a until the participant relay exists: a typed refusal naming a.
+    // Without node links (no cluster.linkSecret) b cannot relay to a room homed on a: a typed refusal naming a.
     const elsewhere = await joinAs(b, 'dr-zhao', 'consult-1');
     expect(elsewhere.res.ok).toBe(false);
     if (!elsewhere.res.ok) {

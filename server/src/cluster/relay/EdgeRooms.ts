@@ -36,6 +36,15 @@ export interface EdgeConnection extends EdgeClient {
   drop(): void;
 }
 
+interface EarlyNote {
+  name: string;
+  data: unknown;
+  seq: number | null;
+}
+/** How long, and how many, notes for a session not known here yet are kept (its join answer is in flight). */
+const EARLY_NOTES_MS = 5_000;
+const EARLY_NOTES_MAX = 100;
+
 /** How long a closed link is given to be replaced (two nodes dialing each other keep one link) before its peer counts as gone. */
 export const LINK_GONE_AFTER_MS = 300;
 
@@ -65,7 +74,10 @@ export class EdgeRooms {
   /** Serves the home's side of the relayed sessions on a link. */
   attach(link: NodeLink): void {
     link.onNote('relayNotify', ({ room, sessionId, name, data, seq }) => {
-      this.#session(link.peer, room, sessionId)?.fromHome(name, data, seq);
+      const session = this.#session(link.peer, room, sessionId);
+      if (session) session.fromHome(name, data, seq);
+      // Frames that arrive together are handled before the join's answer is: keep them for the session.
+      else this.#early(link.peer, room, sessionId).push({ name, data, seq });
     });
     link.onNote('relayEnded', ({ room, sessionId }) => {
       const session = this.#session(link.peer, room, sessionId);
@@ -163,9 +175,13 @@ export class EdgeRooms {
       const { mediaMoved: _home, ...rest } = joined;
       joined = kept ? rest : { ...rest, mediaMoved: true };
     }
+    session.hold();
+    for (const n of this.#takeEarly(home.id, claims.room, session.sessionId)) session.fromHome(n.name, n.data, n.seq);
     const client = connect(session);
     this.#clients.set(session, client);
     session.attachClient(client);
+    // After the client has the answer (the connection sends it when this returns), never before.
+    setImmediate(() => session.release());
     this.#logger.info('participant joined through this node', {
       room: claims.room,
       participant: session.identity,
@@ -173,6 +189,31 @@ export class EdgeRooms {
     });
     if (joined.admission === 'waiting') return { ...joined, ...session.iceServers() };
     return edge.localise(joined, session);
+  }
+
+  readonly #earlyNotes = new Map<string, { notes: EarlyNote[]; timer: NodeJS.Timeout }>();
+
+  /** Notes for a session whose join answer is still on its way here (bounded, and dropped after a while). */
+  #early(home: string, room: string, sessionId: string): EarlyNote[] {
+    const key = `${home}\u0000${room}\u0000${sessionId}`;
+    let entry = this.#earlyNotes.get(key);
+    if (!entry) {
+      const timer = setTimeout(() => this.#earlyNotes.delete(key), EARLY_NOTES_MS);
+      timer.unref();
+      entry = { notes: [], timer };
+      this.#earlyNotes.set(key, entry);
+    }
+    if (entry.notes.length >= EARLY_NOTES_MAX) return [];
+    return entry.notes;
+  }
+
+  #takeEarly(home: string, room: string, sessionId: string): EarlyNote[] {
+    const key = `${home}\u0000${room}\u0000${sessionId}`;
+    const entry = this.#earlyNotes.get(key);
+    if (!entry) return [];
+    clearTimeout(entry.timer);
+    this.#earlyNotes.delete(key);
+    return entry.notes;
   }
 
   #session(home: string, room: string, sessionId: string): EdgeSession | undefined {

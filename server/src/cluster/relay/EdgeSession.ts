@@ -51,6 +51,8 @@ export class EdgeSession implements MediaPeer {
   readonly #issuer: string;
   #tokenExpiresAt: number;
   #graceTimer: NodeJS.Timeout | undefined;
+  /** Notifications held until the client has the join answer (see hold). */
+  #held: { name: string; data: unknown; seq: number | null }[] | undefined = [];
   #closed = false;
   readonly #room: EdgeRoom;
   readonly #logger: Logger;
@@ -109,9 +111,28 @@ export class EdgeSession implements MediaPeer {
     this.#graceTimer.unref();
   }
 
+  /**
+   * Holds the home's notifications until `release`: the home may notify right
+   * after it answered the join, and the client must get that answer first.
+   */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Passes on what was held, in order, and everything after it at once. */
+  release(): void {
+    const held = this.#held;
+    this.#held = undefined;
+    for (const n of held ?? []) this.fromHome(n.name, n.data, n.seq);
+  }
+
   /** A notification from the home for this session, checked before the client sees it. */
   fromHome(name: string, data: unknown, seq: number | null): void {
     if (this.#closed) return;
+    if (this.#held) {
+      this.#held.push({ name, data, seq });
+      return;
+    }
     if (!isNotification(name)) {
       this.#logger.warn('relayed notification refused: unknown name', { name: name.slice(0, 64) });
       return;

@@ -148,7 +148,7 @@ async function idleRedis(info: RedisInfo, sec: number): Promise<IdleRedis> {
   const a = await info.sample();
   await sleep(sec * 1000);
   const b = await info.sample();
-  const p = redisPhase(a, b, 0);
+  const p = redisPhase(a, b, { perSec: 0, cpu: 0 });
   return { sec: p.sec, commandsPerMin: (p.commands / p.sec) * 60, cpu: p.cpu, byCommand: p.byCommand };
 }
 
@@ -217,7 +217,8 @@ async function runLayout(ctx: Context, scenario: ScenarioName, rooms: number, la
   ]);
   if (!joinStart || !joinEnd || !windowStart || !windowEnd || !gauges)
     throw new LoadTestError('INTERNAL', `the ${scenario} ${layout} run ended before its window (${run.stopReason})`);
-  const phase = (a: RedisSample, b: RedisSample): RedisPhase => redisPhase(a, b, ctx.idle.commandsPerMin / 60);
+  const phase = (a: RedisSample, b: RedisSample): RedisPhase =>
+    redisPhase(a, b, { perSec: ctx.idle.commandsPerMin / 60, cpu: ctx.idle.cpu });
   return layoutRun({
     scenario,
     layout,

@@ -24,6 +24,8 @@ export interface RedisPhase {
   idleCommands: number;
   /** Redis CPU (user + sys) over the phase, share of one core. */
   cpu: number;
+  /** The idle cluster's Redis CPU share (its background, with redis-server's own timers). */
+  idleCpu: number;
   byCommand: Record<string, number>;
 }
 
@@ -52,7 +54,9 @@ export interface LayoutRun {
    */
   layoutVerified: boolean;
   redis: {
+    /** perJoin / perRoom and cpuMsPerJoin are net of the idle cluster's background. */
     join: RedisPhase & { perJoin: number; perRoom: number; cpuMsPerJoin: number };
+    /** perRoomMinute and cpuMsPerRoomMinute are net of the idle cluster's background. */
     window: RedisPhase & { perRoomMinute: number; cpuMsPerRoomMinute: number };
   };
   /** False when received < 90 % of expected (or the step failed to join everyone): its figures then say nothing. */
@@ -103,16 +107,22 @@ export interface ClusterReport {
   notes: string[];
 }
 
-export function redisPhase(a: RedisSample, b: RedisSample, idlePerSec: number): RedisPhase {
+export function redisPhase(a: RedisSample, b: RedisSample, idle: { perSec: number; cpu: number }): RedisPhase {
   const sec = (b.atMs - a.atMs) / 1000;
   const d = commandDelta(a, b);
   return {
     sec,
     commands: d.total,
-    idleCommands: idlePerSec * sec,
+    idleCommands: idle.perSec * sec,
     cpu: sec > 0 ? (b.cpuSec - a.cpuSec) / sec : 0,
+    idleCpu: idle.cpu,
     byCommand: d.byCommand,
   };
+}
+
+/** Redis CPU ms of a phase above the idle cluster's (0 when the load's share is below what the samples resolve). */
+function netCpuMs(p: RedisPhase): number {
+  return Math.max(0, p.cpu - p.idleCpu) * p.sec * 1000;
 }
 
 export interface LayoutInput {
@@ -164,12 +174,12 @@ export function layoutRun(i: LayoutInput): LayoutRun {
         ...i.join,
         perJoin: Math.max(0, perJoinNet),
         perRoom: Math.max(0, (i.join.commands - i.join.idleCommands) / Math.max(1, step.rooms)),
-        cpuMsPerJoin: (i.join.cpu * i.join.sec * 1000) / Math.max(1, step.participants),
+        cpuMsPerJoin: netCpuMs(i.join) / Math.max(1, step.participants),
       },
       window: {
         ...i.window,
         perRoomMinute: roomMinutes > 0 ? Math.max(0, (i.window.commands - i.window.idleCommands) / roomMinutes) : 0,
-        cpuMsPerRoomMinute: roomMinutes > 0 ? (i.window.cpu * i.window.sec * 1000) / roomMinutes : 0,
+        cpuMsPerRoomMinute: roomMinutes > 0 ? netCpuMs(i.window) / roomMinutes : 0,
       },
     },
     valid: reasons.length === 0,
@@ -263,7 +273,8 @@ export function clusterTable(r: ClusterReport): string {
   out.push(
     `redis idle (no rooms): node a alone ${idle.single.commandsPerMin.toFixed(0)} commands/min, CPU ${pct(idle.single.cpu)}; ` +
       `a + b ${idle.split.commandsPerMin.toFixed(0)} commands/min, CPU ${pct(idle.split.cpu)}; ` +
-      `join phase CPU ms per join: ${r.scenarios.map((s) => `${s.scenario} ${fixed(s.single.redis.join.cpuMsPerJoin, 2)}/${fixed(s.split.redis.join.cpuMsPerJoin, 2)}`).join(', ')} (single/split)`,
+      `net of it, Redis CPU ms per join ${r.scenarios.map((s) => `${s.scenario} ${fixed(s.single.redis.join.cpuMsPerJoin, 2)}/${fixed(s.split.redis.join.cpuMsPerJoin, 2)}`).join(', ')}, ` +
+      `per room-minute ${r.scenarios.map((s) => `${s.scenario} ${fixed(s.single.redis.window.cpuMsPerRoomMinute, 1)}/${fixed(s.split.redis.window.cpuMsPerRoomMinute, 1)}`).join(', ')} (single/split)`,
   );
   const b = r.redis.benchmark;
   out.push(

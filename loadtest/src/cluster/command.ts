@@ -255,6 +255,7 @@ export async function clusterCommand(
   const notes: string[] = [];
   const scenarios: ScenarioComparison[] = [];
   const idle = {} as Record<Layout, IdleRedis>;
+  let completed = false;
   try {
     const a = await cluster.start('a');
     info = await RedisInfo.connect(redis.port);
@@ -307,9 +308,12 @@ export async function clusterCommand(
       }
     }
     for (const [k, single] of runs.single.entries()) scenarios.push(compareLayouts(single, runs.split[k]!));
+    completed = true;
   } finally {
     info?.close();
     await cluster.stop();
+    // On success Redis stays up for its own benchmark below.
+    if (!completed) await redis.stop();
   }
   const benchmark = o.redisBenchmark
     ? await redisBenchmark(redis.port, pinning.enabled ? pinning.generatorCpu : undefined)

@@ -10,12 +10,15 @@
       --pps (default 150) to --subscribers (default 2); the difference per egress packet, split
       into SRTP/crypto, RTP/RTCP logic, socket I/O + event loop, allocation + locks, libc memset/memcpy, per binary.
 
+  huizhen-loadtest cluster [--consults N] [--clinics N] [--window S] [--out DIR]
+      Cross-node cost on two cluster nodes of its own (see cluster/command.ts).
+
   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
  *
  * Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 server unreachable,
  * 4 credentials refused, 5 criteria not met (run --fail-on-knee).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -23,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BareMediasoupConnector } from './bare.js';
+import { CLUSTER_USAGE, clusterCommand } from './cluster/command.js';
 import { compareWithJanus, runJanusBench } from './janus/bench.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
@@ -47,6 +51,7 @@ import { DEFAULT_SRTP_SUITE, SRTP_SUITES, isSrtpSuite, type SrtpSuite } from './
 import { HuizhenConnector, parseTargetUrl, type HuizhenTarget } from './sfu.js';
 import { HmacTokenSource } from './tokens.js';
 import { connectorFromSpec, tokenSourceFromSpec, type ConnectorSpec, type TokenSpec } from './connectorSpec.js';
+import { spawnServer, spawnedServerTokens } from './spawnedServer.js';
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -64,6 +69,8 @@ export const USAGE = `usage:
       after full GCs: Node heap used, Node RSS and worker RSS growth per idle participant
       (joined and admitted, no transports; default 200) and per publishing consult participant
       (SRTP audio + simulcast video, subscribed; default 20); writes DIR/<timestamp>/report.json + .html.
+
+${CLUSTER_USAGE}
 
   huizhen-loadtest run --url URL --scenario consults|clinic|rounds --rooms N [options]
       Loads a running Huizhen server on this machine (load traffic only goes to loopback).
@@ -365,12 +372,6 @@ export async function runCommand(
 
 // --- bench -------------------------------------------------------------------------
 
-interface SpawnedServer {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
 /**
  * Pins this generator process as planned (the server gets the other core) and starts the report
  * with the command and the load average: other work on the machine skews every figure.
@@ -388,92 +389,6 @@ function pinnedReport(command: string, argv: readonly string[]) {
       .join(' ')}`,
   );
   return { pinning, report };
-}
-
-/** Tokens for a server this tool started: signed with the dev issuer's secret it wrote on start. */
-function spawnedServerTokens(): TokenSpec & { kind: 'hmac' } {
-  const secretFile = join(PROJECT_ROOT, 'var/dev-issuer.secret');
-  if (!existsSync(secretFile)) throw new LoadTestError('SETUP_FAILED', `${secretFile} is missing after server start`);
-  return {
-    kind: 'hmac',
-    secret: readFileSync(secretFile, 'utf8').trim(),
-    issuer: 'huizhen-local',
-    audience: 'huizhen',
-  };
-}
-
-async function spawnServer(pinning: Pinning, nodeArgs: string[] = []): Promise<SpawnedServer> {
-  const main = join(PROJECT_ROOT, 'server/dist/main.js');
-  if (!existsSync(main)) throw new LoadTestError('SETUP_FAILED', `${main} is missing: run npm run build first`);
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    HUIZHEN_RTC_PORT: '0',
-    HUIZHEN_WORKERS: '1',
-    HUIZHEN_LOAD_TEST: 'true',
-  };
-  delete env.HUIZHEN_CONFIG;
-  const [cmd, args] = pinning.enabled
-    ? ['taskset', ['-c', String(pinning.serverCpu), process.execPath, ...nodeArgs, main]]
-    : [process.execPath, [...nodeArgs, main]];
-  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    if (stderr.length < 4000) stderr += d.toString();
-  });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let buf = '';
-    let started = false;
-    const timer = setTimeout(
-      () => reject(new LoadTestError('SETUP_FAILED', `the Huizhen server did not start within 30 s: ${stderr.trim()}`)),
-      30_000,
-    );
-    child.stdout!.on('data', (d: Buffer) => {
-      // Keep draining the log so the server never blocks on a full pipe.
-      if (started) return;
-      buf += d.toString();
-      for (const line of buf.split('\n')) {
-        if (!line.includes('"msg":"listening"')) continue;
-        try {
-          const port = (JSON.parse(line) as { port?: number }).port;
-          if (typeof port === 'number') {
-            clearTimeout(timer);
-            started = true;
-            buf = '';
-            resolvePort(port);
-            return;
-          }
-        } catch {
-          // a partial line; wait for the rest
-        }
-      }
-      if (buf.length > 1e6) buf = buf.slice(-10_000);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        new LoadTestError(
-          'SETUP_FAILED',
-          `the Huizhen server exited with code ${code}: ${stderr.trim().slice(0, 800)}`,
-        ),
-      );
-    });
-  });
-  return {
-    child,
-    port,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          done();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 /** The limit microbenchmark runs in its own process, pinned where the server ran. */
@@ -704,7 +619,7 @@ async function runMemory(
   o: { idle: number; publishing: number; suite: SrtpSuite; snapshotDir?: string; log: (s: string) => void },
 ): Promise<MemoryResult> {
   const inspectPort = await freePort();
-  const server = await spawnServer(pinning, [`--inspect=127.0.0.1:${inspectPort}`]);
+  const server = await spawnServer(pinning, { nodeArgs: [`--inspect=127.0.0.1:${inspectPort}`] });
   let inspector: InspectorClient | undefined;
   try {
     inspector = await InspectorClient.connect(inspectPort);
@@ -839,6 +754,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'bench') {
       await benchCommand(argv.slice(1));
+      return ExitCode.OK;
+    }
+    if (command === 'cluster') {
+      await clusterCommand(argv.slice(1));
       return ExitCode.OK;
     }
     if (command === 'memory') {

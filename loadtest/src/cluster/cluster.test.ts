@@ -12,7 +12,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('huizhen-loadtest cluster arguments', () => {
   it('takes the load and windows, and refuses nonsense', () => {
     const o = parseClusterArgs(['--consults', '3', '--clinics', '0', '--window', '4']);
-    expect(o).toMatchObject({ consults: 3, clinics: 0, windowSec: 4, srtp: true, lobby: false });
+    expect(o).toMatchObject({ consults: 3, clinics: 0, windowSec: 4, srtp: true, lobby: true });
     expect(() => parseClusterArgs(['--consults', '0', '--clinics', '0'])).toThrow(UsageError);
     expect(() => parseClusterArgs(['--consults', '1.5'])).toThrow(/whole number/);
     expect(() => parseClusterArgs(['--nodes', '3'])).toThrow(UsageError);

@@ -47,11 +47,12 @@ import { redisBenchmark } from './redisBenchmark.js';
 import { SplitConnector } from './splitConnector.js';
 
 export const CLUSTER_USAGE = `  huizhen-loadtest cluster [--consults N] [--clinics N] [--warmup S] [--window S] [--no-srtp]
-        [--srtp-suite SUITE] [--lobby] [--no-redis-benchmark] [--out DIR]
+        [--srtp-suite SUITE] [--no-lobby] [--no-redis-benchmark] [--out DIR]
       Starts its own redis-server and two Huizhen nodes in cluster mode on loopback and runs the
       same consults (default 5 rooms) and clinic (default 1 room) load twice: all participants on
       node a (alone), then each room split (host on a, the others on b, tracks piped between the nodes).
-      Lobby roles join as clinicians unless --lobby (an edge can miss a fast admission, see noLobbyConnector.ts).
+      The patient and the observer wait in the lobby and are admitted by the host across the nodes, as in
+      a real consult; --no-lobby lets them in as clinicians (no admission step).
       Reports worker CPU per forwarded packet (both nodes) and the split ÷ single ratio, Redis
       commands per join and per room-minute and Redis CPU; writes DIR/cluster-<timestamp>/report.json + .txt.`;
 
@@ -65,7 +66,7 @@ export interface ClusterOptions {
   srtp: boolean;
   srtpSuite: SrtpSuite;
   redisBenchmark: boolean;
-  /** Keep the lobby roles (patient, observer) waiting for admission (see noLobbyConnector.ts). */
+  /** The lobby roles (patient, observer) wait for admission (false: --no-lobby, see noLobbyConnector.ts). */
   lobby: boolean;
   out: string;
 }
@@ -86,7 +87,7 @@ export function parseClusterArgs(argv: string[]): ClusterOptions {
         'no-srtp': { type: 'boolean' },
         'srtp-suite': { type: 'string' },
         'no-redis-benchmark': { type: 'boolean' },
-        lobby: { type: 'boolean' },
+        'no-lobby': { type: 'boolean' },
         out: { type: 'string' },
       },
     }));
@@ -114,7 +115,7 @@ export function parseClusterArgs(argv: string[]): ClusterOptions {
     srtp: values['no-srtp'] !== true,
     srtpSuite: suite,
     redisBenchmark: values['no-redis-benchmark'] !== true,
-    lobby: values.lobby === true,
+    lobby: values['no-lobby'] !== true,
     out: values.out ?? join(PROJECT_ROOT, 'loadtest/reports'),
   };
   if (o.consults + o.clinics === 0) throw new UsageError('--consults and --clinics are both 0: nothing to run');

@@ -97,7 +97,7 @@ export interface ClusterReport {
     idle: Record<Layout, IdleRedis>;
     benchmark: RedisBenchmarkResult | { skipped: string };
   };
-  /** Whether lobby roles waited for admission (false: they joined as clinicians, see noLobbyConnector.ts). */
+  /** Whether lobby roles waited for admission (false: --no-lobby, they joined as clinicians). */
   lobby: boolean;
   scenarios: ScenarioComparison[];
   /** Over every valid run: all worker CPU ÷ all forwarded packets, split ÷ single. */

@@ -1,11 +1,8 @@
 /**
- * Joins the scenario's lobby roles (the consult's patient, the clinic's
- * observer) as clinicians, who come straight in, in both layouts alike. Why:
- * an edge node loses an `admitted` that the home sends before the edge has
- * processed the relayed join's answer (cluster/relay/EdgeRooms.ts registers
- * the session only after that answer), and the load-test host admits within
- * milliseconds, so in the split run the waiting participant would never be
- * let in. The media each one sends and receives is the scenario's own.
+ * `--no-lobby`: joins the scenario's lobby roles (the consult's patient, the
+ * clinic's observer) as clinicians, who come straight in, in both layouts
+ * alike, to take the admission step out of the join figures. The media each
+ * one sends and receives is the scenario's own.
  */
 import type { JoinRequest, JoinTiming, SfuConnector, SfuSession } from '../sfu.js';
 

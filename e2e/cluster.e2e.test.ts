@@ -62,6 +62,20 @@ async function gauge(node: HuizhenServer, name: string): Promise<number> {
   return Number(m[1]);
 }
 
+/** Waits until `viewer` has subscribed anew (after event index `from`) to `other`'s camera and decodes it. */
+async function decodesAnew(viewer: DemoPage, other: DemoPage, from: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `${viewer.label} to receive ${other.label}'s camera anew`,
+    async () =>
+      (await demoEvents(viewer))
+        .slice(from)
+        .some((e) => e.type === 'trackSubscribed' && e.identity === other.identity && e.source === 'camera') ||
+      undefined,
+    { timeoutMs },
+  );
+  await untilDecoding(viewer, other, timeoutMs);
+}
+
 describe('a consult spanning two nodes', () => {
   let redis: TestRedis | undefined;
   let a: HuizhenServer | undefined;
@@ -114,6 +128,14 @@ describe('a consult spanning two nodes', () => {
     expect(await gauge(b!, 'huizhen_cluster_pipe_transports')).toBe(2);
     // Node b's router has the specialist's WebRTC transports; the home (a) has only the doctor's.
     expect(await gauge(b!, 'huizhen_cluster_edge_rooms')).toBe(1);
+  });
+
+  it("shows the doctor the specialist's connection quality, measured at b where the specialist's media is", async () => {
+    const seen = await waitFor("the specialist's quality on the doctor's page", async () => {
+      const s = await demoState(doctor);
+      return s?.quality[specialist.identity];
+    });
+    expect(['excellent', 'good']).toContain(seen.quality);
   });
 
   it('runs workflow requests made on b at the home, and tells b what happens there', async () => {
@@ -181,7 +203,7 @@ describe('a consult spanning two nodes', () => {
     const killedAt = Date.now();
     await b!.kill();
     // The specialist's SDK resumes through the other node its join response named; their media starts over on a.
-    await untilDecoding(doctor, specialist, 30_000);
+    await decodesAnew(doctor, specialist, before);
     const backAfterMs = Date.now() - killedAt;
     console.log(`the specialist's video decoded again on the doctor's page ${backAfterMs} ms after kill -9 of node b`);
     await waitFor('the specialist to be in the call again', async () => {

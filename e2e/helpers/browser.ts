@@ -341,6 +341,8 @@ export interface DemoState {
   lastError: string | null;
   endReason: string | null;
   events: DemoEvent[];
+  /** Connection quality the page was told, by identity (its own and, for clinicians, everyone's). */
+  quality: Record<string, { quality: string; audioOnly: boolean; directions: string[] }>;
 }
 
 declare global {

@@ -18,6 +18,7 @@ import {
   type NotificationData,
   type RoomView,
   type WaitingEntry,
+  type LinkDirection,
 } from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
 import type { Permission } from '../auth/permissions.js';
@@ -34,6 +35,7 @@ import { HostControls } from './HostControls.js';
 import { Lobby } from './Lobby.js';
 import { MediaRoom, type ProduceRequest } from './media/MediaRoom.js';
 import { RemotePublishers } from './media/RemotePublishers.js';
+import type { QualityUpdate } from './media/LinkMonitor.js';
 import type { NotificationSink, Participant, SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
 import type { LeaveReason, RoomContext } from './RoomContext.js';
@@ -572,21 +574,11 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     const admitted = (identity: string) => this.#participants.get(identity);
     media.links.on('quality', (peer, update) => {
       const p = admitted(peer.identity);
-      if (!p || p !== peer) return;
-      this.#tellAboutLink(p, 'connectionQualityChanged', { identity: p.identity, ...update });
-      // No media at all: everyone sees them reconnecting (the socket may take far longer to notice).
-      if (update.quality === 'lost' && p.connected && !this.#mediaLost.has(p)) {
-        this.#mediaLost.add(p);
-        this.broadcast(p, 'participantReconnecting', { identity: p.identity });
-      } else if (update.quality !== 'lost' && this.#mediaLost.delete(p) && p.connected) {
-        this.broadcast(p, 'participantReconnected', { identity: p.identity });
-      }
+      if (p && p === peer) this.linkQuality(p, update);
     });
     media.links.on('audioOnly', (peer, audioOnly, direction) => {
       const p = admitted(peer.identity);
-      if (!p || p !== peer) return;
-      this.#logger.info('audio only for the network', { participant: p.identity, audioOnly, direction });
-      this.#tellAboutLink(p, 'audioOnlyChanged', { identity: p.identity, audioOnly, reason: 'network', direction });
+      if (p && p === peer) this.linkAudioOnly(p, audioOnly, direction);
     });
     // A trial of the camera is between the server and the participant's SDK; others hear the outcome.
     media.links.on('uplinkTrial', (peer, audioOnly) => {
@@ -594,6 +586,26 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       if (p === peer)
         p.notify('audioOnlyChanged', { identity: p.identity, audioOnly, reason: 'network', direction: 'uplink' });
     });
+  }
+
+  /** A participant's connection quality changed (measured here, or at the node their media is on). */
+  linkQuality(p: Participant, update: QualityUpdate): void {
+    if (!this.isAdmitted(p)) return;
+    this.#tellAboutLink(p, 'connectionQualityChanged', { identity: p.identity, ...update });
+    // No media at all: everyone sees them reconnecting (the socket may take far longer to notice).
+    if (update.quality === 'lost' && p.connected && !this.#mediaLost.has(p)) {
+      this.#mediaLost.add(p);
+      this.broadcast(p, 'participantReconnecting', { identity: p.identity });
+    } else if (update.quality !== 'lost' && this.#mediaLost.delete(p) && p.connected) {
+      this.broadcast(p, 'participantReconnected', { identity: p.identity });
+    }
+  }
+
+  /** A participant's network audio-only fallback went on or off (here, or at the node their media is on). */
+  linkAudioOnly(p: Participant, audioOnly: boolean, direction: LinkDirection): void {
+    if (!this.isAdmitted(p)) return;
+    this.#logger.info('audio only for the network', { participant: p.identity, audioOnly, direction });
+    this.#tellAboutLink(p, 'audioOnlyChanged', { identity: p.identity, audioOnly, reason: 'network', direction });
   }
 
   /** A newly admitted participant learns the links already known (clinicians: everyone's). */

@@ -5,7 +5,17 @@
  *
  * Frames: `req` (answered by one `res` with the same id) and `note` (no answer).
  */
-import { int, json, mediaKind, oneOf, str, trackSource } from '@huizhen/protocol';
+import {
+  LINK_DIRECTIONS,
+  connectionQuality,
+  int,
+  json,
+  mediaKind,
+  num,
+  oneOf,
+  str,
+  trackSource,
+} from '@huizhen/protocol';
 import type { types } from 'mediasoup';
 import * as z from 'zod/mini';
 
@@ -85,6 +95,26 @@ export const linkNotes = {
   relayMoved: z.strictObject({ room: roomId, sessionId }),
   /** Edge → home: the client's connection dropped (the reconnect grace starts) or it left. */
   relayGone: z.strictObject({ room: roomId, sessionId, left: z.boolean() }),
+  /** Edge → home: the connection quality the edge measured for a relayed session (the home tells the room). */
+  relayQuality: z.strictObject({
+    room: roomId,
+    sessionId,
+    update: z.strictObject({
+      quality: connectionQuality,
+      uplink: z.optional(connectionQuality),
+      downlink: z.optional(connectionQuality),
+      rttMs: z.optional(num({ min: 0, max: 600_000 })),
+      loss: z.optional(num({ min: 0, max: 1 })),
+      availableBitrate: z.optional(num({ min: 0, max: 1e10 })),
+    }),
+  }),
+  /** Edge → home: the network audio-only fallback of a relayed session went on or off. */
+  relayAudioOnly: z.strictObject({
+    room: roomId,
+    sessionId,
+    audioOnly: z.boolean(),
+    direction: oneOf(LINK_DIRECTIONS),
+  }),
   /** Edge → home: a relayed session's track was muted or unmuted by its owner (the home tells the room). */
   relayTrackMuted: z.strictObject({ room: roomId, sessionId, trackId: mediaId, paused: z.boolean() }),
   /** Home → every node with participants in the room: the room's other nodes, which each node sends its own tracks to. */

@@ -73,6 +73,28 @@ export class EdgeRoom {
     this.#logger = options.logger.child({ room: options.id, home: options.home.id });
     this.#nodes.set(options.home.id, options.home.url);
     options.media.links.start(() => this.sessions.values());
+    // Connection quality is measured here, where the media is; the home tells the room (clinicians, the person).
+    const relayed = (peer: MediaPeer): EdgeSession | undefined => {
+      const s = this.sessions.get((peer as EdgeSession).sessionId);
+      return s === peer ? s : undefined;
+    };
+    options.media.links.on('quality', (peer, update) => {
+      const s = relayed(peer);
+      if (s) this.#toHome()?.note('relayQuality', { room: this.id, sessionId: s.sessionId, update });
+    });
+    options.media.links.on('audioOnly', (peer, audioOnly, direction) => {
+      const s = relayed(peer);
+      if (s) this.#toHome()?.note('relayAudioOnly', { room: this.id, sessionId: s.sessionId, audioOnly, direction });
+    });
+    // A trial of the camera is between this node and the participant's SDK.
+    options.media.links.on('uplinkTrial', (peer, audioOnly) => {
+      relayed(peer)?.notify('audioOnlyChanged', {
+        identity: peer.identity,
+        audioOnly,
+        reason: 'network',
+        direction: 'uplink',
+      });
+    });
     // Each track published here goes to every other node of the room.
     options.media.on('trackPublished', (track, _identity, imported) => {
       if (imported) return;
@@ -112,6 +134,10 @@ export class EdgeRoom {
     } catch (error) {
       throw fromLink(error);
     }
+  }
+
+  #toHome(): NodeLink | undefined {
+    return this.#options.links.get(this.home.id);
   }
 
   relayGone(session: EdgeSession, left: boolean): void {

@@ -89,6 +89,15 @@ export class HomeRelay {
         r.room.disconnect(r.participant, r);
       }
     });
+    // --- connection quality measured where the media is
+    link.onNote('relayQuality', ({ room, sessionId, update }) => {
+      const r = this.#find(link.peer, room, sessionId);
+      if (r) r.room.linkQuality(r.participant, update);
+    });
+    link.onNote('relayAudioOnly', ({ room, sessionId, audioOnly, direction }) => {
+      const r = this.#find(link.peer, room, sessionId);
+      if (r) r.room.linkAudioOnly(r.participant, audioOnly, direction);
+    });
     link.onNote('relayTrackMuted', ({ room, sessionId, trackId, paused }) => {
       const r = this.#find(link.peer, room, sessionId);
       if (r && r.room.isAdmitted(r.participant))

@@ -5,33 +5,13 @@
  * from each node straight to every other node of the room (b ↔ c do not pass
  * through a), and a specialist who joins later through d receives all three.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
 import { joinViaUi, launchChromium, openDemo, reportFailure, type Chromium, type DemoPage } from './helpers/browser.js';
 import { seesAndHears } from './helpers/mediaFlow.js';
 import { untilDecoding } from './helpers/probes.js';
-import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
-
-async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
-  const port = await freePort();
-  return startServer({
-    port,
-    env: {
-      REDIS_URL: redisUrl,
-      HUIZHEN_NODE_ID: id,
-      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      HUIZHEN_CLUSTER_SECRET: secret,
-    },
-  });
-}
-
-async function gauge(node: HuizhenServer, name: string): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
-  if (!m) throw new Error(`${name} is not in ${node.url}/metrics`);
-  return Number(m[1]);
-}
+import { clusterSecret, gauge, startClusterNode } from './helpers/cluster.js';
+import type { HuizhenServer } from './helpers/server.js';
 
 describe('a clinic on three nodes, and a late joiner on a fourth', () => {
   let redis: TestRedis | undefined;
@@ -42,8 +22,8 @@ describe('a clinic on three nodes, and a late joiner on a fourth', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const secret = randomBytes(32).toString('hex');
-    nodes.push(...(await Promise.all(['a', 'b', 'c', 'd'].map((id) => startNode(id, redis!.url, secret)))));
+    const secret = clusterSecret();
+    nodes.push(...(await Promise.all(['a', 'b', 'c', 'd'].map((id) => startClusterNode(id, redis!.url, secret)))));
     chromium = await launchChromium();
   }, 90_000);
 

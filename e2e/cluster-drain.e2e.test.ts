@@ -6,7 +6,6 @@
  * exits by itself well inside cluster.drainTimeoutSec; the call goes on on b
  * and both keep decoding each other.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
 import {
@@ -19,24 +18,11 @@ import {
   type DemoPage,
 } from './helpers/browser.js';
 import { seesAndHears } from './helpers/mediaFlow.js';
-import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { clusterSecret, startClusterNode } from './helpers/cluster.js';
+import type { HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 const DRAIN_TIMEOUT_SEC = 20;
-
-async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
-  const port = await freePort();
-  return startServer({
-    port,
-    config: { cluster: { drainTimeoutSec: DRAIN_TIMEOUT_SEC } },
-    env: {
-      REDIS_URL: redisUrl,
-      HUIZHEN_NODE_ID: id,
-      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      HUIZHEN_CLUSTER_SECRET: secret,
-    },
-  });
-}
 
 describe('draining the node a live call is on', () => {
   let redis: TestRedis | undefined;
@@ -49,8 +35,12 @@ describe('draining the node a live call is on', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const secret = randomBytes(32).toString('hex');
-    [a, b] = await Promise.all([startNode('a', redis.url, secret), startNode('b', redis.url, secret)]);
+    const secret = clusterSecret();
+    const drainConfig = { cluster: { drainTimeoutSec: DRAIN_TIMEOUT_SEC } };
+    [a, b] = await Promise.all([
+      startClusterNode('a', redis.url, secret, drainConfig),
+      startClusterNode('b', redis.url, secret, drainConfig),
+    ]);
     chromium = await launchChromium();
     doctor = await openDemo(chromium, a.url, 'doctor on a');
     specialist = await openDemo(chromium, b.url, 'specialist on b');

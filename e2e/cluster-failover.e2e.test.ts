@@ -7,7 +7,6 @@
  * set their media up again there: same sessions, no participantLeft, the
  * picture back on both sides.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
 import {
@@ -20,37 +19,10 @@ import {
   type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
-import { seesAndHears } from './helpers/mediaFlow.js';
-import { untilDecoding } from './helpers/probes.js';
-import { freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { decodesAnew, seesAndHears } from './helpers/mediaFlow.js';
+import { clusterSecret, startClusterNode } from './helpers/cluster.js';
+import type { HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
-
-async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
-  const port = await freePort();
-  return startServer({
-    port,
-    env: {
-      REDIS_URL: redisUrl,
-      HUIZHEN_NODE_ID: id,
-      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      HUIZHEN_CLUSTER_SECRET: secret,
-    },
-  });
-}
-
-/** Waits until `viewer` has subscribed anew (after event index `from`) to `other`'s camera and decodes it. */
-async function decodesAnew(viewer: DemoPage, other: DemoPage, from: number, timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    `${viewer.label} to receive ${other.label}'s camera anew`,
-    async () =>
-      (await demoEvents(viewer))
-        .slice(from)
-        .some((e) => e.type === 'trackSubscribed' && e.identity === other.identity && e.source === 'camera') ||
-      undefined,
-    { timeoutMs },
-  );
-  await untilDecoding(viewer, other, timeoutMs);
-}
 
 describe('kill -9 of the home node mid-call', () => {
   let redis: TestRedis | undefined;
@@ -63,8 +35,8 @@ describe('kill -9 of the home node mid-call', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const secret = randomBytes(32).toString('hex');
-    [a, b] = await Promise.all([startNode('a', redis.url, secret), startNode('b', redis.url, secret)]);
+    const secret = clusterSecret();
+    [a, b] = await Promise.all([startClusterNode('a', redis.url, secret), startClusterNode('b', redis.url, secret)]);
     chromium = await launchChromium();
     doctor = await openDemo(chromium, a.url, 'doctor on a');
     specialist = await openDemo(chromium, b.url, 'specialist on b');

@@ -7,7 +7,6 @@
  * the other's audio. Workflow requests made on b (chat) run at the home and
  * reach a, and the other way round.
  */
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
 import {
@@ -26,23 +25,11 @@ import {
 } from './helpers/browser.js';
 import { ErrorCode, PROTOCOL_VERSION } from '@huizhen/protocol';
 import { ProtocolClient } from '../server/src/client/ProtocolClient.js';
-import { MIN_LIVE_FRAMES, SILENCE_RMS, seesAndHears } from './helpers/mediaFlow.js';
+import { MIN_LIVE_FRAMES, SILENCE_RMS, decodesAnew, seesAndHears } from './helpers/mediaFlow.js';
 import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
-import { devToken, freePort, startServer, type HuizhenServer } from './helpers/server.js';
+import { clusterSecret, gauge, startClusterNode } from './helpers/cluster.js';
+import { devToken, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
-
-async function startNode(id: string, redisUrl: string, secret: string): Promise<HuizhenServer> {
-  const port = await freePort();
-  return startServer({
-    port,
-    env: {
-      REDIS_URL: redisUrl,
-      HUIZHEN_NODE_ID: id,
-      HUIZHEN_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      HUIZHEN_CLUSTER_SECRET: secret,
-    },
-  });
-}
 
 /** Sends a chat message through the demo's chat tab. */
 async function sendChat(demo: DemoPage, text: string): Promise<void> {
@@ -53,27 +40,6 @@ async function sendChat(demo: DemoPage, text: string): Promise<void> {
 
 async function hasChat(demo: DemoPage, text: string): Promise<true | undefined> {
   return (await demoState(demo))?.chat.some((m) => m.text === text) || undefined;
-}
-
-async function gauge(node: HuizhenServer, name: string): Promise<number> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
-  if (!m) throw new Error(`${name} is not in ${node.url}/metrics`);
-  return Number(m[1]);
-}
-
-/** Waits until `viewer` has subscribed anew (after event index `from`) to `other`'s camera and decodes it. */
-async function decodesAnew(viewer: DemoPage, other: DemoPage, from: number, timeoutMs = 30_000): Promise<void> {
-  await waitFor(
-    `${viewer.label} to receive ${other.label}'s camera anew`,
-    async () =>
-      (await demoEvents(viewer))
-        .slice(from)
-        .some((e) => e.type === 'trackSubscribed' && e.identity === other.identity && e.source === 'camera') ||
-      undefined,
-    { timeoutMs },
-  );
-  await untilDecoding(viewer, other, timeoutMs);
 }
 
 describe('a consult spanning two nodes', () => {
@@ -87,8 +53,8 @@ describe('a consult spanning two nodes', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    const secret = randomBytes(32).toString('hex');
-    [a, b] = await Promise.all([startNode('a', redis.url, secret), startNode('b', redis.url, secret)]);
+    const secret = clusterSecret();
+    [a, b] = await Promise.all([startClusterNode('a', redis.url, secret), startClusterNode('b', redis.url, secret)]);
     chromium = await launchChromium();
     doctor = await openDemo(chromium, a.url, 'doctor on a');
     specialist = await openDemo(chromium, b.url, 'specialist on b');

@@ -2,7 +2,7 @@
  * "Does media flow?" for path tests (relay, TCP): the viewer decodes the other
  * side's moving picture and hears their microphone, measured on the page.
  */
-import type { DemoPage } from './browser.js';
+import { demoEvents, type DemoPage } from './browser.js';
 import { audioDuring, framesDuring, untilDecoding } from './probes.js';
 import { waitFor } from './wait.js';
 
@@ -28,4 +28,18 @@ export async function seesAndHears(viewer: DemoPage, other: DemoPage, what: stri
     async () => (await audioDuring(viewer, other.identity, 3000)).peakRms > SILENCE_RMS,
     { timeoutMs: 30_000, describe: () => audioDuring(viewer, other.identity, 3000) },
   );
+}
+
+/** Waits until `viewer` has subscribed anew (after event index `from`) to `other`'s camera and decodes it. */
+export async function decodesAnew(viewer: DemoPage, other: DemoPage, from: number, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `${viewer.label} to receive ${other.label}'s camera anew`,
+    async () =>
+      (await demoEvents(viewer))
+        .slice(from)
+        .some((e) => e.type === 'trackSubscribed' && e.identity === other.identity && e.source === 'camera') ||
+      undefined,
+    { timeoutMs },
+  );
+  await untilDecoding(viewer, other, timeoutMs);
 }

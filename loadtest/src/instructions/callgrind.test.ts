@@ -37,6 +37,8 @@ describe('callgrind profile grouping', () => {
     expect(groupOf('???:0x0000000000004a00 [/usr/lib/x86_64-linux-gnu/libfreeblpriv3.so]')).toBe('srtp/crypto');
     expect(groupOf('???:PK11_DestroyContext [/usr/lib/x86_64-linux-gnu/libnss3.so]')).toBe('srtp/crypto');
     expect(groupOf('???:0x25f1e0 [/w/mediasoup-worker]')).toBe('rtp/rtcp logic');
+    expect(groupOf('???:bitvector_left_shift [/w/mediasoup-worker]')).toBe('srtp/crypto');
+    expect(groupOf('???:TimerHandle::Stop() [/w/mediasoup-worker]')).toBe('socket i/o + event loop');
     expect(groupOf('pthread_mutex_lock.c:pthread_mutex_lock@@GLIBC_2.2.5 [/usr/lib/libc.so.6]')).toBe(
       'allocation + locks',
     );

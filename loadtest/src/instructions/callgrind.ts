@@ -29,6 +29,8 @@ export type Group = (typeof GROUPS)[number];
 
 /**
  * Ordered: the first rule whose pattern matches "file:function [object]" names the group.
+ * The worker links libsrtp statically, so its internal helpers (the replay window's bitvector_*,
+ * v128_*) are named here, not by object.
  * Janus' names sit beside mediasoup's: its SRTP goes through the same Debian libsrtp2 and NSS
  * (and DTLS through libssl), glib's locks and slices count as allocation + locks as pthread's
  * and malloc's do, libnice, glib's main loop and poll(2) as socket i/o + event loop, and
@@ -37,7 +39,7 @@ export type Group = (typeof GROUPS)[number];
 const RULES: [Group, RegExp][] = [
   [
     'srtp/crypto',
-    /srtp_|libsrtp|libcrypto|libssl|libnss|libsoftokn|libfreebl|libnspr|libnssutil|libplds|libplc|PK11_|NSC_|\baes|gcm_|sha1|SHA1|hmac|EVP_|CRYPTO_|ossl_|DepLibSRTP|SrtpSession/,
+    /srtp_|libsrtp|bitvector_|v128_|octet_string_|libcrypto|libssl|libnss|libsoftokn|libfreebl|libnspr|libnssutil|libplds|libplc|PK11_|NSC_|\baes|gcm_|sha1|SHA1|hmac|EVP_|CRYPTO_|ossl_|DepLibSRTP|SrtpSession/,
   ],
   [
     'allocation + locks',
@@ -46,7 +48,7 @@ const RULES: [Group, RegExp][] = [
   ['libc memset/memcpy', /memset|memcpy|memmove|memcmp/],
   [
     'socket i/o + event loop',
-    /libuv|uv_|uv__|sendmsg|recvmsg|sendto|recvfrom|sendmmsg|recvmmsg|epoll|syscall|UdpSocketHandle|SocketHandle|DepLibUV|__libc_send|__libc_recv|libnice|nice_|stun_|g_main_|g_poll|\bpoll\b|__poll|g_source_|g_wakeup_|g_socket_|libgio|libmicrohttpd|MHD_/,
+    /libuv|uv_|uv__|sendmsg|recvmsg|sendto|recvfrom|sendmmsg|recvmmsg|epoll|syscall|UdpSocketHandle|SocketHandle|TimerHandle|DepLibUV|__libc_send|__libc_recv|libnice|nice_|stun_|g_main_|g_poll|\bpoll\b|__poll|g_source_|g_wakeup_|g_socket_|libgio|libmicrohttpd|MHD_/,
   ],
   [
     'rtp/rtcp logic',

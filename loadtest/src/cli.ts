@@ -3,12 +3,14 @@
  * huizhen-loadtest: the load tester and benchmark.
  *
  *   huizhen-loadtest bench [--out DIR] [--no-srtp] [--budget SECONDS] [--generator-procs N]
- *   huizhen-loadtest instructions --worker-bin LABEL=PATH [--worker-bin LABEL=PATH ...]
+ *   huizhen-loadtest instructions --worker-bin LABEL=PATH [--worker-bin LABEL=PATH ...] [--janus]
         [--packets N] [--pps N] [--subscribers N] [--srtp-suite SUITE] [--out DIR]
       Counts the mediasoup worker's instructions per forwarded packet with valgrind's callgrind:
       N and 2N packets (default 3000) of the consult subscriber mix, SRTP both ways, paced at
       --pps (default 150) to --subscribers (default 2); the difference per egress packet, split
       into SRTP/crypto, RTP/RTCP logic, socket I/O + event loop, allocation + locks, libc memset/memcpy, per binary.
+      --janus: the same load through one VideoRoom of Debian's janus (WebRTC, the whole janus
+      process counted), with each binary ÷ Janus.
 
   huizhen-loadtest cluster [--consults N] [--clinics N] [--window S] [--out DIR]
       Cross-node cost on two cluster nodes of its own (see cluster/command.ts).
@@ -30,8 +32,14 @@ import { CLUSTER_USAGE, clusterCommand } from './cluster/command.js';
 import { compareWithJanus, runJanusBench } from './janus/bench.js';
 import { SCENARIOS, runScenario, type RunResult, type ScenarioName, type StepResult } from './engine.js';
 import { ExitCode, LoadTestError, UnreachableError, UsageError } from './errors.js';
-import { instructionsTable, measureInstructions, type InstructionsResult } from './instructions/callgrind.js';
+import {
+  instructionsTable,
+  measureInstructions,
+  ratiosToJanus,
+  type InstructionsResult,
+} from './instructions/callgrind.js';
 import { runFixedLoad } from './instructions/fixedLoad.js';
+import { measureJanusInstructions } from './instructions/janusInstructions.js';
 import { runLimit, type LimitResult } from './limit.js';
 import { InspectorClient, freePort } from './inspector.js';
 import { measureMemory, memoryTable, type MemoryResult } from './memory.js';
@@ -115,6 +123,7 @@ function parse(argv: string[]): { command: string | undefined; flags: Flags } {
         'no-srtp': { type: 'boolean' },
         'srtp-suite': { type: 'string' },
         'worker-bin': { type: 'string', multiple: true },
+        janus: { type: 'boolean' },
         packets: { type: 'string' },
         pps: { type: 'string' },
         subscribers: { type: 'string' },
@@ -677,7 +686,9 @@ export async function instructionsCommand(
 ): Promise<{ results: InstructionsResult[]; file: string }> {
   const { flags } = parse(['instructions', ...argv]);
   const bins = (flags['worker-bin'] as unknown as string[] | undefined) ?? [];
-  if (bins.length === 0) throw new UsageError(`--worker-bin LABEL=PATH is required (once per binary)\n${USAGE}`);
+  const withJanus = flags.janus === true;
+  if (bins.length === 0 && !withJanus)
+    throw new UsageError(`--worker-bin LABEL=PATH (once per binary) or --janus is required\n${USAGE}`);
   const workers = bins.map((b) => {
     const at = b.indexOf('=');
     if (at <= 0) throw new UsageError(`--worker-bin '${b}': expected LABEL=PATH`);
@@ -691,6 +702,7 @@ export async function instructionsCommand(
   });
   const labels = new Set(workers.map((w) => w.label));
   if (labels.size !== workers.length) throw new UsageError('--worker-bin: each label may be given once');
+  if (withJanus && labels.has('janus')) throw new UsageError("--worker-bin: the label 'janus' is --janus' own");
   const packets = int(flags, 'packets', 3000, 100, 1_000_000);
   const pps = num(flags, 'pps', 150, 1, 100_000);
   const subscribers = int(flags, 'subscribers', 2, 1, 100);
@@ -718,6 +730,11 @@ export async function instructionsCommand(
       }),
     );
   }
+  if (withJanus) {
+    const janus = await measureJanusInstructions({ packets, pps, subscribers, suite, dir: out, log });
+    results.push(janus);
+    log(`  janus: SRTP ${janus.negotiatedSuite} (negotiated over DTLS); ${janus.srtpLinkage}`);
+  }
   log('');
   log(instructionsTable(results));
   const file = join(out, 'instructions.json');
@@ -729,6 +746,8 @@ export async function instructionsCommand(
         command: `huizhen-loadtest instructions ${argv.join(' ')}`,
         loadavg: loadavg(),
         results,
+        // Instructions per forwarded packet, each worker binary ÷ Janus (below 1: the worker needs fewer).
+        ...(withJanus ? { perPacketOverJanus: ratiosToJanus(results) } : {}),
       },
       null,
       2,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupOf, instructionsTable, parseAnnotate, type InstructionsResult } from './callgrind.js';
+import { groupOf, instructionsTable, parseAnnotate, ratiosToJanus, type InstructionsResult } from './callgrind.js';
 
 // The shape callgrind_annotate 3.19 prints with --inclusive=no (lines trimmed from a real worker profile).
 const ANNOTATE = `--------------------------------------------------------------------------------
@@ -37,19 +37,28 @@ describe('callgrind profile grouping', () => {
     expect(groupOf('???:0x0000000000004a00 [/usr/lib/x86_64-linux-gnu/libfreeblpriv3.so]')).toBe('srtp/crypto');
     expect(groupOf('???:PK11_DestroyContext [/usr/lib/x86_64-linux-gnu/libnss3.so]')).toBe('srtp/crypto');
     expect(groupOf('???:0x25f1e0 [/w/mediasoup-worker]')).toBe('rtp/rtcp logic');
+    expect(groupOf('???:bitvector_left_shift [/w/mediasoup-worker]')).toBe('srtp/crypto');
+    expect(groupOf('???:TimerHandle::Stop() [/w/mediasoup-worker]')).toBe('socket i/o + event loop');
     expect(groupOf('pthread_mutex_lock.c:pthread_mutex_lock@@GLIBC_2.2.5 [/usr/lib/libc.so.6]')).toBe(
       'allocation + locks',
     );
   });
 
   it('tabulates each binary against the first', () => {
-    const r = (label: string, perPacket: number): InstructionsResult => ({
+    const r = (
+      label: string,
+      perPacket: number,
+      server: InstructionsResult['server'] = 'mediasoup-worker',
+    ): InstructionsResult => ({
       workerBin: label,
       label,
+      server,
       suite: 'AEAD_AES_128_GCM',
+      negotiatedSuite: 'AEAD_AES_128_GCM',
       packets: [10, 20],
       egress: 20,
       ingress: 10,
+      delivered: 20,
       perPacket,
       perPacketByGroup: {
         'srtp/crypto': perPacket,
@@ -65,5 +74,13 @@ describe('callgrind profile grouping', () => {
     const table = instructionsTable([r('nss', 30_000), r('openssl', 12_000)]);
     expect(table).toMatch(/total\s+30,000\s+12,000/);
     expect(table).toMatch(/nss ÷ this \(total\)\s+1\.00\s+2\.50/);
+    // With Janus: each worker ÷ Janus, Janus left out of the worker ratio, the suites named.
+    const results = [r('nss', 30_000), r('openssl', 12_000), r('janus', 40_000, 'janus')];
+    const withJanus = instructionsTable(results);
+    expect(withJanus).toMatch(/nss ÷ this \(total\)\s+1\.00\s+2\.50\s*$/m);
+    expect(withJanus).toMatch(/this ÷ janus \(total\)\s+0\.75\s+0\.30\s*$/m);
+    expect(withJanus).toMatch(/SRTP suite(\s+AEAD_AES_128_GCM){3}/);
+    expect(ratiosToJanus(results)).toEqual({ nss: 0.75, openssl: 0.3 });
+    expect(ratiosToJanus(results.slice(0, 2))).toBeUndefined();
   });
 });

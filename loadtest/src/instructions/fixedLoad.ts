@@ -141,6 +141,8 @@ export async function runFixedLoad(o: FixedLoadOptions): Promise<FixedLoadResult
     while (sent < o.packets) {
       const frame = audio.nextFrameAtMs <= video.nextFrameAtMs ? audio : video;
       const at = frame.nextFrameAtMs;
+      // The stream's own frame clock: without this step every frame would be audio's first.
+      frame.nextFrameAtMs += frame.frameIntervalMs;
       for (const pkt of frame.nextFrame(at)) {
         if (sent >= o.packets) break;
         pubSocket.send(out.protectRtp(pkt));

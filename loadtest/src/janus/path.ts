@@ -21,11 +21,11 @@ import type { LocalIce, RemoteDescription } from './sdp.js';
 const STEP_TIMEOUT_MS = 10_000;
 const now = () => performance.now();
 
-function within<T>(p: Promise<T>, what: string): Promise<T> {
+function within<T>(p: Promise<T>, what: string, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new LoadTestError('SERVER_REFUSED', `${what} did not complete within ${STEP_TIMEOUT_MS / 1000} s`)),
-      STEP_TIMEOUT_MS,
+      () => reject(new LoadTestError('SERVER_REFUSED', `${what} did not complete within ${ms / 1000} s`)),
+      ms,
     );
     p.then(
       (v) => {
@@ -65,8 +65,12 @@ export class JanusPath implements MediaPath {
   #rejectConnected!: (err: Error) => void;
 
   readonly #localIceIp: string | undefined;
+  readonly #stepTimeoutMs: number;
 
-  /** @param localIceIp the one non-loopback address of this machine Janus may offer (see process.ts). */
+  /**
+   * @param localIceIp the one non-loopback address of this machine Janus may offer (see process.ts).
+   * @param stepTimeoutMs how long ICE and the DTLS handshake may each take (longer for a janus under valgrind).
+   */
   constructor(
     id: string,
     direction: 'send' | 'recv',
@@ -74,8 +78,10 @@ export class JanusPath implements MediaPath {
     suite: SrtpSuite,
     sink: PathSink,
     localIceIp?: string,
+    stepTimeoutMs = STEP_TIMEOUT_MS,
   ) {
     this.#localIceIp = localIceIp;
+    this.#stepTimeoutMs = stepTimeoutMs;
     this.transportId = id;
     this.direction = direction;
     this.#identity = identity;
@@ -159,7 +165,7 @@ export class JanusPath implements MediaPath {
     const iceStart = now();
     const checked = ice.connect();
     checked.catch(() => undefined);
-    await within(checked, `ICE with janus on the ${this.direction} path`);
+    await within(checked, `ICE with janus on the ${this.direction} path`, this.#stepTimeoutMs);
     this.timing.iceMs = now() - iceStart;
     if (this.#closed) return;
     ice.stateChanged.subscribe((state) => {
@@ -196,7 +202,7 @@ export class JanusPath implements MediaPath {
       dtls.onError.once((err) => reject(failed(err)));
       dtls.connect().catch((err: unknown) => reject(failed(err)));
     });
-    await within(handshake, `the DTLS handshake with janus on the ${this.direction} path`);
+    await within(handshake, `the DTLS handshake with janus on the ${this.direction} path`, this.#stepTimeoutMs);
     if (this.#closed) return;
     const cert = dtls.cipher.remoteCertificate;
     if (!cert) throw new LoadTestError('SERVER_REFUSED', 'janus presented no DTLS certificate');

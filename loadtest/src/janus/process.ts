@@ -32,6 +32,8 @@ export interface JanusProcess {
   readonly logFile: string;
   /** The local address Janus' ICE candidates are on. */
   readonly iceIp: string;
+  /** http://127.0.0.1:<port>/admin when opened (JanusOptions.adminSecret). */
+  readonly adminUrl?: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -41,6 +43,21 @@ export interface JanusOptions {
   rtpPortMin?: number;
   /** Keep the temporary directory (config and log) after stop. */
   keepDir?: boolean;
+  /**
+   * A command janus runs under (e.g. valgrind and its options); janus' own
+   * arguments follow it. Such a janus is far slower: `slow` raises the
+   * session timeout and the waits for start and exit to match.
+   */
+  wrapper?: string[];
+  slow?: boolean;
+  /** Also open the Admin API (loopback, this secret), for per-handle packet counts. */
+  adminSecret?: string;
+}
+
+/** What a started janus' config allows beyond the defaults. */
+export interface JanusConfigExtras {
+  sessionTimeoutSec?: number;
+  admin?: { port: number; secret: string };
 }
 
 /** True when Debian's janus binary and its VideoRoom plugin and HTTP transport are installed. */
@@ -72,7 +89,14 @@ export function freeTcpPort(): Promise<number> {
 }
 
 /** The configuration files, by name (libconfig syntax, what Janus' .jcfg files are). */
-export function janusConfig(dir: string, httpPort: number, rtpPortMin: number, iceIp: string): Record<string, string> {
+export function janusConfig(
+  dir: string,
+  httpPort: number,
+  rtpPortMin: number,
+  iceIp: string,
+  extras: JanusConfigExtras = {},
+): Record<string, string> {
+  const admin = extras.admin;
   return {
     'janus.jcfg': `general: {
   configs_folder = "${dir}"
@@ -84,8 +108,8 @@ export function janusConfig(dir: string, httpPort: number, rtpPortMin: number, i
   log_to_file = "${dir}/janus.log"
   debug_level = ${process.env.HUIZHEN_JANUS_NICE_DEBUG ? 7 : 4}
   debug_timestamps = true
-  session_timeout = 60
-  server_name = "huizhen-loadtest-janus"
+  session_timeout = ${extras.sessionTimeoutSec ?? 60}
+${admin ? `  admin_secret = "${admin.secret}"\n` : ''}  server_name = "huizhen-loadtest-janus"
   protected_folders = ["/bin", "/boot", "/dev", "/etc", "/initrd", "/lib", "/lib32", "/lib64", "/proc", "/sbin", "/sys", "/usr", "/var"]
 }
 certificates: {
@@ -123,7 +147,14 @@ events: {
   https = false
 }
 admin: {
-  admin_http = false
+${
+  admin
+    ? `  admin_base_path = "/admin"
+  admin_http = true
+  admin_ip = "127.0.0.1"
+  admin_port = ${admin.port}`
+    : '  admin_http = false'
+}
   admin_https = false
 }
 cors: {
@@ -147,14 +178,25 @@ export async function startJanus(opts: JanusOptions = {}): Promise<JanusProcess>
   if (!iceIp)
     throw new LoadTestError('SETUP_FAILED', 'janus needs a non-loopback IPv4 address on this machine to gather on');
   const port = await freeTcpPort();
+  const adminPort = opts.adminSecret ? await freeTcpPort() : undefined;
   const rtpPortMin = opts.rtpPortMin ?? 20_000 + 400 * Math.floor(Math.random() * 100);
-  for (const [name, text] of Object.entries(janusConfig(dir, port, rtpPortMin, iceIp)))
+  const extras: JanusConfigExtras = {
+    // A janus under valgrind answers keepalives late; its sessions must not time out meanwhile.
+    ...(opts.slow ? { sessionTimeoutSec: 600 } : {}),
+    ...(adminPort && opts.adminSecret ? { admin: { port: adminPort, secret: opts.adminSecret } } : {}),
+  };
+  for (const [name, text] of Object.entries(janusConfig(dir, port, rtpPortMin, iceIp, extras)))
     writeFileSync(join(dir, name), text);
   const logFile = join(dir, 'janus.log');
-  const child = spawn(JANUS_BINARY, ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-i', iceIp, '-o'], {
+  const janusArgs = ['-C', join(dir, 'janus.jcfg'), '-F', dir, '-i', iceIp, '-o'];
+  const [command, ...prefix] = opts.wrapper?.length ? opts.wrapper : [JANUS_BINARY];
+  const child = spawn(command!, opts.wrapper?.length ? [...prefix, JANUS_BINARY, ...janusArgs] : janusArgs, {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const readyTimeoutMs = opts.slow ? 10 * READY_TIMEOUT_MS : READY_TIMEOUT_MS;
+  // valgrind writes its profile while janus exits: a slow janus gets a minute before SIGKILL.
+  const stopTimeoutMs = opts.slow ? 60_000 : 5000;
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (stderr.length < 4000) stderr += d.toString();
@@ -166,13 +208,13 @@ export async function startJanus(opts: JanusOptions = {}): Promise<JanusProcess>
     if (!exited) {
       const gone = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
       await gone;
       clearTimeout(timer);
     }
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = performance.now() + READY_TIMEOUT_MS;
+  const deadline = performance.now() + readyTimeoutMs;
   for (;;) {
     if (exited) {
       const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
@@ -180,18 +222,19 @@ export async function startJanus(opts: JanusOptions = {}): Promise<JanusProcess>
       throw new LoadTestError('SETUP_FAILED', `janus exited while starting: ${stderr.trim()} ${log.trim()}`.trim());
     }
     try {
-      const res = await fetch(`${url}/info`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${url}/info`, { signal: AbortSignal.timeout(opts.slow ? 5000 : 1000) });
       if (res.ok) break;
     } catch {
       // not listening yet
     }
     if (performance.now() > deadline) {
       await stop();
-      throw new LoadTestError('SETUP_FAILED', `janus did not answer on ${url} within ${READY_TIMEOUT_MS / 1000} s`);
+      throw new LoadTestError('SETUP_FAILED', `janus did not answer on ${url} within ${readyTimeoutMs / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, pid: child.pid!, dir, logFile, iceIp, child, stop };
+  const adminUrl = adminPort ? `http://127.0.0.1:${adminPort}/admin` : undefined;
+  return { url, pid: child.pid!, dir, logFile, iceIp, ...(adminUrl ? { adminUrl } : {}), child, stop };
 }
 
 /** Cumulative user + system CPU seconds of a process and all its threads, from /proc/<pid>/stat. */

@@ -76,7 +76,7 @@ function transportLines(ice: LocalIce, mid: string, direction: string): string[]
   ];
 }
 
-/** The publisher's offer: mid 0 audio, mid 1 video (three simulcast SSRCs). */
+/** The publisher's offer: mid 0 audio, mid 1 video (simulcast when it has several SSRCs). */
 export function publisherOffer(ice: LocalIce, t: PublisherTracks): string {
   const { audio, video, cname } = t;
   const lines = [
@@ -95,7 +95,8 @@ export function publisherOffer(ice: LocalIce, t: PublisherTracks): string {
     `a=rtcp-fb:${video.payloadType} nack`,
     `a=rtcp-fb:${video.payloadType} nack pli`,
     `a=rtcp-fb:${video.payloadType} ccm fir`,
-    `a=ssrc-group:SIM ${video.ssrcs.join(' ')}`,
+    // One SSRC is a plain (non-simulcast) video track.
+    ...(video.ssrcs.length > 1 ? [`a=ssrc-group:SIM ${video.ssrcs.join(' ')}`] : []),
     ...video.ssrcs.flatMap((s) => [`a=ssrc:${s} cname:${cname}`, `a=ssrc:${s} msid:lt lt-video`]),
   ];
   return `${lines.join('\r\n')}\r\n`;

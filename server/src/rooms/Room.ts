@@ -18,6 +18,7 @@ import {
   type NotificationData,
   type RoomView,
   type WaitingEntry,
+  type ParticipantInfo,
   type LinkDirection,
 } from '@huizhen/protocol';
 import { actorOf, type AuditSink } from '../audit/AuditLog.js';
@@ -35,6 +36,7 @@ import { HostControls } from './HostControls.js';
 import { Lobby } from './Lobby.js';
 import { MediaRoom, type ProduceRequest } from './media/MediaRoom.js';
 import { RemotePublishers } from './media/RemotePublishers.js';
+import { trackInfo } from './media/PeerMedia.js';
 import type { QualityUpdate } from './media/LinkMonitor.js';
 import type { NotificationSink, Participant, SinkOwner } from './Participant.js';
 import { isClinician, waitsInLobby } from './policy.js';
@@ -315,7 +317,7 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
     const recording = this.recording.view();
     return {
       room: this.consult.info,
-      participants: this.others(p).map((o) => o.info()),
+      participants: this.others(p).map((o) => this.#infoOf(o)),
       routerRtpCapabilities: this.media.rtpCapabilities,
       chatHistory: this.conversation.chatHistoryFor(p.role),
       ...(p.can('admit') ? { waitingRoom: this.waitingList() } : {}),
@@ -324,6 +326,13 @@ export class Room extends TypedEmitter<RoomEvents> implements RoomContext {
       // --- recording
       ...(recording ? { recording } : {}),
     };
+  }
+
+  /** A participant as others see them; the tracks of one whose media is on another node are those piped here. */
+  #infoOf(o: Participant): ParticipantInfo {
+    const info = o.info();
+    if (!o.remoteMedia || info.tracks.length > 0) return info;
+    return { ...info, tracks: this.remote.tracksOf(o.identity).map(trackInfo) };
   }
 
   waitingList(): WaitingEntry[] {

@@ -63,6 +63,28 @@ describe('a room homed on a, joined through b', () => {
       .toMatch(/huizhen_cluster_edge_participants 1\b/);
     expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/huizhen_cluster_remote_participants 1\b/);
 
+    // A track published on b reaches a's router, shows in the room view of someone joining at a, and a host there mutes it.
+    const { trackId } = await patient.request('produce', {
+      transportId: transport.id,
+      kind: 'audio',
+      source: 'microphone',
+      rtpParameters: {
+        codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2 }],
+        encodings: [{ ssrc: 22223333 }],
+      },
+    });
+    await expect.poll(() => a.server.rooms.rooms.get(room)?.remote.tracksOf('patient-li').length).toBe(1);
+    const nurse = await a.connect();
+    const nurseJoin = await nurse.join(a.token('nurse-wu', 'nurse', room));
+    if (nurseJoin.admission !== 'admitted') throw new Error('the nurse should come straight in');
+    expect(nurseJoin.participants.find((p) => p.identity === 'patient-li')?.tracks).toEqual([
+      { trackId, kind: 'audio', source: 'microphone', muted: false },
+    ]);
+    await doctor.request('muteParticipant', { identity: 'patient-li', source: 'microphone' });
+    expect((await patient.notification('mutedByHost')).trackId).toBe(trackId);
+    await nurse.notification('trackMuted', (d) => d.trackId === trackId);
+    nurse.close();
+
     await patient.request('sendChat', { text: 'My chest feels tight.' });
     const chat = await doctor.notification('chat', (m) => m.message.from.identity === 'patient-li');
     expect(chat.message.text).toBe('My chest feels tight.');

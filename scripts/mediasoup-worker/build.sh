@@ -12,7 +12,18 @@
 # prefix and linked statically.
 #
 # Needs the Debian packages listed in scripts/setup.mjs (WORKER_BUILD_PACKAGES).
+#
+# HUIZHEN_WORKER_SRTP=debian builds a worker for comparison only (the
+# instruction counts in loadtest/README.md): it links Debian's shared libsrtp2
+# (libsrtp2-dev, NSS crypto) instead of the private one. Give it its own output
+# path; setup.mjs never builds or places it.
 set -euo pipefail
+
+srtp_source="${HUIZHEN_WORKER_SRTP:-private}"
+case "$srtp_source" in
+  private | debian) ;;
+  *) echo "[worker] error: HUIZHEN_WORKER_SRTP must be 'private' or 'debian' (got '$srtp_source')"; exit 1 ;;
+esac
 
 version="$1"
 out="$2"
@@ -26,6 +37,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/huizhen-worker-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 echo "[worker] building mediasoup-worker ${version} in ${work} (takes ~10 min on 2 cores)"
+if [ "$srtp_source" = private ]; then
 tarball="$(node "$here/fetch-debian-source.mjs" libsrtp2 "$LIBSRTP_TARBALL" "$LIBSRTP_SHA256" "$sources" | tail -n1)"
 
 echo "[worker] building libsrtp ${LIBSRTP_VERSION} with OpenSSL (static, private prefix)"
@@ -43,6 +55,12 @@ tar xzf "$tarball" -C "$work/libsrtp" --strip-components=1
 )
 # The libsrtp3 subproject finds it through pkg-config (static: true).
 export PKG_CONFIG_PATH="$srtp_prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+else
+  # The libsrtp3 subproject finds Debian's libsrtp2.pc; it is made to link the
+  # shared object below, as the worker did before the private libsrtp.
+  pkg-config --exists libsrtp2 || { echo "[worker] error: HUIZHEN_WORKER_SRTP=debian needs libsrtp2-dev"; exit 1; }
+  echo "[worker] linking Debian's libsrtp2 $(pkg-config --modversion libsrtp2) (NSS) for comparison"
+fi
 
 cd "$work"
 npm pack --silent "mediasoup@${version}" >/dev/null
@@ -52,6 +70,9 @@ src="$work/package/worker"
 # Replace the downloading wraps with local subprojects wrapping system libraries.
 rm -f "$src"/subprojects/*.wrap
 cp -r "$here"/subprojects/. "$src/subprojects/"
+if [ "$srtp_source" = debian ]; then
+  sed -i 's/static: true/static: false/' "$src/subprojects/libsrtp3/meson.build"
+fi
 
 # Reviewed patches in this folder, in name order:
 #   dtls-bio-write-callback.patch  send DTLS data after OpenSSL has written it (Debian's OpenSSL 3.0)
@@ -74,7 +95,11 @@ ninja -C build fbs/FBS
 ninja -C build mediasoup-worker
 
 # The whole point of the private libsrtp: no NSS, no shared libsrtp2.
-if ldd build/mediasoup-worker | grep -E 'libsrtp2|libnss3|libsoftokn3|libnspr4'; then
+if [ "$srtp_source" = debian ]; then
+  libs="$(ldd build/mediasoup-worker)"
+  grep -q libsrtp2 <<<"$libs" && grep -q libnss3 <<<"$libs" ||
+    { echo "[worker] error: the comparison worker does not link Debian's libsrtp2 and NSS"; exit 1; }
+elif ldd build/mediasoup-worker | grep -E 'libsrtp2|libnss3|libsoftokn3|libnspr4'; then
   echo "[worker] error: the worker still links a shared libsrtp2 or NSS"
   exit 1
 fi

@@ -7,59 +7,34 @@
  * and both keep decoding each other.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
-import {
-  demoEvents,
-  joinViaUi,
-  launchChromium,
-  openDemo,
-  reportFailure,
-  type Chromium,
-  type DemoPage,
-} from './helpers/browser.js';
+import { demoEvents, type DemoPage } from './helpers/browser.js';
 import { seesAndHears } from './helpers/mediaFlow.js';
-import { clusterSecret, startClusterNode } from './helpers/cluster.js';
+import { startTwoNodeCall, type TwoNodeCall } from './helpers/cluster.js';
 import type { HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 const DRAIN_TIMEOUT_SEC = 20;
 
 describe('draining the node a live call is on', () => {
-  let redis: TestRedis | undefined;
-  let a: HuizhenServer | undefined;
-  let b: HuizhenServer | undefined;
-  let chromium: Chromium | undefined;
+  let call: TwoNodeCall;
+  let a: HuizhenServer;
+  let b: HuizhenServer;
   let doctor: DemoPage;
   let specialist: DemoPage;
   const room = `e2e-cluster-drain-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const secret = clusterSecret();
-    const drainConfig = { cluster: { drainTimeoutSec: DRAIN_TIMEOUT_SEC } };
-    [a, b] = await Promise.all([
-      startClusterNode('a', redis.url, secret, drainConfig),
-      startClusterNode('b', redis.url, secret, drainConfig),
-    ]);
-    chromium = await launchChromium();
-    doctor = await openDemo(chromium, a.url, 'doctor on a');
-    specialist = await openDemo(chromium, b.url, 'specialist on b');
-    await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
-    await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    call = await startTwoNodeCall(room, { cluster: { drainTimeoutSec: DRAIN_TIMEOUT_SEC } });
+    ({ a, b, doctor, specialist } = call);
     await seesAndHears(doctor, specialist, 'before the drain');
   }, 120_000);
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') {
-      await reportFailure([doctor, specialist], b);
-      console.log(`--- node a log ---\n${a?.tail(60)}`);
-    }
+    if (ctx.task.result?.state === 'fail') await call?.report();
   });
 
   afterAll(async () => {
-    await chromium?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
-    await redis?.stop();
+    await call?.close();
   });
 
   it('moves the call to b, where it keeps decoding, and a exits by itself', async () => {

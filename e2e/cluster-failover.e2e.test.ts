@@ -8,54 +8,32 @@
  * picture back on both sides.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
-import {
-  demoEvents,
-  demoState,
-  joinViaUi,
-  launchChromium,
-  openDemo,
-  reportFailure,
-  type Chromium,
-  type DemoPage,
-} from './helpers/browser.js';
+import { demoEvents, demoState, type DemoPage } from './helpers/browser.js';
 import { decodesAnew, seesAndHears } from './helpers/mediaFlow.js';
-import { clusterSecret, startClusterNode } from './helpers/cluster.js';
+import { startTwoNodeCall, type TwoNodeCall } from './helpers/cluster.js';
 import type { HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 describe('kill -9 of the home node mid-call', () => {
-  let redis: TestRedis | undefined;
-  let a: HuizhenServer | undefined;
-  let b: HuizhenServer | undefined;
-  let chromium: Chromium | undefined;
+  let call: TwoNodeCall;
+  let a: HuizhenServer;
+  let b: HuizhenServer;
   let doctor: DemoPage;
   let specialist: DemoPage;
   const room = `e2e-cluster-failover-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const secret = clusterSecret();
-    [a, b] = await Promise.all([startClusterNode('a', redis.url, secret), startClusterNode('b', redis.url, secret)]);
-    chromium = await launchChromium();
-    doctor = await openDemo(chromium, a.url, 'doctor on a');
-    specialist = await openDemo(chromium, b.url, 'specialist on b');
-    await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
-    await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
+    call = await startTwoNodeCall(room);
+    ({ a, b, doctor, specialist } = call);
     await seesAndHears(doctor, specialist, 'before the kill');
   }, 120_000);
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') {
-      await reportFailure([doctor, specialist], b);
-      console.log(`--- node a log ---\n${a?.tail(40)}`);
-    }
+    if (ctx.task.result?.state === 'fail') await call?.report();
   });
 
   afterAll(async () => {
-    await chromium?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
-    await redis?.stop();
+    await call?.close();
   });
 
   it('goes on at b as the same sessions, with the picture back on both sides', async () => {

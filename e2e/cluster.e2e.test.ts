@@ -8,26 +8,21 @@
  * reach a, and the other way round.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../server/src/testing/redisServer.js';
+import type { TestRedis } from '../server/src/testing/redisServer.js';
 import {
   answerDialog,
   clickInTile,
   demoEvents,
   demoState,
   describePage,
-  joinViaUi,
-  launchChromium,
-  openDemo,
   openTab,
-  reportFailure,
-  type Chromium,
   type DemoPage,
 } from './helpers/browser.js';
 import { ErrorCode, PROTOCOL_VERSION } from '@huizhen/protocol';
 import { ProtocolClient } from '../server/src/client/ProtocolClient.js';
 import { MIN_LIVE_FRAMES, SILENCE_RMS, decodesAnew, seesAndHears } from './helpers/mediaFlow.js';
 import { audioDuring, framesDuring, untilDecoding } from './helpers/probes.js';
-import { clusterSecret, gauge, startClusterNode } from './helpers/cluster.js';
+import { gauge, startTwoNodeCall, type TwoNodeCall } from './helpers/cluster.js';
 import { devToken, type HuizhenServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -43,41 +38,25 @@ async function hasChat(demo: DemoPage, text: string): Promise<true | undefined> 
 }
 
 describe('a consult spanning two nodes', () => {
-  let redis: TestRedis | undefined;
-  let a: HuizhenServer | undefined;
-  let b: HuizhenServer | undefined;
-  let chromium: Chromium | undefined;
+  let call: TwoNodeCall;
+  let redis: TestRedis;
+  let a: HuizhenServer;
+  let b: HuizhenServer;
   let doctor: DemoPage;
   let specialist: DemoPage;
   const room = `e2e-cluster-${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    const secret = clusterSecret();
-    [a, b] = await Promise.all([startClusterNode('a', redis.url, secret), startClusterNode('b', redis.url, secret)]);
-    chromium = await launchChromium();
-    doctor = await openDemo(chromium, a.url, 'doctor on a');
-    specialist = await openDemo(chromium, b.url, 'specialist on b');
-    try {
-      await joinViaUi(doctor, { name: 'Dr Zhang Wei', role: 'doctor', room });
-      await joinViaUi(specialist, { name: 'Prof Li Na', role: 'specialist', room });
-    } catch (err) {
-      if (err instanceof Error) err.message += `\n--- a ---\n${a.tail(30)}\n--- b ---\n${b.tail(30)}`;
-      throw err;
-    }
+    call = await startTwoNodeCall(room);
+    ({ redis, a, b, doctor, specialist } = call);
   }, 90_000);
 
   afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail') {
-      await reportFailure([doctor, specialist], a);
-      console.log(`--- node b log ---\n${b?.tail(60)}`);
-    }
+    if (ctx.task.result?.state === 'fail') await call?.report();
   });
 
   afterAll(async () => {
-    await chromium?.close();
-    await Promise.all([a?.stop(), b?.stop()]);
-    await redis?.stop();
+    await call?.close();
   });
 
   it('each decodes the other across the nodes', async () => {

@@ -437,6 +437,13 @@ export class RoomEngine {
     this.#log.info('reconnected', { resumed });
     this.#room.reconnected(resumed);
     this.#notifications.open();
+    // The socket may have dropped while the session was being set up again (its close was not ours to act on then).
+    const signal = this.#signal;
+    if (signal && signal.state === 'closed' && !this.#ended)
+      void this.#reconnect(
+        { code: 1006, reason: 'connection lost while reconnecting', initiatedLocally: false },
+        new HuizhenError(ErrorCode.CONNECTION_FAILED, 'The connection dropped again while reconnecting'),
+      );
   }
 
   /** Ends the session once: the Room drops what it holds, then `disconnected`. */

@@ -163,7 +163,12 @@ export class EdgeRooms {
       throw fromLink(error);
     }
     let session = edge.sessions.get(joined.sessionId);
-    const kept = session !== undefined && !session.closed && session.identity === joined.participant.identity;
+    // Kept only with media: an attempt that joined but never set up transports here left nothing to go on with.
+    const kept =
+      session !== undefined &&
+      !session.closed &&
+      session.identity === joined.participant.identity &&
+      [...session.media.transports()].length > 0;
     if (!session || !kept) {
       session = new EdgeSession(edge, joined, claims, remoteIp, this.#logger);
       edge.sessions.set(session.sessionId, session);

@@ -31,6 +31,8 @@ export interface DrainParts {
 }
 
 const POLL_MS = 100;
+/** How long resumed sessions get to set their media up elsewhere before the homes are handed over. */
+const SETTLE_MS = 2_000;
 
 async function until(done: () => boolean, deadline: number): Promise<boolean> {
   while (!done()) {
@@ -64,6 +66,9 @@ export async function drainNode(p: DrainParts): Promise<void> {
   };
   const moved = await until(settled, started + p.timeoutMs / 2);
   if (!moved) p.logger.warn('drain: sessions still here at half the deadline', { sessions: p.signaling.sessions });
+  // A resumed session still sets its media up on its new node; a hand-over in the middle of that costs it a second
+  // reconnect, so give it a moment.
+  if (moved) await new Promise((r) => setTimeout(r, Math.min(SETTLE_MS, Math.max(0, deadline - Date.now()))));
 
   for (const room of [...p.rooms.rooms.values()]) {
     const tellEdges = p.relay.handOver(room);

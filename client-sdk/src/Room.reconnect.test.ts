@@ -187,6 +187,29 @@ describe('Room reconnection', () => {
     ]);
   });
 
+  it('reconnects again when the socket drops while a resume is still being finished', async () => {
+    const { r } = await inCall();
+    room = r;
+    // The first resume is answered, then the socket dies while the SDK restarts ICE (its media sync).
+    const restartIce = server.handlers.restartIce!;
+    let dropped = false;
+    server.handlers.restartIce = async (data, s) => {
+      if (!dropped) {
+        // Gone before it answers: the SDK logs the failed ICE restart and finishes the resume on a dead socket.
+        dropped = true;
+        server.drop();
+      }
+      return restartIce(data, s);
+    };
+    const joinsBefore = server.requests.filter((q) => q.method === 'join').length;
+    server.drop();
+    await vi.waitFor(() => expect(server.requests.filter((q) => q.method === 'join').length).toBe(joinsBefore + 2), {
+      timeout: 5_000,
+    });
+    await vi.waitFor(() => expect(r.state).toBe('connected'));
+    expect(server.socket?.readyState).toBe(1);
+  });
+
   it('takes in what changed while away from the room view when notifications were lost', async () => {
     const { r, remoteMic } = await inCall();
     room = r;

@@ -5,7 +5,8 @@
  * media terminates at their own node, the tracks cross between the nodes'
  * routers over pipe transports, and each decodes the other's video and hears
  * the other's audio. Workflow requests made on b (chat) run at the home and
- * reach a, and the other way round.
+ * reach a, and the other way round; data channels (app messages, a patient's
+ * vitals) cross the pipes into the home's data relay and back out.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestRedis } from '../server/src/testing/redisServer.js';
@@ -15,7 +16,10 @@ import {
   demoEvents,
   demoState,
   describePage,
+  openDemo,
   openTab,
+  submitJoinForm,
+  waitInCall,
   type DemoPage,
 } from './helpers/browser.js';
 import { ErrorCode, PROTOCOL_VERSION } from '@huizhen/protocol';
@@ -35,6 +39,19 @@ async function sendChat(demo: DemoPage, text: string): Promise<void> {
 
 async function hasChat(demo: DemoPage, text: string): Promise<true | undefined> {
   return (await demoState(demo))?.chat.some((m) => m.text === text) || undefined;
+}
+
+/** What a clinician's page received on its data channels. */
+interface Received {
+  topic: string;
+  from: string;
+  text: string;
+}
+/** The parts of the SDK's Room the data test uses inside the pages. */
+interface DataRoom {
+  on(event: string, listener: (...args: never[]) => void): void;
+  data: { publish(topic: string, payload: string, options: { reliable: boolean }): Promise<void> };
+  vitals: { history(identity: string, type: string): readonly unknown[] };
 }
 
 describe('a consult spanning two nodes', () => {
@@ -88,6 +105,84 @@ describe('a consult spanning two nodes', () => {
     await waitFor('the doctor on a to get the chat from b', () => hasChat(doctor, 'Seen the CT: no embolism.'));
     await sendChat(doctor, 'Thank you, professor.');
     await waitFor('the specialist on b to get the chat from a', () => hasChat(specialist, 'Thank you, professor.'));
+  });
+
+  it("carries data channels across the nodes: app messages both ways, and a patient's vitals from b to clinicians on a and b", async () => {
+    // Each clinician's page keeps what its data channels delivered.
+    for (const demo of [doctor, specialist])
+      await demo.page.evaluate(() => {
+        const got: Received[] = [];
+        (window as unknown as { __data: Received[] }).__data = got;
+        (window.huizhen!.room as DataRoom).on('dataReceived', ((
+          payload: unknown,
+          _participant: unknown,
+          topic: string,
+          m: { from: { identity: string } },
+        ) => got.push({ topic, from: m.from.identity, text: typeof payload === 'string' ? payload : '' })) as never);
+      });
+    const publish = (demo: DemoPage, text: string) =>
+      demo.page.evaluate(
+        (t) => (window.huizhen!.room as DataRoom).data.publish('app.notes', t, { reliable: true }),
+        text,
+      );
+    const received = (demo: DemoPage, from: string, text: string) =>
+      waitFor(
+        `${demo.label} to receive "${text}" from ${from}`,
+        async () =>
+          (await demo.page.evaluate(() => (window as unknown as { __data: Received[] }).__data)).find(
+            (m) => m.from === from && m.text === text,
+          ),
+        { timeoutMs: 15_000, describe: () => describePage(demo) },
+      );
+    // a → b: the doctor's message leaves a's relay down the pipe to b; b → a: up the pipe into a's relay.
+    await publish(doctor, 'Vitals look stable on my side.');
+    await received(specialist, doctor.identity, 'Vitals look stable on my side.');
+    await publish(specialist, 'Agreed; continue monitoring.');
+    await received(doctor, specialist.identity, 'Agreed; continue monitoring.');
+
+    // A patient on b: their monitor's samples cross to the home's vitals policy and come back to b too.
+    const patient = await openDemo(call.chromium, b.url, 'patient on b');
+    try {
+      await submitJoinForm(patient, { name: 'Wang Fang', role: 'patient', room, camera: false, mic: false });
+      await waitInCall(patient, { admission: 'waiting', camera: false, mic: false, what: 'wait in the lobby on b' });
+      const patientId = (await demoState(patient))!.identity;
+      await doctor.page.evaluate(
+        (id) => (window.huizhen!.room as { admit(i: string): Promise<void> }).admit(id),
+        patientId,
+      );
+      await waitInCall(patient, { camera: false, mic: false, what: 'be admitted on b' });
+      await (await patient.page.waitForSelector('[data-testid="tab-vitals"]', { visible: true }))!.click();
+      await patient.page.click('[data-testid="vitals-connect-simulated"]');
+      for (const clinician of [doctor, specialist]) {
+        const seen = await waitFor(
+          `${clinician.label} to receive the patient's heart rate`,
+          async () => {
+            const n = await clinician.page.evaluate(
+              (id) => (window.huizhen!.room as DataRoom).vitals.history(id, 'heartRate').length,
+              patientId,
+            );
+            return n >= 3 ? n : undefined;
+          },
+          { timeoutMs: 20_000, describe: () => describePage(clinician) },
+        );
+        expect(seen).toBeGreaterThanOrEqual(3);
+      }
+      // The home stored them (it is where the vitals policy runs), for the consult's record.
+      const bundle = (await (
+        await fetch(`${a.url}/api/rooms/${encodeURIComponent(room)}/vitals`, {
+          headers: {
+            authorization: `Bearer ${await devToken(a, { identity: doctor.identity, role: 'doctor', room, name: 'Dr Zhang Wei' })}`,
+          },
+        })
+      ).json()) as { resourceType: string; entry?: unknown[] };
+      expect(bundle.resourceType).toBe('Bundle');
+      expect(bundle.entry?.length ?? 0).toBeGreaterThan(0);
+    } finally {
+      await patient.page
+        .evaluate(() => (window.huizhen!.room as { disconnect(): Promise<void> }).disconnect())
+        .catch(() => undefined);
+      await patient.page.close();
+    }
   });
 
   it("lets the host on a mute the specialist's microphone on b", async () => {

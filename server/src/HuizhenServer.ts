@@ -339,6 +339,7 @@ export class HuizhenServer {
             listenIp: config.media.rtcListenIp,
             announcedAddress: config.media.rtcAnnouncedAddress,
             routerFor: (room) => rooms.rooms.get(room)?.media.router ?? edge?.routerFor(room) ?? null,
+            ...(config.data.enabled ? { sctp: { maxMessageSize: config.data.maxSctpMessageSize } } : {}),
             logger,
           },
           upgrades,

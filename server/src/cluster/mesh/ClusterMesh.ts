@@ -18,6 +18,8 @@ export interface ClusterMeshOptions {
   listenIp: string;
   announcedAddress: string | null;
   routerFor: (room: string) => types.Router | null;
+  /** Data channels are on: pipes carry SCTP too. */
+  sctp?: { maxMessageSize: number };
   logger: Logger;
 }
 
@@ -32,6 +34,7 @@ export class ClusterMesh {
       listenIp: options.listenIp,
       ...(options.announcedAddress ? { announcedAddress: options.announcedAddress } : {}),
       routerFor: options.routerFor,
+      ...(options.sctp ? { sctp: options.sctp } : {}),
       logger,
     });
     this.links.on('link', (link) => this.pipes.attach(link));

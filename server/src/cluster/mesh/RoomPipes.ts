@@ -11,10 +11,15 @@
  * may start exporting to each other at the same moment, and separate pairs
  * make that race harmless, at the cost of one more UDP port per pair.
  * A pipe opens on the first export and closes when its last producer is gone.
+ *
+ * With data channels on, each pipe also carries an SCTP association: a data
+ * stream is sent by a DataConsumer on the sender's pipe and arrives as a
+ * DataProducer on the receiver's, keyed by its SCTP stream id (what the data
+ * relays of the two nodes make of it is theirs, see cluster/relay).
  */
 import { TypedEmitter } from '@huizhen/protocol';
 import type { types } from 'mediasoup';
-import { notFound } from '../../errors.js';
+import { invalidState, notFound } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { LinkNoteData, LinkRequestData, LinkRequestResult, PipeEndpoint } from './linkMessages.js';
 import type { NodeLink } from './NodeLink.js';
@@ -26,7 +31,22 @@ export interface RoomPipesOptions {
   announcedAddress?: string;
   /** The room's router on this node, or null when the room has no media here. */
   routerFor: (room: string) => types.Router | null;
+  /** SCTP on every pipe (data channels are on); absent: pipes carry media only. */
+  sctp?: { maxMessageSize: number };
   logger: Logger;
+}
+
+/**
+ * SCTP streams per pipe and direction. A room's pipe carries two streams per
+ * relayed receiver and one per topic a relayed publisher opens: 1024 holds a
+ * grand round's worth of people on one edge, and costs nothing unused.
+ */
+const PIPE_SCTP_STREAMS = 1024;
+
+/** The sending half of a pipe's data streams: consume on `transport`, then `track` what was made. */
+export interface DataOut {
+  transport: types.PipeTransport;
+  track(consumer: types.DataConsumer): void;
 }
 
 export interface RoomPipesEvents {
@@ -44,6 +64,8 @@ interface Pipe {
   transport: types.PipeTransport;
   /** out: producer id → the pipe consumer sending it; in: producer id → the imported producer. */
   media: Map<string, types.Consumer | types.Producer>;
+  /** out: SCTP stream id → the pipe DataConsumer sending it; in: stream id → the DataProducer it arrives as. */
+  data: Map<number, types.DataConsumer | types.DataProducer>;
 }
 
 const pipeKey = (room: string, peer: string): string => `${room}\u0000${peer}`;
@@ -77,6 +99,9 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
     link.onNote('producerPaused', (data) => this.#importedPaused(link.peer, data));
     link.onNote('producerClosed', (data) => this.#inMedia(link.peer, data)?.close());
     link.onNote('releaseProducer', (data) => this.#released(link.peer, data));
+    link.onNote('pipeDataClosed', ({ room, streamId }) =>
+      this.#in.get(pipeKey(room, link.peer))?.data.get(streamId)?.close(),
+    );
     link.onNote('closePipe', ({ room }) => this.#closeIn(room, link.peer));
     link.once('closed', () => {
       this.#links.delete(link);
@@ -100,7 +125,7 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
     const forget = (): void => {
       if (pipe.media.get(producer.id) !== consumer) return;
       pipe.media.delete(producer.id);
-      if (pipe.media.size === 0) void this.#closeOut(room, link.peer);
+      if (pipe.media.size + pipe.data.size === 0) void this.#closeOut(room, link.peer);
     };
     consumer.on('producerpause', () => link.note('producerPaused', { room, producerId: producer.id, paused: true }));
     consumer.on('producerresume', () => link.note('producerPaused', { room, producerId: producer.id, paused: false }));
@@ -131,6 +156,72 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
     if (!producer) return;
     producer.close();
     for (const link of this.#links) if (link.peer === fromNode) link.note('releaseProducer', { room, producerId });
+  }
+
+  /**
+   * The room's pipe to `link`'s node for data streams: what is consumed on it
+   * and tracked reaches the other node (which is told the stream id and makes
+   * a DataProducer of it with `receiveData`); the other node is told when a
+   * tracked stream ends, and the pipe stays open while one is left.
+   */
+  async dataOut(room: string, link: NodeLink): Promise<DataOut> {
+    if (!this.#options.sctp) throw invalidState('Data channels are turned off on this server.');
+    const pipe = await this.#ensureOut(room, link);
+    return {
+      transport: pipe.transport,
+      track: (consumer) => {
+        const streamId = consumer.sctpStreamParameters?.streamId;
+        if (streamId === undefined || consumer.closed) return;
+        if (pipe.data.get(streamId) === consumer) return;
+        pipe.data.set(streamId, consumer);
+        consumer.observer.once('close', () => {
+          if (pipe.data.get(streamId) !== consumer) return;
+          pipe.data.delete(streamId);
+          if (!pipe.transport.closed) link.note('pipeDataClosed', { room, streamId });
+          if (pipe.media.size + pipe.data.size === 0) void this.#closeOut(room, link.peer);
+        });
+      },
+    };
+  }
+
+  /** Sends `dataProducer` (on this node's router for `room`) down the pipe to `link`'s node. */
+  async sendData(
+    room: string,
+    link: NodeLink,
+    dataProducerId: string,
+    options: { ordered?: boolean; maxRetransmits?: number; subchannels?: number[] } = {},
+  ): Promise<types.DataConsumer> {
+    const out = await this.dataOut(room, link);
+    const consumer = await out.transport.consumeData({ dataProducerId, ...options });
+    out.track(consumer);
+    return consumer;
+  }
+
+  /**
+   * The DataProducer a stream of `fromNode`'s pipe arrives as here. A stream
+   * id used again (the other node reopened it) replaces what it was.
+   */
+  async receiveData(
+    room: string,
+    fromNode: string,
+    stream: { sctpStreamParameters: types.SctpStreamParameters; label: string; protocol: string },
+    appData: Record<string, unknown>,
+  ): Promise<types.DataProducer> {
+    const pipe = this.#in.get(pipeKey(room, fromNode));
+    if (!pipe) throw notFound('pipe for room', room);
+    const streamId = stream.sctpStreamParameters.streamId;
+    pipe.data.get(streamId)?.close();
+    const producer = await pipe.transport.produceData({
+      sctpStreamParameters: stream.sctpStreamParameters,
+      label: stream.label,
+      protocol: stream.protocol,
+      appData: { ...appData, fromNode },
+    });
+    pipe.data.set(streamId, producer);
+    producer.observer.once('close', () => {
+      if (pipe.data.get(streamId) === producer) pipe.data.delete(streamId);
+    });
+    return producer;
   }
 
   /** Closes every pipe of the room (the room closed on this node). */
@@ -165,7 +256,7 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
           if (p.transport === transport) this.#out.delete(key);
         });
       });
-      return { transport, media: new Map() };
+      return { transport, media: new Map(), data: new Map() };
     } catch (error) {
       transport.close();
       throw error;
@@ -200,7 +291,7 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
       throw error;
     }
     const key = pipeKey(room, peer);
-    this.#in.set(key, { transport, media: new Map() });
+    this.#in.set(key, { transport, media: new Map(), data: new Map() });
     transport.observer.once('close', () => {
       if (this.#in.get(key)?.transport === transport) this.#in.delete(key);
     });
@@ -261,6 +352,13 @@ export class RoomPipes extends TypedEmitter<RoomPipesEvents> {
       },
       enableSrtp: true,
       enableRtx: true,
+      ...(this.#options.sctp
+        ? {
+            enableSctp: true,
+            numSctpStreams: { OS: PIPE_SCTP_STREAMS, MIS: PIPE_SCTP_STREAMS },
+            maxSctpMessageSize: this.#options.sctp.maxMessageSize,
+          }
+        : {}),
       appData: { room },
     });
   }

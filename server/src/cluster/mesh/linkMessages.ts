@@ -8,11 +8,13 @@
 import {
   LINK_DIRECTIONS,
   connectionQuality,
+  dataTopic,
   int,
   json,
   mediaKind,
   num,
   oneOf,
+  sctpStreamParametersInput,
   str,
   trackSource,
 } from '@huizhen/protocol';
@@ -39,6 +41,14 @@ const srtpParameters = z.strictObject({
 const clientMessage = json<unknown>({ maxDepth: 16, maxItems: 4096, maxString: 65536 });
 const sessionId = str({ min: 1, max: 64 });
 export const pipeEndpoint = z.strictObject({ ip, port: int(1, 65_535), srtpParameters });
+
+/** One data stream a pipe's SCTP association now carries from the caller (a pipe DataConsumer's stream). */
+const pipeDataStream = z.strictObject({
+  sctpStreamParameters: sctpStreamParametersInput,
+  label: str({ min: 1, max: 64 }),
+  protocol: str({ max: 64 }),
+  reliable: z.boolean(),
+});
 
 /** Requests, by method: what the caller sends and what the answer carries. */
 export const linkRequests = {
@@ -70,6 +80,30 @@ export const linkRequests = {
   relayRequest: {
     data: z.strictObject({ room: roomId, sessionId, method, request: clientMessage }),
     result: z.strictObject({ response: clientMessage }),
+  },
+  /**
+   * Edge → home: a relayed session published on a data topic; the edge's pipe
+   * now sends it on `stream`. The home takes it into the room's data relay as
+   * that participant's (same checks as a local publisher's).
+   */
+  relayPublishData: {
+    data: z.strictObject({
+      room: roomId,
+      sessionId,
+      stream: z.strictObject({ ...pipeDataStream.shape, label: dataTopic }),
+    }),
+    result: z.strictObject({ maxMessageBytes: int(1, 1 << 30) }),
+  },
+  /**
+   * Edge → home: open the room's data channels to a relayed session. The home
+   * sends them down its pipe to the edge; the answer says on which streams.
+   */
+  relaySubscribeData: {
+    data: z.strictObject({ room: roomId, sessionId }),
+    result: z.strictObject({
+      streams: z.array(pipeDataStream).check(z.maxLength(4)),
+      maxMessageBytes: int(1, 1 << 30),
+    }),
   },
   /** Home → edge: a host paused a relayed session's track (null trackId: it has none of that source). */
   relayHostPause: {
@@ -130,6 +164,8 @@ export const linkNotes = {
   producerClosed: z.strictObject({ room: roomId, producerId: mediaId }),
   /** The importer no longer needs the producer: stop sending it. */
   releaseProducer: z.strictObject({ room: roomId, producerId: mediaId }),
+  /** A data stream the sender's pipe carried ended: close what the receiver made of it. */
+  pipeDataClosed: z.strictObject({ room: roomId, streamId: int(0, 65534) }),
   /** The room's pipe between the two nodes is no longer needed. */
   closePipe: z.strictObject({ room: roomId }),
 } as const;

@@ -5,6 +5,9 @@
  * Every node of the room sends its own participants' tracks to every other
  * node of the room (the home says which those are, `roomNodes`), so a
  * subscriber here consumes any track from this router like a local one.
+ * Data channels go through the home's data relay: a topic published here is
+ * piped to the home, and the relay's channels to a session here are piped
+ * back, so every message is checked and fanned out in one place.
  */
 import type { types } from 'mediasoup';
 import { ErrorCode, HuizhenError, type Method, type NotificationData } from '@huizhen/protocol';
@@ -15,8 +18,15 @@ import { RemotePublishers } from '../../rooms/media/RemotePublishers.js';
 import type { NodeLink } from '../mesh/NodeLink.js';
 import { NodeLinkError } from '../mesh/NodeLink.js';
 import type { NodeLinks } from '../mesh/NodeLinks.js';
+import type { LinkRequestResult } from '../mesh/linkMessages.js';
 import type { RoomPipes } from '../mesh/RoomPipes.js';
 import type { EdgeSession } from './EdgeSession.js';
+
+/** One of the room's data channels to a session here, as it arrived from the home's pipe. */
+export interface DataIn {
+  producer: types.DataProducer;
+  reliable: boolean;
+}
 
 export interface EdgeRoomOptions {
   id: string;
@@ -134,6 +144,62 @@ export class EdgeRoom {
     } catch (error) {
       throw fromLink(error);
     }
+  }
+
+  /**
+   * Sends a data topic a session here publishes down the pipe to the home,
+   * whose data relay takes it as theirs. Resolves to the largest payload the
+   * home accepts; a refusal (permission, topic policy) keeps its code.
+   */
+  async publishData(session: EdgeSession, producer: types.DataProducer, reliable: boolean): Promise<number> {
+    let consumer: types.DataConsumer | undefined;
+    try {
+      const link = await this.#homeLink();
+      consumer = await this.#options.pipes.sendData(this.id, link, producer.id);
+      const { maxMessageBytes } = await link.request('relayPublishData', {
+        room: this.id,
+        sessionId: session.sessionId,
+        stream: {
+          sctpStreamParameters: consumer.sctpStreamParameters ?? { streamId: 0 },
+          label: producer.label,
+          protocol: producer.protocol,
+          reliable,
+        },
+      });
+      return maxMessageBytes;
+    } catch (error) {
+      consumer?.close();
+      throw fromLink(error);
+    }
+  }
+
+  /**
+   * Has the home open the room's data channels to a session here: they come
+   * down the home's pipe and become DataProducers on this router, which the
+   * session's receive transport then consumes.
+   */
+  async receiveData(session: EdgeSession): Promise<{ producers: DataIn[]; maxMessageBytes: number }> {
+    let answer: LinkRequestResult<'relaySubscribeData'>;
+    try {
+      const link = await this.#homeLink();
+      answer = await link.request('relaySubscribeData', { room: this.id, sessionId: session.sessionId });
+    } catch (error) {
+      throw fromLink(error);
+    }
+    const producers: DataIn[] = [];
+    try {
+      for (const stream of answer.streams)
+        producers.push({
+          producer: await this.#options.pipes.receiveData(this.id, this.home.id, stream, {
+            identity: session.identity,
+          }),
+          reliable: stream.reliable,
+        });
+    } catch (error) {
+      for (const p of producers) p.producer.close();
+      throw error;
+    }
+    return { producers, maxMessageBytes: answer.maxMessageBytes };
   }
 
   #toHome(): NodeLink | undefined {

@@ -20,14 +20,16 @@ import {
   type ResponseData,
 } from '@huizhen/protocol';
 import type { Permission } from '../../auth/permissions.js';
-import { HuizhenError, invalidState } from '../../errors.js';
+import { HuizhenError, invalidState, notFound, permissionDenied } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { MediaPeer } from '../../rooms/media/MediaPeer.js';
 import { PeerMedia } from '../../rooms/media/PeerMedia.js';
 import { connectPlainTransport, createPlainTransport } from '../../rooms/media/LoadTestTransports.js';
+import { mediaCall } from '../../rooms/media/mediaCall.js';
+import { isReliable } from '../../rooms/data/DataRelay.js';
 import type { NotificationSink } from '../../rooms/Participant.js';
 import { EDGE_MEDIA_METHODS, HOME_ONLY_METHODS } from './edgeMethods.js';
-import type { EdgeRoom } from './EdgeRoom.js';
+import type { DataIn, EdgeRoom } from './EdgeRoom.js';
 
 /** The client's side of an edge session: its signaling connection. */
 export interface EdgeClient {
@@ -37,6 +39,16 @@ export interface EdgeClient {
 }
 
 const EMPTY = {} as Record<string, never>;
+/** Data topics one session may publish at once (the home's relay holds the same limit). */
+const MAX_DATA_PRODUCERS = 32;
+
+/** The room's data channels to this session: what came down the home's pipe, and the client's consumers of it. */
+interface Receiving {
+  transportId: string;
+  from: DataIn[];
+  consumers: types.DataConsumer[];
+  answer: ResponseData['subscribeData'];
+}
 
 export class EdgeSession implements MediaPeer {
   readonly identity: string;
@@ -54,6 +66,9 @@ export class EdgeSession implements MediaPeer {
   /** Notifications held until the client has the join answer (see hold). */
   #held: { name: string; data: unknown; seq: number | null }[] | undefined = [];
   #closed = false;
+  /** The client's DataProducers (each piped to the home), by id. */
+  readonly #dataOut = new Map<string, types.DataProducer>();
+  #receiving: Receiving | undefined;
   readonly #room: EdgeRoom;
   readonly #logger: Logger;
 
@@ -133,6 +148,8 @@ export class EdgeSession implements MediaPeer {
       this.#held.push({ name, data, seq });
       return;
     }
+    // Names the home's end of a data channel: this node tells the client about its own (see #subscribeData).
+    if (name === 'dataConsumerClosed') return;
     if (!isNotification(name)) {
       this.#logger.warn('relayed notification refused: unknown name', { name: name.slice(0, 64) });
       return;
@@ -205,9 +222,20 @@ export class EdgeSession implements MediaPeer {
       }
       case 'createTransport': {
         const data = raw as RequestData<'createTransport'>;
-        // Data channels are served by the room's home only (see HOME_ONLY_METHODS).
-        return media.createTransport(this, data.direction);
+        // SCTP only when this node's data channels are on (the media room knows; it ignores the capabilities otherwise).
+        return media.createTransport(this, data.direction, data.sctpCapabilities as types.SctpCapabilities | undefined);
       }
+      case 'produceData':
+        return this.#produceData(raw as RequestData<'produceData'>);
+      case 'closeDataProducer': {
+        const { dataProducerId } = raw as RequestData<'closeDataProducer'>;
+        const producer = this.#dataOut.get(dataProducerId);
+        if (!producer) throw notFound('data producer', dataProducerId);
+        producer.close(); // its pipe stream ends, and the home closes its end
+        return EMPTY;
+      }
+      case 'subscribeData':
+        return this.#subscribeData();
       case 'connectTransport': {
         const data = raw as RequestData<'connectTransport'>;
         await media.connectTransport(this, data.transportId, data.dtlsParameters as unknown as types.DtlsParameters);
@@ -280,12 +308,106 @@ export class EdgeSession implements MediaPeer {
     }
   }
 
+  /** Publishes on a data topic over the send transport here; the home's relay checks and forwards it. */
+  async #produceData(data: RequestData<'produceData'>): Promise<ResponseData['produceData']> {
+    if (!this.can('data')) throw permissionDenied('publish data');
+    const t = this.media.transportById(data.transportId);
+    if (!t) throw notFound('transport', data.transportId);
+    if (t.plain || t.direction !== 'send') throw invalidState('Data is published on the send transport.');
+    if (!(t.transport as types.WebRtcTransport).sctpParameters)
+      throw invalidState('This transport was created without sctpCapabilities, so it carries no data channels.');
+    if (this.#dataOut.size >= MAX_DATA_PRODUCERS)
+      throw invalidState(`At most ${MAX_DATA_PRODUCERS} data topics may be open at once; close one first.`);
+    const producer = await mediaCall(() =>
+      t.transport.produceData({
+        sctpStreamParameters: data.sctpStreamParameters as types.SctpStreamParameters,
+        label: data.label,
+        protocol: data.protocol ?? '',
+        appData: { identity: this.identity },
+      }),
+    );
+    this.#dataOut.set(producer.id, producer);
+    producer.observer.once('close', () => this.#dataOut.delete(producer.id));
+    try {
+      const reliable = isReliable(data.sctpStreamParameters as types.SctpStreamParameters);
+      const maxMessageBytes = await this.#room.publishData(this, producer, reliable);
+      if (this.#closed) throw invalidState('The session closed while the data channel was being opened.');
+      return { dataProducerId: producer.id, maxMessageBytes };
+    } catch (error) {
+      producer.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The room's data channels, from the home's relay, on the receive
+   * transport here. Asking again on the same transport returns the same ones.
+   */
+  async #subscribeData(): Promise<ResponseData['subscribeData']> {
+    const recv = this.media.transport('recv');
+    if (!recv || recv.plain || recv.transport.closed) throw invalidState('Create the receive transport first.');
+    if (!(recv.transport as types.WebRtcTransport).sctpParameters)
+      throw invalidState('The receive transport was created without sctpCapabilities, so it carries no data channels.');
+    if (this.#receiving?.transportId === recv.transport.id) return this.#receiving.answer;
+    this.#stopReceiving();
+    const { producers, maxMessageBytes } = await this.#room.receiveData(this);
+    const consumers: types.DataConsumer[] = [];
+    try {
+      for (const { producer, reliable } of producers)
+        consumers.push(
+          await recv.transport.consumeData({
+            dataProducerId: producer.id,
+            // As the home's relay opens them (see DataRelay.subscribe).
+            ...(reliable ? { ordered: true } : { ordered: false, maxRetransmits: 1 }),
+          }),
+        );
+      if (this.#closed) throw invalidState('The session closed while the data channels were being opened.');
+    } catch (error) {
+      for (const c of consumers) c.close();
+      for (const p of producers) p.producer.close();
+      throw error;
+    }
+    const answer: ResponseData['subscribeData'] = {
+      channels: consumers.map((c, i) => ({
+        dataConsumerId: c.id,
+        dataProducerId: c.dataProducerId,
+        sctpStreamParameters: c.sctpStreamParameters ?? { streamId: 0 },
+        label: c.label,
+        protocol: c.protocol,
+        reliable: producers[i]!.reliable,
+      })),
+      maxMessageBytes,
+    };
+    const receiving: Receiving = { transportId: recv.transport.id, from: producers, consumers, answer };
+    this.#receiving = receiving;
+    for (const c of consumers) {
+      // The home closed its end (the room's relay went, or the pipe): the client is told, as by a home node.
+      c.on('dataproducerclose', () => {
+        if (this.#receiving === receiving) this.#stopReceiving();
+        this.notify('dataConsumerClosed', { dataConsumerId: c.id });
+      });
+      c.on('transportclose', () => {
+        if (this.#receiving === receiving) this.#stopReceiving();
+      });
+    }
+    return answer;
+  }
+
+  #stopReceiving(): void {
+    const r = this.#receiving;
+    if (!r) return;
+    this.#receiving = undefined;
+    for (const c of r.consumers) if (!c.closed) c.close();
+    for (const p of r.from) if (!p.producer.closed) p.producer.close();
+  }
+
   /** Ends the session here: its transports close, and with them its tracks on every node. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#graceTimer) clearTimeout(this.#graceTimer);
     this.#client = undefined;
+    this.#stopReceiving();
     this.media.close();
     this.#room.forget(this);
   }

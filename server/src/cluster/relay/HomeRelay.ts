@@ -5,7 +5,9 @@
  * records and the consult's lifecycle treat them like anyone else; their
  * notifications go to the edge over the node link, numbered here so a resume
  * replays exactly what was missed. Their media requests never come here
- * (edgeMethods.ts): the edge's router serves them.
+ * (edgeMethods.ts): the edge's router serves them. Their data channels cross
+ * the room's pipes into this node's data relay, which checks and fans out
+ * every message as it does for local participants.
  *
  * The home also says which nodes a room spans (`roomNodes`) and sends the
  * tracks published here to each of them.
@@ -79,6 +81,8 @@ export class HomeRelay {
   attach(link: NodeLink): void {
     link.handle('relayJoin', (data) => this.#join(link.peer, data));
     link.handle('relayRequest', (data) => this.#request(link.peer, data));
+    link.handle('relayPublishData', (data) => this.#publishData(link.peer, data));
+    link.handle('relaySubscribeData', (data) => this.#subscribeData(link, data));
     link.onNote('relayGone', ({ room, sessionId, left }) => {
       const r = this.#find(link.peer, room, sessionId);
       if (!r) return;
@@ -241,6 +245,60 @@ export class HomeRelay {
     const handler = handlers[method as Method] as (s: HandlerScope, d: unknown) => Promise<unknown>;
     const response = await handler(scope, request);
     return { response: response as Record<string, unknown> };
+  }
+
+  /** An admitted relayed session, or the refusal a local participant would get. */
+  #admitted(edge: string, room: string, sessionId: string): Relayed {
+    const r = this.#find(edge, room, sessionId);
+    if (!r) throw new HuizhenError(ErrorCode.NOT_JOINED, 'This session is not in the room any more; join again.');
+    if (!r.room.isAdmitted(r.participant))
+      throw new HuizhenError(ErrorCode.NOT_ADMITTED, 'You are in the waiting room; a clinician will admit you.');
+    return r;
+  }
+
+  /**
+   * A relayed session's data topic, arriving on the edge's pipe: the room's
+   * data relay takes it as that participant's, with the same permission,
+   * topic policy, size and rate checks (and vitals ingest) as a local one.
+   */
+  async #publishData(
+    edge: string,
+    { room, sessionId, stream }: LinkRequestData<'relayPublishData'>,
+  ): Promise<LinkRequestResult<'relayPublishData'>> {
+    const r = this.#admitted(edge, room, sessionId);
+    const producer = await this.#options.pipes.receiveData(room, edge, stream, { identity: r.participant.identity });
+    try {
+      await r.room.data.attach(r.participant, producer, { reliable: stream.reliable });
+    } catch (error) {
+      producer.close();
+      throw error;
+    }
+    return { maxMessageBytes: r.room.data.maxMessageBytes };
+  }
+
+  /**
+   * The room's data channels to a relayed session: the relay consumes them
+   * on the pipe to the edge (the receiver's subchannel filters there, as on a
+   * local receive transport), and the edge hands them on to its client.
+   */
+  async #subscribeData(
+    link: NodeLink,
+    { room, sessionId }: LinkRequestData<'relaySubscribeData'>,
+  ): Promise<LinkRequestResult<'relaySubscribeData'>> {
+    const r = this.#admitted(link.peer, room, sessionId);
+    const out = await this.#options.pipes.dataOut(room, link);
+    const { channels, maxMessageBytes } = await r.room.data.subscribe(r.participant, out.transport);
+    for (const consumer of r.room.data.receivingConsumers(r.participant)) out.track(consumer);
+    return {
+      streams: channels.map((c) => ({
+        sctpStreamParameters:
+          c.sctpStreamParameters as LinkRequestResult<'relaySubscribeData'>['streams'][number]['sctpStreamParameters'],
+        label: c.label,
+        protocol: c.protocol,
+        reliable: c.reliable,
+      })),
+      maxMessageBytes,
+    };
   }
 
   /**

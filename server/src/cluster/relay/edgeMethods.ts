@@ -26,16 +26,14 @@ export const EDGE_MEDIA_METHODS: ReadonlySet<Method> = new Set<Method>([
   // The load generator's plain-RTP transports (load-test sessions only), so the bench can split a room over nodes.
   'createPlainTransport',
   'connectPlainTransport',
-]);
-
-/**
- * Requests a relayed session cannot make yet: data channels, whose relay and
- * vitals ingest live with the room's home, and the pre-call check (outside rooms).
- */
-export const HOME_ONLY_METHODS: ReadonlySet<Method> = new Set<Method>([
+  // Data channels: SCTP ends here; each topic is piped to the home's data relay and its channels piped back.
   'produceData',
   'closeDataProducer',
   'subscribeData',
+]);
+
+/** Requests a relayed session cannot make: the pre-call check, which runs outside rooms on the node it is asked of. */
+export const HOME_ONLY_METHODS: ReadonlySet<Method> = new Set<Method>([
   'startPreflight',
   'preflightConnectTransport',
   'preflightProduce',

@@ -4,7 +4,8 @@
  * waits in a's lobby, is admitted by the doctor on a and chats across; the
  * edge serves media requests itself and refuses them before admission; a
  * node link that sends the home nonsense, or the edge a malformed
- * notification, gets a typed refusal and never reaches the client.
+ * notification, gets a typed refusal and never reaches the client. Data
+ * topics opened on b are taken by a's relay, under a's permission checks.
  */
 import { ErrorCode } from '@huizhen/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,5 +153,72 @@ describe('a room homed on a, joined through b', () => {
     expect(b.logs.some((l) => l.includes('relayed notification refused'))).toBe(true);
     // The nurse's call goes on.
     expect((await nurse.request('getSummary', {})).summary).toBeDefined();
+  });
+
+  it("opens data topics of sessions on b at the home's relay, with the home's permission checks", async () => {
+    const sctp = { numStreams: { OS: 1024, MIS: 1024 } };
+    const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? null : r.error?.code);
+    const interpreter = await b.connect();
+    expect((await interpreter.join(b.token('int-chen', 'interpreter', room))).admission).toBe('admitted');
+    const send = await interpreter.request('createTransport', { direction: 'send', sctpCapabilities: sctp });
+    expect(send.sctpParameters).toBeDefined();
+    // An app topic: the edge's producer is piped to a, where the room's relay takes it as the interpreter's.
+    const opened = await interpreter.request('produceData', {
+      transportId: send.id,
+      sctpStreamParameters: { streamId: 1, ordered: true },
+      label: 'app.captions',
+    });
+    expect(opened.maxMessageBytes).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await fetch(`${a.url}/metrics`)).text())
+      .toMatch(/huizhen_cluster_pipe_transports [1-9]/);
+    // Vitals are the patient's and the family's to publish: the home refuses, and its code reaches the client.
+    const vitals = await interpreter.call('produceData', {
+      transportId: send.id,
+      sctpStreamParameters: { streamId: 2, ordered: true },
+      label: 'vitals',
+    });
+    expect(code(vitals)).toBe(ErrorCode.PERMISSION_DENIED);
+    // Receiving: the room's two channels, on b's receive transport, fed from a's relay down the pipe.
+    const recv = await interpreter.request('createTransport', { direction: 'recv', sctpCapabilities: sctp });
+    expect(recv.sctpParameters).toBeDefined();
+    const channels = await interpreter.request('subscribeData', {});
+    expect(channels.channels.map((c) => c.reliable).sort()).toEqual([false, true]);
+    // Asked again on the same transport: the same channels.
+    expect((await interpreter.request('subscribeData', {})).channels.map((c) => c.dataConsumerId).sort()).toEqual(
+      channels.channels.map((c) => c.dataConsumerId).sort(),
+    );
+    await interpreter.request('closeDataProducer', { dataProducerId: opened.dataProducerId });
+    expect(code(await interpreter.call('closeDataProducer', { dataProducerId: opened.dataProducerId }))).toBe(
+      ErrorCode.NOT_FOUND,
+    );
+    // A transport without SCTP carries no data, on the edge as at home.
+    const plainSend = await interpreter.request('createTransport', { direction: 'send' });
+    expect(
+      code(
+        await interpreter.call('produceData', {
+          transportId: plainSend.id,
+          sctpStreamParameters: { streamId: 3 },
+          label: 'app.captions',
+        }),
+      ),
+    ).toBe(ErrorCode.INVALID_STATE);
+    // An observer publishes nothing, data included: refused at the edge before anything is piped.
+    const observer = await b.connect();
+    await observer.join(b.token('obs-sun', 'observer', room));
+    const obsSend = await observer.call('createTransport', { direction: 'send', sctpCapabilities: sctp });
+    if (obsSend.ok)
+      expect(
+        code(
+          await observer.call('produceData', {
+            transportId: obsSend.data.id,
+            sctpStreamParameters: { streamId: 1 },
+            label: 'app.captions',
+          }),
+        ),
+      ).toBe(ErrorCode.PERMISSION_DENIED);
+    else expect(obsSend.error.code).toBe(ErrorCode.PERMISSION_DENIED);
+    interpreter.close();
+    observer.close();
   });
 });

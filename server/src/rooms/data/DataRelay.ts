@@ -84,7 +84,7 @@ interface PeerData {
 }
 
 /** True when the DataProducer's stream is ordered with retransmissions (the default of a data channel). */
-function isReliable(p: types.SctpStreamParameters): boolean {
+export function isReliable(p: types.SctpStreamParameters): boolean {
   return p.ordered !== false && p.maxRetransmits === undefined && p.maxPacketLifeTime === undefined;
 }
 
@@ -135,6 +135,16 @@ export class DataRelay {
     return this.#out !== undefined;
   }
 
+  /** The largest payload accepted on any topic, in bytes. */
+  get maxMessageBytes(): number {
+    return this.#settings.maxMessageBytes;
+  }
+
+  /** The DataConsumers `peer` receives on now (none when not subscribed). */
+  receivingConsumers(peer: DataPeer): readonly types.DataConsumer[] {
+    return this.#peers.get(peer)?.receiving?.consumers ?? [];
+  }
+
   /** The server's two DataProducers (for receivers' DataConsumers; tests consume them too). */
   get outgoing(): { reliable: types.DataProducer; unreliable: types.DataProducer } {
     return this.#required();
@@ -175,10 +185,7 @@ export class DataRelay {
     if (t.plain || t.direction !== 'send') throw invalidState('Data is published on the send transport.');
     if (!(t.transport as types.WebRtcTransport).sctpParameters)
       throw invalidState('This transport was created without sctpCapabilities, so it carries no data channels.');
-    const state = this.#state(peer);
-    if (state.sources.size >= MAX_PRODUCERS_PER_PEER)
-      throw invalidState(`At most ${MAX_PRODUCERS_PER_PEER} data topics may be open at once; close one first.`);
-
+    this.#roomForOneMore(peer);
     const producer = await mediaCall(() =>
       t.transport.produceData({
         sctpStreamParameters: request.sctpStreamParameters,
@@ -203,9 +210,20 @@ export class DataRelay {
     await this.#tap(peer, producer, policy, options.reliable);
   }
 
+  #roomForOneMore(peer: DataPeer): void {
+    if (this.#state(peer).sources.size >= MAX_PRODUCERS_PER_PEER)
+      throw invalidState(`At most ${MAX_PRODUCERS_PER_PEER} data topics may be open at once; close one first.`);
+  }
+
   async #tap(peer: DataPeer, producer: types.DataProducer, policy: DataTopicPolicy, reliable: boolean): Promise<void> {
     const { direct } = this.#required();
     const state = this.#state(peer);
+    try {
+      this.#roomForOneMore(peer);
+    } catch (err) {
+      producer.close();
+      throw err;
+    }
     let tap: types.DataConsumer;
     try {
       tap = await direct.consumeData({ dataProducerId: producer.id });

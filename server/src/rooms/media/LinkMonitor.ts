@@ -17,17 +17,11 @@
 import type { types } from 'mediasoup';
 import { TypedEmitter, type ConnectionQuality, type LinkDirection, type QualityReport } from '@huizhen/protocol';
 import type { Logger } from '../../observability/logger.js';
-import {
-  LOSS_POOR,
-  QualityTracker,
-  RTT_POOR_MS,
-  SCORE_POOR,
-  VIDEO_MIN_BITRATE,
-  type LinkSample,
-} from './ConnectionQuality.js';
+import { LOSS_POOR, QualityTracker, RTT_POOR_MS, type LinkSample } from './ConnectionQuality.js';
 import type { MediaPeer } from './MediaPeer.js';
 import type { PeerTransport, Subscription } from './PeerMedia.js';
 import type { DownlinkPolicy } from './SubscriptionManager.js';
+import { fitsVideo, uplinkFits } from './uplinkFit.js';
 import { VideoGate, type GateChange } from './VideoGate.js';
 
 /** How often links are measured. 2 s: fast enough to warn within seconds, light on the worker. */
@@ -47,12 +41,6 @@ const CAP_MAX = 20_000_000;
 const REPORT_TTL_MS = 3 * SAMPLE_MS;
 /** Reports more often than this are ignored (the rate limiter bounds the rest). */
 const REPORT_MIN_GAP_MS = 500;
-/**
- * A trial may start when the audio-only link has a sane round trip and little
- * loss; loss higher than this during video means video is what hurts.
- */
-const FIT_MAX_LOSS = 0.15;
-const FIT_MAX_RTT_MS = 1_000;
 
 export interface QualityUpdate {
   quality: ConnectionQuality;
@@ -86,6 +74,8 @@ interface PeerLink {
   lastReportAt: number;
   /** Set once a transport connected: from then on silence counts. */
   measuring?: boolean;
+  /** The client's estimate at the previous sample of an uplink trial. */
+  trialEstimate?: number | undefined;
 }
 
 function fraction(value: number | undefined): number | undefined {
@@ -365,26 +355,40 @@ export class LinkMonitor extends TypedEmitter<LinkMonitorEvents> implements Down
   ): Promise<void> {
     const camera = [...peer.media.tracks()].some((t) => t.source === 'camera');
     if (!camera) return;
-    // While the camera is paused for the network, only the client's estimate and the audio say anything.
-    const score = sendingVideo ? sample.producerScore : undefined;
-    // The encoder itself says bandwidth holds it back, and the estimate is below the lowest layer's needs.
-    const tooThin = report?.bandwidthLimited === true && (report.availableOutgoingBitrate ?? 0) < VIDEO_MIN_BITRATE;
-    const fits =
-      link.up.state === 'trial'
-        ? trialFits(score === undefined ? undefined : score <= SCORE_POOR || tooThin, sample.uplinkLoss, sample.rttMs)
-        : report === undefined && score === undefined
-          ? undefined
-          : !tooThin && fitsVideo(sample.uplinkLoss, sample.rttMs) && (score === undefined || score > SCORE_POOR);
     const state = link.up.state;
+    const estimate = report?.availableOutgoingBitrate;
+    const verdict = uplinkFits({
+      state,
+      // While the camera is paused for the network, only the client's estimate and the audio say anything.
+      score: sendingVideo ? sample.producerScore : undefined,
+      report,
+      loss: sample.uplinkLoss,
+      rttMs: sample.rttMs,
+      previousEstimate: state === 'trial' ? link.trialEstimate : undefined,
+    });
+    link.trialEstimate = state === 'trial' ? (estimate ?? link.trialEstimate) : undefined;
+    const fits = verdict === 'climbing' ? undefined : verdict;
     // A fresh join on a thin link: the camera would fill the uplink (and bury the audio) for the
     // seconds the uplink's own samples take, while the downlink has already shown video does not fit.
     const coupled = link.down.state === 'audioOnly' ? link.up.holdUnproven(now) : undefined;
-    const change = coupled ?? link.up.push({ now, fits, healthy: healthy(sample.uplinkLoss, sample.rttMs) });
+    const change =
+      coupled ??
+      link.up.push({
+        now,
+        fits,
+        healthy: healthy(sample.uplinkLoss, sample.rttMs),
+        climbing: verdict === 'climbing',
+      });
     if (!change) return;
     this.#logger.info('uplink video', {
       participant: peer.identity,
       state: change.state,
       ...(coupled ? { reason: 'downlink' } : {}),
+      // What decided it, for whoever reads why a camera stopped (no clinical content).
+      ...defined('estimateKbps', estimate === undefined ? undefined : Math.round(estimate / 1000)),
+      ...defined('score', sendingVideo ? sample.producerScore : undefined),
+      ...defined('rttMs', sample.rttMs === undefined ? undefined : Math.round(sample.rttMs)),
+      ...defined('loss', sample.uplinkLoss === undefined ? undefined : roundLoss(sample.uplinkLoss)),
     });
     if (change.announce !== undefined) this.emit('audioOnly', peer, change.announce, 'uplink');
     else if (change.state === 'trial' || (state === 'trial' && change.state === 'audioOnly'))
@@ -459,12 +463,6 @@ function trialFits(
 ): boolean | undefined {
   if ((loss ?? 0) > LOSS_POOR || (rttMs ?? 0) >= RTT_POOR_MS) return false;
   return held === false ? true : undefined;
-}
-
-function fitsVideo(loss: number | undefined, rttMs: number | undefined): boolean {
-  if (loss !== undefined && loss > FIT_MAX_LOSS) return false;
-  if (rttMs !== undefined && rttMs > FIT_MAX_RTT_MS) return false;
-  return true;
 }
 
 function healthy(loss: number | undefined, rttMs: number | undefined): boolean {

@@ -6,6 +6,7 @@ import {
   PROVEN_AFTER,
   RETRY_FIRST_MS,
   RETRY_MAX_MS,
+  TRIAL_CLIMB_MAX_MS,
   TRIAL_MAX_MS,
   VideoGate,
 } from './VideoGate.js';
@@ -13,12 +14,16 @@ import {
 const STEP = 2_000;
 
 /** Feeds samples until `until` says stop; returns the changes seen. */
-function run(gate: VideoGate, from: number, samples: { fits: boolean | undefined; healthy?: boolean }[]) {
+function run(
+  gate: VideoGate,
+  from: number,
+  samples: { fits: boolean | undefined; healthy?: boolean; climbing?: boolean }[],
+) {
   const changes = [];
   let now = from;
   for (const s of samples) {
     now += STEP;
-    const change = gate.push({ now, fits: s.fits, healthy: s.healthy ?? true });
+    const change = gate.push({ now, fits: s.fits, healthy: s.healthy ?? true, climbing: s.climbing ?? false });
     if (change) changes.push({ at: now, ...change });
   }
   return { changes, now };
@@ -98,6 +103,24 @@ describe('VideoGate', () => {
     const { changes } = run(gate, now, times(TRIAL_MAX_MS / STEP, undefined));
     expect(changes.at(-1)).toMatchObject({ state: 'audioOnly' });
   });
+
+  it('lets a trial whose link is still being found run past TRIAL_MAX_MS, up to TRIAL_CLIMB_MAX_MS', () => {
+    const climbing = (n: number) => Array.from({ length: n }, () => ({ fits: undefined, climbing: true }));
+    const gate = new VideoGate();
+    let { now } = run(gate, 0, times(ENTER_AFTER, false));
+    ({ now } = run(gate, now, times(RETRY_FIRST_MS / STEP, undefined)));
+    expect(gate.state).toBe('trial');
+    // Still climbing past TRIAL_MAX_MS, then the estimate reaches a video layer: the trial passes.
+    const passed = run(gate, now, [...climbing(TRIAL_MAX_MS / STEP + 2), ...times(PASS_AFTER, true)]);
+    expect(passed.changes.map((c) => c.state)).toEqual(['video']);
+    // Climbing for ever does not keep a trial open for ever.
+    ({ now } = run(gate, passed.now, times(ENTER_AFTER, false)));
+    ({ now } = run(gate, now, times(RETRY_FIRST_MS / STEP, undefined)));
+    expect(gate.state).toBe('trial');
+    const endless = run(gate, now, climbing(TRIAL_CLIMB_MAX_MS / STEP));
+    expect(endless.changes.at(-1)).toMatchObject({ state: 'audioOnly' });
+  });
+
   describe('holdUnproven (the other direction showed video does not fit)', () => {
     it('stops video on a new link that has not shown it carries video, and a trial brings it back', () => {
       const gate = new VideoGate();

@@ -6,7 +6,7 @@
  *   video ──(video does not fit, ENTER_AFTER samples)──▶ audioOnly
  *   audioOnly ──(retry delay passed, audio healthy)──▶ trial (video on, lowest layer)
  *   trial ──(fits PASS_AFTER samples)──▶ video      (announced: audioOnly false)
- *   trial ──(does not fit FAIL_AFTER samples, or TRIAL_MAX_MS)──▶ audioOnly (delay doubles)
+ *   trial ──(does not fit FAIL_AFTER samples, or TRIAL_MAX_MS; TRIAL_CLIMB_MAX_MS while climbing)──▶ audioOnly (delay doubles)
  *
  * A trial is how a recovered link is found at all: with video paused, only
  * audio flows, and no bandwidth estimate grows past what is being sent.
@@ -26,8 +26,14 @@ export const RETRY_MAX_MS = 30_000;
 export const PASS_AFTER = 2;
 /** Samples in a row that end a trial as failed (audio suffers meanwhile: give up quickly). */
 export const FAIL_AFTER = 2;
-/** A trial that neither passed nor failed by then counts as failed. */
+/** A trial that neither passed nor failed by then counts as failed ... */
 export const TRIAL_MAX_MS = 12_000;
+/**
+ * ... unless the link is still being found (see GateInput.climbing): after
+ * minutes of audio only a sender's estimate climbs from about the audio's
+ * bitrate at some 8 % a second, which takes 15–20 s to reach a video layer.
+ */
+export const TRIAL_CLIMB_MAX_MS = 30_000;
 /** Samples in a row that must fit before a direction counts as proven to carry video (6 s). */
 export const PROVEN_AFTER = 3;
 
@@ -39,6 +45,8 @@ export interface GateInput {
   fits: boolean | undefined;
   /** The audio-only link itself is healthy (low loss, sane round trip), so a trial may start. */
   healthy: boolean;
+  /** Nothing decided yet, but the link is being found (a bandwidth estimate still growing): a trial goes on. */
+  climbing?: boolean;
 }
 
 export interface GateChange {
@@ -91,7 +99,7 @@ export class VideoGate {
   }
 
   /** Takes one sample; returns what to do when the state changed, else undefined. */
-  push({ now, fits, healthy }: GateInput): GateChange | undefined {
+  push({ now, fits, healthy, climbing = false }: GateInput): GateChange | undefined {
     switch (this.#state) {
       case 'video':
         if (fits === undefined) return undefined;
@@ -121,7 +129,9 @@ export class VideoGate {
           this.#proven = true;
           return this.#go('video', false);
         }
-        if (this.#bad >= FAIL_AFTER || now - this.#trialStarted >= TRIAL_MAX_MS) {
+        // A link still being found, or one that just began to fit, gets the longer bound.
+        const maxMs = (climbing && fits === undefined) || fits === true ? TRIAL_CLIMB_MAX_MS : TRIAL_MAX_MS;
+        if (this.#bad >= FAIL_AFTER || now - this.#trialStarted >= maxMs) {
           this.#retryMs = Math.min(RETRY_MAX_MS, this.#retryMs * 2);
           this.#nextTrialAt = now + this.#retryMs;
           this.#bad = 0;

@@ -59,6 +59,17 @@ export interface ConsumeOptions {
   rtpParameters: RtpParameters;
 }
 
+/**
+ * How long the answer to a request that makes media state on the server
+ * (produce, produceData, connectTransport) is waited for. The server acts on
+ * these at once; a slow answer means a congested downlink (a patient on a thin
+ * mobile link while the first seconds of video arrive), and giving up would
+ * leave the server with a track the client no longer has. A connection that is
+ * really gone is found by the heartbeat, which fails these requests at once.
+ */
+export const MEDIA_SETUP_TIMEOUT_MS = 30_000;
+const SETUP = { timeoutMs: MEDIA_SETUP_TIMEOUT_MS } as const;
+
 /** Source and initial pause state travel to the 'produce' handler in appData. */
 interface ProducerAppData extends AppData {
   source: TrackSource;
@@ -311,7 +322,7 @@ export class MediaSession {
 
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.#signal
-        .request('connectTransport', { transportId: transport.id, dtlsParameters })
+        .request('connectTransport', { transportId: transport.id, dtlsParameters }, SETUP)
         .then(() => callback(), errback);
     });
 
@@ -323,13 +334,17 @@ export class MediaSession {
           return;
         }
         this.#signal
-          .request('produce', {
-            transportId: transport.id,
-            kind,
-            source,
-            rtpParameters,
-            ...(paused ? { paused: true } : {}),
-          })
+          .request(
+            'produce',
+            {
+              transportId: transport.id,
+              kind,
+              source,
+              rtpParameters,
+              ...(paused ? { paused: true } : {}),
+            },
+            SETUP,
+          )
           .then(({ trackId }) => callback({ id: trackId }), errback);
       });
       // --- data channels
@@ -340,17 +355,21 @@ export class MediaSession {
           return;
         }
         this.#signal
-          .request('produceData', {
-            transportId: transport.id,
-            sctpStreamParameters: {
-              streamId,
-              ...(ordered !== undefined ? { ordered } : {}),
-              ...(maxPacketLifeTime !== undefined ? { maxPacketLifeTime } : {}),
-              ...(maxRetransmits !== undefined ? { maxRetransmits } : {}),
+          .request(
+            'produceData',
+            {
+              transportId: transport.id,
+              sctpStreamParameters: {
+                streamId,
+                ...(ordered !== undefined ? { ordered } : {}),
+                ...(maxPacketLifeTime !== undefined ? { maxPacketLifeTime } : {}),
+                ...(maxRetransmits !== undefined ? { maxRetransmits } : {}),
+              },
+              label,
+              ...(protocol ? { protocol } : {}),
             },
-            label,
-            ...(protocol ? { protocol } : {}),
-          })
+            SETUP,
+          )
           .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
       });
     }

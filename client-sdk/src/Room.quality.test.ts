@@ -3,12 +3,11 @@
  * scripted server: participants' state and events, the camera held back for a
  * weak uplink (not a mute), and the stats report the SDK sends.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeHuizhenServer, mediasoupDevice, participant, webSocketFactory } from '../test-support/fakeServer.js';
+import { describe, expect, it } from 'vitest';
+import { participant } from '../test-support/fakeServer.js';
+import { connectOptions, useFakeServer } from '../test-support/fakeServerTest.js';
 import { fakeTrack, nextEvent } from '../test-support/roomHelpers.js';
 import { connect } from './connect.js';
-import type { ConnectOptions } from './options.js';
-import type { Room } from './Room.js';
 
 /** The next `event` of a participant (nextEvent is for the room's events). */
 function nextOf(emitter: object, event: string): Promise<unknown[]> {
@@ -23,36 +22,24 @@ function nextOf(emitter: object, event: string): Promise<unknown[]> {
 }
 
 describe('connection quality in the SDK', () => {
-  let server: FakeHuizhenServer;
-  let room: Room | undefined;
-  const options = (): ConnectOptions => ({ webSocketFactory, mediasoupDevice, requestTimeoutMs: 2000 });
-
-  beforeEach(async () => {
-    server = await FakeHuizhenServer.start();
-  });
-
-  afterEach(async () => {
-    await room?.disconnect();
-    room = undefined;
-    await server.close();
-  });
+  const ctx = useFakeServer();
 
   it("keeps each participant's quality and audio-only state, with events on the room and the participant", async () => {
-    server.others = [participant('patient-li', { role: 'patient' })];
-    room = await connect(server.url, 't', options());
-    const li = room.remoteParticipants.get('patient-li')!;
+    ctx.server.others = [participant('patient-li', { role: 'patient' })];
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
+    const li = ctx.room.remoteParticipants.get('patient-li')!;
     expect(li.connectionQuality).toBe('unknown');
     expect(li.audioOnly).toBe(false);
 
     const onParticipant = nextOf(li, 'connectionQualityChanged');
-    const onRoom = nextEvent(room, 'connectionQualityChanged');
-    server.notify('connectionQualityChanged', { identity: 'patient-li', quality: 'poor', downlink: 'poor' });
+    const onRoom = nextEvent(ctx.room, 'connectionQualityChanged');
+    ctx.server.notify('connectionQualityChanged', { identity: 'patient-li', quality: 'poor', downlink: 'poor' });
     expect(await onRoom).toEqual(['poor', li]);
     expect(await onParticipant).toEqual(['poor']);
     expect(li.connectionQuality).toBe('poor');
 
-    const audioOnly = nextEvent(room, 'audioOnlyChanged');
-    server.notify('audioOnlyChanged', {
+    const audioOnly = nextEvent(ctx.room, 'audioOnlyChanged');
+    ctx.server.notify('audioOnlyChanged', {
       identity: 'patient-li',
       audioOnly: true,
       reason: 'network',
@@ -62,7 +49,7 @@ describe('connection quality in the SDK', () => {
     expect(li.audioOnly).toBe(true);
     expect(li.audioOnlyDirections).toEqual(['uplink']);
 
-    server.notify('audioOnlyChanged', {
+    ctx.server.notify('audioOnlyChanged', {
       identity: 'patient-li',
       audioOnly: false,
       reason: 'network',
@@ -73,25 +60,25 @@ describe('connection quality in the SDK', () => {
   });
 
   it('holds the camera back for a weak uplink without muting it, and never touches the microphone', async () => {
-    room = await connect(server.url, 't', options());
-    const lp = room.localParticipant;
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
+    const lp = ctx.room.localParticipant;
     const cam = await lp.publishCamera({ track: fakeTrack('video') });
     const mic = await lp.publishMicrophone({ track: fakeTrack('audio') });
-    const before = server.methods().length;
+    const before = ctx.server.methods().length;
 
-    const changed = nextEvent(room, 'audioOnlyChanged');
-    server.notify('audioOnlyChanged', { identity: 'me', audioOnly: true, reason: 'network', direction: 'uplink' });
+    const changed = nextEvent(ctx.room, 'audioOnlyChanged');
+    ctx.server.notify('audioOnlyChanged', { identity: 'me', audioOnly: true, reason: 'network', direction: 'uplink' });
     expect(await changed).toEqual([lp, true, 'uplink']);
     expect(cam.pausedForNetwork).toBe(true);
     expect(cam.producer.paused).toBe(true);
     // Not a mute: the person's own state, and the others' view of it, stay as they were.
     expect(cam.muted).toBe(false);
     expect(mic.producer.paused).toBe(false);
-    expect(server.methods().slice(before)).not.toContain('setProducerPaused');
+    expect(ctx.server.methods().slice(before)).not.toContain('setProducerPaused');
 
     // The person mutes meanwhile: when the link recovers, the camera stays muted.
     await cam.mute();
-    server.notify('audioOnlyChanged', { identity: 'me', audioOnly: false, reason: 'network', direction: 'uplink' });
+    ctx.server.notify('audioOnlyChanged', { identity: 'me', audioOnly: false, reason: 'network', direction: 'uplink' });
     await nextOf(lp, 'audioOnlyChanged');
     expect(cam.pausedForNetwork).toBe(false);
     expect(cam.producer.paused).toBe(true);
@@ -100,10 +87,10 @@ describe('connection quality in the SDK', () => {
   });
 
   it('unmuting during a network pause does not send video until the link allows', async () => {
-    room = await connect(server.url, 't', options());
-    const cam = await room.localParticipant.publishCamera({ track: fakeTrack('video'), muted: true });
-    server.notify('audioOnlyChanged', { identity: 'me', audioOnly: true, reason: 'network', direction: 'uplink' });
-    await nextOf(room.localParticipant, 'audioOnlyChanged');
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
+    const cam = await ctx.room.localParticipant.publishCamera({ track: fakeTrack('video'), muted: true });
+    ctx.server.notify('audioOnlyChanged', { identity: 'me', audioOnly: true, reason: 'network', direction: 'uplink' });
+    await nextOf(ctx.room.localParticipant, 'audioOnlyChanged');
     await cam.unmute();
     expect(cam.muted).toBe(false);
     expect(cam.producer.paused).toBe(true);

@@ -2,7 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionError, ErrorCode, HuizhenError } from './errors.js';
 import { createLogger } from './logger.js';
-import { SignalClient, type AnyNotification, type SignalCloseInfo, type WebSocketLike } from './SignalClient.js';
+import {
+  SignalClient,
+  type AnyNotification,
+  type SignalClientOptions,
+  type SignalCloseInfo,
+  type WebSocketLike,
+} from './SignalClient.js';
 
 interface ReceivedRequest {
   id: number;
@@ -234,16 +240,33 @@ describe('SignalClient over a real WebSocket', () => {
   });
 });
 
+/**
+ * Runs `test` with a TestServer and a client that pings every 100 ms and waits 150 ms for the answer (plus `options`),
+ * then closes both.
+ */
+async function withHeartbeat(
+  options: Partial<SignalClientOptions>,
+  test: (server: TestServer, client: SignalClient) => Promise<void>,
+): Promise<void> {
+  const server = new TestServer();
+  const url = await server.listening();
+  const client = new SignalClient(url, {
+    webSocketFactory: factory,
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 150,
+    ...options,
+  });
+  try {
+    await test(server, client);
+  } finally {
+    client.close();
+    await server.close();
+  }
+}
+
 describe('SignalClient heartbeat', () => {
   it('treats a server that stops answering pings as a lost connection', async () => {
-    const server = new TestServer();
-    const url = await server.listening();
-    const client = new SignalClient(url, {
-      webSocketFactory: factory,
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 150,
-    });
-    try {
+    await withHeartbeat({}, async (server, client) => {
       let answering = true;
       server.onRequest = (req, socket) => {
         if (answering) socket.send(JSON.stringify({ id: req.id, ok: true, data: {} }));
@@ -258,54 +281,35 @@ describe('SignalClient heartbeat', () => {
       const info = await closed;
       expect(info).toMatchObject({ code: 4100, initiatedLocally: false });
       expect(client.state).toBe('closed');
-    } finally {
-      client.close();
-      await server.close();
-    }
+    });
   });
 });
 
 // --- connection quality: a slow socket on a weak link is not a dead one
 describe('SignalClient heartbeat on a slow link', () => {
   it('keeps a connection whose pongs are late while other frames still arrive', async () => {
-    const server = new TestServer();
-    const url = await server.listening();
-    const client = new SignalClient(url, {
-      webSocketFactory: factory,
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 150,
+    await withHeartbeat({}, async (server, client) => {
+      let ticker: ReturnType<typeof setInterval> | undefined;
+      try {
+        // Pings are never answered, but the server keeps talking (a notification every 50 ms).
+        server.onRequest = () => {};
+        let closed = false;
+        client.on('close', () => (closed = true));
+        await client.connect();
+        ticker = setInterval(() => {
+          server.send({ notification: 'activeSpeakerChanged', data: { identity: null } });
+        }, 50);
+        await new Promise((r) => setTimeout(r, 700));
+        expect(closed).toBe(false);
+        expect(client.state).toBe('open');
+      } finally {
+        clearInterval(ticker);
+      }
     });
-    let ticker: ReturnType<typeof setInterval> | undefined;
-    try {
-      // Pings are never answered, but the server keeps talking (a notification every 50 ms).
-      server.onRequest = () => {};
-      let closed = false;
-      client.on('close', () => (closed = true));
-      await client.connect();
-      ticker = setInterval(() => {
-        server.send({ notification: 'activeSpeakerChanged', data: { identity: null } });
-      }, 50);
-      await new Promise((r) => setTimeout(r, 700));
-      expect(closed).toBe(false);
-      expect(client.state).toBe('open');
-    } finally {
-      clearInterval(ticker);
-      client.close();
-      await server.close();
-    }
   });
 
   it('keeps a silent connection while media flows, for heartbeatMediaAliveMs', async () => {
-    const server = new TestServer();
-    const url = await server.listening();
-    const client = new SignalClient(url, {
-      webSocketFactory: factory,
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 150,
-      heartbeatMediaAliveMs: 600,
-      isMediaAlive: () => true,
-    });
-    try {
+    await withHeartbeat({ heartbeatMediaAliveMs: 600, isMediaAlive: () => true }, async (server, client) => {
       server.onRequest = () => {};
       const closedAt = new Promise<number>((resolve) => client.on('close', () => resolve(Date.now())));
       const started = Date.now();
@@ -314,10 +318,7 @@ describe('SignalClient heartbeat on a slow link', () => {
       // Given up only once the silence outlasted the media allowance, not at the first late pong.
       expect(info).not.toBeNull();
       expect(info! - started).toBeGreaterThanOrEqual(600);
-    } finally {
-      client.close();
-      await server.close();
-    }
+    });
   });
 });
 

@@ -140,28 +140,8 @@ export {
   type RoomRecordingEvents,
 } from './recording/RoomRecording.js';
 export { RECORDING_STATES } from '@huizhen/protocol';
-// --- vitals
-export * from './vitals/index.js';
-export {
-  VITALS_TOPIC,
-  VITAL_TYPES,
-  VITALS_UNITS,
-  VITALS_RANGES,
-  VITALS_LIMITS,
-  VITALS_LOINC,
-  VitalsError,
-  parseVitalsSample,
-  parseVitalsMessage,
-  checkSampleTime,
-  type VitalType,
-  type VitalsSample,
-  type VitalsDeviceInfo,
-  type VitalsProblem,
-  type NumericVitalsSample,
-  type BloodPressureSample,
-  type WaveformSample,
-  type Waveform,
-} from '@huizhen/protocol';
+// --- vitals: everything of the `@huizhen/client-sdk/vitals` entry point
+export * from './vitals.js';
 // --- evaluation
 export { submitEvaluation, type SubmitEvaluationOptions } from './evaluation/submitEvaluation.js';
 export {

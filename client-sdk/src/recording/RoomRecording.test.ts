@@ -3,13 +3,12 @@
  * and from notifications (a malformed one is dropped), when the consent prompt
  * is due, and the requests it sends.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordingStatus } from '@huizhen/protocol';
-import { FakeHuizhenServer, WireFailure, mediasoupDevice, webSocketFactory } from '../../test-support/fakeServer.js';
+import { WireFailure } from '../../test-support/fakeServer.js';
+import { connectOptions, useFakeServer } from '../../test-support/fakeServerTest.js';
 import { nextEvent } from '../../test-support/roomHelpers.js';
 import { connect } from '../connect.js';
-import type { ConnectOptions } from '../options.js';
-import type { Room } from '../Room.js';
 import { RoomRecording } from './RoomRecording.js';
 
 const asked: RecordingStatus = {
@@ -22,89 +21,82 @@ const asked: RecordingStatus = {
 const OFF: RecordingStatus = { state: 'off', missingConsent: [], version: 0 };
 
 describe('RoomRecording', () => {
-  let server: FakeHuizhenServer;
-  let room: Room | undefined;
-  const options = (): ConnectOptions => ({ webSocketFactory, mediasoupDevice, requestTimeoutMs: 2000 });
-
-  beforeEach(async () => {
-    server = await FakeHuizhenServer.start();
-  });
-
-  afterEach(async () => {
-    await room?.disconnect();
-    room = undefined;
-    await server.close();
-  });
+  const ctx = useFakeServer();
 
   it('is unavailable and off when the server cannot record (no recording in the view)', async () => {
-    room = await connect(server.url, 't', options());
-    expect(room.recording.available).toBe(false);
-    expect(room.recording.state).toEqual(OFF);
-    expect(room.recording.consentRequested).toBe(false);
-    server.handlers.requestRecording = () => {
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
+    expect(ctx.room.recording.available).toBe(false);
+    expect(ctx.room.recording.state).toEqual(OFF);
+    expect(ctx.room.recording.consentRequested).toBe(false);
+    ctx.server.handlers.requestRecording = () => {
       throw new WireFailure('RECORDING_UNAVAILABLE', 'This server is not set up to record.');
     };
-    await expect(room.recording.request()).rejects.toMatchObject({ code: 'RECORDING_UNAVAILABLE' });
+    await expect(ctx.room.recording.request()).rejects.toMatchObject({ code: 'RECORDING_UNAVAILABLE' });
   });
 
   it('a late joiner asked at join reads it from the state; changes arrive as recordingStateChanged', async () => {
-    server.view = { recording: asked };
-    room = await connect(server.url, 't', options());
-    expect(room.recording.available).toBe(true);
-    expect(room.recording.state).toEqual(asked);
-    expect(room.recording.consentRequested).toBe(true);
-    expect(room.recording.consented).toBe(false);
+    ctx.server.view = { recording: asked };
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
+    expect(ctx.room.recording.available).toBe(true);
+    expect(ctx.room.recording.state).toEqual(asked);
+    expect(ctx.room.recording.consentRequested).toBe(true);
+    expect(ctx.room.recording.consented).toBe(false);
 
-    let changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 4 });
+    let changed = nextEvent(ctx.room, 'recordingStateChanged');
+    ctx.server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 4 });
     expect(await changed).toEqual([{ ...asked, state: 'recording', missingConsent: [], version: 4 }, false]);
-    expect(room.recording.consentRequested).toBe(false);
-    expect(room.recording.consented).toBe(true);
+    expect(ctx.room.recording.consentRequested).toBe(false);
+    expect(ctx.room.recording.consented).toBe(true);
 
     // A malformed notification is dropped on arrival; the next good one still applies.
-    server.socket?.send(
+    ctx.server.socket?.send(
       JSON.stringify({ notification: 'recordingStateChanged', data: { state: 'filming', missingConsent: [] } }),
     );
-    changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1'], version: 6 });
+    changed = nextEvent(ctx.room, 'recordingStateChanged');
+    ctx.server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1'], version: 6 });
     expect(await changed).toEqual([{ ...asked, state: 'paused', missingConsent: ['fam-1'], version: 6 }, false]);
-    expect(room.recording.state.state).toBe('paused');
+    expect(ctx.room.recording.state.state).toBe('paused');
 
     // An older one (replayed after a reconnect) is stale: ignored, no event.
     const seen: unknown[] = [];
-    room.on('recordingStateChanged', (status) => seen.push(status));
-    server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 5 });
+    ctx.room.on('recordingStateChanged', (status) => seen.push(status));
+    ctx.server.notify('recordingStateChanged', { ...asked, state: 'recording', missingConsent: [], version: 5 });
 
     // Withdrawn: this participant is asked again.
-    changed = nextEvent(room, 'recordingStateChanged');
-    server.notify('recordingStateChanged', { ...asked, state: 'paused', missingConsent: ['fam-1', 'me'], version: 7 });
+    changed = nextEvent(ctx.room, 'recordingStateChanged');
+    ctx.server.notify('recordingStateChanged', {
+      ...asked,
+      state: 'paused',
+      missingConsent: ['fam-1', 'me'],
+      version: 7,
+    });
     expect((await changed)[1]).toBe(true);
     expect(seen).toHaveLength(1);
-    expect(room.recording.state.version).toBe(7);
+    expect(ctx.room.recording.state.version).toBe(7);
   });
 
   it('sends request, consent and stop, and passes the server’s refusal on', async () => {
-    server.view = { recording: OFF };
-    server.handlers.requestRecording = () => ({ recording: { ...asked, missingConsent: ['pt-1'] } });
-    server.handlers.recordingConsent = (data) => ({
+    ctx.server.view = { recording: OFF };
+    ctx.server.handlers.requestRecording = () => ({ recording: { ...asked, missingConsent: ['pt-1'] } });
+    ctx.server.handlers.recordingConsent = (data) => ({
       recording: { ...asked, state: data.agree ? 'recording' : 'paused', missingConsent: data.agree ? [] : ['me'] },
     });
-    server.handlers.stopRecording = () => ({ recording: OFF, recordingId: 'rec-1' });
-    room = await connect(server.url, 't', options());
+    ctx.server.handlers.stopRecording = () => ({ recording: OFF, recordingId: 'rec-1' });
+    ctx.room = await connect(ctx.server.url, 't', connectOptions());
 
-    expect(await room.recording.request()).toMatchObject({ state: 'awaiting-consent', missingConsent: ['pt-1'] });
-    expect((await room.recording.consent(false)).state).toBe('paused');
-    expect(await room.recording.stop()).toBe('rec-1');
-    expect(server.requests.filter((r) => r.method !== 'ping').slice(-3)).toMatchObject([
+    expect(await ctx.room.recording.request()).toMatchObject({ state: 'awaiting-consent', missingConsent: ['pt-1'] });
+    expect((await ctx.room.recording.consent(false)).state).toBe('paused');
+    expect(await ctx.room.recording.stop()).toBe('rec-1');
+    expect(ctx.server.requests.filter((r) => r.method !== 'ping').slice(-3)).toMatchObject([
       { method: 'requestRecording', data: {} },
       { method: 'recordingConsent', data: { agree: false } },
       { method: 'stopRecording', data: {} },
     ]);
 
-    server.handlers.stopRecording = () => {
+    ctx.server.handlers.stopRecording = () => {
       throw new WireFailure('PERMISSION_DENIED', 'Your role does not allow you to stop the recording.');
     };
-    await expect(room.recording.stop()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(ctx.room.recording.stop()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
   });
 
   it('the view after admission or a reconnect replaces the state; an unchanged one emits nothing', () => {

@@ -8,39 +8,21 @@
  * (sessionFailover.test.ts: the share, opinions, lobby and grace.)
  * Runs the built server (server/dist/main.js: `npm run build` first).
  */
-import { ErrorCode, type ResponseData } from '@huizhen/protocol';
+import { ErrorCode } from '@huizhen/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolClient } from '../client/ProtocolClient.js';
-import { startNodeProcess, type NodeProcess } from '../testing/nodeProcess.js';
-import { startRedis, type TestRedis } from '../testing/redisServer.js';
+import type { ProtocolClient } from '../client/ProtocolClient.js';
+import { startFailoverCluster, type FailoverCluster, type Joined } from './failover.testing.js';
 
-let redis: TestRedis;
-let a: NodeProcess;
-let b: NodeProcess;
-const clients: ProtocolClient[] = [];
+let cluster: FailoverCluster;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  a = await startNodeProcess({ id: 'a', redisUrl: redis.url });
-  b = await startNodeProcess({ id: 'b', redisUrl: redis.url });
+  cluster = await startFailoverCluster();
 }, 60_000);
-afterAll(async () => {
-  for (const c of clients) c.close();
-  await a?.kill();
-  await b?.stop();
-  await redis?.stop();
-});
-
-async function connect(node: NodeProcess): Promise<ProtocolClient> {
-  const c = await ProtocolClient.connect(node.wsUrl);
-  clients.push(c);
-  return c;
-}
-
-type Joined = ResponseData['join'];
+afterAll(() => cluster?.stop());
 
 describe('failover: the home node is killed mid-call', () => {
   it('another node rebuilds the room; people come back with their admission, the chat, the lock and the bans', async () => {
+    const { a, b, connect, joinOn, admit } = cluster;
     const room = 'failover-1';
     const tokens = {
       doctor: await a.token('dr-wang', 'doctor', room),
@@ -50,19 +32,15 @@ describe('failover: the home node is killed mid-call', () => {
     };
 
     // --- the call on a (the room's home: the first join opens it there)
-    const doctor = await connect(a);
-    const doctorJoin = (await doctor.join(tokens.doctor)) as Joined;
+    const { client: doctor, joined: doctorJoin } = await joinOn(a, tokens.doctor);
     expect(doctorJoin.admission).toBe('admitted');
     expect(doctorJoin.clusterNodes).toEqual([b.url]);
-    const patient = await connect(a);
-    const patientJoin = (await patient.join(tokens.patient)) as Joined;
+    const { client: patient, joined: patientJoin } = await joinOn(a, tokens.patient);
     expect(patientJoin.admission).toBe('waiting');
-    await doctor.request('admit', { identity: 'patient-li' });
-    await patient.notification('admitted');
-    const family = await connect(a);
-    expect(((await family.join(tokens.family)) as Joined).admission).toBe('waiting');
-    await doctor.request('admit', { identity: 'family-li' });
-    await family.notification('admitted');
+    await admit(doctor, patient, 'patient-li');
+    const { client: family, joined: familyJoin } = await joinOn(a, tokens.family);
+    expect(familyJoin.admission).toBe('waiting');
+    await admit(doctor, family, 'family-li');
     await doctor.request('removeParticipant', { identity: 'family-li' });
     const sent = await doctor.request('sendChat', { text: 'Please keep the inhaler at hand.' });
     await patient.request('sendChat', { text: 'I will.' });

@@ -12,46 +12,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, type Notification, type ResponseData } from '@huizhen/protocol';
+import { ErrorCode, type Notification } from '@huizhen/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProtocolClient } from '../client/ProtocolClient.js';
+import type { ProtocolClient } from '../client/ProtocolClient.js';
 import { makePdf } from '../records/testFiles.js';
-import { startNodeProcess, type NodeProcess } from '../testing/nodeProcess.js';
-import { startRedis, type TestRedis } from '../testing/redisServer.js';
+import type { NodeProcess } from '../testing/nodeProcess.js';
+import { startFailoverCluster, type FailoverCluster, type Joined } from './failover.testing.js';
 import { ClusterKeys } from './keys.js';
 import { RedisRoomStateStore } from './RedisRoomStateStore.js';
 import { testConnection, until } from './testing.js';
 
 const GRACE_MS = 6000;
 
-let redis: TestRedis;
-let a: NodeProcess;
-let b: NodeProcess;
+let cluster: FailoverCluster;
 let records: string;
-const clients: ProtocolClient[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
   records = mkdtempSync(join(tmpdir(), 'huizhen-shared-records-'));
   const env = { HUIZHEN_RECONNECT_GRACE_MS: String(GRACE_MS) };
-  a = await startNodeProcess({ id: 'a', redisUrl: redis.url, env, sharedRecordsDir: records });
-  b = await startNodeProcess({ id: 'b', redisUrl: redis.url, env, sharedRecordsDir: records });
+  cluster = await startFailoverCluster({ env, sharedRecordsDir: records });
 }, 60_000);
 afterAll(async () => {
-  for (const c of clients) c.close();
-  await a?.kill();
-  await b?.stop();
-  await redis?.stop();
+  await cluster?.stop();
   if (records) rmSync(records, { recursive: true, force: true });
 });
-
-async function connect(node: NodeProcess): Promise<ProtocolClient> {
-  const c = await ProtocolClient.connect(node.wsUrl);
-  clients.push(c);
-  return c;
-}
-
-type Joined = ResponseData['join'];
 
 const lastSeq = (c: ProtocolClient): number => Math.max(0, ...c.notifications.map((n) => n.seq ?? 0));
 const seen = (c: ProtocolClient, name: Notification, identity: string): boolean =>
@@ -67,7 +51,7 @@ async function resumeOn(
 ): Promise<{ client: ProtocolClient; joined: Joined; refusals: string[] }> {
   const refusals: string[] = [];
   for (;;) {
-    const client = await connect(node);
+    const client = await cluster.connect(node);
     const res = await client.call('join', {
       protocolVersion: 1,
       token,
@@ -85,6 +69,7 @@ async function resumeOn(
 
 describe('failover: sessions survive the loss of their home', () => {
   it('the doctor and the patient resume on the other node, the share, view, opinion and lobby are there', async () => {
+    const { redis, a, b, connect, joinOn, admit } = cluster;
     const room = 'failover-sessions';
     const tokens = {
       doctor: await a.token('dr-wang', 'doctor', room),
@@ -94,18 +79,14 @@ describe('failover: sessions survive the loss of their home', () => {
     };
 
     // --- the call on a: doctor, admitted patient, a nurse who will not come back, a patient still waiting
-    const doctor = await connect(a);
-    const doctorJoin = (await doctor.join(tokens.doctor)) as Joined;
-    const patient = await connect(a);
-    const patientJoin = (await patient.join(tokens.patient)) as Joined;
+    const { client: doctor, joined: doctorJoin } = await joinOn(a, tokens.doctor);
+    const { client: patient, joined: patientJoin } = await joinOn(a, tokens.patient);
     expect(patientJoin.admission).toBe('waiting');
-    await doctor.request('admit', { identity: 'patient-li' });
-    await patient.notification('admitted');
-    const nurse = await connect(a);
-    const nurseJoin = (await nurse.join(tokens.nurse)) as Joined;
+    await admit(doctor, patient, 'patient-li');
+    const { client: nurse, joined: nurseJoin } = await joinOn(a, tokens.nurse);
     expect(nurseJoin.admission).toBe('admitted');
-    const waiter = await connect(a);
-    expect(((await waiter.join(tokens.waiter)) as Joined).admission).toBe('waiting');
+    const { client: waiter, joined: waiterJoin } = await joinOn(a, tokens.waiter);
+    expect(waiterJoin.admission).toBe('waiting');
     const { waiting } = await doctor.notification('waitingRoomChanged', (d) =>
       d.waiting.some((w) => w.identity === 'patient-wu'),
     );

@@ -7,57 +7,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, TEST_SECRET, type TestServer } from '../testing/testServer.js';
+import { freshGet } from '../testing/freshGet.js';
+import { serviceToken, startTestServer, type TestServer } from '../testing/testServer.js';
 import type { RecordingMeta } from '../recording/storage/metadata.js';
 
 let t: TestServer;
 let composed: Buffer;
 
-interface Reply {
-  status: number;
-  body: Buffer;
-  json(): unknown;
-  header(name: string): string | undefined;
-}
+const httpGet = (path: string, token?: string) => freshGet(`${t.url}${path}`, token);
 
-function httpGet(path: string, token?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = get(
-      `${t.url}${path}`,
-      { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          resolve({
-            status: res.statusCode ?? 0,
-            body,
-            json: () => JSON.parse(body.toString('utf8')) as unknown,
-            header: (name) => res.headers[name.toLowerCase()] as string | undefined,
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-  });
-}
-
-const service = (scope: string) =>
-  jwt.sign({ scope }, TEST_SECRET, {
-    algorithm: 'HS256',
-    issuer: 'huizhen-test',
-    audience: 'huizhen',
-    subject: 'his-archive',
-    expiresIn: 60,
-  });
+const service = (scope: string) => serviceToken(scope, 'his-archive');
 
 interface Listed {
   recordings: {

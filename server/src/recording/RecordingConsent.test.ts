@@ -84,6 +84,29 @@ function leave(m: Member): void {
   consent.left(m);
 }
 
+/** The doctor and a patient in the room, nothing asked yet. */
+function doctorAndPatient(): { dr: Member; pt: Member } {
+  const dr = doctor();
+  const pt = new Member('pt-1');
+  join(dr);
+  join(pt);
+  return { dr, pt };
+}
+
+/** ...and the doctor asked to record: awaiting the patient's consent. */
+function requested(): { dr: Member; pt: Member } {
+  const both = doctorAndPatient();
+  consent.request(both.dr);
+  return both;
+}
+
+/** ...and the patient agreed: recording. */
+function recording(): { dr: Member; pt: Member } {
+  const both = requested();
+  consent.consent(both.pt, true);
+  return both;
+}
+
 beforeEach(() => {
   present = [];
   captures = [];
@@ -104,10 +127,7 @@ describe('RecordingConsent', () => {
   });
 
   it('records only once everyone present agreed; the request is the asker’s consent', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
+    const { dr, pt } = doctorAndPatient();
     expect(consent.view()).toEqual({ state: 'off', missingConsent: [], version: 0 });
 
     const asked = consent.request(dr);
@@ -148,11 +168,7 @@ describe('RecordingConsent', () => {
   });
 
   it('declining before anything was recorded keeps it awaiting consent; agreeing later starts it', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
+    const { pt } = requested();
     expect(consent.consent(pt, false)).toMatchObject({ state: 'awaiting-consent', missingConsent: ['pt-1'] });
     expect(capture().calls).toEqual([]);
     expect(consent.consent(pt, true).state).toBe('recording');
@@ -160,12 +176,7 @@ describe('RecordingConsent', () => {
   });
 
   it('a withdrawal pauses it at once, agreeing again resumes it', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { pt } = recording();
     expect(consent.consent(pt, false)).toMatchObject({ state: 'paused', missingConsent: ['pt-1'] });
     expect(capture().calls).toEqual(['resume', 'pause']);
     expect(consent.consent(pt, true).state).toBe('recording');
@@ -187,12 +198,7 @@ describe('RecordingConsent', () => {
   });
 
   it('a repeated answer changes nothing: no audit, no notification, no capture call', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { dr, pt } = recording();
     const before = { audit: audit.entries.length, told: pt.told.length };
     consent.consent(pt, true);
     consent.consent(dr, true);
@@ -201,12 +207,7 @@ describe('RecordingConsent', () => {
   });
 
   it('a newcomer pauses it until they agree; they learn the state from their view, not a notification', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { dr } = recording();
     const family = new Member('fam-1', 'family');
     join(family);
     expect(consent.view()).toMatchObject({ state: 'paused', missingConsent: ['fam-1'] });
@@ -219,13 +220,8 @@ describe('RecordingConsent', () => {
   });
 
   it('a decliner keeps it paused while present; when they leave, everyone present agreed and it resumes', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
+    recording();
     const fam = new Member('fam-1', 'family');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
     join(fam);
     consent.consent(fam, false);
     expect(consent.status()).toMatchObject({ state: 'paused', missingConsent: ['fam-1'] });
@@ -238,12 +234,7 @@ describe('RecordingConsent', () => {
   });
 
   it('a new session of someone in the set (replaced) keeps their answer', () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { pt } = recording();
     // The room drops the old session without a leave and admits the new one.
     present = present.filter((p) => p !== pt);
     const again = new Member('pt-1');
@@ -262,12 +253,7 @@ describe('RecordingConsent', () => {
   });
 
   it('stop ends it for everyone, hands the capture the history, and a new request starts a new recording', async () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { dr, pt } = recording();
     consent.consent(pt, false);
     expect(consent.stop(dr)).toEqual({
       recording: { state: 'off', missingConsent: [], version: 4 },
@@ -297,11 +283,7 @@ describe('RecordingConsent', () => {
   });
 
   it('the room’s close finishes the recording with the history so far', async () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
+    const { pt } = requested();
     leave(pt);
     present = [];
     consent.close();
@@ -313,12 +295,7 @@ describe('RecordingConsent', () => {
   });
 
   it('a capture at its maximum duration ends the recording, and everyone is told it is off', async () => {
-    const dr = doctor();
-    const pt = new Member('pt-1');
-    join(dr);
-    join(pt);
-    consent.request(dr);
-    consent.consent(pt, true);
+    const { dr, pt } = recording();
     expect(pt.last?.state).toBe('recording');
     const first = capture();
     first.context.limitReached?.();

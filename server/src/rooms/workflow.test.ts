@@ -9,7 +9,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../audit/verifyAudit.js';
 import { SignalingTestClient } from '../testing/SignalingTestClient.js';
-import { startTestServer, type TestServer } from '../testing/testServer.js';
+import { serviceToken, startTestServer, type TestServer } from '../testing/testServer.js';
 
 const partner = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const tertiary = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -67,6 +67,36 @@ async function doctorIn(room: string, extra: Parameters<TestServer['token']>[3] 
   const joined = await doctor.join(t.token(`dr-${room}`, 'doctor', room, extra));
   return { doctor, joined };
 }
+
+/** A patient of `room` whom `doctor` admitted from the lobby. */
+async function admittedPatient(doctor: SignalingTestClient, identity: string, room: string) {
+  const patient = await connect();
+  await patient.join(t.token(identity, 'patient', room));
+  await doctor.request('admit', { identity });
+  await patient.notification('admitted');
+  return patient;
+}
+
+/** A specialist's resume of `resumeSessionId` on a new connection must be refused as expired. */
+async function expectResumeExpired(identity: string, room: string, resumeSessionId: string, resumeFromSeq?: number) {
+  const again = await connect();
+  expect(
+    await again.call('join', {
+      protocolVersion: 1,
+      token: t.token(identity, 'specialist', room),
+      resumeSessionId,
+      ...(resumeFromSeq === undefined ? {} : { resumeFromSeq }),
+    }),
+  ).toMatchObject({ ok: false, error: { code: 'SESSION_EXPIRED' } });
+}
+
+/** POST /api/rooms with `body` as JSON, `token` (if any) as the bearer. */
+const bookRoom = (token: string | undefined, body: Record<string, unknown>) =>
+  fetch(`${t.url}/api/rooms`, {
+    method: 'POST',
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('waiting room', () => {
   it('keeps a patient out of the room until a clinician admits them', async () => {
@@ -144,10 +174,7 @@ describe('waiting room', () => {
 
   it('keeps admission across a reconnect: an admitted patient does not wait again', async () => {
     const { doctor } = await doctorIn('lobby-4');
-    const patient = await connect();
-    await patient.join(t.token('pt-4', 'patient', 'lobby-4'));
-    await doctor.request('admit', { identity: 'pt-4' });
-    await patient.notification('admitted');
+    const patient = await admittedPatient(doctor, 'pt-4', 'lobby-4');
     patient.close();
     await patient.waitClosed();
     const again = await connect();
@@ -259,33 +286,15 @@ describe('host controls and lifecycle', () => {
   });
 
   it('books a room ahead over HTTP with a service token', async () => {
-    const service = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
-      algorithm: 'HS256',
-      issuer: 'huizhen-test',
-      audience: 'huizhen',
-      subject: 'appointments',
-      expiresIn: 60,
-    });
-    const booked = await fetch(`${t.url}/api/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${service}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ room: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked' }),
-    });
+    const service = serviceToken('rooms:write', 'appointments');
+    const booked = await bookRoom(service, { room: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked' });
     expect(booked.status).toBe(201);
     expect(await booked.json()).toMatchObject({
       room: { id: 'booked-1', kind: 'clinic', capacity: 4, host: 'dr-booked', state: 'created' },
     });
-    const noAuth = await fetch(`${t.url}/api/rooms`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ room: 'x', kind: 'clinic' }),
-    });
+    const noAuth = await bookRoom(undefined, { room: 'x', kind: 'clinic' });
     expect(noAuth.status).toBe(401);
-    const personal = await fetch(`${t.url}/api/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.token('dr-z', 'doctor', 'x')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ room: 'x', kind: 'clinic' }),
-    });
+    const personal = await bookRoom(t.token('dr-z', 'doctor', 'x'), { room: 'x', kind: 'clinic' });
     expect(personal.status).toBe(403);
     const c = await connect();
     // The booking wins over what a token asks for.
@@ -333,19 +342,9 @@ describe('identity across hospitals', () => {
     });
     const read = await fetch(`${t.url}/api/rooms/anything/opinions`, { headers: { authorization: `Bearer ${svc}` } });
     expect(read.status).toBe(403);
-    const book = await fetch(`${t.url}/api/rooms`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${svc}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ room: 'x2', kind: 'clinic' }),
-    });
+    const book = await bookRoom(svc, { room: 'x2', kind: 'clinic' });
     expect(book.status).toBe(403);
-    const writeOnly = jwt.sign({ scope: 'rooms:write' }, 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz', {
-      algorithm: 'HS256',
-      issuer: 'huizhen-test',
-      audience: 'huizhen',
-      subject: 'svc',
-      expiresIn: 60,
-    });
+    const writeOnly = serviceToken('rooms:write', 'svc');
     expect(
       (await fetch(`${t.url}/api/rooms/anything/summary`, { headers: { authorization: `Bearer ${writeOnly}` } }))
         .status,
@@ -368,10 +367,7 @@ describe('identity across hospitals', () => {
 describe('chat and opinions', () => {
   it('orders chat on the server, sends history on join, and keeps clinician notes from patients', async () => {
     const { doctor } = await doctorIn('chat-1');
-    const patient = await connect();
-    await patient.join(t.token('pt-c', 'patient', 'chat-1'));
-    await doctor.request('admit', { identity: 'pt-c' });
-    await patient.notification('admitted');
+    const patient = await admittedPatient(doctor, 'pt-c', 'chat-1');
     const first = await doctor.request('sendChat', { text: 'Good morning' });
     const note = await doctor.request('sendChat', { text: 'BP trending up; consider ACE inhibitor', to: 'clinicians' });
     const reply = await patient.request('sendChat', { text: '<b>早上好</b>' });
@@ -427,10 +423,7 @@ describe('chat and opinions', () => {
       identity: 'prof-op',
       issuer: 'https://sso.partner.example',
     });
-    const patient = await connect();
-    await patient.join(t.token('pt-op', 'patient', 'opinion-1'));
-    await doctor.request('admit', { identity: 'pt-op' });
-    await patient.notification('admitted');
+    const patient = await admittedPatient(doctor, 'pt-op', 'opinion-1');
     expect(await patient.call('getOpinions', {})).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
     expect(await patient.call('setOpinion', { text: 'I feel fine' })).toMatchObject({
       ok: false,
@@ -501,18 +494,7 @@ describe('reconnection and tokens', () => {
     const specialist = await connect();
     const first = await specialist.join(t.token('sp-far', 'specialist', 'resume-4'));
     await doctor.request('sendChat', { text: 'x' });
-    const again = await connect();
-    expect(
-      await again.call('join', {
-        protocolVersion: 1,
-        token: t.token('sp-far', 'specialist', 'resume-4'),
-        resumeSessionId: first.sessionId,
-        resumeFromSeq: 10_000,
-      }),
-    ).toMatchObject({
-      ok: false,
-      error: { code: 'SESSION_EXPIRED' },
-    });
+    await expectResumeExpired('sp-far', 'resume-4', first.sessionId, 10_000);
   });
 
   it('refuses a resume after the grace period', async () => {
@@ -524,17 +506,7 @@ describe('reconnection and tokens', () => {
       identity: 'sp-late',
       reason: 'disconnected',
     });
-    const again = await connect();
-    expect(
-      await again.call('join', {
-        protocolVersion: 1,
-        token: t.token('sp-late', 'specialist', 'resume-2'),
-        resumeSessionId: first.sessionId,
-      }),
-    ).toMatchObject({
-      ok: false,
-      error: { code: 'SESSION_EXPIRED' },
-    });
+    await expectResumeExpired('sp-late', 'resume-2', first.sessionId);
   });
 
   it('ends a session whose token expires without refresh, and extends one that refreshes', async () => {
@@ -599,69 +571,18 @@ describe('audit trail', () => {
 });
 
 describe('permission matrix', () => {
-  // Every role × every host/clinical action, checked on the server.
+  // Every role × every host/clinical action, checked on the server: each role's line names what it may do.
+  const ACTIONS = ['admit', 'mute', 'remove', 'lock', 'end', 'chat', 'opinion', 'publish'] as const;
+  const may = (...allowed: (typeof ACTIONS)[number][]): Record<string, boolean> =>
+    Object.fromEntries(ACTIONS.map((action) => [action, allowed.includes(action)]));
   const expected: Record<string, Record<string, boolean>> = {
-    doctor: { admit: true, mute: true, remove: true, lock: true, end: true, chat: true, opinion: true, publish: true },
-    specialist: {
-      admit: false,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: true,
-      opinion: true,
-      publish: true,
-    },
-    nurse: {
-      admit: true,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: true,
-      opinion: false,
-      publish: true,
-    },
-    patient: {
-      admit: false,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: true,
-      opinion: false,
-      publish: true,
-    },
-    family: {
-      admit: false,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: true,
-      opinion: false,
-      publish: true,
-    },
-    interpreter: {
-      admit: false,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: true,
-      opinion: false,
-      publish: true,
-    },
-    observer: {
-      admit: false,
-      mute: false,
-      remove: false,
-      lock: false,
-      end: false,
-      chat: false,
-      opinion: false,
-      publish: false,
-    },
+    doctor: may('admit', 'mute', 'remove', 'lock', 'end', 'chat', 'opinion', 'publish'),
+    specialist: may('chat', 'opinion', 'publish'),
+    nurse: may('admit', 'chat', 'publish'),
+    patient: may('chat', 'publish'),
+    family: may('chat', 'publish'),
+    interpreter: may('chat', 'publish'),
+    observer: may(),
   };
 
   // An allowed action must take effect where it should; a denied one must be refused with

@@ -1,11 +1,12 @@
 /**
  * Starts a real Huizhen node (real mediasoup worker) on free ports for tests,
- * with an in-memory log and a helper to mint tokens.
+ * with an in-memory log and helpers to mint tokens.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role, RoomKind } from '@huizhen/protocol';
+import jwt from 'jsonwebtoken';
 import { mintAccessToken } from '../auth/tokens.js';
 import { deepMerge, loadConfig, type HuizhenConfig } from '../config.js';
 import { HuizhenServer, type StartOptions } from '../HuizhenServer.js';
@@ -13,6 +14,17 @@ import { SignalingTestClient } from './SignalingTestClient.js';
 import { createLogger } from '../observability/logger.js';
 
 export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+/** A service token (no room, no role) from the test issuer, good for a minute. */
+export function serviceToken(scope: string, subject: string): string {
+  return jwt.sign({ scope }, TEST_SECRET, {
+    algorithm: 'HS256',
+    issuer: 'huizhen-test',
+    audience: 'huizhen',
+    subject,
+    expiresIn: 60,
+  });
+}
 
 export interface TestServer {
   server: HuizhenServer;

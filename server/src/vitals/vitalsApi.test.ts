@@ -6,12 +6,12 @@
  * and after it ended.
  */
 import { readFileSync } from 'node:fs';
-import { get } from 'node:http';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fhirSchemaErrors } from '../testing/fhirSchema.js';
-import { startTestServer, TEST_SECRET, type TestServer } from '../testing/testServer.js';
+import { freshGet } from '../testing/freshGet.js';
+import { serviceToken, startTestServer, type TestServer } from '../testing/testServer.js';
 import type { FhirBundle } from './fhir.js';
 
 let t: TestServer;
@@ -22,50 +22,9 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => t.close());
 
-const service = (scope: string) =>
-  jwt.sign({ scope }, TEST_SECRET, {
-    algorithm: 'HS256',
-    issuer: 'huizhen-test',
-    audience: 'huizhen',
-    subject: 'ehr-export',
-    expiresIn: 60,
-  });
+const service = (scope: string) => serviceToken(scope, 'ehr-export');
 
-interface Reply {
-  status: number;
-  headers: { get(name: string): string | null };
-  text(): Promise<string>;
-  json(): Promise<unknown>;
-}
-
-/**
- * A GET on a fresh connection each time: with fetch's pooled keep-alive, a
- * pause on a loaded machine can race the server closing the idle socket
- * (ECONNRESET), which would be a test artefact, not a server fault.
- */
-function httpGet(path: string, token?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = get(
-      `${t.url}${path}`,
-      { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: { get: (name) => (res.headers[name.toLowerCase()] as string | undefined) ?? null },
-            text: () => Promise.resolve(body),
-            json: () => Promise.resolve(JSON.parse(body) as unknown),
-          });
-        });
-      },
-    );
-    req.on('error', reject);
-  });
-}
+const httpGet = (path: string, token?: string) => freshGet(`${t.url}${path}`, token);
 
 const getVitals = (room: string, token?: string) => httpGet(`/api/rooms/${room}/vitals`, token);
 
@@ -148,7 +107,7 @@ describe('vitals over a live consult', () => {
     expect(await lateInterpreter.join(t.token('int-late', 'interpreter', 'vit-1'))).not.toHaveProperty('vitals');
 
     // Refusals are counted on /metrics.
-    const metrics = await (await httpGet('/metrics')).text();
+    const metrics = (await httpGet('/metrics')).text();
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="accepted"\} 13/);
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="range"\} 2/);
     expect(metrics).toMatch(/huizhen_vitals_samples_total\{result="forbidden"\} 1/);
@@ -157,9 +116,9 @@ describe('vitals over a live consult', () => {
     // During the consult: the doctor reads what was buffered so far.
     const res = await getVitals('vit-1', t.token('dr-vit-1', 'doctor', 'vit-1'));
     expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
-    expect(res.headers.get('cache-control')).toContain('no-store');
-    const bundle = (await res.json()) as FhirBundle;
+    expect(res.header('content-type')).toMatch(/^application\/fhir\+json/);
+    expect(res.header('cache-control')).toContain('no-store');
+    const bundle = res.json() as FhirBundle;
     expect(fhirSchemaErrors(bundle).slice(0, 5)).toEqual([]);
     const codes = bundle.entry.map((e) => e.resource.code.coding[0]!.code);
     expect(codes.filter((c) => c === '59408-5')).toHaveLength(12);
@@ -173,7 +132,7 @@ describe('vitals over a live consult', () => {
     // Who may read it.
     const status = async (token: string | undefined, room = 'vit-1') => {
       const r = await getVitals(room, token);
-      const body = (await r.json()) as { error?: { code: string } };
+      const body = r.json() as { error?: { code: string } };
       return [r.status, body.error?.code ?? 'ok'];
     };
     expect(await status(t.token('sp-x', 'specialist', 'vit-1'))).toEqual([200, 'ok']);
@@ -243,7 +202,7 @@ describe('vitals over a live consult', () => {
 
     const res = await getVitals('vit-end', t.token('dr-vit-end', 'doctor', 'vit-end'));
     expect(res.status).toBe(200);
-    const bundle = (await res.json()) as FhirBundle;
+    const bundle = res.json() as FhirBundle;
     expect(fhirSchemaErrors(bundle).slice(0, 5)).toEqual([]);
     expect(bundle.entry.map((e) => e.resource.code.coding[0]!.code)).toEqual(['85354-9', '8310-5']);
     expect(bundle.entry[0]!.resource.component?.map((c) => c.valueQuantity.value)).toEqual([142, 91]);
@@ -251,13 +210,13 @@ describe('vitals over a live consult', () => {
       expect(e.resource.encounter.identifier).toEqual({ system: 'urn:huizhen:consult', value: 'vit-end' });
       expect(e.resource.subject.identifier?.value).toBe('pt-vit-end');
     }
-    const viaService = (await (await getVitals('vit-end', service('vitals:read'))).json()) as FhirBundle;
+    const viaService = (await getVitals('vit-end', service('vitals:read'))).json() as FhirBundle;
     expect(viaService.entry).toHaveLength(2);
     // The other room's doctor cannot read it; their own room holds only their patient's reading.
     expect((await getVitals('vit-end', t.token('dr-vit-other2', 'doctor', 'vit-other2'))).status).toBe(403);
-    const other = (await (
+    const other = (
       await getVitals('vit-other2', t.token('dr-vit-other2', 'doctor', 'vit-other2'))
-    ).json()) as FhirBundle;
+    ).json() as FhirBundle;
     expect(other.entry.map((e) => e.resource.subject.identifier?.value)).toEqual(['pt-vit-other2']);
   }, 60_000);
 });

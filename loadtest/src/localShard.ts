@@ -22,7 +22,7 @@ import {
   type ShardSummary,
   type ShardWindow,
 } from './shard.js';
-import { createWebRtcIdentity, type WebRtcIdentity } from './webrtc.js';
+import { createWebRtcIdentity, type WebRtcIdentity } from './webrtcPeer.js';
 
 /** Counters at one instant; a window is the difference of two. */
 interface Mark {

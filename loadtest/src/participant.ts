@@ -14,7 +14,8 @@ import { ThreadedRecvPath, type Arrival, type ReceiveThreads } from './recvThrea
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS, readProbe, streamsByIndex } from './rtp/media.js';
 import { buildNack, buildSenderReport, parseRtcp, parseRtp } from './rtp/rtp.js';
 import type { ConsumerInfo, JoinTiming, SfuConnector, SfuSession } from './sfu.js';
-import { openWebRtcPath, type WebRtcIdentity } from './webrtc.js';
+import { openWebRtcPath } from './webrtc.js';
+import type { WebRtcIdentity } from './webrtcPeer.js';
 import type { SrtpSuite } from './rtp/srtp.js';
 
 /** Shared by all participants of a run: the delay histogram and feedback counters. */

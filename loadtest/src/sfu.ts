@@ -10,7 +10,7 @@ import { AuthError, LoadTestError, UnreachableError } from './errors.js';
 import type { SrtpParameters, SrtpSuite } from './rtp/srtp.js';
 import type { TokenSource } from './tokens.js';
 import type { MediaPath, PathSink } from './paths.js';
-import type { WebRtcIdentity } from './webrtc.js';
+import type { WebRtcIdentity } from './webrtcPeer.js';
 
 export type ConsumerInfo = NotificationData['consumerCreated'];
 export type PlainTransportInfo = ResponseData['createPlainTransport'];

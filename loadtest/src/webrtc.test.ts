@@ -16,7 +16,7 @@ import {
   type WebRtcTransportInfo,
 } from './sfu.js';
 import { HmacTokenSource } from './tokens.js';
-import { createWebRtcIdentity, sha256Fingerprint, type WebRtcIdentity } from './webrtc.js';
+import { createWebRtcIdentity, sha256Fingerprint, type WebRtcIdentity } from './webrtcPeer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'huizhen-loadtest-webrtc-'));
 const secretFile = join(dir, 'secret');

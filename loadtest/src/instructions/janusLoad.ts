@@ -23,7 +23,7 @@ import type { JanusProcess } from '../janus/process.js';
 import { parseRemote, publisherOffer, subscriberAnswer } from '../janus/sdp.js';
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS } from '../rtp/media.js';
 import type { SrtpSuite } from '../rtp/srtp.js';
-import { createWebRtcIdentity } from '../webrtc.js';
+import { createWebRtcIdentity } from '../webrtcPeer.js';
 import type { FixedLoadResult } from './fixedLoad.js';
 
 export interface JanusLoadOptions {

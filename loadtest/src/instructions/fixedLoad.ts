@@ -13,6 +13,7 @@ import { LoadTestError } from '../errors.js';
 import { AUDIO_SPEC, OutStream, VIDEO_LAYERS } from '../rtp/media.js';
 import { isRtcp } from '../rtp/rtp.js';
 import { SrtpContext, randomSrtpParameters, type SrtpSuite } from '../rtp/srtp.js';
+import { sendPacedMix } from './pacedMix.js';
 
 export interface FixedLoadOptions {
   /** RTP packets the publisher sends. */
@@ -134,24 +135,7 @@ export async function runFixedLoad(o: FixedLoadOptions): Promise<FixedLoadResult
     // The consult subscriber's mix: 50 audio and 30 video frames a second, interleaved by time.
     pubSocket.connect(send.tuple.localPort, '127.0.0.1');
     await new Promise<void>((resolve) => pubSocket.once('connect', () => resolve()));
-    const gapMs = 1000 / o.pps;
-    let sent = 0;
-    let t = 0;
-    const t0 = performance.now();
-    while (sent < o.packets) {
-      const frame = audio.nextFrameAtMs <= video.nextFrameAtMs ? audio : video;
-      const at = frame.nextFrameAtMs;
-      // The stream's own frame clock: without this step every frame would be audio's first.
-      frame.nextFrameAtMs += frame.frameIntervalMs;
-      for (const pkt of frame.nextFrame(at)) {
-        if (sent >= o.packets) break;
-        pubSocket.send(out.protectRtp(pkt));
-        sent++;
-        t += gapMs;
-        const wait = t0 + t - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    const sent = await sendPacedMix(audio, video, o.packets, o.pps, (pkt) => pubSocket.send(out.protectRtp(pkt)));
     // Let the worker drain what is queued (it may run far slower under callgrind).
     const expected = sent * o.subscribers;
     const deadline = performance.now() + 20_000;

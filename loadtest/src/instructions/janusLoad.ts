@@ -25,6 +25,7 @@ import { AUDIO_SPEC, OutStream, VIDEO_LAYERS } from '../rtp/media.js';
 import type { SrtpSuite } from '../rtp/srtp.js';
 import { createWebRtcIdentity } from '../webrtcPeer.js';
 import type { FixedLoadResult } from './fixedLoad.js';
+import { sendPacedMix } from './pacedMix.js';
 
 export interface JanusLoadOptions {
   janus: JanusProcess;
@@ -205,23 +206,7 @@ export async function runJanusLoad(o: JanusLoadOptions): Promise<JanusLoadResult
     await new Promise((r) => setTimeout(r, SETTLE_MS));
 
     // The same mix and pacing as fixedLoad: 50 audio and 30 video frames a second, interleaved by time.
-    const gapMs = 1000 / o.pps;
-    let sent = 0;
-    let t = 0;
-    const t0 = performance.now();
-    while (sent < o.packets) {
-      const frame = audio.nextFrameAtMs <= video.nextFrameAtMs ? audio : video;
-      const at = frame.nextFrameAtMs;
-      frame.nextFrameAtMs += frame.frameIntervalMs;
-      for (const pkt of frame.nextFrame(at)) {
-        if (sent >= o.packets) break;
-        send.send(pkt);
-        sent++;
-        t += gapMs;
-        const wait = t0 + t - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+    const sent = await sendPacedMix(audio, video, o.packets, o.pps, (pkt) => send.send(pkt));
     // Let janus drain what is queued (it runs far slower under callgrind): until the subscribers have
     // what janus says it sent them, or nothing more arrives for a while.
     const expected = sent * o.subscribers;

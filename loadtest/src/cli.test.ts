@@ -1,50 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
+import { describe, expect, it } from 'vitest';
 import { instructionsCommand, main, runCommand } from './cli.js';
 import { AuthError, UnreachableError, UsageError } from './errors.js';
+import { consultRunArgs, quiet, scratchWithSecret, useTestServer } from './smokeRun.testing.js';
 import { CommandTokenSource } from './tokens.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'huizhen-loadtest-'));
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, TEST_SECRET);
-const quiet = () => undefined;
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = scratchWithSecret('huizhen-loadtest-');
+const { dir, secretFile } = scratch;
 
 describe('huizhen-loadtest run (smoke)', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = useTestServer();
 
   it('loads one consult room over SRTP (AEAD_AES_128_GCM by default) through the real front door and writes a sane report', async () => {
     const out = join(dir, 'reports');
     const { report, files } = await runCommand(
-      [
-        '--url',
-        server.url,
-        '--scenario',
-        'consults',
-        '--rooms',
-        '1',
-        '--warmup',
-        '1',
-        '--window',
-        '2',
-        '--token-secret-file',
-        secretFile,
-        '--issuer',
-        'huizhen-test',
-        '--out',
-        out,
-      ],
+      consultRunArgs(server().url, scratch, { rooms: 1, window: 2, out }),
       quiet,
     );
     const run = report.runs[0]!;
@@ -82,26 +54,7 @@ describe('huizhen-loadtest run (smoke)', () => {
     'round-trips --srtp-suite %s through the worker',
     async (suite) => {
       const { report } = await runCommand(
-        [
-          '--url',
-          server.url,
-          '--scenario',
-          'consults',
-          '--rooms',
-          '1',
-          '--warmup',
-          '1',
-          '--window',
-          '1',
-          '--srtp-suite',
-          suite,
-          '--token-secret-file',
-          secretFile,
-          '--issuer',
-          'huizhen-test',
-          '--out',
-          join(dir, suite),
-        ],
+        consultRunArgs(server().url, scratch, { rooms: 1, window: 1, out: join(dir, suite) }, '--srtp-suite', suite),
         quiet,
       );
       const run = report.runs[0]!;
@@ -117,7 +70,7 @@ describe('huizhen-loadtest run (smoke)', () => {
     const { report } = await runCommand(
       [
         '--url',
-        server.url,
+        server().url,
         '--scenario',
         'rounds',
         '--rooms',
@@ -158,16 +111,7 @@ describe('token sources', () => {
 });
 
 describe('huizhen-loadtest errors', () => {
-  const base = [
-    '--scenario',
-    'consults',
-    '--rooms',
-    '1',
-    '--token-secret-file',
-    secretFile,
-    '--issuer',
-    'huizhen-test',
-  ];
+  const base = ['--scenario', 'consults', '--rooms', '1', ...scratch.credentials];
 
   it('refuses bad arguments with a usage error (exit 2)', async () => {
     await expect(runCommand(['--scenario', 'consults', '--rooms', '1'], quiet)).rejects.toThrow(/--url is required/);

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRET } from '../../server/src/testing/testServer.js';
 import { ChildShard } from './childShard.js';
 import { runCommand } from './cli.js';
 import { connectorFromSpec, type ConnectorSpec } from './connectorSpec.js';
@@ -12,51 +11,31 @@ import { ShardError, UsageError, type LoadTestError } from './errors.js';
 import { Histogram } from './histogram.js';
 import { MetricsProbe, defaultGeneratorProcs, generatorCpus } from './probes.js';
 import { parseTargetUrl } from './sfu.js';
+import { consultRunArgs, quiet, scratchWithSecret, useTestServer } from './smokeRun.testing.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'huizhen-shards-'));
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, TEST_SECRET);
-const quiet = () => undefined;
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = scratchWithSecret('huizhen-shards-');
+const { dir } = scratch;
 
 describe('generator processes (--generator-procs)', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let spec: ConnectorSpec;
-  beforeAll(async () => {
-    server = await startTestServer();
+  beforeAll(() => {
     spec = {
       kind: 'huizhen',
-      target: parseTargetUrl(server.url),
+      target: parseTargetUrl(server().url),
       tokens: { kind: 'hmac', secret: TEST_SECRET, issuer: 'huizhen-test', audience: 'huizhen' },
     };
-  });
-  afterAll(async () => {
-    await server.close();
   });
 
   it('spreads consult rooms over 2 processes and adds up what both received', async () => {
     const { report, files } = await runCommand(
-      [
-        '--url',
-        server.url,
-        '--scenario',
-        'consults',
-        '--rooms',
-        '2',
-        '--warmup',
-        '1',
-        '--window',
-        '2',
+      consultRunArgs(
+        server().url,
+        scratch,
+        { rooms: 2, window: 2, out: join(dir, 'procs2') },
         '--generator-procs',
         '2',
-        '--token-secret-file',
-        secretFile,
-        '--issuer',
-        'huizhen-test',
-        '--out',
-        join(dir, 'procs2'),
-      ],
+      ),
       quiet,
     );
     const run = report.runs[0]!;
@@ -116,7 +95,7 @@ describe('generator processes (--generator-procs)', () => {
       connector: connectorFromSpec(spec),
       connectorSpec: spec,
       generatorProcs: 2,
-      probe: new MetricsProbe(server.url),
+      probe: new MetricsProbe(server().url),
       scenario: 'consults',
       steps: [2],
       srtp: true,
@@ -181,7 +160,7 @@ describe('generator processes (--generator-procs)', () => {
 describe('generator process planning and merging', () => {
   it('refuses --generator-procs that cannot run', async () => {
     const base = ['--url', 'http://127.0.0.1:1', '--scenario', 'consults', '--rooms', '1'];
-    const creds = ['--token-secret-file', secretFile, '--issuer', 'huizhen-test'];
+    const creds = scratch.credentials;
     await expect(runCommand([...base, ...creds, '--generator-procs', '0'], quiet)).rejects.toThrow(
       /--generator-procs must be a number from 1 to 64/,
     );

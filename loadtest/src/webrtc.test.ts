@@ -1,8 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRET, startTestServer, type TestServer } from '../../server/src/testing/testServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SECRET } from '../../server/src/testing/testServer.js';
 import { runCommand } from './cli.js';
 import { LoadTestError } from './errors.js';
 import { Collector, Pacer, SyntheticParticipant } from './participant.js';
@@ -15,15 +14,11 @@ import {
   type SfuSession,
   type WebRtcTransportInfo,
 } from './sfu.js';
+import { consultRunArgs, quiet, scratchWithSecret, useTestServer } from './smokeRun.testing.js';
 import { HmacTokenSource } from './tokens.js';
 import { createWebRtcIdentity, sha256Fingerprint, type WebRtcIdentity } from './webrtcPeer.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'huizhen-loadtest-webrtc-'));
-const secretFile = join(dir, 'secret');
-writeFileSync(secretFile, TEST_SECRET);
-const quiet = () => undefined;
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = scratchWithSecret('huizhen-loadtest-webrtc-');
 
 /** Passes everything through to Huizhen but lets a test change what createTransport answered. */
 class TamperingConnector implements SfuConnector {
@@ -50,39 +45,16 @@ class TamperingConnector implements SfuConnector {
 }
 
 describe('huizhen-loadtest --mode webrtc (smoke)', () => {
-  let server: TestServer;
+  const server = useTestServer();
   let identity: WebRtcIdentity;
   beforeAll(async () => {
-    server = await startTestServer();
     identity = await createWebRtcIdentity();
-  });
-  afterAll(async () => {
-    await server.close();
   });
 
   it('joins one consult through real ICE + DTLS, sends RTP both ways and reports join times', async () => {
-    const out = join(dir, 'reports');
+    const out = join(scratch.dir, 'reports');
     const { report, files } = await runCommand(
-      [
-        '--url',
-        server.url,
-        '--scenario',
-        'consults',
-        '--rooms',
-        '1',
-        '--mode',
-        'webrtc',
-        '--warmup',
-        '1',
-        '--window',
-        '2',
-        '--token-secret-file',
-        secretFile,
-        '--issuer',
-        'huizhen-test',
-        '--out',
-        out,
-      ],
+      consultRunArgs(server().url, scratch, { rooms: 1, window: 2, out }, '--mode', 'webrtc'),
       quiet,
     );
     expect(report.mode).toBe('webrtc');
@@ -142,7 +114,7 @@ describe('huizhen-loadtest --mode webrtc (smoke)', () => {
 
   const connector = () =>
     new HuizhenConnector(
-      parseTargetUrl(server.url),
+      parseTargetUrl(server().url),
       new HmacTokenSource({ secret: TEST_SECRET, issuer: 'huizhen-test', audience: 'huizhen' }),
     );
   const participant = (room: string) =>

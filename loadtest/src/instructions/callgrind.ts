@@ -105,6 +105,15 @@ export function parseAnnotate(text: string): CallgrindProfile {
   return { total, byGroup, top: fns.slice(0, 15), functions };
 }
 
+/** The fixed-count load an instruction count runs (N packets at `pps` to `subscribers`), its files in `dir`. */
+export interface InstructionsLoad {
+  packets: number;
+  pps: number;
+  subscribers: number;
+  suite: SrtpSuite;
+  dir: string;
+}
+
 export interface RunOnce {
   load: FixedLoadResult;
   profile: CallgrindProfile;
@@ -112,16 +121,9 @@ export interface RunOnce {
 }
 
 /** One fixed-count run in a child process whose worker runs under callgrind. */
-export async function runUnderCallgrind(o: {
-  cliPath: string;
-  workerBin: string;
-  packets: number;
-  pps: number;
-  subscribers: number;
-  suite: SrtpSuite;
-  dir: string;
-  tag: string;
-}): Promise<RunOnce> {
+export async function runUnderCallgrind(
+  o: InstructionsLoad & { cliPath: string; workerBin: string; tag: string },
+): Promise<RunOnce> {
   if (!existsSync(o.workerBin)) throw new LoadTestError('SETUP_FAILED', `no worker binary at ${o.workerBin}`);
   if (spawnSync('valgrind', ['--version']).status !== 0)
     throw new LoadTestError('SETUP_FAILED', 'valgrind is not installed (apt-get install valgrind)');
@@ -195,17 +197,9 @@ export interface InstructionsResult {
 }
 
 /** N and 2N packets through `workerBin`; the difference per forwarded packet. */
-export async function measureInstructions(o: {
-  cliPath: string;
-  workerBin: string;
-  label: string;
-  packets: number;
-  pps: number;
-  subscribers: number;
-  suite: SrtpSuite;
-  dir: string;
-  log: (s: string) => void;
-}): Promise<InstructionsResult> {
+export async function measureInstructions(
+  o: InstructionsLoad & { cliPath: string; workerBin: string; label: string; log: (s: string) => void },
+): Promise<InstructionsResult> {
   const runs: RunOnce[] = [];
   for (const n of [o.packets, 2 * o.packets]) {
     o.log(`  ${o.label}: ${n} packets → ${o.subscribers} subscribers under callgrind`);

@@ -20,7 +20,13 @@ import { LoadTestError } from '../errors.js';
 import { janusSrtpLinkage } from '../janus/bench.js';
 import { JANUS_BINARY, janusInstalled, startJanus } from '../janus/process.js';
 import type { SrtpSuite } from '../rtp/srtp.js';
-import { perPacketDifference, readProfile, type InstructionsResult, type RunOnce } from './callgrind.js';
+import {
+  perPacketDifference,
+  readProfile,
+  type InstructionsLoad,
+  type InstructionsResult,
+  type RunOnce,
+} from './callgrind.js';
 import { runJanusLoad, type JanusLoadResult } from './janusLoad.js';
 
 /** ICE and DTLS against a janus under callgrind take seconds, not milliseconds. */
@@ -44,14 +50,7 @@ export interface JanusInstructionsResult extends InstructionsResult {
   runs: JanusLoadResult[];
 }
 
-async function oneRun(o: {
-  packets: number;
-  pps: number;
-  subscribers: number;
-  suite: SrtpSuite;
-  dir: string;
-  tag: string;
-}): Promise<RunOnce & { load: JanusLoadResult }> {
+async function oneRun(o: InstructionsLoad & { tag: string }): Promise<RunOnce & { load: JanusLoadResult }> {
   mkdirSync(o.dir, { recursive: true });
   const outFile = join(o.dir, `callgrind.${o.tag}.out`);
   const adminSecret = randomBytes(12).toString('hex');
@@ -78,15 +77,9 @@ async function oneRun(o: {
 }
 
 /** N and 2N packets through one VideoRoom of a janus under callgrind; the difference per forwarded packet. */
-export async function measureJanusInstructions(o: {
-  label?: string;
-  packets: number;
-  pps: number;
-  subscribers: number;
-  suite: SrtpSuite;
-  dir: string;
-  log: (s: string) => void;
-}): Promise<JanusInstructionsResult> {
+export async function measureJanusInstructions(
+  o: InstructionsLoad & { label?: string; log: (s: string) => void },
+): Promise<JanusInstructionsResult> {
   const why = janusCallgrindUnavailable();
   if (why) throw new LoadTestError('SETUP_FAILED', `the Janus instruction count cannot run: ${why}`);
   const label = o.label ?? 'janus';

@@ -381,10 +381,11 @@ export class EdgeSession implements MediaPeer {
     const receiving: Receiving = { transportId: recv.transport.id, from: producers, consumers, answer };
     this.#receiving = receiving;
     for (const c of consumers) {
-      // The home closed its end (the room's relay went, or the pipe): the client is told, as by a home node.
+      // The home closed its end (the room's relay went, or the pipe): both channels go, and the client is told of each.
       c.on('dataproducerclose', () => {
-        if (this.#receiving === receiving) this.#stopReceiving();
-        this.notify('dataConsumerClosed', { dataConsumerId: c.id });
+        if (this.#receiving !== receiving) return;
+        this.#stopReceiving();
+        for (const closed of consumers) this.notify('dataConsumerClosed', { dataConsumerId: closed.id });
       });
       c.on('transportclose', () => {
         if (this.#receiving === receiving) this.#stopReceiving();

@@ -26,7 +26,14 @@ import type { MediaPeer } from '../../rooms/media/MediaPeer.js';
 import { PeerMedia } from '../../rooms/media/PeerMedia.js';
 import { connectPlainTransport, createPlainTransport } from '../../rooms/media/LoadTestTransports.js';
 import { mediaCall } from '../../rooms/media/mediaCall.js';
-import { isReliable } from '../../rooms/data/DataRelay.js';
+import {
+  MAX_PRODUCERS_PER_PEER,
+  channelInfo,
+  dataRecvTransport,
+  dataSendTransport,
+  isReliable,
+  receiveOptions,
+} from '../../rooms/data/dataTransports.js';
 import type { NotificationSink } from '../../rooms/Participant.js';
 import { EDGE_MEDIA_METHODS, HOME_ONLY_METHODS } from './edgeMethods.js';
 import type { DataIn, EdgeRoom } from './EdgeRoom.js';
@@ -39,8 +46,6 @@ export interface EdgeClient {
 }
 
 const EMPTY = {} as Record<string, never>;
-/** Data topics one session may publish at once (the home's relay holds the same limit). */
-const MAX_DATA_PRODUCERS = 32;
 
 /** The room's data channels to this session: what came down the home's pipe, and the client's consumers of it. */
 interface Receiving {
@@ -311,13 +316,10 @@ export class EdgeSession implements MediaPeer {
   /** Publishes on a data topic over the send transport here; the home's relay checks and forwards it. */
   async #produceData(data: RequestData<'produceData'>): Promise<ResponseData['produceData']> {
     if (!this.can('data')) throw permissionDenied('publish data');
-    const t = this.media.transportById(data.transportId);
-    if (!t) throw notFound('transport', data.transportId);
-    if (t.plain || t.direction !== 'send') throw invalidState('Data is published on the send transport.');
-    if (!(t.transport as types.WebRtcTransport).sctpParameters)
-      throw invalidState('This transport was created without sctpCapabilities, so it carries no data channels.');
-    if (this.#dataOut.size >= MAX_DATA_PRODUCERS)
-      throw invalidState(`At most ${MAX_DATA_PRODUCERS} data topics may be open at once; close one first.`);
+    const t = dataSendTransport(this.media, data.transportId);
+    // The home's relay holds the same limit; checked here too so a refused topic is never piped.
+    if (this.#dataOut.size >= MAX_PRODUCERS_PER_PEER)
+      throw invalidState(`At most ${MAX_PRODUCERS_PER_PEER} data topics may be open at once; close one first.`);
     const producer = await mediaCall(() =>
       t.transport.produceData({
         sctpStreamParameters: data.sctpStreamParameters as types.SctpStreamParameters,
@@ -344,23 +346,14 @@ export class EdgeSession implements MediaPeer {
    * transport here. Asking again on the same transport returns the same ones.
    */
   async #subscribeData(): Promise<ResponseData['subscribeData']> {
-    const recv = this.media.transport('recv');
-    if (!recv || recv.plain || recv.transport.closed) throw invalidState('Create the receive transport first.');
-    if (!(recv.transport as types.WebRtcTransport).sctpParameters)
-      throw invalidState('The receive transport was created without sctpCapabilities, so it carries no data channels.');
-    if (this.#receiving?.transportId === recv.transport.id) return this.#receiving.answer;
+    const recv = dataRecvTransport(this.media);
+    if (this.#receiving?.transportId === recv.id) return this.#receiving.answer;
     this.#stopReceiving();
     const { producers, maxMessageBytes } = await this.#room.receiveData(this);
     const consumers: types.DataConsumer[] = [];
     try {
       for (const { producer, reliable } of producers)
-        consumers.push(
-          await recv.transport.consumeData({
-            dataProducerId: producer.id,
-            // As the home's relay opens them (see DataRelay.subscribe).
-            ...(reliable ? { ordered: true } : { ordered: false, maxRetransmits: 1 }),
-          }),
-        );
+        consumers.push(await recv.consumeData({ dataProducerId: producer.id, ...receiveOptions(reliable) }));
       if (this.#closed) throw invalidState('The session closed while the data channels were being opened.');
     } catch (error) {
       for (const c of consumers) c.close();
@@ -368,17 +361,10 @@ export class EdgeSession implements MediaPeer {
       throw error;
     }
     const answer: ResponseData['subscribeData'] = {
-      channels: consumers.map((c, i) => ({
-        dataConsumerId: c.id,
-        dataProducerId: c.dataProducerId,
-        sctpStreamParameters: c.sctpStreamParameters ?? { streamId: 0 },
-        label: c.label,
-        protocol: c.protocol,
-        reliable: producers[i]!.reliable,
-      })),
+      channels: consumers.map((c, i) => channelInfo(c, producers[i]!.reliable)),
       maxMessageBytes,
     };
-    const receiving: Receiving = { transportId: recv.transport.id, from: producers, consumers, answer };
+    const receiving: Receiving = { transportId: recv.id, from: producers, consumers, answer };
     this.#receiving = receiving;
     for (const c of consumers) {
       // The home closed its end (the room's relay went, or the pipe): both channels go, and the client is told of each.

@@ -31,6 +31,14 @@ import { HuizhenError, invalidState, notFound, permissionDenied } from '../../er
 import type { Logger } from '../../observability/logger.js';
 import { RateLimiter } from '../../util/RateLimiter.js';
 import { mediaCall } from '../media/mediaCall.js';
+import {
+  MAX_PRODUCERS_PER_PEER,
+  channelInfo,
+  dataRecvTransport,
+  dataSendTransport,
+  isReliable,
+  receiveOptions,
+} from './dataTransports.js';
 import { DataTopicRegistry, type DataPayload, type DataPeer, type DataTopicPolicy } from './DataTopic.js';
 
 export interface DataRelaySettings {
@@ -49,8 +57,6 @@ export interface DataRelaySettings {
 
 /** WebRTC PPIDs (RFC 8831): string, binary, empty string, empty binary. */
 const PPID = { string: 51, binary: 53, emptyString: 56, emptyBinary: 57 } as const;
-/** DataProducers one participant may hold at once (topics × reliability). */
-const MAX_PRODUCERS_PER_PEER = 32;
 /** How often the same refusal (topic, code) is told to the sender. */
 const REFUSAL_NOTICE_MS = 1000;
 /** Over this many refusals in one second, the sender's messages are dropped in the worker ... */
@@ -81,11 +87,6 @@ interface PeerData {
   refusalsThisSecond: number;
   secondStartedAt: number;
   pausedUntil: number;
-}
-
-/** True when the DataProducer's stream is ordered with retransmissions (the default of a data channel). */
-export function isReliable(p: types.SctpStreamParameters): boolean {
-  return p.ordered !== false && p.maxRetransmits === undefined && p.maxPacketLifeTime === undefined;
 }
 
 export class DataRelay {
@@ -180,11 +181,7 @@ export class DataRelay {
     const policy = this.topics.resolve(request.label);
     if (!policy.mayPublish(peer))
       throw new HuizhenError(ErrorCode.PERMISSION_DENIED, `Your role may not publish on the topic '${policy.topic}'.`);
-    const t = peer.media.transportById(request.transportId);
-    if (!t) throw notFound('transport', request.transportId);
-    if (t.plain || t.direction !== 'send') throw invalidState('Data is published on the send transport.');
-    if (!(t.transport as types.WebRtcTransport).sctpParameters)
-      throw invalidState('This transport was created without sctpCapabilities, so it carries no data channels.');
+    const t = dataSendTransport(peer.media, request.transportId);
     this.#roomForOneMore(peer);
     const producer = await mediaCall(() =>
       t.transport.produceData({
@@ -262,10 +259,8 @@ export class DataRelay {
    */
   async subscribe(peer: DataPeer, transport?: types.Transport): Promise<ResponseData['subscribeData']> {
     const { reliable, unreliable } = this.#required();
-    const recv = transport ?? peer.media.transport('recv')?.transport;
-    if (!recv || recv.closed) throw invalidState('Create the receive transport first.');
-    if (!transport && !(recv as types.WebRtcTransport).sctpParameters)
-      throw invalidState('The receive transport was created without sctpCapabilities, so it carries no data channels.');
+    const recv = transport ?? dataRecvTransport(peer.media);
+    if (recv.closed) throw invalidState('Create the receive transport first.');
     const state = this.#state(peer);
     if (state.receiving?.transportId === recv.id)
       return { channels: state.receiving.infos, maxMessageBytes: this.#settings.maxMessageBytes };
@@ -275,15 +270,8 @@ export class DataRelay {
     const consumers: types.DataConsumer[] = [];
     try {
       consumers.push(
-        await recv.consumeData({ dataProducerId: reliable.id, ordered: true, subchannels: [subchannel] }),
-        // mediasoup's worker (3.19) takes maxRetransmits 0 for "not set" and would then retransmit
-        // without limit; 1 is the fewest it can do. Browsers honour 0 on the publishing side.
-        await recv.consumeData({
-          dataProducerId: unreliable.id,
-          ordered: false,
-          maxRetransmits: 1,
-          subchannels: [subchannel],
-        }),
+        await recv.consumeData({ dataProducerId: reliable.id, ...receiveOptions(true), subchannels: [subchannel] }),
+        await recv.consumeData({ dataProducerId: unreliable.id, ...receiveOptions(false), subchannels: [subchannel] }),
       );
     } catch (err) {
       for (const c of consumers) c.close();
@@ -295,14 +283,7 @@ export class DataRelay {
       this.#subchannels.delete(subchannel);
       throw invalidState('The session closed while the data channels were being opened.');
     }
-    const infos: DataChannelInfo[] = consumers.map((c, i) => ({
-      dataConsumerId: c.id,
-      dataProducerId: c.dataProducerId,
-      sctpStreamParameters: c.sctpStreamParameters ?? { streamId: 0 },
-      label: c.label,
-      protocol: c.protocol,
-      reliable: i === 0,
-    }));
+    const infos: DataChannelInfo[] = consumers.map((c, i) => channelInfo(c, i === 0));
     const receiving = { subchannel, transportId: recv.id, consumers, infos };
     state.receiving = receiving;
     for (const c of consumers) {
